@@ -1,0 +1,3 @@
+from rcauth.cli import main
+
+main()

@@ -1,0 +1,497 @@
+"""The command line: each command parses options, calls the library and renders. Nothing else.
+
+Heavy libraries (requests, oauthlib, keyring, rich) are imported inside the commands that use them,
+so `rcauth --help` and `rcauth --version` start as fast as click allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from rcauth import __version__
+from rcauth.config import DEFAULT_PROFILE
+from rcauth.errors import ExitCode, RcauthError
+
+if TYPE_CHECKING:
+    from rcauth.client import ApiClient
+    from rcauth.store import SessionStore
+
+EXTENSION_PATH = "/restapi/v1.0/account/~/extension/~"
+CALL_LOG_PATH = "/restapi/v1.0/account/~/extension/~/call-log"
+ACCOUNT_CALL_LOG_PATH = "/restapi/v1.0/account/~/call-log"
+
+
+@dataclass
+class AppState:
+    """Options shared by every command, and the store override the demo uses."""
+
+    debug: bool = False
+    profile: str = DEFAULT_PROFILE
+    insecure_storage: bool = False
+    store: SessionStore | None = None
+
+    def open_store(self) -> SessionStore:
+        if self.store is not None:
+            return self.store
+        from rcauth.store import open_store
+
+        return open_store(self.profile, insecure_storage=self.insecure_storage)
+
+    def client(self, store: SessionStore | None = None) -> ApiClient:
+        from rcauth.client import ApiClient
+
+        return ApiClient(store or self.open_store(), profile=self.profile, on_wait=_countdown)
+
+
+def state() -> AppState:
+    return click.get_current_context().ensure_object(AppState)
+
+
+class CliError(click.ClickException):
+    """An `RcauthError` on its way out: one line on stderr, the error's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.message}", err=True)
+
+
+def _one_line(exc: RcauthError) -> str:
+    from rcauth.redact import redact
+
+    text = str(exc)
+    if exc.hint:
+        text = f"{text}; {exc.hint}"
+    return redact(" ".join(text.split()))
+
+
+class RcauthGroup(click.Group):
+    """Maps every failure to one line and an exit code, in one place; no traceback unless --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RcauthError as exc:
+            logging.getLogger("rcauth").debug("failed", exc_info=True)
+            raise CliError(_one_line(exc), int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            raise CliError("interrupted", int(ExitCode.INTERRUPTED)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # a bug: say so in one line; --debug shows the (redacted) traceback
+            from rcauth.redact import redact
+
+            logging.getLogger("rcauth").debug("unexpected error", exc_info=True)
+            message = redact(" ".join(str(exc).split()))[:300]
+            raise CliError(
+                f"unexpected error: {type(exc).__name__}: {message} (run with --debug for details)",
+                int(ExitCode.GENERIC),
+            ) from None
+
+
+def _configure_logging(debug: bool) -> None:
+    from rcauth.redact import RedactingFilter
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_rcauth", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._rcauth = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(
+        logging.Formatter("debug: %(name)s: %(message)s" if debug else "warning: %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    if debug:
+        # urllib3 logs request lines; its and requests-oauthlib's records pass the redacting filter.
+        logging.getLogger("urllib3").setLevel(logging.DEBUG)
+
+
+def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    app = ctx.ensure_object(AppState)
+    if value:
+        app.debug = True
+    _configure_logging(app.debug)
+
+
+def _profile_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(AppState).profile = value
+
+
+def _insecure_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(AppState).insecure_storage = True
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--debug, --profile and --insecure-storage, accepted before or after the command name."""
+    options = [
+        click.option(
+            "--debug",
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_debug_callback,
+            help="Log HTTP traffic and tracebacks to stderr (tokens and secrets are masked).",
+        ),
+        click.option(
+            "--profile",
+            metavar="NAME",
+            envvar="RCAUTH_PROFILE",
+            expose_value=False,
+            callback=_profile_callback,
+            help="Keep an independent session under this name (default: 'default').",
+        ),
+        click.option(
+            "--insecure-storage",
+            is_flag=True,
+            expose_value=False,
+            callback=_insecure_callback,
+            help="If no system keyring works, keep the session in a 0600 file. "
+            "Env: RCAUTH_INSECURE_STORAGE=1.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _countdown(seconds: float, reason: str) -> None:
+    """Wait, showing a countdown on a terminal (stderr) and a single line otherwise."""
+    import time
+
+    if not sys.stderr.isatty():
+        click.echo(f"{reason}: waiting {seconds:.0f} s", err=True)
+        time.sleep(seconds)
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from rcauth.output import console
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeRemainingColumn(),
+        console=console(True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"{reason}: waiting", total=seconds)
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(0.2, left))
+            progress.update(task, completed=seconds - max(left, 0))
+
+
+@click.group(cls=RcauthGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="rcauth", message="%(prog)s %(version)s")
+@common_options
+def cli() -> None:
+    """Sign in to RingCentral from a terminal and call its API.
+
+    \b
+    rcauth login                 sign in with your browser (OAuth 2.0 + PKCE)
+    rcauth whoami                show who you are signed in as
+    rcauth call-log --limit 10   list your recent calls
+    rcauth logout                revoke the tokens and forget them
+    rcauth demo                  try it all against a built-in RingCentral emulator
+
+    Settings come from flags, else the environment (RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET,
+    RC_SERVER_URL, RC_REDIRECT_URL), else --env-file, else the config file.
+    """
+    click.get_current_context().ensure_object(AppState)
+
+
+# -- login -------------------------------------------------------------------------------------
+def _open_in_background(url: str) -> None:
+    """Open the system browser on a daemon thread: with `$BROWSER` set to a program that blocks
+    until it is done (Python's webbrowser waits for it), the login must keep serving meanwhile."""
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("BROWSER") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        # No graphical session: webbrowser would fall back to a console browser (lynx, w3m) that
+        # would take over this terminal. The URL is printed; the user opens it.
+        click.echo("No graphical browser here: open the URL above on this machine.", err=True)
+        return
+
+    def run() -> None:
+        try:
+            opened = webbrowser.open(url, new=1, autoraise=True)
+        except Exception:  # noqa: BLE001 - any browser failure leaves the printed URL to the user
+            opened = False
+        if not opened:
+            click.echo("Could not open a browser: open the URL above.", err=True)
+
+    threading.Thread(target=run, name="rcauth-browser", daemon=True).start()
+
+
+@cli.command()
+@click.option("--client-id", metavar="ID", help="Your RingCentral app's client id. Env: RC_APP_CLIENT_ID.")
+@click.option(
+    "--client-secret",
+    metavar="SECRET",
+    help="The app's client secret (none for a public app). Env: RC_APP_CLIENT_SECRET.",
+)
+@click.option(
+    "--server",
+    metavar="URL",
+    help="RingCentral server. Env: RC_SERVER_URL. [default: https://platform.ringcentral.com]",
+)
+@click.option(
+    "--redirect-uri",
+    metavar="URI",
+    help="Loopback redirect URI registered for the app. "
+    "Env: RC_REDIRECT_URL. [default: http://localhost:5000/oauth2callback]",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False),
+    envvar="RCAUTH_ENV_FILE",
+    help="Read RC_* settings from this .env file (as RingCentral's quick start writes it).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; only print the URL to open.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300,
+    show_default=True,
+    help="Seconds to wait for the browser sign-in.",
+)
+@common_options
+def login(
+    client_id: str | None,
+    client_secret: str | None,
+    server: str | None,
+    redirect_uri: str | None,
+    env_file: str | None,
+    no_browser: bool,
+    timeout: float,
+) -> None:
+    """Sign in with your browser and store the session in the system keyring.
+
+    Starts a one-shot server on the loopback redirect URI, opens RingCentral's sign-in page
+    (authorization code + PKCE), and stores the tokens when you approve.
+
+    \b
+    Example:
+      rcauth login --env-file .env
+      RC_APP_CLIENT_ID=... RC_APP_CLIENT_SECRET=... rcauth login --no-browser
+    """
+    from rcauth import config, flow
+    from rcauth.errors import StoredSessionDamaged
+    from rcauth.output import describe_user
+
+    app = state()
+    settings = config.resolve(
+        {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "server": server,
+            "redirect_uri": redirect_uri,
+        },
+        env_file=env_file,
+        profile=app.profile,
+    )
+    store = app.open_store()
+    try:
+        previous = store.load()
+    except StoredSessionDamaged:
+        previous = None  # overwritten below
+
+    def announce(url: str) -> None:
+        click.echo("Sign in to RingCentral in your browser. If it does not open, visit:", err=True)
+        click.echo(f"  {url}", err=True)
+        click.echo(f"Waiting for the redirect to {settings.redirect_uri} ...", err=True)
+
+    session = flow.login(
+        settings,
+        save=store.save,
+        announce=announce,
+        open_browser=None if no_browser else _open_in_background,
+        timeout=timeout,
+    )
+    if previous is not None and previous.refresh_token != session.refresh_token:
+        _revoke_quietly(previous)
+    with app.client(store) as client:
+        try:
+            ext = client.get_json(EXTENSION_PATH)
+        except RcauthError as exc:
+            click.echo(f"Signed in to {session.server} (could not read your profile: {exc})")
+            return
+    click.echo(f"Signed in as {describe_user(ext)} on {session.server}")
+
+
+def _revoke_quietly(session: Any) -> bool:
+    """Best effort: RingCentral limits parallel sessions, so a replaced session is ended, not orphaned."""
+    from rcauth.oauth import RingCentralOAuth
+
+    try:
+        RingCentralOAuth(session.server, session.client_id, session.client_secret).revoke(
+            session.refresh_token or session.access_token
+        )
+    except RcauthError:
+        return False
+    return True
+
+
+# -- whoami, call-log --------------------------------------------------------------------------
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@common_options
+def whoami(as_json: bool) -> None:
+    """Show who the stored session belongs to (GET /restapi/v1.0/account/~/extension/~).
+
+    \b
+    Example:
+      rcauth whoami
+      rcauth whoami --json | jq .contact.email
+    """
+    from rcauth.output import console, extension_table, write_json
+
+    with state().client() as client:
+        ext = client.get_json(EXTENSION_PATH)
+        server = client.session.server
+    if as_json:
+        write_json(ext)
+    else:
+        console().print(extension_table(ext, server))
+
+
+def _parse_when(value: str | None, param: str) -> str | None:
+    from rcauth.timeparse import parse_when
+
+    if value is None:
+        return None
+    try:
+        return parse_when(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=param) from None
+
+
+@cli.command("call-log")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=25, show_default=True, help="How many calls to list."
+)
+@click.option(
+    "--from",
+    "date_from",
+    metavar="WHEN",
+    help="Oldest call: ISO date/time or relative (7d, 12h, 30m). RingCentral's default: 24 h ago.",
+)
+@click.option("--to", "date_to", metavar="WHEN", help="Newest call: ISO date/time or relative. Default: now.")
+@click.option("--account", is_flag=True, help="The whole account's call log (needs admin rights).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of the call records.")
+@common_options
+def call_log(limit: int, date_from: str | None, date_to: str | None, account: bool, as_json: bool) -> None:
+    """List recent calls, newest first (follows paging for limits above one page).
+
+    \b
+    Example:
+      rcauth call-log --limit 10
+      rcauth call-log --from 7d --limit 500 --json > calls.json
+    """
+    from rcauth.output import call_log_table, console
+
+    params: dict[str, Any] = {}
+    if (iso_from := _parse_when(date_from, "--from")) is not None:
+        params["dateFrom"] = iso_from
+    if (iso_to := _parse_when(date_to, "--to")) is not None:
+        params["dateTo"] = iso_to
+    path = ACCOUNT_CALL_LOG_PATH if account else CALL_LOG_PATH
+    with state().client() as client:
+        records = client.paginate(path, params, limit=limit)
+        if as_json:
+            _write_json_array(records)
+            return
+        rows = list(records)
+    if not rows:
+        span = "in that period" if date_from or date_to else "in the last 24 hours (try --from 7d)"
+        click.echo(f"No calls {span}.", err=True)
+        return
+    console().print(call_log_table(rows))
+
+
+def _write_json_array(items: Any) -> None:
+    """Stream a JSON array: each record is written as it arrives, never the whole list at once."""
+    import json
+
+    out = sys.stdout
+    out.write("[")
+    count = 0
+    for item in items:
+        out.write(("," if count else "") + "\n  " + json.dumps(item, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    out.flush()
+
+
+# -- token, logout -----------------------------------------------------------------------------
+@cli.command()
+@common_options
+def token() -> None:
+    """Print a valid access token (refreshed if due) and nothing else.
+
+    \b
+    Example:
+      curl -H "Authorization: Bearer $(rcauth token)" \\
+        https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~
+    """
+    with state().client() as client:
+        session = client.fresh_session()
+    click.echo(session.access_token)
+
+
+@cli.command()
+@common_options
+def logout() -> None:
+    """Revoke the session at RingCentral and remove it from this machine.
+
+    If RingCentral cannot be reached, the session is still removed here, and you are told the
+    revocation failed. Logging out when not signed in does nothing.
+    """
+    from rcauth.errors import StoredSessionDamaged
+    from rcauth.oauth import RingCentralOAuth
+
+    store = state().open_store()
+    try:
+        session = store.load()
+    except StoredSessionDamaged:
+        store.delete()
+        click.echo("Removed a damaged stored session.", err=True)
+        return
+    if session is None:
+        click.echo("Not signed in; nothing to do.", err=True)
+        return
+    try:
+        RingCentralOAuth(session.server, session.client_id, session.client_secret).revoke(
+            session.refresh_token or session.access_token
+        )
+        revoked = True
+    except RcauthError as exc:
+        revoked = False
+        click.echo(
+            f"Warning: could not revoke the session at {session.server} ({exc}); it will expire on its own.",
+            err=True,
+        )
+    store.delete()
+    click.echo(
+        "Signed out: " + ("tokens revoked and removed." if revoked else "tokens removed from this machine.")
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="rcauth")

@@ -1,0 +1,194 @@
+"""Where settings come from, in precedence order, and where rcauth keeps its files.
+
+Order for each setting: command-line flag > environment > `--env-file` (a RingCentral quick-start
+`.env`) > the TOML config file in the user config dir > built-in default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rcauth.errors import ConfigError
+
+DEFAULT_SERVER = "https://platform.ringcentral.com"
+# The redirect URI RingCentral's quick start registers for a "Web server" app.
+DEFAULT_REDIRECT_URI = "http://localhost:5000/oauth2callback"
+DEFAULT_PROFILE = "default"
+
+# Environment names, first match wins: RingCentral's current `.env` template, then its older names.
+ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "client_id": ("RC_APP_CLIENT_ID", "RC_CLIENT_ID"),
+    "client_secret": ("RC_APP_CLIENT_SECRET", "RC_CLIENT_SECRET"),
+    "server": ("RC_SERVER_URL",),
+    "redirect_uri": ("RC_REDIRECT_URL",),
+}
+FIELDS = tuple(ENV_NAMES)
+
+
+def _platform_dir(kind: str, override_env: str) -> Path:
+    override = os.environ.get(override_env)
+    if override:
+        return Path(override)
+    import platformdirs  # deferred: only commands that touch files pay for it
+
+    return Path(getattr(platformdirs, f"user_{kind}_dir")("rcauth", appauthor=False))
+
+
+def config_dir() -> Path:
+    """The directory of `config.toml`: `$RCAUTH_CONFIG_DIR`, else the platform's user config dir."""
+    return _platform_dir("config", "RCAUTH_CONFIG_DIR")
+
+
+def state_dir() -> Path:
+    """Lock files live here (never a secret): `$RCAUTH_STATE_DIR`, else the platform's user state dir."""
+    return _platform_dir("state", "RCAUTH_STATE_DIR")
+
+
+def data_dir() -> Path:
+    """The opt-in session file lives here: `$RCAUTH_DATA_DIR`, else the platform's user data dir."""
+    return _platform_dir("data", "RCAUTH_DATA_DIR")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What `login` needs to reach RingCentral as a given app."""
+
+    client_id: str
+    client_secret: str | None
+    server: str
+    redirect_uri: str
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_public_client(self) -> bool:
+        """No secret: authenticate with `client_id` in the body and rely on PKCE alone."""
+        return not self.client_secret
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for `localhost` and any loopback literal (127.0.0.0/8, ::1)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_server(url: str) -> str:
+    """Validate a server URL: https, except on a loopback address (the emulator)."""
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            f"server URL {url!r} is not an http(s) URL", hint="e.g. --server https://platform.ringcentral.com"
+        )
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"server URL {url!r} must use https (plain http is allowed only on a loopback address)"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"server URL {url!r} must be just scheme://host[:port]")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def validate_redirect_uri(uri: str) -> str:
+    """RFC 8252 §7.3: a loopback redirect is `http://` on a loopback host with an explicit port."""
+    parts = urlsplit(uri.strip())
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"redirect URI {uri!r} has an invalid port") from exc
+    if parts.scheme != "http" or not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"redirect URI {uri!r} must be http:// on localhost or a loopback address "
+            "(rcauth receives the code on this machine)"
+        )
+    if port is None:
+        raise ConfigError(
+            f"redirect URI {uri!r} needs an explicit port, e.g. http://localhost:5000/oauth2callback"
+        )
+    if not parts.path or parts.path == "/":
+        raise ConfigError(f"redirect URI {uri!r} needs a path, e.g. /oauth2callback")
+    return uri.strip()
+
+
+def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read a `.env` file as RingCentral's samples write it (python-dotenv syntax)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"env file {str(path)!r} not found")
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def read_config_file(path: Path, profile: str = DEFAULT_PROFILE) -> dict[str, str]:
+    """Read `config.toml`: top-level keys, overridden by a `[profiles.NAME]` table for the profile."""
+    if not path.is_file():
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
+    values = {k: str(v) for k, v in data.items() if k in FIELDS}
+    section = data.get("profiles", {}).get(profile, {})
+    if isinstance(section, dict):
+        values.update({k: str(v) for k, v in section.items() if k in FIELDS})
+    return values
+
+
+def resolve(
+    flags: Mapping[str, str | None],
+    *,
+    environ: Mapping[str, str] | None = None,
+    env_file: str | os.PathLike[str] | None = None,
+    config_file: Path | None = None,
+    profile: str = DEFAULT_PROFILE,
+) -> Settings:
+    """Build `Settings` from every source, first source wins per field; raise `ConfigError` if unusable."""
+    environ = os.environ if environ is None else environ
+    dotenv = read_env_file(env_file) if env_file else {}
+    config_file = config_file if config_file is not None else config_dir() / "config.toml"
+    toml = read_config_file(config_file, profile)
+
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for name, env_names in ENV_NAMES.items():
+        candidates: list[tuple[str, str | None]] = [(f"--{name.replace('_', '-')}", flags.get(name))]
+        candidates += [(f"${e}", environ.get(e)) for e in env_names]
+        candidates += [(f"{env_file}:{e}", dotenv.get(e)) for e in env_names]
+        candidates.append((str(config_file), toml.get(name)))
+        for source, value in candidates:
+            if value:
+                values[name], sources[name] = value, source
+                break
+
+    if not values.get("client_id"):
+        raise ConfigError(
+            "no RingCentral client id: pass --client-id, set RC_APP_CLIENT_ID, "
+            f"use --env-file with your app's .env, or put client_id in {config_file}"
+        )
+    server = normalize_server(values.get("server") or DEFAULT_SERVER)
+    redirect_uri = validate_redirect_uri(values.get("redirect_uri") or DEFAULT_REDIRECT_URI)
+    sources.setdefault("server", "default")
+    sources.setdefault("redirect_uri", "default")
+    return Settings(
+        client_id=values["client_id"],
+        client_secret=values.get("client_secret") or None,
+        server=server,
+        redirect_uri=redirect_uri,
+        sources=sources,
+    )

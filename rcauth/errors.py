@@ -1,0 +1,99 @@
+"""One exception hierarchy; each error knows its exit code so the CLI maps them in one place."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes; documented in the README, stable for scripts."""
+
+    OK = 0
+    GENERIC = 1
+    USAGE = 2  # click's own code for bad usage
+    CONFIG = 3
+    NOT_LOGGED_IN = 4  # also: the session ended (refresh token expired or revoked)
+    API = 5
+    STORAGE = 6
+    INTERRUPTED = 130
+
+
+class RcauthError(Exception):
+    """Root of every error rcauth expects; its message is one line meant for the user."""
+
+    exit_code: ExitCode = ExitCode.GENERIC
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(RcauthError):
+    """Settings are missing or invalid (client id, server URL, redirect URI...)."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class NotLoggedIn(RcauthError):
+    """No stored session for this profile."""
+
+    exit_code = ExitCode.NOT_LOGGED_IN
+
+
+class SessionExpired(NotLoggedIn):
+    """The stored session can no longer be used (refresh token expired, revoked, or client changed)."""
+
+
+class LoginFailed(RcauthError):
+    """The browser sign-in did not produce a session: denied, timed out, state mismatch, bad code."""
+
+
+class PortInUse(LoginFailed):
+    """The loopback redirect URI's port is taken by another program."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class StorageUnavailable(RcauthError):
+    """No usable place to keep the session (keyring missing, locked or failing) and no consent to a file."""
+
+    exit_code = ExitCode.STORAGE
+
+
+class StoredSessionDamaged(RcauthError):
+    """What the store holds is not a session this version can read."""
+
+    exit_code = ExitCode.STORAGE
+
+
+class ApiError(RcauthError):
+    """RingCentral answered with an error; keeps its errorCode so callers branch on it, not on text."""
+
+    exit_code = ExitCode.API
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        details: list[dict] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.error_code = error_code
+        self.details = details or []
+
+    def __str__(self) -> str:
+        code = f"{self.error_code}: " if self.error_code else ""
+        status = f" (HTTP {self.status})" if self.status else ""
+        return f"{code}{self.message}{status}"
+
+
+class TransportError(ApiError):
+    """RingCentral could not be reached, or kept failing after retries."""

@@ -1,0 +1,302 @@
+"""The one-shot loopback receiver for the authorization code (RFC 8252 §7.3).
+
+`CallbackReceiver` *has* an HTTP server rather than being one, so the server's API does not leak:
+it owns the socket, the wait (on an event, never a sleep-poll), the timeout and the page the browser
+sees. It is a context manager, so the port is freed on every path out, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import errno
+import hmac
+import html
+import http.server
+import logging
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from rcauth.errors import LoginFailed, PortInUse
+
+log = logging.getLogger(__name__)
+
+# How long one connection may sit idle: a silent client must not hold up the real callback.
+CONNECTION_TIMEOUT = 10.0
+# How long the browser's callback request waits for the login to finish before it gets a page.
+FINISH_TIMEOUT = 60.0
+MAX_QUERY_FIELDS = 32
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """What the authorization server sent back; only ever built from a request with the right state."""
+
+    code: str | None = None
+    error: str | None = None
+    error_description: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code is not None and self.error is None
+
+
+def _bind_host(host: str) -> str:
+    # RFC 8252 §8.3: listen on the loopback literal, not on "localhost" (which a hosts file may
+    # point elsewhere) and never on all interfaces.
+    return "127.0.0.1" if host.lower() == "localhost" else host.strip("[]")
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    # SO_REUSEADDR lets a second login reuse a port left in TIME_WAIT; on Windows it would let
+    # another process steal a bound port, so it is off there.
+    allow_reuse_address = sys.platform != "win32"
+    receiver: CallbackReceiver
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Noise (resets, garbage) is expected on a port browsers and scanners can reach; never print it.
+        log.debug("loopback: connection from %s failed", client_address, exc_info=True)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "rcauth"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+    timeout = CONNECTION_TIMEOUT
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature from base class
+        # The request line carries the code: log only the method and the path without its query.
+        log.debug("loopback: %s %s", self.command, urlsplit(self.path or "").path)
+
+    def _send(self, status: int, title: str, detail: str, *, ok: bool = False) -> None:
+        body = _page(title, detail, ok=ok).encode("utf-8")
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        # The callback URL holds the code: keep it out of any Referer the page might send.
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _host_allowed(self) -> bool:
+        # DNS rebinding: a page on evil.example resolving to 127.0.0.1 reaches us with its own Host.
+        host = self.headers.get("Host", "")
+        return host.lower() in self.server.receiver.allowed_hosts
+
+    def do_GET(self) -> None:
+        receiver = self.server.receiver
+        if not self._host_allowed():
+            self._send(400, "Bad request", "This address only accepts RingCentral's sign-in redirect.")
+            return
+        parts = urlsplit(self.path)
+        if parts.path != receiver.callback_path:
+            self._send(
+                404, "Not found", "Nothing here. rcauth is waiting for RingCentral's sign-in redirect."
+            )
+            return
+        try:
+            query = parse_qs(parts.query, keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS)
+        except ValueError:
+            self._send(400, "Bad request", "The redirect's query could not be read.")
+            return
+        receiver._handle_callback(self, query)
+
+    def _method_not_allowed(self) -> None:
+        self._send(405, "Method not allowed", "Only the browser's GET redirect is accepted here.")
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _method_not_allowed
+
+
+def _first(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
+
+
+class CallbackReceiver:
+    """Waits on the loopback for the one redirect that carries this login's `state`.
+
+    Use as a context manager: entering binds the port and starts serving (before any browser opens,
+    so a browser that blocks cannot deadlock the login); leaving answers any waiting browser and
+    frees the port.
+    """
+
+    def __init__(
+        self,
+        redirect_uri: str,
+        *,
+        expected_state: str,
+        connection_timeout: float = CONNECTION_TIMEOUT,
+    ) -> None:
+        parts = urlsplit(redirect_uri)
+        if parts.hostname is None or parts.port is None:
+            raise LoginFailed(f"redirect URI {redirect_uri!r} needs a host and a port")
+        self._requested = parts
+        self.callback_path = parts.path or "/"
+        self.expected_state = expected_state
+        self.connection_timeout = connection_timeout
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._delivered = threading.Event()
+        self._finished = threading.Event()
+        self._result: CallbackResult | None = None
+        self._page: tuple[int, str, str, bool] = (
+            500,
+            "Sign-in interrupted",
+            "rcauth stopped before finishing.",
+            False,
+        )
+        self.allowed_hosts: frozenset[str] = frozenset()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> CallbackReceiver:
+        host = _bind_host(self._requested.hostname or "127.0.0.1")
+        server_cls = _Server6 if ":" in host else _Server
+        handler = type("Handler", (_Handler,), {"timeout": self.connection_timeout})
+        try:
+            server = server_cls((host, self._requested.port or 0), handler)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUse(
+                    _port_in_use_message(self._requested.hostname or host, self._requested.port)
+                ) from None
+            raise LoginFailed(
+                f"cannot listen on {host}:{self._requested.port}: {exc.strerror or exc}"
+            ) from None
+        server.receiver = self
+        self._server = server
+        port = self.port
+        names = {self._requested.hostname.lower(), host, "localhost", "127.0.0.1", "[::1]"}
+        self.allowed_hosts = frozenset(f"{name}:{port}" for name in names)
+        # A short poll interval: shutdown() waits for the loop to notice, and that wait adds to every login.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="rcauth-loopback", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Answer a browser still waiting, stop serving and free the port; safe to call twice."""
+        self._finished.set()
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # -- what the caller uses ------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the receiver is not listening")
+        return int(self._server.server_address[1])
+
+    @property
+    def redirect_uri(self) -> str:
+        """The redirect URI as bound: the requested one, with the real port when port 0 was asked for."""
+        parts = self._requested
+        host = parts.hostname or "127.0.0.1"
+        netloc = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+    def wait(self, timeout: float | None) -> CallbackResult | None:
+        """Block until the redirect with the right `state` arrives; None when `timeout` passes first."""
+        if not self._delivered.wait(timeout):
+            return None
+        return self._result
+
+    def finish(self, ok: bool, title: str, detail: str) -> None:
+        """Choose the page the waiting browser gets (success, or what went wrong) and release it."""
+        self._page = (200 if ok else 400, title, detail, ok)
+        self._finished.set()
+
+    # -- called on the server's threads ---------------------------------------------------------
+    def _handle_callback(self, handler: _Handler, query: dict[str, list[str]]) -> None:
+        state = _first(query, "state") or ""
+        # Constant-time compare: the state is the only thing standing between us and a forged callback.
+        if not hmac.compare_digest(state.encode("utf-8", "surrogateescape"), self.expected_state.encode()):
+            handler._send(
+                400,
+                "Sign-in not accepted",
+                "This redirect does not belong to the sign-in rcauth is waiting for (state mismatch). "
+                "Start again from the terminal.",
+            )
+            return
+        with self._lock:
+            if self._delivered.is_set():
+                handler._send(
+                    409, "Already done", "This sign-in was already completed. You can close this tab."
+                )
+                return
+            error = _first(query, "error")
+            code = _first(query, "code")
+            if error is not None:
+                result = CallbackResult(error=error, error_description=_first(query, "error_description"))
+            elif code:
+                result = CallbackResult(code=code)
+            else:
+                result = CallbackResult(
+                    error="invalid_request", error_description="the redirect carried no code"
+                )
+            self._result = result
+            self._delivered.set()
+        # Hold the browser's request until the login has exchanged the code, so its page tells the truth.
+        self._finished.wait(FINISH_TIMEOUT)
+        status, title, detail, ok = self._page
+        handler._send(status, title, detail, ok=ok)
+
+
+def _port_in_use_message(host: str, port: int | None) -> str:
+    message = (
+        f"port {port} on {host} is in use by another program, so rcauth cannot receive the sign-in redirect; "
+        "stop that program or use another port with --redirect-uri http://localhost:PORT/oauth2callback "
+        "(the URI must also be registered for your RingCentral app)"
+    )
+    if port == 5000:
+        message += (
+            "; on macOS, port 5000 is held by the AirPlay Receiver "
+            "(System Settings > General > AirDrop & Handoff)"
+        )
+    return message
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} - rcauth</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;
+background:#f5f7fa;color:#1f2933;
+display:flex;align-items:center;justify-content:center;min-height:100vh;margin:0}}
+main{{background:#fff;border-radius:12px;box-shadow:0 4px 24px rgba(0,0,0,.08);padding:40px 48px;max-width:480px}}
+h1{{font-size:1.4rem;margin:0 0 12px;color:{color}}}
+p{{line-height:1.5;margin:0}}
+.mark{{font-size:2.5rem;color:{color}}}
+</style></head>
+<body><main><div class="mark">{mark}</div><h1>{title}</h1><p>{detail}</p></main></body></html>
+"""
+
+
+def _page(title: str, detail: str, *, ok: bool) -> str:
+    return _PAGE.format(
+        title=html.escape(title),
+        detail=html.escape(detail),
+        color="#0a7d32" if ok else "#b42318",
+        mark="&#10003;" if ok else "&#9888;",
+    )

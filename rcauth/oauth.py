@@ -1,0 +1,268 @@
+"""RingCentral's OAuth 2.0 protocol: PKCE, authorize URL, code exchange, refresh, JWT grant, revoke.
+
+Nothing here opens a browser, listens on a port, stores a token or prints: that is `flow`, `loopback`,
+`store` and `cli`. requests-oauthlib's `OAuth2Session` builds the requests; this module adds what
+RingCentral needs on top (Basic client auth, its error JSON, its retry policy for the token endpoint).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from oauthlib.oauth2 import Client as _OAuthlibClient
+from oauthlib.oauth2.rfc6749.parameters import prepare_token_request
+from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth
+from requests_oauthlib import OAuth2Session
+from urllib3.util.retry import Retry
+
+from rcauth import redact
+from rcauth.config import is_loopback_host
+from rcauth.errors import ApiError, TransportError
+
+AUTHORIZE_PATH = "/restapi/oauth/authorize"
+TOKEN_PATH = "/restapi/oauth/token"  # noqa: S105 - a path, not a password
+REVOKE_PATH = "/restapi/oauth/revoke"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+TIMEOUT = (10.0, 30.0)  # connect, read: no request may hang forever
+
+
+@dataclass(frozen=True)
+class Pkce:
+    """A PKCE pair (RFC 7636): the verifier stays here, the challenge goes to the browser."""
+
+    verifier: str
+    challenge: str
+    method: str = "S256"
+
+
+def new_pkce() -> Pkce:
+    """A fresh S256 pair; the verifier is 86 unreserved characters from `secrets` (RFC 7636 §4.1: 43-128)."""
+    verifier = secrets.token_urlsafe(64)
+    redact.register(verifier)
+    return Pkce(verifier=verifier, challenge=pkce_challenge(verifier))
+
+
+def pkce_challenge(verifier: str) -> str:
+    """BASE64URL(SHA256(verifier)) without padding (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def new_state() -> str:
+    """An unguessable `state` (256 bits) binding the callback to this login (RFC 6749 §10.12)."""
+    return secrets.token_urlsafe(32)
+
+
+class OAuthError(ApiError):
+    """The token or revoke endpoint refused: keeps the OAuth `error` and RingCentral's `errorCode`."""
+
+    def __init__(self, message: str, *, oauth_error: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.oauth_error = oauth_error
+
+    @property
+    def session_is_dead(self) -> bool:
+        """True when the refresh token or client can no longer be used: log in again, do not retry.
+
+        400 `invalid_grant` (expired, revoked or spent refresh token) and 401 `invalid_client`
+        (the client secret was rotated) both mean the stored session is over.
+        """
+        return self.oauth_error in ("invalid_grant", "invalid_client", "unauthorized_client") or (
+            self.status in (400, 401) and self.oauth_error is None
+        )
+
+
+def error_from_response(response: requests.Response) -> OAuthError:
+    """Map RingCentral's OAuth error JSON to `OAuthError`; never includes request data."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    details = body.get("errors") if isinstance(body.get("errors"), list) else []
+    first = details[0] if details and isinstance(details[0], dict) else {}
+    oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
+    message = (
+        body.get("error_description")
+        or first.get("message")
+        or body.get("message")
+        or response.reason
+        or "request failed"
+    )
+    error_code = first.get("errorCode") or body.get("errorCode") or oauth_error
+    return OAuthError(
+        redact.redact(str(message)),
+        oauth_error=oauth_error,
+        status=response.status_code,
+        error_code=str(error_code) if error_code else None,
+        details=details,
+    )
+
+
+def _raise_for_error(response: requests.Response) -> requests.Response:
+    if response.status_code >= 400:
+        raise error_from_response(response)
+    return response
+
+
+class _JwtBearerClient(_OAuthlibClient):
+    """oauthlib has no client for a ready-made JWT assertion (RFC 7523 §2.1); this is the whole of it."""
+
+    grant_type = JWT_BEARER
+
+    def prepare_request_body(self, body: str = "", assertion: str | None = None, **kwargs: Any) -> str:
+        kwargs.pop("code", None)
+        kwargs.pop("redirect_uri", None)
+        kwargs["assertion"] = assertion
+        return prepare_token_request(self.grant_type, body=body, **kwargs)
+
+
+def _token_retry() -> Retry:
+    """RingCentral's token endpoint policy: 429/503 wait for Retry-After, 408/500 retry with a pause.
+
+    Only failures that did not consume the grant are retried: connect errors (nothing was sent) and
+    the statuses above (the server refused before acting). A read error after sending is not retried:
+    the grant may have been spent. 400 means "log in again" and is never retried.
+    """
+    return Retry(
+        total=3,
+        connect=3,
+        read=0,
+        status=3,
+        other=0,
+        allowed_methods=frozenset({"POST"}),
+        status_forcelist=frozenset({408, 429, 500, 503}),
+        backoff_factor=0.5,
+        backoff_jitter=0.25,
+        backoff_max=10,
+        respect_retry_after_header=True,
+        retry_after_max=60,
+        raise_on_status=False,
+    )
+
+
+class RingCentralOAuth:
+    """OAuth endpoints of one RingCentral server, as one app (client id, optional secret)."""
+
+    def __init__(
+        self,
+        server: str,
+        client_id: str,
+        client_secret: str | None = None,
+        *,
+        timeout: float | tuple[float, float] = TIMEOUT,
+    ) -> None:
+        self.server = server.rstrip("/")
+        self.client_id = client_id
+        self.client_secret = client_secret or None
+        self.timeout = timeout
+        redact.register(self.client_secret)
+        if urlsplit(self.server).scheme == "http" and is_loopback_host(urlsplit(self.server).hostname):
+            # oauthlib refuses plain http outright. The emulator is served over http on loopback,
+            # where no one can listen in; config.normalize_server already refused http anywhere else.
+            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+
+    @property
+    def authorize_endpoint(self) -> str:
+        return self.server + AUTHORIZE_PATH
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.server + TOKEN_PATH
+
+    @property
+    def revoke_endpoint(self) -> str:
+        return self.server + REVOKE_PATH
+
+    def _basic_auth(self) -> HTTPBasicAuth | None:
+        # Public (client-side) apps have no secret: they send client_id in the body and rely on PKCE.
+        return HTTPBasicAuth(self.client_id, self.client_secret) if self.client_secret else None
+
+    def _oauth_session(self, redirect_uri: str | None = None, client: Any = None) -> OAuth2Session:
+        session = OAuth2Session(client_id=self.client_id, client=client, redirect_uri=redirect_uri)
+        session.mount(self.server + "/", HTTPAdapter(max_retries=_token_retry()))
+        session.register_compliance_hook("access_token_response", _raise_for_error)
+        session.register_compliance_hook("refresh_token_response", _raise_for_error)
+        return session
+
+    def authorization_url(self, *, redirect_uri: str, state: str, pkce: Pkce, **extra: str) -> str:
+        """The URL to open in the browser; `extra` adds RingCentral's optional parameters (prompt...)."""
+        url, _ = self._oauth_session(redirect_uri).authorization_url(
+            self.authorize_endpoint,
+            state=state,
+            code_challenge=pkce.challenge,
+            code_challenge_method=pkce.method,
+            **extra,
+        )
+        return url
+
+    def _fetch(self, session: OAuth2Session, **kwargs: Any) -> dict[str, Any]:
+        auth = self._basic_auth()
+        try:
+            token = session.fetch_token(
+                self.token_endpoint,
+                auth=auth,
+                include_client_id=auth is None,
+                timeout=self.timeout,
+                **kwargs,
+            )
+        except requests.RequestException as exc:
+            raise TransportError(f"could not reach {self.server}: {type(exc).__name__}") from None
+        return self._registered(token)
+
+    @staticmethod
+    def _registered(token: dict[str, Any]) -> dict[str, Any]:
+        redact.register(token.get("access_token"), token.get("refresh_token"), token.get("id_token"))
+        return dict(token)
+
+    def exchange_code(self, code: str, *, redirect_uri: str, code_verifier: str) -> dict[str, Any]:
+        """Trade an authorization code for tokens (grant_type=authorization_code, with the PKCE verifier).
+
+        Raises `OAuthError` when RingCentral refuses, `TransportError` when it cannot be reached.
+        """
+        redact.register(code, code_verifier)
+        return self._fetch(self._oauth_session(redirect_uri), code=code, code_verifier=code_verifier)
+
+    def jwt_bearer(self, assertion: str) -> dict[str, Any]:
+        """Trade a JWT credential from the developer console for tokens (RingCentral's login for scripts)."""
+        redact.register(assertion)
+        return self._fetch(self._oauth_session(client=_JwtBearerClient(self.client_id)), assertion=assertion)
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """Rotate the pair (grant_type=refresh_token): the caller must store the new pair at once,
+        because RingCentral kills the old refresh token once the new access token is used."""
+        redact.register(refresh_token)
+        session = self._oauth_session()
+        auth = self._basic_auth()
+        extra = {} if auth else {"client_id": self.client_id}
+        try:
+            token = session.refresh_token(
+                self.token_endpoint, refresh_token=refresh_token, auth=auth, timeout=self.timeout, **extra
+            )
+        except requests.RequestException as exc:
+            raise TransportError(f"could not reach {self.server}: {type(exc).__name__}") from None
+        return self._registered(token)
+
+    def revoke(self, token: str) -> None:
+        """End the session that `token` belongs to (RingCentral revokes every token of it).
+
+        Not retried: RingCentral advises ignoring revoke errors rather than retrying.
+        """
+        data = {"token": token}
+        auth = self._basic_auth()
+        if auth is None:
+            data["client_id"] = self.client_id
+        try:
+            response = requests.post(self.revoke_endpoint, data=data, auth=auth, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise TransportError(f"could not reach {self.server}: {type(exc).__name__}") from None
+        _raise_for_error(response)

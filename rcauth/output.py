@@ -1,0 +1,129 @@
+"""Rendering: rich layouts for people, JSON for scripts. No I/O decisions here beyond the console given."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+
+def console(stderr: bool = False) -> Console:
+    """A console on stdout (data) or stderr (status); rich honours NO_COLOR and non-TTY output.
+
+    Piped, there is no terminal width to respect: a wide one keeps table cells from being cut.
+    """
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 200
+    return Console(file=stream, stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def write_json(data: Any, stream: TextIO | None = None, *, pretty: bool | None = None) -> None:
+    """JSON on stdout: indented on a terminal, compact when piped."""
+    stream = stream or sys.stdout
+    if pretty is None:
+        pretty = stream.isatty()
+    stream.write(json.dumps(data, indent=2 if pretty else None, ensure_ascii=False) + "\n")
+    stream.flush()
+
+
+def _get(data: Mapping[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)  # type: ignore[assignment]
+    return data
+
+
+def extension_table(ext: Mapping[str, Any], server: str | None = None) -> Table:
+    """whoami: who the session belongs to."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    contact = ext.get("contact") or {}
+    name = ext.get("name") or " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
+    rows = [
+        ("Name", name),
+        ("Extension", ext.get("extensionNumber")),
+        ("Email", contact.get("email")),
+        ("Company", contact.get("company")),
+        ("Account ID", _get(ext, "account", "id")),
+        ("Extension ID", ext.get("id")),
+        ("Type", ext.get("type")),
+        ("Status", ext.get("status")),
+    ]
+    if server:
+        rows.append(("Server", server))
+    for label, value in rows:
+        if value not in (None, ""):
+            table.add_row(label, str(value))
+    return table
+
+
+def describe_user(ext: Mapping[str, Any]) -> str:
+    """One line naming a user: `Alex Doe (extension 101, alex@example.com)`."""
+    contact = ext.get("contact") or {}
+    name = ext.get("name") or contact.get("email") or f"extension id {ext.get('id')}"
+    extras = [f"extension {ext['extensionNumber']}"] if ext.get("extensionNumber") else []
+    if contact.get("email"):
+        extras.append(str(contact["email"]))
+    return f"{name} ({', '.join(extras)})" if extras else str(name)
+
+
+def _party(party: Any) -> str:
+    if not isinstance(party, Mapping):
+        return ""
+    number = party.get("phoneNumber") or (
+        f"ext {party['extensionNumber']}" if party.get("extensionNumber") else ""
+    )
+    name = party.get("name")
+    if name and number:
+        return f"{name} {number}"
+    return str(name or number or "")
+
+
+def _duration(seconds: Any) -> str:
+    try:
+        total = int(seconds)
+    except (TypeError, ValueError):
+        return ""
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _time(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+CALL_LOG_COLUMNS = ("Start time", "Direction", "Type", "From", "To", "Duration", "Result")
+
+
+def call_log_table(records: Iterable[Mapping[str, Any]], title: str | None = None) -> Table:
+    """call-log: one row a call, local time."""
+    table = Table(title=title, header_style="bold")
+    for column in CALL_LOG_COLUMNS:
+        table.add_column(
+            column, justify="right" if column == "Duration" else "left", no_wrap=column == "Start time"
+        )
+    for record in records:
+        table.add_row(
+            _time(record.get("startTime")),
+            str(record.get("direction") or ""),
+            str(record.get("type") or ""),
+            _party(record.get("from")),
+            _party(record.get("to")),
+            _duration(record.get("duration")),
+            str(record.get("result") or ""),
+        )
+    return table

@@ -1,0 +1,68 @@
+"""Keep secrets out of logs, debug output and error messages.
+
+Two layers, because either alone leaks: every secret rcauth handles is registered as soon as it is
+known (tokens, client secret, code, PKCE verifier), and text is also scrubbed by pattern for the
+fields and headers that carry secrets (requests-oauthlib logs whole token responses at DEBUG).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+MASK = "***"
+_MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+_PATTERNS = (
+    # Authorization: Bearer xxx / Basic xxx, in headers dumped as dicts or lines.
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^'\"\s,}]+"),
+    # form bodies and query strings: access_token=..., code=..., code_verifier=..., client_secret=...
+    re.compile(
+        r"(?i)((?:access_token|refresh_token|id_token|client_secret|code_verifier|code|assertion|token|password)=)"
+        r"[^&\s'\"]+"
+    ),
+    # JSON or repr'd dicts: "access_token": "..."
+    re.compile(
+        r"(?i)(['\"](?:access_token|refresh_token|id_token|client_secret|code_verifier|code|assertion|token)['\"]"
+        r"\s*:\s*['\"])[^'\"]+"
+    ),
+)
+
+
+def register(*values: str | None) -> None:
+    """Remember values that must never be shown; call as soon as a secret is read or received."""
+    with _lock:
+        for value in values:
+            if value and len(value) >= _MIN_SECRET_LEN:
+                _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Return text with every registered secret and every secret-carrying field masked."""
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that formats the record once and masks secrets in the result."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Tracebacks are rendered by the handler later; pre-render and scrub them now.
+            formatter = logging.Formatter()
+            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        return True

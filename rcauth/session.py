@@ -1,0 +1,124 @@
+"""A signed-in session as a value: what the store persists and the client refreshes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from rcauth.errors import StoredSessionDamaged
+
+SESSION_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Session:
+    """Tokens with absolute expiry times (epoch seconds), and who and where they belong to.
+
+    Expiry is kept absolute: a relative `expires_in` is meaningless once stored.
+    """
+
+    server: str
+    client_id: str
+    client_secret: str | None
+    access_token: str
+    access_expires_at: float
+    refresh_token: str | None
+    refresh_expires_at: float | None
+    scope: str = ""
+    owner_id: str = ""
+    token_type: str = "bearer"  # noqa: S105 - a token type, not a password
+    created_at: float = 0.0
+    refreshed_at: float | None = None
+    version: int = SESSION_VERSION
+
+    @classmethod
+    def from_token_response(
+        cls,
+        token: Mapping[str, Any],
+        *,
+        server: str,
+        client_id: str,
+        client_secret: str | None,
+        now: float | None = None,
+        previous: Session | None = None,
+    ) -> Session:
+        """Build a session from a token endpoint answer, trusting its `expires_in` (never a constant)."""
+        now = time.time() if now is None else now
+        try:
+            access_token = str(token["access_token"])
+            expires_in = float(token["expires_in"])
+        except (KeyError, TypeError, ValueError) as exc:
+            from rcauth.errors import ApiError
+
+            raise ApiError("the token endpoint's answer has no usable access_token/expires_in") from exc
+        refresh_token = token.get("refresh_token")
+        refresh_expires_in = token.get("refresh_token_expires_in")
+        return cls(
+            server=server,
+            client_id=client_id,
+            client_secret=client_secret,
+            access_token=access_token,
+            access_expires_at=now + expires_in,
+            refresh_token=str(refresh_token) if refresh_token else None,
+            refresh_expires_at=now + float(refresh_expires_in)
+            if refresh_token and refresh_expires_in
+            else None,
+            scope=" ".join(token["scope"])
+            if isinstance(token.get("scope"), list)
+            else str(token.get("scope") or ""),
+            owner_id=str(token.get("owner_id") or (previous.owner_id if previous else "")),
+            token_type=str(token.get("token_type") or "bearer"),
+            created_at=previous.created_at if previous else now,
+            refreshed_at=now if previous else None,
+        )
+
+    def access_expires_within(self, seconds: float, now: float | None = None) -> bool:
+        """True when the access token is expired or will be within `seconds`."""
+        now = time.time() if now is None else now
+        return self.access_expires_at - now <= seconds
+
+    def refresh_expired(self, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        return self.refresh_token is None or (
+            self.refresh_expires_at is not None and self.refresh_expires_at <= now
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Session:
+        """Parse what the store holds; anything unreadable raises `StoredSessionDamaged`."""
+        hint = "run `rcauth login` to sign in again (it overwrites the damaged entry)"
+        try:
+            data = json.loads(text)
+        except (ValueError, TypeError) as exc:
+            raise StoredSessionDamaged("the stored session is not valid JSON", hint=hint) from exc
+        if not isinstance(data, dict):
+            raise StoredSessionDamaged("the stored session is not a JSON object", hint=hint)
+        version = data.get("version")
+        if version != SESSION_VERSION:
+            raise StoredSessionDamaged(f"the stored session has an unknown version ({version!r})", hint=hint)
+        known = {f.name for f in fields(cls)}
+        try:
+            session = cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError as exc:
+            missing = sorted(f.name for f in fields(cls) if f.name not in data)
+            raise StoredSessionDamaged(
+                f"the stored session is missing fields: {', '.join(missing) or '?'}", hint=hint
+            ) from exc
+        if not isinstance(session.access_token, str) or not isinstance(
+            session.access_expires_at, (int, float)
+        ):
+            raise StoredSessionDamaged("the stored session has malformed token fields", hint=hint)
+        return session
+
+    def with_updates(self, **changes: Any) -> Session:
+        return replace(self, **changes)
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        return (self.access_token, self.refresh_token, self.client_secret)

@@ -1,0 +1,83 @@
+"""Shared fixtures: every test runs with its config, state and data dirs in tmp_path and, outside
+tests/e2e, an in-memory keyring backend, so no test can touch the user's real session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import keyring.errors
+import pytest
+
+from rcauth import redact
+
+RC_ENV = (
+    "RC_APP_CLIENT_ID",
+    "RC_CLIENT_ID",
+    "RC_APP_CLIENT_SECRET",
+    "RC_CLIENT_SECRET",
+    "RC_SERVER_URL",
+    "RC_REDIRECT_URL",
+    "RC_JWT",
+    "RCAUTH_PROFILE",
+    "RCAUTH_INSECURE_STORAGE",
+    "RCAUTH_ENV_FILE",
+    "BROWSER",
+    "OAUTHLIB_INSECURE_TRANSPORT",
+)
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A real keyring backend (the library's own interface), kept in memory."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("not found")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Config, state and data dirs under tmp_path; no RC_* settings leak in from the environment."""
+    for name in RC_ENV:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    for kind in ("CONFIG", "STATE", "DATA"):
+        directory = home / kind.lower()
+        monkeypatch.setenv(f"RCAUTH_{kind}_DIR", str(directory))
+    yield home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(request: pytest.FixtureRequest) -> Iterator[MemoryKeyring | None]:
+    """Unit tests get an in-memory keyring; tests/e2e use whatever the machine has (subprocesses)."""
+    if "e2e" in Path(str(request.node.path)).parts:
+        yield None
+        return
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redaction_registry() -> Iterator[None]:
+    """Secrets registered by one test must not mask text in the next."""
+    yield
+    redact._secrets.clear()

@@ -1,0 +1,431 @@
+"""Commands through click's CliRunner: an in-memory keyring, RingCentral at the HTTP layer via
+requests-mock, and the loopback receiver on a real socket fed by a scripted browser."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import requests_mock
+from click.testing import CliRunner
+
+from rcauth import cli as cli_module
+from rcauth.cli import cli
+from rcauth.session import Session
+from rcauth.store import KeyringStore
+
+SERVER = "https://platform.ringcentral.com"
+TOKEN_URL = SERVER + "/restapi/oauth/token"
+REVOKE_URL = SERVER + "/restapi/oauth/revoke"
+EXT_URL = SERVER + "/restapi/v1.0/account/~/extension/~"
+CALLS_URL = SERVER + "/restapi/v1.0/account/~/extension/~/call-log"
+ACCOUNT_CALLS_URL = SERVER + "/restapi/v1.0/account/~/call-log"
+SECRET = "client-secret-value-42"
+TOKEN = {
+    "access_token": "AT-login-access-token-1",
+    "token_type": "bearer",
+    "expires_in": 3600,
+    "refresh_token": "RT-login-refresh-token-1",
+    "refresh_token_expires_in": 604800,
+    "scope": "ReadAccounts ReadCallLog",
+    "owner_id": "62264425004",
+    "endpoint_id": "ep1",
+}
+EXT = {
+    "id": 62264425004,
+    "extensionNumber": "101",
+    "name": "Alex Doe",
+    "status": "Enabled",
+    "type": "User",
+    "contact": {"firstName": "Alex", "lastName": "Doe", "email": "alex.doe@example.com"},
+    "account": {
+        "id": "62264425001",
+        "uri": "https://platform.ringcentral.com/restapi/v1.0/account/62264425001",
+    },
+}
+
+
+def record(i: int) -> dict:
+    return {
+        "id": f"rec{i}",
+        "startTime": "2026-11-28T10:00:00.000Z",
+        "duration": 65 + i,
+        "type": "Voice",
+        "direction": "Inbound",
+        "result": "Accepted",
+        "action": "Phone Call",
+        "from": {"phoneNumber": "+16505550100", "name": "Caller"},
+        "to": {"extensionNumber": "101", "name": "Alex"},
+    }
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "RC_APP_CLIENT_ID": "cid",
+        "RC_APP_CLIENT_SECRET": SECRET,
+        "RC_SERVER_URL": SERVER,
+        "RC_REDIRECT_URL": "http://localhost:0/oauth2callback",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+class ScriptedBrowser:
+    """Stands in for the system browser: reads the authorize URL and hits the loopback redirect."""
+
+    def __init__(self, answer: str = "approve", state: str | None = None) -> None:
+        self.answer, self.forced_state = answer, state
+        self.url: str | None = None
+        self.page: tuple[int, str] | None = None
+        self.done = threading.Event()
+
+    def __call__(self, url: str) -> None:
+        self.url = url
+        threading.Thread(target=self._run, daemon=True).start()
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(urlsplit(self.url or "").query).items()}
+
+    def _run(self) -> None:
+        q = self.query
+        redirect = urlsplit(q["redirect_uri"])
+        state = self.forced_state if self.forced_state is not None else q["state"]
+        params = (
+            "code=the-auth-code-123"
+            if self.answer == "approve"
+            else "error=access_denied&error_description=no"
+        )
+        conn = http.client.HTTPConnection(redirect.hostname, redirect.port, timeout=10)
+        conn.request("GET", f"{redirect.path}?{params}&state={state}")
+        response = conn.getresponse()
+        self.page = (response.status, response.read().decode())
+        conn.close()
+        self.done.set()
+
+
+def logged_in(expires_in: float = 3600) -> Session:
+    now = time.time()
+    session = Session(
+        server=SERVER,
+        client_id="cid",
+        client_secret=SECRET,
+        access_token="AT-stored-access-1",
+        access_expires_at=now + expires_in,
+        refresh_token="RT-stored-refresh-1",
+        refresh_expires_at=now + 604800,
+        scope="ReadAccounts ReadCallLog",
+        owner_id="62264425004",
+        created_at=now,
+    )
+    KeyringStore().save(session)
+    return session
+
+
+def test_login_stores_session_and_prints_who_signed_in(runner, env, monkeypatch, memory_keyring) -> None:
+    browser = ScriptedBrowser()
+    monkeypatch.setattr(cli_module, "_open_in_background", browser)
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        m.get(EXT_URL, json=EXT)
+        result = runner.invoke(cli, ["login", "--timeout", "10"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Signed in as Alex Doe (extension 101, alex.doe@example.com)" in result.stdout
+    assert browser.done.wait(5) and browser.page and browser.page[0] == 200
+    assert "Signed in to RingCentral" in browser.page[1]
+    # the exchange: Basic auth, the code, the same redirect URI, a verifier matching the challenge
+    exchange = m.request_history[0]
+    body = {k: v[0] for k, v in parse_qs(exchange.text).items()}
+    assert exchange.headers["Authorization"] == "Basic " + base64.b64encode(f"cid:{SECRET}".encode()).decode()
+    assert body["code"] == "the-auth-code-123" and body["redirect_uri"] == browser.query["redirect_uri"]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(body["code_verifier"].encode()).digest()).rstrip(b"=")
+    assert browser.query["code_challenge"] == challenge.decode()
+    assert browser.query["code_challenge_method"] == "S256"
+    stored = json.loads(memory_keyring.entries[("rcauth", "default")])
+    assert (
+        stored["access_token"] == TOKEN["access_token"] and stored["refresh_token"] == TOKEN["refresh_token"]
+    )
+    assert stored["client_secret"] == SECRET and stored["server"] == SERVER
+    assert stored["access_expires_at"] > time.time() + 3500
+    # the URL is always printed, and no secret is
+    assert browser.url in result.stderr
+    for secret in (
+        SECRET,
+        TOKEN["access_token"],
+        TOKEN["refresh_token"],
+        "the-auth-code-123",
+        body["code_verifier"],
+    ):
+        assert secret not in result.output
+
+
+def test_login_denied_stores_nothing(runner, env, monkeypatch, memory_keyring) -> None:
+    monkeypatch.setattr(cli_module, "_open_in_background", ScriptedBrowser(answer="deny"))
+    with requests_mock.Mocker() as m:
+        result = runner.invoke(cli, ["login", "--timeout", "10"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == "Error: access was denied in the browser (no)"
+    assert memory_keyring.entries == {} and m.request_history == []
+
+
+def test_login_with_forged_state_times_out_and_stores_nothing(
+    runner, env, monkeypatch, memory_keyring
+) -> None:
+    browser = ScriptedBrowser(state="forged-state")
+    monkeypatch.setattr(cli_module, "_open_in_background", browser)
+    with requests_mock.Mocker() as m:
+        result = runner.invoke(cli, ["login", "--timeout", "1"])
+    assert result.exit_code == 1
+    assert "no sign-in arrived within 1 s" in result.stderr
+    assert browser.page and browser.page[0] == 400
+    assert memory_keyring.entries == {} and m.request_history == []
+
+
+def test_login_refused_code_is_a_clear_error(runner, env, monkeypatch, memory_keyring) -> None:
+    monkeypatch.setattr(cli_module, "_open_in_background", ScriptedBrowser())
+    with requests_mock.Mocker() as m:
+        m.post(
+            TOKEN_URL,
+            status_code=400,
+            json={
+                "error": "invalid_grant",
+                "error_description": "Invalid code",
+                "errors": [{"errorCode": "OAU-106"}],
+            },
+        )
+        result = runner.invoke(cli, ["login", "--timeout", "10"])
+    assert result.exit_code == 1
+    assert "RingCentral refused the authorization code: OAU-106: Invalid code (HTTP 400)" in result.stderr
+    assert memory_keyring.entries == {}
+
+
+def test_login_without_client_id_names_the_ways_to_give_it(runner) -> None:
+    result = runner.invoke(cli, ["login"])
+    assert result.exit_code == 3
+    assert (
+        "--client-id" in result.stderr
+        and "RC_APP_CLIENT_ID" in result.stderr
+        and "--env-file" in result.stderr
+    )
+
+
+def test_login_no_browser_only_prints_the_url(runner, env, monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(cli_module, "_open_in_background", opened.append)
+    result = runner.invoke(cli, ["login", "--no-browser", "--timeout", "1"])
+    assert opened == [] and result.exit_code == 1
+    assert "/restapi/oauth/authorize?response_type=code" in result.stderr
+
+
+def test_login_over_existing_session_revokes_the_old_one(runner, env, monkeypatch, memory_keyring) -> None:
+    logged_in()
+    monkeypatch.setattr(cli_module, "_open_in_background", ScriptedBrowser())
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        m.post(REVOKE_URL, text="")
+        m.get(EXT_URL, json=EXT)
+        result = runner.invoke(cli, ["login", "--timeout", "10"], catch_exceptions=False)
+    assert result.exit_code == 0
+    revoke = [r for r in m.request_history if r.url == REVOKE_URL]
+    assert len(revoke) == 1 and parse_qs(revoke[0].text) == {"token": ["RT-stored-refresh-1"]}
+    assert json.loads(memory_keyring.entries[("rcauth", "default")])["access_token"] == TOKEN["access_token"]
+
+
+def test_whoami_shows_the_user(runner) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.get(EXT_URL, json=EXT)
+        result = runner.invoke(cli, ["whoami"], catch_exceptions=False)
+    assert result.exit_code == 0
+    for text in ("Alex Doe", "101", "alex.doe@example.com", "62264425001", "Enabled"):
+        assert text in result.stdout
+    assert m.request_history[0].headers["Authorization"] == "Bearer AT-stored-access-1"
+
+
+def test_whoami_json_prints_the_api_json(runner) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.get(EXT_URL, json=EXT)
+        result = runner.invoke(cli, ["whoami", "--json"], catch_exceptions=False)
+    assert json.loads(result.stdout) == EXT
+
+
+def test_whoami_when_not_logged_in(runner) -> None:
+    result = runner.invoke(cli, ["whoami"])
+    assert result.exit_code == 4
+    assert result.stderr == "Error: not signed in; run `rcauth login` first\n"
+
+
+def test_whoami_refreshes_an_expiring_token_and_stores_the_new_pair(runner, memory_keyring) -> None:
+    logged_in(expires_in=10)
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json={**TOKEN, "access_token": "AT-rotated-2", "refresh_token": "RT-rotated-2"})
+        m.get(EXT_URL, json=EXT)
+        result = runner.invoke(cli, ["whoami", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0
+    stored = json.loads(memory_keyring.entries[("rcauth", "default")])
+    assert (stored["access_token"], stored["refresh_token"]) == ("AT-rotated-2", "RT-rotated-2")
+    assert "AT-rotated-2" not in result.output and "RT-rotated-2" not in result.output
+
+
+def test_ended_session_exits_4_and_is_removed(runner, memory_keyring) -> None:
+    logged_in(expires_in=0)
+    with requests_mock.Mocker() as m:
+        m.post(
+            TOKEN_URL,
+            status_code=400,
+            json={
+                "error": "invalid_grant",
+                "error_description": "Token is revoked",
+                "errors": [{"errorCode": "OAU-211"}],
+            },
+        )
+        result = runner.invoke(cli, ["whoami"])
+    assert result.exit_code == 4
+    assert result.stderr.startswith("Error: the session has ended (OAU-211: Token is revoked (HTTP 400))")
+    assert "rcauth login" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert memory_keyring.entries == {}
+
+
+def test_call_log_table_follows_pages_to_the_limit(runner) -> None:
+    logged_in()
+    pages = [
+        {
+            "json": {
+                "records": [record(i) for i in range(5 * p, 5 * p + 5)],
+                "navigation": {"nextPage": {"uri": f"{CALLS_URL}?page={p + 2}&perPage=5"}},
+            }
+        }
+        for p in range(3)
+    ]
+    with requests_mock.Mocker() as m:
+        m.get(CALLS_URL, pages)
+        result = runner.invoke(cli, ["call-log", "--limit", "12", "--json"], catch_exceptions=False)
+    records = json.loads(result.stdout)
+    assert [r["id"] for r in records] == [f"rec{i}" for i in range(12)]
+    assert len(m.request_history) == 3
+
+
+def test_call_log_table_has_the_columns(runner) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.get(CALLS_URL, json={"records": [record(1)], "navigation": {}})
+        result = runner.invoke(cli, ["call-log", "--limit", "10"], catch_exceptions=False)
+    for text in (
+        "Start time",
+        "Direction",
+        "Type",
+        "From",
+        "To",
+        "Duration",
+        "Result",
+        "Inbound",
+        "Voice",
+        "+16505550100",
+        "1:06",
+        "Accepted",
+    ):
+        assert text in result.stdout
+    assert m.request_history[0].qs["perpage"] == ["10"]
+
+
+def test_call_log_account_denied_names_the_permission(runner) -> None:
+    logged_in()
+    body = {
+        "errorCode": "InsufficientPermissions",
+        "message": "In order to call this API endpoint, user needs "
+        "to have [FullCompanyCallLog] permission for requested resource.",
+        "errors": [{"errorCode": "CMN-408", "permissionName": "FullCompanyCallLog"}],
+    }
+    with requests_mock.Mocker() as m:
+        m.get(ACCOUNT_CALLS_URL, status_code=403, json=body)
+        result = runner.invoke(cli, ["call-log", "--account"])
+    assert result.exit_code == 5
+    assert (
+        "InsufficientPermissions" in result.stderr
+        and "lacks the FullCompanyCallLog permission" in result.stderr
+    )
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_call_log_rejects_a_bad_date(runner) -> None:
+    logged_in()
+    result = runner.invoke(cli, ["call-log", "--from", "yesterdayish"])
+    assert result.exit_code == 2 and "--from" in result.stderr
+
+
+def test_logout_revokes_then_deletes(runner, memory_keyring) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.post(REVOKE_URL, text="")
+        result = runner.invoke(cli, ["logout"], catch_exceptions=False)
+    assert result.exit_code == 0 and "tokens revoked and removed" in result.stdout
+    assert parse_qs(m.request_history[0].text) == {"token": ["RT-stored-refresh-1"]}
+    assert m.request_history[0].headers["Authorization"].startswith("Basic ")
+    assert memory_keyring.entries == {}
+
+
+def test_logout_deletes_even_when_revoke_fails(runner, memory_keyring) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.post(REVOKE_URL, exc=requests.ConnectionError("network down"))
+        result = runner.invoke(cli, ["logout"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "could not revoke the session" in result.stderr
+    assert memory_keyring.entries == {}
+
+
+def test_logout_when_not_logged_in_is_a_friendly_no_op(runner) -> None:
+    result = runner.invoke(cli, ["logout"], catch_exceptions=False)
+    assert result.exit_code == 0 and "Not signed in" in result.stderr
+
+
+def test_token_prints_only_the_access_token(runner) -> None:
+    logged_in()
+    result = runner.invoke(cli, ["token"], catch_exceptions=False)
+    assert result.stdout == "AT-stored-access-1\n"
+
+
+def test_damaged_session_points_to_login(runner, memory_keyring) -> None:
+    memory_keyring.entries[("rcauth", "default")] = "not json at all"
+    result = runner.invoke(cli, ["whoami"])
+    assert result.exit_code == 6
+    assert "not valid JSON" in result.stderr and "rcauth login" in result.stderr
+
+
+def test_debug_output_masks_every_secret(runner, memory_keyring) -> None:
+    logged_in(expires_in=0)
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json={**TOKEN, "access_token": "AT-debug-new-1", "refresh_token": "RT-debug-new-1"})
+        m.get(EXT_URL, json=EXT)
+        result = runner.invoke(cli, ["--debug", "whoami", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0
+    for secret in (SECRET, "AT-stored-access-1", "RT-stored-refresh-1", "AT-debug-new-1", "RT-debug-new-1"):
+        assert secret not in result.output
+
+
+def test_version_and_module_entry_point(runner) -> None:
+    import subprocess
+    import sys
+
+    from rcauth import __version__
+
+    assert runner.invoke(cli, ["--version"]).stdout == f"rcauth {__version__}\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rcauth", "--version"], capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 0 and proc.stdout == f"rcauth {__version__}\n"

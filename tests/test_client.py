@@ -1,0 +1,214 @@
+"""The API client at the HTTP layer (requests-mock): refresh, rotation, 401 retry, 429, paging."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs
+
+import pytest
+import requests_mock
+
+from rcauth.client import ApiClient
+from rcauth.errors import ApiError, NotLoggedIn, SessionExpired
+from rcauth.session import Session
+from rcauth.store import MemoryStore
+
+SERVER = "https://platform.ringcentral.com"
+EXT = SERVER + "/restapi/v1.0/account/~/extension/~"
+TOKEN_URL = SERVER + "/restapi/oauth/token"
+CALLS = SERVER + "/restapi/v1.0/account/~/extension/~/call-log"
+
+
+def session(expires_in: float = 3600, access: str = "AT-old-1", refresh: str = "RT-old-1") -> Session:
+    now = time.time()
+    return Session(
+        server=SERVER,
+        client_id="cid",
+        client_secret="sec",
+        access_token=access,
+        access_expires_at=now + expires_in,
+        refresh_token=refresh,
+        refresh_expires_at=now + 604800,
+        owner_id="101",
+        created_at=now,
+    )
+
+
+def new_pair(n: int = 2) -> dict:
+    return {
+        "access_token": f"AT-new-{n}",
+        "token_type": "bearer",
+        "expires_in": 3600,
+        "refresh_token": f"RT-new-{n}",
+        "refresh_token_expires_in": 604800,
+        "scope": "ReadAccounts",
+    }
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    s = MemoryStore()
+    s.save(session())
+    return s
+
+
+def test_request_sends_bearer_token(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={"id": 101})
+        assert client.get_json("/restapi/v1.0/account/~/extension/~") == {"id": 101}
+    assert m.request_history[0].headers["Authorization"] == "Bearer AT-old-1"
+
+
+def test_not_logged_in_without_a_session() -> None:
+    with ApiClient(MemoryStore()) as client, pytest.raises(NotLoggedIn):
+        client.get_json("/restapi/v1.0/account/~/extension/~")
+
+
+def test_refreshes_ahead_of_expiry_and_stores_the_rotated_pair_at_once() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=30))  # inside the 60 s margin
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        m.get(EXT, json={"id": 101})
+        client.get_json("/restapi/v1.0/account/~/extension/~")
+    refresh, call = m.request_history
+    assert parse_qs(refresh.text) == {"grant_type": ["refresh_token"], "refresh_token": ["RT-old-1"]}
+    assert call.headers["Authorization"] == "Bearer AT-new-2"
+    stored = store.load()
+    assert (stored.access_token, stored.refresh_token) == ("AT-new-2", "RT-new-2")
+    assert stored.access_expires_at > time.time() + 3500
+
+
+def test_no_refresh_when_token_is_fresh(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={})
+        client.get_json(EXT)
+    assert [r.method for r in m.request_history] == ["GET"]
+
+
+def test_401_refreshes_once_and_retries_once(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, [{"status_code": 401, "json": {"errorCode": "OAU-129"}}, {"json": {"id": 7}}])
+        m.post(TOKEN_URL, json=new_pair())
+        assert client.get_json(EXT) == {"id": 7}
+    assert [r.method for r in m.request_history] == ["GET", "POST", "GET"]
+    assert m.request_history[2].headers["Authorization"] == "Bearer AT-new-2"
+
+
+def test_second_401_is_not_retried_again(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, status_code=401, json={"errorCode": "OAU-128", "message": "Access token expired"})
+        m.post(TOKEN_URL, json=new_pair())
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert caught.value.error_code == "OAU-128"
+    assert [r.method for r in m.request_history] == ["GET", "POST", "GET"]
+
+
+def test_invalid_grant_ends_and_removes_the_session() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0))
+    body = {
+        "error": "invalid_grant",
+        "error_description": "Token is revoked",
+        "errors": [{"errorCode": "OAU-211"}],
+    }
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        with pytest.raises(SessionExpired) as caught:
+            client.get_json(EXT)
+    assert "session has ended" in str(caught.value) and "rcauth login" in (caught.value.hint or "")
+    assert store.load() is None
+
+
+def test_server_error_on_refresh_keeps_the_session() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, status_code=500, json={"error": "server_error"})
+        with pytest.raises(ApiError):
+            client.get_json(EXT)
+    assert store.load() is not None
+
+
+def test_pair_rotated_by_another_process_is_used_without_a_second_refresh() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={})
+        assert client.session.access_token == "AT-old-1"  # loaded: stale
+        store.save(session(access="AT-other-9", refresh="RT-other-9"))  # someone else refreshed meanwhile
+        client.get_json(EXT)
+    assert [r.method for r in m.request_history] == ["GET"]
+    assert m.request_history[0].headers["Authorization"] == "Bearer AT-other-9"
+
+
+def test_paginate_follows_next_page_until_limit(store: MemoryStore) -> None:
+    def page(n: int, last: bool = False) -> dict:
+        nav = {} if last else {"nextPage": {"uri": f"{CALLS}?page={n + 1}&perPage=2"}}
+        return {"records": [{"id": f"{n}a"}, {"id": f"{n}b"}], "navigation": nav, "paging": {"page": n}}
+
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, [{"json": page(1)}, {"json": page(2)}, {"json": page(3, last=True)}])
+        ids = [r["id"] for r in client.paginate(CALLS, {}, limit=5)]
+    assert ids == ["1a", "1b", "2a", "2b", "3a"]
+    assert m.request_history[0].qs["perpage"] == ["5"]
+
+
+def test_paginate_stops_on_last_page(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json={"records": [{"id": 1}], "navigation": {}})
+        assert len(list(client.paginate(CALLS, {}, limit=100))) == 1
+
+
+def test_token_is_never_sent_to_another_origin(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json={"records": [], "navigation": {"nextPage": {"uri": "https://evil.example/steal"}}})
+        with pytest.raises(ApiError, match="another server"):
+            list(client.paginate(CALLS, {}))
+    assert all(r.hostname == "platform.ringcentral.com" for r in m.request_history)
+
+
+def test_429_waits_for_retry_after_then_goes_on(store: MemoryStore) -> None:
+    waits: list[float] = []
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, reason: waits.append(s)) as client:
+        m.get(
+            EXT,
+            [
+                {"status_code": 429, "headers": {"Retry-After": "3"}, "json": {"errorCode": "CMN-301"}},
+                {"json": {"id": 1}},
+            ],
+        )
+        assert client.get_json(EXT) == {"id": 1}
+    assert len(waits) == 1 and 3 <= waits[0] < 3.5
+
+
+def test_api_error_keeps_error_code_and_names_missing_permission(store: MemoryStore) -> None:
+    body = {
+        "errorCode": "InsufficientPermissions",
+        "message": "In order to call this API endpoint, user needs to have [FullCompanyCallLog] permission",
+        "errors": [{"errorCode": "CMN-408", "permissionName": "FullCompanyCallLog"}],
+    }
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, status_code=403, json=body)
+        with pytest.raises(ApiError) as caught:
+            client.get_json(CALLS)
+    assert caught.value.error_code == "InsufficientPermissions" and caught.value.status == 403
+    assert "FullCompanyCallLog" in (caught.value.hint or "")
+
+
+def test_rate_limit_headers_pace_the_next_request(store: MemoryStore) -> None:
+    waits: list[float] = []
+    headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "2", "X-Rate-Limit-Window": "5"}
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: waits.append(s)) as client:
+        m.get(
+            CALLS,
+            [
+                {"json": {}, "headers": {**headers, "X-Rate-Limit-Remaining": "1"}},
+                {"json": {}, "headers": {**headers, "X-Rate-Limit-Remaining": "0"}},
+                {"json": {}, "headers": {**headers, "X-Rate-Limit-Remaining": "1"}},
+            ],
+        )
+        for _ in range(3):
+            client.get_json(CALLS)
+    assert len(waits) == 1 and 4 < waits[0] <= 5

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rcauth.config import DEFAULT_REDIRECT_URI, DEFAULT_SERVER, config_dir, resolve
+from rcauth.errors import ConfigError
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> dict[str, Path]:
+    env_file = write(
+        tmp_path / ".env",
+        "RC_SERVER_URL=https://dotenv.example.com\nRC_APP_CLIENT_ID=from-dotenv\n"
+        "RC_APP_CLIENT_SECRET=dotenv-secret\nRC_REDIRECT_URL=http://localhost:5001/dotenv\n",
+    )
+    toml = write(
+        tmp_path / "config.toml",
+        'client_id = "from-toml"\nclient_secret = "toml-secret"\nserver = "https://toml.example.com"\n'
+        'redirect_uri = "http://localhost:5002/toml"\n',
+    )
+    return {"env_file": env_file, "toml": toml}
+
+
+def test_flags_beat_environment_beat_env_file_beat_config_file(sources: dict[str, Path]) -> None:
+    environ = {"RC_APP_CLIENT_ID": "from-env", "RC_SERVER_URL": "https://env.example.com"}
+    settings = resolve(
+        {"client_id": "from-flag"}, environ=environ, env_file=sources["env_file"], config_file=sources["toml"]
+    )
+    assert settings.client_id == "from-flag"
+    assert settings.server == "https://env.example.com"
+    assert settings.client_secret == "dotenv-secret"
+    assert settings.redirect_uri == "http://localhost:5001/dotenv"
+    assert settings.sources["client_id"] == "--client-id"
+    assert settings.sources["server"] == "$RC_SERVER_URL"
+
+
+def test_config_file_is_the_last_source(sources: dict[str, Path]) -> None:
+    settings = resolve({}, environ={}, config_file=sources["toml"])
+    assert (settings.client_id, settings.client_secret) == ("from-toml", "toml-secret")
+    assert settings.server == "https://toml.example.com"
+
+
+def test_config_file_profile_table_overrides_top_level(tmp_path: Path) -> None:
+    toml = write(tmp_path / "c.toml", 'client_id = "top"\n[profiles.dev]\nclient_id = "dev-app"\n')
+    assert resolve({}, environ={}, config_file=toml, profile="dev").client_id == "dev-app"
+    assert resolve({}, environ={}, config_file=toml).client_id == "top"
+
+
+def test_older_ringcentral_env_names_are_accepted(tmp_path: Path) -> None:
+    settings = resolve(
+        {},
+        environ={"RC_CLIENT_ID": "old-id", "RC_CLIENT_SECRET": "old-secret"},
+        config_file=tmp_path / "none",
+    )
+    assert (settings.client_id, settings.client_secret) == ("old-id", "old-secret")
+
+
+def test_current_env_name_wins_over_older_one(tmp_path: Path) -> None:
+    settings = resolve(
+        {}, environ={"RC_CLIENT_ID": "old", "RC_APP_CLIENT_ID": "new"}, config_file=tmp_path / "none"
+    )
+    assert settings.client_id == "new"
+
+
+def test_defaults_are_production_and_quick_start_redirect(tmp_path: Path) -> None:
+    settings = resolve({"client_id": "x"}, environ={}, config_file=tmp_path / "none")
+    assert settings.server == DEFAULT_SERVER == "https://platform.ringcentral.com"
+    assert settings.redirect_uri == DEFAULT_REDIRECT_URI == "http://localhost:5000/oauth2callback"
+    assert settings.client_secret is None and settings.is_public_client
+
+
+def test_missing_client_id_names_every_way_to_give_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve({}, environ={}, config_file=tmp_path / "config.toml")
+    message = str(caught.value)
+    for way in ("--client-id", "RC_APP_CLIENT_ID", "--env-file", str(tmp_path / "config.toml")):
+        assert way in message
+
+
+@pytest.mark.parametrize(
+    "server", ["http://platform.ringcentral.com", "ftp://x.example.com", "https://", "http://10.0.0.5:8080"]
+)
+def test_server_must_be_https_unless_loopback(server: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        resolve({"client_id": "x", "server": server}, environ={}, config_file=tmp_path / "none")
+
+
+@pytest.mark.parametrize("server", ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080"])
+def test_plain_http_is_allowed_on_loopback(server: str, tmp_path: Path) -> None:
+    assert (
+        resolve({"client_id": "x", "server": server + "/"}, environ={}, config_file=tmp_path / "n").server
+        == server
+    )
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://localhost:5000/cb",
+        "http://example.com:5000/cb",
+        "http://localhost/cb",
+        "http://localhost:5000/",
+    ],
+)
+def test_redirect_uri_must_be_loopback_http_with_port_and_path(uri: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        resolve({"client_id": "x", "redirect_uri": uri}, environ={}, config_file=tmp_path / "none")
+
+
+def test_missing_env_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="env file .* not found"):
+        resolve({"client_id": "x"}, environ={}, env_file=tmp_path / "nope.env")
+
+
+def test_broken_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    toml = write(tmp_path / "config.toml", "client_id = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        resolve({}, environ={}, config_file=toml)
+
+
+def test_config_dir_honours_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RCAUTH_CONFIG_DIR", str(tmp_path / "cfg"))
+    assert config_dir() == tmp_path / "cfg"

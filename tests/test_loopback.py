@@ -1,0 +1,195 @@
+"""The loopback receiver, fed real HTTP requests over real sockets (port 0, a timeout on every wait)."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+
+from rcauth.errors import PortInUse
+from rcauth.loopback import CallbackReceiver, _port_in_use_message
+
+STATE = "expected-state-value"
+WAIT = 5.0
+
+
+def get(port: int, path: str, *, host: str | None = None, method: str = "GET") -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        conn.putrequest(method, path, skip_host=True)
+        conn.putheader("Host", host or f"localhost:{port}")
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read().decode("utf-8")
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def receiver():
+    with CallbackReceiver("http://localhost:0/oauth2callback", expected_state=STATE) as r:
+        yield r
+
+
+@pytest.fixture
+def pool():
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        yield executor
+
+
+def test_good_callback_delivers_code_and_success_page(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    answer: Future = pool.submit(
+        get, receiver.port, f"/oauth2callback?code=the-code&state={STATE}&expires_in=60"
+    )
+    result = receiver.wait(WAIT)
+    assert result is not None and result.ok and result.code == "the-code"
+    receiver.finish(True, "Signed in to RingCentral", "You can close this tab.")
+    status, body = answer.result(WAIT)
+    assert status == 200
+    assert "Signed in to RingCentral" in body and "You can close this tab." in body
+
+
+def test_wrong_state_is_rejected_and_nothing_is_delivered(receiver: CallbackReceiver) -> None:
+    status, body = get(receiver.port, "/oauth2callback?code=evil-code&state=forged")
+    assert status == 400 and "state mismatch" in body
+    assert receiver.wait(0.3) is None
+
+
+def test_missing_state_is_rejected(receiver: CallbackReceiver) -> None:
+    status, _ = get(receiver.port, "/oauth2callback?code=evil-code")
+    assert status == 400
+    assert receiver.wait(0.3) is None
+
+
+def test_callback_without_code_is_an_error_result(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    answer = pool.submit(get, receiver.port, f"/oauth2callback?state={STATE}")
+    result = receiver.wait(WAIT)
+    assert result is not None and not result.ok and result.error == "invalid_request"
+    receiver.finish(False, "Sign-in failed", "no code")
+    assert answer.result(WAIT)[0] == 400
+
+
+def test_access_denied_is_reported_with_description(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    answer = pool.submit(
+        get,
+        receiver.port,
+        f"/oauth2callback?error=access_denied&error_description=User+said+no&state={STATE}",
+    )
+    result = receiver.wait(WAIT)
+    assert result is not None
+    assert (result.error, result.error_description, result.code) == ("access_denied", "User said no", None)
+    receiver.finish(False, "Sign-in cancelled", "<script>alert(1)</script>")
+    status, body = answer.result(WAIT)
+    assert status == 400
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;" in body
+
+
+def test_stray_paths_get_404_and_the_real_callback_still_works(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    assert get(receiver.port, "/favicon.ico")[0] == 404
+    assert get(receiver.port, "/")[0] == 404
+    answer = pool.submit(get, receiver.port, f"/oauth2callback?code=c2&state={STATE}")
+    result = receiver.wait(WAIT)
+    assert result is not None and result.code == "c2"
+    receiver.finish(True, "ok", "ok")
+    assert answer.result(WAIT)[0] == 200
+
+
+def test_foreign_host_header_is_refused(receiver: CallbackReceiver) -> None:
+    status, _ = get(receiver.port, f"/oauth2callback?code=c&state={STATE}", host="evil.example:80")
+    assert status == 400
+    assert receiver.wait(0.3) is None
+
+
+def test_only_get_is_accepted_on_the_callback(receiver: CallbackReceiver) -> None:
+    assert get(receiver.port, f"/oauth2callback?code=c&state={STATE}", method="POST")[0] == 405
+    assert receiver.wait(0.3) is None
+
+
+def test_wait_returns_none_after_timeout(receiver: CallbackReceiver) -> None:
+    assert receiver.wait(0.2) is None
+
+
+def test_binds_loopback_only_and_frees_the_port_on_exit() -> None:
+    with CallbackReceiver("http://localhost:0/cb", expected_state=STATE) as r:
+        port = r.port
+        assert r._server is not None and r._server.server_address[0] == "127.0.0.1"
+        assert r.redirect_uri == f"http://localhost:{port}/cb"
+    with socket.socket() as s:  # the port is free again
+        s.bind(("127.0.0.1", port))
+
+
+def test_port_in_use_names_redirect_uri_option() -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        with pytest.raises(PortInUse) as caught:
+            with CallbackReceiver(f"http://localhost:{port}/oauth2callback", expected_state=STATE):
+                pass
+    assert f"port {port}" in str(caught.value) and "--redirect-uri" in str(caught.value)
+
+
+def test_port_5000_message_mentions_airplay() -> None:
+    assert "AirPlay Receiver" in _port_in_use_message("localhost", 5000)
+    assert "AirPlay" not in _port_in_use_message("localhost", 5001)
+
+
+def test_second_callback_after_delivery_is_not_delivered_twice(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    first = pool.submit(get, receiver.port, f"/oauth2callback?code=one&state={STATE}")
+    assert receiver.wait(WAIT).code == "one"  # type: ignore[union-attr]
+    status, _ = get(receiver.port, f"/oauth2callback?code=two&state={STATE}")
+    assert status == 409
+    receiver.finish(True, "ok", "ok")
+    assert first.result(WAIT)[0] == 200
+    assert receiver.wait(0).code == "one"  # type: ignore[union-attr]
+
+
+def test_silent_connection_does_not_block_the_real_callback(pool: ThreadPoolExecutor) -> None:
+    with CallbackReceiver(
+        "http://localhost:0/oauth2callback", expected_state=STATE, connection_timeout=1
+    ) as r:
+        idle = socket.create_connection(("127.0.0.1", r.port), timeout=WAIT)
+        idle.sendall(b"GET /oauth2callback?code=x")  # never finishes its request line
+        try:
+            answer = pool.submit(get, r.port, f"/oauth2callback?code=real&state={STATE}")
+            result = r.wait(WAIT)
+            assert result is not None and result.code == "real"
+            r.finish(True, "ok", "ok")
+            assert answer.result(WAIT)[0] == 200
+        finally:
+            idle.close()
+
+
+def test_leaving_without_finish_still_answers_the_browser(pool: ThreadPoolExecutor) -> None:
+    with CallbackReceiver("http://localhost:0/oauth2callback", expected_state=STATE) as r:
+        answer = pool.submit(get, r.port, f"/oauth2callback?code=c&state={STATE}")
+        assert r.wait(WAIT) is not None
+    status, body = answer.result(WAIT)
+    assert status == 500 and "interrupted" in body.lower()
+
+
+def test_wait_is_woken_by_the_callback_not_by_polling(receiver: CallbackReceiver) -> None:
+    arrived = threading.Event()
+
+    def browser() -> None:
+        get(receiver.port, f"/oauth2callback?code=c&state={STATE}")
+        arrived.set()
+
+    thread = threading.Thread(target=browser, daemon=True)
+    thread.start()
+    assert receiver.wait(WAIT) is not None
+    receiver.finish(True, "ok", "ok")
+    assert arrived.wait(WAIT)

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests_mock
+
+from rcauth.errors import TransportError
+from rcauth.oauth import OAuthError, RingCentralOAuth, new_pkce, new_state, pkce_challenge
+
+SERVER = "https://platform.ringcentral.com"
+TOKEN_URL = SERVER + "/restapi/oauth/token"
+REDIRECT = "http://localhost:5000/oauth2callback"
+TOKEN = {
+    "access_token": "AT-abcdef-1",
+    "token_type": "bearer",
+    "expires_in": 3600,
+    "refresh_token": "RT-abcdef-1",
+    "refresh_token_expires_in": 604800,
+    "scope": "ReadAccounts ReadCallLog",
+    "owner_id": "101",
+    "endpoint_id": "e1",
+}
+
+
+def form(request) -> dict[str, list[str]]:
+    return parse_qs(request.text)
+
+
+def basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def test_pkce_challenge_is_base64url_sha256_of_verifier() -> None:
+    pkce = new_pkce()
+    expected = base64.urlsafe_b64encode(hashlib.sha256(pkce.verifier.encode()).digest()).rstrip(b"=").decode()
+    assert pkce.challenge == expected
+    assert pkce.method == "S256"
+    assert 43 <= len(pkce.verifier) <= 128
+    assert re.fullmatch(r"[A-Za-z0-9\-._~]+", pkce.verifier)
+
+
+def test_pkce_challenge_matches_rfc7636_appendix_b() -> None:
+    assert (
+        pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+        == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    )
+
+
+def test_pkce_and_state_are_fresh_every_time() -> None:
+    assert new_pkce().verifier != new_pkce().verifier
+    assert new_state() != new_state()
+    assert len(new_state()) >= 43
+
+
+def test_authorization_url_carries_pkce_state_and_exact_redirect() -> None:
+    pkce = new_pkce()
+    url = RingCentralOAuth(SERVER, "cid", "secret").authorization_url(
+        redirect_uri=REDIRECT, state="st-1", pkce=pkce
+    )
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == SERVER + "/restapi/oauth/authorize"
+    query = parse_qs(parts.query)
+    assert query == {
+        "response_type": ["code"],
+        "client_id": ["cid"],
+        "redirect_uri": [REDIRECT],
+        "state": ["st-1"],
+        "code_challenge": [pkce.challenge],
+        "code_challenge_method": ["S256"],
+    }
+
+
+def test_code_exchange_uses_basic_auth_and_sends_verifier() -> None:
+    oauth = RingCentralOAuth(SERVER, "cid", "s3cret")
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        token = oauth.exchange_code("the-code", redirect_uri=REDIRECT, code_verifier="v" * 50)
+    request = m.request_history[0]
+    assert request.headers["Authorization"] == basic("cid", "s3cret")
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert form(request) == {
+        "grant_type": ["authorization_code"],
+        "code": ["the-code"],
+        "redirect_uri": [REDIRECT],
+        "code_verifier": ["v" * 50],
+    }
+    assert token["access_token"] == "AT-abcdef-1"
+
+
+def test_public_client_sends_client_id_in_body_and_no_authorization() -> None:
+    oauth = RingCentralOAuth(SERVER, "public-id", None)
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        oauth.exchange_code("c0de-123", redirect_uri=REDIRECT, code_verifier="v" * 43)
+        oauth.refresh("RT-old-123")
+    exchange, refresh = m.request_history
+    assert "Authorization" not in exchange.headers
+    assert form(exchange)["client_id"] == ["public-id"]
+    assert "Authorization" not in refresh.headers
+    assert form(refresh) == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["RT-old-123"],
+        "client_id": ["public-id"],
+    }
+
+
+def test_refresh_sends_refresh_grant_with_basic_auth() -> None:
+    oauth = RingCentralOAuth(SERVER, "cid", "s3cret")
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        token = oauth.refresh("RT-old-123")
+    request = m.request_history[0]
+    assert request.headers["Authorization"] == basic("cid", "s3cret")
+    assert form(request) == {"grant_type": ["refresh_token"], "refresh_token": ["RT-old-123"]}
+    assert token["refresh_token"] == "RT-abcdef-1"
+
+
+def test_invalid_grant_keeps_ringcentral_error_code() -> None:
+    body = {
+        "error": "invalid_grant",
+        "error_description": "Token is expired",
+        "errors": [{"errorCode": "OAU-211", "message": "Token is revoked"}],
+    }
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-dead-123")
+    error = caught.value
+    assert (error.oauth_error, error.error_code, error.status) == ("invalid_grant", "OAU-211", 400)
+    assert error.session_is_dead
+    assert str(error) == "OAU-211: Token is expired (HTTP 400)"
+
+
+def test_rotated_client_secret_means_session_is_dead() -> None:
+    body = {"error": "invalid_client", "errors": [{"errorCode": "OAU-146", "message": "Invalid client"}]}
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=401, json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "old-secret").refresh("RT-1234567")
+    assert caught.value.session_is_dead and caught.value.error_code == "OAU-146"
+
+
+def test_server_error_on_refresh_is_not_a_dead_session() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=503, text="busy")
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert not caught.value.session_is_dead
+
+
+def test_unreachable_server_is_a_transport_error_without_secrets() -> None:
+    import requests
+
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, exc=requests.ConnectionError("boom RT-secret-xyz"))
+        with pytest.raises(TransportError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-secret-xyz")
+    assert "RT-secret-xyz" not in str(caught.value)
+
+
+def test_revoke_posts_token_with_basic_auth() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=200, text="")
+        RingCentralOAuth(SERVER, "cid", "s3cret").revoke("RT-abc-123")
+    request = m.request_history[0]
+    assert request.headers["Authorization"] == basic("cid", "s3cret")
+    assert form(request) == {"token": ["RT-abc-123"]}
+
+
+def test_jwt_bearer_grant_sends_assertion() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        RingCentralOAuth(SERVER, "cid", "s3cret").jwt_bearer("eyJhbGciOi.jwt.cred")
+    assert form(m.request_history[0]) == {
+        "grant_type": ["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+        "assertion": ["eyJhbGciOi.jwt.cred"],
+    }
+
+
+def test_insecure_transport_is_allowed_only_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    RingCentralOAuth(SERVER, "cid", "s")
+    import os
+
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+    RingCentralOAuth("http://127.0.0.1:8080", "cid", "s")
+    assert os.environ["OAUTHLIB_INSECURE_TRANSPORT"] == "1"

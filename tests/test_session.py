@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rcauth.errors import StoredSessionDamaged
+from rcauth.session import Session
+
+TOKEN = {
+    "access_token": "AT-1",
+    "token_type": "bearer",
+    "expires_in": 3599,
+    "refresh_token": "RT-1",
+    "refresh_token_expires_in": 604799,
+    "scope": "ReadAccounts ReadCallLog",
+    "owner_id": 101,
+}
+
+
+def make(**overrides) -> Session:
+    return Session.from_token_response(
+        {**TOKEN, **overrides},
+        server="https://s.example.com",
+        client_id="cid",
+        client_secret="sec",
+        now=1000.0,
+    )
+
+
+def test_expiry_is_stored_absolute_from_expires_in() -> None:
+    session = make()
+    assert session.access_expires_at == 1000.0 + 3599
+    assert session.refresh_expires_at == 1000.0 + 604799
+    assert session.owner_id == "101" and session.scope == "ReadAccounts ReadCallLog"
+
+
+def test_access_expires_within_margin() -> None:
+    session = make(expires_in=100)
+    assert not session.access_expires_within(60, now=1000.0)
+    assert session.access_expires_within(60, now=1041.0)
+
+
+def test_json_round_trip_keeps_every_field() -> None:
+    session = make()
+    assert Session.from_json(session.to_json()) == session
+
+
+def test_refreshed_session_keeps_owner_and_creation_time() -> None:
+    first = make()
+    second = Session.from_token_response(
+        {**TOKEN, "access_token": "AT-2", "owner_id": None},
+        server=first.server,
+        client_id="cid",
+        client_secret="sec",
+        now=2000.0,
+        previous=first,
+    )
+    assert second.owner_id == "101" and second.created_at == 1000.0 and second.refreshed_at == 2000.0
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (json.dumps({"version": 99}), "unknown version"),
+        (json.dumps({"version": 1, "server": "x"}), "missing fields"),
+    ],
+)
+def test_damaged_data_raises_a_clear_error_pointing_to_login(text: str, words: str) -> None:
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(text)
+    assert words in str(caught.value)
+    assert "rcauth login" in (caught.value.hint or "")

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import logging
+import stat
+import threading
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+import pytest
+
+from rcauth.errors import StorageUnavailable, StoredSessionDamaged
+from rcauth.session import Session
+from rcauth.store import FileStore, KeyringStore, MemoryStore, open_store, refresh_lock
+
+SESSION = Session(
+    server="https://s.example.com",
+    client_id="cid",
+    client_secret="sec",
+    access_token="AT-xyz-1",
+    access_expires_at=2e9,
+    refresh_token="RT-xyz-1",
+    refresh_expires_at=2e9,
+    created_at=1.0,
+)
+
+
+def test_keyring_store_keeps_one_entry_per_profile(memory_keyring) -> None:
+    KeyringStore("default").save(SESSION)
+    KeyringStore("dev").save(SESSION.with_updates(access_token="AT-dev-1"))
+    assert KeyringStore("default").load() == SESSION
+    assert KeyringStore("dev").load().access_token == "AT-dev-1"
+    assert set(memory_keyring.entries) == {("rcauth", "default"), ("rcauth", "dev")}
+    assert KeyringStore("default").delete() is True
+    assert KeyringStore("default").load() is None
+    assert KeyringStore("default").delete() is False
+
+
+def test_damaged_keyring_entry_is_reported(memory_keyring) -> None:
+    memory_keyring.entries[("rcauth", "default")] = "{broken"
+    with pytest.raises(StoredSessionDamaged):
+        KeyringStore().load()
+
+
+def test_no_keyring_without_consent_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    with pytest.raises(StorageUnavailable) as caught:
+        open_store()
+    assert "--insecure-storage" in (caught.value.hint or "")
+
+
+def test_no_keyring_with_consent_falls_back_to_file_with_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, isolated: Path
+) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", "1")
+    with caplog.at_level(logging.WARNING):
+        store = open_store()
+    assert isinstance(store, FileStore)
+    assert str(store.path) in caplog.text
+
+
+def test_file_store_is_0600_in_a_0700_dir_and_atomic(tmp_path: Path) -> None:
+    store = FileStore("default", tmp_path / "data" / "rcauth")
+    store.save(SESSION)
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
+    store.save(SESSION.with_updates(access_token="AT-2-abc"))
+    assert store.load().access_token == "AT-2-abc"
+    assert [p.name for p in store.directory.iterdir()] == ["default.session.json"]  # no temp files left
+    assert store.delete() and store.load() is None
+
+
+def test_hanging_keyring_is_bounded(memory_keyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    monkeypatch.setattr(memory_keyring, "get_password", lambda *a: release.wait(10))
+    try:
+        with pytest.raises(StorageUnavailable, match="did not answer within 0.2 s"):
+            KeyringStore(timeout=0.2).load()
+    finally:
+        release.set()
+
+
+def test_memory_store_round_trip() -> None:
+    store = MemoryStore()
+    assert store.load() is None
+    store.save(SESSION)
+    assert store.load() == SESSION
+    assert store.delete() and not store.delete()
+
+
+def test_refresh_lock_excludes_a_second_holder() -> None:
+    from filelock import FileLock, Timeout
+
+    from rcauth.config import state_dir
+
+    with refresh_lock("default"):
+        other = FileLock(str(state_dir() / "default.refresh.lock"), timeout=0.1)
+        with pytest.raises(Timeout):
+            other.acquire()
+    with refresh_lock("default", timeout=0.5):
+        pass

@@ -284,7 +284,8 @@ _PAGE = """<!doctype html>
 body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;
 background:#f5f7fa;color:#1f2933;
 display:flex;align-items:center;justify-content:center;min-height:100vh;margin:0}}
-main{{background:#fff;border-radius:12px;box-shadow:0 4px 24px rgba(0,0,0,.08);padding:40px 48px;max-width:480px}}
+main{{background:#fff;border-radius:12px;box-shadow:0 4px 24px rgba(0,0,0,.08);
+padding:40px 48px;max-width:480px}}
 h1{{font-size:1.4rem;margin:0 0 12px;color:{color}}}
 p{{line-height:1.5;margin:0}}
 .mark{{font-size:2.5rem;color:{color}}}

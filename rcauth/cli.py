@@ -37,6 +37,10 @@ class AppState:
     profile: str = DEFAULT_PROFILE
     insecure_storage: bool = False
     store: SessionStore | None = None
+    # The demo's stand-ins for the user's browser: `browser` replaces it outright (--headless);
+    # `browser_fallback` takes over when no graphical browser opens.
+    browser: Callable[[str], None] | None = None
+    browser_fallback: Callable[[str], None] | None = None
 
     def open_store(self) -> SessionStore:
         if self.store is not None:
@@ -76,7 +80,23 @@ def _one_line(exc: RcauthError) -> str:
 
 
 class RcauthGroup(click.Group):
-    """Maps every failure to one line and an exit code, in one place; no traceback unless --debug."""
+    """Maps every failure to one line and an exit code, in one place; no traceback unless --debug.
+
+    Commands in `lazy` are imported only when run or listed, so start-up does not pay for them.
+    """
+
+    lazy: dict[str, str] = {"emulator": "rcauth.emulator.cli:emulator_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, _, attr = self.lazy[cmd_name].partition(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -215,17 +235,25 @@ def cli() -> None:
 
 
 # -- login -------------------------------------------------------------------------------------
+def graphical_browser_likely() -> bool:
+    """False on a Linux box with no display and no `$BROWSER`, where Python's webbrowser would fall
+    back to a console browser (lynx, w3m) that takes over the terminal."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("BROWSER") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _open_in_background(url: str) -> None:
     """Open the system browser on a daemon thread: with `$BROWSER` set to a program that blocks
     until it is done (Python's webbrowser waits for it), the login must keep serving meanwhile."""
     import webbrowser
 
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("BROWSER") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        # No graphical session: webbrowser would fall back to a console browser (lynx, w3m) that
-        # would take over this terminal. The URL is printed; the user opens it.
-        click.echo("No graphical browser here: open the URL above on this machine.", err=True)
+    fallback = state().browser_fallback
+    if not graphical_browser_likely():
+        if fallback is not None:
+            fallback(url)
+        else:
+            click.echo("No graphical browser here: open the URL above on this machine.", err=True)
         return
 
     def run() -> None:
@@ -233,7 +261,11 @@ def _open_in_background(url: str) -> None:
             opened = webbrowser.open(url, new=1, autoraise=True)
         except Exception:  # noqa: BLE001 - any browser failure leaves the printed URL to the user
             opened = False
-        if not opened:
+        if opened:
+            return
+        if fallback is not None:
+            fallback(url)
+        else:
             click.echo("Could not open a browser: open the URL above.", err=True)
 
     threading.Thread(target=run, name="rcauth-browser", daemon=True).start()
@@ -321,7 +353,7 @@ def login(
         settings,
         save=store.save,
         announce=announce,
-        open_browser=None if no_browser else _open_in_background,
+        open_browser=None if no_browser else (app.browser or _open_in_background),
         timeout=timeout,
     )
     if previous is not None and previous.refresh_token != session.refresh_token:
@@ -439,6 +471,54 @@ def _write_json_array(items: Any) -> None:
     out.flush()
 
 
+# -- status, token, logout ----------------------------------------------------------------------
+@cli.command()
+@click.option("--check", is_flag=True, help="Call the API to prove the session works (refreshing if due).")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@common_options
+def status(check: bool, as_json: bool) -> None:
+    """Show the stored session: server, app, user, scopes, expiry, and where it is stored.
+
+    Exits 4 when not signed in. Never prints a token or the client secret.
+
+    \b
+    Example:
+      rcauth status
+      rcauth status --check --json | jq .check
+    """
+    from rcauth.errors import NotLoggedIn
+    from rcauth.output import console, status_table, write_json
+
+    app = state()
+    store = app.open_store()
+    session = store.load()
+    if session is None:
+        raise NotLoggedIn("not signed in", hint="run `rcauth login` first")
+    info: dict[str, Any] = {
+        "profile": app.profile,
+        "server": session.server,
+        "client_id": session.client_id,
+        "owner_id": session.owner_id,
+        "scopes": session.scope.split(),
+        "access_token_expires_at": session.access_expires_at,
+        "refresh_token_expires_at": session.refresh_expires_at,
+        "storage": store.location,
+    }
+    if check:
+        with app.client(store) as client:
+            ext = client.get_json(EXTENSION_PATH)
+            fresh = client.session
+        info["access_token_expires_at"] = fresh.access_expires_at
+        info["refresh_token_expires_at"] = fresh.refresh_expires_at
+        info["user"] = {"name": ext.get("name"), "extensionNumber": ext.get("extensionNumber"),
+                        "email": (ext.get("contact") or {}).get("email")}
+        info["check"] = "ok"
+    if as_json:
+        write_json(info)
+    else:
+        console().print(status_table(info))
+
+
 # -- token, logout -----------------------------------------------------------------------------
 @cli.command()
 @common_options
@@ -491,6 +571,73 @@ def logout() -> None:
     click.echo(
         "Signed out: " + ("tokens revoked and removed." if revoked else "tokens removed from this machine.")
     )
+
+
+# -- demo, emulator ------------------------------------------------------------------------------
+@cli.command()
+@click.option("--headless", is_flag=True, help="Open no browser: approve the consent page automatically.")
+@click.option("--records", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="How many call records the emulator holds.")
+@click.pass_context
+def demo(ctx: click.Context, headless: bool, records: int) -> None:
+    """Try rcauth end to end with no account and no network.
+
+    Starts a private RingCentral emulator on a free loopback port, then runs the real
+    `login` (in your browser if one opens; otherwise it approves the consent page itself, as a
+    browser would), `whoami`, `call-log --limit 10` and `logout` against it, and stops it.
+    The demo's session is kept in memory: your real sessions and keyring are never touched.
+
+    \b
+    Example:
+      rcauth demo
+      rcauth demo --headless
+    """
+    from rcauth.demo import HeadlessApprover, free_loopback_port
+    from rcauth.emulator import App, Emulator, EmulatorConfig
+    from rcauth.store import MemoryStore
+
+    err = click.get_text_stream("stderr")
+    port = free_loopback_port()
+    redirect_uri = f"http://127.0.0.1:{port}/oauth2callback"
+    emulated_app = App(redirect_uris=(redirect_uri,))
+    app = state()
+    app.profile = "demo"
+    app.store = MemoryStore("demo")
+
+    def auto_approve(url: str) -> None:
+        click.echo("No browser opened here: approving the consent page as a browser would "
+                   "(GET the page, press Approve, follow the redirect).", err=True)
+        HeadlessApprover("Approve")(url)
+
+    app.browser_fallback = auto_approve
+    if headless:
+        app.browser = auto_approve
+
+    def step(command: str) -> None:
+        click.echo("", err=True)
+        click.secho(f"$ {command}", bold=True, err=True)
+
+    config = EmulatorConfig(apps=(emulated_app,), call_records=records)
+    with Emulator(config, host="127.0.0.1", port=0) as emu:
+        click.echo(f"RingCentral emulator listening on {emu.base_url} "
+                   f"(app {emulated_app.client_id}, {records} call records).", file=err)
+        click.echo("The session lives in memory for this demo only; your keyring is not touched.", file=err)
+        step(f"rcauth login --server {emu.base_url} --redirect-uri {redirect_uri}")
+        ctx.invoke(
+            login, client_id=emulated_app.client_id, client_secret=emulated_app.client_secret,
+            server=emu.base_url, redirect_uri=redirect_uri, env_file=None, no_browser=False, timeout=300.0,
+        )
+        step("rcauth whoami")
+        ctx.invoke(whoami, as_json=False)
+        step("rcauth call-log --limit 10")
+        ctx.invoke(call_log, limit=10, date_from=None, date_to=None, account=False, as_json=False)
+        step("rcauth logout")
+        ctx.invoke(logout)
+        counters = emu.counters()
+    click.echo("", err=True)
+    click.echo(f"Demo done: {sum(counters.get('grants', {}).values())} token grant(s), "
+               f"{counters.get('revokes', 0)} revocation(s), {counters.get('api_calls', 0)} API call(s); "
+               "emulator stopped, nothing stored.", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -106,6 +106,52 @@ def _time(value: Any) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def human_until(epoch: float | None, now: float | None = None) -> str:
+    """`in 59 min (2026-11-28 14:03)`, `expired 2 h ago`: expiry in human terms, local time."""
+    import time
+
+    if epoch is None:
+        return "unknown"
+    now = time.time() if now is None else now
+    delta = epoch - now
+    span = abs(delta)
+    if span < 90:
+        amount = f"{span:.0f} s"
+    elif span < 5400:
+        amount = f"{span / 60:.0f} min"
+    elif span < 172800:
+        amount = f"{span / 3600:.0f} h"
+    else:
+        amount = f"{span / 86400:.0f} days"
+    stamp = datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M")
+    return f"in {amount} ({stamp})" if delta > 0 else f"expired {amount} ago ({stamp})"
+
+
+def status_table(info: Mapping[str, Any]) -> Table:
+    """status: the session without its secrets."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    user = info.get("user") or {}
+    who = " ".join(str(v) for v in (user.get("name"), user.get("email")) if v)
+    who = who or f"extension id {info.get('owner_id')}"
+    rows = [
+        ("Profile", info.get("profile")),
+        ("Server", info.get("server")),
+        ("Client ID", info.get("client_id")),
+        ("User", who),
+        ("Scopes", " ".join(info.get("scopes") or []) or "-"),
+        ("Access token", human_until(info.get("access_token_expires_at"))),
+        ("Refresh token", human_until(info.get("refresh_token_expires_at"))),
+        ("Stored in", info.get("storage")),
+    ]
+    if info.get("check"):
+        rows.append(("API check", "ok: the session works"))
+    for label, value in rows:
+        table.add_row(label, str(value))
+    return table
+
+
 CALL_LOG_COLUMNS = ("Start time", "Direction", "Type", "From", "To", "Duration", "Result")
 
 

@@ -429,3 +429,27 @@ def test_version_and_module_entry_point(runner) -> None:
         [sys.executable, "-m", "rcauth", "--version"], capture_output=True, text=True, timeout=30
     )
     assert proc.returncode == 0 and proc.stdout == f"rcauth {__version__}\n"
+
+
+def test_status_shows_session_without_secrets(runner) -> None:
+    logged_in()
+    result = runner.invoke(cli, ["status"], catch_exceptions=False)
+    assert result.exit_code == 0
+    for text in (SERVER, "cid", "ReadAccounts ReadCallLog", "system keyring", "in 60 min", "in 7 days"):
+        assert text in result.stdout
+    for secret in (SECRET, "AT-stored-access-1", "RT-stored-refresh-1"):
+        assert secret not in result.output
+
+
+def test_status_check_json_calls_the_api(runner) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.get(EXT_URL, json=EXT)
+        result = runner.invoke(cli, ["status", "--check", "--json"], catch_exceptions=False)
+    info = json.loads(result.stdout)
+    assert info["check"] == "ok" and info["user"]["email"] == "alex.doe@example.com"
+    assert info["storage"].startswith("system keyring")
+
+
+def test_status_when_not_logged_in_exits_4(runner) -> None:
+    assert runner.invoke(cli, ["status"]).exit_code == 4

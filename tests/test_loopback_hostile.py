@@ -1,0 +1,147 @@
+"""Hostile traffic at the loopback receiver while a real login waits (property-based, real sockets).
+
+Whatever arrives — arbitrary paths, query strings, headers, raw bytes — the receiver answers or
+closes, never crashes, never delivers anything from a request without the right `state`, and the
+real callback still succeeds afterwards.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import string
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rcauth.loopback import CallbackReceiver
+
+STATE = "the-real-state-0123456789"
+TIMEOUT = 5.0
+PROPERTY = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[CallbackReceiver]:
+    with CallbackReceiver(
+        "http://localhost:0/oauth2callback", expected_state=STATE, connection_timeout=0.5
+    ) as r:
+        yield r
+        # After all the noise: nothing was delivered, and the real callback still works.
+        assert r.wait(0) is None
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(send, r.port, f"/oauth2callback?code=real-code&state={STATE}")
+            result = r.wait(TIMEOUT)
+            assert result is not None and result.code == "real-code"
+            r.finish(True, "ok", "ok")
+            assert answer.result(TIMEOUT)[0] == 200
+
+
+def send(
+    port: int, target: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    try:
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        all_headers = {"Host": f"localhost:{port}", **(headers or {})}
+        for name, value in all_headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def raw(port: int, data: bytes) -> bytes:
+    """Send bytes, read until the server closes (or answers); never hangs past TIMEOUT."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        try:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            return b""  # the server already closed on us: that is an answer too
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+query_values = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+params = st.dictionaries(
+    st.sampled_from(["code", "state", "error", "error_description", "expires_in", "x", "code[]", ""]),
+    query_values,
+    max_size=5,
+)
+
+
+@PROPERTY
+@given(params=params)
+def test_arbitrary_callback_queries_without_the_state_are_never_delivered(receiver, params) -> None:
+    if params.get("state") == STATE:
+        params["state"] = STATE + "x"
+    status, _ = send(receiver.port, "/oauth2callback?" + urlencode(params))
+    assert status in (400, 404)
+    assert receiver.wait(0) is None
+
+
+@PROPERTY
+@given(path=st.text(alphabet=string.printable.strip() + "é/", min_size=1, max_size=80))
+def test_arbitrary_paths_get_an_answer(receiver, path) -> None:
+    target = "/" + quote(path, safe="/?&=%")
+    status, _ = send(receiver.port, target)
+    assert 400 <= status < 500  # never a success page
+    assert receiver.wait(0) is None
+
+
+header_names = st.text(alphabet=string.ascii_letters + "-", min_size=1, max_size=20)
+header_values = st.text(alphabet=string.printable.replace("\r", "").replace("\n", ""), max_size=100)
+
+
+@PROPERTY
+@given(
+    headers=st.dictionaries(header_names, header_values, max_size=8),
+    method=st.sampled_from(["GET", "POST", "PUT"]),
+)
+def test_arbitrary_headers_and_methods_are_answered(receiver, headers, method) -> None:
+    status, _ = send(receiver.port, f"/oauth2callback?code=forged&state={STATE}x", headers, method)
+    assert status in (400, 405, 501)
+    assert receiver.wait(0) is None
+
+
+@PROPERTY
+@given(data=st.binary(max_size=2048))
+def test_raw_bytes_are_answered_or_closed(receiver, data) -> None:
+    reply = raw(receiver.port, data)
+    assert reply == b"" or reply.startswith(b"HTTP/")
+    assert receiver.wait(0) is None
+
+
+def test_oversized_request_line_is_refused(receiver) -> None:
+    reply = raw(receiver.port, b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.0 414") or reply.startswith(b"HTTP/1.1 414") or reply == b""
+
+
+def test_too_many_headers_are_refused(receiver) -> None:
+    headers = b"".join(b"X-%d: y\r\n" % i for i in range(150))
+    reply = raw(receiver.port, b"GET /oauth2callback HTTP/1.1\r\nHost: localhost\r\n" + headers + b"\r\n")
+    assert b" 431 " in reply.split(b"\r\n", 1)[0] or b" 400 " in reply.split(b"\r\n", 1)[0]
+
+
+def test_rebinding_host_header_is_refused_even_with_the_right_state(receiver) -> None:
+    status, body = send(
+        receiver.port, f"/oauth2callback?code=c&state={STATE}", {"Host": f"attacker.example:{receiver.port}"}
+    )
+    assert status == 400 and receiver.wait(0) is None

@@ -300,7 +300,12 @@ class ApiClient:
         return data
 
     def paginate(
-        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+        on_page: Callable[[dict[str, Any]], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Yield records page by page, following `navigation.nextPage`, stopping after `limit` records.
 
@@ -314,6 +319,8 @@ class ApiClient:
         seen = 0
         while url:
             page = self.get_json(url, params=query)
+            if on_page is not None:
+                on_page(page)
             for record in page.get("records") or []:
                 yield record
                 seen += 1

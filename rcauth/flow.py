@@ -6,8 +6,10 @@ callback), so tests can run it without a socket or a browser, and the demo can r
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import Protocol
+from urllib.parse import parse_qs, urlsplit
 
 from rcauth.config import Settings
 from rcauth.errors import LoginFailed
@@ -84,9 +86,7 @@ def login(
         except OAuthError as exc:
             receiver.finish(False, "Sign-in failed", f"RingCentral refused the code: {exc}")
             raise LoginFailed(f"RingCentral refused the authorization code: {exc}") from None
-        session = Session.from_token_response(
-            token, server=settings.server, client_id=settings.client_id, client_secret=settings.client_secret
-        )
+        session = _session(settings, token)
         try:
             save(session)
         except Exception as exc:
@@ -96,3 +96,89 @@ def login(
             True, "Signed in to RingCentral", "You can close this tab and return to the terminal."
         )
         return session
+
+
+def _session(settings: Settings, token: dict) -> Session:
+    return Session.from_token_response(
+        token, server=settings.server, client_id=settings.client_id, client_secret=settings.client_secret
+    )
+
+
+def parse_pasted_redirect(text: str, expected_state: str, redirect_uri: str) -> CallbackResult:
+    """Read the URL the browser landed on (or just its query) as the loopback receiver would.
+
+    The same rules as `CallbackReceiver`: the `state` must match (constant time), else nothing of
+    it is used.
+    """
+    text = text.strip()
+    parts = urlsplit(text)
+    query_text = parts.query if (parts.scheme or parts.path.startswith("/")) else text.lstrip("?")
+    expected = urlsplit(redirect_uri)
+    if parts.scheme and (parts.path or "/") != (expected.path or "/"):
+        raise LoginFailed(
+            f"that URL is not the redirect URI {redirect_uri}; paste the URL your browser landed on"
+        )
+    try:
+        query = parse_qs(query_text, keep_blank_values=True, max_num_fields=32)
+    except ValueError:
+        raise LoginFailed("that is not a redirect URL (its query could not be read)") from None
+    state = (query.get("state") or [""])[0]
+    if not hmac.compare_digest(state.encode("utf-8", "surrogateescape"), expected_state.encode()):
+        raise LoginFailed("the pasted URL does not belong to this sign-in (state mismatch); start again")
+    error = (query.get("error") or [None])[0]
+    if error:
+        return CallbackResult(error=error, error_description=(query.get("error_description") or [None])[0])
+    code = (query.get("code") or [None])[0]
+    if not code:
+        raise LoginFailed("the pasted URL carries no authorization code")
+    return CallbackResult(code=code)
+
+
+def login_by_paste(
+    settings: Settings,
+    *,
+    save: Callable[[Session], None],
+    announce: Callable[[str], None],
+    read_redirect: Callable[[], str],
+    oauth: RingCentralOAuth | None = None,
+) -> Session:
+    """For SSH and containers, where the browser's redirect cannot reach this machine's loopback:
+    the user opens the URL anywhere and pastes back the address the browser landed on."""
+    oauth = oauth or RingCentralOAuth(settings.server, settings.client_id, settings.client_secret)
+    state = new_state()
+    pkce = new_pkce()
+    url = oauth.authorization_url(redirect_uri=settings.redirect_uri, state=state, pkce=pkce)
+    announce(url)
+    result = parse_pasted_redirect(read_redirect(), state, settings.redirect_uri)
+    if not result.ok:
+        raise LoginFailed(_denied_message(result))
+    try:
+        token = oauth.exchange_code(
+            result.code or "", redirect_uri=settings.redirect_uri, code_verifier=pkce.verifier
+        )
+    except OAuthError as exc:
+        raise LoginFailed(f"RingCentral refused the authorization code: {exc}") from None
+    session = _session(settings, token)
+    save(session)
+    return session
+
+
+def login_with_jwt(
+    settings: Settings,
+    assertion: str,
+    *,
+    save: Callable[[Session], None],
+    oauth: RingCentralOAuth | None = None,
+) -> Session:
+    """RingCentral's JWT bearer grant: the login for scripts and CI (no browser, no redirect)."""
+    oauth = oauth or RingCentralOAuth(settings.server, settings.client_id, settings.client_secret)
+    assertion = assertion.strip()
+    if not assertion:
+        raise LoginFailed("the JWT credential is empty")
+    try:
+        token = oauth.jwt_bearer(assertion)
+    except OAuthError as exc:
+        raise LoginFailed(f"RingCentral refused the JWT credential: {exc}") from None
+    session = _session(settings, token)
+    save(session)
+    return session

@@ -152,6 +152,23 @@ def status_table(info: Mapping[str, Any]) -> Table:
     return table
 
 
+def profiles_table(rows: Iterable[Mapping[str, Any]]) -> Table:
+    """profiles: one row a profile, the active one marked."""
+    table = Table(header_style="bold")
+    for column in ("", "Profile", "User", "Server", "Refresh token", "Stored in"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            "*" if row.get("active") else "",
+            str(row.get("profile", "")),
+            str(row.get("user") or row.get("status") or ""),
+            str(row.get("server") or ""),
+            str(row.get("refresh_token_expires") or ""),
+            str(row.get("storage") or ""),
+        )
+    return table
+
+
 CALL_LOG_COLUMNS = ("Start time", "Direction", "Type", "From", "To", "Duration", "Result")
 
 
@@ -173,3 +190,108 @@ def call_log_table(records: Iterable[Mapping[str, Any]], title: str | None = Non
             str(record.get("result") or ""),
         )
     return table
+
+
+# -- machine formats -----------------------------------------------------------------------------
+FORMATS = ("table", "json", "ndjson", "csv")
+
+CALL_LOG_CSV_FIELDS = (
+    "id",
+    "sessionId",
+    "startTime",
+    "duration",
+    "type",
+    "direction",
+    "action",
+    "result",
+    "reason",
+    "from.phoneNumber",
+    "from.extensionNumber",
+    "from.name",
+    "from.location",
+    "to.phoneNumber",
+    "to.extensionNumber",
+    "to.name",
+    "to.location",
+    "recording.id",
+    "transport",
+    "telephonySessionId",
+)
+
+
+def choose_format(fmt: str | None, as_json: bool, *, piped_default: str, stream: TextIO | None = None) -> str:
+    """`--json` wins, then `--format`; by default a table on a terminal and `piped_default` otherwise."""
+    if as_json:
+        return "json"
+    if fmt:
+        return fmt
+    return "table" if (stream or sys.stdout).isatty() else piped_default
+
+
+def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects become dotted keys (`from.phoneNumber`); lists become JSON text."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, list):
+            flat[name] = json.dumps(value, ensure_ascii=False)
+        else:
+            flat[name] = value
+    return flat
+
+
+def write_records(
+    records: Iterable[Mapping[str, Any]],
+    fmt: str,
+    stream: TextIO | None = None,
+    *,
+    csv_fields: Iterable[str] | None = None,
+) -> int:
+    """Write records as they arrive (never all held at once) in json (an array), ndjson or csv.
+
+    Returns how many were written. CSV has a header row; its columns are `csv_fields`, or the
+    flattened keys of the first record.
+    """
+    stream = stream or sys.stdout
+    count = 0
+    if fmt == "ndjson":
+        for record in records:
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    elif fmt == "csv":
+        import csv
+
+        writer: csv.DictWriter | None = None
+        for record in records:
+            row = flatten(record)
+            if writer is None:
+                fields = list(csv_fields) if csv_fields else list(row)
+                writer = csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+                writer.writeheader()
+            writer.writerow(row)
+            count += 1
+        if writer is None and csv_fields:
+            csv.writer(stream, lineterminator="\n").writerow(list(csv_fields))
+    else:
+        pretty = stream.isatty()
+        stream.write("[")
+        for record in records:
+            text = json.dumps(record, ensure_ascii=False, indent=2 if pretty else None)
+            if pretty:
+                text = text.replace("\n", "\n  ")
+            stream.write(("," if count else "") + "\n  " + text)
+            count += 1
+        stream.write("\n]\n" if count else "]\n")
+    stream.flush()
+    return count
+
+
+def write_object(data: Mapping[str, Any], fmt: str, stream: TextIO | None = None) -> None:
+    """One object (whoami, status) in json, ndjson (one line) or csv (header + one flattened row)."""
+    stream = stream or sys.stdout
+    if fmt == "json":
+        write_json(data, stream)
+    else:
+        write_records([data], fmt, stream)

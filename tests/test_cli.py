@@ -249,7 +249,7 @@ def test_whoami_shows_the_user(runner) -> None:
     logged_in()
     with requests_mock.Mocker() as m:
         m.get(EXT_URL, json=EXT)
-        result = runner.invoke(cli, ["whoami"], catch_exceptions=False)
+        result = runner.invoke(cli, ["whoami", "--format", "table"], catch_exceptions=False)
     assert result.exit_code == 0
     for text in ("Alex Doe", "101", "alex.doe@example.com", "62264425001", "Enabled"):
         assert text in result.stdout
@@ -324,7 +324,7 @@ def test_call_log_table_has_the_columns(runner) -> None:
     logged_in()
     with requests_mock.Mocker() as m:
         m.get(CALLS_URL, json={"records": [record(1)], "navigation": {}})
-        result = runner.invoke(cli, ["call-log", "--limit", "10"], catch_exceptions=False)
+        result = runner.invoke(cli, ["call-log", "--limit", "10", "--format", "table"], catch_exceptions=False)
     for text in (
         "Start time",
         "Direction",
@@ -433,7 +433,7 @@ def test_version_and_module_entry_point(runner) -> None:
 
 def test_status_shows_session_without_secrets(runner) -> None:
     logged_in()
-    result = runner.invoke(cli, ["status"], catch_exceptions=False)
+    result = runner.invoke(cli, ["status", "--format", "table"], catch_exceptions=False)
     assert result.exit_code == 0
     for text in (SERVER, "cid", "ReadAccounts ReadCallLog", "system keyring", "in 60 min", "in 7 days"):
         assert text in result.stdout

@@ -1,0 +1,54 @@
+"""Which profiles exist. A keyring cannot list its entries, so profile names are kept in a small
+index file in the user state dir, with the signed-in user's display name. It never holds a token,
+a secret, a server or a client id: those live only in the session's store."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from rcauth.config import state_dir
+
+
+def _index_path() -> Path:
+    return state_dir() / "profiles.json"
+
+
+def known() -> dict[str, dict[str, str]]:
+    """Profile name -> {"user": display name}; an unreadable index counts as empty."""
+    try:
+        data = json.loads(_index_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v if isinstance(v, dict) else {} for k, v in data.items()}
+
+
+def _write(index: dict[str, dict[str, str]]) -> None:
+    path = _index_path()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".profiles.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(index, fh, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def remember(profile: str, user: str | None = None) -> None:
+    index = known()
+    index[profile] = {"user": user} if user else index.get(profile, {})
+    _write(index)
+
+
+def forget(profile: str) -> None:
+    index = known()
+    if index.pop(profile, None) is not None:
+        _write(index)

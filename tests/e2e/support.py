@@ -1,0 +1,238 @@
+"""Helpers for the end-to-end tests (the fixtures that use them are in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+IN_CI = os.environ.get("CI") == "true"
+
+CHROMIUM = Path(os.environ.get("RCAUTH_TEST_CHROMIUM", "/usr/bin/chromium"))
+# Debian's Chromium, never a Playwright download (`playwright install` cannot reach its CDN from CI).
+# Root in a container has no user namespaces for the sandbox, and a small /dev/shm; the rest keeps
+# Chromium off the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+WAIT = 20.0  # seconds: the bound on every wait in these tests, unless a test says otherwise
+PROBE_SERVICE = "rcauth-e2e-probe"
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test, or fail it under CI, where a missing browser or keyring is a broken install."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required when CI=true)", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (the emulator must know the redirect URI up front)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+KEYRING_PROBE = textwrap.dedent(
+    """
+    import sys, keyring
+    from keyring.backends import SecretService
+    kr = keyring.get_keyring()
+    if not isinstance(kr, SecretService.Keyring):
+        sys.exit(f"keyring's active backend is {kr!r}, not SecretService")
+    service, user = sys.argv[1], sys.argv[2]
+    kr.set_password(service, user, "probe-value")
+    got = kr.get_password(service, user)
+    kr.delete_password(service, user)
+    if got != "probe-value" or kr.get_password(service, user) is not None:
+        sys.exit(f"SecretService round trip returned {got!r}")
+    """
+)
+
+
+@dataclass(frozen=True)
+class SecretServiceStatus:
+    usable: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class SecretService:
+    """The running Secret Service, read the way a person would: with libsecret's `secret-tool`."""
+
+    def lookup(self, username: str = "default", service: str = "rcauth") -> str | None:
+        """The stored secret for keyring's (service, username) attributes, or None when there is none."""
+        r = subprocess.run(
+            ["secret-tool", "lookup", "service", service, "username", username],
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
+        return r.stdout if r.returncode == 0 and r.stdout else None
+
+    def clear(self, service: str = "rcauth") -> None:
+        """Remove every item with this service attribute (the keyring is the test run's private one)."""
+        subprocess.run(
+            ["secret-tool", "clear", "service", service], capture_output=True, timeout=WAIT, check=False
+        )
+
+
+@dataclass
+class BrowserHandoff:
+    """What `$BROWSER` points at: a script that writes the URL it is given to a file, for the test to open.
+
+    Python's `webbrowser` runs `$BROWSER <url>`; the script always exits 0 so `webbrowser` never falls
+    through to a real browser.
+    """
+
+    script: Path
+    url_file: Path
+
+    def reset(self) -> None:
+        self.url_file.unlink(missing_ok=True)
+
+    def wait_for_url(self, timeout: float = WAIT, proc: subprocess.Popen[str] | None = None) -> str:
+        """The URL handed to the browser; fails after `timeout` seconds or when `proc` exits first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.url_file.exists():
+                return self.url_file.read_text(encoding="utf-8").strip()
+            if proc is not None and proc.poll() is not None:
+                out, err = proc.communicate(timeout=WAIT)
+                pytest.fail(f"rcauth exited {proc.returncode} before opening a browser:\n{out}\n{err}")
+            time.sleep(0.05)
+        pytest.fail(f"no URL reached $BROWSER within {timeout:.0f}s")
+
+
+@dataclass(frozen=True)
+class Result:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def __str__(self) -> str:
+        command = " ".join(("rcauth", *self.args))
+        return f"{command} -> {self.returncode}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
+
+
+@dataclass
+class Rcauth:
+    """Runs `python -m rcauth` in subprocesses with `rcauth_env`; keeps every result (for leak checks)."""
+
+    env: dict[str, str]
+    results: list[Result] = field(default_factory=list)
+    _running: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def run(self, *args: str, timeout: float = WAIT) -> Result:
+        proc = self.start(*args)
+        return self.finish(proc, timeout=timeout)
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rcauth", *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._running.append(proc)
+        return proc
+
+    def finish(self, proc: subprocess.Popen[str], timeout: float = WAIT) -> Result:
+        """Wait (bounded) for `proc` to exit and return what it printed; kill it and fail on timeout."""
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate(timeout=WAIT)
+            pytest.fail(f"rcauth {' '.join(proc.args[3:])} still running after {timeout:.0f}s:\n{out}\n{err}")
+        finally:
+            if proc in self._running:
+                self._running.remove(proc)
+        result = Result(tuple(proc.args[3:]), proc.returncode, out, err)
+        self.results.append(result)
+        return result
+
+    def kill_all(self) -> None:
+        for proc in self._running:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate(timeout=WAIT)
+        self._running.clear()
+
+
+class _FormParser(HTMLParser):
+    """The forms of a page: action, method, hidden inputs and submit buttons (name, value, text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._button: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append(
+                {"action": a.get("action", ""), "method": a.get("method", "get"), "fields": {}, "buttons": []}
+            )
+        elif not self.forms:
+            return
+        elif tag == "input" and a.get("type", "text") in {"hidden", "text"} and a.get("name"):
+            self.forms[-1]["fields"][a["name"]] = a.get("value", "")
+        elif tag == "input" and a.get("type") == "submit":
+            self.forms[-1]["buttons"].append(
+                {"name": a.get("name", ""), "value": a.get("value", ""), "text": a.get("value", "")}
+            )
+        elif tag == "button" and a.get("type", "submit") == "submit":
+            self._button = {"name": a.get("name", ""), "value": a.get("value", ""), "text": ""}
+            self.forms[-1]["buttons"].append(self._button)
+
+    def handle_data(self, data: str) -> None:
+        if self._button is not None:
+            self._button["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button":
+            self._button = None
+
+
+def submit_consent(url: str, button_text: str = "Approve", timeout: float = WAIT) -> requests.Response:
+    """Play the browser with `requests`: open the consent page at `url`, press `button_text` the way its
+    HTML form says, and follow the redirect to rcauth's loopback page; returns that last response."""
+    with requests.Session() as http:
+        http.trust_env = False  # loopback only: never through a proxy from the environment
+        consent = http.get(url, timeout=timeout)
+        consent.raise_for_status()
+        parser = _FormParser()
+        parser.feed(consent.text)
+        for form in parser.forms:
+            for button in form["buttons"]:
+                if button["text"].strip() == button_text:
+                    data = dict(form["fields"])
+                    if button["name"]:
+                        data[button["name"]] = button["value"]
+                    target = urljoin(consent.url, form["action"] or consent.url)
+                    if form["method"].lower() == "post":
+                        return http.post(target, data=data, timeout=timeout)
+                    return http.get(target, params=data, timeout=timeout)
+        raise AssertionError(f"no {button_text!r} button in a form on the consent page:\n{consent.text}")

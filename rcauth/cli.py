@@ -793,6 +793,7 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
+    from rcauth import profiles
     from rcauth.errors import NotLoggedIn
     from rcauth.output import choose_format, console, status_table, write_object
 
@@ -806,6 +807,7 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
         "server": session.server,
         "client_id": session.client_id,
         "owner_id": session.owner_id,
+        "user": {"name": (profiles.known().get(app.profile) or {}).get("user")},
         "scopes": session.scope.split(),
         "access_token_expires_at": session.access_expires_at,
         "refresh_token_expires_at": session.refresh_expires_at,

@@ -324,7 +324,9 @@ def test_call_log_table_has_the_columns(runner) -> None:
     logged_in()
     with requests_mock.Mocker() as m:
         m.get(CALLS_URL, json={"records": [record(1)], "navigation": {}})
-        result = runner.invoke(cli, ["call-log", "--limit", "10", "--format", "table"], catch_exceptions=False)
+        result = runner.invoke(
+            cli, ["call-log", "--limit", "10", "--format", "table"], catch_exceptions=False
+        )
     for text in (
         "Start time",
         "Direction",

@@ -1,0 +1,362 @@
+"""The CLI's scripting surface (issue: profiles, status, token, api, formats, filters, headless and
+JWT login, help) through click's CliRunner against the real emulator over HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+import pytest
+import requests
+from click.testing import CliRunner
+
+from rcauth import cli as cli_module
+from rcauth.cli import cli
+from rcauth.demo import HeadlessApprover
+from rcauth.emulator import DEMO_JWT, App, Emulator, EmulatorConfig
+
+CLIENT_ID, CLIENT_SECRET = "rcauth-emulator-client", "rcauth-emulator-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redirect_uri() -> str:
+    return f"http://127.0.0.1:{free_port()}/oauth2callback"
+
+
+@pytest.fixture(scope="module")
+def emulator(redirect_uri: str) -> Iterator[Emulator]:
+    config = EmulatorConfig(
+        apps=(App(redirect_uris=(redirect_uri,)),), rate_limits_enabled=False, call_records=3000
+    )
+    with Emulator(config, host="127.0.0.1", port=0) as emu:
+        yield emu
+
+
+@pytest.fixture
+def env(emulator: Emulator, redirect_uri: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "RC_SERVER_URL": emulator.base_url,
+        "RC_APP_CLIENT_ID": CLIENT_ID,
+        "RC_APP_CLIENT_SECRET": CLIENT_SECRET,
+        "RC_REDIRECT_URL": redirect_uri,
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(cli_module, "_open_in_background", HeadlessApprover("Approve"))
+    return values
+
+
+@pytest.fixture
+def run(env: dict[str, str]):
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0, input: str | None = None):
+        result = runner.invoke(cli, list(args), input=input)
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def signed_in(run) -> None:
+    run("login", "--timeout", "30")
+
+
+def test_profiles_keep_independent_sessions(run, memory_keyring) -> None:
+    run("login", "--timeout", "30")
+    run("--profile", "dev", "login", "--timeout", "30")
+    listing = json.loads(run("profiles", "--format", "json").stdout)
+    assert [p["profile"] for p in listing] == ["default", "dev"]
+    assert all(
+        p["user"].startswith("Alex Morgan") and p["refresh_token_expires_at"] > time.time() for p in listing
+    )
+    assert {k for k in memory_keyring.entries} == {("rcauth", "default"), ("rcauth", "dev")}
+    default_token = run("token").stdout.strip()
+    dev_token = run("token", "--profile", "dev").stdout.strip()
+    assert default_token != dev_token
+    run("logout", "--profile", "dev")
+    assert [p["profile"] for p in json.loads(run("profiles", "--json").stdout)] == ["default"]
+    assert run("token").stdout.strip() == default_token
+
+
+def test_profile_from_environment(run, monkeypatch: pytest.MonkeyPatch, memory_keyring) -> None:
+    monkeypatch.setenv("RCAUTH_PROFILE", "ci")
+    run("login", "--timeout", "30")
+    assert ("rcauth", "ci") in memory_keyring.entries
+
+
+def test_status_reports_session_and_check(run, signed_in, emulator: Emulator) -> None:
+    info = json.loads(run("status", "--check", "--json").stdout)
+    assert info["server"] == emulator.base_url and info["client_id"] == CLIENT_ID
+    assert info["check"] == "ok" and info["user"]["email"] == "alex.morgan@example.com"
+    assert info["scopes"] == ["ReadAccounts", "ReadCallLog"]
+    assert 3500 < info["access_token_expires_at"] - time.time() <= 3600
+    text = run("status", "--format", "table").stdout
+    assert "in 60 min" in text and "in 7 days" in text and "system keyring" in text
+    assert CLIENT_SECRET not in text
+
+
+def test_status_not_signed_in_exits_4(run) -> None:
+    run("status", code=4)
+
+
+def test_token_prints_a_token_that_works_with_curl_like_clients(run, signed_in, emulator: Emulator) -> None:
+    token = run("token").stdout
+    assert token.endswith("\n") and len(token.strip().split()) == 1
+    answer = requests.get(
+        f"{emulator.base_url}/restapi/v1.0/account/~/extension/~",
+        headers={"Authorization": f"Bearer {token.strip()}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200 and answer.json()["extensionNumber"] == "101"
+
+
+def test_token_refreshes_when_due(run, signed_in, emulator: Emulator, memory_keyring) -> None:
+    before = run("token").stdout
+    stored = json.loads(memory_keyring.entries[("rcauth", "default")])
+    memory_keyring.entries[("rcauth", "default")] = json.dumps(
+        {**stored, "access_expires_at": time.time() + 30}
+    )
+    refreshes = emulator.counters()["refreshes"]
+    after = run("token").stdout
+    assert after != before and emulator.counters()["refreshes"] == refreshes + 1
+    assert json.loads(memory_keyring.entries[("rcauth", "default")])["access_token"] == after.strip()
+
+
+def test_api_get_prints_the_json(run, signed_in) -> None:
+    data = json.loads(run("api", "GET", "/restapi/v1.0/account/~").stdout)
+    assert data["id"] == "37439510"
+
+
+def test_api_fields_become_query_parameters(run, signed_in) -> None:
+    out = run(
+        "api",
+        "get",
+        "restapi/v1.0/account/~/extension/~/call-log",
+        "-F",
+        "perPage=3",
+        "-F",
+        "dateFrom=2000-01-01T00:00:00Z",
+        "-F",
+        "type=Fax",
+    ).stdout
+    data = json.loads(out)
+    assert len(data["records"]) == 3 and {r["type"] for r in data["records"]} == {"Fax"}
+    assert data["paging"]["perPage"] == 3
+
+
+def test_api_paginate_streams_every_record(run, signed_in) -> None:
+    out = run(
+        "api",
+        "GET",
+        "/restapi/v1.0/account/~/extension/~/call-log",
+        "-F",
+        "perPage=250",
+        "-F",
+        "dateFrom=2000-01-01T00:00:00Z",
+        "--paginate",
+        "--format",
+        "ndjson",
+    ).stdout
+    ids = [json.loads(line)["id"] for line in out.splitlines()]
+    assert len(ids) == 3000 and len(set(ids)) == 3000
+
+
+def test_api_error_shows_error_code_and_exits_5(run, signed_in) -> None:
+    result = run("api", "GET", "/restapi/v1.0/account/~/no-such-thing", code=5)
+    assert "CMN-102" in result.stderr or "404" in result.stderr
+
+
+def test_api_input_body_is_sent_as_json(run, signed_in, tmp_path: Path) -> None:
+    body = tmp_path / "body.json"
+    body.write_text('{"text": "hi"}')
+    result = run("api", "POST", "/restapi/v1.0/account/~/extension/~/sms", "--input", str(body), code=5)
+    assert len(result.stderr.strip().splitlines()) == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope")
+    assert "not JSON" in run("api", "POST", "/x", "--input", str(bad), code=2).stderr
+
+
+def test_call_log_formats(run, signed_in) -> None:
+    args = ("call-log", "--from", "30d", "--limit", "7")
+    as_json = json.loads(run(*args, "--format", "json").stdout)
+    as_ndjson = [json.loads(line) for line in run(*args, "--format", "ndjson").stdout.splitlines()]
+    rows = list(csv.DictReader(io.StringIO(run(*args, "--format", "csv").stdout)))
+    assert len(as_json) == len(as_ndjson) == len(rows) == 7
+    assert [r["id"] for r in as_json] == [r["id"] for r in as_ndjson] == [r["id"] for r in rows]
+    assert rows[0]["from.phoneNumber"] == (as_json[0]["from"].get("phoneNumber") or "")
+    assert "to.name" in rows[0] and "startTime" in rows[0]
+    assert as_json == json.loads(run(*args, "--json").stdout)
+
+
+def test_piped_default_is_json_and_table_can_be_forced(run, signed_in) -> None:
+    json.loads(run("call-log", "--limit", "3").stdout)
+    json.loads(run("whoami").stdout)
+    table = run("whoami", "--format", "table").stdout
+    assert "Alex Morgan" in table and "\x1b[" not in table
+
+
+def test_call_log_filters(run, signed_in) -> None:
+    fax = json.loads(run("call-log", "--from", "30d", "--type", "fax", "--limit", "20", "--json").stdout)
+    assert fax and {r["type"] for r in fax} == {"Fax"}
+    inbound = json.loads(
+        run("call-log", "--from", "30d", "--direction", "Inbound", "--limit", "20", "--json").stdout
+    )
+    assert inbound and {r["direction"] for r in inbound} == {"Inbound"}
+    detailed = json.loads(
+        run("call-log", "--from", "30d", "--view", "detailed", "--limit", "3", "--json").stdout
+    )
+    assert all("legs" in r for r in detailed)
+    window = json.loads(run("call-log", "--from", "2d", "--to", "1d", "--limit", "1000", "--json").stdout)
+    now = time.time()
+    for r in window:
+        start = time.mktime(time.strptime(r["startTime"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+        assert now - 2 * 86400 - 5 <= start <= now - 86400 + 5
+
+
+def test_call_log_all_streams_every_page(run, signed_in) -> None:
+    out = run("call-log", "--all", "--from", "2000-01-01", "--format", "ndjson").stdout
+    ids = [json.loads(line)["id"] for line in out.splitlines()]
+    assert len(ids) == 3000 and len(set(ids)) == 3000
+
+
+def test_call_log_account_needs_admin(run, signed_in, emulator: Emulator) -> None:
+    assert json.loads(run("call-log", "--account", "--from", "30d", "--limit", "5", "--json").stdout)
+    emulator.set(admin=False)
+    try:
+        result = run("call-log", "--account", code=5)
+    finally:
+        emulator.set(admin=True)
+    assert "FullCompanyCallLog" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_jwt_login_from_environment_file_and_stdin(run, tmp_path: Path, monkeypatch, memory_keyring) -> None:
+    monkeypatch.setenv("RC_JWT", DEMO_JWT)
+    assert "Signed in as Alex Morgan" in run("login", "--jwt").stdout
+    monkeypatch.delenv("RC_JWT")
+    credential = tmp_path / "cred.jwt"
+    credential.write_text(DEMO_JWT + "\n")
+    run("--profile", "file", "login", "--jwt-file", str(credential))
+    run("--profile", "stdin", "login", "--jwt-file", "-", input=DEMO_JWT)
+    assert {("rcauth", "default"), ("rcauth", "file"), ("rcauth", "stdin")} <= set(memory_keyring.entries)
+    result = run("--profile", "bad", "login", "--jwt-file", "-", input="not-a-registered-jwt", code=1)
+    assert "refused the JWT credential" in result.stderr and ("rcauth", "bad") not in memory_keyring.entries
+
+
+def test_jwt_login_works_without_a_keyring_given_consent(run, isolated: Path, monkeypatch) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    monkeypatch.setenv("RC_JWT", DEMO_JWT)
+    denied = run("login", "--jwt", code=6)
+    assert "--insecure-storage" in denied.stderr
+    run("login", "--jwt", "--insecure-storage")
+    files = list((isolated / "data").glob("*.session.json"))
+    assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert "Alex Morgan" in run("whoami", "--insecure-storage", "--json").stdout
+
+
+def test_login_option_conflicts_are_usage_errors(run) -> None:
+    assert "choose one of" in run("login", "--jwt", "--paste", code=2).stderr
+
+
+def test_paste_login_in_a_real_process(emulator: Emulator, env: dict[str, str], isolated: Path) -> None:
+    """`--paste`: the browser is elsewhere; the user pastes back the address it landed on."""
+    proc_env = {
+        **os.environ,
+        **env,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "RCAUTH_INSECURE_STORAGE": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rcauth", "login", "--paste"],
+        env=proc_env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = ""
+        while not url:
+            line = proc.stderr.readline()
+            assert line, "rcauth exited before printing the URL"
+            if "/restapi/oauth/authorize?" in line:
+                url = line.strip()
+        with requests.Session() as browser:  # a browser on another machine: it cannot reach the redirect
+            page = browser.get(url, timeout=10)
+            landed = _approve_without_following(browser, page)
+        out, err = proc.communicate(landed + "\n", timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "Signed in as Alex Morgan" in out
+    assert "code=" not in err  # the pasted address (with its code) is not echoed
+
+
+def _approve_without_following(browser: requests.Session, page: requests.Response) -> str:
+    from rcauth.demo import _FormParser
+
+    parser = _FormParser()
+    parser.feed(page.text)
+    form = parser.forms[0]
+    name, value, _ = next(b for b in form.buttons if b[2] == "Approve")
+    answer = browser.post(
+        requests.compat.urljoin(page.url, form.action),
+        data=[*form.fields, (name, value)],
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code in (302, 303)
+    return answer.headers["Location"]
+
+
+def test_wsl_opens_the_windows_browser(monkeypatch, tmp_path: Path) -> None:
+    log = tmp_path / "opened"
+    fake = tmp_path / "wslview"
+    fake.write_text(
+        textwrap.dedent(f"""\
+        #!/bin/sh
+        printf '%s' "$1" > {log}
+    """)
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert cli_module.open_windows_browser("http://127.0.0.1:1/x?a=1&b=2")
+    assert log.read_text() == "http://127.0.0.1:1/x?a=1&b=2"
+
+
+def test_every_command_has_help_with_examples_and_environment() -> None:
+    runner = CliRunner()
+    import click
+
+    for name in cli.list_commands(click.Context(cli)):
+        if name in ("emulator",):
+            continue
+        text = runner.invoke(cli, [name, "--help"]).stdout
+        assert "Example" in text, name
+        if name not in ("completion", "demo"):
+            assert "Environment:" in text, name
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts(shell: str) -> None:
+    result = CliRunner().invoke(cli, ["completion", shell])
+    assert result.exit_code == 0 and "_RCAUTH_COMPLETE" in result.stdout

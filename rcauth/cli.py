@@ -132,11 +132,11 @@ def _configure_logging(debug: bool) -> None:
     handler.setFormatter(
         logging.Formatter("debug: %(name)s: %(message)s" if debug else "warning: %(message)s")
     )
+    handler.setLevel(logging.DEBUG if debug else logging.WARNING)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
-    if debug:
-        # urllib3 logs request lines; its and requests-oauthlib's records pass the redacting filter.
-        logging.getLogger("urllib3").setLevel(logging.DEBUG)
+    # urllib3 logs request lines; its and requests-oauthlib's records pass the redacting filter.
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.NOTSET)
 
 
 def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:

@@ -1048,9 +1048,10 @@ def demo(ctx: click.Context, headless: bool, records: int) -> None:
             timeout=300.0,
         )
         step("rcauth whoami")
-        ctx.invoke(whoami, as_json=False)
+        # Tables even when piped: the demo shows what a person at a terminal sees.
+        ctx.invoke(whoami, fmt="table", as_json=False)
         step("rcauth call-log --limit 10")
-        ctx.invoke(call_log, limit=10, date_from=None, date_to=None, account=False, as_json=False)
+        ctx.invoke(call_log, limit=10, fmt="table", as_json=False)
         step("rcauth logout")
         ctx.invoke(logout)
         counters = emu.counters()

@@ -1,0 +1,16 @@
+"""A faithful RingCentral emulator: a real HTTP server on loopback for tests, the demo and benchmarks.
+
+    from rcauth.emulator import Emulator, EmulatorConfig, App
+
+    with Emulator(EmulatorConfig(rate_limits_enabled=False)) as emu:
+        emu.base_url   # "http://127.0.0.1:PORT"
+
+It honours RingCentral's documented behaviour (see /work/shared/ringcentral-notes.md): exact redirect URI
+matching, single-use 60 s codes, PKCE, refresh-token rotation with its grace period (or strict), session
+revocation, rate-limit groups with the penalty box, and paged call logs of any size.
+"""
+
+from rcauth.emulator.config import DEMO_JWT, App, EmulatorConfig, User
+from rcauth.emulator.server import Emulator
+
+__all__ = ["DEMO_JWT", "App", "Emulator", "EmulatorConfig", "User"]

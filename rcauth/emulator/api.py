@@ -1,0 +1,320 @@
+"""RingCentral's REST API (the part rcauth uses): account, extensions, call logs.
+
+Every request is authenticated first (401 AGW-401 without an Authorization header, AGW-402 for a header that
+is not Bearer, OAU-129 for a token that is not one of ours, OAU-213 for one we never issued or forgot,
+OAU-128 once expired, OAU-211 once revoked or rotated away), then counted against its rate-limit group
+for (user, app), then checked for the app's and the user's permissions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from rcauth.emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, iso_ms
+from rcauth.emulator.state import AccessProblem, SessionInfo
+from rcauth.emulator.wire import Request, Response, json_response, rest_error
+
+if TYPE_CHECKING:
+    from rcauth.emulator.app import EmulatorApp
+
+API_PREFIX = "/restapi/v1.0"
+MAX_PER_PAGE = 1000
+DEFAULT_PER_PAGE = 100
+
+_ACCESS_ERRORS = {
+    AccessProblem.CORRUPTED: ("OAU-129", "Access token corrupted"),
+    AccessProblem.UNKNOWN: ("OAU-213", "Token not found"),
+    AccessProblem.EXPIRED: ("OAU-128", "Access token expired"),
+    AccessProblem.REVOKED: ("OAU-211", "Token is revoked"),
+}
+
+
+@dataclass(frozen=True)
+class _Route:
+    pattern: re.Pattern[str]
+    group: str  # rate-limit group
+    permission: str  # app permission (scope) required
+    handler: str
+
+
+def _route(path: str, group: str, permission: str, handler: str) -> _Route:
+    regex = path.replace("{account}", "(?P<account>[^/]+)").replace("{extension}", "(?P<extension>[^/]+)")
+    regex = regex.replace("{record}", "(?P<record>[^/]+)")
+    return _Route(re.compile(f"{re.escape(API_PREFIX)}{regex}"), group, permission, handler)
+
+
+_ROUTES = (
+    _route("/account/{account}", "Light", "ReadAccounts", "account"),
+    _route("/account/{account}/extension", "Medium", "ReadAccounts", "extension_list"),
+    _route("/account/{account}/extension/{extension}", "Light", "ReadAccounts", "extension"),
+    _route("/account/{account}/extension/{extension}/call-log", "Heavy", "ReadCallLog", "call_log"),
+    _route(
+        "/account/{account}/extension/{extension}/call-log/{record}", "Heavy", "ReadCallLog", "call_record"
+    ),
+    _route("/account/{account}/call-log", "Heavy", "ReadCallLog", "call_log"),
+    _route("/account/{account}/call-log/{record}", "Heavy", "ReadCallLog", "call_record"),
+)
+
+
+class ApiEndpoints:
+    def __init__(self, app: EmulatorApp) -> None:
+        self.app = app
+
+    def handle(self, req: Request) -> Response:
+        session = self._authenticate(req)
+        if isinstance(session, Response):
+            return session
+        match = None
+        route = None
+        for candidate in _ROUTES:
+            match = candidate.pattern.fullmatch(req.path)
+            if match:
+                route = candidate
+                break
+        if route is None or match is None or req.method not in ("GET", "HEAD"):
+            return _not_found("Resource for parameter [path] is not found")
+        verdict = self.app.limit(("user", session.extension_id, session.client_id), route.group)
+        if verdict is not None and not verdict.allowed:
+            return self.app.too_many(verdict)
+        headers = verdict.headers() if verdict else []
+        return self._serve(req, route, match.groupdict(), session).with_headers(headers)
+
+    def _authenticate(self, req: Request) -> SessionInfo | Response:
+        header = req.headers.get("Authorization")
+        if header is None:
+            return self._unauthorized("AGW-401", "Authorization header is not specified")
+        scheme, _, token = header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return self._unauthorized("AGW-402", "Invalid Authorization header")
+        result = self.app.auth.authenticate(token)
+        if isinstance(result, AccessProblem):
+            return self._unauthorized(*_ACCESS_ERRORS[result])
+        return result
+
+    def _unauthorized(self, code: str, message: str) -> Response:
+        self.app.counters.incr("unauthorized")
+        return rest_error(401, code, message)
+
+    def _serve(self, req: Request, route: _Route, ids: dict[str, str], session: SessionInfo) -> Response:
+        directory = self.app.directory
+        if ids["account"] not in ("~", directory.account_id):
+            return _not_found("Resource for parameter [accountId] is not found", "accountId")
+        if route.permission not in session.scope.split():
+            return rest_error(
+                403,
+                "CMN-401",
+                f"In order to call this API endpoint, application needs to have "
+                f"[{route.permission}] permission",
+                top="InsufficientPermissions",
+                permissionName=route.permission,
+            )
+        extension_id = ids.get("extension")
+        if extension_id is not None and directory.extension(extension_id) is None:
+            return _not_found("Resource for parameter [extensionId] is not found", "extensionId")
+        scope = "extension" if extension_id is not None else "account"
+        if route.handler.startswith("call_"):
+            if extension_id is not None and directory.extension(extension_id) is not directory.me:
+                # Reading a colleague's log needs admin rights this emulator does not model.
+                return _not_found("Resource for parameter [extensionId] is not found", "extensionId")
+            if scope == "account" and not self.app.config.admin:
+                return rest_error(
+                    403,
+                    "CMN-408",
+                    "In order to call this API endpoint, user needs to have "
+                    "[FullCompanyCallLog] permission for requested resource.",
+                    top="InsufficientPermissions",
+                    permissionName="FullCompanyCallLog",
+                )
+        handler: Callable[[Request, dict[str, str], str], Response] = getattr(self, "_" + route.handler)
+        return handler(req, ids, scope)
+
+    # -- resources ---------------------------------------------------------------------------------------
+
+    def _account(self, req: Request, ids: dict[str, str], scope: str) -> Response:
+        return json_response(200, self.app.directory.account_resource(req.base_url))
+
+    def _extension(self, req: Request, ids: dict[str, str], scope: str) -> Response:
+        directory = self.app.directory
+        ext = directory.extension(ids["extension"])
+        if ext is None:
+            return _not_found("Resource for parameter [extensionId] is not found", "extensionId")
+        return json_response(200, directory.extension_resource(ext, req.base_url, self.app.config.admin))
+
+    def _extension_list(self, req: Request, ids: dict[str, str], scope: str) -> Response:
+        directory = self.app.directory
+        paging = _paging_params(req)
+        if isinstance(paging, Response):
+            return paging
+        page, per_page = paging
+        everyone = directory.extensions
+        start = (page - 1) * per_page
+        chosen = everyone[start : start + per_page]
+        records = [directory.extension_resource(e, req.base_url, self.app.config.admin) for e in chosen]
+        path = f"{req.base_url}{req.path}"
+        body = _page_body(path, [], records, page, per_page, start, len(everyone))
+        return json_response(200, body)
+
+    def _call_record(self, req: Request, ids: dict[str, str], scope: str) -> Response:
+        log = self.app.call_log
+        j = log.find(ids["record"])
+        if j is None or (scope == "extension" and not log.owned_by_user(j)):
+            return _not_found("Resource for parameter [callRecordId] is not found", "callRecordId")
+        detailed = req.param("view") == "Detailed"
+        return json_response(200, log.record(scope, j, base=req.base_url, detailed=detailed))
+
+    def _call_log(self, req: Request, ids: dict[str, str], scope: str) -> Response:
+        query = _call_log_query(req, self.app.clock_ms())
+        if isinstance(query, Response):
+            return query
+        log = self.app.call_log
+        selection = log.select(
+            scope,
+            date_from_ms=query.date_from_ms,
+            date_to_ms=query.date_to_ms,
+            types=query.types,
+            directions=query.directions,
+        )
+        start = selection.lo + (query.page - 1) * query.per_page
+        stop = min(start + query.per_page, selection.hi)
+        records = [
+            log.record(
+                scope,
+                log.to_account(scope, selection.stream_index(p)),
+                base=req.base_url,
+                detailed=query.detailed,
+            )
+            for p in range(start, stop)
+        ]
+        # Navigation URIs repeat the resolved date range, so following nextPage walks one fixed set of
+        # records even when the client let dateTo default to "now".
+        fixed = [(k, v) for k, v in query.passthrough]
+        fixed += [("dateFrom", iso_ms(query.date_from_ms)), ("dateTo", iso_ms(query.date_to_ms))]
+        body = _page_body(
+            f"{req.base_url}{req.path}",
+            fixed,
+            records,
+            query.page,
+            query.per_page,
+            (query.page - 1) * query.per_page,
+            selection.total,
+        )
+        return json_response(200, body)
+
+
+@dataclass(frozen=True)
+class _CallLogQuery:
+    date_from_ms: int
+    date_to_ms: int
+    types: frozenset[str]
+    directions: frozenset[str]
+    detailed: bool
+    page: int
+    per_page: int
+    passthrough: tuple[tuple[str, str], ...]  # other parameters, echoed in navigation URIs
+
+
+_PAGING_AND_DATES = {"page", "perPage", "dateFrom", "dateTo"}
+
+
+def _call_log_query(req: Request, now_ms: int) -> _CallLogQuery | Response:
+    date_to = _parse_time(req, "dateTo", now_ms)
+    if isinstance(date_to, Response):
+        return date_to
+    date_from = _parse_time(req, "dateFrom", date_to - DAY_MS)
+    if isinstance(date_from, Response):
+        return date_from
+    types = frozenset(req.params("type"))
+    if not types <= set(CALL_TYPES):
+        return _invalid_parameter("type", ",".join(sorted(types - set(CALL_TYPES))))
+    directions = frozenset(req.params("direction"))
+    if not directions <= set(DIRECTIONS):
+        return _invalid_parameter("direction", ",".join(sorted(directions - set(DIRECTIONS))))
+    view = req.param("view") or "Simple"
+    if view not in ("Simple", "Detailed"):
+        return _invalid_parameter("view", view)
+    paging = _paging_params(req)
+    if isinstance(paging, Response):
+        return paging
+    passthrough = tuple(
+        (k, v) for k, values in req.query.items() if k not in _PAGING_AND_DATES for v in values
+    )
+    return _CallLogQuery(
+        date_from, date_to, types, directions, view == "Detailed", paging[0], paging[1], passthrough
+    )
+
+
+def _paging_params(req: Request) -> tuple[int, int] | Response:
+    values = []
+    for name, default, low, high in (("page", 1, 1, 10**9), ("perPage", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)):
+        raw = req.param(name)
+        if raw is None:
+            values.append(default)
+            continue
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            return _invalid_parameter(name, raw)
+        values.append(int(raw))
+    return values[0], values[1]
+
+
+def _parse_time(req: Request, name: str, default_ms: int) -> int | Response:
+    raw = req.param(name)
+    if raw is None or raw == "":
+        return default_ms
+    try:
+        text = raw.strip()
+        # Python 3.10's fromisoformat does not read the "Z" suffix RingCentral's timestamps use.
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        return _invalid_parameter(name, raw)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def _page_body(
+    path: str,
+    fixed: list[tuple[str, str]],
+    records: list[dict[str, Any]],
+    page: int,
+    per_page: int,
+    offset: int,
+    total: int,
+) -> dict[str, Any]:
+    total_pages = -(-total // per_page)
+
+    def uri(n: int) -> dict[str, str]:
+        return {"uri": f"{path}?{urlencode([*fixed, ('page', str(n)), ('perPage', str(per_page))])}"}
+
+    paging: dict[str, Any] = {
+        "page": page,
+        "totalPages": total_pages,
+        "perPage": per_page,
+        "totalElements": total,
+    }
+    if records:
+        paging["pageStart"] = offset
+        paging["pageEnd"] = offset + len(records) - 1
+    navigation = {"firstPage": uri(1)}
+    if page < total_pages:
+        navigation["nextPage"] = uri(page + 1)
+    if page > 1:
+        navigation["previousPage"] = uri(min(page - 1, max(total_pages, 1)))
+    navigation["lastPage"] = uri(max(total_pages, 1))
+    return {"uri": uri(page)["uri"], "records": records, "paging": paging, "navigation": navigation}
+
+
+def _invalid_parameter(name: str, value: str) -> Response:
+    return rest_error(
+        400, "CMN-101", f"Parameter [{name}] value is invalid", parameterName=name, parameterValue=value
+    )
+
+
+def _not_found(message: str, parameter: str | None = None) -> Response:
+    extra = {"parameterName": parameter} if parameter else {}
+    return rest_error(404, "CMN-102", message, **extra)

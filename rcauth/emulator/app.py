@@ -1,0 +1,175 @@
+"""The emulator behind the socket: routing, fault injection, rate-limit answers and the control endpoints.
+
+Control endpoints (only on the emulator, for tests that run it as a subprocess):
+
+- `GET  /__emulator/counters`              the counters, as `Emulator.counters()`
+- `GET  /__emulator/config`                the current switches
+- `POST /__emulator/config`                a JSON object of switches, as `Emulator.set(**switches)`
+- `POST /__emulator/expire-access-tokens`  every live access token expires now
+- `POST /__emulator/revoke-all`            every session ends
+
+They are never rate-limited, faulted or counted in `requests`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from typing import Any
+
+from rcauth.emulator import pages
+from rcauth.emulator.api import API_PREFIX, ApiEndpoints
+from rcauth.emulator.config import EmulatorConfig
+from rcauth.emulator.data import CallLog, Directory
+from rcauth.emulator.oauth import OAuthEndpoints
+from rcauth.emulator.ratelimit import RateLimiter, Verdict
+from rcauth.emulator.state import AuthState, Counters
+from rcauth.emulator.wire import DROP, Drop, Request, Response, html_response, json_response, rest_error
+
+CONTROL_PREFIX = "/__emulator/"
+_DATA_SWITCHES = {"seed", "call_records", "anchor_time", "user"}
+
+
+class EmulatorApp:
+    """All of the emulator's behaviour, independent of the HTTP server that carries it."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self._config = config
+        self._config_lock = threading.Lock()
+        self.anchor_time = config.anchor_time if config.anchor_time is not None else time.time()
+        self.counters = Counters()
+        self.auth = AuthState(self.counters)
+        self.limiter = RateLimiter()
+        self._fault_lock = threading.Lock()
+        self._fault_rng = random.Random(config.seed)  # noqa: S311 - reproducible fault injection, not crypto
+        self._build_data(config)
+        self.oauth = OAuthEndpoints(self)
+        self.api = ApiEndpoints(self)
+        self.slow_sleep = time.sleep
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self._config
+
+    def _build_data(self, config: EmulatorConfig) -> None:
+        anchor = config.anchor_time if config.anchor_time is not None else self.anchor_time
+        self.directory = Directory(config.user, config.seed)
+        self.call_log = CallLog(
+            self.directory, seed=config.seed, records=config.call_records, anchor_ms=int(anchor * 1000)
+        )
+
+    def set(self, **switches: Any) -> EmulatorConfig:
+        """Apply switches while running; raises ValueError for an unknown switch or a bad value."""
+        with self._config_lock:
+            new = self._config.with_switches(**switches)
+            if any(getattr(new, k) != getattr(self._config, k) for k in _DATA_SWITCHES):
+                self._build_data(new)
+            if new.seed != self._config.seed:
+                with self._fault_lock:
+                    self._fault_rng.seed(new.seed)
+            self._config = new
+            return new
+
+    @staticmethod
+    def clock_ms() -> int:
+        return int(time.time() * 1000)
+
+    # -- rate limits -------------------------------------------------------------------------------------
+
+    def limit(self, who: object, group: str) -> Verdict | None:
+        """Count one request of `group` for `who`; None when that group is not limited."""
+        cfg = self._config
+        if not cfg.rate_limits_enabled or group not in cfg.rate_limits:
+            return None
+        verdict = self.limiter.check(who, group, cfg.rate_limits[group], cfg.rate_window, cfg.rate_penalty)
+        if not verdict.allowed:
+            self.counters.incr("rate_limited")
+        return verdict
+
+    @staticmethod
+    def too_many(verdict: Verdict) -> Response:
+        return rest_error(429, "CMN-301", "Request rate exceeded").with_headers(
+            [*verdict.headers(), ("Retry-After", str(verdict.retry_after or 1))]
+        )
+
+    # -- dispatch ----------------------------------------------------------------------------------------
+
+    def dispatch(self, req: Request) -> Response | Drop:
+        if req.path.startswith(CONTROL_PREFIX):
+            return self._control(req)
+        self.counters.incr("requests")
+        fault = self._draw_fault(req.path)
+        if fault == "drop":
+            return DROP  # before any work: the request has no effect
+        if fault == "503":
+            return self._unavailable()
+        if fault == "slow":
+            self.slow_sleep(self._config.slow_seconds)
+        response = self._route(req)
+        self.counters.incr("responses", str(response.status))
+        return response
+
+    def _route(self, req: Request) -> Response:
+        path = req.path
+        if path == "/restapi/oauth/authorize":
+            return self.oauth.authorize(req)
+        if path == "/restapi/oauth/token":
+            return self.oauth.token(req)
+        if path == "/restapi/oauth/revoke":
+            return self.oauth.revoke(req)
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            self.counters.incr("api_calls")
+            return self.api.handle(req)
+        if path == "/" and req.method in ("GET", "HEAD"):
+            return html_response(200, pages.index_page(req.base_url))
+        return rest_error(404, "CMN-102", "Resource for parameter [path] is not found")
+
+    def _draw_fault(self, path: str) -> str | None:
+        cfg = self._config
+        if cfg.fault_rate <= 0:
+            return None
+        if cfg.fault_scope == "api" and not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
+            return None
+        with self._fault_lock:
+            if self._fault_rng.random() >= cfg.fault_rate:
+                return None
+            kind = self._fault_rng.choice(cfg.fault_kinds)
+        self.counters.incr("faults")
+        self.counters.incr("faults_by_kind", kind)
+        return kind
+
+    def _unavailable(self) -> Response:
+        self.counters.incr("responses", "503")
+        # The error code of RingCentral's 503 body is unconfirmed; clients branch on the status.
+        response = rest_error(503, "CMN-211", "Service Temporarily Unavailable", top="ServiceUnavailable")
+        with self._fault_lock:
+            with_retry_after = self._fault_rng.random() < 0.5
+        # The notes: on 503 wait for Retry-After. It is not always sent, so half the 503s omit it.
+        return response.with_headers([("Retry-After", "1")] if with_retry_after else [])
+
+    # -- control endpoints -------------------------------------------------------------------------------
+
+    def _control(self, req: Request) -> Response:
+        name = req.path[len(CONTROL_PREFIX) :]
+        if name == "counters" and req.method in ("GET", "HEAD"):
+            return json_response(200, self.counters.snapshot())
+        if name == "config" and req.method in ("GET", "HEAD"):
+            return json_response(200, self._config.to_json())
+        if name == "config" and req.method == "POST":
+            try:
+                switches = json.loads(req.body or b"{}")
+                if not isinstance(switches, dict):
+                    raise ValueError("the body must be a JSON object of switches")
+                new = self.set(**switches)
+            except (ValueError, TypeError) as exc:
+                return json_response(400, {"error": "invalid_switch", "message": str(exc)})
+            return json_response(200, new.to_json())
+        if name == "expire-access-tokens" and req.method == "POST":
+            return json_response(200, {"expired": self.auth.expire_access_tokens()})
+        if name == "revoke-all" and req.method == "POST":
+            return json_response(200, {"ended": self.auth.revoke_all()})
+        return json_response(
+            404, {"error": "not_found", "message": f"no control endpoint {req.method} {req.path}"}
+        )

@@ -1,0 +1,256 @@
+"""The emulator's settings: the registered apps, the signed-in user, and the switches tests flip.
+
+Defaults are RingCentral's real values (token lifetimes, rate limits, the 60 s code), so a client that works
+against `EmulatorConfig()` has met the real limits. Tests that log in a lot switch them off explicitly,
+e.g. `EmulatorConfig(rate_limits_enabled=False)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import ipaddress
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_CLIENT_ID = "rcauth-emulator-client"
+DEFAULT_CLIENT_SECRET = "rcauth-emulator-secret"  # noqa: S105 - a published demo credential, not a secret
+DEFAULT_REDIRECT_URI = "http://localhost:5000/oauth2callback"
+
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+GRANT_REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a grant type name
+GRANT_JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+SUPPORTED_GRANTS = (GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_JWT_BEARER)
+
+RATE_GROUPS = ("Light", "Medium", "Heavy", "Auth")
+DEFAULT_RATE_LIMITS: Mapping[str, int] = {"Light": 50, "Medium": 40, "Heavy": 10, "Auth": 5}
+FAULT_KINDS = ("503", "drop", "slow")
+FAULT_SCOPES = ("api", "all")
+
+# RingCentral: access_token_ttl may be asked for in 600-3600 s, refresh_token_ttl up to 30 days.
+REQUESTED_ACCESS_TTL_RANGE = (600, 3600)
+MAX_REFRESH_TOKEN_TTL = 2_592_000
+
+# The array-backed filter indexes hold 32-bit positions and the account log is twice the user's.
+MAX_CALL_RECORDS = 50_000_000
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _demo_jwt() -> str:
+    """A fixed JWT-shaped credential like those RingCentral's developer console issues (never verified)."""
+    header = {"kid": "rcauth-emulator", "typ": "JWT", "alg": "RS256"}
+    payload = {
+        "aud": "https://platform.ringcentral.com/restapi/oauth/token",
+        "sub": "2071360004",
+        "iss": "https://platform.ringcentral.com",
+        "exp": 3_900_000_000,
+        "iat": 1_700_000_000,
+        "jti": "rcauth-emulator-demo-credential",
+    }
+    # 256 fixed bytes: shaped like an RS256 signature, signs nothing.
+    signature = hashlib.sha512(b"rcauth-emulator-demo-credential").digest() * 4
+    parts = [json.dumps(p, separators=(",", ":")).encode() for p in (header, payload)]
+    return ".".join([_b64url(parts[0]), _b64url(parts[1]), _b64url(signature)])
+
+
+DEMO_JWT = _demo_jwt()
+
+
+@dataclass(frozen=True)
+class App:
+    """An app registered in the developer console: its credentials, redirect URIs and allowed grants.
+
+    `public=True` is a client-side app: no client secret is checked, it names itself with `client_id`
+    in the request body, and it must use PKCE.
+    """
+
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    redirect_uris: tuple[str, ...] = (DEFAULT_REDIRECT_URI,)
+    jwt_credentials: tuple[str, ...] = (DEMO_JWT,)
+    grant_types: tuple[str, ...] = SUPPORTED_GRANTS
+    issue_refresh_tokens: bool = True
+    public: bool = False
+    name: str = "rcauth"
+    scopes: tuple[str, ...] = ("ReadAccounts", "ReadCallLog")
+
+    def __post_init__(self) -> None:
+        for name in ("redirect_uris", "jwt_credentials", "grant_types", "scopes"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not isinstance(value, tuple | list):
+                raise ValueError(f"App.{name} must be a tuple of strings, not {value!r}")
+            object.__setattr__(self, name, tuple(value))
+        if not self.client_id:
+            raise ValueError("App.client_id must not be empty")
+
+
+@dataclass(frozen=True)
+class User:
+    """The user who is signed in at the authorize page and owns every session."""
+
+    account_id: str = "37439510"
+    extension_id: int = 2_071_360_004
+    extension_number: str = "101"
+    first_name: str = "Alex"
+    last_name: str = "Morgan"
+    email: str = "alex.morgan@example.com"
+    company: str = "Northwind Traders (emulated)"
+    business_phone: str = "+16505550100"
+    main_number: str = "+16505550100"
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything the emulator can be told. All fields have RingCentral's defaults.
+
+    Durations are seconds (floats allowed, so tests can use short ones). `rate_limits` maps a rate-limit
+    group to requests per `rate_window`; `fault_kinds` are drawn from "503", "drop" and "slow".
+    """
+
+    apps: tuple[App, ...] = (App(),)
+    user: User = User()
+    access_token_ttl: float = 3600
+    refresh_token_ttl: float = 604_800
+    code_ttl: float = 60
+    # Rotation: by default a spent refresh token keeps returning the same new pair until
+    # `rotation_grace_after_use` seconds after the new access token's first use, for at most
+    # `rotation_grace_max` seconds (RingCentral's documented grace). Strict refuses it at once.
+    strict_rotation: bool = False
+    rotation_grace_after_use: float = 10.0
+    rotation_grace_max: float = 3600.0
+    # RingCentral ends the oldest session when a user exceeds the parallel-session limit (usually five).
+    max_sessions: int | None = 5
+    rate_limits_enabled: bool = True
+    rate_limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    rate_window: float = 60.0
+    rate_penalty: float = 60.0
+    fault_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = ("503", "drop")
+    fault_scope: str = "api"
+    slow_seconds: float = 2.0
+    seed: int = 1
+    call_records: int = 1000
+    admin: bool = True
+    # Approve every authorize request without showing the page (headless demos and e2e tests).
+    auto_approve: bool = False
+    # Wall-clock time (epoch seconds) the call log is anchored to; None means when the emulator starts.
+    anchor_time: float | None = None
+
+    def __post_init__(self) -> None:
+        apps = tuple(self.apps)
+        if not apps or not all(isinstance(a, App) for a in apps):
+            raise ValueError("apps must be a non-empty tuple of App")
+        if len({a.client_id for a in apps}) != len(apps):
+            raise ValueError("apps must have distinct client ids")
+        object.__setattr__(self, "apps", apps)
+        if not isinstance(self.user, User):
+            raise ValueError("user must be a User")
+        for name in ("access_token_ttl", "refresh_token_ttl", "code_ttl", "rate_window", "slow_seconds"):
+            _require(_is_number(getattr(self, name)) and getattr(self, name) > 0, f"{name} must be > 0")
+        for name in ("rotation_grace_after_use", "rotation_grace_max", "rate_penalty"):
+            _require(_is_number(getattr(self, name)) and getattr(self, name) >= 0, f"{name} must be >= 0")
+        _require(
+            self.max_sessions is None or (_is_int(self.max_sessions) and self.max_sessions >= 1),
+            "max_sessions must be None or >= 1",
+        )
+        limits = dict(self.rate_limits)
+        for group, limit in limits.items():
+            _require(
+                group in RATE_GROUPS, f"unknown rate-limit group {group!r}; groups: {', '.join(RATE_GROUPS)}"
+            )
+            _require(_is_int(limit) and limit >= 1, f"rate limit for {group} must be an integer >= 1")
+        object.__setattr__(self, "rate_limits", limits)
+        _require(_is_number(self.fault_rate) and 0 <= self.fault_rate <= 1, "fault_rate must be in [0, 1]")
+        kinds = tuple(self.fault_kinds)
+        _require(
+            bool(kinds) and set(kinds) <= set(FAULT_KINDS), f"fault_kinds must be drawn from {FAULT_KINDS}"
+        )
+        object.__setattr__(self, "fault_kinds", kinds)
+        _require(self.fault_scope in FAULT_SCOPES, f"fault_scope must be one of {FAULT_SCOPES}")
+        _require(_is_int(self.seed), "seed must be an integer")
+        _require(
+            _is_int(self.call_records) and 0 <= self.call_records <= MAX_CALL_RECORDS,
+            f"call_records must be in 0..{MAX_CALL_RECORDS}",
+        )
+        _require(
+            self.anchor_time is None or _is_number(self.anchor_time), "anchor_time must be None or a number"
+        )
+
+    def app(self, client_id: str | None) -> App | None:
+        """The registered app with this client id, or None."""
+        for app in self.apps:
+            if app.client_id == client_id:
+                return app
+        return None
+
+    def with_switches(self, **switches: Any) -> EmulatorConfig:
+        """A copy with `switches` applied; `rate_limits` is merged into the current limits.
+
+        Raises ValueError for an unknown switch or an invalid value. Values may come from JSON
+        (lists for tuples, dicts for `apps` and `user`).
+        """
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(switches) - known)
+        if unknown:
+            raise ValueError(f"unknown switch(es) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        changes = dict(switches)
+        if "rate_limits" in changes:
+            changes["rate_limits"] = {**self.rate_limits, **dict(changes["rate_limits"])}
+        if "fault_kinds" in changes and not isinstance(changes["fault_kinds"], str):
+            changes["fault_kinds"] = tuple(changes["fault_kinds"])
+        elif "fault_kinds" in changes:
+            changes["fault_kinds"] = (changes["fault_kinds"],)
+        if "apps" in changes:
+            changes["apps"] = tuple(a if isinstance(a, App) else _app_from_json(a) for a in changes["apps"])
+        if isinstance(changes.get("user"), Mapping):
+            changes["user"] = User(**changes["user"])
+        try:
+            return dataclasses.replace(self, **changes)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from exc
+
+    def to_json(self) -> dict[str, Any]:
+        """The switches as JSON-ready values (what `GET /__emulator/config` shows)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for "localhost" and loopback literals (127.0.0.0/8, ::1): all the emulator will bind."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _app_from_json(value: Mapping[str, Any]) -> App:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"an app must be an object, not {value!r}")
+    try:
+        return App(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+    except TypeError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)

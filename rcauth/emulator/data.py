@@ -1,0 +1,667 @@
+"""Seeded, deterministic RingCentral data: the account, its extensions, and call logs of any size.
+
+The account's company call log has `account_count` records, newest first; record `j` is computed on demand
+from `(seed, j)` and never stored, so a million records cost a few megabytes (one category byte per record,
+plus lazily built filter indexes), not gigabytes.
+
+- Time: record `j` starts at `anchor - offset(j) - jitter(j)`. Gaps between records grow from 2 minutes
+  (the newest) to 20 minutes over the first 2000 records, then stay at 20 minutes, or shrink so the log
+  spans at most about five years when it is very large. `jitter(j)` is less than 90 % of the gap, so start
+  times strictly decrease with `j` and a date range maps to an index range by bisection.
+- The signed-in user owns 4 records in every 8 of the account log (positions 1, 4, 5 and 7 of each block,
+  so the user's records interleave with colleagues'); the user's own log (`extension/~/call-log`) is exactly
+  `call_records` records, about 190 of them in the last 24 hours, spanning about two weeks by default.
+- Type and direction come from a per-record category byte (about 6 % Fax, 62 % Inbound); filters by them
+  use a cached `array` of matching positions built with C-speed bytes operations.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import struct
+import threading
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from itertools import compress
+from typing import Any
+
+from rcauth.emulator.config import User
+
+USER_SLOTS = (1, 4, 5, 7)  # positions, in each block of 8 account records, owned by the signed-in user
+_SLOT_RANK = {slot: rank for rank, slot in enumerate(USER_SLOTS)}
+
+MINUTE_MS = 60_000
+DAY_MS = 24 * 60 * MINUTE_MS
+GAP_NEWEST_MS = 2 * MINUTE_MS
+GAP_OLDER_MS = 20 * MINUTE_MS
+RAMP_RECORDS = 2000
+MAX_SPAN_MS = 5 * 365 * DAY_MS
+MIN_GAP_MS = 10_000
+ANCHOR_LAG_MS = 3 * MINUTE_MS  # the newest record starts a few minutes before the emulator does
+
+CALL_TYPES = ("Voice", "Fax")
+DIRECTIONS = ("Inbound", "Outbound")
+SCOPES = ("extension", "account")
+
+_M64 = (1 << 64) - 1
+_ID_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so multiplication mod 2**64 is a bijection
+_ID_INVERSE = pow(_ID_MULTIPLIER, -1, 1 << 64)
+
+_FIRST_NAMES = tuple(
+    (
+        "Jordan Priya Mateo Aisha Wei Olivia Kenji Fatima Liam Sofia Noah Amara Lucas Mei Elena "
+        "Omar Grace Ravi Chloe Diego Hannah Yusuf Isla Tomas Zara Ethan Nadia Samuel Leah Arjun "
+        "Maya Felix Ines Jonah Keiko Marcus"
+    ).split()
+)
+_LAST_NAMES = tuple(
+    (
+        "Lee Patel Garcia Okafor Chen Johnson Tanaka Haddad Murphy Rossi Kim Nguyen Silva Cohen "
+        "Novak Ali Brown Iyer Dubois Lopez Schmidt Yilmaz Walsh Costa Khan Meyer Park Singh Fischer "
+        "Adeyemi Moreau Sato"
+    ).split()
+)
+# North American area codes and their place names; numbers use the fictional 555-01XX range.
+_AREAS = (
+    ("212", "New York, NY"),
+    ("312", "Chicago, IL"),
+    ("415", "San Francisco, CA"),
+    ("512", "Austin, TX"),
+    ("206", "Seattle, WA"),
+    ("303", "Denver, CO"),
+    ("617", "Boston, MA"),
+    ("404", "Atlanta, GA"),
+    ("305", "Miami, FL"),
+    ("213", "Los Angeles, CA"),
+    ("650", "San Mateo, CA"),
+    ("408", "San Jose, CA"),
+    ("602", "Phoenix, AZ"),
+    ("503", "Portland, OR"),
+    ("615", "Nashville, TN"),
+    ("416", "Toronto, ON"),
+)
+_COLLEAGUES = 11
+
+# (result, reason, reasonDescription, weight out of 256)
+_OUTCOMES: dict[tuple[str, str], tuple[tuple[str, str, str, int], ...]] = {
+    ("Voice", "Inbound"): (
+        ("Accepted", "Accepted", "The call connected to and was accepted by this number.", 150),
+        ("Missed", "Not Answered", "The call was not answered before it stopped ringing.", 44),
+        ("Voicemail", "Not Answered", "The caller was sent to voicemail and left a message.", 40),
+        ("Rejected", "Calls Not Accepted", "The call was declined.", 8),
+        ("Hang Up", "Hang Up", "The caller hung up before the call was answered.", 10),
+        ("Blocked", "Number Blocked", "The caller's number is blocked.", 4),
+    ),
+    ("Voice", "Outbound"): (
+        ("Call connected", "Connected", "The call was answered.", 172),
+        ("No Answer", "Not Answered", "The called party did not answer.", 34),
+        ("Busy", "line Busy", "The called line was busy.", 20),
+        ("Hang Up", "Hang Up", "The call was ended before it was answered.", 16),
+        ("Wrong Number", "Bad Number", "The number dialed is not in service.", 8),
+        ("Stopped", "Stopped", "The call was stopped while it was being placed.", 6),
+    ),
+    ("Fax", "Inbound"): (
+        ("Received", "Accepted", "The fax was received.", 218),
+        ("Partial Receive", "Fax Not Received", "Only part of the fax was received.", 16),
+        ("Receive Error", "Fax Not Received", "The fax could not be received.", 22),
+    ),
+    ("Fax", "Outbound"): (
+        ("Sent", "Connected", "The fax was sent.", 214),
+        ("Fax Partially Sent", "Fax Partially Sent", "Only part of the fax was sent.", 18),
+        ("Send Error", "Fax Send Error", "The fax could not be sent.", 24),
+    ),
+}
+_ACTIONS = {
+    ("Voice", "Inbound"): (("Phone Call", 180), ("FindMe", 26), ("Transfer", 26), ("VoIP Call", 24)),
+    ("Voice", "Outbound"): (("VoIP Call", 140), ("Phone Call", 78), ("RingOut Web", 26), ("RingMe", 12)),
+    ("Fax", "Inbound"): (("Incoming Fax", 256),),
+    ("Fax", "Outbound"): (("Outgoing Fax", 256),),
+}
+_CONNECTED = frozenset({"Accepted", "Call connected"})
+
+
+def _mix64(x: int) -> int:
+    """splitmix64's finaliser: a cheap, well-spread hash for per-record jitter."""
+    x = (x + 0x9E3779B97F4A7C15) & _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+def _pick(weighted: Iterable[tuple[Any, ...]], byte: int) -> tuple[Any, ...]:
+    """Choose from rows whose last item is a weight (weights sum to 256) with one random byte."""
+    total = 0
+    row: tuple[Any, ...] = ()
+    for row in weighted:
+        total += row[-1]
+        if byte < total:
+            return row
+    return row
+
+
+def iso_ms(epoch_ms: int) -> str:
+    """RingCentral's timestamp format: ISO 8601 UTC with milliseconds, e.g. 2024-05-01T18:53:04.120Z."""
+    seconds, millis = divmod(epoch_ms, 1000)
+    stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{millis:03d}Z"
+
+
+@dataclass(frozen=True)
+class Extension:
+    id: int
+    number: str
+    first_name: str
+    last_name: str
+    email: str
+    direct_number: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Directory:
+    """The account and its extensions: the signed-in user plus seeded colleagues."""
+
+    def __init__(self, user: User, seed: int) -> None:
+        self.user = user
+        self.account_id = user.account_id
+        self.me = Extension(
+            user.extension_id,
+            user.extension_number,
+            user.first_name,
+            user.last_name,
+            user.email,
+            user.business_phone,
+        )
+        rng = random.Random(f"{seed}:directory")  # noqa: S311 - seeded fake data, not security
+        firsts = rng.sample(_FIRST_NAMES, _COLLEAGUES)
+        lasts = rng.sample(_LAST_NAMES, _COLLEAGUES)
+        domain = user.email.partition("@")[2] or "example.com"
+        self.colleagues = tuple(
+            Extension(
+                id=user.extension_id + 1000 * (k + 1),
+                number=str(102 + k),
+                first_name=first,
+                last_name=last,
+                email=f"{first.lower()}.{last.lower()}@{domain}",
+                direct_number=f"+1650555{101 + k:04d}",
+            )
+            for k, (first, last) in enumerate(zip(firsts, lasts, strict=True))
+        )
+        self.extensions = (self.me, *self.colleagues)
+        self._by_id = {str(e.id): e for e in self.extensions}
+
+    def extension(self, extension_id: str) -> Extension | None:
+        """An extension by its id as it appears in a path ("~" is the signed-in user)."""
+        if extension_id == "~":
+            return self.me
+        return self._by_id.get(extension_id)
+
+    def account_resource(self, base: str) -> dict[str, Any]:
+        acc = f"{base}/restapi/v1.0/account/{self.account_id}"
+        return {
+            "uri": acc,
+            "id": self.account_id,
+            "serviceInfo": {
+                "uri": f"{acc}/service-info",
+                "brand": {"id": "1210", "name": "RingCentral", "homeCountry": _home_country(base)},
+                "servicePlan": {
+                    "id": "10016",
+                    "name": "RingEX Advanced",
+                    "edition": "Advanced",
+                    "freemiumProductType": "Freyja",
+                },
+                "billingPlan": {
+                    "id": "8373",
+                    "name": "Monthly-19.99-Advanced 2",
+                    "durationUnit": "Month",
+                    "duration": 1,
+                    "type": "Regular",
+                },
+                "targetServicePlan": {"id": "10016", "name": "RingEX Advanced"},
+            },
+            "operator": {
+                "uri": f"{acc}/extension/{self.me.id}",
+                "id": self.me.id,
+                "extensionNumber": self.me.number,
+            },
+            "mainNumber": self.user.main_number,
+            "status": "Confirmed",
+            "setupWizardState": "Completed",
+            "signupInfo": {"signupState": ["AccountConfirmed"], "verificationReason": "CC_Failed"},
+            "regionalSettings": _regional_settings(base),
+            "federated": False,
+            "outboundCallPrefix": 0,
+            "cfid": "",
+            "limits": {
+                "freeSoftPhoneLinesPerExtension": 1,
+                "meetingSize": 100,
+                "cloudRecordingStorage": 10,
+                "maxMonitoredExtensionsPerUser": 100,
+                "maxExtensionNumberLength": 5,
+                "siteCodeLength": 0,
+                "shortExtensionNumberLength": 3,
+            },
+            "bsid": "",
+        }
+
+    def extension_resource(self, ext: Extension, base: str, admin: bool) -> dict[str, Any]:
+        acc = f"{base}/restapi/v1.0/account/{self.account_id}"
+        uri = f"{acc}/extension/{ext.id}"
+        is_me = ext is self.me
+        return {
+            "uri": uri,
+            "id": ext.id,
+            "extensionNumber": ext.number,
+            "contact": {
+                "firstName": ext.first_name,
+                "lastName": ext.last_name,
+                "company": self.user.company,
+                "email": ext.email,
+                "businessPhone": ext.direct_number,
+                "emailAsLoginName": True,
+                "pronouncedName": {"type": "Default"},
+                "department": "Operations" if is_me else "Sales",
+            },
+            "name": ext.name,
+            "type": "User",
+            "subType": "Unknown",
+            "status": "Enabled",
+            "permissions": {
+                "admin": {"enabled": bool(admin and is_me)},
+                "internationalCalling": {"enabled": False},
+            },
+            "profileImage": {"uri": f"{uri}/profile-image"},
+            "account": {"uri": acc, "id": self.account_id},
+            "regionalSettings": _regional_settings(base),
+            "setupWizardState": "Completed",
+            "site": {"id": "main-site", "name": "Main Site"},
+            "hidden": False,
+            "assignedCountry": {
+                "id": "1",
+                "uri": f"{base}/restapi/v1.0/dictionary/country/1",
+                "name": "United States",
+                "isoCode": "US",
+                "callingCode": "1",
+            },
+            "serviceFeatures": [
+                {"featureName": "CallLog", "enabled": True},
+                {"featureName": "Fax", "enabled": True},
+                {"featureName": "Voicemail", "enabled": True},
+            ],
+        }
+
+
+def _home_country(base: str) -> dict[str, Any]:
+    return {
+        "id": "1",
+        "uri": f"{base}/restapi/v1.0/dictionary/country/1",
+        "name": "United States",
+        "isoCode": "US",
+        "callingCode": "1",
+    }
+
+
+def _regional_settings(base: str) -> dict[str, Any]:
+    return {
+        "homeCountry": _home_country(base),
+        "timezone": {
+            "id": "58",
+            "uri": f"{base}/restapi/v1.0/dictionary/timezone/58",
+            "name": "US/Pacific",
+            "description": "Pacific Time (US & Canada)",
+            "bias": "-480",
+        },
+        "language": {
+            "id": "1033",
+            "uri": f"{base}/restapi/v1.0/dictionary/language/1033",
+            "name": "English (United States)",
+            "localeCode": "en-US",
+        },
+        "greetingLanguage": {"id": "1033", "name": "English (United States)", "localeCode": "en-US"},
+        "formattingLocale": {"id": "1033", "name": "English (United States)", "localeCode": "en-US"},
+        "timeFormat": "12h",
+    }
+
+
+def account_size(user_records: int) -> int:
+    """How many records the account log holds when the user owns `user_records` of them."""
+    if user_records <= 0:
+        return 0
+    return max(2 * user_records, user_to_account(user_records - 1) + 1)
+
+
+def user_to_account(i: int) -> int:
+    return 8 * (i // 4) + USER_SLOTS[i % 4]
+
+
+class Timeline:
+    """Start times of the account log: strictly decreasing in the record index."""
+
+    def __init__(self, anchor_ms: int, size: int, seed: int) -> None:
+        self.newest_ms = anchor_ms - ANCHOR_LAG_MS
+        self.size = size
+        self._salt = _mix64(seed & _M64)
+        self._ramp_end = self._ramp_offset(RAMP_RECORDS)
+        tail = size - RAMP_RECORDS
+        if tail <= 0:
+            self._tail_gap = GAP_OLDER_MS
+        else:
+            self._tail_gap = max(MIN_GAP_MS, min(GAP_OLDER_MS, (MAX_SPAN_MS - self._ramp_end) // tail))
+
+    @staticmethod
+    def _ramp_offset(j: int) -> int:
+        return GAP_NEWEST_MS * j + (GAP_OLDER_MS - GAP_NEWEST_MS) * j * (j - 1) // (2 * RAMP_RECORDS)
+
+    def offset(self, j: int) -> int:
+        if j <= RAMP_RECORDS:
+            return self._ramp_offset(j)
+        return self._ramp_end + (j - RAMP_RECORDS) * self._tail_gap
+
+    def time_ms(self, j: int) -> int:
+        start = self.offset(j)
+        gap = self.offset(j + 1) - start
+        jitter = ((_mix64(self._salt ^ j) & 0xFFFF) * (gap * 9 // 10)) >> 16
+        return self.newest_ms - start - jitter
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The records a call-log query matches: positions `lo`..`hi` of a (possibly filtered) stream."""
+
+    lo: int
+    hi: int
+    index: array | None  # positions -> stream indexes when filtered; None means the identity
+
+    @property
+    def total(self) -> int:
+        return self.hi - self.lo
+
+    def stream_index(self, position: int) -> int:
+        return position if self.index is None else self.index[position]
+
+
+class CallLog:
+    """The account's call log and the signed-in user's part of it, generated on demand."""
+
+    def __init__(self, directory: Directory, *, seed: int, records: int, anchor_ms: int) -> None:
+        self.directory = directory
+        self.seed = seed
+        self.user_count = records
+        self.account_count = account_size(records)
+        self.timeline = Timeline(anchor_ms, self.account_count, seed)
+        self._key = _mix64((seed * 7919) & _M64)
+        self._lock = threading.Lock()
+        self._categories: dict[str, bytes] = {}
+        self._indexes: dict[tuple[str, frozenset[str], frozenset[str]], array] = {}
+
+    # -- streams ---------------------------------------------------------------------------------------
+
+    def count(self, scope: str) -> int:
+        return self.user_count if scope == "extension" else self.account_count
+
+    def to_account(self, scope: str, stream_index: int) -> int:
+        return user_to_account(stream_index) if scope == "extension" else stream_index
+
+    def owned_by_user(self, j: int) -> bool:
+        rank = _SLOT_RANK.get(j % 8)
+        return rank is not None and (j // 8) * 4 + rank < self.user_count
+
+    def time_ms(self, scope: str, stream_index: int) -> int:
+        return self.timeline.time_ms(self.to_account(scope, stream_index))
+
+    def _category_bytes(self, scope: str) -> bytes:
+        with self._lock:
+            cached = self._categories.get(scope)
+            if cached is not None:
+                return cached
+            if "account" not in self._categories:
+                rng = random.Random(f"{self.seed}:categories")  # noqa: S311 - seeded fake data
+                self._categories["account"] = rng.randbytes(self.account_count)
+            account = self._categories["account"]
+            if scope == "extension":
+                mine = bytearray(self.user_count)
+                for rank, slot in enumerate(USER_SLOTS):
+                    n = len(range(rank, self.user_count, 4))
+                    mine[rank::4] = account[slot::8][:n]
+                self._categories["extension"] = bytes(mine)
+            return self._categories[scope]
+
+    def category(self, j: int) -> tuple[str, str]:
+        c = self._category_bytes("account")[j]
+        return ("Fax" if c & 0x0F == 0 else "Voice", "Inbound" if c >> 4 < 10 else "Outbound")
+
+    # -- queries ---------------------------------------------------------------------------------------
+
+    def select(
+        self,
+        scope: str,
+        *,
+        date_from_ms: int,
+        date_to_ms: int,
+        types: frozenset[str] = frozenset(),
+        directions: frozenset[str] = frozenset(),
+    ) -> Selection:
+        """Records with `date_from_ms <= startTime < date_to_ms` of the given types and directions.
+
+        Empty `types` or `directions` match any."""
+        n = self.count(scope)
+        lo = self._first_before(scope, n, date_to_ms)
+        hi = self._first_before(scope, n, date_from_ms) if date_from_ms < date_to_ms else lo
+        hi = max(lo, hi)
+        types = frozenset() if types >= set(CALL_TYPES) else types
+        directions = frozenset() if directions >= set(DIRECTIONS) else directions
+        if not types and not directions:
+            return Selection(lo, hi, None)
+        index = self._filter_index(scope, types, directions)
+        return Selection(bisect_left(index, lo), bisect_left(index, hi), index)
+
+    def _first_before(self, scope: str, n: int, limit_ms: int) -> int:
+        """The smallest stream index whose start time is before `limit_ms` (times decrease with the index)."""
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.time_ms(scope, mid) < limit_ms:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def _filter_index(self, scope: str, types: frozenset[str], directions: frozenset[str]) -> array:
+        key = (scope, types, directions)
+        with self._lock:
+            cached = self._indexes.get(key)
+        if cached is not None:
+            return cached
+        categories = self._category_bytes(scope)
+        table = bytes(
+            1
+            if (not types or _type_of(c) in types) and (not directions or _direction_of(c) in directions)
+            else 0
+            for c in range(256)
+        )
+        mask = categories.translate(table)
+        index = array("I", compress(range(len(mask)), mask))
+        with self._lock:
+            self._indexes.setdefault(key, index)
+            return self._indexes[key]
+
+    # -- records ---------------------------------------------------------------------------------------
+
+    def record_id(self, j: int) -> str:
+        mixed = (j * _ID_MULTIPLIER + self._key) & _M64
+        return base64.urlsafe_b64encode(struct.pack(">Q", mixed)).rstrip(b"=").decode("ascii")
+
+    def find(self, record_id: str) -> int | None:
+        """The account index of a record id, or None if no such record exists."""
+        try:
+            raw = base64.urlsafe_b64decode(record_id + "=")
+        except (ValueError, TypeError):
+            return None
+        if len(raw) != 8 or self.record_id_from_bytes(raw) != record_id:
+            return None  # not the canonical spelling of an id we issue
+        j = ((struct.unpack(">Q", raw)[0] - self._key) * _ID_INVERSE) & _M64
+        return j if j < self.account_count else None
+
+    @staticmethod
+    def record_id_from_bytes(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    def record(self, scope: str, j: int, *, base: str, detailed: bool) -> dict[str, Any]:
+        """Account record `j` as RingCentral's call-log API shows it in `scope`."""
+        h = hashlib.blake2b(
+            struct.pack(">QQ", self.seed & _M64, j), digest_size=32, person=b"rcauth-call"
+        ).digest()
+        call_type, direction = self.category(j)
+        d = self.directory
+        owner = d.me if self.owned_by_user(j) else d.colleagues[h[0] % len(d.colleagues)]
+        internal = call_type == "Voice" and h[1] < 64
+        if internal:
+            others = [e for e in d.extensions if e is not owner]
+            other = _internal_party(others[h[2] % len(others)])
+        else:
+            other = _external_party(h, fax=call_type == "Fax")
+        me = _owner_party(owner, with_number=not internal)
+        result, reason, reason_text, _ = _pick(_OUTCOMES[(call_type, direction)], h[3])
+        action = "VoIP Call" if internal else _pick(_ACTIONS[(call_type, direction)], h[4])[0]
+        duration_ms = _duration_ms(call_type, result, int.from_bytes(h[5:7], "big"), h[7])
+        start_ms = self.timeline.time_ms(j)
+        rid = self.record_id(j)
+        acc = f"{base}/restapi/v1.0/account/{d.account_id}"
+        path = (
+            f"{acc}/extension/{owner.id}/call-log/{rid}" if scope == "extension" else f"{acc}/call-log/{rid}"
+        )
+        session_id = str(10**11 + _mix64(self._key ^ j) % (9 * 10**11))
+        record: dict[str, Any] = {
+            "uri": path,
+            "id": rid,
+            "sessionId": session_id,
+            "telephonySessionId": "s-" + h[8:24].hex(),
+            "partyId": "p-" + h[8:24].hex() + "-1",
+            "startTime": iso_ms(start_ms),
+            "duration": (duration_ms + 500) // 1000,
+            "durationMs": duration_ms,
+            "type": call_type,
+            "internalType": "Local" if internal else ("LongDistance" if h[9] < 96 else "Local"),
+            "direction": direction,
+            "action": action,
+            "result": result,
+            "reason": reason,
+            "reasonDescription": reason_text,
+            "from": other if direction == "Inbound" else me,
+            "to": me if direction == "Inbound" else other,
+            "transport": "VoIP" if internal else "PSTN",
+            "deleted": False,
+        }
+        if scope == "account":
+            record["extension"] = {"uri": f"{acc}/extension/{owner.id}", "id": owner.id}
+        if call_type == "Voice" and result in _CONNECTED and h[10] < 40:
+            rec_id = str(3_000_000_000 + _mix64(self._key ^ (j << 1)) % 10**9)
+            record["recording"] = {
+                "id": rec_id,
+                "uri": f"{acc}/recording/{rec_id}",
+                "type": "Automatic" if h[11] < 160 else "OnDemand",
+                "contentUri": f"{base}/restapi/v1.0/account/{d.account_id}/recording/{rec_id}/content",
+            }
+        if detailed:
+            record["lastModifiedTime"] = iso_ms(start_ms + duration_ms + 1000 + h[12] * 37)
+            record["legs"] = _legs(record, owner, acc, result)
+        return record
+
+
+def _type_of(c: int) -> str:
+    return "Fax" if c & 0x0F == 0 else "Voice"
+
+
+def _direction_of(c: int) -> str:
+    return "Inbound" if c >> 4 < 10 else "Outbound"
+
+
+def _external_party(h: bytes, fax: bool) -> dict[str, Any]:
+    area, place = _AREAS[h[13] % len(_AREAS)]
+    party: dict[str, Any] = {"phoneNumber": f"+1{area}5550{100 + h[14] % 100:03d}", "location": place}
+    if fax:
+        party["name"] = f"{_LAST_NAMES[h[15] % len(_LAST_NAMES)]} & Co. Fax"
+    elif h[16] < 150:
+        party["name"] = f"{_FIRST_NAMES[h[17] % len(_FIRST_NAMES)]} {_LAST_NAMES[h[15] % len(_LAST_NAMES)]}"
+    elif h[16] < 190:
+        party["name"] = "WIRELESS CALLER"
+    return party
+
+
+def _owner_party(ext: Extension, with_number: bool) -> dict[str, Any]:
+    party: dict[str, Any] = {"extensionNumber": ext.number, "extensionId": str(ext.id), "name": ext.name}
+    if with_number:
+        party = {"phoneNumber": ext.direct_number, **party}
+    return party
+
+
+def _internal_party(ext: Extension) -> dict[str, Any]:
+    return {"extensionNumber": ext.number, "extensionId": str(ext.id), "name": ext.name}
+
+
+def _duration_ms(call_type: str, result: str, wide: int, small: int) -> int:
+    u = wide / 65535
+    if call_type == "Fax":
+        base = 30_000 + int(u * 240_000) if result in ("Received", "Sent") else 5_000 + int(u * 50_000)
+    elif result in _CONNECTED:
+        base = 8_000 + int(u**3 * 1_800_000)  # mostly short calls, a few long ones
+    elif result == "Voicemail":
+        base = 12_000 + int(u * 80_000)
+    elif result in ("Missed", "No Answer", "Hang Up"):
+        base = 4_000 + int(u * 30_000)
+    else:
+        base = int(u * 3_000)
+    return base + small
+
+
+def _legs(record: dict[str, Any], owner: Extension, acc: str, result: str) -> list[dict[str, Any]]:
+    keys = (
+        "startTime",
+        "duration",
+        "durationMs",
+        "type",
+        "internalType",
+        "direction",
+        "action",
+        "result",
+        "reason",
+        "reasonDescription",
+        "from",
+        "to",
+        "transport",
+    )
+    leg = {k: record[k] for k in keys}
+    leg.update(
+        legType="Accept" if record["direction"] == "Inbound" else "SipToPstnMetered",
+        extension={"uri": f"{acc}/extension/{owner.id}", "id": owner.id},
+        master=True,
+        telephonySessionId=record["telephonySessionId"],
+    )
+    if "recording" in record:
+        leg["recording"] = record["recording"]
+    legs = [leg]
+    if result == "Voicemail":
+        voicemail = {k: record[k] for k in keys}
+        voicemail.update(
+            legType="Voicemail",
+            action="Phone Call",
+            result="Voicemail",
+            master=False,
+            extension={"uri": f"{acc}/extension/{owner.id}", "id": owner.id},
+            telephonySessionId=record["telephonySessionId"],
+        )
+        legs.append(voicemail)
+    return legs
+
+
+def make_filter(values: Iterable[str], allowed: tuple[str, ...]) -> frozenset[str] | None:
+    """The filter set for repeated `type`/`direction` values, or None if a value is not allowed."""
+    chosen = frozenset(values)
+    return chosen if chosen <= set(allowed) else None

@@ -1,0 +1,497 @@
+"""RingCentral's OAuth endpoints: authorize (with the consent page), token, revoke.
+
+Status codes and error codes follow /work/shared/ringcentral-notes.md. Where RingCentral's answer is
+unconfirmed the emulator picks the stricter reading (a client that copes with it copes with the real one):
+
+- invalid / reused code -> 403 invalid_grant OAU-106; expired code -> 403 OAU-108; a redirect_uri that
+  differs from the authorize request's -> 403 OAU-109; grant not enabled for the app -> 403
+  unauthorized_client OAU-112.
+- bad or missing client authentication -> 401 invalid_client, OAU-123 (header absent or malformed) or
+  OAU-146 (wrong credentials).
+- wrong or missing PKCE verifier -> 400 invalid_grant OAU-101 (unconfirmed code); a verifier sent for a code
+  that had no challenge is refused too (OAuth 2.1 §4.1.3: PKCE downgrade protection).
+- refresh: unknown token -> 400 invalid_grant OAU-213; revoked, spent or expired -> 400 invalid_grant OAU-211
+  (unconfirmed codes; the notes settle only "400 invalid_grant").
+- JWT assertion not issued for the app -> 400 invalid_grant OAU-140 (unconfirmed code).
+- password or unknown grant -> 400 unsupported_grant_type; malformed request -> 400 invalid_request OAU-101.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import math
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from rcauth.emulator import pages
+from rcauth.emulator.config import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_JWT_BEARER,
+    GRANT_REFRESH_TOKEN,
+    MAX_REFRESH_TOKEN_TTL,
+    REQUESTED_ACCESS_TTL_RANGE,
+    SUPPORTED_GRANTS,
+    App,
+)
+from rcauth.emulator.state import AuthorizeRequest, CodeProblem, Grant, IssuedTokens, RefreshProblem
+from rcauth.emulator.wire import (
+    FORM_CONTENT_TYPE,
+    NO_STORE,
+    Request,
+    Response,
+    html_response,
+    json_response,
+    oauth_error,
+    redirect,
+)
+
+if TYPE_CHECKING:
+    from rcauth.emulator.app import EmulatorApp
+
+# RFC 7636 §4.1 / §4.2: verifier and S256 challenge are 43-128 characters of [A-Z a-z 0-9 - . _ ~].
+_PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_SINGLE_VALUED = (
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "assertion",
+    "client_id",
+    "access_token_ttl",
+    "refresh_token_ttl",
+    "token",
+)
+
+
+class OAuthEndpoints:
+    def __init__(self, app: EmulatorApp) -> None:
+        self.app = app
+
+    # -- authorize ---------------------------------------------------------------------------------------
+
+    def authorize(self, req: Request) -> Response:
+        params = req.form if req.method == "POST" else req.query
+        if req.method == "POST" and "nonce" in params:
+            return self._decide(req)
+        if req.method not in ("GET", "HEAD", "POST"):
+            return _method_not_allowed("GET, POST")
+
+        def first(name: str) -> str | None:
+            values = params.get(name)
+            return values[0] if values else None
+
+        client_id = first("client_id")
+        verdict = self.app.limit(("client", client_id or req.client_ip), "Auth")
+        if verdict is not None and not verdict.allowed:
+            return self.app.too_many(verdict)
+        extra = tuple(verdict.headers()) if verdict else ()
+
+        cfg = self.app.config
+        app = cfg.app(client_id)
+        if app is None:
+            # Never redirect for an unknown client: its redirect URI cannot be trusted (RFC 6749 §4.1.2.1).
+            return html_response(
+                400,
+                pages.error_page(
+                    "Unknown application",
+                    "No application is registered with this client_id.",
+                    "OAU-120 invalid_client",
+                ),
+                extra,
+            )
+        redirect_param = first("redirect_uri")
+        if redirect_param is None:
+            if len(app.redirect_uris) != 1:
+                return html_response(
+                    400,
+                    pages.error_page(
+                        "Redirect URI required",
+                        "This app registers several redirect URIs; the request must name one.",
+                        "OAU-109 Redirect URIs do not match",
+                    ),
+                    extra,
+                )
+            target = app.redirect_uris[0]
+        elif redirect_param in app.redirect_uris:
+            target = redirect_param
+        else:
+            # Exact string match only, and never a redirect to an unregistered URI (RFC 6749 §3.1.2.4).
+            return html_response(
+                400,
+                pages.error_page(
+                    "Redirect URI mismatch",
+                    "The redirect_uri in this request is not registered for the application.",
+                    "OAU-109 Redirect URIs do not match",
+                ),
+                extra,
+            )
+        state = first("state")
+
+        def fail(error: str, description: str) -> Response:
+            return _redirect_with(target, [("error", error), ("error_description", description)], state)
+
+        if GRANT_AUTHORIZATION_CODE not in app.grant_types:
+            return fail("unauthorized_client", "The authorization code flow is not enabled for this app")
+        if first("response_type") != "code":
+            return fail("unsupported_response_type", "response_type must be code")
+        challenge = first("code_challenge")
+        method = first("code_challenge_method")
+        if challenge is None:
+            if method is not None:
+                return fail("invalid_request", "code_challenge_method without code_challenge")
+            if app.public:
+                return fail("invalid_request", "PKCE (code_challenge) is required for this app")
+        else:
+            method = method or "plain"  # RFC 7636 §4.3: plain is the default
+            if method not in ("plain", "S256"):
+                return fail("invalid_request", "code_challenge_method must be plain or S256")
+            if not _PKCE_VALUE.fullmatch(challenge):
+                return fail("invalid_request", "code_challenge is malformed")
+        request = AuthorizeRequest(
+            client_id=app.client_id,
+            redirect_uri=target,
+            redirect_uri_param=redirect_param,
+            state=state,
+            code_challenge=challenge,
+            code_challenge_method=method if challenge is not None else None,
+        )
+        if cfg.auto_approve:
+            return self._approve(request).with_headers(list(extra))
+        nonce = self.app.auth.open_consent(request)
+        return html_response(200, pages.consent_page(app, cfg.user, request, nonce), extra)
+
+    def _decide(self, req: Request) -> Response:
+        nonce = req.form_value("nonce") or ""
+        verdict = self.app.limit(("client", req.form_value("client_id") or req.client_ip), "Auth")
+        if verdict is not None and not verdict.allowed:
+            return self.app.too_many(verdict)
+        extra = tuple(verdict.headers()) if verdict else ()
+        request = self.app.auth.take_consent(nonce)
+        if request is None:
+            return html_response(
+                400,
+                pages.error_page(
+                    "Sign-in expired",
+                    "This sign-in page was already used or has expired. Start again from the application.",
+                ),
+                extra,
+            )
+        action = req.form_value("action")
+        if action == "approve":
+            return self._approve(request).with_headers(list(extra))
+        self.app.counters.incr("authorize_denied")
+        return _redirect_with(
+            request.redirect_uri,
+            [("error", "access_denied"), ("error_description", "The user denied the authorization request")],
+            request.state,
+        ).with_headers(list(extra))
+
+    def _approve(self, request: AuthorizeRequest) -> Response:
+        ttl = self.app.config.code_ttl
+        code = self.app.auth.issue_code(request, ttl)
+        self.app.counters.incr("authorize_approved")
+        # The callback carries code, state and expires_in (RingCentral's order), state only if one was sent.
+        params = [("code", code)]
+        if request.state is not None:
+            params.append(("state", request.state))
+        params.append(("expires_in", str(math.ceil(ttl))))
+        return redirect(_append_query(request.redirect_uri, params))
+
+    # -- token -------------------------------------------------------------------------------------------
+
+    def token(self, req: Request) -> Response:
+        if req.method != "POST":
+            return _method_not_allowed("POST")
+        verdict = self.app.limit(("client", _claimed_client(req) or req.client_ip), "Auth")
+        if verdict is not None and not verdict.allowed:
+            return self.app.too_many(verdict)
+        extra = list(verdict.headers()) if verdict else []
+        return self._token(req).with_headers(extra)
+
+    def _token(self, req: Request) -> Response:
+        problem = _check_form(req)
+        if problem is not None:
+            return problem
+        client = self._authenticate_client(req)
+        if isinstance(client, Response):
+            return client
+        grant_type = req.form_value("grant_type")
+        if not grant_type:
+            return _invalid_request("grant_type is required", "grant_type")
+        if grant_type not in SUPPORTED_GRANTS:
+            # The password grant is deprecated and gone from RingCentral's spec.
+            return oauth_error(
+                400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}", "OAU-101"
+            )
+        if grant_type not in client.grant_types:
+            return oauth_error(403, "unauthorized_client", "Unauthorized for this grant type", "OAU-112")
+        ttls = _requested_ttls(req)
+        if isinstance(ttls, Response):
+            return ttls
+        access_ttl, refresh_ttl = ttls
+        cfg = self.app.config
+        access_ttl = min(access_ttl or cfg.access_token_ttl, cfg.access_token_ttl)
+        refresh_ttl = refresh_ttl or cfg.refresh_token_ttl
+        if grant_type == GRANT_AUTHORIZATION_CODE:
+            return self._code_grant(req, client, access_ttl, refresh_ttl)
+        if grant_type == GRANT_REFRESH_TOKEN:
+            return self._refresh_grant(req, client, access_ttl, refresh_ttl)
+        return self._jwt_grant(req, client, access_ttl, refresh_ttl)
+
+    def _authenticate_client(self, req: Request) -> App | Response:
+        """Basic auth for confidential apps; `client_id` in the body for public (client-side) apps."""
+        cfg = self.app.config
+        header = req.headers.get("Authorization")
+        body_client = req.form_value("client_id")
+        if header is None:
+            app = cfg.app(body_client)
+            if app is not None and app.public:
+                return app
+            return _invalid_client("Authorization header is not specified", "OAU-123")
+        scheme, _, credentials = header.strip().partition(" ")
+        if scheme.lower() != "basic" or not credentials.strip():
+            return _invalid_client("Invalid Authorization header", "OAU-123")
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return _invalid_client("Invalid Authorization header", "OAU-123")
+        client_id, sep, secret = decoded.partition(":")
+        if not sep:
+            return _invalid_client("Invalid Authorization header", "OAU-123")
+        app = cfg.app(client_id)
+        if app is None or not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
+            return _invalid_client("Invalid client: client credentials are not valid", "OAU-146")
+        if body_client is not None and body_client != client_id:
+            return _invalid_client(
+                "Invalid client: client_id does not match the Authorization header", "OAU-146"
+            )
+        return app
+
+    def _code_grant(self, req: Request, client: App, access_ttl: float, refresh_ttl: float) -> Response:
+        code = req.form_value("code")
+        if not code:
+            return _invalid_request("code is required", "code")
+        grant = self.app.auth.redeem_code(code, client.client_id)
+        if grant is CodeProblem.EXPIRED:
+            return oauth_error(403, "invalid_grant", "Authorization code is expired", "OAU-108")
+        if not isinstance(grant, Grant):
+            return oauth_error(403, "invalid_grant", "Invalid authorization code", "OAU-106")
+        request = grant.request
+        sent_redirect = req.form_value("redirect_uri")
+        if request.redirect_uri_param is not None:
+            redirect_ok = sent_redirect == request.redirect_uri_param
+        else:
+            redirect_ok = sent_redirect in (None, request.redirect_uri)
+        if not redirect_ok:
+            return oauth_error(403, "invalid_grant", "Redirect URIs do not match", "OAU-109")
+        verifier = req.form_value("code_verifier")
+        if verifier:
+            self.app.auth.remember_secret(verifier)
+        if request.code_challenge is None:
+            if verifier is not None:
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    "code_verifier sent but the authorization request had no code_challenge",
+                    "OAU-101",
+                    parameterName="code_verifier",
+                )
+        elif verifier is None:
+            return oauth_error(
+                400, "invalid_grant", "code_verifier is required", "OAU-101", parameterName="code_verifier"
+            )
+        elif not _pkce_matches(verifier, request.code_challenge, request.code_challenge_method or "plain"):
+            return oauth_error(
+                400, "invalid_grant", "Invalid code_verifier", "OAU-101", parameterName="code_verifier"
+            )
+        issued = self._new_session(client, access_ttl, refresh_ttl)
+        self.app.counters.incr("grants", GRANT_AUTHORIZATION_CODE)
+        return _token_response(issued)
+
+    def _refresh_grant(self, req: Request, client: App, access_ttl: float, refresh_ttl: float) -> Response:
+        token = req.form_value("refresh_token")
+        if not token:
+            return _invalid_request("refresh_token is required", "refresh_token")
+        cfg = self.app.config
+        result = self.app.auth.refresh(
+            token,
+            client_id=client.client_id,
+            access_ttl=access_ttl,
+            refresh_ttl=refresh_ttl,
+            strict=cfg.strict_rotation,
+            grace_after_use=cfg.rotation_grace_after_use,
+            grace_max=cfg.rotation_grace_max,
+        )
+        if result is RefreshProblem.UNKNOWN:
+            return oauth_error(400, "invalid_grant", "Token not found", "OAU-213")
+        if result is RefreshProblem.EXPIRED:
+            return oauth_error(400, "invalid_grant", "Token is expired", "OAU-211")
+        if isinstance(result, RefreshProblem):
+            return oauth_error(400, "invalid_grant", "Token is revoked", "OAU-211")
+        if not result.replayed:
+            # A grace replay hands back the existing pair; only a real rotation counts as a refresh.
+            counters = self.app.counters
+            counters.incr("refreshes")
+            counters.incr("grants", GRANT_REFRESH_TOKEN)
+        return _token_response(result)
+
+    def _jwt_grant(self, req: Request, client: App, access_ttl: float, refresh_ttl: float) -> Response:
+        assertion = req.form_value("assertion")
+        if not assertion:
+            return _invalid_request("assertion is required", "assertion")
+        if not any(hmac.compare_digest(assertion.encode(), c.encode()) for c in client.jwt_credentials):
+            return oauth_error(400, "invalid_grant", "Invalid JWT: not a credential of this app", "OAU-140")
+        issued = self._new_session(client, access_ttl, refresh_ttl)
+        self.app.counters.incr("grants", GRANT_JWT_BEARER)
+        return _token_response(issued)
+
+    def _new_session(self, client: App, access_ttl: float, refresh_ttl: float) -> IssuedTokens:
+        cfg = self.app.config
+        return self.app.auth.create_session(
+            client_id=client.client_id,
+            extension_id=cfg.user.extension_id,
+            scope=" ".join(client.scopes),
+            access_ttl=access_ttl,
+            refresh_ttl=refresh_ttl if client.issue_refresh_tokens else None,
+            max_sessions=cfg.max_sessions,
+        )
+
+    # -- revoke ------------------------------------------------------------------------------------------
+
+    def revoke(self, req: Request) -> Response:
+        """RFC 7009 revocation: revoking either token ends the whole session. Unknown tokens get 200 too
+        (RFC 7009 §2.2), so revoke is idempotent and reveals nothing."""
+        if req.method != "POST":
+            return _method_not_allowed("POST")
+        verdict = self.app.limit(("client", _claimed_client(req) or req.client_ip), "Auth")
+        if verdict is not None and not verdict.allowed:
+            return self.app.too_many(verdict)
+        extra = list(verdict.headers()) if verdict else []
+        return self._revoke(req).with_headers(extra)
+
+    def _revoke(self, req: Request) -> Response:
+        problem = _check_form(req)
+        if problem is not None:
+            return problem
+        client = self._authenticate_client(req)
+        if isinstance(client, Response):
+            return client
+        token = req.form_value("token")
+        if not token:
+            return _invalid_request("token is required", "token")
+        outcome = self.app.auth.revoke(token, client.client_id)
+        if outcome is None:
+            return oauth_error(
+                400,
+                "invalid_request",
+                "The token was not issued to this client",
+                "OAU-101",
+                parameterName="token",
+            )
+        self.app.counters.incr("revokes")
+        return Response(200, b"", None, list(NO_STORE))
+
+
+def _token_response(issued: IssuedTokens) -> Response:
+    payload: dict[str, object] = {
+        "access_token": issued.access_token,
+        "token_type": "bearer",
+        "expires_in": issued.expires_in,
+    }
+    if issued.refresh_token is not None:
+        payload["refresh_token"] = issued.refresh_token
+        payload["refresh_token_expires_in"] = issued.refresh_token_expires_in
+    payload.update(
+        scope=issued.scope,
+        owner_id=issued.owner_id,
+        endpoint_id=issued.endpoint_id,
+        session_id=issued.session_id,
+    )
+    return json_response(200, payload, NO_STORE)
+
+
+def _pkce_matches(verifier: str, challenge: str, method: str) -> bool:
+    if not _PKCE_VALUE.fullmatch(verifier):
+        return False
+    if method == "S256":
+        digest = hashlib.sha256(verifier.encode("ascii")).digest()
+        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    else:
+        expected = verifier
+    return hmac.compare_digest(expected, challenge)
+
+
+def _requested_ttls(req: Request) -> tuple[float | None, float | None] | Response:
+    """The optional access_token_ttl (600-3600) and refresh_token_ttl (<= 30 days) parameters."""
+    values: list[float | None] = []
+    for name, low, high in (
+        ("access_token_ttl", *REQUESTED_ACCESS_TTL_RANGE),
+        ("refresh_token_ttl", 1, MAX_REFRESH_TOKEN_TTL),
+    ):
+        raw = req.form_value(name)
+        if raw is None or raw == "":
+            values.append(None)
+            continue
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            return _invalid_request(f"{name} must be an integer in {low}..{high}", name)
+        values.append(int(raw))
+    return values[0], values[1]
+
+
+def _check_form(req: Request) -> Response | None:
+    if req.content_type != FORM_CONTENT_TYPE:
+        return _invalid_request(f"Content-Type must be {FORM_CONTENT_TYPE}", "Content-Type")
+    for name in _SINGLE_VALUED:
+        if len(req.form.get(name, ())) > 1:
+            # RFC 6749 §3.2: request parameters must not be included more than once.
+            return _invalid_request(f"Parameter {name} is repeated", name)
+    return None
+
+
+def _claimed_client(req: Request) -> str | None:
+    """Who the request says it is, for rate-limit keying only (not authentication)."""
+    header = req.headers.get("Authorization") or ""
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return req.form_value("client_id")
+
+
+def _invalid_client(description: str, code: str) -> Response:
+    # RFC 6749 §5.2: a 401 for a client that tried the Authorization header names the scheme.
+    return oauth_error(401, "invalid_client", description, code).with_headers(
+        [("WWW-Authenticate", 'Basic realm="RingCentral"')]
+    )
+
+
+def _invalid_request(description: str, parameter: str) -> Response:
+    return oauth_error(400, "invalid_request", description, "OAU-101", parameterName=parameter)
+
+
+def _method_not_allowed(allow: str) -> Response:
+    return json_response(
+        405,
+        {
+            "errorCode": "CMN-102",
+            "message": "Method not allowed",
+            "errors": [{"errorCode": "CMN-102", "message": "Method not allowed"}],
+        },
+    ).with_headers([("Allow", allow)])
+
+
+def _append_query(uri: str, params: list[tuple[str, str]]) -> str:
+    return uri + ("&" if "?" in uri else "?") + urlencode(params)
+
+
+def _redirect_with(uri: str, params: list[tuple[str, str]], state: str | None) -> Response:
+    if state is not None:
+        params = [*params, ("state", state)]
+    return redirect(_append_query(uri, params))

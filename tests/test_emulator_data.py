@@ -1,0 +1,151 @@
+"""The emulator's pieces without sockets: the generated call log, the rate limiter, token rotation timing."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rcauth.emulator.config import User
+from rcauth.emulator.data import DAY_MS, CallLog, Directory
+from rcauth.emulator.ratelimit import RateLimiter
+from rcauth.emulator.state import AuthState, Counters, RefreshProblem
+
+ANCHOR_MS = 1_750_000_000_000
+
+
+def make_log(records: int, seed: int = 1) -> CallLog:
+    return CallLog(Directory(User(), seed), seed=seed, records=records, anchor_ms=ANCHOR_MS)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_start_times_strictly_decrease_through_the_ramp_and_the_tail():
+    log = make_log(1_000_000)
+    timeline = log.timeline
+    samples = [*range(0, 4100), *range(999_000, log.account_count)]
+    times = [timeline.time_ms(j) for j in samples]
+    assert all(a > b for a, b in zip(times, times[1:], strict=False))
+    assert ANCHOR_MS - 10 * 60_000 < times[0] < ANCHOR_MS
+    span_years = (ANCHOR_MS - timeline.time_ms(log.account_count - 1)) / (365 * DAY_MS)
+    assert 4 < span_years < 5.1
+
+
+def test_default_log_has_about_190_calls_in_the_last_day_and_spans_about_two_weeks():
+    log = make_log(1000)
+    last_day = log.select("extension", date_from_ms=ANCHOR_MS - DAY_MS, date_to_ms=ANCHOR_MS)
+    assert 150 <= last_day.total <= 230
+    oldest = log.time_ms("extension", log.user_count - 1)
+    assert 12 <= (ANCHOR_MS - oldest) / DAY_MS <= 18
+
+
+def test_the_user_owns_half_the_company_log():
+    log = make_log(1001)
+    owned = [j for j in range(log.account_count) if log.owned_by_user(j)]
+    assert len(owned) == 1001 == log.user_count
+    assert owned == [log.to_account("extension", i) for i in range(1001)]
+
+
+SMALL = make_log(300, seed=5)
+SPAN = ANCHOR_MS - SMALL.timeline.time_ms(SMALL.account_count - 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    scope=st.sampled_from(["extension", "account"]),
+    start=st.integers(-DAY_MS, SPAN + DAY_MS),
+    length=st.integers(0, SPAN + DAY_MS),
+    types=st.frozensets(st.sampled_from(["Voice", "Fax"])),
+    directions=st.frozensets(st.sampled_from(["Inbound", "Outbound"])),
+)
+def test_selection_matches_a_brute_force_scan(scope, start, length, types, directions):
+    date_to = ANCHOR_MS - start
+    date_from = date_to - length
+    selection = SMALL.select(
+        scope, date_from_ms=date_from, date_to_ms=date_to, types=types, directions=directions
+    )
+    chosen = [selection.stream_index(p) for p in range(selection.lo, selection.hi)]
+    expected = []
+    for i in range(SMALL.count(scope)):
+        j = SMALL.to_account(scope, i)
+        call_type, direction = SMALL.category(j)
+        if (
+            date_from <= SMALL.timeline.time_ms(j) < date_to
+            and (not types or call_type in types)
+            and (not directions or direction in directions)
+        ):
+            expected.append(i)
+    assert chosen == expected
+
+
+def test_record_ids_round_trip_and_junk_ids_are_not_found():
+    log = make_log(500)
+    for j in (0, 1, 17, log.account_count - 1):
+        assert log.find(log.record_id(j)) == j
+    for junk in ("", "abc", "AAAAAAAAAAA", "not an id!!", log.record_id(0) + "x"):
+        assert log.find(junk) is None
+
+
+def test_records_agree_with_their_category_and_owner():
+    log = make_log(400)
+    for j in range(0, 800, 7):
+        record = log.record("account", j, base="http://h", detailed=True)
+        assert (record["type"], record["direction"]) == log.category(j)
+        mine = record["extension"]["id"] == User().extension_id
+        assert mine == log.owned_by_user(j)
+        assert record["duration"] == (record["durationMs"] + 500) // 1000
+        assert record["legs"][0]["startTime"] == record["startTime"]
+
+
+def test_sliding_window_admits_limit_requests_in_any_window_then_penalises():
+    clock = FakeClock()
+    limiter = RateLimiter(clock)
+
+    def check() -> bool:
+        return limiter.check("u", "Heavy", 2, 10.0, 5.0).allowed
+
+    assert check()
+    clock.now += 9.9
+    assert check()
+    clock.now += 0.2  # the first request left the window; one remains in it
+    assert check()
+    clock.now += 0.1
+    assert not check()  # a fixed window would have admitted this
+    clock.now += 4.0
+    refused = limiter.check("u", "Heavy", 2, 10.0, 5.0)
+    assert not refused.allowed and refused.retry_after == 5  # restarted
+    clock.now += 5.1
+    assert check() and check() and not check()
+
+
+def test_grace_replay_stops_after_the_grace_maximum():
+    clock = FakeClock()
+    state = AuthState(Counters(), clock)
+    first = state.create_session(
+        client_id="c", extension_id=1, scope="s", access_ttl=3600, refresh_ttl=86400, max_sessions=None
+    )
+    assert first.refresh_token is not None
+
+    def spend() -> object:
+        return state.refresh(
+            first.refresh_token,
+            client_id="c",
+            access_ttl=3600,
+            refresh_ttl=86400,
+            strict=False,
+            grace_after_use=10,
+            grace_max=3600,
+        )
+
+    new = spend()
+    clock.now += 3599
+    replay = spend()
+    assert (replay.access_token, replay.refresh_token) == (new.access_token, new.refresh_token)
+    assert replay.expires_in == 1
+    clock.now += 2
+    assert spend() is RefreshProblem.SPENT

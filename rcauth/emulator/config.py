@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+# The emulator binds only where the client allows plain http: one definition of "loopback" for both.
+from rcauth.config import is_loopback_host as is_loopback_host
 
 DEFAULT_CLIENT_ID = "rcauth-emulator-client"
 DEFAULT_CLIENT_SECRET = "rcauth-emulator-secret"  # noqa: S105 - a published demo credential, not a secret
@@ -222,16 +224,6 @@ class EmulatorConfig:
     def to_json(self) -> dict[str, Any]:
         """The switches as JSON-ready values (what `GET /__emulator/config` shows)."""
         return json.loads(json.dumps(dataclasses.asdict(self)))
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for "localhost" and loopback literals (127.0.0.0/8, ::1): all the emulator will bind."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _app_from_json(value: Mapping[str, Any]) -> App:

@@ -9,13 +9,13 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, NoReturn
-from urllib.parse import urljoin
+from typing import NoReturn
 
 import pytest
 import requests
+
+from rcauth.demo import HeadlessApprover
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -181,58 +181,8 @@ class Rcauth:
         self._running.clear()
 
 
-class _FormParser(HTMLParser):
-    """The forms of a page: action, method, hidden inputs and submit buttons (name, value, text)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-        self._button: dict[str, str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append(
-                {"action": a.get("action", ""), "method": a.get("method", "get"), "fields": {}, "buttons": []}
-            )
-        elif not self.forms:
-            return
-        elif tag == "input" and a.get("type", "text") in {"hidden", "text"} and a.get("name"):
-            self.forms[-1]["fields"][a["name"]] = a.get("value", "")
-        elif tag == "input" and a.get("type") == "submit":
-            self.forms[-1]["buttons"].append(
-                {"name": a.get("name", ""), "value": a.get("value", ""), "text": a.get("value", "")}
-            )
-        elif tag == "button" and a.get("type", "submit") == "submit":
-            self._button = {"name": a.get("name", ""), "value": a.get("value", ""), "text": ""}
-            self.forms[-1]["buttons"].append(self._button)
-
-    def handle_data(self, data: str) -> None:
-        if self._button is not None:
-            self._button["text"] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "button":
-            self._button = None
-
-
 def submit_consent(url: str, button_text: str = "Approve", timeout: float = WAIT) -> requests.Response:
     """Play the browser with `requests`: open the consent page at `url`, press `button_text` the way its
-    HTML form says, and follow the redirect to rcauth's loopback page; returns that last response."""
-    with requests.Session() as http:
-        http.trust_env = False  # loopback only: never through a proxy from the environment
-        consent = http.get(url, timeout=timeout)
-        consent.raise_for_status()
-        parser = _FormParser()
-        parser.feed(consent.text)
-        for form in parser.forms:
-            for button in form["buttons"]:
-                if button["text"].strip() == button_text:
-                    data = dict(form["fields"])
-                    if button["name"]:
-                        data[button["name"]] = button["value"]
-                    target = urljoin(consent.url, form["action"] or consent.url)
-                    if form["method"].lower() == "post":
-                        return http.post(target, data=data, timeout=timeout)
-                    return http.get(target, params=data, timeout=timeout)
-        raise AssertionError(f"no {button_text!r} button in a form on the consent page:\n{consent.text}")
+    HTML form says, and follow the redirect to rcauth's loopback page; returns that last response.
+    The same approver `rcauth demo` uses on a machine without a browser."""
+    return HeadlessApprover(button_text).approve(url)

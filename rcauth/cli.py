@@ -136,7 +136,9 @@ def _configure_logging(debug: bool) -> None:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     # urllib3 logs request lines; its and requests-oauthlib's records pass the redacting filter.
-    logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.NOTSET)
+    # Without --debug its "Retrying (...)" warnings stay quiet: a transient fault that a retry
+    # absorbed is not the user's business, and one that was not absorbed ends in rcauth's own error.
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
 def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:

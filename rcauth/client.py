@@ -7,22 +7,26 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from rcauth import redact
 from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, TransportError
-from rcauth.oauth import OAuthError, RingCentralOAuth
+from rcauth.retry import BoundedRetry
 from rcauth.session import Session
 from rcauth.store import SessionStore, refresh_lock
+
+if TYPE_CHECKING:
+    # Only a refresh needs the OAuth module (imported there): a call with a valid token does not pay for it.
+    from rcauth.oauth import RingCentralOAuth
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +39,24 @@ MAX_429_RETRIES = 5
 # RingCentral: a 429 without Retry-After means wait at least 30 s.
 DEFAULT_RETRY_AFTER = 30.0
 MAX_PER_PAGE = 1000
+# No transient retry starts later than this after a request's first failure.
+TRANSIENT_RETRY_BUDGET = 30.0
 LOGIN_HINT = "run `rcauth login` to sign in again"
 
 WaitCallback = Callable[[float, str], None]
 
 
-def _transient_retry() -> Retry:
+def _transient_retry() -> BoundedRetry:
     """Connection errors and 502/503/504 on idempotent requests: exponential backoff with jitter.
 
-    Bounded: at most 6 tries and about 20 s of backoff in all. POST is not in `allowed_methods`:
-    a POST that may have reached the server is never repeated blindly.
+    Bounded in count and in time: at most 7 tries (6 retries), pauses of 0.4, 0.8, 1.6, 3.2 and 6.4 s
+    (plus up to 0.3 s of jitter) or the answer's Retry-After (at most 30 s), and no try starts more than
+    `TRANSIENT_RETRY_BUDGET` seconds after the first failure. At 30 % faults a page is lost only when all
+    7 tries fail (0.3**7, about 2 in 10,000). POST and PATCH are not in `allowed_methods`: they are
+    retried only when no connection could be made (nothing was sent), never once they may have
+    reached the server.
     """
-    return Retry(
+    return BoundedRetry(
         total=6,
         connect=6,
         read=6,
@@ -60,6 +70,7 @@ def _transient_retry() -> Retry:
         respect_retry_after_header=True,
         retry_after_max=30,
         raise_on_status=False,
+        budget=TRANSIENT_RETRY_BUDGET,
     )
 
 
@@ -70,6 +81,8 @@ def interrupts_deferred() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    import signal
+
     received: list[tuple[int, Any]] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append((signum, frame)))
     try:
@@ -80,40 +93,73 @@ def interrupts_deferred() -> Iterator[None]:
             previous(*received[0])
 
 
+@dataclass
+class _GroupWindow:
+    """What the last answer of one rate-limit group said, and when this client's newest `limit`
+    requests in that group were answered."""
+
+    limit: int
+    window: float
+    remaining: int
+    free_at: float  # monotonic time from which a request should be admitted again
+    answered: deque[float] = field(default_factory=deque)
+
+
 class RateLimiter:
     """Paces requests per RingCentral rate-limit group from the `X-Rate-Limit-*` headers.
 
-    The window's start is taken as the time of the first request seen with a full allowance; once
-    `Remaining` reaches 0 the next request in that group waits for the window to roll over, so a long
-    listing runs just under the limit instead of running into 429 and its 60 s penalty.
+    RingCentral counts each group's requests per user and app over `X-Rate-Limit-Window` seconds and
+    says what is left in `X-Rate-Limit-Remaining`; the request over the limit gets 429 and a penalty
+    that each further request restarts. Whether the window is fixed or sliding is not documented, so
+    this paces for the stricter sliding one (a client that passes it passes a fixed one too): while
+    `Remaining` is above 0 nothing waits; at 0 the next request waits until the oldest request in the
+    window has left it. When the window may hold just this client's `limit` newest requests, that is
+    the oldest one's answer time plus the window (the server counted it no later than it answered).
+    When it cannot (the oldest was answered a whole window before the last one was sent, so another
+    process shares the allowance), it waits a whole window from the last answer, when everything the
+    server had counted has surely left. A long listing thus runs in bursts just under the limit.
     """
 
     def __init__(self) -> None:
-        self._groups: dict[str, tuple[float, float, int]] = {}  # group -> (window_start, window, remaining)
+        self._groups: dict[str, _GroupWindow] = {}
 
     def delay(self, group: str | None, now: float) -> float:
-        if group is None or group not in self._groups:
+        """Seconds to wait before the next request of `group` (0 when it may go now)."""
+        state = self._groups.get(group) if group else None
+        if state is None or state.remaining > 0:
             return 0.0
-        start, window, remaining = self._groups[group]
-        if remaining > 0:
-            return 0.0
-        return max(0.0, start + window - now)
+        return max(0.0, state.free_at - now)
 
-    def observe(self, response: requests.Response, sent_at: float) -> None:
+    def observe(self, response: requests.Response, sent_at: float, answered_at: float | None = None) -> None:
+        """Record one answer to a request sent at `sent_at` and answered at `answered_at` (monotonic
+        times): its group's limit, window and remaining allowance."""
         headers = response.headers
         group = headers.get("X-Rate-Limit-Group")
+        if not group:
+            return
+        if response.status_code == 429:
+            # Refused and not counted; once its penalty (Retry-After) is over, a fresh window begins.
+            self._groups.pop(group, None)
+            return
         try:
             limit = int(headers["X-Rate-Limit-Limit"])
             remaining = int(headers["X-Rate-Limit-Remaining"])
             window = float(headers["X-Rate-Limit-Window"])
         except (KeyError, ValueError):
             return
-        if not group:
+        if limit < 1 or window <= 0:
             return
-        start = self._groups.get(group, (sent_at, window, remaining))[0]
-        if remaining >= limit - 1 or sent_at >= start + window:
-            start = sent_at
-        self._groups[group] = (start, window, remaining)
+        now = time.monotonic() if answered_at is None else answered_at
+        state = self._groups.get(group)
+        if state is None or (state.limit, state.window) != (limit, window):
+            state = self._groups[group] = _GroupWindow(limit, window, remaining, now)
+        state.answered.append(now)
+        while len(state.answered) > limit:
+            state.answered.popleft()
+        state.remaining = remaining
+        oldest = state.answered[0]
+        maybe_all_ours = len(state.answered) == limit and oldest > sent_at - window
+        state.free_at = (oldest if maybe_all_ours else now) + window
 
 
 class ApiClient:
@@ -166,6 +212,8 @@ class ApiClient:
         return self._session
 
     def _oauth(self, session: Session) -> RingCentralOAuth:
+        from rcauth.oauth import RingCentralOAuth
+
         return RingCentralOAuth(session.server, session.client_id, session.client_secret)
 
     def fresh_session(self) -> Session:
@@ -182,6 +230,8 @@ class ApiClient:
         (its access token differs from the one we found stale and is not due), that pair is used
         and no second refresh is spent.
         """
+        from rcauth.oauth import OAuthError
+
         with refresh_lock(self.profile):
             current = self.store.load()
             if current is None:
@@ -197,6 +247,14 @@ class ApiClient:
                 try:
                     token = self._oauth(current).refresh(current.refresh_token or "")
                 except OAuthError as exc:
+                    if exc.oauth_error == "invalid_client":
+                        self._end_session(
+                            current,
+                            "the session has ended: RingCentral refused the app's client credentials "
+                            f"({exc})",
+                            hint="run `rcauth login` with the app's current client secret "
+                            "(was it changed in the developer console?)",
+                        )
                     if exc.session_is_dead:
                         self._end_session(current, f"the session has ended ({exc})")
                     raise
@@ -212,14 +270,14 @@ class ApiClient:
             self._session = new
             return new
 
-    def _end_session(self, session: Session, message: str) -> None:
+    def _end_session(self, session: Session, message: str, hint: str = LOGIN_HINT) -> None:
         """Remove a session that can no longer be refreshed, and say so. Only that session: if another
         process stored a new one meanwhile, it is left alone (we hold the refresh lock here)."""
         stored = self.store.load()
         if stored is not None and stored.refresh_token == session.refresh_token:
             self.store.delete()
         self._session = None
-        raise SessionExpired(message, hint=LOGIN_HINT)
+        raise SessionExpired(message, hint=hint)
 
     # -- requests ------------------------------------------------------------------------------
     def url_for(self, path_or_url: str) -> str:
@@ -264,7 +322,7 @@ class ApiClient:
                     f"could not reach {urlsplit(url).netloc}: {type(exc).__name__}"
                 ) from None
             log.debug("%s %s -> %s", method, redact.redact(url), response.status_code)
-            self.rate_limiter.observe(response, sent_at)
+            self.rate_limiter.observe(response, sent_at, time.monotonic())
             group_hint = response.headers.get("X-Rate-Limit-Group") or group_hint
             if group_hint:
                 self._group_of_path[path] = group_hint
@@ -275,8 +333,17 @@ class ApiClient:
                 self.refresh(stale_access_token=session.access_token)
                 continue
             if response.status_code == 429 and limited < MAX_429_RETRIES:
+                retry_after = _retry_after(response)
+                if retry_after > MAX_RATE_LIMIT_WAIT:
+                    # Asking again before the penalty is over would only restart it (RingCentral
+                    # restarts the penalty on every request made during it): say when instead.
+                    error = api_error(response)
+                    error.hint = f"RingCentral asks to wait {retry_after:.0f} s before the next request"
+                    raise error
                 limited += 1
-                self._wait(_retry_after(response), "rate limit reached (HTTP 429)")
+                # A little jitter so processes that were limited together do not come back together.
+                jitter = random.uniform(0, 0.25)  # noqa: S311 - jitter, not a secret
+                self._wait(retry_after + jitter, "rate limit reached (HTTP 429)")
                 continue
             if response.status_code >= 400:
                 raise api_error(response)
@@ -331,13 +398,12 @@ class ApiClient:
 
 
 def _retry_after(response: requests.Response) -> float:
-    value = response.headers.get("Retry-After", "")
+    """Seconds a 429 asks to wait: `Retry-After`, or RingCentral's documented minimum without it."""
     try:
-        seconds = float(value)
+        seconds = float(response.headers.get("Retry-After", ""))
     except ValueError:
         seconds = DEFAULT_RETRY_AFTER
-    # A little jitter so processes that were limited together do not come back together.
-    return max(1.0, seconds) + random.uniform(0, 0.25)  # noqa: S311 - jitter, not a secret
+    return max(1.0, seconds)
 
 
 def api_error(response: requests.Response) -> ApiError:

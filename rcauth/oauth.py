@@ -3,6 +3,8 @@
 Nothing here opens a browser, listens on a port, stores a token or prints: that is `flow`, `loopback`,
 `store` and `cli`. requests-oauthlib's `OAuth2Session` builds the requests; this module adds what
 RingCentral needs on top (Basic client auth, its error JSON, its retry policy for the token endpoint).
+oauthlib and requests-oauthlib are imported when a token request is made, not with this module: an API
+call with a valid access token (the client imports this module) never needs them (about 15 ms).
 """
 
 from __future__ import annotations
@@ -12,26 +14,29 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2 import Client as _OAuthlibClient
-from oauthlib.oauth2.rfc6749.parameters import prepare_token_request
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
-from requests_oauthlib import OAuth2Session
-from urllib3.util.retry import Retry
 
 from rcauth import redact
 from rcauth.config import is_loopback_host
 from rcauth.errors import ApiError, TransportError
+from rcauth.retry import BoundedRetry
+
+if TYPE_CHECKING:
+    from oauthlib.oauth2 import Client as OAuthlibClient
+    from requests_oauthlib import OAuth2Session
 
 AUTHORIZE_PATH = "/restapi/oauth/authorize"
 TOKEN_PATH = "/restapi/oauth/token"  # noqa: S105 - a path, not a password
 REVOKE_PATH = "/restapi/oauth/revoke"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TIMEOUT = (10.0, 30.0)  # connect, read: no request may hang forever
+# Long enough to honour one Retry-After of RingCentral's 60 s Auth-group penalty, no longer.
+TOKEN_RETRY_BUDGET = 90.0
 
 
 @dataclass(frozen=True)
@@ -114,26 +119,32 @@ def _raise_for_error(response: requests.Response) -> requests.Response:
     return response
 
 
-class _JwtBearerClient(_OAuthlibClient):
+def _jwt_bearer_client(client_id: str) -> OAuthlibClient:
     """oauthlib has no client for a ready-made JWT assertion (RFC 7523 §2.1); this is the whole of it."""
+    from oauthlib.oauth2 import Client
+    from oauthlib.oauth2.rfc6749.parameters import prepare_token_request
 
-    grant_type = JWT_BEARER
+    class JwtBearerClient(Client):
+        grant_type = JWT_BEARER
 
-    def prepare_request_body(self, body: str = "", assertion: str | None = None, **kwargs: Any) -> str:
-        kwargs.pop("code", None)
-        kwargs.pop("redirect_uri", None)
-        kwargs["assertion"] = assertion
-        return prepare_token_request(self.grant_type, body=body, **kwargs)
+        def prepare_request_body(self, body: str = "", assertion: str | None = None, **kwargs: Any) -> str:
+            kwargs.pop("code", None)
+            kwargs.pop("redirect_uri", None)
+            kwargs["assertion"] = assertion
+            return prepare_token_request(self.grant_type, body=body, **kwargs)
+
+    return JwtBearerClient(client_id)
 
 
-def _token_retry() -> Retry:
+def _token_retry() -> BoundedRetry:
     """RingCentral's token endpoint policy: 429/503 wait for Retry-After, 408/500 retry with a pause.
 
     Only failures that did not consume the grant are retried: connect errors (nothing was sent) and
     the statuses above (the server refused before acting). A read error after sending is not retried:
-    the grant may have been spent. 400 means "log in again" and is never retried.
+    the grant may have been spent. 400 means "log in again" and is never retried. Bounded: at most 4
+    tries, and none starts more than `TOKEN_RETRY_BUDGET` seconds after the first failure.
     """
-    return Retry(
+    return BoundedRetry(
         total=3,
         connect=3,
         read=0,
@@ -147,6 +158,7 @@ def _token_retry() -> Retry:
         respect_retry_after_header=True,
         retry_after_max=60,
         raise_on_status=False,
+        budget=TOKEN_RETRY_BUDGET,
     )
 
 
@@ -188,6 +200,8 @@ class RingCentralOAuth:
         return HTTPBasicAuth(self.client_id, self.client_secret) if self.client_secret else None
 
     def _oauth_session(self, redirect_uri: str | None = None, client: Any = None) -> OAuth2Session:
+        from requests_oauthlib import OAuth2Session
+
         session = OAuth2Session(client_id=self.client_id, client=client, redirect_uri=redirect_uri)
         session.mount(self.server + "/", HTTPAdapter(max_retries=_token_retry()))
         session.register_compliance_hook("access_token_response", _raise_for_error)
@@ -235,7 +249,8 @@ class RingCentralOAuth:
     def jwt_bearer(self, assertion: str) -> dict[str, Any]:
         """Trade a JWT credential from the developer console for tokens (RingCentral's login for scripts)."""
         redact.register(assertion)
-        return self._fetch(self._oauth_session(client=_JwtBearerClient(self.client_id)), assertion=assertion)
+        session = self._oauth_session(client=_jwt_bearer_client(self.client_id))
+        return self._fetch(session, assertion=assertion)
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         """Rotate the pair (grant_type=refresh_token): the caller must store the new pair at once,

@@ -6,10 +6,14 @@ import json
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+# rich is imported by the table renderers only: `--json`, `--format ndjson|csv` and the CLI's start-up
+# never pay for it (about 20 ms).
 
 
 def console(stderr: bool = False) -> Console:
@@ -17,6 +21,8 @@ def console(stderr: bool = False) -> Console:
 
     Piped, there is no terminal width to respect: a wide one keeps table cells from being cut.
     """
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 200
     return Console(file=stream, stderr=stderr, highlight=False, soft_wrap=False, width=width)
@@ -41,6 +47,8 @@ def _get(data: Mapping[str, Any], *path: str) -> Any:
 
 def extension_table(ext: Mapping[str, Any], server: str | None = None) -> Table:
     """whoami: who the session belongs to."""
+    from rich.table import Table
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
@@ -129,6 +137,8 @@ def human_until(epoch: float | None, now: float | None = None) -> str:
 
 def status_table(info: Mapping[str, Any]) -> Table:
     """status: the session without its secrets."""
+    from rich.table import Table
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
@@ -154,6 +164,8 @@ def status_table(info: Mapping[str, Any]) -> Table:
 
 def profiles_table(rows: Iterable[Mapping[str, Any]]) -> Table:
     """profiles: one row a profile, the active one marked."""
+    from rich.table import Table
+
     table = Table(header_style="bold")
     for column in ("", "Profile", "User", "Server", "Refresh token", "Stored in"):
         table.add_column(column)
@@ -174,6 +186,8 @@ CALL_LOG_COLUMNS = ("Start time", "Direction", "Type", "From", "To", "Duration",
 
 def call_log_table(records: Iterable[Mapping[str, Any]], title: str | None = None) -> Table:
     """call-log: one row a call, local time."""
+    from rich.table import Table
+
     table = Table(title=title, header_style="bold")
     for column in CALL_LOG_COLUMNS:
         table.add_column(
@@ -257,8 +271,10 @@ def write_records(
     stream = stream or sys.stdout
     count = 0
     if fmt == "ndjson":
+        # One encoder for the whole stream: `json.dumps` with any option builds a new one per record.
+        encode = json.JSONEncoder(ensure_ascii=False).encode
         for record in records:
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            stream.write(encode(record) + "\n")
             count += 1
     elif fmt == "csv":
         import csv
@@ -276,9 +292,10 @@ def write_records(
             csv.writer(stream, lineterminator="\n").writerow(list(csv_fields))
     else:
         pretty = stream.isatty()
+        encode = json.JSONEncoder(ensure_ascii=False, indent=2 if pretty else None).encode
         stream.write("[")
         for record in records:
-            text = json.dumps(record, ensure_ascii=False, indent=2 if pretty else None)
+            text = encode(record)
             if pretty:
                 text = text.replace("\n", "\n  ")
             stream.write(("," if count else "") + "\n  " + text)

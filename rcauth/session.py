@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any
 
 from rcauth.errors import StoredSessionDamaged
@@ -106,14 +107,15 @@ class Session:
         try:
             session = cls(**{k: v for k, v in data.items() if k in known})
         except TypeError as exc:
-            missing = sorted(f.name for f in fields(cls) if f.name not in data)
+            missing = sorted(f.name for f in fields(cls) if f.name not in data and f.default is MISSING)
             raise StoredSessionDamaged(
                 f"the stored session is missing fields: {', '.join(missing) or '?'}", hint=hint
             ) from exc
-        if not isinstance(session.access_token, str) or not isinstance(
-            session.access_expires_at, (int, float)
-        ):
-            raise StoredSessionDamaged("the stored session has malformed token fields", hint=hint)
+        bad = sorted(name for name, ok in _FIELD_CHECKS.items() if not ok(getattr(session, name)))
+        if bad:
+            raise StoredSessionDamaged(
+                f"the stored session has malformed fields: {', '.join(bad)}", hint=hint
+            )
         return session
 
     def with_updates(self, **changes: Any) -> Session:
@@ -122,3 +124,29 @@ class Session:
     @property
     def secrets(self) -> tuple[str | None, ...]:
         return (self.access_token, self.refresh_token, self.client_secret)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+# What each field must hold for the session to be usable: anything else in a stored session (edited
+# by hand, written by another program) is reported as damage, never a crash later on.
+_FIELD_CHECKS: dict[str, Callable[[object], bool]] = {
+    "server": lambda v: _text(v) and str(v).startswith(("https://", "http://")),
+    "client_id": _text,
+    "client_secret": lambda v: v is None or isinstance(v, str),
+    "access_token": _text,
+    "access_expires_at": _number,
+    "refresh_token": lambda v: v is None or _text(v),
+    "refresh_expires_at": lambda v: v is None or _number(v),
+    "scope": lambda v: isinstance(v, str),
+    "owner_id": lambda v: isinstance(v, str),
+    "token_type": lambda v: isinstance(v, str),
+    "created_at": _number,
+    "refreshed_at": lambda v: v is None or _number(v),
+}

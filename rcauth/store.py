@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -18,14 +19,25 @@ from typing import Protocol, TypeVar
 
 from rcauth import redact
 from rcauth.config import DEFAULT_PROFILE, data_dir, state_dir
-from rcauth.errors import StorageUnavailable
+from rcauth.errors import StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
 
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "rcauth"
+
+
+def _keyring_timeout(default: float = 20.0) -> float:
+    """`RCAUTH_KEYRING_TIMEOUT` seconds if it is a positive number, else `default`."""
+    try:
+        value = float(os.environ.get("RCAUTH_KEYRING_TIMEOUT", default))
+    except ValueError:
+        return default
+    return value if 0 < value < float("inf") else default
+
+
 # A keyring that hangs (a locked Secret Service waiting on a prompt no one sees) must not hang rcauth.
-KEYRING_TIMEOUT = float(os.environ.get("RCAUTH_KEYRING_TIMEOUT", "20"))
+KEYRING_TIMEOUT = _keyring_timeout()
 # Longer than any refresh (connect + read timeouts, plus retries), shorter than a user's patience.
 LOCK_TIMEOUT = 120.0
 INSECURE_HINT = "pass --insecure-storage (or set RCAUTH_INSECURE_STORAGE=1) to keep it in a 0600 file instead"
@@ -46,6 +58,14 @@ class SessionStore(Protocol):
     def save(self, session: Session) -> None: ...
 
     def delete(self) -> bool: ...
+
+
+def _keyring_switched_off() -> bool:
+    """`PYTHON_KEYRING_BACKEND` names keyring's `fail` backend (keyring's documented way to run without
+    one, as on CI) and keyring is not loaded yet (so no `keyring.set_keyring` overrides it): every keyring
+    call would fail, and importing keyring to find that out costs about 15 ms a command."""
+    backend = os.environ.get("PYTHON_KEYRING_BACKEND", "").strip()
+    return backend == "keyring.backends.fail.Keyring" and "keyring" not in sys.modules
 
 
 def _register(session: Session | None) -> Session | None:
@@ -109,6 +129,9 @@ class KeyringStore:
     def __init__(self, profile: str = DEFAULT_PROFILE, *, timeout: float = KEYRING_TIMEOUT) -> None:
         self.profile = profile
         self.timeout = timeout
+        # What `probe()` read, handed to the next `load()` once: every command loads right after
+        # probing, and a Secret Service read costs a D-Bus session and a key exchange (about 20 ms).
+        self._probed: tuple[str | None] | None = None
 
     @property
     def location(self) -> str:
@@ -134,25 +157,36 @@ class KeyringStore:
 
     def probe(self) -> None:
         """Raise `StorageUnavailable` unless a keyring backend can actually be read."""
-        import keyring
-
-        self._call("read the session", lambda: keyring.get_password(KEYRING_SERVICE, self.profile))
-
-    def load(self) -> Session | None:
+        if _keyring_switched_off():
+            raise StorageUnavailable("no system keyring is available", hint=INSECURE_HINT)
         import keyring
 
         value = self._call("read the session", lambda: keyring.get_password(KEYRING_SERVICE, self.profile))
+        self._probed = (value,)
+
+    def load(self) -> Session | None:
+        if self._probed is not None:
+            (value,), self._probed = self._probed, None
+        else:
+            import keyring
+
+            value = self._call(
+                "read the session", lambda: keyring.get_password(KEYRING_SERVICE, self.profile)
+            )
         return _register(Session.from_json(value)) if value is not None else None
 
     def save(self, session: Session) -> None:
         import keyring
 
+        self._probed = None
         text = session.to_json()
         self._call("save the session", lambda: keyring.set_password(KEYRING_SERVICE, self.profile, text))
 
     def delete(self) -> bool:
         import keyring
         import keyring.errors
+
+        self._probed = None
 
         def remove() -> bool:
             try:
@@ -186,8 +220,13 @@ class FileStore:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StorageUnavailable(f"cannot read {self.path}: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise StoredSessionDamaged(
+                f"the stored session in {self.path} is not text",
+                hint="run `rcauth login` to sign in again (it overwrites the damaged file)",
+            ) from exc
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot read {self.path}: {exc.strerror or exc}") from exc
         return _register(Session.from_json(text))
 
     def save(self, session: Session) -> None:

@@ -6,9 +6,10 @@ import time
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 import requests_mock
 
-from rcauth.client import ApiClient
+from rcauth.client import ApiClient, RateLimiter
 from rcauth.errors import ApiError, NotLoggedIn, SessionExpired
 from rcauth.session import Session
 from rcauth.store import MemoryStore
@@ -212,3 +213,45 @@ def test_rate_limit_headers_pace_the_next_request(store: MemoryStore) -> None:
         for _ in range(3):
             client.get_json(CALLS)
     assert len(waits) == 1 and 4 < waits[0] <= 5
+
+
+def _limited(remaining: int, status: int = 200) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.headers.update(
+        {
+            "X-Rate-Limit-Group": "Heavy",
+            "X-Rate-Limit-Limit": "3",
+            "X-Rate-Limit-Remaining": str(remaining),
+            "X-Rate-Limit-Window": "5",
+        }
+    )
+    return response
+
+
+def test_pacing_waits_only_until_the_oldest_request_leaves_a_sliding_window() -> None:
+    limiter = RateLimiter()
+    for i, remaining in enumerate((2, 1, 0)):  # a burst: sent at 100, 101, 102, each answered 0.1 s later
+        limiter.observe(_limited(remaining), sent_at=100.0 + i, answered_at=100.1 + i)
+    assert limiter.delay("Heavy", 102.1) == pytest.approx(100.1 + 5 - 102.1)
+    # The 4th goes when the 1st has left; with none left again, the 5th waits for the 2nd only,
+    # not for a whole new window.
+    limiter.observe(_limited(0), sent_at=105.1, answered_at=105.2)
+    assert limiter.delay("Heavy", 105.2) == pytest.approx(101.1 + 5 - 105.2)
+    assert limiter.delay("Light", 105.2) == 0.0
+
+
+def test_pacing_waits_a_whole_window_when_another_process_shares_the_allowance() -> None:
+    limiter = RateLimiter()
+    limiter.observe(_limited(2), sent_at=100.0, answered_at=100.1)
+    # Our next request found the allowance spent by someone else.
+    limiter.observe(_limited(0), sent_at=110.0, answered_at=110.1)
+    assert limiter.delay("Heavy", 110.1) == pytest.approx(5.0)
+
+
+def test_a_429_clears_the_pacing_state_its_penalty_starts_a_fresh_window() -> None:
+    limiter = RateLimiter()
+    for i, remaining in enumerate((2, 1, 0)):
+        limiter.observe(_limited(remaining), sent_at=100.0 + i, answered_at=100.1 + i)
+    limiter.observe(_limited(0, status=429), sent_at=103.0, answered_at=103.1)
+    assert limiter.delay("Heavy", 103.1) == 0.0

@@ -100,3 +100,15 @@ def test_refresh_lock_excludes_a_second_holder() -> None:
             other.acquire()
     with refresh_lock("default", timeout=0.5):
         pass
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1.5", 1.5), ("soon", 20.0), ("0", 20.0), ("-3", 20.0), ("inf", 20.0)]
+)
+def test_keyring_timeout_comes_from_the_environment_when_it_is_a_positive_number(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: float
+) -> None:
+    from rcauth.store import _keyring_timeout
+
+    monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", value)
+    assert _keyring_timeout() == expected

@@ -131,6 +131,7 @@ class _Server(ThreadingHTTPServer):
         self.authority = ""
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
+        self.app.counters.incr("connections")
         with self._connections_lock:
             self._connections.add(request)
         try:

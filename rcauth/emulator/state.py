@@ -47,6 +47,8 @@ class Counters:
         self._lock = threading.Lock()
         self._data: dict[str, Any] = {
             "requests": 0,
+            # TCP connections accepted: a client that keeps one alive opens one for all its requests.
+            "connections": 0,
             "authorize_approved": 0,
             "authorize_denied": 0,
             "grants": {},

@@ -1,0 +1,69 @@
+"""Retries for transient failures, bounded in count *and* in time.
+
+urllib3's `Retry` bounds the number of tries and each pause, not their sum: six tries that each wait
+out a long `Retry-After` could keep a command busy for minutes. `BoundedRetry` adds a budget: once the
+first failure has happened, no further try starts if its pause would end more than `budget` seconds
+later. Mounted on a `requests` adapter, it is the one place transient failures are retried.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.util.retry import Retry
+
+
+class BoundedRetry(Retry):
+    """`Retry` plus `budget`: seconds from the first failure after which no further try starts.
+
+    Only `status_forcelist` makes a status retried. urllib3 would also retry, silently, any 413, 429
+    or 503 that carries Retry-After; a 429 belongs to the API client, which shows the wait and knows
+    RingCentral's penalty rules (see `rcauth.client`).
+    """
+
+    RETRY_AFTER_STATUS_CODES = frozenset()
+
+    def __init__(
+        self, *args: Any, budget: float = 30.0, deadline: float | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = budget
+        # Set by `new()` on the first failure; the configured instance mounted on an adapter keeps None,
+        # so every request starts its own budget.
+        self.deadline = deadline
+
+    def new(self, **kwargs: Any) -> BoundedRetry:
+        kwargs.setdefault("budget", self.budget)
+        kwargs.setdefault(
+            "deadline", self.deadline if self.deadline is not None else time.monotonic() + self.budget
+        )
+        return super().new(**kwargs)  # type: ignore[return-value]
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> BoundedRetry:
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        pause = new._planned_pause(response)
+        if new.deadline is not None and time.monotonic() + pause > new.deadline:
+            reason = error or ResponseError(f"gave up after {len(new.history)} tries in {new.budget:g} s")
+            raise MaxRetryError(_pool, url, reason) from reason  # type: ignore[arg-type]
+        return new  # type: ignore[return-value]
+
+    def _planned_pause(self, response: Any) -> float:
+        """The pause `sleep()` is about to take: the answer's Retry-After, else the backoff."""
+        if response is not None and self.respect_retry_after_header:
+            try:
+                retry_after = self.get_retry_after(response)
+            except Exception:  # noqa: BLE001 - an unreadable Retry-After: urllib3 falls back to backoff too
+                retry_after = None
+            if retry_after:
+                return retry_after
+        return self.get_backoff_time()

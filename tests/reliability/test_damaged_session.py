@@ -1,0 +1,122 @@
+"""Damaged stored data (issue 4, point 6): not JSON, missing fields, an unknown version, wrong
+types: a clear error pointing to `rcauth login` (exit 6), which then overwrites it; nothing crashes."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reliability_support import FileKeyring, write_atomically
+
+from rcauth.emulator import DEMO_JWT
+from rcauth.errors import StoredSessionDamaged
+from rcauth.session import Session
+from rcauth.store import FileStore
+
+GOOD = Session(
+    server="https://platform.ringcentral.com",
+    client_id="cid",
+    client_secret="secret-value",
+    access_token="AT-good-access-token",
+    access_expires_at=2e9,
+    refresh_token="RT-good-refresh-token",
+    refresh_expires_at=2e9,
+    created_at=1.7e9,
+)
+GOOD_FIELDS = json.loads(GOOD.to_json())
+
+DAMAGE = {
+    "not JSON": ("{'access_token': 'AT-", "the stored session is not valid JSON"),
+    "not an object": ("[1, 2, 3]", "the stored session is not a JSON object"),
+    "missing fields": (
+        json.dumps({"version": 1, "server": "https://platform.ringcentral.com"}),
+        "the stored session is missing fields: access_expires_at, access_token, client_id, "
+        "client_secret, refresh_expires_at, refresh_token",
+    ),
+    "unknown version": (
+        json.dumps({**GOOD_FIELDS, "version": 99}),
+        "the stored session has an unknown version (99)",
+    ),
+    "wrong types": (
+        json.dumps({**GOOD_FIELDS, "refresh_expires_at": "next week", "refresh_token": 42}),
+        "the stored session has malformed fields: refresh_expires_at, refresh_token",
+    ),
+}
+LOGIN_HINT = "run `rcauth login` to sign in again (it overwrites the damaged entry)"
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_damaged_keyring_entry_points_to_login_which_overwrites_it(
+    emu, rcauth, keyring_dir, damage, stored
+) -> None:
+    text, message = DAMAGE[damage]
+    write_atomically(FileKeyring.entry("rcauth", "default", keyring_dir), text)
+    for command in (("whoami",), ("status",), ("token",), ("call-log", "--limit", "1", "--format", "ndjson")):
+        result = rcauth.run(*command)
+        assert result.code == 6, result
+        assert result.out == ""
+        assert result.err.splitlines() == [f"Error: {message}; {LOGIN_HINT}"]
+
+    login = rcauth.run("login", "--jwt", env={"RC_JWT": DEMO_JWT})
+    assert login.code == 0, login
+    assert stored() is not None
+    assert rcauth.run("whoami").code == 0
+
+
+def test_damaged_file_is_overwritten_by_a_browser_login(emu, rcauth, browser_login, file_store_env) -> None:
+    """The opt-in file holding bytes that are not even text: the same clear error, then a real
+    browser sign-in replaces it."""
+    store = FileStore("default")
+    store.directory.mkdir(parents=True, mode=0o700)
+    store.path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
+    result = rcauth.run("whoami", env=file_store_env)
+    assert result.code == 6, result
+    assert result.err.splitlines()[-1] == (
+        f"Error: the stored session in {store.path} is not text; "
+        "run `rcauth login` to sign in again (it overwrites the damaged file)"
+    )
+    login = browser_login(env=file_store_env)
+    assert login.code == 0, login
+    assert "Signed in as" in login.out
+    assert Session.from_json(store.path.read_text()).access_token
+    assert rcauth.run("whoami", env=file_store_env).code == 0
+
+
+def test_logout_removes_a_damaged_entry(emu, rcauth, keyring_dir, stored) -> None:
+    write_atomically(FileKeyring.entry("rcauth", "default", keyring_dir), "garbage")
+    result = rcauth.run("logout")
+    assert result.code == 0, result
+    assert result.err.splitlines() == ["Removed a damaged stored session."]
+    assert not FileKeyring.entry("rcauth", "default", keyring_dir).exists()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    changes=st.dictionaries(st.sampled_from(sorted(GOOD_FIELDS)), json_values, max_size=4),
+    removed=st.sets(st.sampled_from(sorted(GOOD_FIELDS)), max_size=3),
+)
+def test_any_stored_object_is_a_usable_session_or_reported_as_damaged(changes, removed) -> None:
+    """Whatever the store holds, `from_json` returns a session every caller can use, or raises
+    StoredSessionDamaged: never a TypeError later, in the middle of a refresh."""
+    data = {k: v for k, v in {**GOOD_FIELDS, **changes}.items() if k not in removed}
+    try:
+        session = Session.from_json(json.dumps(data))
+    except StoredSessionDamaged:
+        return
+    session.access_expires_within(60, now=time.time())
+    session.refresh_expired(now=time.time())
+    session.scope.split()
+    assert all(isinstance(secret, str | None) for secret in session.secrets)
+    assert Session.from_json(session.to_json()) == session

@@ -1,0 +1,78 @@
+"""Ctrl-C (issue 4, point 9): SIGINT to a real rcauth process waiting for the browser, in the middle
+of a refresh, or in the middle of a listing exits 130 with one line, leaves the stored session valid
+(the old pair or the new one, never half of one), and frees the callback port.
+
+"In the middle" is made observable with the emulator's "slow" fault: the request is counted as it
+arrives, then answered only `slow_seconds` later; the signal is sent while it is held.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from urllib.parse import urlsplit
+
+from reliability_support import wait_for, wait_for_stderr
+
+SLOW = 2.0
+
+
+def test_ctrl_c_while_waiting_for_the_browser_exits_130_keeps_the_session_and_frees_the_port(
+    emu, sign_in, rcauth, stored, redirect_uri
+) -> None:
+    previous = sign_in()
+    proc = rcauth.start("login", "--no-browser")
+    wait_for_stderr(proc, "Waiting for the redirect to ")
+    result = rcauth.interrupt(proc)
+    assert result.code == 130, result
+    assert result.err.splitlines()[-1] == "Error: interrupted"
+    assert "Traceback" not in result.err
+    port = urlsplit(redirect_uri).port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", port))  # free at once (no SO_REUSEADDR needed: nothing lingers)
+    assert stored() == previous
+    assert rcauth.run("whoami").code == 0
+
+
+def test_ctrl_c_mid_refresh_exits_130_after_storing_the_new_pair(emu, sign_in, rcauth, stored) -> None:
+    """The rotated pair is on its way back: RingCentral has already spent the old refresh token, so
+    an interrupt that dropped the answer would lose the session. The signal is held until the new
+    pair is stored, then honoured."""
+    previous = sign_in(access_expires_at=time.time() - 5)
+    emu.set(fault_rate=1.0, fault_kinds=("slow",), fault_scope="all", slow_seconds=SLOW)
+    proc = rcauth.start("whoami", "--json")
+    wait_for(lambda: emu.counters()["faults"] >= 1, "the refresh request to reach the emulator", proc=proc)
+    result = rcauth.interrupt(proc)
+    assert result.code == 130, result
+    assert result.err.splitlines() == ["Error: interrupted"]
+    assert result.out == ""
+
+    counters = emu.counters()
+    assert counters["refreshes"] == 1
+    current = stored()
+    assert current is not None and current.refresh_token != previous.refresh_token  # the new pair, whole
+    emu.set(fault_rate=0.0)
+    assert rcauth.run("whoami").code == 0
+    counters = emu.counters()
+    assert counters["refreshes"] == 1 and counters["refresh_reuses"] == 0
+
+
+def test_ctrl_c_mid_listing_exits_130_with_whole_records_and_the_session_intact(
+    emu, sign_in, rcauth, stored
+) -> None:
+    previous = sign_in()
+    emu.set(call_records=3000)
+    emu.set(fault_rate=1.0, fault_kinds=("slow",), fault_scope="api", slow_seconds=SLOW)
+    proc = rcauth.start("call-log", "--limit", "3000", "--from", "400d", "--format", "ndjson")
+    wait_for(lambda: emu.counters()["faults"] >= 2, "the second page to be requested", proc=proc)
+    result = rcauth.interrupt(proc)
+    assert result.code == 130, result
+    assert result.err.splitlines() == ["Error: interrupted"]
+    lines = result.out.splitlines()
+    assert len(lines) == 1000  # the first page, every record whole
+    assert all(json.loads(line)["id"] for line in lines)
+
+    assert stored() == previous
+    emu.set(fault_rate=0.0)
+    assert rcauth.run("whoami").code == 0

@@ -1,0 +1,103 @@
+"""No usable keyring (issue 4, point 5): say so clearly; fall back to a file only with consent
+(`--insecure-storage` / RCAUTH_INSECURE_STORAGE=1): atomic, 0600 in a 0700 directory, with a warning
+naming it; `rcauth status` names where the session lives.
+
+Each keyring failure is a real keyring backend, loaded in the rcauth subprocess through
+PYTHON_KEYRING_BACKEND: keyring's own fail backend (no keyring at all), and reliability_support's
+locked, erroring and hanging Secret Service stand-ins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from rcauth.emulator import DEMO_JWT
+from rcauth.store import FileStore
+
+BACKENDS = {
+    "no keyring": ("keyring.backends.fail.Keyring", "no system keyring is available"),
+    "locked": ("reliability_support.LockedKeyring", "the system keyring is locked (read the session)"),
+    "erroring": (
+        "reliability_support.ErroringKeyring",
+        "the system keyring failed to read the session: "
+        "org.freedesktop.DBus.Error.ServiceUnknown: The name is not activatable",
+    ),
+    "hanging": (
+        "reliability_support.HangingKeyring",
+        "the system keyring did not answer within 1 s while trying to read the session (is it locked?)",
+    ),
+}
+INSECURE_HINT = "pass --insecure-storage (or set RCAUTH_INSECURE_STORAGE=1) to keep it in a 0600 file instead"
+
+
+def keyring_env(name: str) -> dict[str, str]:
+    # The hanging keyring is given up on after RCAUTH_KEYRING_TIMEOUT seconds (20 by default).
+    return {"PYTHON_KEYRING_BACKEND": BACKENDS[name][0], "RCAUTH_KEYRING_TIMEOUT": "1", "RC_JWT": DEMO_JWT}
+
+
+@pytest.mark.parametrize("backend", list(BACKENDS))
+def test_without_consent_it_says_why_and_stores_nothing(emu, rcauth, isolated, backend) -> None:
+    env = keyring_env(backend)
+    for command in (("login", "--jwt"), ("whoami",), ("status",)):
+        result = rcauth.run(*command, env=env, timeout=15)
+        assert result.code == 6, result
+        assert result.err.splitlines() == [f"Error: {BACKENDS[backend][1]}; {INSECURE_HINT}"]
+    assert emu.counters()["grants"] == {}  # it stopped before asking RingCentral for anything
+    assert not FileStore("default").directory.exists()
+
+
+CONSENTS = [(backend, "environment") for backend in BACKENDS] + [("no keyring", "flag")]
+
+
+@pytest.mark.parametrize(("backend", "consent"), CONSENTS, ids=[f"{b}, {c}" for b, c in CONSENTS])
+def test_with_consent_the_session_goes_to_a_0600_file_named_in_a_warning(
+    emu, rcauth, backend, consent
+) -> None:
+    env = keyring_env(backend)
+    flag: tuple[str, ...] = ()
+    if consent == "flag":
+        flag = ("--insecure-storage",)
+    else:
+        env["RCAUTH_INSECURE_STORAGE"] = "1"
+    store = FileStore("default")
+    warning = f"warning: {BACKENDS[backend][1]}; keeping the session in {store.path}"
+
+    login = rcauth.run("login", "--jwt", *flag, env=env, timeout=15)
+    assert login.code == 0, login
+    assert login.err.splitlines() == [warning]
+
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
+    assert os.listdir(store.directory) == [store.path.name]  # written atomically: no temp file left
+    assert json.loads(store.path.read_text())["access_token"]
+
+    status = rcauth.run("status", "--json", *flag, env=env, timeout=15)
+    assert status.code == 0, status
+    assert json.loads(status.out)["storage"] == f"file {store.path} (insecure storage)"
+    whoami = rcauth.run("whoami", "--json", *flag, env=env, timeout=15)
+    assert whoami.code == 0, whoami
+    assert whoami.err.splitlines() == [warning]
+
+
+def test_status_names_the_keyring_when_it_works(emu, sign_in, rcauth) -> None:
+    sign_in()
+    status = rcauth.run("status", "--json")
+    assert status.code == 0, status
+    assert json.loads(status.out)["storage"] == (
+        "system keyring (reliability_support: service 'rcauth', entry 'default')"
+    )
+    assert status.err == ""
+
+
+def test_the_file_is_kept_private_even_in_a_directory_left_open(emu, rcauth, file_store_env) -> None:
+    store = FileStore("default")
+    store.directory.mkdir(parents=True, mode=0o755)
+    os.chmod(store.directory, 0o755)  # noqa: S103 - the permissive state under test
+    result = rcauth.run("login", "--jwt", env={**file_store_env, "RC_JWT": DEMO_JWT})
+    assert result.code == 0, result
+    assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600

@@ -1,0 +1,122 @@
+"""`BoundedRetry`: transient retries stop at a count and at a time budget (real sockets, fake sleeps)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+import urllib3.util.retry
+
+import rcauth.retry
+from rcauth.client import ApiClient
+from rcauth.emulator import DEMO_JWT, Emulator, EmulatorConfig
+from rcauth.errors import ApiError, TransportError
+from rcauth.oauth import RingCentralOAuth
+from rcauth.session import Session
+from rcauth.store import MemoryStore
+
+
+class FakeClock:
+    """`time.monotonic` and `time.sleep` for urllib3's Retry and rcauth.retry: sleeping advances it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Replaces the `time` module seen by urllib3's retry and rcauth.retry only (not the process's)."""
+    fake = FakeClock()
+    fake_time = SimpleNamespace(sleep=fake.sleep, monotonic=fake.monotonic, time=time.time)
+    monkeypatch.setattr(urllib3.util.retry, "time", fake_time)
+    monkeypatch.setattr(rcauth.retry, "time", fake_time)
+    return fake
+
+
+def signed_in_store(server: str, emu: Emulator | None = None) -> MemoryStore:
+    store = MemoryStore()
+    if emu is not None:
+        app = emu.config.apps[0]
+        token = RingCentralOAuth(server, app.client_id, app.client_secret).jwt_bearer(DEMO_JWT)
+        store.save(
+            Session.from_token_response(
+                token, server=server, client_id=app.client_id, client_secret=app.client_secret
+            )
+        )
+    else:
+        store.save(
+            Session(
+                server=server,
+                client_id="cid",
+                client_secret="sec",
+                access_token="AT-x-123456",
+                access_expires_at=time.time() + 3600,
+                refresh_token="RT-x-123456",
+                refresh_expires_at=time.time() + 86400,
+            )
+        )
+    return store
+
+
+def test_dropped_connections_are_retried_six_times_then_reported(clock: FakeClock) -> None:
+    with Emulator(EmulatorConfig(rate_limits_enabled=False)) as emu:
+        store = signed_in_store(emu.base_url, emu)
+        emu.set(fault_rate=1.0, fault_kinds=("drop",))
+        with ApiClient(store) as client, pytest.raises(TransportError) as caught:
+            client.get_json("/restapi/v1.0/account/~")
+        assert emu.counters()["faults"] == 7  # one try and six retries, every one dropped
+    assert "could not reach" in str(caught.value)
+    # Exponential backoff with jitter: 0, then about 0.4, 0.8, 1.6, 3.2, 6.4 s.
+    assert len(clock.sleeps) == 5
+    assert all(low <= s <= low + 0.3 for s, low in zip(clock.sleeps, (0.4, 0.8, 1.6, 3.2, 6.4), strict=True))
+
+
+class _Always503(http.server.BaseHTTPRequestHandler):
+    hits = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - the base class's name
+        type(self).hits += 1
+        body = b'{"errorCode":"CMN-211","message":"Service Temporarily Unavailable"}'
+        self.send_response(503)
+        self.send_header("Retry-After", "20")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def always_503() -> Iterator[str]:
+    _Always503.hits = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Always503)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_no_retry_starts_after_the_time_budget(clock: FakeClock, always_503: str) -> None:
+    """Retry-After: 20 each time, budget 30 s: the second pause would end at 40 s, so it stops there."""
+    with ApiClient(signed_in_store(always_503)) as client, pytest.raises(ApiError) as caught:
+        client.get_json("/restapi/v1.0/account/~")
+    assert caught.value.status == 503 and caught.value.error_code == "CMN-211"
+    assert _Always503.hits == 2
+    assert clock.sleeps == [20]

@@ -152,6 +152,7 @@ class CallbackReceiver:
         self._lock = threading.Lock()
         self._delivered = threading.Event()
         self._finished = threading.Event()
+        self._answered = threading.Event()
         self._result: CallbackResult | None = None
         self._page: tuple[int, str, str, bool] = (
             500,
@@ -194,6 +195,10 @@ class CallbackReceiver:
     def close(self) -> None:
         """Answer a browser still waiting, stop serving and free the port; safe to call twice."""
         self._finished.set()
+        if self._delivered.is_set():
+            # The browser that delivered the callback is owed its page: let the handler thread write
+            # it before the process (and its daemon threads) may exit.
+            self._answered.wait(5)
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -260,7 +265,10 @@ class CallbackReceiver:
         # Hold the browser's request until the login has exchanged the code, so its page tells the truth.
         self._finished.wait(FINISH_TIMEOUT)
         status, title, detail, ok = self._page
-        handler._send(status, title, detail, ok=ok)
+        try:
+            handler._send(status, title, detail, ok=ok)
+        finally:
+            self._answered.set()
 
 
 def _port_in_use_message(host: str, port: int | None) -> str:

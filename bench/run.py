@@ -1,8 +1,8 @@
 """rcauth's benchmark suite: start-up, per-call overhead, refresh, streaming, rate limits and login,
 each against baselines measured in the same run, against the emulator on loopback.
 
-    python3 bench/run.py            # everything (15 to 20 minutes: the 1,000,000-record listings dominate)
-    python3 bench/run.py --quick    # a smoke run: fewer runs, smaller listings (about 2 minutes)
+    python3 bench/run.py            # everything (10 to 20 minutes: the 1,000,000-record listings dominate)
+    python3 bench/run.py --quick    # a smoke run: fewer runs, smaller listings (about a minute)
     python3 bench/run.py --only startup per-call
 
 Prints a table of medians and ratios and writes every run to bench/results/<time>.json (and latest.json).

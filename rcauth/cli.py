@@ -6,7 +6,6 @@ so `rcauth --help` and `rcauth --version` start as fast as click allows.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import threading
@@ -82,10 +81,16 @@ def _one_line(exc: RcauthError) -> str:
 class RcauthGroup(click.Group):
     """Maps every failure to one line and an exit code, in one place; no traceback unless --debug.
 
-    Commands in `lazy` are imported only when run or listed, so start-up does not pay for them.
+    Commands in `lazy` are imported only when run; `--help` lists them by the short help kept here,
+    so start-up does not pay for them (the emulator alone costs more than click).
     """
 
-    lazy: dict[str, str] = {"emulator": "rcauth.emulator.cli:emulator_command"}
+    lazy: dict[str, tuple[str, str]] = {
+        "emulator": (
+            "rcauth.emulator.cli:emulator_command",
+            "Run a RingCentral emulator on loopback until Ctrl-C.",
+        ),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])
@@ -94,15 +99,29 @@ class RcauthGroup(click.Group):
         if cmd_name in self.lazy:
             import importlib
 
-            module, _, attr = self.lazy[cmd_name].partition(":")
+            module, _, attr = self.lazy[cmd_name][0].partition(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's command list, with each lazy command's short help taken from `lazy`, not its module."""
+        entries: list[tuple[str, click.Command | str]] = []
+        for name in self.list_commands(ctx):
+            command = self.lazy[name][1] if name in self.lazy else self.get_command(ctx, name)
+            if command is not None and not getattr(command, "hidden", False):
+                entries.append((name, command))
+        if not entries:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in entries)
+        rows = [(n, c if isinstance(c, str) else c.get_short_help_str(limit)) for n, c in entries]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except RcauthError as exc:
-            logging.getLogger("rcauth").debug("failed", exc_info=True)
+            _debug_traceback("failed")
             raise CliError(_one_line(exc), int(exc.exit_code)) from None
         except KeyboardInterrupt:
             raise CliError("interrupted", int(ExitCode.INTERRUPTED)) from None
@@ -111,7 +130,7 @@ class RcauthGroup(click.Group):
         except Exception as exc:  # a bug: say so in one line; --debug shows the (redacted) traceback
             from rcauth.redact import redact
 
-            logging.getLogger("rcauth").debug("unexpected error", exc_info=True)
+            _debug_traceback("unexpected error")
             message = redact(" ".join(str(exc).split()))[:300]
             raise CliError(
                 f"unexpected error: {type(exc).__name__}: {message} (run with --debug for details)",
@@ -119,7 +138,17 @@ class RcauthGroup(click.Group):
             ) from None
 
 
+def _debug_traceback(message: str) -> None:
+    """Log the exception being handled (shown with --debug only, redacted)."""
+    import logging
+
+    logging.getLogger("rcauth").debug(message, exc_info=True)
+
+
 def _configure_logging(debug: bool) -> None:
+    # logging is imported here, not at the top: `--help` and `--version` never configure it.
+    import logging
+
     from rcauth.redact import RedactingFilter
 
     root = logging.getLogger()

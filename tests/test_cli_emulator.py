@@ -360,3 +360,10 @@ def test_every_command_has_help_with_examples_and_environment() -> None:
 def test_completion_scripts(shell: str) -> None:
     result = CliRunner().invoke(cli, ["completion", shell])
     assert result.exit_code == 0 and "_RCAUTH_COMPLETE" in result.stdout
+
+
+def test_lazy_emulator_help_matches_the_command() -> None:
+    from rcauth.cli import RcauthGroup
+    from rcauth.emulator.cli import emulator_command
+
+    assert RcauthGroup.lazy["emulator"][1] == emulator_command.get_short_help_str(limit=300)

@@ -19,7 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from rcauth import redact
-from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, TransportError
+from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, TransportError, error_parts
 from rcauth.retry import BoundedRetry
 from rcauth.session import Session
 from rcauth.store import SessionStore, refresh_lock
@@ -408,14 +408,7 @@ def _retry_after(response: requests.Response) -> float:
 
 def api_error(response: requests.Response) -> ApiError:
     """RingCentral's REST error JSON -> `ApiError` with its errorCode, message and details."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    details = body.get("errors") if isinstance(body.get("errors"), list) else []
-    first = details[0] if details and isinstance(details[0], dict) else {}
+    body, details, first = error_parts(response)
     error_code = body.get("errorCode") or first.get("errorCode") or body.get("error")
     message = body.get("message") or first.get("message") or body.get("error_description") or response.reason
     hint = None

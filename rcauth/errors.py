@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -97,3 +98,17 @@ class ApiError(RcauthError):
 
 class TransportError(ApiError):
     """RingCentral could not be reached, or kept failing after retries."""
+
+
+def error_parts(response: Any) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
+    """RingCentral's error JSON, REST or OAuth, as (body, errors[], errors[0]); empty where absent
+    or not JSON. Takes any response with `.json()`, so this module needs no HTTP library."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    details = body.get("errors") if isinstance(body.get("errors"), list) else []
+    first = details[0] if details and isinstance(details[0], dict) else {}
+    return body, details, first

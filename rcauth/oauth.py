@@ -23,7 +23,7 @@ from requests.auth import HTTPBasicAuth
 
 from rcauth import redact
 from rcauth.config import is_loopback_host
-from rcauth.errors import ApiError, TransportError
+from rcauth.errors import ApiError, TransportError, error_parts
 from rcauth.retry import BoundedRetry
 
 if TYPE_CHECKING:
@@ -87,14 +87,7 @@ class OAuthError(ApiError):
 
 def error_from_response(response: requests.Response) -> OAuthError:
     """Map RingCentral's OAuth error JSON to `OAuthError`; never includes request data."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    details = body.get("errors") if isinstance(body.get("errors"), list) else []
-    first = details[0] if details and isinstance(details[0], dict) else {}
+    body, details, first = error_parts(response)
     oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
     message = (
         body.get("error_description")

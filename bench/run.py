@@ -87,7 +87,7 @@ class Plan:
 
     @classmethod
     def full(cls) -> Plan:
-        return cls(30, 25, 10_000, 1_000_000, 5, 3, 40, 2.0, 3, 20)
+        return cls(30, 40, 10_000, 1_000_000, 5, 3, 40, 2.0, 3, 20)
 
     @classmethod
     def quick(cls) -> Plan:
@@ -177,7 +177,7 @@ def startup(ctx: Context) -> list[Row]:
         script_note = (
             "console script imports importlib.metadata"
             if "metadata" in text
-            else ("console script: plain `from rcauth.cli import main` (no importlib.metadata)")
+            else ("console script: a plain import of `rcauth.__main__:main` (no importlib.metadata)")
         )
     rows = []
     for name, s in series.items():

@@ -16,8 +16,8 @@ import requests
 import requests_mock
 from click.testing import CliRunner
 
-from rcauth import cli as cli_module
 from rcauth.cli import cli
+from rcauth.commands import signin
 from rcauth.session import Session
 from rcauth.store import KeyringStore
 
@@ -138,7 +138,7 @@ def logged_in(expires_in: float = 3600) -> Session:
 
 def test_login_stores_session_and_prints_who_signed_in(runner, env, monkeypatch, memory_keyring) -> None:
     browser = ScriptedBrowser()
-    monkeypatch.setattr(cli_module, "_open_in_background", browser)
+    monkeypatch.setattr(signin, "open_browser", browser)
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=TOKEN)
         m.get(EXT_URL, json=EXT)
@@ -174,7 +174,7 @@ def test_login_stores_session_and_prints_who_signed_in(runner, env, monkeypatch,
 
 
 def test_login_denied_stores_nothing(runner, env, monkeypatch, memory_keyring) -> None:
-    monkeypatch.setattr(cli_module, "_open_in_background", ScriptedBrowser(answer="deny"))
+    monkeypatch.setattr(signin, "open_browser", ScriptedBrowser(answer="deny"))
     with requests_mock.Mocker() as m:
         result = runner.invoke(cli, ["login", "--timeout", "10"])
     assert result.exit_code == 1
@@ -186,7 +186,7 @@ def test_login_with_forged_state_times_out_and_stores_nothing(
     runner, env, monkeypatch, memory_keyring
 ) -> None:
     browser = ScriptedBrowser(state="forged-state")
-    monkeypatch.setattr(cli_module, "_open_in_background", browser)
+    monkeypatch.setattr(signin, "open_browser", browser)
     with requests_mock.Mocker() as m:
         result = runner.invoke(cli, ["login", "--timeout", "1"])
     assert result.exit_code == 1
@@ -196,7 +196,7 @@ def test_login_with_forged_state_times_out_and_stores_nothing(
 
 
 def test_login_refused_code_is_a_clear_error(runner, env, monkeypatch, memory_keyring) -> None:
-    monkeypatch.setattr(cli_module, "_open_in_background", ScriptedBrowser())
+    monkeypatch.setattr(signin, "open_browser", ScriptedBrowser())
     with requests_mock.Mocker() as m:
         m.post(
             TOKEN_URL,
@@ -225,7 +225,7 @@ def test_login_without_client_id_names_the_ways_to_give_it(runner) -> None:
 
 def test_login_no_browser_only_prints_the_url(runner, env, monkeypatch) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(cli_module, "_open_in_background", opened.append)
+    monkeypatch.setattr(signin, "open_browser", opened.append)
     result = runner.invoke(cli, ["login", "--no-browser", "--timeout", "1"])
     assert opened == [] and result.exit_code == 1
     assert "/restapi/oauth/authorize?response_type=code" in result.stderr
@@ -233,7 +233,7 @@ def test_login_no_browser_only_prints_the_url(runner, env, monkeypatch) -> None:
 
 def test_login_over_existing_session_revokes_the_old_one(runner, env, monkeypatch, memory_keyring) -> None:
     logged_in()
-    monkeypatch.setattr(cli_module, "_open_in_background", ScriptedBrowser())
+    monkeypatch.setattr(signin, "open_browser", ScriptedBrowser())
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=TOKEN)
         m.post(REVOKE_URL, text="")
@@ -431,6 +431,37 @@ def test_version_and_module_entry_point(runner) -> None:
         [sys.executable, "-m", "rcauth", "--version"], capture_output=True, text=True, timeout=30
     )
     assert proc.returncode == 0 and proc.stdout == f"rcauth {__version__}\n"
+
+
+def test_entry_point_pauses_gc_for_start_up_and_resumes_it_before_the_command_runs() -> None:
+    """`rcauth.__main__` pauses collection during start-up; by the time a command runs, start-up's
+    objects are frozen and collection is back on (a long listing must collect), and the process still
+    exits with the command's code and flushed output."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys, click\n"
+        "import rcauth.__main__, rcauth.cli\n"
+        "@click.command()\n"
+        "def probe():\n"
+        "    click.echo(f'{gc.isenabled()} {gc.get_freeze_count() > 1000}')\n"
+        "    sys.exit(3)\n"
+        "rcauth.cli.cli.add_command(probe)\n"
+        "sys.argv = ['rcauth', 'probe']\n"
+        "rcauth.__main__.main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (3, "True True\n"), proc.stderr
+
+
+def test_in_process_use_leaves_the_garbage_collector_alone(runner) -> None:
+    """Only the program's entry point touches the collector: tests and library callers keep theirs."""
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert runner.invoke(cli, ["status"]).exit_code == 4
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
 def test_status_shows_session_without_secrets(runner) -> None:

@@ -22,8 +22,9 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from rcauth import cli as cli_module
+from rcauth import browser
 from rcauth.cli import cli
+from rcauth.commands import signin
 from rcauth.demo import HeadlessApprover
 from rcauth.emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 
@@ -60,7 +61,7 @@ def env(emulator: Emulator, redirect_uri: str, monkeypatch: pytest.MonkeyPatch) 
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(cli_module, "_open_in_background", HeadlessApprover("Approve"))
+    monkeypatch.setattr(signin, "open_browser", HeadlessApprover("Approve"))
     return values
 
 
@@ -339,7 +340,7 @@ def test_wsl_opens_the_windows_browser(monkeypatch, tmp_path: Path) -> None:
     )
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
-    assert cli_module.open_windows_browser("http://127.0.0.1:1/x?a=1&b=2")
+    assert browser.open_windows_browser("http://127.0.0.1:1/x?a=1&b=2")
     assert log.read_text() == "http://127.0.0.1:1/x?a=1&b=2"
 
 
@@ -362,8 +363,32 @@ def test_completion_scripts(shell: str) -> None:
     assert result.exit_code == 0 and "_RCAUTH_COMPLETE" in result.stdout
 
 
-def test_lazy_emulator_help_matches_the_command() -> None:
-    from rcauth.cli import RcauthGroup
-    from rcauth.emulator.cli import emulator_command
+def test_command_table_lines_match_each_commands_own_help() -> None:
+    """`rcauth --help` lists commands from `COMMANDS` without importing them; each line must be the
+    first sentence of the command's docstring, and each entry must name a real command."""
+    import importlib
 
-    assert RcauthGroup.lazy["emulator"][1] == emulator_command.get_short_help_str(limit=300)
+    from rcauth.cli import COMMANDS
+
+    for name, (target, line) in COMMANDS.items():
+        module, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert command.name == name, target
+        assert line == command.get_short_help_str(limit=300), name
+
+
+def test_help_and_version_import_no_command_module() -> None:
+    """The point of the command table: listing commands loads none of them (nor requests, rich...)."""
+    code = (
+        "import sys\n"
+        "from rcauth.cli import main\n"
+        "for args in (['--help'], ['--version']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('rcauth.commands.', 'rcauth.emulator', 'requests', 'rich', 'keyring', 'oauthlib')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

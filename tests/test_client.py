@@ -162,6 +162,100 @@ def test_paginate_stops_on_last_page(store: MemoryStore) -> None:
         assert len(list(client.paginate(CALLS, {}, limit=100))) == 1
 
 
+def _pages(count: int, per_page: int = 2) -> list[dict]:
+    """RingCentral-shaped call-log pages 1..count, each linking to the next."""
+    pages = []
+    for n in range(1, count + 1):
+        nav = {"nextPage": {"uri": f"{CALLS}?page={n + 1}&perPage={per_page}"}} if n < count else {}
+        records = [{"id": f"{n}-{i}"} for i in range(per_page)]
+        pages.append({"records": records, "navigation": nav, "paging": {"page": n}})
+    return pages
+
+
+def _wait_until(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_paginate_requests_the_next_page_while_the_caller_is_still_on_this_one(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, [{"json": page} for page in _pages(3)])
+        records = client.paginate(CALLS, {})
+        assert next(records)["id"] == "1-0"  # the caller holds the first record of page 1 ...
+        assert _wait_until(lambda: m.call_count == 2)  # ... and page 2 is already on its way
+        assert m.request_history[1].qs["page"] == ["2"]
+        rest = [r["id"] for r in records]
+    assert rest == ["1-1", "2-0", "2-1", "3-0", "3-1"]
+    assert m.call_count == 3  # the same requests as one at a time: none twice, none extra
+
+
+def test_paginate_fetches_nothing_ahead_that_the_limit_will_not_use(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, [{"json": page} for page in _pages(3)])
+        records = client.paginate(CALLS, {}, limit=2)
+        assert [r["id"] for r in records] == ["1-0", "1-1"]
+        time.sleep(0.05)
+    assert m.call_count == 1
+
+
+def test_paginate_leaves_a_due_refresh_to_the_callers_thread(store: MemoryStore) -> None:
+    """No token is ever rotated on the background thread (where Ctrl-C could strand a new pair): when
+    the access token is due, the next page waits for the caller, who refreshes and then fetches it."""
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, [{"json": page} for page in _pages(2)])
+        m.post(TOKEN_URL, json=new_pair())
+
+        def expire_soon(page: dict) -> None:
+            if page["paging"]["page"] == 1:
+                client._session = client.session.with_updates(access_expires_at=time.time() + 5)
+
+        records = client.paginate(CALLS, {}, on_page=expire_soon)
+        assert [next(records)["id"], next(records)["id"]] == ["1-0", "1-1"]
+        time.sleep(0.05)
+        assert m.call_count == 1  # nothing fetched ahead
+        assert [r["id"] for r in records] == ["2-0", "2-1"]
+    page1, refresh, page2 = m.request_history
+    assert refresh.url == TOKEN_URL and page2.headers["Authorization"] == "Bearer AT-new-2"
+
+
+def test_a_401_on_a_page_fetched_ahead_is_refreshed_and_retried_by_the_caller(store: MemoryStore) -> None:
+    page1, page2 = _pages(2)
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(
+            CALLS,
+            [{"json": page1}, {"status_code": 401, "json": {"errorCode": "TokenInvalid"}}, {"json": page2}],
+        )
+        m.post(TOKEN_URL, json=new_pair())
+        assert [r["id"] for r in client.paginate(CALLS, {})] == ["1-0", "1-1", "2-0", "2-1"]
+    page_1, refused, refresh, page_2 = m.request_history
+    assert refused.headers["Authorization"] == "Bearer AT-old-1" and refresh.url == TOKEN_URL
+    assert page_2.headers["Authorization"] == "Bearer AT-new-2" and page_2.qs["page"] == ["2"]
+
+
+def test_a_429_on_a_page_fetched_ahead_is_waited_out_before_asking_again(store: MemoryStore) -> None:
+    page1, page2 = _pages(2)
+    waits: list[float] = []
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, reason: waits.append(s)) as client:
+        limited = {"status_code": 429, "headers": {"Retry-After": "2"}, "json": {"errorCode": "CMN-301"}}
+        m.get(CALLS, [{"json": page1}, limited, {"json": page2}])
+        assert [r["id"] for r in client.paginate(CALLS, {})] == ["1-0", "1-1", "2-0", "2-1"]
+    assert m.call_count == 3 and len(waits) == 1 and 2 <= waits[0] < 2.5
+
+
+def test_a_failed_page_fetched_ahead_fails_after_the_records_before_it(store: MemoryStore) -> None:
+    page1, _ = _pages(2)
+    got: list[str] = []
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, [{"json": page1}, {"status_code": 403, "json": {"errorCode": "CMN-408"}}])
+        with pytest.raises(ApiError) as caught:
+            got.extend(r["id"] for r in client.paginate(CALLS, {}))
+    assert got == ["1-0", "1-1"] and caught.value.status == 403
+
+
 def test_token_is_never_sent_to_another_origin(store: MemoryStore) -> None:
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, json={"records": [], "navigation": {"nextPage": {"uri": "https://evil.example/steal"}}})

@@ -1,0 +1,293 @@
+"""Commands that read the REST API with the stored session: `whoami`, `call-log` and `api`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from rcauth.cli import common_options, countdown, format_option, state
+from rcauth.client import ApiClient
+from rcauth.output import (
+    CALL_LOG_CSV_FIELDS,
+    call_log_table,
+    choose_format,
+    console,
+    extension_table,
+    write_json,
+    write_object,
+    write_records,
+)
+from rcauth.timeparse import parse_when
+
+if TYPE_CHECKING:
+    from rcauth.store import SessionStore
+
+EXTENSION_PATH = "/restapi/v1.0/account/~/extension/~"
+CALL_LOG_PATH = "/restapi/v1.0/account/~/extension/~/call-log"
+ACCOUNT_CALL_LOG_PATH = "/restapi/v1.0/account/~/call-log"
+
+
+def api_client(store: SessionStore | None = None) -> ApiClient:
+    """The API client for the current profile's stored session (or `store`), with a countdown on
+    long rate-limit waits."""
+    app = state()
+    return ApiClient(store or app.open_store(), profile=app.profile, on_wait=countdown)
+
+
+@click.command()
+@format_option
+@common_options
+def whoami(fmt: str | None, as_json: bool) -> None:
+    """Show who the stored session belongs to.
+
+    Calls GET /restapi/v1.0/account/~/extension/~ (refreshing the session if due).
+
+    \b
+    Examples:
+      rcauth whoami
+      rcauth whoami --json | jq -r .contact.email
+      rcauth --profile dev whoami --format csv
+
+    \b
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
+    """
+    with api_client() as client:
+        ext = client.get_json(EXTENSION_PATH)
+        server = client.session.server
+    fmt = choose_format(fmt, as_json, piped_default="json")
+    if fmt == "table":
+        console().print(extension_table(ext, server))
+    else:
+        write_object(ext, fmt)
+
+
+def _parse_when(value: str | None, param: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return parse_when(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=param) from None
+
+
+def _with_progress(records: Any, pages: list[dict[str, Any]]) -> Any:
+    """Wrap a record stream with a progress bar on stderr (a terminal only): records, not pages."""
+    if not sys.stderr.isatty():
+        yield from records
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("call log"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("fetch", total=None)
+        count = 0
+        for record in records:
+            count += 1
+            if pages and progress.tasks[0].total is None:
+                total = (pages[-1].get("paging") or {}).get("totalElements")
+                if isinstance(total, int):
+                    progress.update(task, total=total)
+            if count % 100 == 0:
+                progress.update(task, completed=count)
+            yield record
+        progress.update(task, completed=count)
+
+
+@click.command("call-log")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=25, show_default=True, help="How many calls to list."
+)
+@click.option("--all", "fetch_all", is_flag=True, help="Every call in the period (all pages), streamed.")
+@click.option(
+    "--from",
+    "date_from",
+    metavar="WHEN",
+    help="Oldest call: ISO date/time or relative (7d, 12h, 30m). RingCentral's default: 24 h ago.",
+)
+@click.option("--to", "date_to", metavar="WHEN", help="Newest call: ISO date/time or relative. Default: now.")
+@click.option(
+    "--type",
+    "types",
+    type=click.Choice(["voice", "fax"], case_sensitive=False),
+    multiple=True,
+    help="Only this type (repeatable).",
+)
+@click.option(
+    "--direction",
+    "directions",
+    type=click.Choice(["inbound", "outbound"], case_sensitive=False),
+    multiple=True,
+    help="Only this direction (repeatable).",
+)
+@click.option(
+    "--view",
+    type=click.Choice(["simple", "detailed"], case_sensitive=False),
+    default=None,
+    help="Detailed adds call legs.  [default: simple]",
+)
+@click.option("--account", is_flag=True, help="The whole account's call log (needs admin rights).")
+@format_option
+@common_options
+def call_log(
+    limit: int,
+    fetch_all: bool,
+    date_from: str | None,
+    date_to: str | None,
+    types: tuple[str, ...],
+    directions: tuple[str, ...],
+    view: str | None,
+    account: bool,
+    fmt: str | None,
+    as_json: bool,
+) -> None:
+    """List calls, newest first, following RingCentral's paging.
+
+    Reads GET /restapi/v1.0/account/~/extension/~/call-log (or, with --account, the whole
+    account's /restapi/v1.0/account/~/call-log). Records are written as they arrive, so
+    `--all --format ndjson` streams any number of calls in constant memory.
+
+    \b
+    Examples:
+      rcauth call-log --limit 10
+      rcauth call-log --from 7d --direction inbound --type voice
+      rcauth call-log --all --from 2026-01-01 --format ndjson > calls.ndjson
+      rcauth call-log --from 30d --limit 500 --format csv > calls.csv
+
+    \b
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
+    """
+    params: dict[str, Any] = {}
+    if (iso_from := _parse_when(date_from, "--from")) is not None:
+        params["dateFrom"] = iso_from
+    if (iso_to := _parse_when(date_to, "--to")) is not None:
+        params["dateTo"] = iso_to
+    if types:
+        params["type"] = [t.capitalize() for t in types]
+    if directions:
+        params["direction"] = [d.capitalize() for d in directions]
+    if view:
+        params["view"] = view.capitalize()
+    path = ACCOUNT_CALL_LOG_PATH if account else CALL_LOG_PATH
+    fmt = choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json")
+    pages: list[dict[str, Any]] = []  # the latest page, for the progress bar's total
+
+    def keep_latest(page: dict[str, Any]) -> None:
+        pages[:] = [page]
+
+    with api_client() as client:
+        records = client.paginate(path, params, limit=None if fetch_all else limit, on_page=keep_latest)
+        if fetch_all:
+            records = _with_progress(records, pages)
+        if fmt != "table":
+            write_records(records, fmt, csv_fields=CALL_LOG_CSV_FIELDS)
+            return
+        rows = list(records)
+    if not rows:
+        span = "in that period" if date_from or date_to else "in the last 24 hours (try --from 7d)"
+        click.echo(f"No calls {span}.", err=True)
+        return
+    console().print(call_log_table(rows))
+
+
+def _parse_fields(fields: tuple[str, ...]) -> dict[str, Any]:
+    """-F key=value: true/false/null and integers are typed (as `gh api -F` does), the rest are text."""
+    parsed: dict[str, Any] = {}
+    for item in fields:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="-F/--field")
+        value: Any = raw
+        if raw in ("true", "false", "null") or raw.lstrip("-").isdigit():
+            value = json.loads(raw)
+        if key in parsed:  # repeated keys become lists (RingCentral's repeatable query parameters)
+            previous = parsed[key]
+            parsed[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            parsed[key] = value
+    return parsed
+
+
+@click.command()
+@click.argument("method", type=click.Choice(["GET", "POST", "PUT", "PATCH", "DELETE"], case_sensitive=False))
+@click.argument("path")
+@click.option(
+    "-F",
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A query parameter (GET, DELETE) or JSON body field (POST, PUT, PATCH). Repeatable.",
+)
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("r"),
+    metavar="FILE",
+    help="JSON request body from FILE (- for stdin).",
+)
+@click.option("--paginate", is_flag=True, help="Follow navigation.nextPage and stream every record.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "ndjson", "csv"]),
+    help="With --paginate: how records are written. Default: JSON array on a terminal, ndjson piped.",
+)
+@common_options
+def api(
+    method: str, path: str, fields: tuple[str, ...], input_file: Any, paginate: bool, fmt: str | None
+) -> None:
+    """Call any RingCentral REST endpoint with the stored session (refreshed as needed).
+
+    PATH is relative to the server (e.g. /restapi/v1.0/account/~). The answer's JSON is printed:
+    indented on a terminal, compact when piped.
+
+    \b
+    Examples:
+      rcauth api GET /restapi/v1.0/account/~
+      rcauth api GET /restapi/v1.0/account/~/extension -F perPage=100 --paginate --format ndjson
+      rcauth api POST /restapi/v1.0/account/~/extension/~/sms --input message.json
+      rcauth api GET /restapi/v1.0/account/~/extension/~/call-log -F type=Voice -F type=Fax
+
+    \b
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
+    """
+    method = method.upper()
+    values = _parse_fields(fields)
+    query = values if method in ("GET", "DELETE") else None
+    body: Any = None
+    if input_file is not None:
+        try:
+            body = json.load(input_file)
+        except ValueError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--input") from None
+    if method not in ("GET", "DELETE") and values:
+        if body is not None and not isinstance(body, dict):
+            raise click.UsageError("-F fields need a JSON object body")
+        body = {**(body or {}), **values}
+    if not path.startswith("/"):
+        path = "/" + path
+    with api_client() as client:
+        if paginate:
+            if method != "GET":
+                raise click.UsageError("--paginate works with GET only")
+            fmt = fmt or ("json" if sys.stdout.isatty() else "ndjson")
+            write_records(client.paginate(path, query, limit=None), fmt)
+            return
+        response = client.request(method, path, params=query, json=body)
+    if not response.content:
+        return
+    try:
+        data = response.json()
+    except ValueError:
+        sys.stdout.write(response.text)
+        return
+    write_json(data)

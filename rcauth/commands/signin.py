@@ -1,0 +1,263 @@
+"""Signing in and out: `login` (browser, paste, JWT), `token` and `logout`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from rcauth import config, flow, profiles
+from rcauth.browser import open_in_background
+from rcauth.cli import AppState, common_options, state
+from rcauth.commands.rest import EXTENSION_PATH, api_client
+from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
+from rcauth.oauth import RingCentralOAuth
+from rcauth.output import describe_user
+
+if TYPE_CHECKING:
+    from rcauth.store import SessionStore
+
+
+def open_browser(url: str) -> None:
+    """The system browser, opened without blocking the login (tests replace this)."""
+    open_in_background(url, fallback=state().browser_fallback)
+
+
+def _read_jwt(jwt_file: str | None, env_file: str | None) -> str:
+    """The JWT credential: --jwt-file (a path, or - for stdin), else RC_JWT (environment, then the
+    --env-file), else standard input when it is not a terminal."""
+    if jwt_file == "-":
+        return sys.stdin.read()
+    if jwt_file:
+        try:
+            with open(jwt_file, encoding="utf-8") as fh:
+                return fh.read()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the JWT file {jwt_file!r}: {exc.strerror}") from None
+    if os.environ.get("RC_JWT"):
+        return os.environ["RC_JWT"]
+    if env_file:
+        if value := config.read_env_file(env_file).get("RC_JWT"):
+            return value
+    if not sys.stdin.isatty():
+        return sys.stdin.read()
+    raise ConfigError("no JWT credential: pass --jwt-file PATH (or - for stdin), or set RC_JWT")
+
+
+@click.command()
+@click.option("--client-id", metavar="ID", help="Your RingCentral app's client id.")
+@click.option("--client-secret", metavar="SECRET", help="The app's client secret (none for a public app).")
+@click.option(
+    "--server", metavar="URL", help="RingCentral server.  [default: https://platform.ringcentral.com]"
+)
+@click.option(
+    "--redirect-uri",
+    metavar="URI",
+    help="Loopback redirect URI registered for the app.  [default: http://localhost:5000/oauth2callback]",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False),
+    envvar="RCAUTH_ENV_FILE",
+    help="Read RC_* settings from this .env file (as RingCentral's quick start writes it).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; print the URL and wait.")
+@click.option(
+    "--paste",
+    is_flag=True,
+    help="Over SSH or in a container: open the URL anywhere, then paste back the address "
+    "the browser landed on.",
+)
+@click.option("--jwt", "use_jwt", is_flag=True, help="Sign in with a JWT credential (for scripts and CI).")
+@click.option(
+    "--jwt-file", metavar="PATH", help="Read the JWT credential from PATH (- for stdin). Implies --jwt."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300,
+    show_default=True,
+    help="Seconds to wait for the browser sign-in.",
+)
+@common_options
+def login(
+    client_id: str | None,
+    client_secret: str | None,
+    server: str | None,
+    redirect_uri: str | None,
+    env_file: str | None,
+    no_browser: bool,
+    paste: bool,
+    use_jwt: bool,
+    jwt_file: str | None,
+    timeout: float,
+) -> None:
+    """Sign in to RingCentral and store the session in the system keyring.
+
+    By default: starts a one-shot server on the loopback redirect URI, opens RingCentral's sign-in
+    page in your browser (authorization code + PKCE) and stores the tokens when you approve.
+    Logging in again replaces (and revokes) the profile's previous session.
+
+    \b
+    Examples:
+      rcauth login --env-file .env
+      rcauth login --no-browser            # print the URL, wait for the redirect
+      rcauth login --paste                 # over SSH: paste the URL the browser landed on
+      rcauth login --jwt --jwt-file cred.jwt --insecure-storage   # CI, no browser, no keyring
+
+    \b
+    Environment: RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET (or RC_CLIENT_ID, RC_CLIENT_SECRET),
+    RC_SERVER_URL, RC_REDIRECT_URL, RC_JWT, RCAUTH_ENV_FILE, RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE,
+    BROWSER.
+    """
+    use_jwt = use_jwt or bool(jwt_file)
+    if sum((use_jwt, paste, no_browser)) > 1:
+        raise click.UsageError("choose one of --jwt, --paste and --no-browser")
+    app = state()
+    settings = config.resolve(
+        {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "server": server,
+            "redirect_uri": redirect_uri,
+        },
+        env_file=env_file,
+        profile=app.profile,
+    )
+    store = app.open_store()
+    try:
+        previous = store.load()
+    except StoredSessionDamaged:
+        previous = None  # overwritten below
+
+    def announce(url: str) -> None:
+        if paste:
+            click.echo("Open this URL in a browser on any machine and sign in:", err=True)
+            click.echo(f"  {url}", err=True)
+            return
+        click.echo("Sign in to RingCentral in your browser. If it does not open, visit:", err=True)
+        click.echo(f"  {url}", err=True)
+        click.echo(f"Waiting for the redirect to {settings.redirect_uri} ...", err=True)
+
+    def read_redirect() -> str:
+        click.echo(
+            "The browser then tries to load the redirect URI (it may say it cannot connect: that is fine).",
+            err=True,
+        )
+        if not sys.stdin.isatty():  # piped in by a script or a test: one line
+            click.echo("Paste the full address from the browser's address bar:", err=True)
+            return sys.stdin.readline()
+        # Hidden: the pasted address carries the authorization code.
+        return click.prompt(
+            "Paste the full address from the browser's address bar", hide_input=True, err=True
+        )
+
+    if use_jwt:
+        session = flow.login_with_jwt(settings, _read_jwt(jwt_file, env_file), save=store.save)
+    elif paste:
+        session = flow.login_by_paste(
+            settings, save=store.save, announce=announce, read_redirect=read_redirect
+        )
+    else:
+        session = flow.login(
+            settings,
+            save=store.save,
+            announce=announce,
+            open_browser=None if no_browser else (app.browser or open_browser),
+            timeout=timeout,
+        )
+    if previous is not None and previous.refresh_token != session.refresh_token:
+        _revoke_quietly(previous)
+    _announce_signed_in(app, store, session)
+
+
+def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> None:
+    with api_client(store) as client:
+        try:
+            ext = client.get_json(EXTENSION_PATH)
+        except RcauthError as exc:
+            click.echo(f"Signed in to {session.server} (could not read your profile: {exc})")
+            return
+    user = describe_user(ext)
+    if app.store is None:
+        profiles.remember(app.profile, user)
+    click.echo(f"Signed in as {user} on {session.server}")
+
+
+def _revoke_quietly(session: Any) -> bool:
+    """Best effort: RingCentral limits parallel sessions, so a replaced session is ended, not orphaned."""
+    try:
+        RingCentralOAuth(session.server, session.client_id, session.client_secret).revoke(
+            session.refresh_token or session.access_token
+        )
+    except RcauthError:
+        return False
+    return True
+
+
+@click.command()
+@common_options
+def token() -> None:
+    """Print a valid access token (refreshed if due) and nothing else.
+
+    For scripts: the token goes to stdout with a newline, everything else to stderr.
+
+    \b
+    Example:
+      curl -H "Authorization: Bearer $(rcauth token)" \\
+        https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~
+
+    \b
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
+    """
+    with api_client() as client:
+        session = client.fresh_session()
+    click.echo(session.access_token)
+
+
+@click.command()
+@common_options
+def logout() -> None:
+    """Revoke the session at RingCentral and remove it from this machine.
+
+    If RingCentral cannot be reached, the session is still removed here, and you are told the
+    revocation failed. Logging out when not signed in does nothing.
+
+    \b
+    Examples:
+      rcauth logout
+      rcauth --profile dev logout
+
+    \b
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
+    """
+    app = state()
+    store = app.open_store()
+    if app.store is None:
+        profiles.forget(app.profile)
+    try:
+        session = store.load()
+    except StoredSessionDamaged:
+        store.delete()
+        click.echo("Removed a damaged stored session.", err=True)
+        return
+    if session is None:
+        click.echo("Not signed in; nothing to do.", err=True)
+        return
+    try:
+        RingCentralOAuth(session.server, session.client_id, session.client_secret).revoke(
+            session.refresh_token or session.access_token
+        )
+        revoked = True
+    except RcauthError as exc:
+        revoked = False
+        click.echo(
+            f"Warning: could not revoke the session at {session.server} ({exc}); it will expire on its own.",
+            err=True,
+        )
+    store.delete()
+    click.echo(
+        "Signed out: " + ("tokens revoked and removed." if revoked else "tokens removed from this machine.")
+    )

@@ -15,6 +15,7 @@ is where rcauth deals with them (`bench/` measures both):
 """
 
 import gc
+import sys
 
 
 def main() -> None:
@@ -23,6 +24,9 @@ def main() -> None:
         from rcauth.cli import main as run
 
         run()
+    except KeyboardInterrupt:  # before click took over (while importing it): no traceback either
+        print("Error: interrupted", file=sys.stderr)
+        sys.exit(130)
     finally:
         gc.freeze()
 

@@ -135,6 +135,16 @@ class RcauthGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        # Click turns a Ctrl-C while it parses the options into "Aborted!" and exit 1; rcauth's
+        # answer to Ctrl-C is the same everywhere.
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt:
+            raise CliError("interrupted", int(ExitCode.INTERRUPTED)) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

@@ -4,7 +4,6 @@ rate-limit pacing and paging, so no call site has to think about any of them.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
@@ -18,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from rcauth import redact
+from rcauth import interrupts, redact
 from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, TransportError, error_parts
 from rcauth.retry import BoundedRetry
 from rcauth.session import Session
@@ -72,25 +71,6 @@ def _transient_retry() -> BoundedRetry:
         raise_on_status=False,
         budget=TRANSIENT_RETRY_BUDGET,
     )
-
-
-@contextlib.contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C until the block ends: between receiving a rotated pair and storing it, an interrupt
-    would lose the only refresh token that still works. The block is bounded by HTTP timeouts."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    import signal
-
-    received: list[tuple[int, Any]] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append((signum, frame)))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received and callable(previous):
-            previous(*received[0])
 
 
 @dataclass
@@ -244,7 +224,7 @@ class ApiClient:
                 return current
             if current.refresh_expired():
                 self._end_session(current, "the session has expired (its refresh token is no longer valid)")
-            with interrupts_deferred():
+            with interrupts.deferred():
                 try:
                     token = self._oauth(current).refresh(current.refresh_token or "")
                 except OAuthError as exc:

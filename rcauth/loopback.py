@@ -148,7 +148,8 @@ class CallbackReceiver:
         self.expected_state = expected_state
         self.connection_timeout = connection_timeout
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server6: _Server | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._delivered = threading.Event()
         self._finished = threading.Event()
@@ -180,14 +181,38 @@ class CallbackReceiver:
         server.receiver = self
         self._server = server
         port = self.port
+        if (self._requested.hostname or "").lower() == "localhost":
+            self._listen_on_ipv6_too(handler, port)
         names = {self._requested.hostname.lower(), host, "localhost", "127.0.0.1", "[::1]"}
         self.allowed_hosts = frozenset(f"{name}:{port}" for name in names)
-        # A short poll interval: shutdown() waits for the loop to notice, and that wait adds to every login.
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="rcauth-loopback", daemon=True
-        )
-        self._thread.start()
+        for listening in (server, self._server6):
+            if listening is None:
+                continue
+            # A short poll interval: shutdown() waits for the loop to notice, which adds to every login.
+            thread = threading.Thread(
+                target=listening.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="rcauth-loopback",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
         return self
+
+    def _listen_on_ipv6_too(self, handler: type[_Handler], port: int) -> None:
+        """`localhost` may resolve to ::1 first (RFC 8252 §7.3: bind both loopbacks): listen on
+        [::1]:port as well, so the redirect cannot reach another program listening there instead.
+        A machine without IPv6 is fine; the port taken on ::1 by another program is not."""
+        try:
+            server6 = _Server6(("::1", port), handler)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                self.close()
+                raise PortInUse(_port_in_use_message("[::1] (IPv6 localhost)", port)) from None
+            log.debug("loopback: not listening on [::1]:%s (%s)", port, exc.strerror or exc)
+            return
+        server6.receiver = self
+        self._server6 = server6
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
@@ -199,12 +224,15 @@ class CallbackReceiver:
             # The browser that delivered the callback is owed its page: let the handler thread write
             # it before the process (and its daemon threads) may exit.
             self._answered.wait(5)
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
+        servers = [server for server in (self._server, self._server6) if server is not None]
+        self._server = self._server6 = None
+        for server in servers:
+            if self._threads:  # serving (shutdown() would wait forever for a loop never started)
+                server.shutdown()
             server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads.clear()
 
     # -- what the caller uses ------------------------------------------------------------------
     @property

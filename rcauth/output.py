@@ -293,14 +293,15 @@ def write_records(
     else:
         pretty = stream.isatty()
         encode = json.JSONEncoder(ensure_ascii=False, indent=2 if pretty else None).encode
-        stream.write("[")
+        # The "[" goes out with the first record, not before the first page: a listing that fails
+        # before any record leaves stdout empty, not holding half an array.
         for record in records:
             text = encode(record)
             if pretty:
                 text = text.replace("\n", "\n  ")
-            stream.write(("," if count else "") + "\n  " + text)
+            stream.write(("," if count else "[") + "\n  " + text)
             count += 1
-        stream.write("\n]\n" if count else "]\n")
+        stream.write("\n]\n" if count else "[]\n")
     stream.flush()
     return count
 

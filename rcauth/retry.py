@@ -14,6 +14,8 @@ from typing import Any
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
+from rcauth import interrupts
+
 
 class BoundedRetry(Retry):
     """`Retry` plus `budget`: seconds from the first failure after which no further try starts.
@@ -56,6 +58,13 @@ class BoundedRetry(Retry):
             reason = error or ResponseError(f"gave up after {len(new.history)} tries in {new.budget:g} s")
             raise MaxRetryError(_pool, url, reason) from reason  # type: ignore[arg-type]
         return new  # type: ignore[return-value]
+
+    def sleep(self, response: Any = None) -> None:
+        """Pause before the next try as urllib3 would (Retry-After, else backoff), but stop at once on
+        a Ctrl-C held during a token refresh: between tries nothing is in flight (`rcauth.interrupts`)."""
+        pause = self._planned_pause(response)
+        if pause > 0:
+            interrupts.sleep(pause)
 
     def _planned_pause(self, response: Any) -> float:
         """The pause `sleep()` is about to take: the answer's Retry-After, else the backoff."""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any
 
-from rcauth.errors import StoredSessionDamaged
+from rcauth.errors import ConfigError, StoredSessionDamaged
 
 SESSION_VERSION = 1
 
@@ -134,10 +134,21 @@ def _text(value: object) -> bool:
     return isinstance(value, str) and bool(value)
 
 
+def _server_url(url: str) -> bool:
+    """The rule `rcauth login` enforces, checked again on every load: the session's tokens go to this
+    server, so an entry edited to name a plain-http host elsewhere must not be used."""
+    from rcauth.config import normalize_server
+
+    try:
+        return normalize_server(url) == url
+    except ConfigError:
+        return False
+
+
 # What each field must hold for the session to be usable: anything else in a stored session (edited
 # by hand, written by another program) is reported as damage, never a crash later on.
 _FIELD_CHECKS: dict[str, Callable[[object], bool]] = {
-    "server": lambda v: _text(v) and str(v).startswith(("https://", "http://")),
+    "server": lambda v: _text(v) and _server_url(str(v)),
     "client_id": _text,
     "client_secret": lambda v: v is None or isinstance(v, str),
     "access_token": _text,

@@ -203,9 +203,18 @@ class FileStore:
 
     kind = "file"
 
-    def __init__(self, profile: str = DEFAULT_PROFILE, directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        profile: str = DEFAULT_PROFILE,
+        directory: Path | None = None,
+        *,
+        fallback_reason: str | None = None,
+    ) -> None:
         self.profile = profile
         self.directory = directory if directory is not None else data_dir()
+        # Why the keyring was passed over (`open_store`): said once, when this store creates the
+        # file, so the user learns where the tokens went without a warning on every later command.
+        self.fallback_reason = fallback_reason
 
     @property
     def path(self) -> Path:
@@ -230,6 +239,8 @@ class FileStore:
         return _register(Session.from_json(text))
 
     def save(self, session: Session) -> None:
+        if self.fallback_reason and not self.path.exists():
+            log.warning("%s; keeping the session in %s", self.fallback_reason, self.path)
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
         # Write a sibling temp file created 0600 and rename it over: a reader (or a crash) sees the
@@ -267,9 +278,7 @@ def open_store(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False
     except StorageUnavailable as exc:
         if not insecure_storage_allowed(insecure_storage):
             raise
-        file_store = FileStore(profile)
-        log.warning("%s; keeping the session in %s", exc.message, file_store.path)
-        return file_store
+        return FileStore(profile, fallback_reason=exc.message)
     return keyring_store
 
 

@@ -455,6 +455,35 @@ def test_entry_point_pauses_gc_for_start_up_and_resumes_it_before_the_command_ru
     assert (proc.returncode, proc.stdout) == (3, "True True\n"), proc.stderr
 
 
+def test_ctrl_c_while_options_are_parsed_is_an_interrupt_not_an_abort(runner, monkeypatch) -> None:
+    from rcauth.cli import RcauthGroup
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RcauthGroup, "parse_args", interrupted)
+    result = runner.invoke(cli, ["whoami"])
+    assert (result.exit_code, result.stderr, result.stdout) == (130, "Error: interrupted\n", "")
+
+
+def test_ctrl_c_while_rcauth_is_still_loading_exits_130_without_a_traceback() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'rcauth.cli':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "import rcauth.__main__\n"
+        "rcauth.__main__.main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (130, "Error: interrupted\n", "")
+
+
 def test_in_process_use_leaves_the_garbage_collector_alone(runner) -> None:
     """Only the program's entry point touches the collector: tests and library callers keep theirs."""
     import gc

@@ -16,8 +16,10 @@ STATE = "expected-state-value"
 WAIT = 5.0
 
 
-def get(port: int, path: str, *, host: str | None = None, method: str = "GET") -> tuple[int, str]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+def get(
+    port: int, path: str, *, host: str | None = None, method: str = "GET", address: str = "127.0.0.1"
+) -> tuple[int, str]:
+    conn = http.client.HTTPConnection(address, port, timeout=WAIT)
     try:
         conn.putrequest(method, path, skip_host=True)
         conn.putheader("Host", host or f"localhost:{port}")
@@ -127,6 +129,55 @@ def test_binds_loopback_only_and_frees_the_port_on_exit() -> None:
         assert r.redirect_uri == f"http://localhost:{port}/cb"
     with socket.socket() as s:  # the port is free again
         s.bind(("127.0.0.1", port))
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+
+
+@needs_ipv6
+def test_localhost_is_served_on_both_loopbacks(pool: ThreadPoolExecutor) -> None:
+    """A browser may resolve localhost to ::1 first: the redirect must reach rcauth there too."""
+    with CallbackReceiver("http://localhost:0/cb", expected_state=STATE) as r:
+        assert r._server6 is not None and r._server6.server_address[:2] == ("::1", r.port)
+        answer: Future = pool.submit(get, r.port, f"/cb?code=via-ipv6&state={STATE}", address="::1")
+        result = r.wait(WAIT)
+        assert result is not None and result.code == "via-ipv6"
+        r.finish(True, "Signed in", "You can close this tab.")
+        assert answer.result(WAIT)[0] == 200
+        port = r.port
+    with socket.socket(socket.AF_INET6) as s:  # nobody listens there any more (TIME_WAIT aside)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::1", port))
+        s.listen()
+
+
+@needs_ipv6
+def test_another_program_on_ipv6_localhost_is_refused_not_raced() -> None:
+    """If [::1]:port belongs to another program, a browser trying ::1 first would hand it the code."""
+    with socket.socket(socket.AF_INET6) as squatter:
+        squatter.bind(("::1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        with pytest.raises(PortInUse) as caught:
+            with CallbackReceiver(f"http://localhost:{port}/cb", expected_state=STATE):
+                pass
+    assert f"port {port} on [::1]" in str(caught.value)
+    with socket.socket() as s:  # the IPv4 side it had bound is free again
+        s.bind(("127.0.0.1", port))
+
+
+def test_a_loopback_literal_is_served_on_that_address_alone() -> None:
+    with CallbackReceiver("http://127.0.0.1:0/cb", expected_state=STATE) as r:
+        assert r._server6 is None
 
 
 def test_port_in_use_names_redirect_uri_option() -> None:

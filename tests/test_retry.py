@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.server
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 import urllib3.util.retry
 
+import rcauth.interrupts
 import rcauth.retry
 from rcauth.client import ApiClient
 from rcauth.emulator import DEMO_JWT, Emulator, EmulatorConfig
@@ -42,6 +45,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake_time = SimpleNamespace(sleep=fake.sleep, monotonic=fake.monotonic, time=time.time)
     monkeypatch.setattr(urllib3.util.retry, "time", fake_time)
     monkeypatch.setattr(rcauth.retry, "time", fake_time)
+    monkeypatch.setattr(rcauth.interrupts, "time", fake_time)
     return fake
 
 
@@ -120,3 +124,37 @@ def test_no_retry_starts_after_the_time_budget(clock: FakeClock, always_503: str
     assert caught.value.status == 503 and caught.value.error_code == "CMN-211"
     assert _Always503.hits == 2
     assert clock.sleeps == [20]
+
+
+def _sigint_soon(delay: float = 0.2) -> None:
+    threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+
+def test_ctrl_c_during_a_token_rotation_is_held_until_the_block_ends() -> None:
+    outcome: list[str] = []
+    try:
+        with rcauth.interrupts.deferred():
+            _sigint_soon(0.05)
+            time.sleep(0.3)
+            outcome.append("block finished")
+    except KeyboardInterrupt:
+        outcome.append("delivered after it")
+    assert outcome == ["block finished", "delivered after it"]
+
+
+def test_a_held_ctrl_c_cuts_a_retry_pause_short() -> None:
+    """Between tries nothing is in flight and the stored pair is still good: a refresh waiting out a
+    Retry-After (RingCentral's Auth penalty is 60 s) stops at once instead of after the wait."""
+    answer = SimpleNamespace(headers={"Retry-After": "20"})
+    outcome: list[str] = []
+    try:
+        with rcauth.interrupts.deferred():
+            _sigint_soon()
+            try:
+                rcauth.retry.BoundedRetry(total=3).sleep(answer)
+                outcome.append("slept 20 s")
+            except KeyboardInterrupt:
+                outcome.append("cut short")
+    except KeyboardInterrupt:
+        outcome.append("delivered again")
+    assert outcome == ["cut short"]

@@ -73,3 +73,28 @@ def test_damaged_data_raises_a_clear_error_pointing_to_login(text: str, words: s
         Session.from_json(text)
     assert words in str(caught.value)
     assert "rcauth login" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        "http://platform.example.com",
+        "ftp://127.0.0.1",
+        "https://platform.ringcentral.com/steal?x=1",
+        "https://",
+    ],
+)
+def test_a_stored_server_login_would_refuse_is_damage_not_a_destination(server: str) -> None:
+    """Tokens go to the stored server: an entry edited to send them over plain http to another host
+    (or anywhere login would not) is refused on load, as login refuses it."""
+    good = Session.from_token_response(
+        {"access_token": "AT", "expires_in": 3600, "refresh_token": "RT", "refresh_token_expires_in": 86400},
+        server="https://platform.ringcentral.com",
+        client_id="cid",
+        client_secret=None,
+    )
+    assert Session.from_json(good.to_json()) == good
+    assert Session.from_json(good.with_updates(server="http://127.0.0.1:8080").to_json()).server
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(good.with_updates(server=server).to_json())
+    assert "malformed fields: server" in str(caught.value)

@@ -49,15 +49,21 @@ def test_no_keyring_without_consent_is_an_error(monkeypatch: pytest.MonkeyPatch)
     assert "--insecure-storage" in (caught.value.hint or "")
 
 
-def test_no_keyring_with_consent_falls_back_to_file_with_warning(
+def test_no_keyring_with_consent_falls_back_to_a_file_named_once_when_it_is_created(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, isolated: Path
 ) -> None:
     keyring.set_keyring(keyring.backends.fail.Keyring())
     monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", "1")
     with caplog.at_level(logging.WARNING):
         store = open_store()
-    assert isinstance(store, FileStore)
-    assert str(store.path) in caplog.text
+        assert isinstance(store, FileStore)
+        assert caplog.text == ""  # reading (or finding nothing) is not worth a warning ...
+        store.save(SESSION)
+        assert f"no system keyring is available; keeping the session in {store.path}" in caplog.text
+        caplog.clear()
+        open_store().save(SESSION.with_updates(access_token="AT-xyz-2"))  # ... nor is a refresh's write
+        assert open_store().load().access_token == "AT-xyz-2"
+    assert caplog.text == ""  # said once: when the file was created
 
 
 def test_file_store_is_0600_in_a_0700_dir_and_atomic(tmp_path: Path) -> None:

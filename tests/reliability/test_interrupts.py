@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 
 from reliability_support import stdout_of, wait_for, wait_for_stderr
 
+from rcauth.emulator import DEMO_JWT
+from rcauth.oauth import RingCentralOAuth
+
 SLOW = 2.0
 
 
@@ -56,6 +59,27 @@ def test_ctrl_c_mid_refresh_exits_130_after_storing_the_new_pair(emu, sign_in, r
     assert rcauth.run("whoami").code == 0
     counters = emu.counters()
     assert counters["refreshes"] == 1 and counters["refresh_reuses"] == 0
+
+
+def test_ctrl_c_while_a_refresh_waits_out_a_429_stops_at_once_with_the_session_intact(
+    emu, sign_in, rcauth, stored
+) -> None:
+    """A refresh refused with 429 waits its Retry-After (RingCentral's Auth penalty: 60 s) before
+    trying again. Nothing is in flight during that wait and the stored pair is still the good one,
+    so Ctrl-C ends it at once, rather than being held for the whole minute."""
+    previous = sign_in(access_expires_at=time.time() - 5)
+    emu.set(rate_limits_enabled=True, rate_limits={"Auth": 1}, rate_window=60, rate_penalty=60)
+    app = emu.config.apps[0]
+    RingCentralOAuth(emu.base_url, app.client_id, app.client_secret).jwt_bearer(DEMO_JWT)  # the allowance
+    proc = rcauth.start("whoami", "--json")
+    wait_for(lambda: emu.counters()["rate_limited"] >= 1, "the refresh to get a 429", proc=proc)
+    result = rcauth.interrupt(proc, timeout=10)  # well inside the 60 s it was asked to wait
+    assert result.code == 130, result
+    assert result.err.splitlines() == ["Error: interrupted"]
+    assert stored() == previous
+    emu.set(rate_limits_enabled=False)
+    assert rcauth.run("whoami").code == 0
+    assert emu.counters()["refresh_reuses"] == 0
 
 
 def test_ctrl_c_mid_listing_exits_130_with_whole_records_and_the_session_intact(

@@ -1,6 +1,6 @@
 """No usable keyring (issue 4, point 5): say so clearly; fall back to a file only with consent
 (`--insecure-storage` / RCAUTH_INSECURE_STORAGE=1): atomic, 0600 in a 0700 directory, with a warning
-naming it; `rcauth status` names where the session lives.
+naming it when it is created; `rcauth status` names where the session lives.
 
 Each keyring failure is a real keyring backend, loaded in the rcauth subprocess through
 PYTHON_KEYRING_BACKEND: keyring's own fail backend (no keyring at all), and reliability_support's
@@ -80,7 +80,7 @@ def test_with_consent_the_session_goes_to_a_0600_file_named_in_a_warning(
     assert json.loads(status.out)["storage"] == f"file {store.path} (insecure storage)"
     whoami = rcauth.run("whoami", "--json", *flag, env=env, timeout=15)
     assert whoami.code == 0, whoami
-    assert whoami.err.splitlines() == [warning]
+    assert whoami.err == ""  # said once, when the file was created: not on every command
 
 
 def test_status_names_the_keyring_when_it_works(emu, sign_in, rcauth) -> None:

@@ -1,0 +1,39 @@
+"""Writing records as they arrive: what a reader of stdout gets, whole or failed part-way."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from rcauth.errors import ApiError
+from rcauth.output import write_records
+
+
+def failing_after(records: list[dict], error: Exception) -> Iterator[dict]:
+    yield from records
+    raise error
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "csv"])
+def test_a_listing_that_fails_before_any_record_leaves_stdout_empty(fmt: str) -> None:
+    out = io.StringIO()
+    with pytest.raises(ApiError):
+        write_records(failing_after([], ApiError("forbidden", status=403)), fmt, out)
+    assert out.getvalue() == ""
+
+
+def test_json_arrays_are_valid_with_no_records_and_with_several() -> None:
+    for records in ([], [{"id": 1}], [{"id": 1}, {"id": "2", "to": {"name": "Zoë"}}]):
+        out = io.StringIO()
+        assert write_records(iter(records), "json", out) == len(records)
+        assert json.loads(out.getvalue()) == records
+
+
+def test_ndjson_written_before_a_failure_is_whole_lines() -> None:
+    out = io.StringIO()
+    with pytest.raises(ApiError):
+        write_records(failing_after([{"id": 1}, {"id": 2}], ApiError("gone", status=500)), "ndjson", out)
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [{"id": 1}, {"id": 2}]

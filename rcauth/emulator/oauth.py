@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import math
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -205,21 +206,26 @@ class OAuthEndpoints:
     # -- token -------------------------------------------------------------------------------------------
 
     def token(self, req: Request) -> Response:
+        return self._client_post(req, self._token)
+
+    def _client_post(self, req: Request, handle: Callable[[Request, App], Response]) -> Response:
+        """What the token and revoke endpoints share: POST only, counted in the Auth rate-limit group
+        (its headers on every answer), a form body, and the app authenticated before `handle` runs."""
         if req.method != "POST":
             return _method_not_allowed("POST")
         verdict = self.app.limit(("client", _claimed_client(req) or req.client_ip), "Auth")
         if verdict is not None and not verdict.allowed:
             return self.app.too_many(verdict)
         extra = list(verdict.headers()) if verdict else []
-        return self._token(req).with_headers(extra)
-
-    def _token(self, req: Request) -> Response:
         problem = _check_form(req)
         if problem is not None:
-            return problem
+            return problem.with_headers(extra)
         client = self._authenticate_client(req)
         if isinstance(client, Response):
-            return client
+            return client.with_headers(extra)
+        return handle(req, client).with_headers(extra)
+
+    def _token(self, req: Request, client: App) -> Response:
         grant_type = req.form_value("grant_type")
         if not grant_type:
             return _invalid_request("grant_type is required", "grant_type")
@@ -366,21 +372,9 @@ class OAuthEndpoints:
     def revoke(self, req: Request) -> Response:
         """RFC 7009 revocation: revoking either token ends the whole session. Unknown tokens get 200 too
         (RFC 7009 §2.2), so revoke is idempotent and reveals nothing."""
-        if req.method != "POST":
-            return _method_not_allowed("POST")
-        verdict = self.app.limit(("client", _claimed_client(req) or req.client_ip), "Auth")
-        if verdict is not None and not verdict.allowed:
-            return self.app.too_many(verdict)
-        extra = list(verdict.headers()) if verdict else []
-        return self._revoke(req).with_headers(extra)
+        return self._client_post(req, self._revoke)
 
-    def _revoke(self, req: Request) -> Response:
-        problem = _check_form(req)
-        if problem is not None:
-            return problem
-        client = self._authenticate_client(req)
-        if isinstance(client, Response):
-            return client
+    def _revoke(self, req: Request, client: App) -> Response:
         token = req.form_value("token")
         if not token:
             return _invalid_request("token is required", "token")

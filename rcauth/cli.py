@@ -56,7 +56,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Show the stored session: server, app, user, scopes, expiry, and where it is stored.",
     ),
     "token": (
-        "rcauth.commands.signin:token",
+        "rcauth.commands.rest:token",
         "Print a valid access token (refreshed if due) and nothing else.",
     ),
     "whoami": ("rcauth.commands.rest:whoami", "Show who the stored session belongs to."),

@@ -1,4 +1,5 @@
-"""Commands that read the REST API with the stored session: `whoami`, `call-log` and `api`."""
+"""Commands that use the stored session with the REST API: `whoami`, `call-log`, `api`, and `token`
+(a valid access token for other programs: scripts call it often, so it loads no more than whoami)."""
 
 from __future__ import annotations
 
@@ -291,3 +292,23 @@ def api(
         sys.stdout.write(response.text)
         return
     write_json(data)
+
+
+@click.command()
+@common_options
+def token() -> None:
+    """Print a valid access token (refreshed if due) and nothing else.
+
+    For scripts: the token goes to stdout with a newline, everything else to stderr.
+
+    \b
+    Example:
+      curl -H "Authorization: Bearer $(rcauth token)" \\
+        https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~
+
+    \b
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
+    """
+    with api_client() as client:
+        session = client.fresh_session()
+    click.echo(session.access_token)

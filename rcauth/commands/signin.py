@@ -1,4 +1,4 @@
-"""Signing in and out: `login` (browser, paste, JWT), `token` and `logout`."""
+"""Signing in and out: `login` (browser, paste, JWT) and `logout`."""
 
 from __future__ import annotations
 
@@ -195,26 +195,6 @@ def _revoke_quietly(session: Any) -> bool:
     except RcauthError:
         return False
     return True
-
-
-@click.command()
-@common_options
-def token() -> None:
-    """Print a valid access token (refreshed if due) and nothing else.
-
-    For scripts: the token goes to stdout with a newline, everything else to stderr.
-
-    \b
-    Example:
-      curl -H "Authorization: Bearer $(rcauth token)" \\
-        https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~
-
-    \b
-    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
-    """
-    with api_client() as client:
-        session = client.fresh_session()
-    click.echo(session.access_token)
 
 
 @click.command()

@@ -140,6 +140,18 @@ def _ipv6_loopback() -> bool:
     return True
 
 
+def _refusal_when_taken(family: socket.AddressFamily, address: str) -> tuple[int, PortInUse]:
+    """Another program listens on `address`:port; a login for http://localhost:port must refuse."""
+    with socket.socket(family) as other_program:
+        other_program.bind((address, 0))
+        other_program.listen()
+        port = other_program.getsockname()[1]
+        with pytest.raises(PortInUse) as caught:
+            with CallbackReceiver(f"http://localhost:{port}/oauth2callback", expected_state=STATE):
+                pass
+    return port, caught.value
+
+
 needs_ipv6 = pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
 
 
@@ -163,14 +175,8 @@ def test_localhost_is_served_on_both_loopbacks(pool: ThreadPoolExecutor) -> None
 @needs_ipv6
 def test_another_program_on_ipv6_localhost_is_refused_not_raced() -> None:
     """If [::1]:port belongs to another program, a browser trying ::1 first would hand it the code."""
-    with socket.socket(socket.AF_INET6) as squatter:
-        squatter.bind(("::1", 0))
-        squatter.listen()
-        port = squatter.getsockname()[1]
-        with pytest.raises(PortInUse) as caught:
-            with CallbackReceiver(f"http://localhost:{port}/cb", expected_state=STATE):
-                pass
-    assert f"port {port} on [::1]" in str(caught.value)
+    port, error = _refusal_when_taken(socket.AF_INET6, "::1")
+    assert f"port {port} on [::1]" in str(error)
     with socket.socket() as s:  # the IPv4 side it had bound is free again
         s.bind(("127.0.0.1", port))
 
@@ -181,14 +187,8 @@ def test_a_loopback_literal_is_served_on_that_address_alone() -> None:
 
 
 def test_port_in_use_names_redirect_uri_option() -> None:
-    with socket.socket() as blocker:
-        blocker.bind(("127.0.0.1", 0))
-        blocker.listen()
-        port = blocker.getsockname()[1]
-        with pytest.raises(PortInUse) as caught:
-            with CallbackReceiver(f"http://localhost:{port}/oauth2callback", expected_state=STATE):
-                pass
-    assert f"port {port}" in str(caught.value) and "--redirect-uri" in str(caught.value)
+    port, error = _refusal_when_taken(socket.AF_INET, "127.0.0.1")
+    assert f"port {port}" in str(error) and "--redirect-uri" in str(error)
 
 
 def test_port_5000_message_mentions_airplay() -> None:

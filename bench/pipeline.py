@@ -1,10 +1,11 @@
 """Per-record cost of the listing pipeline, without the network, the emulator or process start-up.
 
-The streaming benchmark includes the emulator generating pages (which rcauth overlaps with writing, by
-fetching the next page ahead), and its runs vary with the machine; this one feeds both clients the same pages (fetched once from the emulator) through a transport adapter
-that answers from memory, and times, in this process, rcauth's `ApiClient.paginate` into
-`output.write_records(..., "ndjson")` against the bare requests loop of `baselines/requests_call_log.py`,
-alternating, writing to /dev/null. Prints JSON: microseconds a record, median and best of the runs.
+The streaming benchmark includes the emulator generating pages (which rcauth overlaps with writing,
+by fetching the next page ahead), and its runs vary with the machine; this one feeds both clients the
+same pages (fetched once from the emulator) through a transport adapter that answers from memory, and
+times, in this process, rcauth's `ApiClient.paginate` into `output.write_records(..., "ndjson")`
+against the bare requests loop of `baselines/requests_call_log.py`, alternating, writing to /dev/null.
+Prints JSON: microseconds a record, median and best of the runs.
 
     python bench/pipeline.py --server URL --token-file FILE [--runs 12]
 """

@@ -155,6 +155,10 @@ class RcauthGroup(click.Group):
             raise CliError("interrupted", int(ExitCode.INTERRUPTED)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`rcauth call-log --all | head`): not an error worth a message.
+            # Click ends quietly with exit 1, and keeps the final flush of stdout from failing too.
+            raise
         except Exception as exc:  # a bug: say so in one line; --debug shows the (redacted) traceback
             from rcauth.redact import redact
 

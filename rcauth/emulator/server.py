@@ -130,6 +130,13 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.authority = ""
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a process ending while a request is in flight) is normal
+        traffic for a server, not an error to print; anything else is still reported."""
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipe, ConnectionReset, ...
+            return
+        super().handle_error(request, client_address)
+
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         self.app.counters.incr("connections")
         with self._connections_lock:

@@ -20,6 +20,8 @@ from rcauth.config import DEFAULT_PROFILE
 from rcauth.errors import ExitCode, RcauthError
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from rcauth.store import SessionStore
 
 # name -> (where the command lives, the one line `rcauth --help` shows for it). A test checks each
@@ -134,6 +136,15 @@ class RcauthGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Command names (with their one line of help, for zsh and fish) from `COMMANDS`, as `--help`
+        lists them: pressing Tab after `rcauth ` must not import every command's module."""
+        from click.shell_completion import CompletionItem
+
+        names = [name for name in self.list_commands(ctx) if name.startswith(incomplete)]
+        items = [CompletionItem(name, help=COMMANDS[name][1]) for name in names if name in COMMANDS]
+        return items + click.Command.shell_complete(self, ctx, incomplete)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any

@@ -363,6 +363,34 @@ def test_completion_scripts(shell: str) -> None:
     assert result.exit_code == 0 and "_RCAUTH_COMPLETE" in result.stdout
 
 
+def test_tab_after_rcauth_lists_commands_without_loading_them() -> None:
+    """zsh and fish show each command's help on Tab: it comes from the table, not from importing
+    every command's module (requests, the emulator...), and options still complete."""
+    code = (
+        "import os, sys\n"
+        "from rcauth.cli import main\n"
+        "os.environ.update(_RCAUTH_COMPLETE='zsh_complete', COMP_WORDS=sys.argv[1], COMP_CWORD='1')\n"
+        "try:\n"
+        "    main([])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('rcauth.commands.', 'rcauth.emulator', 'requests')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+
+    def complete(words: str) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", code, words], capture_output=True, text=True, check=True, timeout=60
+        )
+        return result.stdout.splitlines()
+
+    lines = complete("rcauth wh")
+    assert lines[:3] == ["plain", "whoami", "Show who the stored session belongs to."]
+    assert lines[-1] == "[]"
+    lines = complete("rcauth --pro")
+    assert lines[:2] == ["plain", "--profile"] and lines[-1] == "[]"
+
+
 def test_command_table_lines_match_each_commands_own_help() -> None:
     """`rcauth --help` lists commands from `COMMANDS` without importing them; each line must be the
     first sentence of the command's docstring, and each entry must name a real command."""

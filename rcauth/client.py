@@ -24,6 +24,8 @@ from rcauth.session import Session
 from rcauth.store import SessionStore, refresh_lock
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     # Only a refresh needs the OAuth module (imported there): a call with a valid token does not pay for it.
     from rcauth.oauth import RingCentralOAuth
 
@@ -402,10 +404,13 @@ class ApiClient:
             if not wanted:
                 return
             url = self.url_for(next_url)
-            page = _json_of(self._complete("GET", url, ahead.answer() if ahead else None, {}))
+            page = _json_of(self._complete("GET", url, ahead.result() if ahead else None, {}))
 
-    def _fetch_ahead(self, next_url: str) -> _PageAhead | None:
-        """Start fetching `next_url` on a background thread, if it can go at once, as it is."""
+    def _fetch_ahead(self, next_url: str) -> Future[tuple[str, requests.Response]] | None:
+        """Start fetching `next_url` on a background thread, if it can go at once, as it is; the
+        future holds the access token it was sent with and the answer (or the error)."""
+        from concurrent.futures import Future
+
         try:
             url = self.url_for(next_url)
         except ApiError:
@@ -416,36 +421,19 @@ class ApiClient:
             group, time.monotonic()
         ):
             return None
-        return _PageAhead(lambda: (session.access_token, self._send("GET", url, session.access_token)))
+        ahead: Future[tuple[str, requests.Response]] = Future()
 
+        def fetch() -> None:
+            try:
+                ahead.set_result((session.access_token, self._send("GET", url, session.access_token)))
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, raised there
+                ahead.set_exception(exc)
 
-class _PageAhead:
-    """One GET running on a daemon thread; `answer()` waits for it and returns it (or raises its error).
-
-    A daemon thread, because a page nobody waits for any more (Ctrl-C, a closed pipe) must not hold
-    the process open; abandoning it loses nothing, as a GET changes nothing and no token is rotated
-    on this thread (`ApiClient._fetch_ahead` starts none while a refresh is due).
-    """
-
-    def __init__(self, fetch: Callable[[], tuple[str, requests.Response]]) -> None:
-        self._done = threading.Event()
-        self._answer: tuple[str, requests.Response] | None = None
-        self._error: BaseException | None = None
-        threading.Thread(target=self._run, args=(fetch,), name="rcauth-page-ahead", daemon=True).start()
-
-    def _run(self, fetch: Callable[[], tuple[str, requests.Response]]) -> None:
-        try:
-            self._answer = fetch()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, raised there
-            self._error = exc
-        finally:
-            self._done.set()
-
-    def answer(self) -> tuple[str, requests.Response]:
-        self._done.wait()
-        if self._answer is None:
-            raise self._error or RuntimeError("the page fetched ahead has no answer")
-        return self._answer
+        # A daemon thread: a page nobody waits for any more (Ctrl-C, a closed pipe) must not hold the
+        # process open. Abandoning it loses nothing: a GET changes nothing, and no token is rotated
+        # on this thread (none is started while a refresh is due).
+        threading.Thread(target=fetch, name="rcauth-page-ahead", daemon=True).start()
+        return ahead
 
 
 def _json_of(response: requests.Response) -> dict[str, Any]:

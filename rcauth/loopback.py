@@ -147,8 +147,7 @@ class CallbackReceiver:
         self.callback_path = parts.path or "/"
         self.expected_state = expected_state
         self.connection_timeout = connection_timeout
-        self._server: _Server | None = None
-        self._server6: _Server | None = None
+        self._servers: list[_Server] = []  # 127.0.0.1 (or the literal asked for), then ::1 for localhost
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._delivered = threading.Event()
@@ -166,31 +165,27 @@ class CallbackReceiver:
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> CallbackReceiver:
         host = _bind_host(self._requested.hostname or "127.0.0.1")
-        server_cls = _Server6 if ":" in host else _Server
         handler = type("Handler", (_Handler,), {"timeout": self.connection_timeout})
-        try:
-            server = server_cls((host, self._requested.port or 0), handler)
-        except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                raise PortInUse(
-                    _port_in_use_message(self._requested.hostname or host, self._requested.port)
-                ) from None
-            raise LoginFailed(
-                f"cannot listen on {host}:{self._requested.port}: {exc.strerror or exc}"
-            ) from None
-        server.receiver = self
-        self._server = server
+        requested_port = self._requested.port or 0
+        self._servers = [self._bind(host, requested_port, handler, self._requested.hostname or host)]
         port = self.port
         if (self._requested.hostname or "").lower() == "localhost":
-            self._listen_on_ipv6_too(handler, port)
+            # `localhost` may resolve to ::1 first (RFC 8252 §7.3: bind both loopbacks): listen on
+            # [::1]:port as well, so the redirect cannot reach another program listening there.
+            # A machine without IPv6 is fine; the port taken on ::1 by another program is not.
+            try:
+                self._servers.append(self._bind("::1", port, handler, "[::1] (IPv6 localhost)"))
+            except PortInUse:
+                self.close()
+                raise
+            except LoginFailed as exc:
+                log.debug("loopback: %s", exc)
         names = {self._requested.hostname.lower(), host, "localhost", "127.0.0.1", "[::1]"}
         self.allowed_hosts = frozenset(f"{name}:{port}" for name in names)
-        for listening in (server, self._server6):
-            if listening is None:
-                continue
+        for server in self._servers:
             # A short poll interval: shutdown() waits for the loop to notice, which adds to every login.
             thread = threading.Thread(
-                target=listening.serve_forever,
+                target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},
                 name="rcauth-loopback",
                 daemon=True,
@@ -199,20 +194,17 @@ class CallbackReceiver:
             self._threads.append(thread)
         return self
 
-    def _listen_on_ipv6_too(self, handler: type[_Handler], port: int) -> None:
-        """`localhost` may resolve to ::1 first (RFC 8252 §7.3: bind both loopbacks): listen on
-        [::1]:port as well, so the redirect cannot reach another program listening there instead.
-        A machine without IPv6 is fine; the port taken on ::1 by another program is not."""
+    def _bind(self, host: str, port: int, handler: type[_Handler], shown_host: str) -> _Server:
+        """A server bound to `host`:`port` (not serving yet); a port held elsewhere is `PortInUse`."""
+        server_cls = _Server6 if ":" in host else _Server
         try:
-            server6 = _Server6(("::1", port), handler)
+            server = server_cls((host, port), handler)
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                self.close()
-                raise PortInUse(_port_in_use_message("[::1] (IPv6 localhost)", port)) from None
-            log.debug("loopback: not listening on [::1]:%s (%s)", port, exc.strerror or exc)
-            return
-        server6.receiver = self
-        self._server6 = server6
+                raise PortInUse(_port_in_use_message(shown_host, port)) from None
+            raise LoginFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        server.receiver = self
+        return server
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
@@ -224,8 +216,7 @@ class CallbackReceiver:
             # The browser that delivered the callback is owed its page: let the handler thread write
             # it before the process (and its daemon threads) may exit.
             self._answered.wait(5)
-        servers = [server for server in (self._server, self._server6) if server is not None]
-        self._server = self._server6 = None
+        servers, self._servers = self._servers, []
         for server in servers:
             if self._threads:  # serving (shutdown() would wait forever for a loop never started)
                 server.shutdown()
@@ -237,9 +228,9 @@ class CallbackReceiver:
     # -- what the caller uses ------------------------------------------------------------------
     @property
     def port(self) -> int:
-        if self._server is None:
+        if not self._servers:
             raise RuntimeError("the receiver is not listening")
-        return int(self._server.server_address[1])
+        return int(self._servers[0].server_address[1])
 
     @property
     def redirect_uri(self) -> str:

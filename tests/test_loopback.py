@@ -125,7 +125,7 @@ def test_wait_returns_none_after_timeout(receiver: CallbackReceiver) -> None:
 def test_binds_loopback_only_and_frees_the_port_on_exit() -> None:
     with CallbackReceiver("http://localhost:0/cb", expected_state=STATE) as r:
         port = r.port
-        assert r._server is not None and r._server.server_address[0] == "127.0.0.1"
+        assert r._servers[0].server_address[0] == "127.0.0.1"
         assert r.redirect_uri == f"http://localhost:{port}/cb"
     with socket.socket() as s:  # the port is free again
         s.bind(("127.0.0.1", port))
@@ -159,7 +159,8 @@ needs_ipv6 = pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has n
 def test_localhost_is_served_on_both_loopbacks(pool: ThreadPoolExecutor) -> None:
     """A browser may resolve localhost to ::1 first: the redirect must reach rcauth there too."""
     with CallbackReceiver("http://localhost:0/cb", expected_state=STATE) as r:
-        assert r._server6 is not None and r._server6.server_address[:2] == ("::1", r.port)
+        bound = [server.server_address[:2] for server in r._servers]
+        assert bound == [("127.0.0.1", r.port), ("::1", r.port)]
         answer: Future = pool.submit(get, r.port, f"/cb?code=via-ipv6&state={STATE}", address="::1")
         result = r.wait(WAIT)
         assert result is not None and result.code == "via-ipv6"
@@ -183,7 +184,7 @@ def test_another_program_on_ipv6_localhost_is_refused_not_raced() -> None:
 
 def test_a_loopback_literal_is_served_on_that_address_alone() -> None:
     with CallbackReceiver("http://127.0.0.1:0/cb", expected_state=STATE) as r:
-        assert r._server6 is None
+        assert [server.server_address[0] for server in r._servers] == ["127.0.0.1"]
 
 
 def test_port_in_use_names_redirect_uri_option() -> None:

@@ -101,6 +101,10 @@ class CliError(click.ClickException):
         click.echo(f"Error: {self.message}", err=True)
 
 
+def _interrupted() -> CliError:
+    return CliError("interrupted", int(ExitCode.INTERRUPTED))
+
+
 def _one_line(exc: RcauthError) -> str:
     from rcauth.redact import redact
 
@@ -154,7 +158,7 @@ class RcauthGroup(click.Group):
         try:
             return super().make_context(info_name, args, parent, **extra)
         except KeyboardInterrupt:
-            raise CliError("interrupted", int(ExitCode.INTERRUPTED)) from None
+            raise _interrupted() from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -163,12 +167,10 @@ class RcauthGroup(click.Group):
             _debug_traceback("failed")
             raise CliError(_one_line(exc), int(exc.exit_code)) from None
         except KeyboardInterrupt:
-            raise CliError("interrupted", int(ExitCode.INTERRUPTED)) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except BrokenPipeError:
-            # The reader went away (`rcauth call-log --all | head`): not an error worth a message.
-            # Click ends quietly with exit 1, and keeps the final flush of stdout from failing too.
+            raise _interrupted() from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            # Click's own, and a reader that went away (`rcauth call-log --all | head`): click ends
+            # that quietly with exit 1, and keeps the final flush of stdout from failing too.
             raise
         except Exception as exc:  # a bug: say so in one line; --debug shows the (redacted) traceback
             from rcauth.redact import redact

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 import requests
+from baselines.requests_call_log import write_call_log
 from requests.adapters import BaseAdapter
 from requests.models import PreparedRequest, Response
 
@@ -90,20 +91,12 @@ def main() -> None:
             write_records(client.paginate(PATH, {"dateFrom": DATE_FROM}, fetch_ahead=False), "ndjson", out)
 
     def bare() -> None:
-        url: str | None = args.server + PATH
-        params: dict[str, str] | None = {"dateFrom": DATE_FROM, "perPage": "1000"}
         with requests.Session() as http:
             http.mount("http://", Canned(bodies))
             http.headers.update(
                 {"Authorization": f"Bearer {token['access_token']}", "Accept": "application/json"}
             )
-            while url:
-                response = http.get(url, params=params, timeout=60)
-                response.raise_for_status()
-                page = response.json()
-                for record in page["records"]:
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                url, params = (page.get("navigation") or {}).get("nextPage", {}).get("uri"), None
+            write_call_log(http, args.server + PATH, {"dateFrom": DATE_FROM, "perPage": "1000"}, out)
 
     times: dict[str, list[float]] = {"rcauth": [], "requests": []}
     for round_ in range(args.runs + 2):

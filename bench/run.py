@@ -404,7 +404,7 @@ def streaming(ctx: Context) -> list[Row]:
         wrong: list[str] = []
 
         def check(
-            key: str, name: str, watch: CounterWatch, want: int = size, wrong: list[str] = wrong
+            name: str, watch: CounterWatch, want: int = size, wrong: list[str] = wrong
         ) -> Callable[[Sample], None]:
             def after(sample: Sample) -> None:
                 watch.after(sample)
@@ -414,28 +414,29 @@ def streaming(ctx: Context) -> list[Row]:
             return after
 
         label = f"{size:,}"
+        clients = {
+            "rcauth": (
+                "rcauth call-log --all --format ndjson",
+                [*RCAUTH, "call-log", "--all", "--from", DATE_FROM, "--format", "ndjson"],
+            ),
+            "requests": (
+                "bare requests loop",
+                [PYTHON, str(BENCH / "baselines/requests_call_log.py"), server, str(req_tokens), DATE_FROM],
+            ),
+            "sdk": (
+                "ringcentral SDK loop",
+                [PYTHON, str(BENCH / "baselines/sdk_call_log.py"), server, str(sdk_tokens), DATE_FROM],
+            ),
+        }
         commands = [
             Command(
-                f"rcauth call-log --all --format ndjson, {label}",
-                [*RCAUTH, "call-log", "--all", "--from", DATE_FROM, "--format", "ndjson"],
+                f"{title}, {label}",
+                argv,
                 ctx.env,
-                before=watches["rcauth"].before,
-                after=check("rcauth", "rcauth", watches["rcauth"]),
-            ),
-            Command(
-                f"bare requests loop, {label}",
-                [PYTHON, str(BENCH / "baselines/requests_call_log.py"), server, str(req_tokens), DATE_FROM],
-                ctx.env,
-                before=watches["requests"].before,
-                after=check("requests", "requests", watches["requests"]),
-            ),
-            Command(
-                f"ringcentral SDK loop, {label}",
-                [PYTHON, str(BENCH / "baselines/sdk_call_log.py"), server, str(sdk_tokens), DATE_FROM],
-                ctx.env,
-                before=watches["sdk"].before,
-                after=check("sdk", "sdk", watches["sdk"]),
-            ),
+                before=watches[key].before,
+                after=check(key, watches[key]),
+            )
+            for key, (title, argv) in clients.items()
         ]
         print(f"  streaming {label} records: {runs} run(s) of 3 clients ...", file=sys.stderr, flush=True)
         series = interleaved(commands, runs=runs, warmup=warmup)

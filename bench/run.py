@@ -23,7 +23,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -388,6 +388,16 @@ def refresh(ctx: Context) -> list[Row]:
     ]
 
 
+def json_of_script(script: str, args: list[str], env: Mapping[str, str]) -> Any:
+    """Run one of bench/'s in-process measurements, which prints one JSON object; its error, if any."""
+    proc = subprocess.run(
+        [PYTHON, str(BENCH / script), *args], env=dict(env), capture_output=True, check=False, timeout=600
+    )
+    if proc.returncode != 0:
+        raise ChildFailed(f"{script}: {proc.stderr.decode()[-500:]}")
+    return json.loads(proc.stdout)
+
+
 def streaming(ctx: Context) -> list[Row]:
     """`call-log --all --format ndjson` over N and 100 N records vs the SDK and a bare requests loop."""
     server = ctx.server
@@ -504,16 +514,7 @@ def streaming(ctx: Context) -> list[Row]:
     )
     # The same pipeline without the emulator, the network or start-up: the per-record cost alone.
     ctx.emulator.set(call_records=20_000)
-    proc = subprocess.run(
-        [PYTHON, str(BENCH / "pipeline.py"), "--server", server, "--token-file", str(req_tokens)],
-        env=ctx.env,
-        capture_output=True,
-        check=False,
-        timeout=600,
-    )
-    if proc.returncode != 0:
-        raise ChildFailed(f"pipeline.py: {proc.stderr.decode()[-500:]}")
-    pipeline = json.loads(proc.stdout)
+    pipeline = json_of_script("pipeline.py", ["--server", server, "--token-file", str(req_tokens)], ctx.env)
     per = pipeline["us_per_record"]
     cost = per["rcauth"]["median"] / per["requests"]["median"]
     rows.append(
@@ -615,10 +616,9 @@ def login(ctx: Context) -> list[Row]:
     )
     before = ctx.emulator.counters()
     warmup = 2
-    proc = subprocess.run(
+    result = json_of_script(
+        "login_latency.py",
         [
-            PYTHON,
-            str(BENCH / "login_latency.py"),
             "--server",
             ctx.server,
             "--redirect-uri",
@@ -630,15 +630,9 @@ def login(ctx: Context) -> list[Row]:
             "--warmup",
             str(warmup),
         ],
-        env=ctx.env,
-        capture_output=True,
-        check=False,
-        timeout=600,
+        ctx.env,
     )
-    if proc.returncode != 0:
-        raise ChildFailed(f"login_latency.py: {proc.stderr.decode()[-500:]}")
     after = ctx.emulator.counters()
-    result = json.loads(proc.stdout)
     grants = (
         after["grants"].get("authorization_code", 0) - before["grants"].get("authorization_code", 0)
     ) / (ctx.plan.login_runs + warmup)

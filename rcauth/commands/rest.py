@@ -289,7 +289,13 @@ def api(
     try:
         data = response.json()
     except ValueError:
-        sys.stdout.write(response.text)
+        # Not JSON: exact bytes for a pipe, but a terminal is shown text, never its control sequences.
+        if sys.stdout.isatty():
+            from rcauth.terminal_text import visible_lines
+
+            sys.stdout.write(visible_lines(response.text))
+        else:
+            sys.stdout.write(response.text)
         return
     write_json(data)
 

@@ -191,11 +191,12 @@ class EmulatorConfig:
         _require(
             self.anchor_time is None or _is_number(self.anchor_time), "anchor_time must be None or a number"
         )
+        names = self.caller_names
         _require(
-            isinstance(self.caller_names, tuple | list) and all(isinstance(n, str) for n in self.caller_names),
+            isinstance(names, tuple | list) and all(isinstance(n, str) for n in names),
             "caller_names must be a list of strings",
         )
-        object.__setattr__(self, "caller_names", tuple(self.caller_names))
+        object.__setattr__(self, "caller_names", tuple(names))
 
     def app(self, client_id: str | None) -> App | None:
         """The registered app with this client id, or None."""

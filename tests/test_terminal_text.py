@@ -144,3 +144,16 @@ def test_log_lines_show_server_text_escaped_message_and_traceback() -> None:
     assert text.startswith("warning: answer 'x' was \\x1b]0;title\\x07 two\\x0alines\n")
     assert "ValueError: proxy said \\x1b[2J\\u202e" in text
     assert text.count("\n") > 2  # the traceback still reads as lines
+
+
+def test_rcauth_warnings_on_stderr_show_server_text_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    from rcauth.cli import _configure_logging
+
+    _configure_logging(False)
+    try:
+        logging.getLogger("rcauth.client").warning("proxy answered %s", "\x1b]0;pwned\x07\u202e")
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if getattr(h, "_rcauth", False)]:
+            root.removeHandler(handler)
+    assert capsys.readouterr().err == "warning: proxy answered \\x1b]0;pwned\\x07\\u202e\n"

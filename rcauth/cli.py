@@ -98,7 +98,10 @@ class CliError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {self.message}", err=True)
+        # Messages carry server text (RingCentral's error message, a proxy's reason): shown, not obeyed.
+        from rcauth.terminal_text import visible
+
+        click.echo(f"Error: {visible(self.message)}", err=True)
 
 
 def _interrupted() -> CliError:
@@ -195,6 +198,7 @@ def _configure_logging(debug: bool) -> None:
     import logging
 
     from rcauth.redact import RedactingFilter
+    from rcauth.terminal_text import VisibleFormatter
 
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -204,7 +208,7 @@ def _configure_logging(debug: bool) -> None:
     handler._rcauth = True  # type: ignore[attr-defined]
     handler.addFilter(RedactingFilter())
     handler.setFormatter(
-        logging.Formatter("debug: %(name)s: %(message)s" if debug else "warning: %(message)s")
+        VisibleFormatter("debug: %(name)s: %(message)s" if debug else "warning: %(message)s")
     )
     handler.setLevel(logging.DEBUG if debug else logging.WARNING)
     root.addHandler(handler)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -14,6 +15,19 @@ if TYPE_CHECKING:
 
 # rich is imported by the table renderers only: `--json`, `--format ndjson|csv` and the CLI's start-up
 # never pay for it (about 20 ms).
+#
+# Every value a table shows goes in as `Text(visible(value))`: plain text, never rich markup (a caller
+# named "[bold]x[/]" or "Front Desk [main]" is shown as named, and "[/]" cannot crash the table), with
+# control and bidi characters escaped (rcauth.terminal_text).
+
+
+def _cell(value: Any) -> Any:
+    """A table cell from data: visible plain text, never parsed as markup."""
+    from rich.text import Text
+
+    from rcauth.terminal_text import visible
+
+    return Text(visible("" if value is None else value))
 
 
 def console(stderr: bool = False) -> Console:
@@ -68,12 +82,15 @@ def extension_table(ext: Mapping[str, Any], server: str | None = None) -> Table:
         rows.append(("Server", server))
     for label, value in rows:
         if value not in (None, ""):
-            table.add_row(label, str(value))
+            table.add_row(label, _cell(value))
     return table
 
 
 def describe_user(ext: Mapping[str, Any]) -> str:
-    """One line naming a user: `Alex Doe (extension 101, alex@example.com)`."""
+    """One line naming a user: `Alex Doe (extension 101, alex@example.com)`.
+
+    Raw server text (it is kept in the profile index as the server gave it): pass it through
+    `rcauth.terminal_text.visible` before showing it."""
     contact = ext.get("contact") or {}
     name = ext.get("name") or contact.get("email") or f"extension id {ext.get('id')}"
     extras = [f"extension {ext['extensionNumber']}"] if ext.get("extensionNumber") else []
@@ -158,7 +175,7 @@ def status_table(info: Mapping[str, Any]) -> Table:
     if info.get("check"):
         rows.append(("API check", "ok: the session works"))
     for label, value in rows:
-        table.add_row(label, str(value))
+        table.add_row(label, _cell(value))
     return table
 
 
@@ -172,11 +189,11 @@ def profiles_table(rows: Iterable[Mapping[str, Any]]) -> Table:
     for row in rows:
         table.add_row(
             "*" if row.get("active") else "",
-            str(row.get("profile", "")),
-            str(row.get("user") or row.get("status") or ""),
-            str(row.get("server") or ""),
-            str(row.get("refresh_token_expires") or ""),
-            str(row.get("storage") or ""),
+            _cell(row.get("profile", "")),
+            _cell(row.get("user") or row.get("status") or ""),
+            _cell(row.get("server") or ""),
+            _cell(row.get("refresh_token_expires") or ""),
+            _cell(row.get("storage") or ""),
         )
     return table
 
@@ -195,13 +212,13 @@ def call_log_table(records: Iterable[Mapping[str, Any]], title: str | None = Non
         )
     for record in records:
         table.add_row(
-            _time(record.get("startTime")),
-            str(record.get("direction") or ""),
-            str(record.get("type") or ""),
-            _party(record.get("from")),
-            _party(record.get("to")),
+            _cell(_time(record.get("startTime"))),
+            _cell(record.get("direction") or ""),
+            _cell(record.get("type") or ""),
+            _cell(_party(record.get("from"))),
+            _cell(_party(record.get("to"))),
             _duration(record.get("duration")),
-            str(record.get("result") or ""),
+            _cell(record.get("result") or ""),
         )
     return table
 
@@ -256,6 +273,26 @@ def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+# CSV is opened by spreadsheets, which run a cell that starts with "=", "+", "-" or "@" as a formula
+# (and some do after a leading tab or CR): a caller-ID name like `=HYPERLINK("http://evil.example")`
+# would become a live link or worse (OWASP, "CSV Injection"). Such a cell gets a leading `'`, OWASP's
+# advice, so spreadsheets take it as text. A number (`-12.5`, `1e3`) or an E.164 phone number
+# (`+16505550100`, itself a number by this rule) starting with + or - stays as it is: no formula can hide
+# in digits, and phone numbers are what a call log is for.
+_CSV_FORMULA_START = ("=", "@", "\t", "\r")
+_CSV_TRIGGERS = frozenset("=@\t\r+-")
+_CSV_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """`value` as a CSV cell a spreadsheet shows as text: a leading `'` on a would-be formula."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(_CSV_FORMULA_START) or (value[0] in "+-" and _CSV_NUMBER.fullmatch(value) is None):
+        return "'" + value
+    return value
+
+
 def write_records(
     records: Iterable[Mapping[str, Any]],
     fmt: str,
@@ -282,14 +319,17 @@ def write_records(
         writer: csv.DictWriter | None = None
         for record in records:
             row = flatten(record)
+            for key, value in row.items():
+                if isinstance(value, str) and value[:1] in _CSV_TRIGGERS:
+                    row[key] = csv_cell(value)
             if writer is None:
                 fields = list(csv_fields) if csv_fields else list(row)
                 writer = csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-                writer.writeheader()
+                writer.writer.writerow([csv_cell(f) for f in fields])  # keys can come from the server too
             writer.writerow(row)
             count += 1
         if writer is None and csv_fields:
-            csv.writer(stream, lineterminator="\n").writerow(list(csv_fields))
+            csv.writer(stream, lineterminator="\n").writerow([csv_cell(f) for f in csv_fields])
     else:
         pretty = stream.isatty()
         encode = json.JSONEncoder(ensure_ascii=False, indent=2 if pretty else None).encode

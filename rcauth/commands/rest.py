@@ -289,7 +289,16 @@ def api(
     try:
         data = response.json()
     except ValueError:
-        sys.stdout.write(response.text)
+        # Not JSON: a terminal is shown text, never its control sequences; a pipe gets the exact bytes.
+        if sys.stdout.isatty():
+            from rcauth.terminal_text import visible_lines
+
+            sys.stdout.write(visible_lines(response.text))
+        elif (raw := getattr(sys.stdout, "buffer", None)) is not None:
+            sys.stdout.flush()
+            raw.write(response.content)
+        else:
+            sys.stdout.write(response.text)
         return
     write_json(data)
 

@@ -15,6 +15,7 @@ from rcauth.commands.rest import EXTENSION_PATH, api_client
 from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
 from rcauth.oauth import RingCentralOAuth
 from rcauth.output import describe_user
+from rcauth.terminal_text import visible
 
 if TYPE_CHECKING:
     from rcauth.store import SessionStore
@@ -178,12 +179,12 @@ def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> Non
         try:
             ext = client.get_json(EXTENSION_PATH)
         except RcauthError as exc:
-            click.echo(f"Signed in to {session.server} (could not read your profile: {exc})")
+            click.echo(visible(f"Signed in to {session.server} (could not read your profile: {exc})"))
             return
     user = describe_user(ext)
     if app.store is None:
         profiles.remember(app.profile, user)
-    click.echo(f"Signed in as {user} on {session.server}")
+    click.echo(visible(f"Signed in as {user} on {session.server}"))
 
 
 def _revoke_quietly(session: Any) -> bool:
@@ -234,7 +235,10 @@ def logout() -> None:
     except RcauthError as exc:
         revoked = False
         click.echo(
-            f"Warning: could not revoke the session at {session.server} ({exc}); it will expire on its own.",
+            visible(
+                f"Warning: could not revoke the session at {session.server} ({exc}); "
+                "it will expire on its own."
+            ),
             err=True,
         )
     store.delete()

@@ -29,7 +29,7 @@ from rcauth.emulator.state import AuthState, Counters
 from rcauth.emulator.wire import DROP, Drop, Request, Response, html_response, json_response, rest_error
 
 CONTROL_PREFIX = "/__emulator/"
-_DATA_SWITCHES = {"seed", "call_records", "anchor_time", "user"}
+_DATA_SWITCHES = {"seed", "call_records", "anchor_time", "user", "caller_names"}
 
 
 class EmulatorApp:
@@ -57,7 +57,11 @@ class EmulatorApp:
         anchor = config.anchor_time if config.anchor_time is not None else self.anchor_time
         self.directory = Directory(config.user, config.seed)
         self.call_log = CallLog(
-            self.directory, seed=config.seed, records=config.call_records, anchor_ms=int(anchor * 1000)
+            self.directory,
+            seed=config.seed,
+            records=config.call_records,
+            anchor_ms=int(anchor * 1000),
+            caller_names=config.caller_names,
         )
 
     def set(self, **switches: Any) -> EmulatorConfig:

@@ -147,6 +147,10 @@ class EmulatorConfig:
     auto_approve: bool = False
     # Wall-clock time (epoch seconds) the call log is anchored to; None means when the emulator starts.
     anchor_time: float | None = None
+    # Caller-ID names for the external parties of the call log, used in turn (record by record); empty
+    # keeps the generated names. True to the service: whoever calls you chooses the caller-ID name
+    # RingCentral shows (any text, control characters included), so tests can serve hostile ones.
+    caller_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         apps = tuple(self.apps)
@@ -187,6 +191,12 @@ class EmulatorConfig:
         _require(
             self.anchor_time is None or _is_number(self.anchor_time), "anchor_time must be None or a number"
         )
+        names = self.caller_names
+        _require(
+            isinstance(names, tuple | list) and all(isinstance(n, str) for n in names),
+            "caller_names must be a list of strings",
+        )
+        object.__setattr__(self, "caller_names", tuple(names))
 
     def app(self, client_id: str | None) -> App | None:
         """The registered app with this client id, or None."""

@@ -390,9 +390,18 @@ class Selection:
 class CallLog:
     """The account's call log and the signed-in user's part of it, generated on demand."""
 
-    def __init__(self, directory: Directory, *, seed: int, records: int, anchor_ms: int) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        *,
+        seed: int,
+        records: int,
+        anchor_ms: int,
+        caller_names: tuple[str, ...] = (),
+    ) -> None:
         self.directory = directory
         self.seed = seed
+        self.caller_names = caller_names
         self.user_count = records
         self.account_count = account_size(records)
         self.timeline = Timeline(anchor_ms, self.account_count, seed)
@@ -527,6 +536,8 @@ class CallLog:
             other = _internal_party(others[h[2] % len(others)])
         else:
             other = _external_party(h, fax=call_type == "Fax")
+            if self.caller_names:
+                other["name"] = self.caller_names[j % len(self.caller_names)]
         me = _owner_party(owner, with_number=not internal)
         result, reason, reason_text, _ = _pick(_OUTCOMES[(call_type, direction)], h[3])
         action = "VoIP Call" if internal else _pick(_ACTIONS[(call_type, direction)], h[4])[0]

@@ -5,7 +5,8 @@
   `FileKeyring` (a working keyring kept in files, so several processes share it), `LockedKeyring`
   (a locked Secret Service), `ErroringKeyring` (a Secret Service that fails), `HangingKeyring`
   (a keyring waiting on an unlock prompt nobody answers);
-- `Rcauth`, which runs `python -m rcauth ...` with a bounded wait and kills leftovers.
+- `Rcauth`, which runs `python -m rcauth ...` with a bounded wait and kills leftovers;
+- `run_on_terminal`, which runs it on a pseudo-terminal and returns the raw bytes the terminal got.
 """
 
 from __future__ import annotations
@@ -197,6 +198,67 @@ class Rcauth:
                 proc.kill()
             proc.wait(timeout=WAIT)
         self._running.clear()
+
+
+@dataclass(frozen=True)
+class TerminalResult:
+    """What a terminal received from `rcauth ARGS` (stdout and stderr, interleaved, as raw bytes)."""
+
+    args: tuple[str, ...]
+    code: int
+    raw: bytes
+
+    def __str__(self) -> str:
+        return f"rcauth {' '.join(self.args)} -> {self.code}\n--- terminal\n{self.raw!r}"
+
+
+def run_on_terminal(
+    *args: str, env: dict[str, str], columns: int = 1000, timeout: float = WAIT
+) -> TerminalResult:
+    """Run `python -m rcauth ARGS` with stdout and stderr on a pseudo-terminal, as a person's terminal
+    would hold them (so rich styles its output), and return every byte the terminal received.
+
+    POSIX only (`os.openpty`). `columns` is the terminal's width (ioctl and COLUMNS), wide enough by
+    default that no table cell is wrapped."""
+    import fcntl
+    import select
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rcauth", *args],
+            env={**env, "COLUMNS": str(columns)},
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=slave,
+        )
+    finally:
+        os.close(slave)  # the child holds the only other end: reading ends when it exits
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"rcauth {' '.join(args)} still running after {timeout:g} s: {chunks!r}")
+            if not select.select([master], [], [], 0.5)[0]:
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: every writer has closed (Linux)
+                break
+            if not data:
+                break
+            chunks.append(data)
+        code = proc.wait(timeout=WAIT)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=WAIT)
+    return TerminalResult(tuple(args), code, b"".join(chunks))
 
 
 def stdout_of(proc: subprocess.Popen[str]) -> str:

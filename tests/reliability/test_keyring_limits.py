@@ -36,6 +36,11 @@ def entries(keyring_dir) -> dict[str, str]:
 def test_a_session_too_big_for_windows_credential_manager_survives_login_refresh_and_logout(
     emu, rcauth, keyring_dir
 ) -> None:
+    fits = rcauth.run("login", "--jwt", env=WINDOWS)  # today's tokens: one entry, as before
+    assert fits.code == 0, fits
+    assert list(entries(keyring_dir)) == ["default"]
+    assert Session.from_json(entries(keyring_dir)["default"]).access_token  # the session's JSON itself
+
     emu.set(token_length=1000)
     login = rcauth.run("login", "--jwt", env=WINDOWS)
     assert login.code == 0, login
@@ -61,15 +66,7 @@ def test_a_session_too_big_for_windows_credential_manager_survives_login_refresh
     assert logout.out == "Signed out: tokens revoked and removed.\n"
     assert entries(keyring_dir) == {}  # every part, not just the index
     assert rcauth.run("status", env=WINDOWS).code == 4
-    assert emu.counters()["revokes"] == 1
-
-
-def test_a_session_that_fits_stays_one_entry_as_before(emu, rcauth, keyring_dir) -> None:
-    login = rcauth.run("login", "--jwt", env=WINDOWS)
-    assert login.code == 0, login
-    stored = entries(keyring_dir)
-    assert list(stored) == ["default"]
-    assert Session.from_json(stored["default"]).access_token  # the session's JSON itself
+    assert emu.counters()["revokes"] == 2  # the session login replaced, then this one
 
 
 @pytest.mark.parametrize("consent", ["flag", "environment"])
@@ -80,6 +77,12 @@ def test_insecure_storage_keeps_the_session_when_the_keyring_refuses_a_write(
     if consent == "environment":
         env["RCAUTH_INSECURE_STORAGE"], flag = "1", ()
     store = FileStore("default")
+    refused = rcauth.run("login", "--jwt", env=NO_WRITES)  # without consent: a storage error
+    assert refused.code == 6, refused
+    assert refused.err.splitlines()[-1].startswith("Error: the system keyring failed to save the session")
+    assert "--insecure-storage" in refused.err
+    assert not store.path.exists()
+
     login = rcauth.run("login", "--jwt", *flag, env=env)
     assert login.code == 0, login
     assert login.err.splitlines() == [
@@ -102,14 +105,3 @@ def test_insecure_storage_keeps_the_session_when_the_keyring_refuses_a_write(
     assert logout.code == 0, logout
     assert not store.path.exists()
     assert rcauth.run("status", *flag, env=env).code == 4
-
-
-def test_without_consent_a_refused_write_is_a_storage_error_before_anything_is_kept(
-    emu, rcauth, keyring_dir
-) -> None:
-    login = rcauth.run("login", "--jwt", env=NO_WRITES)
-    assert login.code == 6, login
-    assert login.err.splitlines()[-1].startswith("Error: the system keyring failed to save the session")
-    assert "--insecure-storage" in login.err
-    assert not FileStore("default").path.exists()
-    assert entries(keyring_dir) == {}

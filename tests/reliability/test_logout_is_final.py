@@ -41,12 +41,3 @@ def test_logout_during_a_refresh_in_another_process_waits_for_it_and_the_session
     counters = emu.counters()
     assert counters["revokes"] == 1 and counters["sessions_ended"] == 1  # the rotated session, at RingCentral
     assert counters["refreshes"] == 1 and counters["refresh_reuses"] == 0
-
-
-def test_a_refresh_that_starts_after_logout_finds_no_session(emu, sign_in, rcauth, stored) -> None:
-    sign_in(access_expires_at=time.time() - 5)
-    assert rcauth.run("logout").code == 0
-    whoami = rcauth.run("whoami")
-    assert whoami.code == 4, whoami
-    assert stored() is None
-    assert emu.counters()["refreshes"] == 0

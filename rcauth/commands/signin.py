@@ -213,6 +213,8 @@ def logout() -> None:
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
+    import contextlib
+
     from rcauth.store import refresh_lock
 
     app = state()
@@ -222,8 +224,9 @@ def logout() -> None:
 
     # Under the refresh lock: a refresh in flight in another process stores its new pair first (and
     # that pair, read inside the lock, is the one revoked here), and none can store one after the
-    # session is removed.
-    with refresh_lock(app.profile, on_wait=waiting):
+    # session is removed. The demo's in-memory store has no other process to wait for.
+    lock = refresh_lock(app.profile, on_wait=waiting) if app.store is None else contextlib.nullcontext()
+    with lock:
         store = app.open_store()
         if app.store is None:
             profiles.forget(app.profile)

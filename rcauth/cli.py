@@ -17,7 +17,7 @@ import click
 
 from rcauth import __version__
 from rcauth.config import DEFAULT_PROFILE
-from rcauth.errors import ExitCode, RcauthError
+from rcauth.errors import ExitCode, RcauthError, Terminated
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -171,6 +171,8 @@ class RcauthGroup(click.Group):
             raise CliError(_one_line(exc), int(exc.exit_code)) from None
         except KeyboardInterrupt:
             raise _interrupted() from None
+        except Terminated as exc:  # SIGTERM/SIGHUP held until a rotated pair was stored
+            raise CliError(f"terminated ({exc.name})", exc.exit_code) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             # Click's own, and a reader that went away (`rcauth call-log --all | head`): click ends
             # that quietly with exit 1, and keeps the final flush of stdout from failing too.

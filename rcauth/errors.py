@@ -19,6 +19,19 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, held while a token request was in flight (`rcauth.interrupts.deferred`) and
+    delivered once the new pair was stored. A BaseException, as KeyboardInterrupt is: no `except
+    Exception` may swallow the request to stop. Exit code 128 + the signal's number, as a shell
+    reports for a process the signal killed (143 for SIGTERM, 129 for SIGHUP)."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name
+        self.exit_code = 128 + signum
+
+
 class RcauthError(Exception):
     """Root of every error rcauth expects; its message is one line meant for the user."""
 

@@ -1,10 +1,16 @@
-"""Ctrl-C around a token rotation: held while a request may be rotating the pair, honoured between tries.
+"""Ctrl-C, SIGTERM and SIGHUP around a token rotation: held while a request may be rotating the pair,
+honoured between tries.
 
 RingCentral's refresh tokens are single-use. Between sending a refresh and storing the pair it
 returns, an interrupt would lose the only refresh token that still works, so `deferred()` holds
-SIGINT for that stretch. But a refresh may also be waiting to try again (a 429's Retry-After is up
-to 60 s): nothing is in flight then, and the stored pair is still the good one, so `sleep()` (the
-retry policy's pause) honours a held Ctrl-C at once instead of after the wait.
+SIGINT for that stretch, and SIGTERM and SIGHUP too (a service manager stopping a job, a closed
+terminal or SSH connection): each kills a process by default, which loses the session just the same.
+A held signal is delivered when the block ends, once the pair is stored: SIGINT as KeyboardInterrupt
+(exit 130), SIGTERM and SIGHUP as `Terminated` (exit 128 + the signal's number, 143 and 129, what a
+shell reports for a process the signal killed). A signal the process ignores (`nohup` ignores SIGHUP)
+stays ignored. But a refresh may also be waiting to try again (a 429's Retry-After is up to 60 s):
+nothing is in flight then, and the stored pair is still the good one, so `sleep()` (the retry
+policy's pause) honours a held signal at once instead of after the wait.
 """
 
 from __future__ import annotations
@@ -14,41 +20,82 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-# The SIGINTs held by the innermost `deferred()` block of the main thread, or None outside one.
-_held: list[tuple[int, Any]] | None = None
+from rcauth.errors import Terminated
+
+# The signals `deferred()` holds, where the platform has them (Windows has no SIGHUP).
+HELD_SIGNALS: tuple[int, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@dataclass
+class _Block:
+    """One `deferred()` block: the signals it caught, and the handlers it replaced."""
+
+    previous: dict[int, Any]
+    held: list[tuple[int, Any]] = field(default_factory=list)
+
+
+# The innermost `deferred()` block of the main thread, or None outside one.
+_block: _Block | None = None
 
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold Ctrl-C until the block ends (it is bounded by HTTP timeouts), then deliver it."""
-    global _held
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (it is bounded by HTTP timeouts), then
+    deliver the first one caught."""
+    global _block
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held: list[tuple[int, Any]] = []
-    outer, _held = _held, held
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append((signum, frame)))
+    block = _Block(previous={})
+
+    def hold(signum: int, frame: Any) -> None:
+        block.held.append((signum, frame))
+
+    for signum in HELD_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            block.previous[signum] = signal.signal(signum, hold)
+    outer, _block = _block, block
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        _held = outer
-        if held and callable(previous):
-            previous(*held[0])
+        for signum, handler in block.previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        _block = outer
+        if block.held:
+            _deliver(block, *block.held[0])
+
+
+def _deliver(block: _Block, signum: int, frame: Any) -> None:
+    """What the signal would have done outside the block: the handler it replaced (Python's SIGINT
+    handler raises KeyboardInterrupt; an outer block holds it again), else end the process."""
+    handler = block.previous.get(signum)
+    if callable(handler):
+        handler(signum, frame)
+    elif signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    else:
+        raise Terminated(signum, signal.Signals(signum).name)
 
 
 def raise_if_held() -> None:
-    """Deliver a held Ctrl-C now: for points where nothing is in flight (between tries)."""
-    if _held and threading.current_thread() is threading.main_thread():
-        _held.clear()
-        raise KeyboardInterrupt
+    """Deliver a held signal now: for points where nothing is in flight (between tries)."""
+    block = _block
+    if block and block.held and threading.current_thread() is threading.main_thread():
+        signum, frame = block.held[0]
+        block.held.clear()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        _deliver(block, signum, frame)
 
 
 def sleep(seconds: float) -> None:
-    """`time.sleep`, cut short by a Ctrl-C that `deferred()` is holding."""
-    if _held is None or threading.current_thread() is not threading.main_thread():
+    """`time.sleep`, cut short by a signal that `deferred()` is holding."""
+    if _block is None or threading.current_thread() is not threading.main_thread():
         time.sleep(seconds)  # nothing held: Ctrl-C interrupts the sleep itself
         return
     end = time.monotonic() + seconds

@@ -8,12 +8,17 @@ safe as the account's file permissions and backups.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import os
+import re
+import secrets
 import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -121,20 +126,112 @@ def _bounded(call: Callable[[], T], what: str, timeout: float) -> T:
     return outcome.get("value")  # type: ignore[return-value]
 
 
+# -- the keyring's layout ----------------------------------------------------------------------------
+# A session that fits is one entry (username = the profile, value = its JSON): one read per command.
+# One that does not (Windows Credential Manager refuses a secret over 2560 bytes of UTF-16, i.e. 1280
+# characters, and RingCentral's tokens can be long) is split into parts, each its own entry named for
+# a generation of this session, and the profile's entry holds an index naming that generation. The
+# index is written last and the old generation's parts removed after it, so a reader that follows the
+# index it read never joins parts of two sessions.
+PART_SIZE = 1000  # characters; the JSON is ASCII (json.dumps escapes the rest), so 2000 bytes of UTF-16
+MAX_PARTS = 64  # bounds what a damaged or hostile index can make a reader fetch
+INDEX_MARK = '{"rcauth_parts": '  # how an index begins; a session's JSON begins with its sorted keys
+_GENERATION = re.compile(r"[0-9a-f]{16}")
+# RPC_X_BAD_STUB_DATA ("The stub received bad data"): what CredWrite says of a blob over
+# CRED_MAX_CREDENTIAL_BLOB_SIZE (5 * 512 bytes).
+_WINDOWS_TOO_BIG = 1783
+_DAMAGED_HINT = "run `rcauth login` to sign in again (it overwrites the damaged entry)"
+
+
+def _stamp(session: Session) -> float:
+    return session.refreshed_at if session.refreshed_at is not None else session.created_at
+
+
+def _part_name(profile: str, generation: str, number: int) -> str:
+    # ":" is outside the profile-name alphabet, so a part never collides with a profile's entry.
+    return f"{profile}:{generation}:{number}"
+
+
+@dataclass(frozen=True)
+class _Index:
+    generation: str
+    count: int
+    sha256: str
+
+    def to_text(self) -> str:
+        return json.dumps(
+            {"rcauth_parts": 1, "generation": self.generation, "count": self.count, "sha256": self.sha256}
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> _Index:
+        try:
+            data = json.loads(text)
+            index = cls(str(data["generation"]), data["count"], str(data["sha256"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoredSessionDamaged(
+                "the stored session's index is not readable", hint=_DAMAGED_HINT
+            ) from exc
+        count_ok = isinstance(index.count, int) and not isinstance(index.count, bool)
+        if not (_GENERATION.fullmatch(index.generation) and count_ok and 1 <= index.count <= MAX_PARTS):
+            raise StoredSessionDamaged("the stored session's index is malformed", hint=_DAMAGED_HINT)
+        return index
+
+
+def _error_code(exc: BaseException) -> object:
+    """The OS error number a keyring backend's exception carries: pywin32's `pywintypes.error` (what
+    keyring's Windows backend lets through from CredWrite) has `winerror` and args[0]; OSError `errno`."""
+    for name in ("winerror", "errno"):
+        if (code := getattr(exc, name, None)) is not None:
+            return code
+    return exc.args[0] if exc.args else None
+
+
+def _refused_as_too_big(exc: BaseException) -> bool:
+    """A write the backend refused in a way a smaller value may avoid: keyring's `PasswordSetError`
+    (macOS and others say no more than that), or Windows' 1783 for a blob over its limit."""
+    import keyring.errors
+
+    return isinstance(exc, keyring.errors.PasswordSetError) or _error_code(exc) == _WINDOWS_TOO_BIG
+
+
+def _backend_failure(exc: BaseException) -> bool:
+    """An exception from the backend's OS layer rather than keyring's own classes (pywintypes.error
+    is not a KeyringError): a storage failure to report, not a bug in rcauth."""
+    return isinstance(exc, OSError) or getattr(exc, "winerror", None) is not None
+
+
 class KeyringStore:
-    """One keyring entry per profile: service `rcauth`, username = the profile name, value = JSON."""
+    """One keyring entry per profile (service `rcauth`, username = the profile name, value = JSON),
+    split into parts under an index when the backend refuses it whole (see PART_SIZE above).
 
-    kind = "keyring"
+    With consent to insecure storage (`fallback`), a write the keyring refuses goes to that file instead.
+    """
 
-    def __init__(self, profile: str = DEFAULT_PROFILE, *, timeout: float = KEYRING_TIMEOUT) -> None:
+    def __init__(
+        self,
+        profile: str = DEFAULT_PROFILE,
+        *,
+        timeout: float = KEYRING_TIMEOUT,
+        fallback: FileStore | None = None,
+    ) -> None:
         self.profile = profile
         self.timeout = timeout
+        self.fallback = fallback
+        # True once the session in use is the fallback file's (read from it, or written to it).
+        self._in_file = False
         # What `probe()` read, handed to the next `load()` once: every command loads right after
         # probing, and a Secret Service read costs a D-Bus session and a key exchange (about 20 ms).
         self._probed: tuple[str | None] | None = None
 
     @property
+    def kind(self) -> str:
+        return "file" if self._in_file else "keyring"
+
+    @property
     def location(self) -> str:
+        if self._in_file and self.fallback is not None:
+            return self.fallback.location
         import keyring
 
         backend = type(keyring.get_keyring()).__module__.split(".")[-1]
@@ -154,6 +251,13 @@ class KeyringStore:
                 f"the system keyring failed to {what}: {redact.redact(str(exc)) or type(exc).__name__}",
                 hint=INSECURE_HINT,
             ) from exc
+        except Exception as exc:
+            if not _backend_failure(exc):
+                raise
+            raise StorageUnavailable(
+                f"the system keyring failed to {what}: {redact.redact(str(exc)) or type(exc).__name__}",
+                hint=INSECURE_HINT,
+            ) from exc
 
     def probe(self) -> None:
         """Raise `StorageUnavailable` unless a keyring backend can actually be read."""
@@ -165,37 +269,145 @@ class KeyringStore:
         self._probed = (value,)
 
     def load(self) -> Session | None:
-        if self._probed is not None:
-            (value,), self._probed = self._probed, None
-        else:
-            import keyring
+        if self._in_file and self.fallback is not None:
+            return self.fallback.load()
+        probed, self._probed = self._probed, None
+        text = self._call("read the session", lambda: self._read(probed))
+        if text is None:
+            if self.fallback is not None and (session := self.fallback.load()) is not None:
+                self._in_file = True  # the keyring refused to store it earlier (`save`)
+                return session
+            return None
+        session = _register(Session.from_json(text))
+        if self.fallback is not None and self.fallback.path.exists():
+            # Both hold a session only when the keyring refused a write and then its copy could not
+            # be removed: the newer one is the live one (the other's refresh token may be spent).
+            in_file = self.fallback.load()
+            if in_file is not None and _stamp(in_file) > _stamp(session):
+                self._in_file = True
+                return in_file
+        return session
 
-            value = self._call(
-                "read the session", lambda: keyring.get_password(KEYRING_SERVICE, self.profile)
-            )
-        return _register(Session.from_json(value)) if value is not None else None
-
-    def save(self, session: Session) -> None:
+    def _read(self, probed: tuple[str | None] | None) -> str | None:
+        """The session's JSON: the profile's entry, or the parts its index names (on the keyring thread)."""
         import keyring
 
+        value = probed[0] if probed is not None else keyring.get_password(KEYRING_SERVICE, self.profile)
+        for _ in range(3):
+            if value is None or not value.startswith(INDEX_MARK):
+                return value
+            index = _Index.parse(value)
+            parts = [
+                keyring.get_password(KEYRING_SERVICE, _part_name(self.profile, index.generation, n))
+                for n in range(index.count)
+            ]
+            if all(part is not None for part in parts):
+                text = "".join(parts)  # type: ignore[arg-type]
+                if hashlib.sha256(text.encode()).hexdigest() == index.sha256:
+                    return text
+            # A writer may have replaced the session between our reads (and removed the parts this
+            # index names): follow the index it wrote. The same index twice means real damage.
+            again = keyring.get_password(KEYRING_SERVICE, self.profile)
+            if again == value:
+                break
+            value = again
+        raise StoredSessionDamaged(
+            "the stored session is incomplete (parts missing or altered)", hint=_DAMAGED_HINT
+        )
+
+    def save(self, session: Session) -> None:
         self._probed = None
+        if self._in_file and self.fallback is not None:
+            self.fallback.save(session)
+            return
         text = session.to_json()
-        self._call("save the session", lambda: keyring.set_password(KEYRING_SERVICE, self.profile, text))
+        try:
+            self._call("save the session", lambda: self._write(text))
+        except StorageUnavailable as exc:
+            if self.fallback is None:
+                raise
+            # Consent to a file was given: keep the session rather than lose it, say why once (when the
+            # file is created), and take the keyring's copy away so it cannot shadow the newer file.
+            self.fallback.fallback_reason = exc.message
+            self.fallback.save(session)
+            self._in_file = True
+            with contextlib.suppress(StorageUnavailable):
+                self._call("delete the session", self._remove)
+
+    def _write(self, text: str) -> None:
+        """Store `text` whole if the backend takes it, else in parts (on the keyring thread)."""
+        import keyring
+
+        old = keyring.get_password(KEYRING_SERVICE, self.profile)  # beside a token request: no cost
+        try:
+            keyring.set_password(KEYRING_SERVICE, self.profile, text)
+        except Exception as exc:
+            if not _refused_as_too_big(exc) or len(text) <= PART_SIZE:
+                raise
+            log.debug("the keyring refused the session whole (%s); storing it in parts", type(exc).__name__)
+            self._write_parts(text)
+        self._remove_parts(old)
+
+    def _write_parts(self, text: str) -> None:
+        import keyring
+
+        chunks = [text[i : i + PART_SIZE] for i in range(0, len(text), PART_SIZE)]
+        if len(chunks) > MAX_PARTS:
+            raise StorageUnavailable(
+                f"the session is too large for the system keyring ({len(text)} characters)",
+                hint=INSECURE_HINT,
+            )
+        index = _Index(secrets.token_hex(8), len(chunks), hashlib.sha256(text.encode()).hexdigest())
+        names = [_part_name(self.profile, index.generation, n) for n in range(len(chunks))]
+        try:
+            for name, chunk in zip(names, chunks, strict=True):
+                keyring.set_password(KEYRING_SERVICE, name, chunk)
+            if [keyring.get_password(KEYRING_SERVICE, name) for name in names] != chunks:
+                raise StorageUnavailable(
+                    "the system keyring did not keep the session intact", hint=INSECURE_HINT
+                )
+        except BaseException:
+            self._remove_parts(index.to_text())  # nothing names them yet: leave nothing behind
+            raise
+        keyring.set_password(KEYRING_SERVICE, self.profile, index.to_text())
+
+    def _remove_parts(self, value: str | None) -> None:
+        """Best effort: remove the parts `value` (an index, else nothing) names."""
+        import keyring
+
+        if value is None or not value.startswith(INDEX_MARK):
+            return
+        try:
+            index = _Index.parse(value)
+        except StoredSessionDamaged:
+            return
+        for number in range(index.count):
+            try:
+                keyring.delete_password(KEYRING_SERVICE, _part_name(self.profile, index.generation, number))
+            except Exception as exc:  # noqa: BLE001 - a part already gone, or a backend hiccup
+                log.debug("could not remove part %d of the stored session: %s", number, type(exc).__name__)
 
     def delete(self) -> bool:
+        self._probed = None
+        existed = self._call("delete the session", self._remove)
+        if self.fallback is not None:
+            existed = self.fallback.delete() or existed
+        return existed
+
+    def _remove(self) -> bool:
+        """Remove the profile's entry, then the parts it named (on the keyring thread)."""
         import keyring
         import keyring.errors
 
-        self._probed = None
-
-        def remove() -> bool:
-            try:
-                keyring.delete_password(KEYRING_SERVICE, self.profile)
-            except keyring.errors.PasswordDeleteError:
-                return False
-            return True
-
-        return self._call("delete the session", remove)
+        value = keyring.get_password(KEYRING_SERVICE, self.profile)
+        if value is None:
+            return False
+        try:
+            keyring.delete_password(KEYRING_SERVICE, self.profile)
+        except keyring.errors.PasswordDeleteError:
+            return False
+        self._remove_parts(value)
+        return True
 
 
 class FileStore:
@@ -272,22 +484,30 @@ def insecure_storage_allowed(flag: bool = False) -> bool:
 
 def open_store(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False) -> KeyringStore | FileStore:
     """The store for a profile: the keyring when it works; else the file, with consent; else an error."""
-    keyring_store = KeyringStore(profile)
+    consent = insecure_storage_allowed(insecure_storage)
+    # With consent, a keyring that reads but refuses a write falls back to the file (KeyringStore.save).
+    keyring_store = KeyringStore(profile, fallback=FileStore(profile) if consent else None)
     try:
         keyring_store.probe()
     except StorageUnavailable as exc:
-        if not insecure_storage_allowed(insecure_storage):
+        if not consent:
             raise
         return FileStore(profile, fallback_reason=exc.message)
     return keyring_store
 
 
 @contextlib.contextmanager
-def refresh_lock(profile: str = DEFAULT_PROFILE, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+def refresh_lock(
+    profile: str = DEFAULT_PROFILE,
+    timeout: float = LOCK_TIMEOUT,
+    *,
+    on_wait: Callable[[], None] | None = None,
+) -> Iterator[None]:
     """Only one process refreshes a profile's tokens at a time (RingCentral's refresh tokens are single-use).
 
     An OS file lock (flock): a process that dies holding it releases it with its file descriptors,
     so a killed rcauth never leaves a lock that blocks the next one. The lock file holds nothing.
+    `on_wait` is called once if another process holds the lock, before waiting for it (up to `timeout`).
     """
     from filelock import FileLock, Timeout
 
@@ -295,9 +515,19 @@ def refresh_lock(profile: str = DEFAULT_PROFILE, timeout: float = LOCK_TIMEOUT) 
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock = FileLock(str(directory / f"{profile}.refresh.lock"), timeout=timeout)
     try:
-        with lock:
-            yield
+        if on_wait is not None:
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                on_wait()
+                lock.acquire()
+        else:
+            lock.acquire()
     except Timeout as exc:
         raise StorageUnavailable(
             f"another rcauth has been refreshing the session for over {timeout:g} s; try again"
         ) from exc
+    try:
+        yield
+    finally:
+        lock.release()

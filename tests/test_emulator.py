@@ -889,6 +889,48 @@ def test_slow_fault_delays_the_answer(emu_http):
     assert time.monotonic() - started >= 0.3
 
 
+def test_tokens_are_issued_at_the_length_asked_for_and_work(emu_http):
+    """RingCentral's tokens can be long: `token_length` makes the emulator issue such tokens, for the
+    client's storage to meet them (a keyring's size limit)."""
+    emu, http = emu_http
+    emu.set(token_length=1000)
+    first = jwt_login(emu, http)
+    assert (len(first["access_token"]), len(first["refresh_token"])) == (1000, 1000)
+    assert api(emu, http, first["access_token"], "/account/~").status_code == 200
+    second = refresh(emu, http, first["refresh_token"]).json()
+    assert (len(second["access_token"]), len(second["refresh_token"])) == (1000, 1000)
+    assert api(emu, http, second["access_token"], "/account/~").status_code == 200
+    assert api(emu, http, second["access_token"][:-1] + "x", "/account/~").status_code == 401
+    with pytest.raises(ValueError, match="token_length"):
+        emu.set(token_length=8)
+
+
+def test_token_delay_holds_token_answers_after_the_work_until_lowered(emu_http):
+    """A slow token endpoint: the refresh has rotated the pair (counted) while its answer is held;
+    lowering `token_delay` releases it at once. API calls are not held."""
+    emu, http = emu_http
+    first = jwt_login(emu, http)
+    emu.set(token_delay=60)
+    assert api(emu, http, first["access_token"], "/account/~").status_code == 200
+    answers: list[requests.Response] = []
+
+    def refresh_elsewhere() -> None:  # its own connection, as another process would have
+        with requests.Session() as other:
+            answers.append(refresh(emu, other, first["refresh_token"]))
+
+    worker = threading.Thread(target=refresh_elsewhere)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while emu.counters()["refreshes"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert emu.counters()["refreshes"] == 1 and answers == []  # rotated, answer held
+    emu.set(token_delay=0)
+    worker.join(10)
+    assert answers and answers[0].status_code == 200
+    with pytest.raises(ValueError, match="token_delay"):
+        emu.set(token_delay=-1)
+
+
 # -- server, control, CLI -----------------------------------------------------------------------------
 
 

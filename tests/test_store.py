@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 import stat
 import threading
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import keyring
 import keyring.backends.fail
+import keyring.errors
 import pytest
 
 from rcauth.errors import StorageUnavailable, StoredSessionDamaged
@@ -118,3 +120,215 @@ def test_keyring_timeout_comes_from_the_environment_when_it_is_a_positive_number
 
     monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", value)
     assert _keyring_timeout() == expected
+
+
+# -- sessions too big for one keyring entry --------------------------------------------------------
+class WindowsError1783(Exception):
+    """pywin32's `pywintypes.error` as CredWrite raises it (no keyring error class)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.winerror, self.funcname, self.strerror = args
+
+
+def refuse_like_windows(*_: object) -> Exception:
+    return WindowsError1783(1783, "CredWrite", "The stub received bad data.")
+
+
+def refuse_like_keyring(*_: object) -> Exception:
+    return keyring.errors.PasswordSetError("Can't store password on keychain: (-25244, 'Unknown Error')")
+
+
+@pytest.fixture(
+    params=[refuse_like_windows, refuse_like_keyring], ids=["pywintypes.error", "PasswordSetError"]
+)
+def limited_keyring(request: pytest.FixtureRequest, memory_keyring, monkeypatch: pytest.MonkeyPatch):
+    """The in-memory keyring with Windows Credential Manager's limit (2560 bytes of UTF-16), refusing
+    a bigger secret as Windows or as other backends do; it counts reads."""
+    memory_keyring.reads = 0
+    set_password, get_password = memory_keyring.set_password, memory_keyring.get_password
+
+    def limited_set(service: str, username: str, password: str) -> None:
+        if len(password.encode("utf-16-le")) > 2560:
+            raise request.param()
+        set_password(service, username, password)
+
+    def counted_get(service: str, username: str) -> str | None:
+        memory_keyring.reads += 1
+        return get_password(service, username)
+
+    monkeypatch.setattr(memory_keyring, "set_password", limited_set)
+    monkeypatch.setattr(memory_keyring, "get_password", counted_get)
+    return memory_keyring
+
+
+def refusing(*_: object) -> None:
+    raise refuse_like_keyring()
+
+
+def big(n: int = 1) -> Session:
+    return SESSION.with_updates(access_token=f"AT{n}-" + "a" * 1200, refresh_token=f"RT{n}-" + "r" * 1200)
+
+
+def test_a_session_too_big_for_one_entry_is_kept_in_parts_and_read_back_whole(limited_keyring) -> None:
+    KeyringStore().save(big(1))
+    entries = limited_keyring.entries
+    assert len(entries) == 4  # the index and three parts of at most 1000 characters
+    assert all(len(value) <= 1000 for value in entries.values())
+    assert KeyringStore().load() == big(1)
+
+
+def test_a_new_session_replaces_every_part_of_the_old_one(limited_keyring) -> None:
+    KeyringStore().save(big(1))
+    first = set(limited_keyring.entries)
+    KeyringStore().save(big(2))
+    second = set(limited_keyring.entries)
+    assert first & second == {("rcauth", "default")}  # the old generation's parts are gone
+    assert KeyringStore().load() == big(2)
+    KeyringStore().save(SESSION)  # fits again: one entry, as before parts existed
+    assert limited_keyring.entries == {("rcauth", "default"): SESSION.to_json()}
+    limited_keyring.reads = 0
+    store = KeyringStore()
+    store.probe()
+    assert store.load() == SESSION
+    assert limited_keyring.reads == 1  # one keyring round trip per command, as before
+
+
+def test_logout_removes_every_part(limited_keyring) -> None:
+    KeyringStore().save(big())
+    KeyringStore("dev").save(SESSION)
+    assert KeyringStore().delete() is True
+    assert set(limited_keyring.entries) == {("rcauth", "dev")}
+    assert KeyringStore().load() is None and KeyringStore().delete() is False
+
+
+def test_a_reader_follows_the_index_it_read_never_a_mix_of_two_sessions(
+    limited_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    KeyringStore().save(big(1))
+    get_password = limited_keyring.get_password
+    replaced: list[bool] = []
+
+    def get_racing_a_writer(service: str, username: str) -> str | None:
+        if ":" in username and not replaced:  # the reader has read the old index: a writer replaces it
+            replaced.append(True)
+            KeyringStore().save(big(2))
+        return get_password(service, username)
+
+    monkeypatch.setattr(limited_keyring, "get_password", get_racing_a_writer)
+    assert KeyringStore().load() == big(2)
+    assert replaced
+
+
+def test_a_write_refused_midway_keeps_the_old_session_and_leaves_no_parts(
+    limited_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    KeyringStore().save(SESSION)
+    set_password = limited_keyring.set_password
+
+    def fail_on_the_second_part(service: str, username: str, password: str) -> None:
+        if username.endswith(":1"):
+            raise keyring.errors.KeyringError("the Secret Service went away")
+        set_password(service, username, password)
+
+    monkeypatch.setattr(limited_keyring, "set_password", fail_on_the_second_part)
+    with pytest.raises(StorageUnavailable, match="failed to save the session: the Secret Service went away"):
+        KeyringStore().save(big())
+    assert limited_keyring.entries == {("rcauth", "default"): SESSION.to_json()}
+    assert KeyringStore().load() == SESSION
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["a part removed", "a part altered", "an unreadable index", "an index naming 10,000 parts"],
+)
+def test_a_broken_chunked_session_reads_as_damage_not_a_crash(limited_keyring, damage: str) -> None:
+    KeyringStore().save(big())
+    entries = limited_keyring.entries
+    part = next(key for key in entries if ":" in key[1])
+    if damage == "a part removed":
+        del entries[part]
+    elif damage == "a part altered":
+        entries[part] = entries[part][:-1] + "x"
+    elif damage == "an unreadable index":
+        entries[("rcauth", "default")] = '{"rcauth_parts": 1, "generation": '
+    else:
+        index = json.loads(entries[("rcauth", "default")])
+        entries[("rcauth", "default")] = json.dumps({**index, "count": 10_000})
+    limited_keyring.reads = 0
+    with pytest.raises(StoredSessionDamaged) as caught:
+        KeyringStore().load()
+    assert "run `rcauth login`" in (caught.value.hint or "")
+    assert limited_keyring.reads <= 10  # never thousands of reads for a hostile index
+    assert KeyringStore().delete() is True  # logout can still remove it
+    assert KeyringStore().load() is None
+
+
+def test_a_keyring_error_outside_keyrings_classes_is_a_storage_error(memory_keyring, monkeypatch) -> None:
+    def refuse(*_: object) -> None:
+        raise WindowsError1783(1312, "CredWrite", "A specified logon session does not exist.")
+
+    monkeypatch.setattr(memory_keyring, "set_password", refuse)
+    with pytest.raises(StorageUnavailable, match="failed to save the session: .*logon session"):
+        KeyringStore().save(SESSION)
+
+
+def test_a_write_the_keyring_refuses_goes_to_the_file_with_consent_said_once(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()  # an older login's copy
+    set_password = memory_keyring.set_password
+    monkeypatch.setattr(memory_keyring, "set_password", refusing)
+    newer = SESSION.with_updates(access_token="AT-newer", refreshed_at=5.0)
+    with pytest.raises(StorageUnavailable) as caught:
+        open_store().save(newer)  # without consent: an error naming the way out, and no file
+    assert "--insecure-storage" in (caught.value.hint or "")
+    assert not FileStore("default").path.exists()
+    monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", "1")
+    with caplog.at_level(logging.WARNING):
+        store = open_store()
+        assert isinstance(store, KeyringStore) and store.kind == "keyring"
+        store.save(newer)
+    file = FileStore("default")
+    assert caplog.text.count("keeping the session in") == 1
+    assert "the system keyring failed to save the session: Can't store password on keychain" in caplog.text
+    assert file.load() == newer
+    assert memory_keyring.entries == {}  # the keyring's older copy cannot shadow the file
+    again = open_store()
+    assert again.load() == newer and again.kind == "file" and str(file.path) in again.location
+
+    monkeypatch.setattr(memory_keyring, "set_password", set_password)
+    memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()  # a copy the keyring kept anyway
+    assert open_store().load() == newer  # the newer of the two is the live one
+    assert open_store().delete() is True
+    assert memory_keyring.entries == {} and not file.path.exists()  # logout removes both
+
+
+def test_refresh_lock_says_when_it_has_to_wait_then_waits() -> None:
+    from filelock import FileLock
+
+    from rcauth.config import state_dir
+
+    state_dir().mkdir(parents=True, exist_ok=True)
+    held, release = threading.Event(), threading.Event()
+
+    def other_holder() -> None:  # another process, as far as flock is concerned (its own descriptor)
+        with FileLock(str(state_dir() / "default.refresh.lock")):
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other_holder)
+    thread.start()
+    assert held.wait(10)
+    told: list[str] = []
+
+    def on_wait() -> None:
+        told.append("waiting")
+        release.set()
+
+    with refresh_lock("default", timeout=10, on_wait=on_wait):
+        assert told == ["waiting"]
+    thread.join(10)
+    with refresh_lock("default", on_wait=lambda: told.append("again")):
+        pass
+    assert told == ["waiting"]  # a free lock is taken without a word

@@ -214,10 +214,27 @@ def logout() -> None:
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
+    import contextlib
+
+    from rcauth.store import refresh_lock
+
     app = state()
-    store = app.open_store()
-    if app.store is None:
-        profiles.forget(app.profile)
+
+    def waiting() -> None:
+        click.echo("Waiting for another rcauth to finish refreshing the session...", err=True)
+
+    # Under the refresh lock: a refresh in flight in another process stores its new pair first (and
+    # that pair, read inside the lock, is the one revoked here), and none can store one after the
+    # session is removed. The demo's in-memory store has no other process to wait for.
+    lock = refresh_lock(app.profile, on_wait=waiting) if app.store is None else contextlib.nullcontext()
+    with lock:
+        store = app.open_store()
+        if app.store is None:
+            profiles.forget(app.profile)
+        _sign_out(store)
+
+
+def _sign_out(store: SessionStore) -> None:
     try:
         session = store.load()
     except StoredSessionDamaged:

@@ -41,6 +41,9 @@ class EmulatorApp:
         self.anchor_time = config.anchor_time if config.anchor_time is not None else time.time()
         self.counters = Counters()
         self.auth = AuthState(self.counters)
+        self.auth.token_length = config.token_length
+        # Notified when the switches change, so held token answers see a new `token_delay` at once.
+        self._switched = threading.Condition()
         self.limiter = RateLimiter()
         self._fault_lock = threading.Lock()
         self._fault_rng = random.Random(config.seed)  # noqa: S311 - reproducible fault injection, not crypto
@@ -74,7 +77,10 @@ class EmulatorApp:
                 with self._fault_lock:
                     self._fault_rng.seed(new.seed)
             self._config = new
-            return new
+            self.auth.token_length = new.token_length
+        with self._switched:
+            self._switched.notify_all()
+        return new
 
     @staticmethod
     def clock_ms() -> int:
@@ -112,8 +118,18 @@ class EmulatorApp:
         if fault == "slow":
             self.slow_sleep(self._config.slow_seconds)
         response = self._route(req)
+        if req.path == "/restapi/oauth/token":
+            self._hold_token_answer()
         self.counters.incr("responses", str(response.status))
         return response
+
+    def _hold_token_answer(self) -> None:
+        """Hold a token answer `token_delay` seconds from when its work was done. The switch is read
+        again whenever it changes, so lowering it (a test's `set(token_delay=0)`) releases it at once."""
+        done = time.monotonic()
+        with self._switched:
+            while (left := done + self._config.token_delay - time.monotonic()) > 0:
+                self._switched.wait(left)
 
     def _route(self, req: Request) -> Response:
         path = req.path

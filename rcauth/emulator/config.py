@@ -36,6 +36,10 @@ FAULT_SCOPES = ("api", "all")
 REQUESTED_ACCESS_TTL_RANGE = (600, 3600)
 MAX_REFRESH_TOKEN_TTL = 2_592_000
 
+# A token keeps its 16-character kind mark and at least 16 random characters.
+MIN_TOKEN_LENGTH = 32
+MAX_TOKEN_LENGTH = 16_384
+
 # The array-backed filter indexes hold 32-bit positions and the account log is twice the user's.
 MAX_CALL_RECORDS = 50_000_000
 
@@ -140,6 +144,12 @@ class EmulatorConfig:
     fault_kinds: tuple[str, ...] = ("503", "drop")
     fault_scope: str = "api"
     slow_seconds: float = 2.0
+    # RingCentral's token endpoint can be slow: each token answer is held this many seconds after the
+    # work is done (a refresh has rotated the pair by then). Lowering it releases answers being held.
+    token_delay: float = 0.0
+    # Characters in each access and refresh token issued. RingCentral documents no length and its tokens
+    # can be long (well over a thousand characters); None keeps the emulator's usual 195.
+    token_length: int | None = None
     seed: int = 1
     call_records: int = 1000
     admin: bool = True
@@ -163,7 +173,7 @@ class EmulatorConfig:
             raise ValueError("user must be a User")
         for name in ("access_token_ttl", "refresh_token_ttl", "code_ttl", "rate_window", "slow_seconds"):
             _require(_is_number(getattr(self, name)) and getattr(self, name) > 0, f"{name} must be > 0")
-        for name in ("rotation_grace_after_use", "rotation_grace_max", "rate_penalty"):
+        for name in ("rotation_grace_after_use", "rotation_grace_max", "rate_penalty", "token_delay"):
             _require(_is_number(getattr(self, name)) and getattr(self, name) >= 0, f"{name} must be >= 0")
         _require(
             self.max_sessions is None or (_is_int(self.max_sessions) and self.max_sessions >= 1),
@@ -183,6 +193,11 @@ class EmulatorConfig:
         )
         object.__setattr__(self, "fault_kinds", kinds)
         _require(self.fault_scope in FAULT_SCOPES, f"fault_scope must be one of {FAULT_SCOPES}")
+        _require(
+            self.token_length is None
+            or (_is_int(self.token_length) and MIN_TOKEN_LENGTH <= self.token_length <= MAX_TOKEN_LENGTH),
+            f"token_length must be None or in {MIN_TOKEN_LENGTH}..{MAX_TOKEN_LENGTH}",
+        )
         _require(_is_int(self.seed), "seed must be an integer")
         _require(
             _is_int(self.call_records) and 0 <= self.call_records <= MAX_CALL_RECORDS,

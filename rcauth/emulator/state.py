@@ -36,8 +36,12 @@ _KEEP_DEAD_FOR = 3600.0  # dead tokens are remembered this long so replays get a
 _SECRETS_SEEN_MAX = 10_000  # `secrets_seen()` keeps this many, newest last
 
 
-def new_token(prefix: bytes, random_bytes: int = 132) -> str:
-    return base64.urlsafe_b64encode(prefix + secrets.token_bytes(random_bytes)).rstrip(b"=").decode("ascii")
+def new_token(prefix: bytes, random_bytes: int = 132, length: int | None = None) -> str:
+    """`prefix` and `random_bytes` random bytes, URL-safe base64; `length` characters of it if given."""
+    if length is not None:
+        random_bytes = max(0, (length * 3 + 3) // 4 - len(prefix))
+    token = base64.urlsafe_b64encode(prefix + secrets.token_bytes(random_bytes)).rstrip(b"=").decode("ascii")
+    return token if length is None else token[:length]
 
 
 class Counters:
@@ -192,6 +196,8 @@ class AuthState:
         self._tokens: dict[str, _Token] = {}
         self._order = itertools.count()
         self._issued_since_prune = 0
+        # Characters per access/refresh token (EmulatorConfig.token_length; None: the usual length).
+        self.token_length: int | None = None
         # For leak tests: every code and token issued, and every PKCE verifier presented (bounded).
         self._secrets_seen: deque[str] = deque(maxlen=_SECRETS_SEEN_MAX)
 
@@ -414,14 +420,14 @@ class AuthState:
     def _issue_pair(
         self, session: _Session, now: float, access_ttl: float, refresh_ttl: float | None
     ) -> tuple[str, str | None]:
-        access = new_token(_ACCESS_PREFIX)
+        access = new_token(_ACCESS_PREFIX, length=self.token_length)
         self._tokens[access] = _Token("access", session, now + access_ttl)
         self._secrets_seen.append(access)
         session.access = access
         session.tokens.append(access)
         refresh = None
         if refresh_ttl is not None:
-            refresh = new_token(_REFRESH_PREFIX)
+            refresh = new_token(_REFRESH_PREFIX, length=self.token_length)
             self._tokens[refresh] = _Token("refresh", session, now + refresh_ttl)
             self._secrets_seen.append(refresh)
             session.refresh = refresh

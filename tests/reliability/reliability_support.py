@@ -4,7 +4,9 @@
 - keyring backends selected in a subprocess with `PYTHON_KEYRING_BACKEND=reliability_support.NAME`:
   `FileKeyring` (a working keyring kept in files, so several processes share it), `LockedKeyring`
   (a locked Secret Service), `ErroringKeyring` (a Secret Service that fails), `HangingKeyring`
-  (a keyring waiting on an unlock prompt nobody answers);
+  (a keyring waiting on an unlock prompt nobody answers), `WindowsLimitKeyring` (Windows Credential
+  Manager's size limit and its error over the shared files), `NoWritesKeyring` (reads work, writes
+  are refused);
 - `Rcauth`, which runs `python -m rcauth ...` with a bounded wait and kills leftovers;
 - `run_on_terminal`, which runs it on a pseudo-terminal and returns the raw bytes the terminal got.
 """
@@ -60,6 +62,30 @@ class FileKeyring(keyring.backend.KeyringBackend):
             self.entry(service, username).unlink()
         except FileNotFoundError:
             raise keyring.errors.PasswordDeleteError("no such entry") from None
+
+
+# Windows Credential Manager: CRED_MAX_CREDENTIAL_BLOB_SIZE, 5 * 512 bytes of UTF-16 (1280 characters).
+WINDOWS_BLOB_LIMIT = 2560
+
+
+class WindowsLimitKeyring(FileKeyring):
+    """The shared file keyring with Windows Credential Manager's limit: a secret over 2560 bytes of UTF-16
+    is refused with what keyring's Windows backend raises, pywin32's `pywintypes.error(1783, ...)`."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if len(password.encode("utf-16-le")) > WINDOWS_BLOB_LIMIT:
+            from wincred import pywintypes
+
+            raise pywintypes.error(1783, "CredWrite", "The stub received bad data.")
+        super().set_password(service, username, password)
+
+
+class NoWritesKeyring(FileKeyring):
+    """A keyring that reads but refuses every write, as macOS Keychain does when its access rules say
+    no: keyring's `PasswordSetError`."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.PasswordSetError("Can't store password on keychain: (-25244, 'Unknown Error')")
 
 
 class LockedKeyring(keyring.backend.KeyringBackend):

@@ -1,6 +1,7 @@
 """Ctrl-C (issue 4, point 9): SIGINT to a real rcauth process waiting for the browser, in the middle
 of a refresh, or in the middle of a listing exits 130 with one line, leaves the stored session valid
-(the old pair or the new one, never half of one), and frees the callback port.
+(the old pair or the new one, never half of one), and frees the callback port. SIGTERM and SIGHUP in
+the middle of a refresh (issue 10, point 4) are held the same way and end it with 143 and 129.
 
 "In the middle" is made observable with the emulator's "slow" fault: the request is counted as it
 arrives, then answered only `slow_seconds` later; the signal is sent while it is held.
@@ -9,10 +10,13 @@ arrives, then answered only `slow_seconds` later; the signal is sent while it is
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import pytest
 from reliability_support import stdout_of, wait_for, wait_for_stderr
 
 from rcauth.emulator import DEMO_JWT
@@ -56,6 +60,41 @@ def test_ctrl_c_mid_refresh_exits_130_after_storing_the_new_pair(emu, sign_in, r
     current = stored()
     assert current is not None and current.refresh_token != previous.refresh_token  # the new pair, whole
     emu.set(fault_rate=0.0)
+    assert rcauth.run("whoami").code == 0
+    counters = emu.counters()
+    assert counters["refreshes"] == 1 and counters["refresh_reuses"] == 0
+
+
+@pytest.fixture
+def hangups_not_ignored() -> Iterator[None]:
+    """rcauth keeps ignoring a signal it inherits ignored (`nohup`): the test's child must not."""
+    previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+@pytest.mark.parametrize(("name", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_sigterm_or_sighup_mid_refresh_stores_the_rotated_pair_then_exits_128_plus_the_signal(
+    emu, sign_in, rcauth, stored, hangups_not_ignored, name, code
+) -> None:
+    """RingCentral has rotated the pair and its answer is on the way (held by `token_delay`): the old
+    refresh token is spent (strict rotation), so a process that died now would lose the session. The
+    signal is held until the new pair is stored, then ends the process as it asked."""
+    previous = sign_in(access_expires_at=time.time() - 5)
+    emu.set(token_delay=60)
+    proc = rcauth.start("whoami", "--json")
+    wait_for(lambda: emu.counters()["refreshes"] >= 1, "the refresh to rotate the pair", proc=proc)
+    proc.send_signal(getattr(signal, name))
+    emu.set(token_delay=0)  # release the answer the signal arrived during
+    result = rcauth.finish(proc)
+    assert result.code == code, result
+    assert result.err.splitlines() == [f"Error: terminated ({name})"]
+    assert result.out == ""
+
+    current = stored()
+    assert current is not None and current.refresh_token != previous.refresh_token  # the new pair, whole
     assert rcauth.run("whoami").code == 0
     counters = emu.counters()
     assert counters["refreshes"] == 1 and counters["refresh_reuses"] == 0

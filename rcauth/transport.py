@@ -28,13 +28,14 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 
-from rcauth.errors import TransportError
+from rcauth.errors import ConfigError, TransportError
 from rcauth.origin import ForeignOrigin, same_origin
 
 # Checked after requests' own REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE (which reach the adapter as
 # `verify=<path>`): OpenSSL's variable. truststore would honour it on Linux only (OpenSSL's default
 # paths); naming the file explicitly makes it win on every OS.
 CA_FILE_ENV = "SSL_CERT_FILE"
+CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
 @cache
@@ -52,6 +53,12 @@ class OSTrustAdapter(HTTPAdapter):
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("verify", True) is True and os.environ.get(CA_FILE_ENV):
             kwargs["verify"] = os.environ[CA_FILE_ENV]
+        verify = kwargs.get("verify", True)
+        if isinstance(verify, str) and not os.path.exists(verify):
+            # requests would raise a bare OSError; a bundle the user named and that is gone is a setting
+            # to fix, said in one line.
+            names = [n for n in (*CA_BUNDLE_ENV, CA_FILE_ENV) if os.environ.get(n) == verify] or ["verify"]
+            raise ConfigError(f"the CA bundle {verify!r} named by {names[0]} does not exist")
         return super().send(request, *args, **kwargs)
 
     def build_connection_pool_key_attributes(

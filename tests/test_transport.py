@@ -43,7 +43,7 @@ def test_a_named_bundle_or_plain_http_or_no_verification_does_not_use_the_os_sto
     assert "ssl_context" not in pool_kwargs("http://127.0.0.1:5000/x", True)
 
 
-def test_ssl_cert_file_becomes_the_bundle_requests_verifies_with(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ssl_cert_file_becomes_the_bundle_requests_verifies_with(monkeypatch, tmp_path) -> None:
     seen: list[Any] = []
 
     def send(self, request, **kwargs):
@@ -51,12 +51,15 @@ def test_ssl_cert_file_becomes_the_bundle_requests_verifies_with(monkeypatch: py
         raise requests.ConnectionError("stop here")
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
-    monkeypatch.setenv("SSL_CERT_FILE", "/etc/corp-ca.pem")
+    corp, named = tmp_path / "corp-ca.pem", tmp_path / "named.pem"
+    corp.write_text("")
+    named.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(corp))
     request = requests.Request("GET", SERVER).prepare()
-    for verify in (True, "/named/by/caller.pem", False):
+    for verify in (True, str(named), False):
         with pytest.raises(requests.ConnectionError):
             OSTrustAdapter().send(request, verify=verify)
-    assert seen == ["/etc/corp-ca.pem", "/named/by/caller.pem", False]
+    assert seen == [str(corp), str(named), False]
 
 
 def test_credentials_in_a_proxy_url_are_masked() -> None:

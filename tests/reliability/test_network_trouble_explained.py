@@ -197,6 +197,18 @@ def test_a_named_ca_bundle_wins_over_the_os_trust_store(
     assert result.code == 5 and "certificate verify failed" in result.err, result
 
 
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+def test_a_ca_bundle_that_does_not_exist_is_a_config_error(
+    clean_env, sign_in, rcauth, tls_server, tmp_path, variable
+) -> None:
+    sign_in(server=tls_server.base_url)
+    missing = tmp_path / "gone.pem"
+    result = rcauth.run("api", "GET", ACCOUNT, env={variable: str(missing)})
+    assert result.code == 3, result
+    line = one_line_error(result)
+    assert str(missing) in line and variable in line
+
+
 def test_plain_http_to_the_emulator_does_not_load_truststore(clean_env, emu, sign_in, rcauth) -> None:
     sign_in()
     code = (

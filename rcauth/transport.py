@@ -54,7 +54,8 @@ class OSTrustAdapter(HTTPAdapter):
         if kwargs.get("verify", True) is True and os.environ.get(CA_FILE_ENV):
             kwargs["verify"] = os.environ[CA_FILE_ENV]
         verify = kwargs.get("verify", True)
-        if isinstance(verify, str) and not os.path.exists(verify):
+        https = (request.url or "").lower().startswith("https:")
+        if https and isinstance(verify, str) and not os.path.exists(verify):
             # requests would raise a bare OSError; a bundle the user named and that is gone is a setting
             # to fix, said in one line.
             names = [n for n in (*CA_BUNDLE_ENV, CA_FILE_ENV) if os.environ.get(n) == verify] or ["verify"]

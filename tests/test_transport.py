@@ -142,3 +142,15 @@ def test_importing_rcauth_transport_does_not_import_truststore() -> None:
     code = "import sys, rcauth.client, rcauth.oauth; print('truststore' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_a_missing_ca_bundle_matters_to_https_only(monkeypatch, tmp_path) -> None:
+    from rcauth.errors import ConfigError
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", lambda self, request, **kw: "sent")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "gone.pem"))
+    plain = requests.Request("GET", "http://127.0.0.1:5000/x").prepare()
+    assert OSTrustAdapter().send(plain, verify=str(tmp_path / "gone.pem")) == "sent"
+    secure = requests.Request("GET", SERVER).prepare()
+    with pytest.raises(ConfigError, match="named by REQUESTS_CA_BUNDLE does not exist"):
+        OSTrustAdapter().send(secure, verify=str(tmp_path / "gone.pem"))

@@ -150,6 +150,10 @@ def _checked(url: str, asked: str, server: str) -> str:
 
 
 def shown(text: str, limit: int = 120) -> str:
-    """`text` quoted for a one-line message: controls escaped by repr(), long values cut."""
+    """`text` quoted for a one-line message: controls escaped by repr(), long values cut, and any
+    user:password before an '@' masked (it may be a credential)."""
     cut = text if len(text) <= limit else text[:limit] + "..."
-    return repr(cut)
+    return repr(_USERINFO.sub(r"\1***@", cut))
+
+
+_USERINFO = re.compile(r"(//|\\\\|^|:)[^/\\@\s]*@")

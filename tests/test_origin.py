@@ -216,3 +216,9 @@ def test_a_refusal_is_an_api_error_with_a_one_line_message_that_escapes_controls
     assert isinstance(error, ApiError) and error.exit_code == ExitCode.API
     assert "\x1b" not in str(error) and "\x07" not in str(error) and "\n" not in str(error)
     assert "\\x1b" in str(error)
+
+
+def test_a_refused_url_is_shown_without_the_password_it_carried() -> None:
+    with pytest.raises(ForeignOrigin) as caught:
+        resolve_url("https://me:s3cret-pw@evil.example/x", SERVER)
+    assert "s3cret-pw" not in str(caught.value) and "***@evil.example" in str(caught.value)

@@ -72,9 +72,13 @@ def spellings_of_another_host(draw: st.DrawFn) -> str:
                 "http:host",
                 "userinfo",
                 "real host as userinfo",
+                "downgrade",
+                "other port",
+                "homoglyph",
             ]
         )
     )
+    port = draw(st.integers(1, 65535).filter(lambda port: port != 443))
     rest = url.split("://", 1)[1]
     return {
         "plain": url,
@@ -87,6 +91,9 @@ def spellings_of_another_host(draw: st.DrawFn) -> str:
         "real host as userinfo": url.replace("://", "://user:pw@", 1).replace(host, f"{host}@{HOST}", 1)
         if "@" not in host
         else url,
+        "downgrade": random_case(draw, "http://" + HOST) + draw(st.sampled_from(["", ":80", ":443"])) + "/x",
+        "other port": f"https://{random_case(draw, HOST)}:{port}/x",
+        "homoglyph": "https://" + HOST.replace("a", "\u0430", 1) + "/x",  # a Cyrillic a: xn--... host
     }[form]
 
 

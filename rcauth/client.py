@@ -12,13 +12,13 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from rcauth import interrupts, redact
-from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, TransportError, error_parts
+from rcauth import interrupts, redact, transport
+from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, error_parts
+from rcauth.origin import ForeignOrigin, resolve_url
 from rcauth.retry import BoundedRetry
 from rcauth.session import Session
 from rcauth.store import SessionStore, refresh_lock
@@ -168,10 +168,7 @@ class ApiClient:
         self._group_of_path: dict[str, str] = {}
         self._session: Session | None = None
         self._send_lock = threading.Lock()
-        self.http = requests.Session()
-        adapter = HTTPAdapter(max_retries=_transient_retry())
-        self.http.mount("https://", adapter)
-        self.http.mount("http://", adapter)
+        self.http = transport.new_session(_transient_retry())
         self.http.headers.update({"Accept": "application/json", "User-Agent": _user_agent()})
 
     def __enter__(self) -> ApiClient:
@@ -264,15 +261,10 @@ class ApiClient:
 
     # -- requests ------------------------------------------------------------------------------
     def url_for(self, path_or_url: str) -> str:
-        """An absolute URL on the session's server; refuses any other origin, so the bearer token
-        never goes anywhere but RingCentral (paging links are absolute and come from the server)."""
-        server = self.session.server
-        if path_or_url.startswith(("http://", "https://")):
-            target, base = urlsplit(path_or_url), urlsplit(server)
-            if (target.scheme, target.netloc.lower()) != (base.scheme, base.netloc.lower()):
-                raise ApiError(f"refusing to send the session's token to another server: {target.netloc}")
-            return path_or_url
-        return urljoin(server + "/", path_or_url.lstrip("/"))
+        """An absolute URL on the session's server; `ForeignOrigin` for any other origin, so the bearer
+        token never goes anywhere but RingCentral (paging links are absolute and come from the server).
+        `rcauth.origin` decides, for every request this client sends."""
+        return resolve_url(path_or_url, self.session.server)
 
     def request(self, method: str, path_or_url: str, **kwargs: Any) -> requests.Response:
         """Send an authenticated request; refresh and retry once on 401, wait out 429s (bounded).
@@ -288,6 +280,7 @@ class ApiClient:
         Sends are serialized: a page fetched ahead (`paginate`) and a request of the caller's own
         never share the `requests.Session` or the pacing state at the same time.
         """
+        url = self.url_for(url)  # the last check before the token is attached: every send passes here
         path = urlsplit(url).path
         # The group of the next request is known from the last answer for the same path.
         wait = self.rate_limiter.delay(self._group_of_path.get(path), time.monotonic())
@@ -304,9 +297,7 @@ class ApiClient:
                     **kwargs,
                 )
             except requests.RequestException as exc:
-                raise TransportError(
-                    f"could not reach {urlsplit(url).netloc}: {type(exc).__name__}"
-                ) from None
+                raise transport.failure(exc, url) from None
             log.debug("%s %s -> %s", method, redact.redact(url), response.status_code)
             self.rate_limiter.observe(response, sent_at, time.monotonic())
             if group := response.headers.get("X-Rate-Limit-Group"):
@@ -403,7 +394,11 @@ class ApiClient:
                     return
             if not wanted:
                 return
-            url = self.url_for(next_url)
+            try:
+                url = self.url_for(next_url)
+            except ForeignOrigin as exc:
+                exc.hint = "the next-page link RingCentral sent leads elsewhere; the listing stops here"
+                raise
             page = _json_of(self._complete("GET", url, ahead.result() if ahead else None, {}))
 
     def _fetch_ahead(self, next_url: str) -> Future[tuple[str, requests.Response]] | None:

@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 
-from rcauth import redact
+from rcauth import redact, transport
 from rcauth.config import is_loopback_host
-from rcauth.errors import ApiError, TransportError, error_parts
+from rcauth.errors import ApiError, error_parts
 from rcauth.retry import BoundedRetry
 
 if TYPE_CHECKING:
@@ -195,8 +194,11 @@ class RingCentralOAuth:
     def _oauth_session(self, redirect_uri: str | None = None, client: Any = None) -> OAuth2Session:
         from requests_oauthlib import OAuth2Session
 
-        session = OAuth2Session(client_id=self.client_id, client=client, redirect_uri=redirect_uri)
-        session.mount(self.server + "/", HTTPAdapter(max_retries=_token_retry()))
+        # Redirects stay on the server: a 307/308 would re-send the grant (refresh token, code and
+        # verifier) in the body to wherever it points, whatever happens to the Basic header.
+        session_class = transport.staying_on_origin(OAuth2Session)
+        session = session_class(client_id=self.client_id, client=client, redirect_uri=redirect_uri)
+        transport.mount(session, _token_retry(), prefix=self.server + "/")
         session.register_compliance_hook("access_token_response", _raise_for_error)
         session.register_compliance_hook("refresh_token_response", _raise_for_error)
         return session
@@ -223,7 +225,7 @@ class RingCentralOAuth:
                 **kwargs,
             )
         except requests.RequestException as exc:
-            raise TransportError(f"could not reach {self.server}: {type(exc).__name__}") from None
+            raise transport.failure(exc, self.server) from None
         return self._registered(token)
 
     @staticmethod
@@ -257,7 +259,7 @@ class RingCentralOAuth:
                 self.token_endpoint, refresh_token=refresh_token, auth=auth, timeout=self.timeout, **extra
             )
         except requests.RequestException as exc:
-            raise TransportError(f"could not reach {self.server}: {type(exc).__name__}") from None
+            raise transport.failure(exc, self.server) from None
         return self._registered(token)
 
     def revoke(self, token: str) -> None:
@@ -270,7 +272,8 @@ class RingCentralOAuth:
         if auth is None:
             data["client_id"] = self.client_id
         try:
-            response = requests.post(self.revoke_endpoint, data=data, auth=auth, timeout=self.timeout)
+            with transport.new_session() as http:
+                response = http.post(self.revoke_endpoint, data=data, auth=auth, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise TransportError(f"could not reach {self.server}: {type(exc).__name__}") from None
+            raise transport.failure(exc, self.server) from None
         _raise_for_error(response)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import MaxRetryError, ProxyError, ResponseError
 from urllib3.util.retry import Retry
 
 from rcauth import interrupts
@@ -23,6 +23,11 @@ class BoundedRetry(Retry):
     Only `status_forcelist` makes a status retried. urllib3 would also retry, silently, any 413, 429
     or 503 that carries Retry-After; a 429 belongs to the API client, which shows the wait and knows
     RingCentral's penalty rules (see `rcauth.client`).
+
+    A proxy that cannot be reached is not retried either: urllib3 counts it as a connect error, but
+    a proxy that refuses the connection (a local one that is not running, a wrong port) will not be
+    there a few seconds later, and retrying only makes the user wait through the whole budget
+    before being told what is wrong.
     """
 
     RETRY_AFTER_STATUS_CODES = frozenset()
@@ -52,6 +57,8 @@ class BoundedRetry(Retry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> BoundedRetry:
+        if isinstance(error, ProxyError):
+            raise MaxRetryError(_pool, url, error) from error  # type: ignore[arg-type]
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         pause = new._planned_pause(response)
         if new.deadline is not None and time.monotonic() + pause > new.deadline:

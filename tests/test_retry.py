@@ -158,3 +158,52 @@ def test_a_held_ctrl_c_cuts_a_retry_pause_short() -> None:
     except KeyboardInterrupt:
         outcome.append("delivered again")
     assert outcome == ["cut short"]
+
+
+def test_a_proxy_that_refuses_the_connection_is_tried_once_not_retried(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTPS_PROXY at a closed port: urllib3 counts the refusal as a connect error (6 retries with
+    backoff for the API, 3 for the token endpoint); a local proxy that is not running will not be
+    there seconds later. Counted at the socket: one connection attempt, no pause."""
+    import socket
+
+    import urllib3.util.connection
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    attempts: list[tuple[str, int]] = []
+    connect = urllib3.util.connection.create_connection
+
+    def counting(address, *args, **kwargs):
+        attempts.append(address)
+        return connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counting)
+    for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    store = signed_in_store("https://platform.ringcentral.com")
+    with ApiClient(store) as client, pytest.raises(TransportError) as caught:
+        client.get_json("/restapi/v1.0/account/~")
+    assert attempts == [("127.0.0.1", port)]
+    assert clock.sleeps == []
+    assert f"HTTPS_PROXY=http://127.0.0.1:{port}" in str(caught.value)
+
+    attempts.clear()
+    oauth = RingCentralOAuth("https://platform.ringcentral.com", "cid", "secret")
+    with pytest.raises(TransportError, match="could not reach the proxy"):
+        oauth.refresh("RT-x-123456")
+    assert attempts == [("127.0.0.1", port)] and clock.sleeps == []
+
+
+def test_retry_policy_gives_up_at_once_on_a_proxy_error_but_still_retries_a_refused_server() -> None:
+    from urllib3.exceptions import MaxRetryError, NewConnectionError, ProxyError
+
+    policy = rcauth.retry.BoundedRetry(total=6, connect=6, read=6, status=6, other=0)
+    refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    with pytest.raises(MaxRetryError) as caught:
+        policy.increment("GET", "/x", error=ProxyError("Unable to connect to proxy", refused))
+    assert isinstance(caught.value.reason, ProxyError)
+    assert policy.increment("GET", "/x", error=refused).connect == 5  # the server itself: retried

@@ -11,6 +11,7 @@ import click
 
 from rcauth.cli import common_options, countdown, format_option, state
 from rcauth.client import ApiClient
+from rcauth.origin import ForeignOrigin
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
     call_log_table,
@@ -248,8 +249,9 @@ def api(
 ) -> None:
     """Call any RingCentral REST endpoint with the stored session (refreshed as needed).
 
-    PATH is relative to the server (e.g. /restapi/v1.0/account/~). The answer's JSON is printed:
-    indented on a terminal, compact when piped.
+    PATH is relative to the server (e.g. /restapi/v1.0/account/~), or a full URL on the session's
+    own server; the token is never sent anywhere else. The answer's JSON is printed: indented on a
+    terminal, compact when piped.
 
     \b
     Examples:
@@ -274,9 +276,15 @@ def api(
         if body is not None and not isinstance(body, dict):
             raise click.UsageError("-F fields need a JSON object body")
         body = {**(body or {}), **values}
-    if not path.startswith("/"):
-        path = "/" + path
     with api_client() as client:
+        try:
+            path = client.url_for(path)
+        except ForeignOrigin as exc:
+            raise click.BadParameter(
+                f"must be a path such as /restapi/v1.0/account/~ or a URL on the session's server "
+                f"{exc.server}; {exc.message}",
+                param_hint="PATH",
+            ) from None
         if paginate:
             if method != "GET":
                 raise click.UsageError("--paginate works with GET only")

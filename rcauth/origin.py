@@ -1,0 +1,159 @@
+"""The one place that decides whether a URL may carry the session's bearer token.
+
+A bearer token works for whoever holds it (RFC 6750 §5.3: "don't pass bearer tokens" to anyone but
+the resource server), so it goes to the session's own origin (RFC 6454: scheme, host and port) and
+nowhere else: not to a URL the user typed by mistake, not to a `navigation.nextPage.uri` an answer
+carried, not to a redirect. Two questions, two functions:
+
+- `resolve_url(path_or_url, server)`: the absolute URL a request goes to. A path is put on the
+  server; a full URL is accepted only when its origin is the server's. The URL returned is always
+  built from the server's own text plus the path and query, so however a host was spelled (case,
+  IDNA, a trailing dot), the request goes to the host the session was made with.
+- `same_origin(url, server)`: a yes/no for a URL someone else resolved (a redirect's Location).
+
+Both compare after the normalisation a browser or an HTTP library would apply, so a form that
+*looks* foreign but is the same origin is accepted, and a form that looks local but is not is
+refused: surrounding whitespace and C0 controls are stripped (WHATWG URL, which `urlsplit` also
+follows), controls inside are refused (parsers silently drop tab and newline, which can join a
+scheme to a host); scheme and host compare case-insensitively; 443 and 80 are the default ports; a
+host's trailing dot is the same DNS name; an IDN compares by its ASCII (punycode) form; userinfo
+(`platform.ringcentral.com@evil.example`) is refused outright (the host is what follows the `@`,
+and credentials in a URL would be sent as Basic auth); a scheme-relative `//host` takes the
+server's scheme and is then compared; `http:host` (a scheme with no `//`) is refused.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from rcauth.errors import ApiError
+
+DEFAULT_PORTS = {"https": 443, "http": 80}
+# WHATWG URL: leading and trailing "C0 control or space" are stripped before parsing.
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
+# Controls anywhere else (C0, DEL, C1): never part of a URL rcauth should send anything to.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# UTS #46 deviation characters: IDNA 2003 (the stdlib codec) and IDNA 2008 (the `idna` package
+# urllib3 uses) map them differently, so a host holding one could compare equal here and still
+# connect elsewhere. No RingCentral host has one.
+_IDNA_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
+
+
+class ForeignOrigin(ApiError):
+    """A URL that would take the session's token to another origin (scheme, host or port)."""
+
+    def __init__(self, target: str, server: str, why: str, *, hint: str | None = None) -> None:
+        super().__init__(f"refusing to send the session's token to {shown(target)}: {why}", hint=hint)
+        self.target = target
+        self.server = server
+        self.why = why
+
+
+@dataclass(frozen=True)
+class Origin:
+    """RFC 6454's origin tuple, normalised: lower-case scheme, ASCII host, explicit port."""
+
+    scheme: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        port = "" if DEFAULT_PORTS.get(self.scheme) == self.port else f":{self.port}"
+        return f"{self.scheme}://{host}{port}"
+
+
+def origin_of(url: str) -> Origin:
+    """The origin of an absolute http(s) URL; `ValueError` (saying why) for anything else."""
+    text = url.strip(_C0_OR_SPACE)
+    if _CONTROL.search(text):
+        raise ValueError("it contains control characters")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise ValueError("it is not an http(s) URL")
+    if not parts.netloc:
+        raise ValueError("it names no host (a URL needs scheme://host)")
+    if "@" in parts.netloc:
+        raise ValueError("it carries user information before an '@'")
+    port = parts.port  # ValueError for a port that is not a number in 0-65535
+    return Origin(scheme, _normal_host(parts.hostname or ""), DEFAULT_PORTS[scheme] if port is None else port)
+
+
+def _normal_host(host: str) -> str:
+    """Lower case, no trailing dot, IP literals in canonical form, IDNs in ASCII (punycode)."""
+    if host.endswith(".") and not host.endswith(".."):
+        host = host[:-1]
+    if not host:
+        raise ValueError("it names no host")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not host.isascii():
+        if _IDNA_DEVIATIONS.intersection(host):
+            raise ValueError("its host name is spelled ambiguously (an IDNA deviation character)")
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError("its host name is not a valid internationalised name") from None
+    return host.lower()
+
+
+def same_origin(url: str, server: str) -> bool:
+    """True when `url` is an absolute URL on `server`'s origin, after normalisation."""
+    try:
+        return origin_of(url) == origin_of(server)
+    except ValueError:
+        return False
+
+
+def resolve_url(path_or_url: str, server: str) -> str:
+    """The absolute URL on `server` for a path (`/restapi/...`, or without its leading slash) or a
+    full URL on the server's origin; `ForeignOrigin` for anything else.
+
+    A path whose first segment looks like a scheme (`/http://other/x`) is refused rather than sent
+    as a path: it is a URL with a slash in front, and the user meant another host.
+    """
+    base = server.rstrip("/")
+    text = path_or_url.strip(_C0_OR_SPACE)
+    if _CONTROL.search(text):
+        raise ForeignOrigin(path_or_url, server, "it contains control characters")
+    if text[:2].strip("/\\") == "" and len(text) >= 2:
+        # Scheme-relative (`//host/x`; WHATWG reads a backslash as a slash): it names a host.
+        text = f"{urlsplit(server).scheme}://{text.lstrip('/' + chr(92))}"
+    elif not _SCHEME.match(text):
+        path = text if text.startswith("/") else "/" + text
+        if _SCHEME.match(path.lstrip("/\\")):
+            raise ForeignOrigin(path_or_url, server, "it is a URL behind a slash, not a path")
+        return _checked(base + path, path_or_url, server)
+    try:
+        target = origin_of(text)
+    except ValueError as exc:
+        raise ForeignOrigin(path_or_url, server, str(exc)) from None
+    if target != origin_of(server):
+        raise ForeignOrigin(path_or_url, server, f"{target} is another server, not the session's {server}")
+    parts = urlsplit(text)
+    path = parts.path if parts.path.startswith("/") else "/" + parts.path
+    return _checked(base + path + (f"?{parts.query}" if parts.query else ""), path_or_url, server)
+
+
+def _checked(url: str, asked: str, server: str) -> str:
+    """The last word: whatever was built must parse back to the server's origin."""
+    if not same_origin(url, server):
+        raise ForeignOrigin(asked, server, f"it does not stay on the session's server {server}")
+    return url
+
+
+def shown(text: str, limit: int = 120) -> str:
+    """`text` quoted for a one-line message: controls escaped by repr(), long values cut, and any
+    user:password before an '@' masked (it may be a credential)."""
+    cut = text if len(text) <= limit else text[:limit] + "..."
+    return repr(_USERINFO.sub(r"\1***@", cut))
+
+
+_USERINFO = re.compile(r"(//|\\\\|^|:)[^/\\@\s]*@")

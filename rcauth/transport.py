@@ -1,0 +1,196 @@
+"""How rcauth's own HTTP sessions reach RingCentral: whose certificates they trust, where their
+redirects may go, and what a network failure is called.
+
+- Trust: the operating system's trust store (the `truststore` package), so a machine behind a
+  TLS-inspecting proxy whose root the OS trusts works as the browser does; certifi's bundle, which
+  requests uses by default, knows nothing of that root. Scoped to rcauth's sessions through an
+  adapter (`inject_into_ssl()` would change every SSL context in the process: a library must not).
+  A bundle the user names still wins: `REQUESTS_CA_BUNDLE` / `CURL_CA_BUNDLE` (requests reads them)
+  and `SSL_CERT_FILE`. truststore is imported on the first https request, not before: start-up
+  and the emulator's plain-http path never pay for it.
+- Redirects: never followed to another origin (`rcauth.origin`). requests drops the Authorization
+  header on a cross-host redirect, but not the body: a 307/308 from the token endpoint would re-send
+  the refresh token, the code and PKCE verifier to wherever it points. Such a redirect is an error
+  before anything is sent, for the API client and the token endpoint alike.
+- Failures: one line naming what failed (the host and the certificate problem, or the proxy and
+  the environment variable that set it, credentials masked).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest
+
+from rcauth.errors import ConfigError, TransportError
+from rcauth.origin import ForeignOrigin, same_origin
+
+# Checked after requests' own REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE (which reach the adapter as
+# `verify=<path>`): OpenSSL's variable. truststore would honour it on Linux only (OpenSSL's default
+# paths); naming the file explicitly makes it win on every OS.
+CA_FILE_ENV = "SSL_CERT_FILE"
+CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@cache
+def os_trust_context() -> ssl.SSLContext:
+    """One TLS context verifying against the OS trust store, shared by every https connection (the
+    pool key includes it, so pools are reused)."""
+    import truststore
+
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+class OSTrustAdapter(HTTPAdapter):
+    """An `HTTPAdapter` that verifies https with the OS trust store unless a CA bundle was named."""
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("verify", True) is True and os.environ.get(CA_FILE_ENV):
+            kwargs["verify"] = os.environ[CA_FILE_ENV]
+        verify = kwargs.get("verify", True)
+        https = (request.url or "").lower().startswith("https:")
+        if https and isinstance(verify, str) and not os.path.exists(verify):
+            # requests would raise a bare OSError; a bundle the user named and that is gone is a setting
+            # to fix, said in one line.
+            names = [n for n in (*CA_BUNDLE_ENV, CA_FILE_ENV) if os.environ.get(n) == verify] or ["verify"]
+            raise ConfigError(f"the CA bundle {verify!r} named by {names[0]} does not exist")
+        return super().send(request, *args, **kwargs)
+
+    def build_connection_pool_key_attributes(
+        self, request: PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if _uses_os_trust(request.url, verify):
+            pool_kwargs["ssl_context"] = os_trust_context()
+        return host_params, pool_kwargs
+
+    def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)
+        if _uses_os_trust(url, verify):
+            # requests would load certifi's bundle into the connection's context as well.
+            conn.ca_certs = conn.ca_cert_dir = None
+
+
+def _uses_os_trust(url: str | None, verify: bool | str) -> bool:
+    return verify is True and (url or "").lower().startswith("https:")
+
+
+class StayOnOrigin(requests.Session):
+    """A `requests.Session` whose redirects never leave the origin of the request answered.
+
+    Every first request is checked by `rcauth.origin.resolve_url`, and each hop here against the one
+    before it, so a whole chain stays on the session's origin. A foreign hop raises `ForeignOrigin`
+    before it is sent: stripping the header (what requests does) would still re-send a 307/308's
+    body, and a GET followed elsewhere would meet a 401 that spends a refresh for nothing.
+    """
+
+    def rebuild_auth(self, prepared_request: PreparedRequest, response: requests.Response) -> None:
+        previous = response.request.url or ""
+        if not same_origin(prepared_request.url or "", previous):
+            response.close()
+            raise ForeignOrigin(
+                prepared_request.url or "",
+                previous,
+                f"the server at {urlsplit(previous).netloc} redirected there; rcauth does not follow "
+                "a redirect to another server",
+            )
+        super().rebuild_auth(prepared_request, response)
+
+
+@cache
+def staying_on_origin(cls: type[requests.Session]) -> type[requests.Session]:
+    """`cls` (e.g. requests-oauthlib's `OAuth2Session`) with `StayOnOrigin`'s redirect rule."""
+    return type(f"{cls.__name__}OnOrigin", (StayOnOrigin, cls), {})
+
+
+def new_session(max_retries: Any = 0) -> StayOnOrigin:
+    """A session for rcauth's own calls: OS trust, redirects pinned to the origin, `max_retries`."""
+    session = StayOnOrigin()
+    mount(session, max_retries)
+    return session
+
+
+def mount(session: requests.Session, max_retries: Any = 0, prefix: str | None = None) -> None:
+    """Mount an `OSTrustAdapter` with `max_retries` on `prefix` (default: every http(s) URL)."""
+    adapter = OSTrustAdapter(max_retries=max_retries)
+    for each in [prefix] if prefix else ["https://", "http://"]:
+        session.mount(each, adapter)
+
+
+def failure(exc: requests.RequestException, url: str) -> TransportError:
+    """One line for a request that got no answer: the host, and the certificate problem or the
+    proxy (as the environment variable that set it, with any credentials masked) when that is why."""
+    host = urlsplit(url).netloc
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return TransportError(
+            f"could not reach the proxy {_proxy_setting(url)} (on the way to {host}): {_reason(exc)}",
+            hint="check the proxy setting, or name the host in NO_PROXY to go direct",
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return TransportError(
+            f"could not verify the TLS certificate of {host}: {_certificate_problem(exc)}",
+            hint="behind a TLS-inspecting proxy, add its root certificate to the system's trust store "
+            "or name a CA bundle in REQUESTS_CA_BUNDLE",
+        )
+    return TransportError(f"could not reach {host}: {_reason(exc)}")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what caused it: requests and urllib3 wrap errors in `args` and `reason` too."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        each = todo.pop(0)
+        if each is None or any(each is s for s in seen) or len(seen) > 20:
+            continue
+        seen.append(each)
+        nested = [getattr(each, "reason", None), getattr(each, "original_error", None)]
+        nested += [a for a in each.args if isinstance(a, BaseException)]
+        todo += [n for n in (*nested, each.__cause__, each.__context__) if isinstance(n, BaseException)]
+    return seen
+
+
+def _certificate_problem(exc: BaseException) -> str:
+    for each in _chain(exc):
+        if isinstance(each, ssl.SSLCertVerificationError):
+            return f"certificate verify failed: {each.verify_message}"
+    for each in _chain(exc):
+        if isinstance(each, ssl.SSLError):
+            return each.reason or str(each)
+    return type(exc).__name__
+
+
+def _reason(exc: BaseException) -> str:
+    for each in _chain(exc):
+        if isinstance(each, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(each, TimeoutError) or "timed out" in str(each).lower():
+            return "timed out"
+    for each in _chain(exc):
+        if "Name or service not known" in str(each) or "nodename nor servname" in str(each):
+            return "host name not found"
+    return type(exc).__name__
+
+
+def _proxy_setting(url: str) -> str:
+    """The proxy requests chose for `url`, as `NAME=value` from the environment, password masked."""
+    proxies = requests.utils.get_environ_proxies(url)
+    proxy = requests.utils.select_proxy(url, proxies) or ""
+    scheme = urlsplit(url).scheme.lower()
+    names = {f"{scheme}_proxy", "all_proxy"}
+    name = next((k for k, v in os.environ.items() if k.lower() in names and v == proxy), "proxy")
+    return f"{name}={mask_credentials(proxy)}"
+
+
+def mask_credentials(url: str) -> str:
+    """`url` with any user:password before the host replaced by `***`."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))

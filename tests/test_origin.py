@@ -1,0 +1,231 @@
+"""`rcauth.origin`: the one decision about where the bearer token may go, over every URL form
+(issue 10, point 1 and the mutation survivors of point 7: look-alike hosts, userinfo, downgrade).
+
+Properties are checked against an independent parser, urllib3's `parse_url` (what requests uses
+to decide where to connect), so "accepted" means "requests would send it to the session's host".
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
+from urllib3.util import parse_url
+
+from rcauth.errors import ApiError, ExitCode
+from rcauth.origin import ForeignOrigin, Origin, origin_of, resolve_url, same_origin
+
+SERVER = "https://platform.ringcentral.com"
+HOST = "platform.ringcentral.com"
+EMULATOR = "http://127.0.0.1:5123"
+
+labels = st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=12)
+foreign_hosts = st.one_of(
+    st.lists(labels, min_size=1, max_size=4).map(".".join),
+    labels.map(lambda label: f"{HOST}.{label}"),  # look-alike: the real host as a prefix
+    labels.map(lambda label: f"{HOST}.{label}.example"),
+    labels.map(lambda label: f"{label}{HOST}"),  # look-alike: the real host as a suffix
+    labels.map(lambda label: f"{label}-{HOST}"),
+    st.just("127.0.0.2"),
+    st.just("[::1]"),
+).filter(lambda host: host.rstrip(".") != HOST)
+path_chars = string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@/%?"
+paths = st.text(path_chars, max_size=40).map(lambda text: "/" + text)
+space_or_c0 = st.text("".join(map(chr, range(0x21))), max_size=3)
+
+
+def random_case(draw: st.DrawFn, text: str) -> str:
+    flips = draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
+    return "".join(c.upper() if flip else c for c, flip in zip(text, flips, strict=True))
+
+
+@st.composite
+def spellings_of_the_server(draw: st.DrawFn) -> str:
+    """The server's own origin as anyone might spell it: case, default port, trailing dot, IDNA
+    full-width letters, surrounding whitespace and controls, scheme-relative."""
+    host = random_case(draw, HOST)
+    if draw(st.booleans()):
+        host += "."
+    if draw(st.booleans()):
+        host = host.replace("platform", "\uff50\uff4c\uff41\uff54\uff46\uff4f\uff52\uff4d")
+    port = draw(st.sampled_from(["", ":443"]))
+    scheme = draw(st.sampled_from(["https://", "HTTPS://", "Https://", "//"]))
+    return draw(space_or_c0) + scheme + host + port + draw(paths) + draw(space_or_c0)
+
+
+@st.composite
+def spellings_of_another_host(draw: st.DrawFn) -> str:
+    """A URL that would take the token elsewhere, in every form that once slipped through."""
+    host = draw(foreign_hosts)
+    url = random_case(draw, draw(st.sampled_from(["https", "http"]))) + "://" + host + draw(paths)
+    form = draw(
+        st.sampled_from(
+            [
+                "plain",
+                "leading space",
+                "slash in front",
+                "scheme-relative",
+                "backslashes",
+                "http:host",
+                "userinfo",
+                "real host as userinfo",
+                "downgrade",
+                "other port",
+                "homoglyph",
+            ]
+        )
+    )
+    port = draw(st.integers(1, 65535).filter(lambda port: port != 443))
+    rest = url.split("://", 1)[1]
+    return {
+        "plain": url,
+        "leading space": draw(space_or_c0) + url,
+        "slash in front": "/" + url,
+        "scheme-relative": "//" + rest,
+        "backslashes": "\\\\" + rest,
+        "http:host": url.replace("://", ":", 1),
+        "userinfo": url.replace("://", f"://{HOST}@", 1),
+        "real host as userinfo": url.replace("://", "://user:pw@", 1).replace(host, f"{host}@{HOST}", 1)
+        if "@" not in host
+        else url,
+        "downgrade": random_case(draw, "http://" + HOST) + draw(st.sampled_from(["", ":80", ":443"])) + "/x",
+        "other port": f"https://{random_case(draw, HOST)}:{port}/x",
+        "homoglyph": "https://" + HOST.replace("a", "\u0430", 1) + "/x",  # a Cyrillic a: xn--... host
+    }[form]
+
+
+def lands_on(url: str) -> tuple[str | None, str | None, int | None]:
+    """Where requests (urllib3's parser) would connect for `url`."""
+    parsed = parse_url(url)
+    default = {"https": 443, "http": 80}[parsed.scheme or ""]
+    return parsed.scheme, (parsed.host or "").lower(), parsed.port or default
+
+
+@given(path=paths.filter(lambda path: not path.startswith(("//", "/\\"))))
+def test_a_path_goes_to_the_sessions_server(path: str) -> None:
+    assume(not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", path[1:]))  # a URL behind a slash: refused
+    url = resolve_url(path, SERVER)
+    assert url == SERVER + path
+    assert lands_on(url) == ("https", HOST, 443)
+
+
+@given(spelling=spellings_of_the_server())
+@example(spelling="HTTPS://PLATFORM.RINGCENTRAL.COM.:443/restapi/v1.0/account/~")
+@example(spelling=" \t//platform.ringcentral.com/restapi ")
+def test_any_spelling_of_the_servers_origin_is_accepted_and_sent_to_the_server_as_it_was_configured(
+    spelling: str,
+) -> None:
+    url = resolve_url(spelling, SERVER)
+    assert url.startswith(SERVER + "/")
+    assert lands_on(url) == ("https", HOST, 443)
+    assert same_origin(spelling, SERVER) or spelling.strip("".join(map(chr, range(0x21)))).startswith("//")
+
+
+@given(spelling=spellings_of_another_host())
+@example(spelling="https://platform.ringcentral.com.evil.example/restapi/v1.0/account/~")
+@example(spelling="https://platform.ringcentral.com@evil.example/restapi/v1.0/account/~")
+@example(spelling="https://evil.example@platform.ringcentral.com/restapi")
+@example(spelling="/http://other-host/x")
+@example(spelling="HTTP://other-host/x")
+@example(spelling=" http://other-host/x")
+@example(spelling="http:other-host/x")
+def test_every_spelling_of_another_host_is_refused(spelling: str) -> None:
+    with pytest.raises(ForeignOrigin) as caught:
+        resolve_url(spelling, SERVER)
+    assert caught.value.server == SERVER
+    assert not same_origin(spelling, SERVER)
+
+
+@given(text=st.text(max_size=60))
+@example(text="https://platform.ringcentral.com\\@evil.example/")
+@example(text="https://evil.example#@platform.ringcentral.com/")
+@example(text="https://evil.example?@platform.ringcentral.com/")
+@example(text="https:/\\evil.example/")
+@example(text="ht\ttps://evil.example/")
+def test_whatever_the_text_the_token_goes_to_the_server_or_nowhere(text: str) -> None:
+    """The invariant itself, for any string at all: refused, or sent to the session's host."""
+    try:
+        url = resolve_url(text, SERVER)
+    except ForeignOrigin:
+        return
+    assert lands_on(url) == ("https", HOST, 443)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://platform.ringcentral.com/restapi",  # downgrade on the same host
+        "http://platform.ringcentral.com:443/restapi",
+        "https://platform.ringcentral.com:8443/restapi",  # another port
+        "https://platform.ringcentral.com..",  # not the same DNS name
+        "https://platform.ringcentral.com.evil.example/",
+        "https://evilplatform.ringcentral.com/",
+        "https://platform.ringcentral.com@evil.example/",
+        "https://platform.ringcentral.com:@evil.example/",
+        "https://platform.ringcentral.com:443@evil.example/",
+        "https://plat\u00dfform.ringcentral.com/",  # IDNA 2003 and 2008 disagree on it
+        "https://platform.ringcentral.com:99999/",
+        "https://platform.ringcentral.com:x/",
+        "https:platform.ringcentral.com/restapi",
+        "ftp://platform.ringcentral.com/restapi",
+        "https://platform.ringcentral.com/rest\napi",
+        "",
+    ],
+)
+def test_same_origin_refuses_downgrades_other_ports_look_alikes_and_userinfo(url: str) -> None:
+    assert not same_origin(url, SERVER)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://platform.ringcentral.com",
+        "HTTPS://Platform.RingCentral.COM:443/restapi?x=1",
+        " https://platform.ringcentral.com./ \x00",
+        "https://\uff50latform.ringcentral.com/",  # full-width p: the same name under IDNA
+        "https://platform\u3002ringcentral\u3002com/",  # ideographic full stops
+    ],
+)
+def test_same_origin_accepts_the_servers_origin_however_spelled(url: str) -> None:
+    assert same_origin(url, SERVER)
+
+
+def test_ip_literals_and_explicit_ports_compare_by_value() -> None:
+    assert same_origin("http://127.0.0.1:5123/x", EMULATOR)
+    assert not same_origin("http://127.0.0.2:5123/x", EMULATOR)
+    assert not same_origin("http://127.0.0.1:5124/x", EMULATOR)
+    assert same_origin("http://[0:0::1]:80/", "http://[::1]")
+    assert origin_of("HTTP://[::1]:8080/x") == Origin("http", "::1", 8080)
+    assert str(origin_of("https://platform.ringcentral.com:443/")) == SERVER
+
+
+def test_a_url_behind_a_slash_is_refused_not_sent_as_a_path() -> None:
+    with pytest.raises(ForeignOrigin, match="a URL behind a slash"):
+        resolve_url("/http://other-host/x", SERVER)
+    with pytest.raises(ForeignOrigin, match="a URL behind a slash"):
+        resolve_url("//\\HTTPS://other-host/x".replace("//\\", "/"), SERVER)
+
+
+def test_a_relative_path_without_its_slash_and_a_query_stay_on_the_server() -> None:
+    assert resolve_url("restapi/v1.0/account/~", SERVER) == SERVER + "/restapi/v1.0/account/~"
+    assert resolve_url(SERVER + "/restapi?page=2#frag", SERVER) == SERVER + "/restapi?page=2"
+    assert resolve_url("https://PLATFORM.ringcentral.com", SERVER) == SERVER + "/"
+    assert resolve_url(resolve_url("/restapi?x=1", SERVER), SERVER) == SERVER + "/restapi?x=1"
+
+
+def test_a_refusal_is_an_api_error_with_a_one_line_message_that_escapes_controls() -> None:
+    with pytest.raises(ForeignOrigin) as caught:
+        resolve_url("\x1b[2Jhttps://evil.example/\x1b]0;x\x07", SERVER)
+    error = caught.value
+    assert isinstance(error, ApiError) and error.exit_code == ExitCode.API
+    assert "\x1b" not in str(error) and "\x07" not in str(error) and "\n" not in str(error)
+    assert "\\x1b" in str(error)
+
+
+def test_a_refused_url_is_shown_without_the_password_it_carried() -> None:
+    with pytest.raises(ForeignOrigin) as caught:
+        resolve_url("https://me:s3cret-pw@evil.example/x", SERVER)
+    assert "s3cret-pw" not in str(caught.value) and "***@evil.example" in str(caught.value)

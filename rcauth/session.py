@@ -19,6 +19,8 @@ SESSION_VERSION = 1
 # `expires_in` (1e308, 400 digits) at worst refreshes early; it never overflows a float.
 ACCESS_TOKEN_MAX_LIFETIME = 3600.0
 REFRESH_TOKEN_MAX_LIFETIME = 2_592_000.0
+# What `status` and the session-ended error say of an app whose "Issue refresh tokens" setting is off.
+NO_REFRESH_TOKEN = "this app issues no refresh token"  # noqa: S105 - a sentence, not a password
 # RFC 6749 Appendix A.12/A.17 (VSCHAR), less the space RFC 6750's b64token forbids in a Bearer header.
 _TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from rcauth import redact
-from rcauth.config import DEFAULT_PROFILE, data_dir, state_dir
+from rcauth.config import DEFAULT_PROFILE, check_profile_name, data_dir, state_dir
 from rcauth.errors import StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
 
@@ -272,7 +272,7 @@ def insecure_storage_allowed(flag: bool = False) -> bool:
 
 def open_store(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False) -> KeyringStore | FileStore:
     """The store for a profile: the keyring when it works; else the file, with consent; else an error."""
-    keyring_store = KeyringStore(profile)
+    keyring_store = KeyringStore(check_profile_name(profile))
     try:
         keyring_store.probe()
     except StorageUnavailable as exc:
@@ -292,8 +292,9 @@ def refresh_lock(profile: str = DEFAULT_PROFILE, timeout: float = LOCK_TIMEOUT) 
     from filelock import FileLock, Timeout
 
     directory = state_dir()
+    lock_path = directory / f"{check_profile_name(profile)}.refresh.lock"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    lock = FileLock(str(directory / f"{profile}.refresh.lock"), timeout=timeout)
+    lock = FileLock(str(lock_path), timeout=timeout)
     try:
         with lock:
             yield

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from rcauth import redact
-from rcauth.config import DEFAULT_PROFILE, check_profile_name, data_dir, state_dir
+from rcauth.config import DEFAULT_PROFILE, check_profile_name, config_dir, data_dir, state_dir
 from rcauth.errors import StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
 
@@ -280,6 +280,40 @@ def open_store(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False
             raise
         return FileStore(profile, fallback_reason=exc.message)
     return keyring_store
+
+
+def check_login_dirs(*, session_file: bool) -> None:
+    """Prove, before a login makes a grant, that the directories it will need are usable: the
+    config dir readable, the state dir (lock files, the profile index) writable, and the data dir
+    writable when the session goes to a file. Found after the grant, the problem would leave a
+    session RingCentral counts against the user's limit and this machine cannot keep.
+
+    Each directory is created if missing and written to (a file is created and removed), as the
+    login will: permission bits alone say nothing to root, a read-only mount or a file in the way.
+    """
+    _check_dir(config_dir(), "config", "RCAUTH_CONFIG_DIR", write=False)
+    _check_dir(state_dir(), "state", "RCAUTH_STATE_DIR", write=True)
+    if session_file:
+        _check_dir(data_dir(), "data", "RCAUTH_DATA_DIR", write=True)
+
+
+def _check_dir(directory: Path, kind: str, override_env: str, *, write: bool) -> None:
+    in_the_way = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    try:
+        if in_the_way is not None and not in_the_way.is_dir():
+            raise NotADirectoryError(0, f"{in_the_way} is not a directory")
+        if write:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".rcauth-probe.", dir=directory)
+            os.close(fd)
+            os.unlink(probe)
+        elif directory.is_dir() and not os.access(directory, os.R_OK | os.X_OK):
+            raise PermissionError(0, "it cannot be read")
+    except OSError as exc:
+        raise StorageUnavailable(
+            f"cannot use the {kind} directory {directory}: {exc.strerror or exc}",
+            hint=f"set {override_env} to a directory rcauth can {'write to' if write else 'read'}",
+        ) from None
 
 
 @contextlib.contextmanager

@@ -110,6 +110,8 @@ def error_from_response(
     error_code = first.get("errorCode") or body.get("errorCode") or oauth_error
     if oauth_error is None or not 400 <= response.status_code < 500:
         said = f": {error_code}: {message}" if body and error_code else ""
+        if not body:
+            said = ", not with RingCentral's JSON (a proxy, captive portal or web filter may be in the way)"
         return UnexpectedAnswer(
             redact.redact(f"{endpoint} answered {what_answered(response)}{said}"),
             status=response.status_code,

@@ -21,7 +21,8 @@ def assert_kept_with_one_line(result, page) -> str:
     lines = result.err.splitlines()
     assert len(lines) == 1, result
     line = lines[0]
-    assert line.startswith(f"Error: the token endpoint answered HTTP {page.status} ({page.content_type})"), line
+    expected = f"Error: the token endpoint answered HTTP {page.status} ({page.content_type})"
+    assert line.startswith(expected), line
     assert "the session is kept" in line
     assert "session has ended" not in line and "<html" not in line.lower()
     print(line)

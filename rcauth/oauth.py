@@ -184,14 +184,16 @@ def _token_answer(response: requests.Response) -> requests.Response:
             f"the token endpoint answered {what_answered(response)}, which is not a token",
             status=response.status_code,
         ) from None
-    issued = body.get("refresh_token") or body.get("access_token") if isinstance(body, dict) else None
-    if isinstance(issued, str):
-        redact.register(issued)
+    fields = body if isinstance(body, dict) else {}
+    redact.register(*(v for k, v in fields.items() if k.endswith("_token") and isinstance(v, str)))
+    # What revokes the grant if it cannot be used (either token ends the whole session at RingCentral).
+    tokens = [fields.get("refresh_token"), fields.get("access_token")]
+    issued = next((t for t in tokens if isinstance(t, str) and t), None)
     try:
         token = validated_token(body)
     except UnexpectedAnswer as exc:
         error = UnexpectedAnswer(f"{exc.message} ({what_answered(response)})", status=response.status_code)
-        error.issued_token = issued if isinstance(issued, str) else None  # type: ignore[attr-defined]
+        error.issued_token = issued  # type: ignore[attr-defined]
         raise error from None
     response._content = json.dumps(token, default=float).encode("utf-8")
     return response

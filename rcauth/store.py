@@ -282,7 +282,7 @@ def open_store(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False
     return keyring_store
 
 
-def check_login_dirs(*, session_file: bool) -> None:
+def check_login_dirs(profile: str, *, session_file: bool) -> None:
     """Prove, before a login makes a grant, that the directories it will need are usable: the
     config dir readable, the state dir (lock files, the profile index) writable, and the data dir
     writable when the session goes to a file. Found after the grant, the problem would leave a
@@ -291,10 +291,24 @@ def check_login_dirs(*, session_file: bool) -> None:
     Each directory is created if missing and written to (a file is created and removed), as the
     login will: permission bits alone say nothing to root, a read-only mount or a file in the way.
     """
+    from filelock import FileLock, Timeout
+
     _check_dir(config_dir(), "config", "RCAUTH_CONFIG_DIR", write=False)
     _check_dir(state_dir(), "state", "RCAUTH_STATE_DIR", write=True)
     if session_file:
         _check_dir(data_dir(), "data", "RCAUTH_DATA_DIR", write=True)
+    # The login stores its session under the profile's refresh lock: that file must open too.
+    lock = state_dir() / f"{check_profile_name(profile)}.refresh.lock"
+    try:
+        with FileLock(str(lock), timeout=0):
+            pass
+    except Timeout:
+        pass  # a refresh holds it right now: it works
+    except OSError as exc:
+        raise StorageUnavailable(
+            f"cannot use the lock file {lock}: {exc.strerror or exc}",
+            hint="set RCAUTH_STATE_DIR to a directory rcauth can write to",
+        ) from None
 
 
 def _check_dir(directory: Path, kind: str, override_env: str, *, write: bool) -> None:

@@ -131,7 +131,7 @@ def login(
     )
     store = app.open_store()
     if app.store is None:
-        check_login_dirs(session_file=store.kind == "file")  # before any grant is made
+        check_login_dirs(app.profile, session_file=store.kind == "file")  # before any grant is made
     with contextlib.suppress(StoredSessionDamaged):
         store.load()  # uses up the probe's read: the load in `save` below reads the store afresh
     replaced: list[Session] = []

@@ -75,6 +75,19 @@ def test_browser_login_stops_before_showing_the_sign_in_url_when_a_directory_is_
     assert emu.counters()["authorize_approved"] == 0 and emu.counters()["grants"] == {}
 
 
+def test_login_stops_before_any_grant_when_the_profiles_lock_file_cannot_be_opened(emu, rcauth) -> None:
+    """A directory where the lock file should be: no file opens there, not even for root."""
+    lock = Path(os.environ["RCAUTH_STATE_DIR"]) / "work.refresh.lock"
+    lock.mkdir(parents=True)
+    result = rcauth.run("--profile", "work", "login", "--jwt", env=JWT)
+    assert result.code == 6, result
+    assert result.err.splitlines() == [
+        f"Error: cannot use the lock file {lock}: Is a directory; "
+        "set RCAUTH_STATE_DIR to a directory rcauth can write to"
+    ]
+    assert emu.counters()["grants"] == {}
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to a read-only directory; the file cases cover it")
 def test_login_stops_before_any_grant_when_the_lock_directory_is_read_only(emu, rcauth) -> None:
     directory = Path(os.environ["RCAUTH_STATE_DIR"])

@@ -28,7 +28,7 @@ from rcauth import redact
 from rcauth.config import is_loopback_host
 from rcauth.errors import ApiError, RcauthError, TransportError, UnexpectedAnswer, error_parts
 from rcauth.retry import BoundedRetry
-from rcauth.session import validated_token
+from rcauth.session import UNUSABLE_TOKEN_ANSWER, validated_token
 
 if TYPE_CHECKING:
     from oauthlib.oauth2 import Client as OAuthlibClient
@@ -192,7 +192,11 @@ def _token_answer(response: requests.Response) -> requests.Response:
     try:
         token = validated_token(body)
     except UnexpectedAnswer as exc:
-        error = UnexpectedAnswer(f"{exc.message} ({what_answered(response)})", status=response.status_code)
+        reason = exc.message.removeprefix(UNUSABLE_TOKEN_ANSWER)
+        error = UnexpectedAnswer(
+            f"the token endpoint answered {what_answered(response)} with no usable token: {reason}",
+            status=response.status_code,
+        )
         error.issued_token = issued  # type: ignore[attr-defined]
         raise error from None
     response._content = json.dumps(token, default=float).encode("utf-8")

@@ -19,6 +19,7 @@ SESSION_VERSION = 1
 # `expires_in` (1e308, 400 digits) at worst refreshes early; it never overflows a float.
 ACCESS_TOKEN_MAX_LIFETIME = 3600.0
 REFRESH_TOKEN_MAX_LIFETIME = 2_592_000.0
+UNUSABLE_TOKEN_ANSWER = "the token endpoint's answer is not usable: "  # noqa: S105 - a message
 # What `status` and the session-ended error say of an app whose "Issue refresh tokens" setting is off.
 NO_REFRESH_TOKEN = "this app issues no refresh token"  # noqa: S105 - a sentence, not a password
 # RFC 6749 Appendix A.12/A.17 (VSCHAR), less the space RFC 6750's b64token forbids in a Bearer header.
@@ -140,7 +141,7 @@ def validated_token(token: object) -> dict[str, Any]:
     """
 
     def unusable(reason: str) -> UnexpectedAnswer:
-        return UnexpectedAnswer(f"the token endpoint's answer is not usable: {reason}")
+        return UnexpectedAnswer(f"{UNUSABLE_TOKEN_ANSWER}{reason}")
 
     if not isinstance(token, Mapping):
         raise unusable("it is not a JSON object")

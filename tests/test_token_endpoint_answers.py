@@ -192,8 +192,8 @@ def test_an_unusable_token_answer_is_a_clear_error_and_nothing_is_stored(answer)
         with pytest.raises(UnexpectedAnswer) as caught:
             client.get_json("/restapi/v1.0/account/~/extension/~")
     message = str(caught.value)
-    assert message.startswith(("the token endpoint's answer is not usable", "the token endpoint answered"))
-    assert "HTTP 200" in message and "\n" not in message
+    assert message.startswith("the token endpoint answered HTTP 200")
+    assert ("with no usable token: " in message or "which is not a token" in message) and "\n" not in message
     assert "AT-new-2" not in message and "RT-new-2" not in message
     assert store.load() == before
 
@@ -274,3 +274,36 @@ def test_any_lifetime_gives_a_clear_error_or_a_session_that_reads_back(
     assert refresh_at is None or (
         math.isfinite(refresh_at) and now <= refresh_at <= now + REFRESH_TOKEN_MAX_LIFETIME
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({**GOOD, "expires_in": -1}, "its expires_in is not a positive number of seconds"),
+        ({**GOOD, "access_token": ""}, "it has no access_token"),
+    ],
+)
+def test_jwt_login_with_an_unusable_answer_exits_5_in_one_line_and_revokes_the_grant(
+    monkeypatch, memory_keyring, body, reason
+) -> None:
+    from click.testing import CliRunner
+
+    from rcauth.cli import cli
+
+    for key, value in {
+        "RC_APP_CLIENT_ID": "cid",
+        "RC_APP_CLIENT_SECRET": "sec-123456",
+        "RC_SERVER_URL": SERVER,
+        "RC_JWT": "eyJ.jwt.credential",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=body, headers={"Content-Type": "application/json"})
+        m.post(REVOKE_URL, text="")
+        result = CliRunner().invoke(cli, ["login", "--jwt"])
+    assert result.exit_code == 5
+    assert result.stderr == (
+        f"Error: the token endpoint answered HTTP 200 (application/json) with no usable token: {reason}\n"
+    )
+    assert [r.url for r in m.request_history] == [TOKEN_URL, REVOKE_URL]
+    assert memory_keyring.entries == {}

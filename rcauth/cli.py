@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rcauth import __version__
-from rcauth.config import DEFAULT_PROFILE
+from rcauth.config import DEFAULT_PROFILE, check_profile_name
 from rcauth.errors import ExitCode, RcauthError, Terminated
 
 if TYPE_CHECKING:
@@ -230,6 +230,13 @@ def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool) -> 
 
 def _profile_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value:
+        try:
+            check_profile_name(value)
+        except RcauthError as exc:
+            from_env = ctx.get_parameter_source("profile") == click.core.ParameterSource.ENVIRONMENT
+            raise click.BadParameter(
+                f"{exc.message} (from RCAUTH_PROFILE)" if from_env else exc.message
+            ) from None
         ctx.ensure_object(AppState).profile = value
 
 

@@ -20,7 +20,7 @@ from rcauth import interrupts, redact, transport
 from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, error_parts
 from rcauth.origin import ForeignOrigin, resolve_url
 from rcauth.retry import BoundedRetry
-from rcauth.session import Session
+from rcauth.session import NO_REFRESH_TOKEN, Session
 from rcauth.store import SessionStore, refresh_lock
 
 if TYPE_CHECKING:
@@ -199,7 +199,8 @@ class ApiClient:
     def fresh_session(self) -> Session:
         """The session with an access token valid for at least the refresh margin."""
         session = self.session
-        if session.access_expires_within(self.refresh_margin):
+        # Without a refresh token nothing can be renewed ahead: the access token is used to its end.
+        if session.access_expires_within(self.refresh_margin if session.refresh_token else 0.0):
             session = self.refresh(stale_access_token=session.access_token)
         return session
 
@@ -221,6 +222,10 @@ class ApiClient:
             ):
                 self._session = current
                 return current
+            if current.refresh_token is None:
+                self._end_session(
+                    current, f"the session has ended: its access token expired and {NO_REFRESH_TOKEN}"
+                )
             if current.refresh_expired():
                 self._end_session(current, "the session has expired (its refresh token is no longer valid)")
             with interrupts.deferred():
@@ -254,7 +259,10 @@ class ApiClient:
         """Remove a session that can no longer be refreshed, and say so. Only that session: if another
         process stored a new one meanwhile, it is left alone (we hold the refresh lock here)."""
         stored = self.store.load()
-        if stored is not None and stored.refresh_token == session.refresh_token:
+        if stored is not None and (stored.refresh_token, stored.access_token) == (
+            session.refresh_token,
+            session.access_token,
+        ):
             self.store.delete()
         self._session = None
         raise SessionExpired(message, hint=hint)

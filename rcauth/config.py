@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from rcauth.errors import ConfigError
+from rcauth.errors import ConfigError, InvalidProfileName
 
 DEFAULT_SERVER = "https://platform.ringcentral.com"
 # The redirect URI RingCentral's quick start registers for a "Web server" app.
 DEFAULT_REDIRECT_URI = "http://localhost:5000/oauth2callback"
 DEFAULT_PROFILE = "default"
+# A profile name becomes a keyring entry and part of file names in rcauth's directories: ASCII letters,
+# digits, `.`, `_` and `-`, no leading dot (no hidden file, no `..`), at most 64 characters.
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 
 # Environment names, first match wins: RingCentral's current `.env` template, then its older names.
 ENV_NAMES: dict[str, tuple[str, ...]] = {
@@ -29,6 +33,18 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "redirect_uri": ("RC_REDIRECT_URL",),
 }
 FIELDS = tuple(ENV_NAMES)
+
+
+def check_profile_name(name: str) -> str:
+    """The one rule for profile names, checked where a name comes in (the command line) and again
+    where one is used to name storage (`store.open_store`, `store.refresh_lock`): a name such as
+    `../../x` or `a/b` would otherwise put a lock file outside the state dir or fail after sign-in."""
+    if not isinstance(name, str) or not _PROFILE_NAME.fullmatch(name):
+        raise InvalidProfileName(
+            f"{str(name)[:80]!r} is not a valid profile name: use 1 to 64 letters, digits, '.', '_' "
+            "or '-', not starting with '.'"
+        )
+    return name
 
 
 def _platform_dir(kind: str, override_env: str) -> Path:

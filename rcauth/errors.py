@@ -62,6 +62,12 @@ class SessionExpired(NotLoggedIn):
     """The stored session can no longer be used (refresh token expired, revoked, or client changed)."""
 
 
+class InvalidProfileName(RcauthError):
+    """A profile name that cannot safely name a keyring entry, a lock file or a session file."""
+
+    exit_code = ExitCode.USAGE
+
+
 class LoginFailed(RcauthError):
     """The browser sign-in did not produce a session: denied, timed out, state mismatch, bad code."""
 
@@ -111,6 +117,15 @@ class ApiError(RcauthError):
 
 class TransportError(ApiError):
     """RingCentral could not be reached, or kept failing after retries."""
+
+
+class UnexpectedAnswer(TransportError):
+    """Something other than RingCentral's verdict answered: an HTML page from a proxy, captive portal
+    or web filter, a 5xx, a JSON without an OAuth `error`, a token answer that holds no usable token.
+    A network problem to report, never the end of a session (only an OAuth error body ends one)."""
+
+    def __str__(self) -> str:
+        return self.message  # it names the status and what answered itself
 
 
 def error_parts(response: Any) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from rcauth.config import Settings
-from rcauth.errors import LoginFailed
+from rcauth.errors import LoginFailed, RcauthError
 from rcauth.loopback import CallbackReceiver, CallbackResult
 from rcauth.oauth import OAuthError, RingCentralOAuth, new_pkce, new_state
 from rcauth.session import Session
@@ -86,11 +86,17 @@ def login(
         except OAuthError as exc:
             receiver.finish(False, "Sign-in failed", f"RingCentral refused the code: {exc}")
             raise LoginFailed(f"RingCentral refused the authorization code: {exc}") from None
-        session = _session(settings, token)
+        except RcauthError as exc:
+            receiver.finish(False, "Sign-in failed", f"rcauth could not complete the sign-in: {exc}")
+            raise
         try:
-            save(session)
-        except Exception as exc:
-            receiver.finish(False, "Sign-in not saved", f"rcauth could not store the session: {exc}")
+            session = _store(settings, token, save, oauth)
+        except BaseException as exc:
+            receiver.finish(
+                False,
+                "Sign-in not saved",
+                f"rcauth could not store the session, so you are not signed in: {exc}",
+            )
             raise
         receiver.finish(
             True, "Signed in to RingCentral", "You can close this tab and return to the terminal."
@@ -98,10 +104,21 @@ def login(
         return session
 
 
-def _session(settings: Settings, token: dict) -> Session:
-    return Session.from_token_response(
-        token, server=settings.server, client_id=settings.client_id, client_secret=settings.client_secret
-    )
+def _store(
+    settings: Settings, token: dict, save: Callable[[Session], None], oauth: RingCentralOAuth
+) -> Session:
+    """Save the new session; if it cannot be made or saved, revoke the grant before the error goes
+    up. RingCentral caps concurrent sessions per user and app: an orphan would hold a place until it
+    expired, with nothing on this machine able to end it."""
+    try:
+        session = Session.from_token_response(
+            token, server=settings.server, client_id=settings.client_id, client_secret=settings.client_secret
+        )
+        save(session)
+    except BaseException:
+        oauth.revoke_quietly(token.get("refresh_token") or token.get("access_token"))
+        raise
+    return session
 
 
 def parse_pasted_redirect(text: str, expected_state: str, redirect_uri: str) -> CallbackResult:
@@ -158,9 +175,7 @@ def login_by_paste(
         )
     except OAuthError as exc:
         raise LoginFailed(f"RingCentral refused the authorization code: {exc}") from None
-    session = _session(settings, token)
-    save(session)
-    return session
+    return _store(settings, token, save, oauth)
 
 
 def login_with_jwt(
@@ -179,6 +194,4 @@ def login_with_jwt(
         token = oauth.jwt_bearer(assertion)
     except OAuthError as exc:
         raise LoginFailed(f"RingCentral refused the JWT credential: {exc}") from None
-    session = _session(settings, token)
-    save(session)
-    return session
+    return _store(settings, token, save, oauth)

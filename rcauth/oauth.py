@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -22,8 +25,9 @@ from requests.auth import HTTPBasicAuth
 
 from rcauth import redact, transport
 from rcauth.config import is_loopback_host
-from rcauth.errors import ApiError, error_parts
+from rcauth.errors import ApiError, RcauthError, UnexpectedAnswer, error_parts
 from rcauth.retry import BoundedRetry
+from rcauth.session import UNUSABLE_TOKEN_ANSWER, validated_token
 
 if TYPE_CHECKING:
     from oauthlib.oauth2 import Client as OAuthlibClient
@@ -36,6 +40,11 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TIMEOUT = (10.0, 30.0)  # connect, read: no request may hang forever
 # Long enough to honour one Retry-After of RingCentral's 60 s Auth-group penalty, no longer.
 TOKEN_RETRY_BUDGET = 90.0
+# The OAuth `error` values (RFC 6749 §5.2) that are RingCentral's verdict that a session is over:
+# `invalid_grant` (refresh token expired, revoked or spent), `invalid_client` (the client secret was
+# rotated), `unauthorized_client` (the app may no longer use the grant). Nothing else ends one.
+SESSION_ENDING_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+KEPT_HINT = "the session is kept: run the command again once RingCentral can be reached"
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,8 @@ def new_state() -> str:
 
 
 class OAuthError(ApiError):
-    """The token or revoke endpoint refused: keeps the OAuth `error` and RingCentral's `errorCode`."""
+    """The token or revoke endpoint refused with an OAuth error body: keeps the OAuth `error` and
+    RingCentral's `errorCode`. Anything else that answers is an `UnexpectedAnswer`, not this."""
 
     def __init__(self, message: str, *, oauth_error: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -76,16 +86,17 @@ class OAuthError(ApiError):
     def session_is_dead(self) -> bool:
         """True when the refresh token or client can no longer be used: log in again, do not retry.
 
-        400 `invalid_grant` (expired, revoked or spent refresh token) and 401 `invalid_client`
-        (the client secret was rotated) both mean the stored session is over.
+        Only RingCentral's verdict counts (`SESSION_ENDING_ERRORS` in an OAuth error body): a 400 or
+        401 page from a proxy or captive portal says nothing about the session, and must not end it.
         """
-        return self.oauth_error in ("invalid_grant", "invalid_client", "unauthorized_client") or (
-            self.status in (400, 401) and self.oauth_error is None
-        )
+        return self.oauth_error in SESSION_ENDING_ERRORS
 
 
-def error_from_response(response: requests.Response) -> OAuthError:
-    """Map RingCentral's OAuth error JSON to `OAuthError`; never includes request data."""
+def error_from_response(
+    response: requests.Response, endpoint: str = "the token endpoint"
+) -> OAuthError | UnexpectedAnswer:
+    """RingCentral's OAuth error JSON (a 4xx whose body has a string `error`) -> `OAuthError`; any
+    other failed answer -> `UnexpectedAnswer`, naming what answered. Never includes request data."""
     body, details, first = error_parts(response)
     oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
     message = (
@@ -96,6 +107,15 @@ def error_from_response(response: requests.Response) -> OAuthError:
         or "request failed"
     )
     error_code = first.get("errorCode") or body.get("errorCode") or oauth_error
+    if oauth_error is None or not 400 <= response.status_code < 500:
+        said = f": {error_code}: {message}" if body and error_code else ""
+        if not body:
+            said = ", not with RingCentral's JSON (a proxy, captive portal or web filter may be in the way)"
+        return UnexpectedAnswer(
+            redact.redact(f"{endpoint} answered {what_answered(response)}{said}"),
+            status=response.status_code,
+            error_code=str(error_code) if error_code else None,
+        )
     return OAuthError(
         redact.redact(str(message)),
         oauth_error=oauth_error,
@@ -105,9 +125,55 @@ def error_from_response(response: requests.Response) -> OAuthError:
     )
 
 
-def _raise_for_error(response: requests.Response) -> requests.Response:
+def what_answered(response: requests.Response) -> str:
+    """`HTTP 400 (text/html) via proxy HTTPS_PROXY=http://***@proxy:3128`: enough for a person to see
+    that a proxy, captive portal or web filter answered, not RingCentral."""
+    content_type = _printable(response.headers.get("Content-Type", "")) or "no content type"
+    text = f"HTTP {response.status_code} ({content_type})"
+    request_url = response.request.url if response.request is not None else response.url
+    if response.history and urlsplit(response.url).netloc != urlsplit(request_url or "").netloc:
+        text += f" after a redirect to {_printable(urlsplit(response.url).netloc)}"
+    proxy = transport.proxy_in_use(request_url or response.url)
+    return f"{text} via proxy {_printable(proxy)}" if proxy else text
+
+
+def _printable(text: str, limit: int = 100) -> str:
+    """A header or setting shown in an error: printable ASCII only, bounded."""
+    return re.sub(r"[^\x20-\x7e]", "?", text)[:limit]
+
+
+def _token_answer(response: requests.Response) -> requests.Response:
+    """Compliance hook on every token endpoint answer, before oauthlib reads it.
+
+    A failure is classified (`error_from_response`). A success must be a usable token
+    (`session.validated_token`); its lifetimes are handed on clamped, so oauthlib's own arithmetic on
+    `expires_in` cannot overflow. A JSON `NaN`, `Infinity` or `1e400` is read as a Decimal, not a float.
+    """
     if response.status_code >= 400:
         raise error_from_response(response)
+    try:
+        body = json.loads(response.text, parse_float=Decimal, parse_constant=Decimal)
+    except ValueError:
+        raise UnexpectedAnswer(
+            f"the token endpoint answered {what_answered(response)}, which is not a token",
+            status=response.status_code,
+        ) from None
+    fields = body if isinstance(body, dict) else {}
+    redact.register(*(v for k, v in fields.items() if k.endswith("_token") and isinstance(v, str)))
+    # What revokes the grant if it cannot be used (either token ends the whole session at RingCentral).
+    tokens = [fields.get("refresh_token"), fields.get("access_token")]
+    issued = next((t for t in tokens if isinstance(t, str) and t), None)
+    try:
+        token = validated_token(body)
+    except UnexpectedAnswer as exc:
+        reason = exc.message.removeprefix(UNUSABLE_TOKEN_ANSWER)
+        error = UnexpectedAnswer(
+            f"the token endpoint answered {what_answered(response)} with no usable token: {reason}",
+            status=response.status_code,
+        )
+        error.issued_token = issued  # type: ignore[attr-defined]
+        raise error from None
+    response._content = json.dumps(token, default=float).encode("utf-8")
     return response
 
 
@@ -199,8 +265,8 @@ class RingCentralOAuth:
         session_class = transport.staying_on_origin(OAuth2Session)
         session = session_class(client_id=self.client_id, client=client, redirect_uri=redirect_uri)
         transport.mount(session, _token_retry(), prefix=self.server + "/")
-        session.register_compliance_hook("access_token_response", _raise_for_error)
-        session.register_compliance_hook("refresh_token_response", _raise_for_error)
+        session.register_compliance_hook("access_token_response", _token_answer)
+        session.register_compliance_hook("refresh_token_response", _token_answer)
         return session
 
     def authorization_url(self, *, redirect_uri: str, state: str, pkce: Pkce, **extra: str) -> str:
@@ -215,18 +281,40 @@ class RingCentralOAuth:
         return url
 
     def _fetch(self, session: OAuth2Session, **kwargs: Any) -> dict[str, Any]:
+        """A new grant (code exchange, JWT). An answer that carries a token rcauth cannot use is
+        revoked at once: RingCentral caps concurrent sessions per user and app, and this one would
+        count until it expired, with nothing on this machine to end it."""
         auth = self._basic_auth()
         try:
-            token = session.fetch_token(
+            token = self._token_request(
+                session.fetch_token,
                 self.token_endpoint,
                 auth=auth,
                 include_client_id=auth is None,
                 timeout=self.timeout,
                 **kwargs,
             )
+        except UnexpectedAnswer as exc:
+            issued = getattr(exc, "issued_token", None)
+            if issued:
+                self.revoke_quietly(issued)
+            raise
+        return self._registered(token)
+
+    def _token_request(self, call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """One token request; what went wrong on the way becomes an `RcauthError`. oauthlib's own
+        complaints (a body `_token_answer` let through that it still refuses) are an unexpected answer."""
+        from oauthlib.oauth2 import OAuth2Error
+
+        try:
+            token: dict[str, Any] = call(*args, **kwargs)
         except requests.RequestException as exc:
             raise transport.failure(exc, self.server) from None
-        return self._registered(token)
+        except (OAuth2Error, Warning, ValueError, OverflowError) as exc:
+            raise UnexpectedAnswer(
+                f"the token endpoint's answer is not usable ({type(exc).__name__})"
+            ) from None
+        return token
 
     @staticmethod
     def _registered(token: dict[str, Any]) -> dict[str, Any]:
@@ -255,11 +343,19 @@ class RingCentralOAuth:
         auth = self._basic_auth()
         extra = {} if auth else {"client_id": self.client_id}
         try:
-            token = session.refresh_token(
-                self.token_endpoint, refresh_token=refresh_token, auth=auth, timeout=self.timeout, **extra
+            token = self._token_request(
+                session.refresh_token,
+                self.token_endpoint,
+                refresh_token=refresh_token,
+                auth=auth,
+                timeout=self.timeout,
+                **extra,
             )
-        except requests.RequestException as exc:
-            raise transport.failure(exc, self.server) from None
+        except UnexpectedAnswer as exc:
+            # Never revoked here: the stored pair may still be good (RingCentral keeps an unused
+            # rotation replayable), and revoking the new one would end the whole session.
+            exc.hint = exc.hint or KEPT_HINT
+            raise
         return self._registered(token)
 
     def revoke(self, token: str) -> None:
@@ -276,4 +372,15 @@ class RingCentralOAuth:
                 response = http.post(self.revoke_endpoint, data=data, auth=auth, timeout=self.timeout)
         except requests.RequestException as exc:
             raise transport.failure(exc, self.server) from None
-        _raise_for_error(response)
+        if response.status_code >= 400:
+            raise error_from_response(response, "the revoke endpoint")
+
+    def revoke_quietly(self, token: str | None) -> bool:
+        """Best effort `revoke`, for a session nobody will use: False when it could not be done."""
+        if not token:
+            return False
+        try:
+            self.revoke(token)
+        except RcauthError:
+            return False
+        return True

@@ -169,7 +169,10 @@ def status_table(info: Mapping[str, Any]) -> Table:
         ("User", who),
         ("Scopes", " ".join(info.get("scopes") or []) or "-"),
         ("Access token", human_until(info.get("access_token_expires_at"))),
-        ("Refresh token", human_until(info.get("refresh_token_expires_at"))),
+        (
+            "Refresh token",
+            info.get("refresh_token_note") or human_until(info.get("refresh_token_expires_at")),
+        ),
         ("Stored in", info.get("storage")),
     ]
     if info.get("check"):

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, asdict, dataclass, fields, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from rcauth.errors import ConfigError, StoredSessionDamaged
+from rcauth.errors import ConfigError, StoredSessionDamaged, UnexpectedAnswer
 
 SESSION_VERSION = 1
+# RingCentral's documented maxima: `access_token_ttl` may be asked for up to 3600 s and
+# `refresh_token_ttl` up to 30 days. A longer lifetime in an answer is clamped to them, so an absurd
+# `expires_in` (1e308, 400 digits) at worst refreshes early; it never overflows a float.
+ACCESS_TOKEN_MAX_LIFETIME = 3600.0
+REFRESH_TOKEN_MAX_LIFETIME = 2_592_000.0
+UNUSABLE_TOKEN_ANSWER = "the token endpoint's answer is not usable: "  # noqa: S105 - a message
+# What `status` and the session-ended error say of an app whose "Issue refresh tokens" setting is off.
+NO_REFRESH_TOKEN = "this app issues no refresh token"  # noqa: S105 - a sentence, not a password
+# RFC 6749 Appendix A.12/A.17 (VSCHAR), less the space RFC 6750's b64token forbids in a Bearer header.
+_TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -46,27 +58,20 @@ class Session:
         now: float | None = None,
         previous: Session | None = None,
     ) -> Session:
-        """Build a session from a token endpoint answer, trusting its `expires_in` (never a constant)."""
+        """Build a session from a token endpoint answer, trusting its `expires_in` (never a constant)
+        within RingCentral's maxima; an answer that holds no usable token raises `UnexpectedAnswer`."""
         now = time.time() if now is None else now
-        try:
-            access_token = str(token["access_token"])
-            expires_in = float(token["expires_in"])
-        except (KeyError, TypeError, ValueError) as exc:
-            from rcauth.errors import ApiError
-
-            raise ApiError("the token endpoint's answer has no usable access_token/expires_in") from exc
+        token = validated_token(token)
         refresh_token = token.get("refresh_token")
         refresh_expires_in = token.get("refresh_token_expires_in")
         return cls(
             server=server,
             client_id=client_id,
             client_secret=client_secret,
-            access_token=access_token,
-            access_expires_at=now + expires_in,
-            refresh_token=str(refresh_token) if refresh_token else None,
-            refresh_expires_at=now + float(refresh_expires_in)
-            if refresh_token and refresh_expires_in
-            else None,
+            access_token=token["access_token"],
+            access_expires_at=now + token["expires_in"],
+            refresh_token=refresh_token,
+            refresh_expires_at=now + refresh_expires_in if refresh_token and refresh_expires_in else None,
             scope=" ".join(token["scope"])
             if isinstance(token.get("scope"), list)
             else str(token.get("scope") or ""),
@@ -124,6 +129,59 @@ class Session:
     @property
     def secrets(self) -> tuple[str | None, ...]:
         return (self.access_token, self.refresh_token, self.client_secret)
+
+
+def validated_token(token: object) -> dict[str, Any]:
+    """A token endpoint answer checked before anything of it is stored, with its lifetimes as clamped
+    floats; anything else raises `UnexpectedAnswer` (exit 5), never a session that reads as damaged.
+
+    RFC 6749 §5.1: `access_token` is required; RingCentral always sends `expires_in` (a session whose
+    expiry is unknown could never be refreshed ahead, as RingCentral advises). A missing or empty
+    `refresh_token` is an app that issues none.
+    """
+
+    def unusable(reason: str) -> UnexpectedAnswer:
+        return UnexpectedAnswer(f"{UNUSABLE_TOKEN_ANSWER}{reason}")
+
+    if not isinstance(token, Mapping):
+        raise unusable("it is not a JSON object")
+    checked = dict(token)
+    access_token = token.get("access_token")
+    if not isinstance(access_token, str) or not access_token:
+        raise unusable("it has no access_token")
+    if not _TOKEN_TEXT.fullmatch(access_token):
+        raise unusable("its access_token has characters a token cannot have")
+    checked["expires_in"] = _lifetime(token, "expires_in", ACCESS_TOKEN_MAX_LIFETIME, unusable)
+    refresh_token = token.get("refresh_token")
+    if refresh_token in (None, ""):
+        checked.pop("refresh_token", None)
+        checked.pop("refresh_token_expires_in", None)
+    elif not isinstance(refresh_token, str) or not _TOKEN_TEXT.fullmatch(refresh_token):
+        raise unusable("its refresh_token is not a token")
+    elif token.get("refresh_token_expires_in") is not None:
+        checked["refresh_token_expires_in"] = _lifetime(
+            token, "refresh_token_expires_in", REFRESH_TOKEN_MAX_LIFETIME, unusable
+        )
+    return checked
+
+
+def _lifetime(
+    token: Mapping[str, Any], name: str, maximum: float, unusable: Callable[[str], Exception]
+) -> float:
+    """A lifetime in seconds: a positive finite number (or numeric string), at most `maximum`.
+    Compared as a Decimal, so a 400-digit integer is clamped instead of overflowing a float."""
+    value = token.get(name)
+    if value is None:
+        raise unusable(f"it has no {name}")
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            raise InvalidOperation
+        number = Decimal(value)
+    except (InvalidOperation, ValueError):
+        raise unusable(f"its {name} is not a number") from None
+    if not number.is_finite() or number <= 0:
+        raise unusable(f"its {name} is not a positive number of seconds")
+    return float(min(number, Decimal(maximum)))
 
 
 def _number(value: object) -> bool:

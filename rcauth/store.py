@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from rcauth import redact
-from rcauth.config import DEFAULT_PROFILE, data_dir, state_dir
+from rcauth.config import DEFAULT_PROFILE, check_profile_name, config_dir, data_dir, state_dir
 from rcauth.errors import StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
 
@@ -486,7 +486,9 @@ def open_store(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False
     """The store for a profile: the keyring when it works; else the file, with consent; else an error."""
     consent = insecure_storage_allowed(insecure_storage)
     # With consent, a keyring that reads but refuses a write falls back to the file (KeyringStore.save).
-    keyring_store = KeyringStore(profile, fallback=FileStore(profile) if consent else None)
+    keyring_store = KeyringStore(
+        check_profile_name(profile), fallback=FileStore(profile) if consent else None
+    )
     try:
         keyring_store.probe()
     except StorageUnavailable as exc:
@@ -494,6 +496,54 @@ def open_store(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False
             raise
         return FileStore(profile, fallback_reason=exc.message)
     return keyring_store
+
+
+def check_login_dirs(profile: str, *, session_file: bool) -> None:
+    """Prove, before a login makes a grant, that the directories it will need are usable: the
+    config dir readable, the state dir (lock files, the profile index) writable, and the data dir
+    writable when the session goes to a file. Found after the grant, the problem would leave a
+    session RingCentral counts against the user's limit and this machine cannot keep.
+
+    Each directory is created if missing and written to (a file is created and removed), as the
+    login will: permission bits alone say nothing to root, a read-only mount or a file in the way.
+    """
+    from filelock import FileLock, Timeout
+
+    _check_dir(config_dir(), "config", "RCAUTH_CONFIG_DIR", write=False)
+    _check_dir(state_dir(), "state", "RCAUTH_STATE_DIR", write=True)
+    if session_file:
+        _check_dir(data_dir(), "data", "RCAUTH_DATA_DIR", write=True)
+    # The login stores its session under the profile's refresh lock: that file must open too.
+    lock = state_dir() / f"{check_profile_name(profile)}.refresh.lock"
+    try:
+        with FileLock(str(lock), timeout=0):
+            pass
+    except Timeout:
+        pass  # a refresh holds it right now: it works
+    except OSError as exc:
+        raise StorageUnavailable(
+            f"cannot use the lock file {lock}: {exc.strerror or exc}",
+            hint="set RCAUTH_STATE_DIR to a directory rcauth can write to",
+        ) from None
+
+
+def _check_dir(directory: Path, kind: str, override_env: str, *, write: bool) -> None:
+    in_the_way = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    try:
+        if in_the_way is not None and not in_the_way.is_dir():
+            raise NotADirectoryError(0, f"{in_the_way} is not a directory")
+        if write:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".rcauth-probe.", dir=directory)
+            os.close(fd)
+            os.unlink(probe)
+        elif directory.is_dir() and not os.access(directory, os.R_OK | os.X_OK):
+            raise PermissionError(0, "it cannot be read")
+    except OSError as exc:
+        raise StorageUnavailable(
+            f"cannot use the {kind} directory {directory}: {exc.strerror or exc}",
+            hint=f"set {override_env} to a directory rcauth can {'write to' if write else 'read'}",
+        ) from None
 
 
 @contextlib.contextmanager
@@ -512,8 +562,9 @@ def refresh_lock(
     from filelock import FileLock, Timeout
 
     directory = state_dir()
+    lock_path = directory / f"{check_profile_name(profile)}.refresh.lock"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    lock = FileLock(str(directory / f"{profile}.refresh.lock"), timeout=timeout)
+    lock = FileLock(str(lock_path), timeout=timeout)
     try:
         if on_wait is not None:
             try:

@@ -128,8 +128,9 @@ def failure(exc: requests.RequestException, url: str) -> TransportError:
     proxy (as the environment variable that set it, with any credentials masked) when that is why."""
     host = urlsplit(url).netloc
     if isinstance(exc, requests.exceptions.ProxyError):
+        proxy = proxy_in_use(url) or "proxy"
         return TransportError(
-            f"could not reach the proxy {_proxy_setting(url)} (on the way to {host}): {_reason(exc)}",
+            f"could not reach the proxy {proxy} (on the way to {host}): {_reason(exc)}",
             hint="check the proxy setting, or name the host in NO_PROXY to go direct",
         )
     if isinstance(exc, requests.exceptions.SSLError):
@@ -178,10 +179,12 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _proxy_setting(url: str) -> str:
-    """The proxy requests chose for `url`, as `NAME=value` from the environment, password masked."""
-    proxies = requests.utils.get_environ_proxies(url)
-    proxy = requests.utils.select_proxy(url, proxies) or ""
+def proxy_in_use(url: str) -> str | None:
+    """The environment's proxy for `url` as `NAME=URL` (the variable that set it), password masked,
+    by requests' own rules (scheme, NO_PROXY); None when the request goes direct."""
+    proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    if not proxy:
+        return None
     scheme = urlsplit(url).scheme.lower()
     names = {f"{scheme}_proxy", "all_proxy"}
     name = next((k for k, v in os.environ.items() if k.lower() in names and v == proxy), "proxy")

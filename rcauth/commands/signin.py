@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -15,9 +16,11 @@ from rcauth.commands.rest import EXTENSION_PATH, api_client
 from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
 from rcauth.oauth import RingCentralOAuth
 from rcauth.output import describe_user
+from rcauth.store import check_login_dirs, refresh_lock
 from rcauth.terminal_text import visible
 
 if TYPE_CHECKING:
+    from rcauth.session import Session
     from rcauth.store import SessionStore
 
 
@@ -128,10 +131,24 @@ def login(
         profile=app.profile,
     )
     store = app.open_store()
-    try:
-        previous = store.load()
-    except StoredSessionDamaged:
-        previous = None  # overwritten below
+    if app.store is None:
+        check_login_dirs(app.profile, session_file=store.kind == "file")  # before any grant is made
+    with contextlib.suppress(StoredSessionDamaged):
+        store.load()  # uses up the probe's read: the load in `save` below reads the store afresh
+    replaced: list[Session] = []
+
+    def save(session: Session) -> None:
+        """Store the new session under the profile's refresh lock, and keep the one it replaces: what
+        is stored at that moment, not at the start (another login may have stored one meanwhile).
+        A store of this process alone (the demo's) is shared with no one: no lock, no lock file."""
+        with refresh_lock(app.profile) if app.store is None else contextlib.nullcontext():
+            try:
+                old = store.load()
+            except StoredSessionDamaged:
+                old = None  # overwritten here
+            store.save(session)
+        if old is not None and _grant_of(old) != _grant_of(session):
+            replaced.append(old)
 
     def announce(url: str) -> None:
         if paste:
@@ -156,22 +173,25 @@ def login(
         )
 
     if use_jwt:
-        session = flow.login_with_jwt(settings, _read_jwt(jwt_file, env_file), save=store.save)
+        session = flow.login_with_jwt(settings, _read_jwt(jwt_file, env_file), save=save)
     elif paste:
-        session = flow.login_by_paste(
-            settings, save=store.save, announce=announce, read_redirect=read_redirect
-        )
+        session = flow.login_by_paste(settings, save=save, announce=announce, read_redirect=read_redirect)
     else:
         session = flow.login(
             settings,
-            save=store.save,
+            save=save,
             announce=announce,
             open_browser=None if no_browser else (app.browser or open_browser),
             timeout=timeout,
         )
-    if previous is not None and previous.refresh_token != session.refresh_token:
-        _revoke_quietly(previous)
+    for old in replaced:
+        _revoke_quietly(old)
     _announce_signed_in(app, store, session)
+
+
+def _grant_of(session: Session) -> str:
+    """The token that names a session at RingCentral (the one `revoke` is given)."""
+    return session.refresh_token or session.access_token
 
 
 def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> None:
@@ -189,13 +209,8 @@ def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> Non
 
 def _revoke_quietly(session: Any) -> bool:
     """Best effort: RingCentral limits parallel sessions, so a replaced session is ended, not orphaned."""
-    try:
-        RingCentralOAuth(session.server, session.client_id, session.client_secret).revoke(
-            session.refresh_token or session.access_token
-        )
-    except RcauthError:
-        return False
-    return True
+    oauth = RingCentralOAuth(session.server, session.client_id, session.client_secret)
+    return oauth.revoke_quietly(_grant_of(session))
 
 
 @click.command()

@@ -19,6 +19,7 @@ from rcauth.output import (
     write_object,
     write_records,
 )
+from rcauth.session import NO_REFRESH_TOKEN
 
 
 @click.command()
@@ -54,6 +55,8 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
         "refresh_token_expires_at": session.refresh_expires_at,
         "storage": store.location,
     }
+    if session.refresh_token is None:
+        info["refresh_token_note"] = NO_REFRESH_TOKEN
     if check:
         from rcauth.commands.rest import EXTENSION_PATH, api_client
 
@@ -108,7 +111,9 @@ def profiles(fmt: str | None, as_json: bool) -> None:
                 "user": (index.get(name) or {}).get("user") or f"extension id {session.owner_id}",
                 "server": session.server,
                 "refresh_token_expires_at": session.refresh_expires_at,
-                "refresh_token_expires": human_until(session.refresh_expires_at),
+                "refresh_token_expires": human_until(session.refresh_expires_at)
+                if session.refresh_token
+                else NO_REFRESH_TOKEN,
                 "storage": store.kind,
                 "active": name == app.profile,
             }

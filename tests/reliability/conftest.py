@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from intercepting_proxy import InterceptingProxy
 from reliability_support import (
     AUTHORIZE_URL,
     BACKEND,
@@ -147,3 +148,11 @@ def browser_login(rcauth: Rcauth) -> Callable[..., Result]:
         return rcauth.finish(proc)
 
     return login
+
+
+@pytest.fixture
+def proxy(emu: Emulator) -> Iterator[InterceptingProxy]:
+    """A corporate proxy / captive portal between rcauth and the emulator, on a real loopback socket
+    (intercepting_proxy.py): set `proxy.answer` to intercept, `None` to pass requests on."""
+    with InterceptingProxy(emu.base_url) as stub:
+        yield stub

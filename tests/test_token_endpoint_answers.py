@@ -1,0 +1,310 @@
+"""What the token endpoint's answers mean (issue 10, point 3), at the HTTP layer (requests-mock).
+
+Only an OAuth error body (RFC 6749 §5.2) with `invalid_grant`, `invalid_client` or
+`unauthorized_client` ends a session; any other failure (an HTML page, plain text, a 5xx, a JSON
+without `error`) is an `UnexpectedAnswer` (exit 5) that names what answered. A 200 must hold a usable
+token before anything of it is stored; absurd lifetimes are clamped to RingCentral's maxima.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from urllib.parse import parse_qs
+
+import pytest
+import requests_mock
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rcauth.client import ApiClient
+from rcauth.errors import ExitCode, SessionExpired, TransportError, UnexpectedAnswer
+from rcauth.oauth import OAuthError, RingCentralOAuth
+from rcauth.session import (
+    ACCESS_TOKEN_MAX_LIFETIME,
+    REFRESH_TOKEN_MAX_LIFETIME,
+    Session,
+)
+from rcauth.store import MemoryStore
+from rcauth.transport import proxy_in_use
+
+SERVER = "https://platform.ringcentral.com"
+TOKEN_URL = SERVER + "/restapi/oauth/token"
+REVOKE_URL = SERVER + "/restapi/oauth/revoke"
+EXT = SERVER + "/restapi/v1.0/account/~/extension/~"
+GOOD = {
+    "access_token": "AT-new-2",
+    "token_type": "bearer",
+    "expires_in": 3600,
+    "refresh_token": "RT-new-2",
+    "refresh_token_expires_in": 604800,
+    "scope": "ReadAccounts",
+    "owner_id": "101",
+}
+HTML = "<html><body><h1>Blocked by the web filter</h1></body></html>"
+
+
+def stored_session(**changes) -> Session:
+    now = time.time()
+    fields = dict(
+        server=SERVER,
+        client_id="cid",
+        client_secret="sec",
+        access_token="AT-old-1",
+        access_expires_at=now - 5,  # due: the next call refreshes
+        refresh_token="RT-old-1",
+        refresh_expires_at=now + 604800,
+        owner_id="101",
+        created_at=now,
+    )
+    return Session(**{**fields, **changes})
+
+
+# -- failures: who decides that a session is over ---------------------------------------------------
+NOT_A_VERDICT = {
+    "HTML 400": dict(status_code=400, text=HTML, headers={"Content-Type": "text/html; charset=utf-8"}),
+    "HTML 401": dict(status_code=401, text=HTML, headers={"Content-Type": "text/html"}),
+    "text 502": dict(status_code=502, text="Bad Gateway", headers={"Content-Type": "text/plain"}),
+    "JSON 403 without error": dict(
+        status_code=403,
+        json={"errorCode": "CMN-408", "message": "In order to call this API endpoint, ..."},
+    ),
+    "JSON 400 without error": dict(status_code=400, json={"message": "Bad request"}),
+    "JSON 503 with an OAuth error": dict(status_code=503, json={"error": "invalid_grant"}),
+    "empty 401": dict(status_code=401, text=""),
+}
+VERDICTS = {
+    "invalid_grant": (400, "OAU-211"),
+    "invalid_client": (401, "OAU-146"),
+    "unauthorized_client": (403, "OAU-112"),
+}
+
+
+@pytest.mark.parametrize("answer", list(NOT_A_VERDICT.values()), ids=list(NOT_A_VERDICT))
+def test_refresh_answered_by_something_other_than_an_oauth_error_is_a_transport_failure(answer) -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, **answer)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "sec").refresh("RT-old-1")
+    error = caught.value
+    assert isinstance(error, TransportError) and not isinstance(error, OAuthError)
+    assert error.exit_code == ExitCode.API
+    assert error.status == answer["status_code"]
+    content_type = answer.get("headers", {}).get("Content-Type")
+    expected = f"the token endpoint answered HTTP {answer['status_code']}"
+    assert str(error).startswith(expected + (f" ({content_type})" if content_type else ""))
+    assert "session is kept" in error.hint
+    assert "<html" not in str(error)
+
+
+@pytest.mark.parametrize("oauth_error", list(VERDICTS))
+def test_only_an_oauth_error_body_is_ringcentrals_verdict_that_the_session_is_dead(oauth_error) -> None:
+    status, code = VERDICTS[oauth_error]
+    body = {"error": oauth_error, "error_description": "no", "errors": [{"errorCode": code}]}
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=status, json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "sec").refresh("RT-old-1")
+    assert caught.value.session_is_dead
+    assert (caught.value.oauth_error, caught.value.error_code) == (oauth_error, code)
+
+
+def test_other_oauth_errors_do_not_end_a_session() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, json={"error": "invalid_request"})
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "sec").refresh("RT-old-1")
+    assert not caught.value.session_is_dead
+
+
+@pytest.mark.parametrize("answer", list(NOT_A_VERDICT.values()), ids=list(NOT_A_VERDICT))
+def test_client_keeps_the_session_when_the_refresh_is_not_answered_by_ringcentral(answer) -> None:
+    store = MemoryStore()
+    store.save(stored_session())
+    before = store.load()
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, **answer)
+        with pytest.raises(UnexpectedAnswer):
+            client.get_json("/restapi/v1.0/account/~/extension/~")
+    assert store.load() == before
+
+
+@pytest.mark.parametrize("oauth_error", list(VERDICTS))
+def test_client_ends_the_session_on_ringcentrals_verdict(oauth_error) -> None:
+    status, code = VERDICTS[oauth_error]
+    store = MemoryStore()
+    store.save(stored_session())
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, status_code=status, json={"error": oauth_error, "errors": [{"errorCode": code}]})
+        with pytest.raises(SessionExpired):
+            client.get_json("/restapi/v1.0/account/~/extension/~")
+    assert store.load() is None
+
+
+def test_the_proxy_is_named_with_its_credentials_masked(monkeypatch) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert proxy_in_use(TOKEN_URL) is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://corp%5Cjdoe:S3cret-pw@proxy.corp.example:3128")
+    assert proxy_in_use(TOKEN_URL) == "HTTPS_PROXY=http://***@proxy.corp.example:3128"
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, text=HTML, headers={"Content-Type": "text/html"})
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "sec").refresh("RT-old-1")
+    assert "HTTP 400 (text/html) via proxy HTTPS_PROXY=http://***@proxy.corp.example:3128" in str(
+        caught.value
+    )
+    assert "S3cret-pw" not in str(caught.value) and "jdoe" not in str(caught.value)
+    monkeypatch.setenv("NO_PROXY", "platform.ringcentral.com")
+    assert proxy_in_use(TOKEN_URL) is None  # requests' own rule: this host goes direct
+
+
+# -- successes: a token answer must hold a usable token --------------------------------------------
+UNUSABLE = {
+    "HTML 200": dict(text=HTML, headers={"Content-Type": "text/html"}),
+    "empty 200": dict(text=""),
+    "JSON array": dict(json=[GOOD]),
+    "no access_token": dict(json={k: v for k, v in GOOD.items() if k != "access_token"}),
+    "empty access_token": dict(json={**GOOD, "access_token": ""}),
+    "numeric access_token": dict(json={**GOOD, "access_token": 12345}),
+    "access_token with a line break": dict(json={**GOOD, "access_token": "AT-1\r\nX-Evil: 1"}),
+    "no expires_in": dict(json={k: v for k, v in GOOD.items() if k != "expires_in"}),
+    "null expires_in": dict(json={**GOOD, "expires_in": None}),
+    "text expires_in": dict(json={**GOOD, "expires_in": "an hour"}),
+    "boolean expires_in": dict(json={**GOOD, "expires_in": True}),
+    "negative expires_in": dict(json={**GOOD, "expires_in": -3600}),
+    "zero expires_in": dict(json={**GOOD, "expires_in": 0}),
+    "NaN expires_in": dict(text=json.dumps(GOOD).replace("3600", "NaN", 1)),
+    "Infinity expires_in": dict(text=json.dumps(GOOD).replace("3600", "Infinity", 1)),
+    "negative refresh_token_expires_in": dict(json={**GOOD, "refresh_token_expires_in": -1}),
+    "numeric refresh_token": dict(json={**GOOD, "refresh_token": 42}),
+    "a 200 carrying an OAuth error": dict(json={"error": "invalid_grant"}),
+}
+
+
+@pytest.mark.parametrize("answer", list(UNUSABLE.values()), ids=list(UNUSABLE))
+def test_an_unusable_token_answer_is_a_clear_error_and_nothing_is_stored(answer) -> None:
+    store = MemoryStore()
+    store.save(stored_session())
+    before = store.load()
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, **answer)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            client.get_json("/restapi/v1.0/account/~/extension/~")
+    message = str(caught.value)
+    assert message.startswith("the token endpoint answered HTTP 200")
+    assert ("with no usable token: " in message or "which is not a token" in message) and "\n" not in message
+    assert "AT-new-2" not in message and "RT-new-2" not in message
+    assert store.load() == before
+
+
+@pytest.mark.parametrize(
+    "absurd",
+    ["1e308", "1e400", "9" * 400, '"1e308"', '"' + "9" * 400 + '"'],
+    ids=["1e308", "1e400", "400 digits", "1e308 as text", "400 digits as text"],
+)
+def test_absurd_lifetimes_are_clamped_to_ringcentrals_maxima(absurd) -> None:
+    body = json.dumps({**GOOD, "expires_in": 111, "refresh_token_expires_in": 222})
+    body = body.replace("111", absurd).replace("222", absurd)
+    store = MemoryStore()
+    store.save(stored_session())
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, text=body, headers={"Content-Type": "application/json"})
+        m.get(EXT, json={"id": 101})
+        before = time.time()
+        client.get_json("/restapi/v1.0/account/~/extension/~")
+    stored = Session.from_json(store.load().to_json())  # reads back, not damaged
+    assert stored.access_token == "AT-new-2"
+    assert before < stored.access_expires_at <= time.time() + ACCESS_TOKEN_MAX_LIFETIME
+    assert before < stored.refresh_expires_at <= time.time() + REFRESH_TOKEN_MAX_LIFETIME
+
+
+@pytest.mark.parametrize("grant", ["jwt", "code"])
+def test_a_new_grant_whose_answer_is_unusable_is_revoked(grant) -> None:
+    """RingCentral caps concurrent sessions per user and app: a token rcauth cannot keep is ended."""
+    oauth = RingCentralOAuth(SERVER, "cid", "sec")
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json={**GOOD, "expires_in": -1})
+        m.post(REVOKE_URL, text="")
+        with pytest.raises(UnexpectedAnswer):
+            if grant == "jwt":
+                oauth.jwt_bearer("eyJ.jwt.credential")
+            else:
+                oauth.exchange_code("code-1", redirect_uri="http://127.0.0.1:5000/cb", code_verifier="v" * 43)
+    revoke = [r for r in m.request_history if r.url == REVOKE_URL]
+    assert len(revoke) == 1 and parse_qs(revoke[0].text) == {"token": ["RT-new-2"]}
+
+
+def test_an_unusable_refresh_answer_is_never_revoked() -> None:
+    """Revoking it would end the whole session, whose stored pair may still be good."""
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json={**GOOD, "expires_in": "soon"})
+        with pytest.raises(UnexpectedAnswer):
+            RingCentralOAuth(SERVER, "cid", "sec").refresh("RT-old-1")
+    assert [r.url for r in m.request_history] == [TOKEN_URL]
+
+
+JSON_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**500), max_value=10**500),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(["3600", " 60 ", "1e308", "-0", "0x10", "nan", "Infinity", "1_000"]),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@given(expires_in=JSON_VALUES, refresh_expires_in=JSON_VALUES)
+def test_any_lifetime_gives_a_clear_error_or_a_session_that_reads_back(
+    expires_in, refresh_expires_in
+) -> None:
+    token = {**GOOD, "expires_in": expires_in, "refresh_token_expires_in": refresh_expires_in}
+    now = 1_800_000_000.0
+    try:
+        session = Session.from_token_response(
+            token, server=SERVER, client_id="cid", client_secret=None, now=now
+        )
+    except UnexpectedAnswer as exc:
+        assert exc.exit_code == ExitCode.API and "not usable" in str(exc)
+        return
+    assert Session.from_json(session.to_json()) == session
+    assert now <= session.access_expires_at <= now + ACCESS_TOKEN_MAX_LIFETIME
+    refresh_at = session.refresh_expires_at
+    assert refresh_at is None or (
+        math.isfinite(refresh_at) and now <= refresh_at <= now + REFRESH_TOKEN_MAX_LIFETIME
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({**GOOD, "expires_in": -1}, "its expires_in is not a positive number of seconds"),
+        ({**GOOD, "access_token": ""}, "it has no access_token"),
+    ],
+)
+def test_jwt_login_with_an_unusable_answer_exits_5_in_one_line_and_revokes_the_grant(
+    monkeypatch, memory_keyring, body, reason
+) -> None:
+    from click.testing import CliRunner
+
+    from rcauth.cli import cli
+
+    for key, value in {
+        "RC_APP_CLIENT_ID": "cid",
+        "RC_APP_CLIENT_SECRET": "sec-123456",
+        "RC_SERVER_URL": SERVER,
+        "RC_JWT": "eyJ.jwt.credential",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=body, headers={"Content-Type": "application/json"})
+        m.post(REVOKE_URL, text="")
+        result = CliRunner().invoke(cli, ["login", "--jwt"])
+    assert result.exit_code == 5
+    assert result.stderr == (
+        f"Error: the token endpoint answered HTTP 200 (application/json) with no usable token: {reason}\n"
+    )
+    assert [r.url for r in m.request_history] == [TOKEN_URL, REVOKE_URL]
+    assert memory_keyring.entries == {}

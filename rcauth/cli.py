@@ -345,19 +345,21 @@ def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 class _GuardedRaw(io.RawIOBase):
     """The bottom layer of rcauth's own stdout and stderr: the only place a write reaches the OS, so
-    the only place a failed one is caught (once per 8 KB buffer, not once per record).
+    the only place a failed one is caught (once per buffer, not once per record).
 
-    On stdout a failure becomes `OutputFailed` (one line, exit 1), except a reader that went away
-    (`BrokenPipeError`: click ends that quietly). On stderr it is dropped: there is nowhere left to
-    report it, and the exit code still tells. Either way, what follows is discarded, so the
-    interpreter's last flush at exit cannot fail again with a traceback.
+    On stdout a failure becomes `OutputFailed` (one line, exit 1), each time a write fails, except a
+    reader that went away (`BrokenPipeError`: click ends that quietly). On stderr it is dropped:
+    there is nowhere left to report it, and the exit code still tells. Once rcauth is done (`main`),
+    what a failed write left buffered is discarded, so the interpreter's last flush cannot fail
+    again with a traceback and exit 120.
     """
 
     def __init__(self, raw: Any, *, report: bool) -> None:
         super().__init__()
         self._raw = raw
         self._report = report
-        self._failed = False
+        self.failed = False
+        self.discard = False
 
     def writable(self) -> bool:
         return True
@@ -369,14 +371,17 @@ class _GuardedRaw(io.RawIOBase):
         return bool(self._raw.isatty())
 
     def write(self, data: Any) -> int | None:
-        if self._failed:
+        # Nothing to write never reaches the OS: click probes streams with empty writes, and on
+        # /dev/full even an empty write fails.
+        if self.discard or not data:
             return len(data)
         try:
             written: int | None = self._raw.write(data)
             return written
         except OSError as exc:
-            self._failed = True
+            self.failed = True
             if not self._report:
+                self.discard = True
                 return len(data)
             if isinstance(exc, BrokenPipeError):
                 raise
@@ -416,10 +421,11 @@ def _occupy_if_closed(fd: int) -> None:
         os.close(null)
 
 
-def _guard_std_streams() -> None:
+def _guard_std_streams() -> _GuardedRaw | None:
     """Make every output failure a plain error, once, at the edge, for every command: a full disk
     (ENOSPC), an I/O error, a stdout closed at start. Only the process's own streams are touched:
-    tests and programs that call `cli` keep theirs."""
+    tests and programs that call `cli` keep theirs. Returns stdout's guard, if it has one."""
+    stdout_guard = None
     for fd, name in ((1, "stdout"), (2, "stderr")):
         stream = getattr(sys, name)
         if stream is None:
@@ -431,16 +437,25 @@ def _guard_std_streams() -> None:
         if stream is not getattr(sys, f"__{name}__") or raw is None:
             continue
         stream.flush()
+        guarded_raw = _GuardedRaw(raw, report=fd == 1)
+        # Buffered as Python buffered it: unbuffered (-u, PYTHONUNBUFFERED) stays so.
         guarded = io.TextIOWrapper(
-            io.BufferedWriter(_GuardedRaw(raw, report=fd == 1)),
+            guarded_raw if raw is buffer else io.BufferedWriter(guarded_raw),
             encoding=stream.encoding,
             errors=stream.errors,
             line_buffering=stream.line_buffering,
             write_through=stream.write_through,
         )
         setattr(sys, name, guarded)
+        if fd == 1:
+            stdout_guard = guarded_raw
+    return stdout_guard
 
 
 def main(argv: list[str] | None = None) -> None:
-    _guard_std_streams()
-    cli.main(args=argv, prog_name="rcauth")
+    stdout_guard = _guard_std_streams()
+    try:
+        cli.main(args=argv, prog_name="rcauth")
+    finally:
+        if stdout_guard is not None and stdout_guard.failed:  # reported already: the rest goes nowhere
+            stdout_guard.discard = True

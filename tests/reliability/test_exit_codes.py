@@ -8,8 +8,10 @@ stdout trouble is real here: fd 1 closed before Python starts (`>&-`, so `sys.st
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -48,6 +50,14 @@ def closed_stdout(env: dict[str, str], *args: str) -> Result:
 def full_stdout(env: dict[str, str], *args: str) -> Result:
     with open("/dev/full", "wb") as full:
         return run(env, *args, stdout=full)
+
+
+@pytest.fixture(params=["buffered", "unbuffered"])
+def buffering_env(request: pytest.FixtureRequest, env: dict[str, str]) -> dict[str, str]:
+    """`env` as Python buffers stdout by default, and as with PYTHONUNBUFFERED (the suite's default)."""
+    if request.param == "unbuffered":
+        return {**env, "PYTHONUNBUFFERED": "1"}
+    return {k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"}
 
 
 def last_line(result: Result) -> str:
@@ -201,9 +211,9 @@ def test_a_command_with_nothing_to_print_still_works_with_stdout_closed(env) -> 
         ("--help",),
     ],
 )
-def test_a_full_disk_under_stdout_is_named_in_one_line_exit_1(env, sign_in, stored, args) -> None:
+def test_a_full_disk_under_stdout_is_named_in_one_line_exit_1(buffering_env, sign_in, stored, args) -> None:
     session = sign_in()
-    result = full_stdout(env, *args)
+    result = full_stdout(buffering_env, *args)
     assert (result.code, result.err) == (1, NO_SPACE), result
     assert stored() == session
 
@@ -217,12 +227,35 @@ def test_a_full_disk_after_a_refresh_keeps_the_rotated_session(env, sign_in, sto
     assert after is not None and after.refresh_token != before.refresh_token
 
 
-def test_a_terminal_that_hung_up_is_an_input_output_error_exit_1(env, sign_in) -> None:
+@needs_sh
+def test_a_listing_cut_short_by_a_file_size_limit_keeps_what_was_written_and_exits_1(
+    buffering_env, sign_in, emu, tmp_path: Path
+) -> None:
+    """A disk that fills up part way: `ulimit -f 16` lets 8192 bytes into the file, then every write
+    fails (EFBIG). What was written stays; the error is one line; the exit code says it failed."""
+    sign_in()
+    emu.set(call_records=2000)
+    target = tmp_path / "calls.ndjson"
+    args = ("call-log", "--all", "--from", "2000-01-01", "--format", "ndjson")
+    result = run(
+        buffering_env,
+        *args,
+        stdout=subprocess.DEVNULL,
+        sh_script=f'ulimit -f 16; exec "$@" > {shlex.quote(str(target))}',
+    )
+    assert (result.code, result.err) == (1, "Error: file too large while writing the output\n"), result
+    written = target.read_bytes()
+    assert len(written) == 8192
+    lines = written.split(b"\n")
+    assert all(json.loads(line)["id"] for line in lines[:-1]) and len(lines) > 2
+
+
+def test_a_terminal_that_hung_up_is_an_input_output_error_exit_1(buffering_env, sign_in) -> None:
     sign_in()
     controller, terminal = os.openpty()
     os.close(controller)  # the terminal's other end is gone: every write fails with EIO
     try:
-        result = run(env, "whoami", stdout=terminal)
+        result = run(buffering_env, "whoami", stdout=terminal)
     finally:
         os.close(terminal)
     assert (result.code, result.err) == (1, "Error: input/output error while writing the output\n"), result

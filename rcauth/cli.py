@@ -408,14 +408,14 @@ class _ClosedOutput(io.TextIOBase):
 
 
 def _occupy_if_closed(fd: int) -> None:
-    """Point a closed fd 1 or 2 at the null device, so no file or socket opened later (the session
-    file, a lock, a connection) is given that number and receives a child process's output."""
+    """Point a closed fd 0, 1 or 2 at the null device, so no file or socket opened later (the
+    session file, a lock, a connection) is given that number and a child process's input or output."""
     try:
         os.fstat(fd)
         return
     except OSError:
         pass
-    null = os.open(os.devnull, os.O_WRONLY)
+    null = os.open(os.devnull, os.O_RDWR)
     if null != fd:
         os.dup2(null, fd)
         os.close(null)
@@ -426,6 +426,9 @@ def _guard_std_streams() -> _GuardedRaw | None:
     (ENOSPC), an I/O error, a stdout closed at start. Only the process's own streams are touched:
     tests and programs that call `cli` keep theirs. Returns stdout's guard, if it has one."""
     stdout_guard = None
+    if sys.stdin is None:  # started with fd 0 closed (`<&-`): reading it reads nothing, as from /dev/null
+        _occupy_if_closed(0)
+        sys.stdin = open(os.devnull, encoding="utf-8")
     for fd, name in ((1, "stdout"), (2, "stderr")):
         stream = getattr(sys, name)
         if stream is None:

@@ -128,7 +128,13 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
         raise ConfigError(f"env file {str(path)!r} not found")
     from dotenv import dotenv_values
 
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    try:
+        values = dotenv_values(path, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"env file {str(path)!r} is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the env file {str(path)!r}: {exc.strerror or exc}") from None
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def read_config_file(path: Path, profile: str = DEFAULT_PROFILE) -> dict[str, str]:

@@ -269,3 +269,11 @@ def test_string_settings_still_read_with_the_profile_overriding(tmp_path: Path) 
     )
     assert read_config_file(path) == {"client_id": "top", "client_secret": "s"}
     assert read_config_file(path, "dev") == {"client_id": "dev-app", "client_secret": "s"}
+
+
+def test_an_env_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "app.env"
+    path.write_bytes(b"RC_APP_CLIENT_ID=caf\xe9\n")
+    with pytest.raises(ConfigError) as caught:
+        resolve({}, environ={}, env_file=path, config_file=tmp_path / "none")
+    assert str(caught.value) == f"env file {str(path)!r} is not UTF-8 text (invalid continuation byte)"

@@ -287,6 +287,19 @@ def test_stderr_on_a_full_disk_keeps_the_exit_code(env) -> None:
     assert proc.returncode == 2
 
 
+@needs_sh
+def test_input_from_a_closed_stdin_reads_nothing_and_is_a_usage_error(env, sign_in) -> None:
+    sign_in()
+    args = ("api", "POST", "/restapi/v1.0/account/~/extension/~/sms", "--input", "-")
+    result = run(env, *args, stdout=subprocess.PIPE, sh_script='exec "$@" <&-')
+    assert result.code == 2, result
+    plain(result)
+    assert (
+        last_line(result)
+        == "Error: Invalid value for --input: not JSON: Expecting value: line 1 column 1 (char 0)"
+    )
+
+
 # ---------------------------------------------------------------------------------------- dates
 @pytest.mark.parametrize(
     ("option", "value"),

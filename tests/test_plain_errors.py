@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import click
 import pytest
 import requests_mock
 from click.testing import CliRunner
@@ -146,6 +147,16 @@ def test_call_log_sends_the_period_it_was_given(runner, signed_in) -> None:
 )
 def test_a_field_is_typed_only_when_it_is_a_json_integer_or_literal(field: str, value: object) -> None:
     assert _parse_fields((field,)) == {field.partition("=")[0]: value}
+
+
+@given(st.lists(st.text(max_size=12), max_size=4))
+def test_parse_fields_fails_only_with_a_usage_error(fields: list[str]) -> None:
+    try:
+        parsed = _parse_fields(tuple(fields))
+    except click.BadParameter as exc:
+        assert "is not key=value" in exc.message
+    else:
+        json.dumps(parsed, allow_nan=False)  # what requests will send
 
 
 def test_a_huge_integer_field_stays_text_rather_than_failing() -> None:

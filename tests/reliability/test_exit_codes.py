@@ -191,6 +191,37 @@ def test_a_command_started_with_stdout_closed_exits_1_saying_so(env, sign_in, st
 
 
 @needs_sh
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc/self/fd (Linux)")
+@pytest.mark.parametrize("closed", ["<&-", ">&-", "2>&-", "<&- >&- 2>&-"])
+def test_a_closed_standard_fd_is_held_on_the_null_device_so_no_file_can_take_its_number(
+    env, tmp_path: Path, closed: str
+) -> None:
+    """Otherwise the next file rcauth opens (the session file, a lock, a socket) would be given fd 0, 1
+    or 2, and a child process (the browser) would read it or write its output into it."""
+    probe = (
+        "import os\n"
+        "from rcauth.cli import _guard_std_streams\n"
+        "_guard_std_streams()\n"
+        "opened = open(os.devnull)\n"
+        "with open(os.environ['PROBE_OUT'], 'w') as out:\n"
+        "    out.write(' '.join(os.readlink(f'/proc/self/fd/{fd}') for fd in (0, 1, 2)))\n"
+        "    out.write(f' {opened.fileno() > 2}')\n"
+    )
+    out = tmp_path / "probe.txt"
+    subprocess.run(
+        ["sh", "-c", f'exec "$@" {closed}', "sh", sys.executable, "-c", probe],
+        env={**env, "PROBE_OUT": str(out)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=WAIT,
+        check=True,
+    )
+    *targets, later_file_above_2 = out.read_text().split()
+    assert (targets, later_file_above_2) == (["/dev/null"] * 3, "True")
+
+
+@needs_sh
 def test_a_command_with_nothing_to_print_still_works_with_stdout_closed(env) -> None:
     """Only a write to the closed stdout fails: `logout` with no session writes to stderr alone."""
     result = closed_stdout(env, "logout")

@@ -144,7 +144,13 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
         raise ConfigError(f"env file {str(path)!r} not found")
     from dotenv import dotenv_values
 
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    try:
+        values = dotenv_values(path, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"env file {str(path)!r} is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the env file {str(path)!r}: {exc.strerror or exc}") from None
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def read_config_file(path: Path, profile: str = DEFAULT_PROFILE) -> dict[str, str]:
@@ -159,11 +165,48 @@ def read_config_file(path: Path, profile: str = DEFAULT_PROFILE) -> dict[str, st
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
-    values = {k: str(v) for k, v in data.items() if k in FIELDS}
-    section = data.get("profiles", {}).get(profile, {})
-    if isinstance(section, dict):
-        values.update({k: str(v) for k, v in section.items() if k in FIELDS})
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {str(path)!r}: {exc.strerror or exc}") from exc
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise _wrong_type(path, "profiles", profiles, "a table ([profiles.NAME] sections)")
+    for name, section in profiles.items():
+        if not isinstance(section, dict):
+            raise _wrong_type(path, f"profiles.{name}", section, f"a table ([profiles.{name}])")
+    values = _settings_in(path, data, "")
+    # Every profile's settings are checked, not only this one's: a mistake is found when it is made.
+    sections = {name: _settings_in(path, section, f"profiles.{name}.") for name, section in profiles.items()}
+    values.update(sections.get(profile, {}))
     return values
+
+
+def _settings_in(path: Path, table: Mapping[str, object], prefix: str) -> dict[str, str]:
+    """The settings a TOML table holds: each must be a string. `client_secret = true` would
+    otherwise be sent as "True", and `server = 42` checked as the URL "42"."""
+    values: dict[str, str] = {}
+    for key, value in table.items():
+        if key in FIELDS:
+            if not isinstance(value, str):
+                raise _wrong_type(path, prefix + key, value, f'a string in quotes ({key} = "...")')
+            values[key] = value
+    return values
+
+
+# TOML's types as tomllib returns them (bool before int: a bool is an int); the rest are dates/times.
+_TOML_TYPES = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "a table"),
+)
+
+
+def _wrong_type(path: Path, key: str, value: object, expected: str) -> ConfigError:
+    # Names the TOML type, never the value: it may be a client secret.
+    kind = next((name for cls, name in _TOML_TYPES if isinstance(value, cls)), "a date or time")
+    return ConfigError(f"config file {str(path)!r}: {key} must be {expected}, not {kind}")
 
 
 def resolve(

@@ -90,6 +90,15 @@ class StoredSessionDamaged(RcauthError):
     exit_code = ExitCode.STORAGE
 
 
+class OutputFailed(RcauthError):
+    """Standard output could not be written: closed at start (`>&-`), a full disk, an I/O error.
+
+    A script reading rcauth's output must learn from the exit code that it got nothing, or only part
+    (`rcauth token >&-` once exited 0 having printed nothing). A reader that went away (`| head`)
+    is not this: that ends quietly, as click does.
+    """
+
+
 class ApiError(RcauthError):
     """RingCentral answered with an error; keeps its errorCode so callers branch on it, not on text."""
 

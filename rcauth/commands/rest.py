@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import re
 import sys
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,7 +26,7 @@ from rcauth.output import (
     write_object,
     write_records,
 )
-from rcauth.timeparse import parse_when
+from rcauth.timeparse import parse_instant, to_ringcentral
 
 if TYPE_CHECKING:
     from rcauth.store import SessionStore
@@ -66,13 +70,28 @@ def whoami(fmt: str | None, as_json: bool) -> None:
         write_object(ext, fmt)
 
 
-def _parse_when(value: str | None, param: str) -> str | None:
+def _parse_when(value: str | None, param: str, now: datetime) -> datetime | None:
     if value is None:
         return None
     try:
-        return parse_when(value)
+        return parse_instant(value, now)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=param) from None
+
+
+def _call_log_period(date_from: str | None, date_to: str | None) -> dict[str, str]:
+    """dateFrom/dateTo for RingCentral, read against one "now"; a --from later than --to (or than
+    now, when --to is not given: RingCentral's default dateTo) is a usage error, not an empty list."""
+    now = datetime.now(timezone.utc)
+    start, end = _parse_when(date_from, "--from", now), _parse_when(date_to, "--to", now)
+    if start is not None and start > (end or now):
+        later_than = f"--to {date_to!r} ({to_ringcentral(end)})" if end is not None else "now"
+        raise click.BadParameter(
+            f"{date_from!r} ({to_ringcentral(start)}) is later than {later_than}: no call can match",
+            param_hint="--from",
+        )
+    period = {"dateFrom": start, "dateTo": end}
+    return {name: to_ringcentral(moment) for name, moment in period.items() if moment is not None}
 
 
 def _with_progress(records: Any, pages: list[dict[str, Any]]) -> Any:
@@ -113,7 +132,8 @@ def _with_progress(records: Any, pages: list[dict[str, Any]]) -> Any:
     "--from",
     "date_from",
     metavar="WHEN",
-    help="Oldest call: ISO date/time or relative (7d, 12h, 30m). RingCentral's default: 24 h ago.",
+    help="Oldest call: ISO date/time or relative (7d, 12h, 30m); not later than --to (or now). "
+    "RingCentral's default: 24 h before --to.",
 )
 @click.option("--to", "date_to", metavar="WHEN", help="Newest call: ISO date/time or relative. Default: now.")
 @click.option(
@@ -167,11 +187,7 @@ def call_log(
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
-    params: dict[str, Any] = {}
-    if (iso_from := _parse_when(date_from, "--from")) is not None:
-        params["dateFrom"] = iso_from
-    if (iso_to := _parse_when(date_to, "--to")) is not None:
-        params["dateTo"] = iso_to
+    params: dict[str, Any] = _call_log_period(date_from, date_to)
     if types:
         params["type"] = [t.capitalize() for t in types]
     if directions:
@@ -200,22 +216,59 @@ def call_log(
     console().print(call_log_table(rows))
 
 
+# JSON's own spelling of an integer: no leading zero, no `+`, ASCII digits only. `007` and
+# `0044123` (a phone number) are text, as is anything else that is not exactly this (`-0` too:
+# typed, it would be sent as `0`).
+_JSON_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
+_JSON_LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
+
+
+def _field_value(raw: str) -> Any:
+    """-F's value: true/false/null and JSON integers are typed (as `gh api -F` does), the rest text."""
+    if raw in _JSON_LITERALS:
+        return _JSON_LITERALS[raw]
+    if _JSON_INTEGER.fullmatch(raw):
+        with contextlib.suppress(ValueError):  # over 4300 digits Python refuses: it stays text
+            return int(raw)
+    return raw
+
+
 def _parse_fields(fields: tuple[str, ...]) -> dict[str, Any]:
-    """-F key=value: true/false/null and integers are typed (as `gh api -F` does), the rest are text."""
+    """-F key=value, typed by `_field_value`; a repeated key collects its values in a list."""
     parsed: dict[str, Any] = {}
     for item in fields:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not key=value", param_hint="-F/--field")
-        value: Any = raw
-        if raw in ("true", "false", "null") or raw.lstrip("-").isdigit():
-            value = json.loads(raw)
+        value = _field_value(raw)
         if key in parsed:  # repeated keys become lists (RingCentral's repeatable query parameters)
             previous = parsed[key]
             parsed[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
         else:
             parsed[key] = value
     return parsed
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is too large for a JSON number")
+    return value
+
+
+def _read_json_body(input_file: Any) -> Any:
+    """--input's JSON, strictly: RFC 8259 has no NaN or Infinity, and requests refuses to send a
+    body holding one, so they are the user's error here, not a transport failure later."""
+    try:
+        return json.load(input_file, parse_constant=_no_constant, parse_float=_finite_float)
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"not UTF-8 text ({exc.reason})", param_hint="--input") from None
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--input") from None
 
 
 @click.command()
@@ -227,12 +280,13 @@ def _parse_fields(fields: tuple[str, ...]) -> dict[str, Any]:
     "fields",
     multiple=True,
     metavar="KEY=VALUE",
-    help="A query parameter (GET, DELETE) or JSON body field (POST, PUT, PATCH). Repeatable.",
+    help="A query parameter (GET, DELETE) or JSON body field (POST, PUT, PATCH). Repeatable. "
+    "true, false, null and integers are typed; anything else is text (007 stays 007).",
 )
 @click.option(
     "--input",
     "input_file",
-    type=click.File("r"),
+    type=click.File("r", encoding="utf-8"),  # RFC 8259 §8.1: JSON exchanged between systems is UTF-8
     metavar="FILE",
     help="JSON request body from FILE (- for stdin).",
 )
@@ -268,10 +322,7 @@ def api(
     query = values if method in ("GET", "DELETE") else None
     body: Any = None
     if input_file is not None:
-        try:
-            body = json.load(input_file)
-        except ValueError as exc:
-            raise click.BadParameter(f"not JSON: {exc}", param_hint="--input") from None
+        body = _read_json_body(input_file)
     if method not in ("GET", "DELETE") and values:
         if body is not None and not isinstance(body, dict):
             raise click.UsageError("-F fields need a JSON object body")

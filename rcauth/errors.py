@@ -16,7 +16,9 @@ class ExitCode(IntEnum):
     NOT_LOGGED_IN = 4  # also: the session ended (refresh token expired or revoked)
     API = 5
     STORAGE = 6
+    HANGUP = 129  # 128 + SIGHUP, as a shell reports it (see `Terminated`)
     INTERRUPTED = 130
+    TERMINATED = 143  # 128 + SIGTERM
 
 
 class Terminated(BaseException):

@@ -12,14 +12,16 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import AUTHORIZE_URL, REPO, WAIT, Rcauth, Result, wait_for_stderr
+from reliability_support import AUTHORIZE_URL, REPO, WAIT, Rcauth, Result, wait_for, wait_for_stderr
 
 from rcauth.errors import ExitCode
 
@@ -137,6 +139,27 @@ def reach_interrupted(emu, env, rcauth: Rcauth, sign_in) -> tuple[Result, str | 
     return rcauth.interrupt(proc), "Error: interrupted"
 
 
+def reach_signal(name: str) -> Callable[..., tuple[Result, str | None]]:
+    """SIGTERM/SIGHUP while a refresh is in flight (the token answer held by `token_delay`): held until
+    the rotated pair is stored, then honoured with 128 + the signal's number."""
+
+    def reach(emu, env, rcauth: Rcauth, sign_in) -> tuple[Result, str | None]:
+        sign_in(access_expires_at=time.time() - 5)
+        emu.set(token_delay=60)
+        # rcauth keeps a signal it inherits ignored (`nohup`) ignored: the child must not inherit that.
+        previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        try:
+            proc = rcauth.start("whoami", "--json")
+        finally:
+            signal.signal(signal.SIGHUP, previous)
+        wait_for(lambda: emu.counters()["refreshes"] >= 1, "the refresh to rotate the pair", proc=proc)
+        proc.send_signal(getattr(signal, name))
+        emu.set(token_delay=0)
+        return rcauth.finish(proc), f"Error: terminated ({name})"
+
+    return reach
+
+
 REACH: dict[ExitCode, Callable[..., tuple[Result, str | None]]] = {
     ExitCode.OK: reach_ok,
     ExitCode.GENERIC: reach_generic,
@@ -146,6 +169,8 @@ REACH: dict[ExitCode, Callable[..., tuple[Result, str | None]]] = {
     ExitCode.API: reach_api,
     ExitCode.STORAGE: reach_storage,
     ExitCode.INTERRUPTED: reach_interrupted,
+    ExitCode.HANGUP: reach_signal("SIGHUP"),
+    ExitCode.TERMINATED: reach_signal("SIGTERM"),
 }
 
 

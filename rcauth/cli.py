@@ -24,6 +24,7 @@ from rcauth.errors import ExitCode, OutputFailed, RcauthError, Terminated
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
+    from rcauth.client import ApiClient
     from rcauth.store import SessionStore
 
 # name -> (where the command lives, the one line `rcauth --help` shows for it). A test checks each
@@ -282,6 +283,15 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def api_client(store: SessionStore | None = None) -> ApiClient:
+    """The API client for the current profile's stored session (or `store`), with a countdown on
+    long rate-limit waits: what every command that calls the REST API starts from."""
+    from rcauth.client import ApiClient
+
+    app = state()
+    return ApiClient(store or app.open_store(), profile=app.profile, on_wait=countdown)
 
 
 def countdown(seconds: float, reason: str) -> None:

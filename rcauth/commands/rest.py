@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rcauth.cli import common_options, countdown, format_option, state
-from rcauth.client import ApiClient
+from rcauth import resources
+from rcauth.cli import api_client, common_options, format_option
 from rcauth.origin import ForeignOrigin
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
@@ -26,22 +26,11 @@ from rcauth.output import (
     write_object,
     write_records,
 )
+from rcauth.resources import CallLogQuery
 from rcauth.timeparse import parse_instant, to_ringcentral
 
 if TYPE_CHECKING:
-    from rcauth.store import SessionStore
-
-EXTENSION_PATH = "/restapi/v1.0/account/~/extension/~"
-CALL_LOG_PATH = "/restapi/v1.0/account/~/extension/~/call-log"
-ACCOUNT_CALL_LOG_PATH = "/restapi/v1.0/account/~/call-log"
-
-
-def api_client(store: SessionStore | None = None) -> ApiClient:
-    """The API client for the current profile's stored session (or `store`), with a countdown on
-    long rate-limit waits."""
-    app = state()
-    return ApiClient(store or app.open_store(), profile=app.profile, on_wait=countdown)
-
+    pass
 
 @click.command()
 @format_option
@@ -61,7 +50,7 @@ def whoami(fmt: str | None, as_json: bool) -> None:
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
     with api_client() as client:
-        ext = client.get_json(EXTENSION_PATH)
+        ext = resources.extension_info(client)
         server = client.session.server
     fmt = choose_format(fmt, as_json, piped_default="json")
     if fmt == "table":
@@ -79,9 +68,9 @@ def _parse_when(value: str | None, param: str, now: datetime) -> datetime | None
         raise click.BadParameter(str(exc), param_hint=param) from None
 
 
-def _call_log_period(date_from: str | None, date_to: str | None) -> dict[str, str]:
-    """dateFrom/dateTo for RingCentral, read against one "now"; a --from later than --to (or than
-    now, when --to is not given: RingCentral's default dateTo) is a usage error, not an empty list."""
+def _call_log_period(date_from: str | None, date_to: str | None) -> tuple[datetime | None, datetime | None]:
+    """--from/--to read against one "now"; a --from later than --to (or than now, when --to is not
+    given: RingCentral's default dateTo) is a usage error, not an empty list."""
     now = datetime.now(timezone.utc)
     start, end = _parse_when(date_from, "--from", now), _parse_when(date_to, "--to", now)
     if start is not None and start > (end or now):
@@ -90,8 +79,7 @@ def _call_log_period(date_from: str | None, date_to: str | None) -> dict[str, st
             f"{date_from!r} ({to_ringcentral(start)}) is later than {later_than}: no call can match",
             param_hint="--from",
         )
-    period = {"dateFrom": start, "dateTo": end}
-    return {name: to_ringcentral(moment) for name, moment in period.items() if moment is not None}
+    return start, end
 
 
 def _with_progress(records: Any, pages: list[dict[str, Any]]) -> Any:
@@ -187,14 +175,8 @@ def call_log(
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
-    params: dict[str, Any] = _call_log_period(date_from, date_to)
-    if types:
-        params["type"] = [t.capitalize() for t in types]
-    if directions:
-        params["direction"] = [d.capitalize() for d in directions]
-    if view:
-        params["view"] = view.capitalize()
-    path = ACCOUNT_CALL_LOG_PATH if account else CALL_LOG_PATH
+    start, end = _call_log_period(date_from, date_to)
+    query = CallLogQuery(start, end, types=types, directions=directions, view=view, account=account)
     fmt = choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json")
     pages: list[dict[str, Any]] = []  # the latest page, for the progress bar's total
 
@@ -202,7 +184,7 @@ def call_log(
         pages[:] = [page]
 
     with api_client() as client:
-        records = client.paginate(path, params, limit=None if fetch_all else limit, on_page=keep_latest)
+        records = resources.call_log(client, query, limit=None if fetch_all else limit, on_page=keep_latest)
         if fetch_all:
             records = _with_progress(records, pages)
         if fmt != "table":

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rcauth import config, flow, profiles
+from rcauth import config, flow, profiles, resources
 from rcauth.browser import open_in_background
-from rcauth.cli import AppState, common_options, state
-from rcauth.commands.rest import EXTENSION_PATH, api_client
+from rcauth.cli import AppState, api_client, common_options, state
 from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
 from rcauth.oauth import RingCentralOAuth
 from rcauth.output import describe_user
@@ -197,7 +196,7 @@ def _grant_of(session: Session) -> str:
 def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> None:
     with api_client(store) as client:
         try:
-            ext = client.get_json(EXTENSION_PATH)
+            ext = resources.extension_info(client)
         except RcauthError as exc:
             click.echo(visible(f"Signed in to {session.server} (could not read your profile: {exc})"))
             return

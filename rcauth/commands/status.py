@@ -7,7 +7,8 @@ from typing import Any
 import click
 
 from rcauth import profiles as profile_index
-from rcauth.cli import AppState, common_options, format_option, state
+from rcauth import resources
+from rcauth.cli import AppState, api_client, common_options, format_option, state
 from rcauth.config import data_dir
 from rcauth.errors import NotLoggedIn, RcauthError
 from rcauth.output import (
@@ -58,10 +59,8 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
     if session.refresh_token is None:
         info["refresh_token_note"] = NO_REFRESH_TOKEN
     if check:
-        from rcauth.commands.rest import EXTENSION_PATH, api_client
-
         with api_client(store) as client:
-            ext = client.get_json(EXTENSION_PATH)
+            ext = resources.extension_info(client)
             fresh = client.session
         info["access_token_expires_at"] = fresh.access_expires_at
         info["refresh_token_expires_at"] = fresh.refresh_expires_at

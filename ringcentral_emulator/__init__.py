@@ -1,6 +1,6 @@
 """A faithful RingCentral emulator: a real HTTP server on loopback for tests, the demo and benchmarks.
 
-    from rcauth.emulator import Emulator, EmulatorConfig, App
+    from ringcentral_emulator import Emulator, EmulatorConfig, App
 
     with Emulator(EmulatorConfig(rate_limits_enabled=False)) as emu:
         emu.base_url   # "http://127.0.0.1:PORT"
@@ -10,7 +10,7 @@ matching, single-use 60 s codes, PKCE, refresh-token rotation with its grace per
 revocation, rate-limit groups with the penalty box, and paged call logs of any size.
 """
 
-from rcauth.emulator.config import DEMO_JWT, App, EmulatorConfig, User
-from rcauth.emulator.server import Emulator
+from ringcentral_emulator.config import DEMO_JWT, App, EmulatorConfig, User
+from ringcentral_emulator.server import Emulator
 
 __all__ = ["DEMO_JWT", "App", "Emulator", "EmulatorConfig", "User"]

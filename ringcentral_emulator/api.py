@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from rcauth.emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, iso_ms
-from rcauth.emulator.state import AccessProblem, SessionInfo
-from rcauth.emulator.wire import Request, Response, json_response, rest_error
+from ringcentral_emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, iso_ms
+from ringcentral_emulator.state import AccessProblem, SessionInfo
+from ringcentral_emulator.wire import Request, Response, json_response, rest_error
 
 if TYPE_CHECKING:
-    from rcauth.emulator.app import EmulatorApp
+    from ringcentral_emulator.app import EmulatorApp
 
 API_PREFIX = "/restapi/v1.0"
 MAX_PER_PAGE = 1000

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from rcauth.emulator import pages
-from rcauth.emulator.config import (
+from ringcentral_emulator import pages
+from ringcentral_emulator.config import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_JWT_BEARER,
     GRANT_REFRESH_TOKEN,
@@ -38,8 +38,8 @@ from rcauth.emulator.config import (
     SUPPORTED_GRANTS,
     App,
 )
-from rcauth.emulator.state import AuthorizeRequest, CodeProblem, Grant, IssuedTokens, RefreshProblem
-from rcauth.emulator.wire import (
+from ringcentral_emulator.state import AuthorizeRequest, CodeProblem, Grant, IssuedTokens, RefreshProblem
+from ringcentral_emulator.wire import (
     FORM_CONTENT_TYPE,
     NO_STORE,
     Request,
@@ -51,7 +51,7 @@ from rcauth.emulator.wire import (
 )
 
 if TYPE_CHECKING:
-    from rcauth.emulator.app import EmulatorApp
+    from ringcentral_emulator.app import EmulatorApp
 
 # RFC 7636 §4.1 / §4.2: verifier and S256 challenge are 43-128 characters of [A-Z a-z 0-9 - . _ ~].
 _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")

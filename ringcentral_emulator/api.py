@@ -1,4 +1,5 @@
-"""RingCentral's REST API (the part rcauth uses): account, extensions, call logs.
+"""RingCentral's REST API (the part rcauth uses): account, extensions, call logs (docs/ringcentral.md,
+"REST resources").
 
 Every request is authenticated first (401 AGW-401 without an Authorization header, AGW-402 for a header that
 is not Bearer, OAU-129 for a token that is not one of ours, OAU-213 for one we never issued or forgot,

@@ -1,7 +1,8 @@
 """RingCentral's OAuth endpoints: authorize (with the consent page), token, revoke.
 
-Status codes and error codes follow /work/shared/ringcentral-notes.md. Where RingCentral's answer is
-unconfirmed the emulator picks the stricter reading (a client that copes with it copes with the real one):
+Status codes and error codes follow docs/ringcentral.md ("Token endpoint", "Refresh rotation", "Errors").
+Where RingCentral's answer is unconfirmed the emulator picks the stricter reading (a client that copes with it
+copes with the real one):
 
 - invalid / reused code -> 403 invalid_grant OAU-106; expired code -> 403 OAU-108; a redirect_uri that
   differs from the authorize request's -> 403 OAU-109; grant not enabled for the app -> 403

@@ -17,8 +17,8 @@ from reliability_support import AUTHORIZE_URL, wait_for_stderr
 from rcauth import flow
 from rcauth.config import Settings
 from rcauth.demo import HeadlessApprover
-from rcauth.emulator import DEMO_JWT
 from rcauth.errors import StorageUnavailable
+from ringcentral_emulator import DEMO_JWT
 
 JWT = {"RC_JWT": DEMO_JWT}
 REFUSING = {"PYTHON_KEYRING_BACKEND": "refusing_keyring.WriteRefusingKeyring"}

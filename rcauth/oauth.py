@@ -25,7 +25,7 @@ from requests.auth import HTTPBasicAuth
 
 from rcauth import redact, transport
 from rcauth.config import is_loopback_host
-from rcauth.errors import ApiError, RcauthError, UnexpectedAnswer, error_parts
+from rcauth.errors import ApiError, RcauthError, UnexpectedAnswer, parse_error_body
 from rcauth.retry import BoundedRetry
 from rcauth.session import UNUSABLE_TOKEN_ANSWER, validated_token
 
@@ -97,31 +97,24 @@ def error_from_response(
 ) -> OAuthError | UnexpectedAnswer:
     """RingCentral's OAuth error JSON (a 4xx whose body has a string `error`) -> `OAuthError`; any
     other failed answer -> `UnexpectedAnswer`, naming what answered. Never includes request data."""
-    body, details, first = error_parts(response)
-    oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
-    message = (
-        body.get("error_description")
-        or first.get("message")
-        or body.get("message")
-        or response.reason
-        or "request failed"
-    )
-    error_code = first.get("errorCode") or body.get("errorCode") or oauth_error
-    if oauth_error is None or not 400 <= response.status_code < 500:
-        said = f": {error_code}: {message}" if body and error_code else ""
-        if not body:
+    parsed = parse_error_body(response)
+    message = parsed.message or response.reason or "request failed"
+    error_code = parsed.error_code
+    if parsed.oauth_error is None or not 400 <= response.status_code < 500:
+        said = f": {error_code}: {message}" if parsed.fields and error_code else ""
+        if not parsed.fields:
             said = ", not with RingCentral's JSON (a proxy, captive portal or web filter may be in the way)"
         return UnexpectedAnswer(
             redact.redact(f"{endpoint} answered {what_answered(response)}{said}"),
             status=response.status_code,
-            error_code=str(error_code) if error_code else None,
+            error_code=error_code,
         )
     return OAuthError(
-        redact.redact(str(message)),
-        oauth_error=oauth_error,
+        redact.redact(message),
+        oauth_error=parsed.oauth_error,
         status=response.status_code,
-        error_code=str(error_code) if error_code else None,
-        details=details,
+        error_code=error_code,
+        details=parsed.details,
     )
 
 

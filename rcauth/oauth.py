@@ -10,11 +10,13 @@ call with a valid access token (the client imports this module) never needs them
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -229,10 +231,28 @@ class RingCentralOAuth:
         self.client_secret = client_secret or None
         self.timeout = timeout
         redact.register(self.client_secret)
-        if urlsplit(self.server).scheme == "http" and is_loopback_host(urlsplit(self.server).hostname):
-            # oauthlib refuses plain http outright. The emulator is served over http on loopback,
-            # where no one can listen in; config.normalize_server already refused http anywhere else.
-            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        # oauthlib refuses plain http outright. The emulator is served over http on loopback, where no
+        # one can listen in; config.normalize_server already refused http anywhere else.
+        parts = urlsplit(self.server)
+        self._plain_loopback = parts.scheme == "http" and is_loopback_host(parts.hostname)
+
+    @contextlib.contextmanager
+    def _oauthlib_allows_http(self) -> Iterator[None]:
+        """oauthlib's switch for http (`OAUTHLIB_INSECURE_TRANSPORT`), on only for the length of one
+        call to a loopback server and put back as it was after: never left on for the rest of the
+        process, where it would let any other oauthlib user send tokens in the clear."""
+        if not self._plain_loopback:
+            yield
+            return
+        before = os.environ.get("OAUTHLIB_INSECURE_TRANSPORT")
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
+            else:
+                os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = before
 
     @property
     def authorize_endpoint(self) -> str:
@@ -264,13 +284,14 @@ class RingCentralOAuth:
 
     def authorization_url(self, *, redirect_uri: str, state: str, pkce: Pkce, **extra: str) -> str:
         """The URL to open in the browser; `extra` adds RingCentral's optional parameters (prompt...)."""
-        url, _ = self._oauth_session(redirect_uri).authorization_url(
-            self.authorize_endpoint,
-            state=state,
-            code_challenge=pkce.challenge,
-            code_challenge_method=pkce.method,
-            **extra,
-        )
+        with self._oauthlib_allows_http():
+            url, _ = self._oauth_session(redirect_uri).authorization_url(
+                self.authorize_endpoint,
+                state=state,
+                code_challenge=pkce.challenge,
+                code_challenge_method=pkce.method,
+                **extra,
+            )
         return url
 
     def _fetch(self, session: OAuth2Session, **kwargs: Any) -> dict[str, Any]:
@@ -300,7 +321,8 @@ class RingCentralOAuth:
         from oauthlib.oauth2 import OAuth2Error
 
         try:
-            token: dict[str, Any] = call(*args, **kwargs)
+            with self._oauthlib_allows_http():
+                token: dict[str, Any] = call(*args, **kwargs)
         except requests.RequestException as exc:
             raise transport.failure(exc, self.server) from None
         except (OAuth2Error, Warning, ValueError, OverflowError) as exc:

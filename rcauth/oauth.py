@@ -29,7 +29,7 @@ from rcauth import redact, transport
 from rcauth.config import is_loopback_host
 from rcauth.errors import ApiError, RcauthError, UnexpectedAnswer, parse_error_body
 from rcauth.retry import BoundedRetry
-from rcauth.session import UNUSABLE_TOKEN_ANSWER, validated_token
+from rcauth.session import UNUSABLE_TOKEN_ANSWER, Session, validated_token
 
 if TYPE_CHECKING:
     from oauthlib.oauth2 import Client as OAuthlibClient
@@ -399,3 +399,20 @@ class RingCentralOAuth:
         except RcauthError:
             return False
         return True
+
+
+def grant_of(session: Session) -> str:
+    """The token that names a session at RingCentral: the one `revoke` is given (its refresh token,
+    or the access token of a session without one)."""
+    return session.refresh_token or session.access_token
+
+
+def revoke_session(session: Session) -> None:
+    """End `session` at RingCentral, with the app that made it. RingCentral caps concurrent sessions
+    per user and app, so a session this machine stops using (logged out, replaced by a new login) is
+    ended rather than left to count until it expires.
+
+    Raises `OAuthError` when RingCentral refuses, `TransportError` when it cannot be reached; a caller
+    for whom it is best effort catches `RcauthError`.
+    """
+    RingCentralOAuth(session.server, session.client_id, session.client_secret).revoke(grant_of(session))

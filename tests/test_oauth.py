@@ -221,3 +221,41 @@ def test_insecure_transport_is_never_switched_on_for_a_remote_server(monkeypatch
         m.post(TOKEN_URL, json=token)
         RingCentralOAuth(SERVER, "cid", "s").jwt_bearer("eyJhbGciOi.jwt.cred")
     assert seen == [None] and "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("refresh_token", "named_by"), [("RT-abcdef-1", "RT-abcdef-1"), (None, "AT-abcdef-1")]
+)
+def test_revoke_session_ends_the_grant_with_the_app_that_made_it(
+    refresh_token: str | None, named_by: str
+) -> None:
+    from rcauth.oauth import revoke_session
+    from rcauth.session import Session
+
+    session = Session(
+        server=SERVER,
+        client_id="cid",
+        client_secret="s3cret",
+        access_token="AT-abcdef-1",
+        access_expires_at=0.0,
+        refresh_token=refresh_token,
+        refresh_expires_at=None,
+    )
+    with requests_mock.Mocker() as m:
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=200)
+        revoke_session(session)
+    assert form(m.request_history[0]) == {"token": [named_by]}
+    assert m.request_history[0].headers["Authorization"] == basic("cid", "s3cret")
+
+
+def test_revoke_session_raises_what_refused_it() -> None:
+    from rcauth.oauth import revoke_session
+    from rcauth.session import Session
+
+    session = Session(SERVER, "cid", None, "AT-abcdef-1", 0.0, "RT-abcdef-1", None)
+    with requests_mock.Mocker() as m:
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=400, json={"error": "invalid_request"})
+        with pytest.raises(OAuthError) as caught:
+            revoke_session(session)
+    assert caught.value.oauth_error == "invalid_request"
+    assert form(m.request_history[0]) == {"token": ["RT-abcdef-1"], "client_id": ["cid"]}

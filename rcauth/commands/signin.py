@@ -13,7 +13,7 @@ from rcauth import config, flow, profiles, resources
 from rcauth.browser import open_in_background
 from rcauth.cli import AppState, api_client, common_options, state
 from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
-from rcauth.oauth import RingCentralOAuth
+from rcauth.oauth import grant_of, revoke_session
 from rcauth.output import describe_user
 from rcauth.store import check_login_dirs, refresh_lock
 from rcauth.terminal_text import visible
@@ -146,7 +146,7 @@ def login(
             except StoredSessionDamaged:
                 old = None  # overwritten here
             store.save(session)
-        if old is not None and _grant_of(old) != _grant_of(session):
+        if old is not None and grant_of(old) != grant_of(session):
             replaced.append(old)
 
     def announce(url: str) -> None:
@@ -184,13 +184,10 @@ def login(
             timeout=timeout,
         )
     for old in replaced:
-        _revoke_quietly(old)
+        # Best effort: RingCentral limits parallel sessions, so a replaced session is ended, not orphaned.
+        with contextlib.suppress(RcauthError):
+            revoke_session(old)
     _announce_signed_in(app, store, session)
-
-
-def _grant_of(session: Session) -> str:
-    """The token that names a session at RingCentral (the one `revoke` is given)."""
-    return session.refresh_token or session.access_token
 
 
 def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> None:
@@ -204,12 +201,6 @@ def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> Non
     if app.store is None:
         profiles.remember(app.profile, user)
     click.echo(visible(f"Signed in as {user} on {session.server}"))
-
-
-def _revoke_quietly(session: Any) -> bool:
-    """Best effort: RingCentral limits parallel sessions, so a replaced session is ended, not orphaned."""
-    oauth = RingCentralOAuth(session.server, session.client_id, session.client_secret)
-    return oauth.revoke_quietly(_grant_of(session))
 
 
 @click.command()
@@ -259,9 +250,7 @@ def _sign_out(store: SessionStore) -> None:
         click.echo("Not signed in; nothing to do.", err=True)
         return
     try:
-        RingCentralOAuth(session.server, session.client_id, session.client_secret).revoke(
-            session.refresh_token or session.access_token
-        )
+        revoke_session(session)
         revoked = True
     except RcauthError as exc:
         revoked = False

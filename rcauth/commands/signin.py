@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rcauth import config, flow, profiles, resources
-from rcauth.browser import open_in_background
+from rcauth.browser import BrowserOutcome, open_in_background
 from rcauth.cli import AppState, api_client, common_options, state
 from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
 from rcauth.oauth import grant_of, revoke_session
@@ -24,8 +24,16 @@ if TYPE_CHECKING:
 
 
 def open_browser(url: str) -> None:
-    """The system browser, opened without blocking the login (tests replace this)."""
-    open_in_background(url, fallback=state().browser_fallback)
+    """The system browser, opened without blocking the login (tests replace this); where none opens,
+    the user is pointed at the URL `announce` has already printed."""
+
+    def tell(outcome: BrowserOutcome) -> None:
+        if outcome is BrowserOutcome.NO_BROWSER:
+            click.echo("No graphical browser here: open the URL above, or use --paste over SSH.", err=True)
+        elif not outcome.opened:
+            click.echo("Could not open a browser: open the URL above.", err=True)
+
+    open_in_background(url, tell)
 
 
 def _read_jwt(jwt_file: str | None, env_file: str | None) -> str:

@@ -528,3 +528,24 @@ def test_status_check_json_calls_the_api(runner) -> None:
 
 def test_status_when_not_logged_in_exits_4(runner) -> None:
     assert runner.invoke(cli, ["status"]).exit_code == 4
+
+
+def test_no_command_module_imports_another() -> None:
+    """Commands parse, call the library and render: a helper two commands share lives below them."""
+    import ast
+    from pathlib import Path
+
+    import rcauth.commands
+
+    found = []
+    for path in sorted(Path(rcauth.commands.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            found += [(path.name, n) for n in names if n.startswith("rcauth.commands.")]
+    assert found == []

@@ -138,17 +138,15 @@ def login(
         profile=app.profile,
     )
     store = app.open_store()
-    if app.store is None:
-        check_login_dirs(app.profile, session_file=store.kind == "file")  # before any grant is made
+    check_login_dirs(app.profile, session_file=store.kind == "file")  # before any grant is made
     with contextlib.suppress(StoredSessionDamaged):
         store.load()  # uses up the probe's read: the load in `save` below reads the store afresh
     replaced: list[Session] = []
 
     def save(session: Session) -> None:
         """Store the new session under the profile's refresh lock, and keep the one it replaces: what
-        is stored at that moment, not at the start (another login may have stored one meanwhile).
-        A store of this process alone (the demo's) is shared with no one: no lock, no lock file."""
-        with refresh_lock(app.profile) if app.store is None else contextlib.nullcontext():
+        is stored at that moment, not at the start (another login may have stored one meanwhile)."""
+        with refresh_lock(app.profile):
             try:
                 old = store.load()
             except StoredSessionDamaged:
@@ -188,7 +186,7 @@ def login(
             settings,
             save=save,
             announce=announce,
-            open_browser=None if no_browser else (app.browser or open_browser),
+            open_browser=None if no_browser else open_browser,
             timeout=timeout,
         )
     for old in replaced:
@@ -206,8 +204,7 @@ def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> Non
             click.echo(visible(f"Signed in to {session.server} (could not read your profile: {exc})"))
             return
     user = describe_user(ext)
-    if app.store is None:
-        profiles.remember(app.profile, user)
+    profiles.remember(app.profile, user)
     click.echo(visible(f"Signed in as {user} on {session.server}"))
 
 
@@ -227,10 +224,6 @@ def logout() -> None:
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
-    import contextlib
-
-    from rcauth.store import refresh_lock
-
     app = state()
 
     def waiting() -> None:
@@ -238,12 +231,10 @@ def logout() -> None:
 
     # Under the refresh lock: a refresh in flight in another process stores its new pair first (and
     # that pair, read inside the lock, is the one revoked here), and none can store one after the
-    # session is removed. The demo's in-memory store has no other process to wait for.
-    lock = refresh_lock(app.profile, on_wait=waiting) if app.store is None else contextlib.nullcontext()
-    with lock:
+    # session is removed.
+    with refresh_lock(app.profile, on_wait=waiting):
         store = app.open_store()
-        if app.store is None:
-            profiles.forget(app.profile)
+        profiles.forget(app.profile)
         _sign_out(store)
 
 

@@ -170,7 +170,8 @@ def parse_error_body(response: Any) -> ErrorBody:
         body = {}
     if not isinstance(body, dict):
         return ErrorBody()
-    details = body.get("errors") if isinstance(body.get("errors"), list) else []
+    errors = body.get("errors")
+    details: list[Any] = errors if isinstance(errors, list) else []
     first = details[0] if details and isinstance(details[0], dict) else {}
     oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -14,8 +13,8 @@ from rcauth.browser import open_in_background
 from rcauth.cli import AppState, api_client, common_options, state
 from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
 from rcauth.oauth import RingCentralOAuth
-from rcauth.output import describe_user
-from rcauth.store import check_login_dirs, refresh_lock
+from rcauth.resources import describe_user
+from rcauth.sign_in import Save, sign_in
 from rcauth.terminal_text import visible
 
 if TYPE_CHECKING:
@@ -130,24 +129,6 @@ def login(
         profile=app.profile,
     )
     store = app.open_store()
-    if app.store is None:
-        check_login_dirs(app.profile, session_file=store.kind == "file")  # before any grant is made
-    with contextlib.suppress(StoredSessionDamaged):
-        store.load()  # uses up the probe's read: the load in `save` below reads the store afresh
-    replaced: list[Session] = []
-
-    def save(session: Session) -> None:
-        """Store the new session under the profile's refresh lock, and keep the one it replaces: what
-        is stored at that moment, not at the start (another login may have stored one meanwhile).
-        A store of this process alone (the demo's) is shared with no one: no lock, no lock file."""
-        with refresh_lock(app.profile) if app.store is None else contextlib.nullcontext():
-            try:
-                old = store.load()
-            except StoredSessionDamaged:
-                old = None  # overwritten here
-            store.save(session)
-        if old is not None and _grant_of(old) != _grant_of(session):
-            replaced.append(old)
 
     def announce(url: str) -> None:
         if paste:
@@ -171,26 +152,23 @@ def login(
             "Paste the full address from the browser's address bar", hide_input=True, err=True
         )
 
-    if use_jwt:
-        session = flow.login_with_jwt(settings, _read_jwt(jwt_file, env_file), save=save)
-    elif paste:
-        session = flow.login_by_paste(settings, save=save, announce=announce, read_redirect=read_redirect)
-    else:
-        session = flow.login(
+    def run(save: Save) -> Session:
+        if use_jwt:
+            return flow.login_with_jwt(settings, _read_jwt(jwt_file, env_file), save=save)
+        if paste:
+            return flow.login_by_paste(settings, save=save, announce=announce, read_redirect=read_redirect)
+        return flow.login(
             settings,
             save=save,
             announce=announce,
             open_browser=None if no_browser else (app.browser or open_browser),
             timeout=timeout,
         )
-    for old in replaced:
-        _revoke_quietly(old)
+
+    # Stored under the profile's lock, replacing (and revoking) the session stored before: the same
+    # code path as `rcauth.login()`. The demo's in-memory store is shared with no one.
+    session = sign_in(app.profile, store, run, shared=app.store is None)
     _announce_signed_in(app, store, session)
-
-
-def _grant_of(session: Session) -> str:
-    """The token that names a session at RingCentral (the one `revoke` is given)."""
-    return session.refresh_token or session.access_token
 
 
 def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> None:
@@ -204,12 +182,6 @@ def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> Non
     if app.store is None:
         profiles.remember(app.profile, user)
     click.echo(visible(f"Signed in as {user} on {session.server}"))
-
-
-def _revoke_quietly(session: Any) -> bool:
-    """Best effort: RingCentral limits parallel sessions, so a replaced session is ended, not orphaned."""
-    oauth = RingCentralOAuth(session.server, session.client_id, session.client_secret)
-    return oauth.revoke_quietly(_grant_of(session))
 
 
 @click.command()

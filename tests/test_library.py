@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -95,6 +96,19 @@ def test_login_again_revokes_the_session_it_replaces(emu: Emulator) -> None:
         emu.base_url + EXT_PATH, headers={"Authorization": f"Bearer {first.access_token}"}, timeout=30
     )
     assert answer.status_code == 401
+
+
+def test_login_checks_where_it_will_store_before_any_grant_is_made(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `rcauth login`: a grant this machine could not keep would hold one of RingCentral's
+    concurrent-session places until it expired."""
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("", encoding="utf-8")
+    monkeypatch.setenv("RCAUTH_STATE_DIR", str(in_the_way / "state"))
+    with pytest.raises(rcauth.StorageUnavailable, match="state directory"):
+        jwt_login(emu)
+    assert emu.counters()["grants"] == {}
 
 
 def test_login_refuses_a_browser_sign_in_nobody_would_see() -> None:
@@ -256,6 +270,14 @@ def test_auth_resends_a_post_body_after_a_401(signed_in: Emulator) -> None:
     answer = requests.post(signed_in.base_url + EXT_PATH, json={"a": 1}, auth=rcauth.Auth(), timeout=30)
     assert [r.status_code for r in answer.history] == [401]
     assert answer.status_code != 401 and answer.request.body == b'{"a": 1}'
+
+
+def test_auth_returns_the_401_of_a_streamed_body_it_cannot_send_again(signed_in: Emulator) -> None:
+    signed_in.expire_access_tokens()
+    body = (chunk for chunk in (b'{"a"', b": 1}"))
+    answer = requests.post(signed_in.base_url + EXT_PATH, data=body, auth=rcauth.Auth(), timeout=30)
+    assert answer.status_code == 401 and answer.history == []
+    assert signed_in.counters()["refreshes"] == 0
 
 
 def test_auth_gives_up_when_the_session_has_ended(signed_in: Emulator) -> None:

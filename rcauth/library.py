@@ -443,15 +443,16 @@ def login(
 
     Raises:
         ConfigError: no client id, or a setting is invalid.
-        LoginFailed: denied, timed out, refused by RingCentral, or a pasted URL from elsewhere.
+        LoginFailed: denied, timed out, refused by RingCentral, a pasted URL from elsewhere, or no
+            browser can be opened here (no display) and no `announce` was given.
         PortInUse: the redirect URI's port is taken.
         StorageUnavailable: the session cannot be kept (checked before any grant is made).
         TransportError: RingCentral could not be reached.
-        ValueError: no way to show the sign-in URL (no browser and no `announce`), or both `jwt`
-            and `read_redirect` given.
+        ValueError: `open_browser=False` (or `read_redirect`) without `announce`: nobody would see
+            the sign-in URL; or both `jwt` and `read_redirect` given.
     """
     from rcauth import config, flow, profiles
-    from rcauth.errors import RcauthError
+    from rcauth.errors import LoginFailed, RcauthError
     from rcauth.sign_in import Save, sign_in
 
     if jwt is not None and read_redirect is not None:
@@ -469,6 +470,11 @@ def login(
         env_file=env_file,
         profile=name,
     )
+    if jwt is None and read_redirect is None and open_browser and announce is None and not _browser_here():
+        raise LoginFailed(
+            "no browser can be opened here (no display): pass announce=print to see the sign-in URL, "
+            "or sign in with jwt= or read_redirect="
+        )
     store = open_store(name, insecure_storage=insecure_storage)
 
     def tell(url: str) -> None:
@@ -498,6 +504,12 @@ def login(
         pass  # signed in all the same; the profile is listed without a name
     profiles.remember(name, user)
     return SessionInfo.of(session, name, store.location)
+
+
+def _browser_here() -> bool:
+    from rcauth.browser import graphical_browser_likely, is_wsl
+
+    return graphical_browser_likely() or is_wsl()
 
 
 def _open_browser(url: str) -> bool:

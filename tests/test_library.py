@@ -118,6 +118,16 @@ def test_login_refuses_a_browser_sign_in_nobody_would_see() -> None:
         rcauth.login(jwt="x", read_redirect=input)
 
 
+def test_login_without_a_display_or_announce_fails_at_once_instead_of_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME", "WSL_INTEROP"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("rcauth.browser.is_wsl", lambda: False)
+    with pytest.raises(rcauth.LoginFailed, match="no browser can be opened here"):
+        rcauth.login(client_id="id", server="http://127.0.0.1:9")
+
+
 def test_login_without_a_client_id_is_a_config_error() -> None:
     with pytest.raises(rcauth.ConfigError, match="no RingCentral client id"):
         rcauth.login(jwt=DEMO_JWT)

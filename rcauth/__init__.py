@@ -1,4 +1,81 @@
-"""rcauth: sign in to RingCentral from a terminal (OAuth 2.0 authorization code + PKCE, RFC 8252)."""
+"""rcauth: sign in to RingCentral from a terminal (OAuth 2.0 authorization code + PKCE, RFC 8252),
+and use that session from Python.
+
+After `rcauth login`, any script on the machine can use the stored session::
+
+    import rcauth
+
+    with rcauth.Client() as rc:            # the profile's session: refreshed, paced, paged
+        print(rc.whoami()["name"])
+    requests.get(url, auth=rcauth.Auth())  # any requests-based code
+    rcauth.token()                         # a bearer token, valid for at least a minute
+
+The names below are loaded when first used (PEP 562): `import rcauth` stays as light as the
+command line's start-up needs (`rcauth --help` imports no HTTP library).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 # A literal, not importlib.metadata: `rcauth --version` must not pay for a metadata scan at start-up.
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "Client": "rcauth.library",
+    "Auth": "rcauth.library",
+    "SessionInfo": "rcauth.library",
+    "token": "rcauth.library",
+    "token_data": "rcauth.library",
+    "login": "rcauth.library",
+    "RcauthError": "rcauth.errors",
+    "ConfigError": "rcauth.errors",
+    "NotLoggedIn": "rcauth.errors",
+    "SessionExpired": "rcauth.errors",
+    "InvalidProfileName": "rcauth.errors",
+    "LoginFailed": "rcauth.errors",
+    "PortInUse": "rcauth.errors",
+    "StorageUnavailable": "rcauth.errors",
+    "StoredSessionDamaged": "rcauth.errors",
+    "ApiError": "rcauth.errors",
+    "TransportError": "rcauth.errors",
+    "ForeignOrigin": "rcauth.origin",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time `__getattr__` loads them
+    from rcauth.errors import ApiError as ApiError
+    from rcauth.errors import ConfigError as ConfigError
+    from rcauth.errors import InvalidProfileName as InvalidProfileName
+    from rcauth.errors import LoginFailed as LoginFailed
+    from rcauth.errors import NotLoggedIn as NotLoggedIn
+    from rcauth.errors import PortInUse as PortInUse
+    from rcauth.errors import RcauthError as RcauthError
+    from rcauth.errors import SessionExpired as SessionExpired
+    from rcauth.errors import StorageUnavailable as StorageUnavailable
+    from rcauth.errors import StoredSessionDamaged as StoredSessionDamaged
+    from rcauth.errors import TransportError as TransportError
+    from rcauth.library import Auth as Auth
+    from rcauth.library import Client as Client
+    from rcauth.library import SessionInfo as SessionInfo
+    from rcauth.library import login as login
+    from rcauth.library import token as token
+    from rcauth.library import token_data as token_data
+    from rcauth.origin import ForeignOrigin as ForeignOrigin
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rcauth' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -86,19 +86,6 @@ def extension_table(ext: Mapping[str, Any], server: str | None = None) -> Table:
     return table
 
 
-def describe_user(ext: Mapping[str, Any]) -> str:
-    """One line naming a user: `Alex Doe (extension 101, alex@example.com)`.
-
-    Raw server text (it is kept in the profile index as the server gave it): pass it through
-    `rcauth.terminal_text.visible` before showing it."""
-    contact = ext.get("contact") or {}
-    name = ext.get("name") or contact.get("email") or f"extension id {ext.get('id')}"
-    extras = [f"extension {ext['extensionNumber']}"] if ext.get("extensionNumber") else []
-    if contact.get("email"):
-        extras.append(str(contact["email"]))
-    return f"{name} ({', '.join(extras)})" if extras else str(name)
-
-
 def _party(party: Any) -> str:
     if not isinstance(party, Mapping):
         return ""

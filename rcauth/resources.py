@@ -9,7 +9,7 @@ account / extension".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -90,6 +90,19 @@ class CallLogQuery:
 def extension_info(client: ApiClient) -> dict[str, Any]:
     """The signed-in user's extension (`GetExtensionInfoResponse`): who the session belongs to."""
     return client.get_json(EXTENSION_PATH)
+
+
+def describe_user(ext: Mapping[str, Any]) -> str:
+    """One line naming a user: `Alex Doe (extension 101, alex@example.com)`.
+
+    Raw server text (it is kept in the profile index as the server gave it): pass it through
+    `rcauth.terminal_text.visible` before showing it."""
+    contact = ext.get("contact") or {}
+    name = ext.get("name") or contact.get("email") or f"extension id {ext.get('id')}"
+    extras = [f"extension {ext['extensionNumber']}"] if ext.get("extensionNumber") else []
+    if contact.get("email"):
+        extras.append(str(contact["email"]))
+    return f"{name} ({', '.join(extras)})" if extras else str(name)
 
 
 def call_log(

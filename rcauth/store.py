@@ -53,7 +53,8 @@ T = TypeVar("T")
 class SessionStore(Protocol):
     """What the CLI and client need of a place that keeps a session."""
 
-    kind: str
+    @property
+    def kind(self) -> str: ...
 
     @property
     def location(self) -> str: ...

@@ -13,7 +13,8 @@ from rcauth.demo import HeadlessApprover, free_loopback_port
 from rcauth.errors import RcauthError
 from rcauth.flow import LoginFlow
 from rcauth.oauth import revoke_session
-from rcauth.output import call_log_table, console, describe_user, extension_table
+from rcauth.output import call_log_table, console, extension_table
+from rcauth.resources import describe_user
 from rcauth.store import MemoryStore
 from rcauth.terminal_text import visible
 from ringcentral_emulator import App, Emulator, EmulatorConfig

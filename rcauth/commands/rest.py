@@ -345,20 +345,39 @@ def api(
 
 
 @click.command()
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the token as RingCentral's Python SDK keeps it, for platform.auth().set_data(): "
+    "access_token, token_type, expires_in, expire_time, scope, owner_id. Never the refresh token.",
+)
 @common_options
-def token() -> None:
+def token(as_json: bool) -> None:
     """Print a valid access token (refreshed if due) and nothing else.
 
     For scripts: the token goes to stdout with a newline, everything else to stderr.
 
+    With --json, a JSON object that RingCentral's SDK accepts as it is
+    (`platform.auth().set_data(json.loads(...))`). It never holds the refresh token: a refresh
+    made by the SDK would rotate the pair behind rcauth's back (RingCentral's refresh tokens are
+    single-use) and end the session rcauth keeps. The SDK cannot refresh it, so ask again when
+    expire_time nears.
+
     \b
-    Example:
+    Examples:
       curl -H "Authorization: Bearer $(rcauth token)" \\
         https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~
+      rcauth token --json > token.json   # for the SDK: platform.auth().set_data(...)
 
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
     with api_client() as client:
         session = client.fresh_session()
+    if as_json:
+        from rcauth.library import sdk_token
+
+        write_json(sdk_token(session))
+        return
     click.echo(session.access_token)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -13,9 +12,10 @@ from rcauth import config, flow, profiles, resources
 from rcauth.browser import BrowserOutcome, open_in_background
 from rcauth.cli import AppState, api_client, common_options, state
 from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
-from rcauth.oauth import grant_of, revoke_session
-from rcauth.output import describe_user
-from rcauth.store import check_login_dirs, refresh_lock
+from rcauth.oauth import revoke_session
+from rcauth.resources import describe_user
+from rcauth.sign_in import Save, sign_in
+from rcauth.store import refresh_lock
 from rcauth.terminal_text import visible
 
 if TYPE_CHECKING:
@@ -138,22 +138,6 @@ def login(
         profile=app.profile,
     )
     store = app.open_store()
-    check_login_dirs(app.profile, session_file=store.kind == "file")  # before any grant is made
-    with contextlib.suppress(StoredSessionDamaged):
-        store.load()  # uses up the probe's read: the load in `save` below reads the store afresh
-    replaced: list[Session] = []
-
-    def save(session: Session) -> None:
-        """Store the new session under the profile's refresh lock, and keep the one it replaces: what
-        is stored at that moment, not at the start (another login may have stored one meanwhile)."""
-        with refresh_lock(app.profile):
-            try:
-                old = store.load()
-            except StoredSessionDamaged:
-                old = None  # overwritten here
-            store.save(session)
-        if old is not None and grant_of(old) != grant_of(session):
-            replaced.append(old)
 
     def announce(url: str) -> None:
         if paste:
@@ -177,22 +161,22 @@ def login(
             "Paste the full address from the browser's address bar", hide_input=True, err=True
         )
 
-    if use_jwt:
-        session = flow.login_with_jwt(settings, _read_jwt(jwt_file, env_file), save=save)
-    elif paste:
-        session = flow.login_by_paste(settings, save=save, announce=announce, read_redirect=read_redirect)
-    else:
-        session = flow.login(
+    def run(save: Save) -> Session:
+        if use_jwt:
+            return flow.login_with_jwt(settings, _read_jwt(jwt_file, env_file), save=save)
+        if paste:
+            return flow.login_by_paste(settings, save=save, announce=announce, read_redirect=read_redirect)
+        return flow.login(
             settings,
             save=save,
             announce=announce,
             open_browser=None if no_browser else open_browser,
             timeout=timeout,
         )
-    for old in replaced:
-        # Best effort: RingCentral limits parallel sessions, so a replaced session is ended, not orphaned.
-        with contextlib.suppress(RcauthError):
-            revoke_session(old)
+
+    # Stored under the profile's lock, replacing (and revoking) the session stored before: the same
+    # code path as `rcauth.login()`.
+    session = sign_in(app.profile, store, run)
     _announce_signed_in(app, store, session)
 
 

@@ -1,0 +1,521 @@
+"""rcauth's Python API: the session `rcauth login` stored, for scripts, notebooks and any
+requests-based code (Google's Application Default Credentials and Azure's `AzureCliCredential` are
+the model: sign in once with the CLI, and every program on the machine picks the session up).
+
+Everything here goes through the same parts as the CLI, so a script and a concurrent `rcauth`
+command share one session safely: the profile's store (`rcauth.store.open_store`: the keyring, or
+the 0600 file with `RCAUTH_INSECURE_STORAGE`), the cross-process refresh lock (RingCentral's refresh
+tokens are single-use: two processes refreshing the same one would end the session), and
+`rcauth.client.ApiClient` for refresh-ahead, retries, rate-limit pacing, paging and the origin check.
+
+Nothing here prints, prompts or imports click or rich; failures are `rcauth.RcauthError`s.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import requests
+from requests.auth import AuthBase
+
+from rcauth import resources
+from rcauth.client import ApiClient
+from rcauth.config import DEFAULT_PROFILE, check_profile_name
+from rcauth.origin import ForeignOrigin, origin_of, same_origin
+from rcauth.store import open_store
+
+if TYPE_CHECKING:
+    from rcauth.session import Session
+
+PROFILE_ENV = "RCAUTH_PROFILE"
+
+
+def _profile(profile: str | None) -> str:
+    """The profile named, else `$RCAUTH_PROFILE`, else "default", as the CLI picks it."""
+    return check_profile_name(profile or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE)
+
+
+def _api_client(profile: str, insecure_storage: bool) -> ApiClient:
+    return ApiClient(open_store(profile, insecure_storage=insecure_storage), profile=profile)
+
+
+def _moment(value: datetime | str | None, name: str, now: datetime) -> datetime | None:
+    """A datetime as given (it must be timezone-aware), or a string as `rcauth call-log` reads it:
+    ISO 8601 (naive: local time) or a span back from now (`7d`, `12h`, `30m`)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    from rcauth.timeparse import parse_instant
+
+    try:
+        return parse_instant(value, now)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _utc(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What a stored session is, without its secrets (no token, no client secret)."""
+
+    profile: str
+    server: str
+    client_id: str
+    scope: str
+    owner_id: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None  # None: no refresh token, or RingCentral gave no expiry
+    storage: str  # where it is kept: the keyring entry or the file
+
+    @classmethod
+    def of(cls, session: Session, profile: str, storage: str) -> SessionInfo:
+        return cls(
+            profile=profile,
+            server=session.server,
+            client_id=session.client_id,
+            scope=session.scope,
+            owner_id=session.owner_id,
+            access_expires_at=datetime.fromtimestamp(session.access_expires_at, timezone.utc),
+            refresh_expires_at=_utc(session.refresh_expires_at if session.refresh_token else None),
+            storage=storage,
+        )
+
+
+class Client:
+    """RingCentral's REST API as a profile's stored session (the one `rcauth login` made).
+
+    Example::
+
+        with rcauth.Client() as rc:
+            print(rc.whoami()["name"])
+            for call in rc.call_log(date_from="7d", limit=50):
+                print(call["startTime"], call["direction"])
+
+    Calls refresh the session ahead of its expiry (under the cross-process lock, so a concurrent
+    `rcauth` command never spends the same refresh token), retry transient faults on idempotent
+    requests, wait out RingCentral's rate limits (without output: a wait may last up to two minutes),
+    and send the token only to the session's own server.
+
+    Args:
+        profile: the profile to use; default `$RCAUTH_PROFILE`, else "default".
+        insecure_storage: allow the 0600 session file when no keyring works (as
+            `--insecure-storage`; `RCAUTH_INSECURE_STORAGE=1` does the same).
+
+    Raises:
+        NotLoggedIn: the profile has no stored session (run `rcauth login`).
+        InvalidProfileName: `profile` cannot name a profile.
+        StorageUnavailable: no keyring works and no consent to the file was given.
+        StoredSessionDamaged: what is stored is not a session this version reads.
+    """
+
+    def __init__(self, profile: str | None = None, *, insecure_storage: bool = False) -> None:
+        self.profile = _profile(profile)
+        self._api = _api_client(self.profile, insecure_storage)
+        try:
+            self._api.session  # noqa: B018 - loaded now, so a missing session is said at once
+        except BaseException:
+            self._api.close()
+            raise
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connections. The stored session stays: this is not `rcauth logout`."""
+        self._api.close()
+
+    def __repr__(self) -> str:
+        return f"rcauth.Client(profile={self.profile!r})"
+
+    @property
+    def session(self) -> SessionInfo:
+        """The session in use (after any refresh), without its secrets."""
+        return SessionInfo.of(self._api.session, self.profile, self._api.store.location)
+
+    # -- requests ------------------------------------------------------------------------------
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Send an authenticated request and return its answer.
+
+        Args:
+            method: an HTTP method ("GET", "POST", ...).
+            path: a path on the session's server (`/restapi/v1.0/account/~`) or a full URL on it.
+            **kwargs: passed to `requests` (`params`, `json`, `data`, `headers`, `files`...).
+
+        Returns:
+            The response, for any status below 400.
+
+        Raises:
+            ApiError: RingCentral answered 400 or above (`error_code` and `status` say what).
+            ForeignOrigin: `path` is a URL on another origin; nothing was sent.
+            TransportError: RingCentral could not be reached, even after retries.
+            SessionExpired: the session has ended and cannot be refreshed (run `rcauth login`).
+        """
+        return self._api.request(method.upper(), path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        """`request("GET", path, **kwargs)`."""
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        """`request("POST", path, **kwargs)`; retried only if it could not be sent at all."""
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        """`request("PUT", path, **kwargs)`."""
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        """`request("PATCH", path, **kwargs)`; retried only if it could not be sent at all."""
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        """`request("DELETE", path, **kwargs)`."""
+        return self.request("DELETE", path, **kwargs)
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """GET `path` and return its JSON object.
+
+        Raises:
+            ApiError: an error answer, or one that is not JSON. And as `request`.
+        """
+        return self._api.get_json(path, params)
+
+    def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the `records` of a RingCentral list, following `navigation.nextPage`.
+
+        Pages are fetched as the records are consumed (the next one while this one is worked
+        through), so any number of records runs in constant memory. A next-page link to another
+        origin stops the listing with `ForeignOrigin`.
+
+        Args:
+            path: the list's path, e.g. `/restapi/v1.0/account/~/extension`.
+            params: its query parameters (`perPage` defaults to RingCentral's maximum, 1000).
+            limit: stop after this many records; None for every page.
+
+        Raises:
+            As `get_json`, while iterating.
+        """
+        return self._api.paginate(path, params, limit=limit)
+
+    # -- RingCentral's resources, as the CLI shows them ------------------------------------------
+    def whoami(self) -> dict[str, Any]:
+        """The signed-in user's extension (`GET /restapi/v1.0/account/~/extension/~`), as
+        `rcauth whoami --json` prints it: `id`, `extensionNumber`, `name`, `contact`...
+
+        Raises:
+            As `get_json`.
+        """
+        return resources.extension_info(self._api)
+
+    def call_log(
+        self,
+        *,
+        date_from: datetime | str | None = None,
+        date_to: datetime | str | None = None,
+        types: Iterable[str] | str = (),
+        directions: Iterable[str] | str = (),
+        view: str | None = None,
+        account: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Call-log records, newest first, with `rcauth call-log`'s filters (the same request).
+
+        Args:
+            date_from: the oldest call: a timezone-aware datetime, or a string as `--from` takes it
+                (ISO 8601, naive meaning local time, or a span back from now: "7d", "12h", "30m").
+                RingCentral's default: 24 hours before `date_to`.
+            date_to: the newest call, likewise; default now.
+            types: "Voice" and/or "Fax" (any case).
+            directions: "Inbound" and/or "Outbound" (any case).
+            view: "Simple" (default) or "Detailed" (adds call legs).
+            account: the whole account's log (needs the FullCompanyCallLog permission, else 403).
+            limit: stop after this many records; None (the default) follows every page.
+
+        Returns:
+            An iterator of call records; the request is sent when iteration starts.
+
+        Raises:
+            ValueError: a filter RingCentral does not know, a string that is not a time, a naive
+                datetime, or `date_from` later than `date_to` (or than now): raised here, at once.
+            ApiError, TransportError, SessionExpired: while iterating, as `request`.
+        """
+        now = datetime.now(timezone.utc)
+        start = _moment(date_from, "date_from", now)
+        end = _moment(date_to, "date_to", now)
+        query = resources.CallLogQuery(
+            start,
+            end,
+            types=resources.as_tuple(types),
+            directions=resources.as_tuple(directions),
+            view=view,
+            account=account,
+        )
+        if start is not None and end is None and start > now:
+            raise ValueError("date_from is later than now: no call can match")
+        return resources.call_log(self._api, query, limit=limit)
+
+
+class Auth(AuthBase):
+    """A `requests` authentication that signs requests with a profile's stored session.
+
+    Example::
+
+        requests.get(f"{server}/restapi/v1.0/account/~", auth=rcauth.Auth())
+
+    Each request gets an access token valid for at least a minute, refreshed ahead under the
+    cross-process lock when due. The token is attached only to the session's own origin (scheme,
+    host and port); a request anywhere else raises `ForeignOrigin` before anything is sent, and
+    requests itself drops the header when a redirect leaves the host.
+
+    A 401 answer is handled as the CLI handles it: RingCentral may end an access token before its
+    stated expiry (a refresh elsewhere, session limits), so the session is refreshed once (or the pair
+    another process just stored is taken) and the request is sent again, once, with the new token;
+    the second answer is returned whatever it is. requests-oauthlib's `OAuth2Session` refreshes only
+    ahead of expiry and hands a 401 to the caller. A request whose body is a stream that cannot be
+    rewound is not sent again: its 401 is returned as it is.
+
+    Args:
+        profile: the profile to use; default `$RCAUTH_PROFILE`, else "default".
+        insecure_storage: allow the 0600 session file when no keyring works.
+
+    Raises (when a request is prepared, from `requests.get(...)` and the like):
+        NotLoggedIn: the profile has no stored session.
+        SessionExpired: the session has ended and cannot be refreshed.
+        ForeignOrigin: the request is for another origin than the session's server.
+        StorageUnavailable: no keyring works and no consent to the file was given.
+    """
+
+    def __init__(self, profile: str | None = None, *, insecure_storage: bool = False) -> None:
+        self.profile = _profile(profile)
+        self._insecure_storage = insecure_storage
+        self._api: ApiClient | None = None
+
+    def __repr__(self) -> str:
+        return f"rcauth.Auth(profile={self.profile!r})"
+
+    def _client(self) -> ApiClient:
+        # Opened at the first request: an `Auth()` made before `rcauth login` works after it.
+        if self._api is None:
+            self._api = _api_client(self.profile, self._insecure_storage)
+        return self._api
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        session = self._client().fresh_session()
+        self._attach(request, session)
+        request.hooks["response"].append(self._on_response)
+        return request
+
+    def _attach(self, request: requests.PreparedRequest, session: Session) -> None:
+        url = request.url or ""
+        if not same_origin(url, session.server):
+            try:
+                why = f"{origin_of(url)} is another server, not the session's {session.server}"
+            except ValueError as exc:
+                why = str(exc)
+            raise ForeignOrigin(url, session.server, why)
+        request.headers["Authorization"] = f"Bearer {session.access_token}"
+
+    def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        """The response hook: on a 401, refresh once and send the request again, once."""
+        request = response.request
+        if response.status_code != 401 or getattr(request, "_rcauth_retried", False):
+            return response
+        body = request.body
+        position = getattr(request, "_body_position", None)
+        if body is not None and not isinstance(body, (bytes, str)):
+            if not isinstance(position, int):
+                return response  # a stream that cannot be rewound: it cannot be sent again
+            body.seek(position)
+        sent = str(request.headers.get("Authorization", "")).removeprefix("Bearer ")
+        response.content  # noqa: B018 - read it all, so the connection goes back to the pool
+        response.close()
+        session = self._client().refresh(stale_access_token=sent)
+        retry = request.copy()
+        retry.hooks = {"response": [h for h in request.hooks["response"] if h != self._on_response]}
+        self._attach(retry, session)
+        retry._rcauth_retried = True  # type: ignore[attr-defined]
+        connection = response.connection
+        second: requests.Response = connection.send(retry, **kwargs)
+        second.history.append(response)
+        second.request = retry
+        return second
+
+
+def token(profile: str | None = None, *, insecure_storage: bool = False) -> str:
+    """An access token of the profile's session, valid for at least a minute (refreshed if due).
+
+    For code that wants a bearer token itself; prefer `Auth` or `Client`, which also refresh and
+    retry on a 401 for long-running work.
+
+    Returns:
+        The access token. Never log or print it.
+
+    Raises:
+        NotLoggedIn, SessionExpired, StorageUnavailable, InvalidProfileName: as `Client`.
+        TransportError: RingCentral could not be reached for a refresh that was due.
+    """
+    with _api_client(_profile(profile), insecure_storage) as api:
+        return api.fresh_session().access_token
+
+
+def sdk_token(session: Session, now: float | None = None) -> dict[str, Any]:
+    """The session's access token as RingCentral's Python SDK keeps it (`platform.auth().data()`),
+    for `platform.auth().set_data(...)`; what `rcauth token --json` prints.
+
+    The refresh token is left out, on purpose: a refresh by the SDK would rotate the pair behind
+    rcauth's back (RingCentral's refresh tokens are single-use), and the session rcauth keeps would
+    end at its next refresh. Without one, the SDK cannot refresh: ask rcauth for a new token when
+    `expire_time` nears.
+    """
+    now = time.time() if now is None else now
+    return {
+        "token_type": session.token_type,
+        "access_token": session.access_token,
+        "expires_in": max(0, int(session.access_expires_at - now)),
+        "expire_time": session.access_expires_at,  # epoch seconds, as the SDK's `time()` compares it
+        "scope": session.scope,
+        "owner_id": session.owner_id,
+    }
+
+
+def token_data(profile: str | None = None, *, insecure_storage: bool = False) -> dict[str, Any]:
+    """A valid access token (refreshed if due) as RingCentral's SDK reads it, without the refresh
+    token: `platform.auth().set_data(rcauth.token_data())`. See `sdk_token`.
+
+    Raises:
+        As `token`.
+    """
+    with _api_client(_profile(profile), insecure_storage) as api:
+        return sdk_token(api.fresh_session())
+
+
+def login(
+    *,
+    jwt: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    server: str | None = None,
+    redirect_uri: str | None = None,
+    env_file: str | os.PathLike[str] | None = None,
+    profile: str | None = None,
+    open_browser: bool = True,
+    announce: Callable[[str], object] | None = None,
+    read_redirect: Callable[[], str] | None = None,
+    timeout: float = 300.0,
+    insecure_storage: bool = False,
+) -> SessionInfo:
+    """Sign in and store the session exactly as `rcauth login` does (same store, same lock; the
+    session it replaces is revoked), so `Client`, `Auth` and the CLI all use it afterwards.
+
+    Three ways, as the command's: with `jwt`, RingCentral's JWT bearer grant (scripts, CI); with
+    `read_redirect`, the paste flow (the user opens the URL anywhere and pastes back the address the
+    browser landed on); otherwise the browser flow on the loopback redirect URI (PKCE).
+
+    Settings not given are resolved as the CLI resolves them: the environment (`RC_APP_CLIENT_ID`,
+    `RC_APP_CLIENT_SECRET`, `RC_SERVER_URL`, `RC_REDIRECT_URL`), then `env_file`, then the config file.
+
+    Args:
+        jwt: a JWT credential: sign in without a browser.
+        client_id, client_secret, server, redirect_uri: the app's settings, as the flags.
+        env_file: a RingCentral quick-start `.env` to read `RC_*` settings from.
+        profile: the profile to store the session for; default `$RCAUTH_PROFILE`, else "default".
+        open_browser: open the system browser at the sign-in page (browser flow).
+        announce: called with the sign-in URL (browser and paste flows), e.g. `print`; the library
+            itself never prints. Required when no browser is opened.
+        read_redirect: the paste flow: returns the address the browser landed on (e.g. `input`).
+        timeout: seconds to wait for the browser's redirect.
+        insecure_storage: allow the 0600 session file when no keyring works.
+
+    Returns:
+        The stored session, without its secrets.
+
+    Raises:
+        ConfigError: no client id, or a setting is invalid.
+        LoginFailed: denied, timed out, refused by RingCentral, a pasted URL from elsewhere, or no
+            browser can be opened here (no display) and no `announce` was given.
+        PortInUse: the redirect URI's port is taken.
+        StorageUnavailable: the session cannot be kept (checked before any grant is made).
+        TransportError: RingCentral could not be reached.
+        ValueError: `open_browser=False` (or `read_redirect`) without `announce`: nobody would see
+            the sign-in URL; or both `jwt` and `read_redirect` given.
+    """
+    from rcauth import config, flow, profiles
+    from rcauth.errors import LoginFailed, RcauthError
+    from rcauth.sign_in import Save, sign_in
+
+    if jwt is not None and read_redirect is not None:
+        raise ValueError("give either jwt or read_redirect, not both")
+    if jwt is None and announce is None and (read_redirect is not None or not open_browser):
+        raise ValueError("nobody would see the sign-in URL: pass announce (e.g. announce=print)")
+    name = _profile(profile)
+    settings = config.resolve(
+        {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "server": server,
+            "redirect_uri": redirect_uri,
+        },
+        env_file=env_file,
+        profile=name,
+    )
+    if jwt is None and read_redirect is None and open_browser and announce is None and not _browser_here():
+        raise LoginFailed(
+            "no browser can be opened here (no display): pass announce=print to see the sign-in URL, "
+            "or sign in with jwt= or read_redirect="
+        )
+    store = open_store(name, insecure_storage=insecure_storage)
+
+    def tell(url: str) -> None:
+        if announce is not None:
+            announce(url)
+
+    def run(save: Save) -> Session:
+        if jwt is not None:
+            return flow.login_with_jwt(settings, jwt, save=save)
+        if read_redirect is not None:
+            return flow.login_by_paste(settings, save=save, announce=tell, read_redirect=read_redirect)
+        return flow.login(
+            settings,
+            save=save,
+            announce=tell,
+            open_browser=_open_browser if open_browser else None,
+            timeout=timeout,
+        )
+
+    session = sign_in(name, store, run)
+    # As `rcauth login`: `rcauth profiles` lists the profile with whom it belongs to.
+    user = None
+    try:
+        with ApiClient(store, profile=name) as api:
+            user = resources.describe_user(resources.extension_info(api))
+    except RcauthError:
+        pass  # signed in all the same; the profile is listed without a name
+    profiles.remember(name, user)
+    return SessionInfo.of(session, name, store.location)
+
+
+def _browser_here() -> bool:
+    from rcauth.browser import graphical_browser_likely, is_wsl
+
+    return graphical_browser_likely() or is_wsl()
+
+
+def _open_browser(url: str) -> bool:
+    """The system browser, on a thread (a `$BROWSER` that blocks must not hold the login up); where
+    none opens, the URL given to `announce` is the way in."""
+    from rcauth.browser import open_in_background
+
+    open_in_background(url)
+    return True

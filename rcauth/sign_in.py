@@ -1,0 +1,73 @@
+"""Storing a new sign-in as `rcauth login` does, for the command and the Python API alike.
+
+A login (browser, paste or JWT: `rcauth.flow`) yields a session; this module decides where it goes
+and what it replaces. The rules, in one place so `rcauth.login()` cannot drift from `rcauth login`:
+
+- the directories the login needs are checked before a grant is made (a grant this machine could
+  not keep would hold one of RingCentral's concurrent-session places until it expired);
+- the new session is stored under the profile's refresh lock, so a refresh in flight in another
+  process stores its pair first and is then replaced, never the other way round;
+- the session it replaces (what the store holds at that moment, not at the start) is revoked
+  afterwards, best effort: RingCentral limits parallel sessions per user and app, and a replaced
+  session nobody can use any more should not hold a place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+from rcauth.errors import RcauthError, StoredSessionDamaged
+from rcauth.oauth import grant_of, revoke_session
+from rcauth.session import Session
+from rcauth.store import SessionStore, check_login_dirs, refresh_lock
+
+Save = Callable[[Session], None]
+
+
+def sign_in(
+    profile: str,
+    store: SessionStore,
+    run: Callable[[Save], Session],
+    *,
+    shared: bool = True,
+) -> Session:
+    """Run a login and store its session for `profile`, replacing (and revoking) the one stored.
+
+    Args:
+        profile: the profile the session is stored for (names the refresh lock).
+        store: where the session goes (`rcauth.store.open_store(profile)`).
+        run: the login itself, given the `save` callback to call with the new session, e.g.
+            `lambda save: flow.login_with_jwt(settings, jwt, save=save)`.
+        shared: False for a store of this process alone (the demo's memory store): no directory
+            check, no lock file; nobody else can be refreshing it.
+
+    Returns:
+        The new session, stored.
+
+    Raises:
+        StorageUnavailable: a directory or the lock file cannot be used (before any grant is made),
+            or the store refused the session (the grant is then revoked by the flow).
+        LoginFailed, TransportError, ConfigError: from the login itself.
+    """
+    if shared:
+        check_login_dirs(profile, session_file=getattr(store, "kind", "") == "file")
+    with contextlib.suppress(StoredSessionDamaged):
+        store.load()  # uses up the keyring probe's read: the load in `save` below reads the store afresh
+    replaced: list[Session] = []
+
+    def save(session: Session) -> None:
+        with refresh_lock(profile) if shared else contextlib.nullcontext():
+            try:
+                old = store.load()
+            except StoredSessionDamaged:
+                old = None  # overwritten here
+            store.save(session)
+        if old is not None and grant_of(old) != grant_of(session):
+            replaced.append(old)
+
+    session = run(save)
+    for old in replaced:
+        with contextlib.suppress(RcauthError):
+            revoke_session(old)
+    return session

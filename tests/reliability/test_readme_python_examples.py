@@ -1,0 +1,72 @@
+"""The README's "Use from Python" examples run as written (issue 11, part 1): each fenced python
+block of that section runs in its own process, in order, against the emulator, after `rcauth login`.
+The browser sign-in block runs too: `$BROWSER` is a program that approves the consent page as a
+user would (`rcauth.demo.HeadlessApprover`) and follows the redirect to the loopback."""
+
+from __future__ import annotations
+
+import re
+import stat
+import sys
+from pathlib import Path
+
+from reliability_support import REPO
+
+from ringcentral_emulator import DEMO_JWT
+
+SECTION = "## Use from Python"
+
+
+def python_blocks(readme: str) -> list[str]:
+    start = readme.index(f"\n{SECTION}\n")
+    end = readme.find("\n## ", start + 1)
+    section = readme[start : end if end != -1 else None]
+    return re.findall(r"^```python\n(.*?)^```$", section, flags=re.DOTALL | re.MULTILINE)
+
+
+def approving_browser(directory: Path) -> Path:
+    """What `$BROWSER` runs with the sign-in URL: presses Approve and follows the redirect."""
+    script = directory / "approve-in-browser"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        "from rcauth.demo import HeadlessApprover\n"
+        "HeadlessApprover('Approve').approve(sys.argv[1])\n",
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+# What each block shows when it works, in README order.
+EXPECTED = [
+    "signed in as ",
+    "not sent: refusing to send the session's token to 'https://example.com/'",
+    "",
+    "stored in ",
+    "404 CMN-102",
+    "the SDK calls RingCentral as ",
+]
+
+
+def test_every_python_example_of_the_readme_runs_as_written(emu, rcauth, stored, tmp_path) -> None:
+    blocks = python_blocks((REPO / "README.md").read_text(encoding="utf-8"))
+    assert len(blocks) == len(EXPECTED), "a block was added or removed: update EXPECTED"
+    env = {"RC_JWT": DEMO_JWT, "BROWSER": str(approving_browser(tmp_path))}
+    login = rcauth.run("login", "--jwt", env=env)
+    assert login.code == 0, login
+
+    for number, (block, shown) in enumerate(zip(blocks, EXPECTED, strict=True), start=1):
+        result = rcauth.finish(rcauth.start(argv=[sys.executable, "-c", block], env=env), timeout=90)
+        assert result.code == 0, f"README python block {number}:\n{block}\n{result}"
+        assert shown in result.out, f"README python block {number}:\n{block}\n{result}"
+        assert "Traceback" not in result.err, result
+
+    counters = emu.counters()
+    assert counters["grants"].get("urn:ietf:params:oauth:grant-type:jwt-bearer") == 2  # CLI + block 4
+    assert counters["grants"].get("authorization_code") == 1  # the browser sign-in of block 4
+    assert counters["refresh_reuses"] == 0
+    after = rcauth.run("whoami", "--json")  # the session the examples left behind works
+    assert after.code == 0, after
+    session = stored()
+    assert session is not None and session.refresh_token not in "".join(r.out for r in rcauth.results)

@@ -53,7 +53,8 @@ T = TypeVar("T")
 class SessionStore(Protocol):
     """What the CLI and client need of a place that keeps a session."""
 
-    kind: str
+    @property
+    def kind(self) -> str: ...
 
     @property
     def location(self) -> str: ...
@@ -73,9 +74,8 @@ def _keyring_switched_off() -> bool:
     return backend == "keyring.backends.fail.Keyring" and "keyring" not in sys.modules
 
 
-def _register(session: Session | None) -> Session | None:
-    if session is not None:
-        redact.register(*session.secrets)
+def _register(session: Session) -> Session:
+    redact.register(*session.secrets)
     return session
 
 

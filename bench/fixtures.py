@@ -16,11 +16,11 @@ from typing import Any
 
 import requests
 
-from rcauth.emulator import DEMO_JWT
-from rcauth.emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from rcauth.oauth import JWT_BEARER
 from rcauth.session import Session
 from rcauth.store import FileStore
+from ringcentral_emulator import DEMO_JWT
+from ringcentral_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 CLIENT_ID = DEFAULT_CLIENT_ID
 CLIENT_SECRET = DEFAULT_CLIENT_SECRET

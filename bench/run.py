@@ -64,7 +64,7 @@ HEAVY = (
     "platformdirs",
     "filelock",
     "dotenv",
-    "rcauth.emulator",
+    "ringcentral_emulator",
     "importlib.metadata",
     "importlib_metadata",
 )

@@ -41,7 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("rcauth.commands.shell:completion", "Print the shell completion script for SHELL."),
     "demo": ("rcauth.commands.demo:demo", "Try rcauth end to end with no account and no network."),
     "emulator": (
-        "rcauth.emulator.cli:emulator_command",
+        "ringcentral_emulator.cli:emulator_command",
         "Run a RingCentral emulator on loopback until Ctrl-C.",
     ),
     "login": (

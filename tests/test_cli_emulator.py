@@ -26,7 +26,7 @@ from rcauth import browser
 from rcauth.cli import cli
 from rcauth.commands import signin
 from rcauth.demo import HeadlessApprover
-from rcauth.emulator import DEMO_JWT, App, Emulator, EmulatorConfig
+from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 
 CLIENT_ID, CLIENT_SECRET = "rcauth-emulator-client", "rcauth-emulator-secret"
 
@@ -374,7 +374,7 @@ def test_tab_after_rcauth_lists_commands_without_loading_them() -> None:
         "    main([])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('rcauth.commands.', 'rcauth.emulator', 'requests')\n"
+        "heavy = ('rcauth.commands.', 'ringcentral_emulator', 'requests')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
 
@@ -415,7 +415,7 @@ def test_help_and_version_import_no_command_module() -> None:
         "        main(args)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "heavy = ('rcauth.commands.', 'rcauth.emulator', 'requests', 'rich', 'keyring', 'oauthlib')\n"
+        "heavy = ('rcauth.commands.', 'ringcentral_emulator', 'requests', 'rich', 'keyring', 'oauthlib')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -25,8 +25,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from rcauth.emulator import DEMO_JWT, App, Emulator, EmulatorConfig
-from rcauth.emulator.cli import emulator_command
+from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
+from ringcentral_emulator.cli import emulator_command
 
 CLIENT_ID = "rcauth-emulator-client"
 CLIENT_SECRET = "rcauth-emulator-secret"  # noqa: S105 - the emulator's published demo secret
@@ -1003,14 +1003,15 @@ def test_emulator_refuses_to_bind_a_non_loopback_address():
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_cli_prints_the_listening_line_serves_and_exits_cleanly_on_a_signal(stop_signal):
+def test_python_m_ringcentral_emulator_prints_the_listening_line_serves_and_exits_cleanly_on_a_signal(
+    stop_signal,
+):
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
-    code = "from rcauth.emulator.cli import emulator_command; emulator_command()"
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-c", code, "--port", "0", "--no-rate-limits"],
+        [sys.executable, "-m", "ringcentral_emulator", "--port", "0", "--no-rate-limits"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

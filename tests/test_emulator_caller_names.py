@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from rcauth.emulator import DEMO_JWT, Emulator, EmulatorConfig
-from rcauth.emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from ringcentral_emulator import DEMO_JWT, Emulator, EmulatorConfig
+from ringcentral_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 HOSTILE = ["Eve\x1b[2J", "[bold red]x[/]", "Front Desk [main]"]
 CALL_LOG = "/restapi/v1.0/account/~/extension/~/call-log"

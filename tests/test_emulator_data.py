@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rcauth.emulator.config import User
-from rcauth.emulator.data import DAY_MS, CallLog, Directory
-from rcauth.emulator.ratelimit import RateLimiter
-from rcauth.emulator.state import AuthState, Counters, RefreshProblem
+from ringcentral_emulator.config import User
+from ringcentral_emulator.data import DAY_MS, CallLog, Directory
+from ringcentral_emulator.ratelimit import RateLimiter
+from ringcentral_emulator.state import AuthState, Counters, RefreshProblem
 
 ANCHOR_MS = 1_750_000_000_000
 

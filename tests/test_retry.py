@@ -16,11 +16,11 @@ import urllib3.util.retry
 import rcauth.interrupts
 import rcauth.retry
 from rcauth.client import ApiClient
-from rcauth.emulator import DEMO_JWT, Emulator, EmulatorConfig
 from rcauth.errors import ApiError, TransportError
 from rcauth.oauth import RingCentralOAuth
 from rcauth.session import Session
 from rcauth.store import MemoryStore
+from ringcentral_emulator import DEMO_JWT, Emulator, EmulatorConfig
 
 
 class FakeClock:

@@ -8,8 +8,8 @@ from rcauth.cli import state
 from rcauth.commands.rest import call_log, whoami
 from rcauth.commands.signin import login, logout
 from rcauth.demo import HeadlessApprover, free_loopback_port
-from rcauth.emulator import App, Emulator, EmulatorConfig
 from rcauth.store import MemoryStore
+from ringcentral_emulator import App, Emulator, EmulatorConfig
 
 
 # -- demo, emulator ------------------------------------------------------------------------------

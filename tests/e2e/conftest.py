@@ -141,7 +141,7 @@ def redirect_uri() -> str:
 @pytest.fixture
 def emulator(redirect_uri: str) -> Iterator[Any]:
     """A running emulator (port 0, no rate limits) whose one app allows `redirect_uri`."""
-    from rcauth.emulator import App, Emulator, EmulatorConfig
+    from ringcentral_emulator import App, Emulator, EmulatorConfig
 
     config = EmulatorConfig(apps=(App(redirect_uris=(redirect_uri,)),), rate_limits_enabled=False)
     with Emulator(config, host="127.0.0.1", port=0) as emu:
@@ -194,7 +194,7 @@ def rcauth_env(
     Secret Service works (a developer machine outside scripts/test), sessions go to rcauth's opt-in file
     inside the throwaway home instead, never to the developer's own keychain.
     """
-    from rcauth.emulator import App
+    from ringcentral_emulator import App
 
     app = App(redirect_uris=(redirect_uri,))
     env = {

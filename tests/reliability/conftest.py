@@ -29,10 +29,10 @@ from reliability_support import (
 )
 
 from rcauth.demo import HeadlessApprover
-from rcauth.emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 from rcauth.oauth import RingCentralOAuth
 from rcauth.session import Session
 from rcauth.store import FileStore
+from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 
 DROPPED_ENV = ("RC_", "RCAUTH_", "PYTHON_KEYRING", "BROWSER", "PYTEST_ADDOPTS", "COV_CORE")
 

@@ -159,7 +159,7 @@ def run_recording_emulator_secrets(secrets_file: str, argv: list[str]) -> None:
     import json
 
     from rcauth.cli import main
-    from rcauth.emulator.server import Emulator
+    from ringcentral_emulator.server import Emulator
 
     stop = Emulator.stop
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from reliability_support import FileKeyring, write_atomically
 
-from rcauth.emulator import DEMO_JWT, App, Emulator, EmulatorConfig
+from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 
 NO_REFRESH = "this app issues no refresh token"
 ENDED = (

@@ -9,8 +9,8 @@ import pytest
 from reliability_support import AUTHORIZE_URL, FileKeyring, wait_for_stderr, write_atomically
 
 from rcauth.demo import HeadlessApprover
-from rcauth.emulator import DEMO_JWT
 from rcauth.oauth import OAuthError, RingCentralOAuth
+from ringcentral_emulator import DEMO_JWT
 
 
 def live_sessions(emu) -> int:

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reliability_support import FileKeyring, write_atomically
 
-from rcauth.emulator import DEMO_JWT
 from rcauth.errors import StoredSessionDamaged
 from rcauth.session import Session
 from rcauth.store import FileStore
+from ringcentral_emulator import DEMO_JWT
 
 GOOD = Session(
     server="https://platform.ringcentral.com",

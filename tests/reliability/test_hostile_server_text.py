@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from reliability_support import Rcauth, TerminalResult, run_on_terminal
 
-from rcauth.emulator import DEMO_JWT, Emulator
 from rcauth.session import Session
+from ringcentral_emulator import DEMO_JWT, Emulator
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 

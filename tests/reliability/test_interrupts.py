@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 from reliability_support import stdout_of, wait_for, wait_for_stderr
 
-from rcauth.emulator import DEMO_JWT
 from rcauth.oauth import RingCentralOAuth
+from ringcentral_emulator import DEMO_JWT
 
 SLOW = 2.0
 

@@ -15,9 +15,9 @@ import stat
 import pytest
 from reliability_support import WINDOWS_BLOB_LIMIT
 
-from rcauth.emulator import DEMO_JWT
 from rcauth.session import Session
 from rcauth.store import FileStore
+from ringcentral_emulator import DEMO_JWT
 
 WINDOWS = {"PYTHON_KEYRING_BACKEND": "reliability_support.WindowsLimitKeyring", "RC_JWT": DEMO_JWT}
 NO_WRITES = {"PYTHON_KEYRING_BACKEND": "reliability_support.NoWritesKeyring", "RC_JWT": DEMO_JWT}

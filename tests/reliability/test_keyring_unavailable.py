@@ -15,8 +15,8 @@ import stat
 
 import pytest
 
-from rcauth.emulator import DEMO_JWT
 from rcauth.store import FileStore
+from ringcentral_emulator import DEMO_JWT
 
 BACKENDS = {
     "no keyring": ("keyring.backends.fail.Keyring", "no system keyring is available"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from reliability_support import AUTHORIZE_URL, wait_for_stderr
 from rcauth import flow
 from rcauth.config import Settings
 from rcauth.demo import HeadlessApprover
-from rcauth.emulator import DEMO_JWT
 from rcauth.errors import StorageUnavailable
+from ringcentral_emulator import DEMO_JWT
 
 JWT = {"RC_JWT": DEMO_JWT}
 REFUSING = {"PYTHON_KEYRING_BACKEND": "refusing_keyring.WriteRefusingKeyring"}
@@ -88,15 +89,24 @@ def test_login_stops_before_any_grant_when_the_profiles_lock_file_cannot_be_open
     assert emu.counters()["grants"] == {}
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to a read-only directory; the file cases cover it")
+# Mode bits do not stop root (CI runs as root): there the directory is made read-only for real, as a
+# read-only bind mount in a private mount namespace (`unshare -m`), which refuses root's writes too
+# (EROFS) and vanishes with the process.
+READ_ONLY_MOUNT = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+
+
 def test_login_stops_before_any_grant_when_the_lock_directory_is_read_only(emu, rcauth) -> None:
     directory = Path(os.environ["RCAUTH_STATE_DIR"])
     directory.mkdir(parents=True, exist_ok=True)
-    directory.chmod(0o500)
-    try:
-        result = rcauth.run("login", "--jwt", env=JWT)
-    finally:
-        directory.chmod(0o700)
+    if os.geteuid() == 0:
+        argv = ["unshare", "-m", "sh", "-c", READ_ONLY_MOUNT, str(directory), sys.executable, "-m", "rcauth"]
+        result = rcauth.finish(rcauth.start(env=JWT, argv=[*argv, "login", "--jwt"]))
+    else:
+        directory.chmod(0o500)
+        try:
+            result = rcauth.run("login", "--jwt", env=JWT)
+        finally:
+            directory.chmod(0o700)
     assert_named(result, "state", directory)
     assert emu.counters()["grants"] == {}
 

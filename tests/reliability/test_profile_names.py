@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rcauth.config import check_profile_name
-from rcauth.emulator import DEMO_JWT
 from rcauth.errors import ExitCode, InvalidProfileName
 from rcauth.store import open_store, refresh_lock
+from ringcentral_emulator import DEMO_JWT
 
 BAD = {
     "slash": "a/b",

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from reliability_support import FileKeyring, write_atomically
 
-from rcauth.emulator import DEMO_JWT
-from rcauth.emulator.config import DEFAULT_CLIENT_SECRET
+from ringcentral_emulator import DEMO_JWT
+from ringcentral_emulator.config import DEFAULT_CLIENT_SECRET
 
 
 def leaks(text: str, secrets: list[str]) -> list[str]:

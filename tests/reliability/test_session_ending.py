@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from rcauth.emulator import App
 from rcauth.oauth import RingCentralOAuth
+from ringcentral_emulator import App
 
 PAST = time.time() - 60
 

@@ -1,4 +1,5 @@
-"""RingCentral's REST API (the part rcauth uses): account, extensions, call logs.
+"""RingCentral's REST API (the part rcauth uses): account, extensions, call logs (docs/ringcentral.md,
+"REST resources").
 
 Every request is authenticated first (401 AGW-401 without an Authorization header, AGW-402 for a header that
 is not Bearer, OAU-129 for a token that is not one of ours, OAU-213 for one we never issued or forgot,
@@ -15,12 +16,12 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from rcauth.emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, iso_ms
-from rcauth.emulator.state import AccessProblem, SessionInfo
-from rcauth.emulator.wire import Request, Response, json_response, rest_error
+from ringcentral_emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, iso_ms
+from ringcentral_emulator.state import AccessProblem, SessionInfo
+from ringcentral_emulator.wire import Request, Response, json_response, rest_error
 
 if TYPE_CHECKING:
-    from rcauth.emulator.app import EmulatorApp
+    from ringcentral_emulator.app import EmulatorApp
 
 API_PREFIX = "/restapi/v1.0"
 MAX_PER_PAGE = 1000

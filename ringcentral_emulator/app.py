@@ -19,14 +19,14 @@ import threading
 import time
 from typing import Any
 
-from rcauth.emulator import pages
-from rcauth.emulator.api import API_PREFIX, ApiEndpoints
-from rcauth.emulator.config import EmulatorConfig
-from rcauth.emulator.data import CallLog, Directory
-from rcauth.emulator.oauth import OAuthEndpoints
-from rcauth.emulator.ratelimit import RateLimiter, Verdict
-from rcauth.emulator.state import AuthState, Counters
-from rcauth.emulator.wire import DROP, Drop, Request, Response, html_response, json_response, rest_error
+from ringcentral_emulator import pages
+from ringcentral_emulator.api import API_PREFIX, ApiEndpoints
+from ringcentral_emulator.config import EmulatorConfig
+from ringcentral_emulator.data import CallLog, Directory
+from ringcentral_emulator.oauth import OAuthEndpoints
+from ringcentral_emulator.ratelimit import RateLimiter, Verdict
+from ringcentral_emulator.state import AuthState, Counters
+from ringcentral_emulator.wire import DROP, Drop, Request, Response, html_response, json_response, rest_error
 
 CONTROL_PREFIX = "/__emulator/"
 _DATA_SWITCHES = {"seed", "call_records", "anchor_time", "user", "caller_names"}

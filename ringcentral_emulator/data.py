@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from itertools import compress
 from typing import Any
 
-from rcauth.emulator.config import User
+from ringcentral_emulator.config import User
 
 USER_SLOTS = (1, 4, 5, 7)  # positions, in each block of 8 account records, owned by the signed-in user
 _SLOT_RANK = {slot: rank for rank, slot in enumerate(USER_SLOTS)}

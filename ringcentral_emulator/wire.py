@@ -1,6 +1,6 @@
 """Request and response values passed between the HTTP handler and the endpoints; RingCentral's error bodies.
 
-Two error shapes, as RingCentral answers them:
+Two error shapes, as RingCentral answers them (docs/ringcentral.md, "Errors"):
 - OAuth endpoints:
   `{"error": "invalid_grant", "error_description": "...", "errors": [{"errorCode": "OAU-109", ...}]}`
 - REST API:

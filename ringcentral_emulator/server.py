@@ -16,9 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from rcauth.emulator.app import EmulatorApp
-from rcauth.emulator.config import EmulatorConfig, is_loopback_host
-from rcauth.emulator.wire import Drop, Request, Response
+from ringcentral_emulator.app import EmulatorApp
+from ringcentral_emulator.config import EmulatorConfig, is_loopback_host
+from ringcentral_emulator.wire import Drop, Request, Response
 
 _HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 _MAX_BODY = 10 * 1024 * 1024
@@ -239,7 +239,7 @@ class Emulator:
         return self._app.config
 
     def counters(self) -> dict[str, Any]:
-        """A deep copy of the counters (see rcauth.emulator.state.Counters for the names)."""
+        """A deep copy of the counters (see ringcentral_emulator.state.Counters for the names)."""
         return self._app.counters.snapshot()
 
     def set(self, **switches: Any) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from html import escape
 
-from rcauth.emulator.config import App, User
-from rcauth.emulator.state import AuthorizeRequest
+from ringcentral_emulator.config import App, User
+from ringcentral_emulator.state import AuthorizeRequest
 
 _STYLE = """
 *{box-sizing:border-box}

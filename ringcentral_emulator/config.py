@@ -10,13 +10,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-# The emulator binds only where the client allows plain http: one definition of "loopback" for both.
-from rcauth.config import is_loopback_host as is_loopback_host
 
 DEFAULT_CLIENT_ID = "rcauth-emulator-client"
 DEFAULT_CLIENT_SECRET = "rcauth-emulator-secret"  # noqa: S105 - a published demo credential, not a secret
@@ -66,6 +64,23 @@ def _demo_jwt() -> str:
 
 
 DEMO_JWT = _demo_jwt()
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for `localhost` and any loopback literal (127.0.0.0/8, ::1): the only hosts the emulator binds.
+
+    A copy of `rcauth.config.is_loopback_host`, kept on purpose: the emulator is a test double for
+    RingCentral and stands alone, importing nothing from the client it tests (a bug shared through one
+    helper would hide itself). tests/test_emulator_package.py checks that the two copies agree.
+    """
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

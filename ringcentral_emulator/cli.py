@@ -1,4 +1,4 @@
-"""`rcauth emulator`: run the RingCentral emulator in the foreground.
+"""`rcauth emulator` and `python -m ringcentral_emulator`: run the RingCentral emulator in the foreground.
 
 stdout carries exactly one line, `listening on http://HOST:PORT`, so scripts and tests can read the address;
 everything else (the credentials to use, verbose request logs) goes to stderr.
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from rcauth.emulator.config import (
+from ringcentral_emulator.config import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_REDIRECT_URI,
@@ -22,7 +22,7 @@ from rcauth.emulator.config import (
     EmulatorConfig,
     is_loopback_host,
 )
-from rcauth.emulator.server import Emulator
+from ringcentral_emulator.server import Emulator
 
 
 @click.command(name="emulator")
@@ -115,7 +115,7 @@ def emulator_command(
     It speaks RingCentral's OAuth (authorize page, token, revoke) and the account, extension and call-log
     APIs, with fake tokens and seeded data. Point a client's server URL at the printed address.
 
-    Example:
+    Example (`python -m ringcentral_emulator` takes the same options):
 
         rcauth emulator --port 8080 --no-rate-limits --records 5000
     """

@@ -1,7 +1,8 @@
 """RingCentral's OAuth endpoints: authorize (with the consent page), token, revoke.
 
-Status codes and error codes follow /work/shared/ringcentral-notes.md. Where RingCentral's answer is
-unconfirmed the emulator picks the stricter reading (a client that copes with it copes with the real one):
+Status codes and error codes follow docs/ringcentral.md ("Token endpoint", "Refresh rotation", "Errors").
+Where RingCentral's answer is unconfirmed the emulator picks the stricter reading (a client that copes with it
+copes with the real one):
 
 - invalid / reused code -> 403 invalid_grant OAU-106; expired code -> 403 OAU-108; a redirect_uri that
   differs from the authorize request's -> 403 OAU-109; grant not enabled for the app -> 403
@@ -28,8 +29,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from rcauth.emulator import pages
-from rcauth.emulator.config import (
+from ringcentral_emulator import pages
+from ringcentral_emulator.config import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_JWT_BEARER,
     GRANT_REFRESH_TOKEN,
@@ -38,8 +39,8 @@ from rcauth.emulator.config import (
     SUPPORTED_GRANTS,
     App,
 )
-from rcauth.emulator.state import AuthorizeRequest, CodeProblem, Grant, IssuedTokens, RefreshProblem
-from rcauth.emulator.wire import (
+from ringcentral_emulator.state import AuthorizeRequest, CodeProblem, Grant, IssuedTokens, RefreshProblem
+from ringcentral_emulator.wire import (
     FORM_CONTENT_TYPE,
     NO_STORE,
     Request,
@@ -51,7 +52,7 @@ from rcauth.emulator.wire import (
 )
 
 if TYPE_CHECKING:
-    from rcauth.emulator.app import EmulatorApp
+    from ringcentral_emulator.app import EmulatorApp
 
 # RFC 7636 §4.1 / §4.2: verifier and S256 challenge are 43-128 characters of [A-Z a-z 0-9 - . _ ~].
 _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")

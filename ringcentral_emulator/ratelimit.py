@@ -1,8 +1,8 @@
 """RingCentral's per-user, per-app, per-group rate limits, with the penalty box.
 
-RingCentral documents: each group (Light 50, Medium 40, Heavy 10, Auth 5 requests) is counted per user and
-app over a 60 s window; the request that exceeds it gets 429 and starts a 60 s penalty, and each request
-during the penalty restarts it.
+RingCentral documents (docs/ringcentral.md, "Rate limits"): each group (Light 50, Medium 40, Heavy 10,
+Auth 5 requests) is counted per user and app over a 60 s window; the request that exceeds it gets 429 and
+starts a 60 s penalty, and each request during the penalty restarts it.
 
 This limiter uses a **sliding window log**: a request is admitted only if fewer than `limit` requests were
 admitted in the last `window` seconds. That is stricter than a fixed window (which admits up to twice the

@@ -10,10 +10,20 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from enum import Enum
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+class BrowserOutcome(Enum):
+    """What happened when rcauth tried to open the browser; the caller decides what to tell the user."""
+
+    OPENED = "opened"  # the system browser took the URL
+    OPENED_ON_WINDOWS = "opened on Windows"  # from WSL, through wslview or PowerShell
+    NO_BROWSER = "no graphical browser"  # a Linux box with no display: nothing was tried
+    FAILED = "failed"  # a browser was tried and did not open
+
+    @property
+    def opened(self) -> bool:
+        return self in (BrowserOutcome.OPENED, BrowserOutcome.OPENED_ON_WINDOWS)
 
 
 def graphical_browser_likely() -> bool:
@@ -57,37 +67,42 @@ def open_windows_browser(url: str) -> bool:
     return False
 
 
-def open_in_background(url: str, fallback: Callable[[str], None] | None = None) -> None:
-    """Open the system browser on a daemon thread: with `$BROWSER` set to a program that blocks
-    until it is done (Python's webbrowser waits for it), the login must keep serving meanwhile.
-
-    `fallback` takes over where no graphical browser opens (the demo approves the page itself);
-    without one, the user is told to open the URL that login has already printed.
-    """
+def open_browser(url: str) -> BrowserOutcome:
+    """Try the system browser (or Windows' from WSL) and say what happened; may block for as long as
+    a `$BROWSER` program runs, so a login calls `open_in_background` instead."""
     import webbrowser
 
     wsl = is_wsl()
-    if not graphical_browser_likely() and not wsl:
-        if fallback is not None:
-            fallback(url)
-        else:
-            _say("No graphical browser here: open the URL above, or use --paste over SSH.")
+    graphical = graphical_browser_likely()
+    if not graphical and not wsl:
+        return BrowserOutcome.NO_BROWSER
+    if graphical:
+        try:
+            opened = webbrowser.open(url, new=1, autoraise=True)
+        except Exception:  # noqa: BLE001 - any browser failure leaves the printed URL to the user
+            opened = False
+        if opened:
+            return BrowserOutcome.OPENED
+    if wsl and open_windows_browser(url):
+        return BrowserOutcome.OPENED_ON_WINDOWS
+    return BrowserOutcome.FAILED
+
+
+def open_in_background(url: str, on_outcome: Callable[[BrowserOutcome], None] | None = None) -> None:
+    """`open_browser` on a daemon thread: with `$BROWSER` set to a program that blocks until it is
+    done (Python's webbrowser waits for it), the login must keep serving meanwhile.
+
+    `on_outcome` gets what happened, on that thread (at once, on the caller's, when there is no
+    browser to try): the caller tells the user, or approves the page itself (the demo).
+    """
+    if not graphical_browser_likely() and not is_wsl():
+        if on_outcome is not None:
+            on_outcome(BrowserOutcome.NO_BROWSER)
         return
 
     def run() -> None:
-        opened = False
-        if graphical_browser_likely():
-            try:
-                opened = webbrowser.open(url, new=1, autoraise=True)
-            except Exception:  # noqa: BLE001 - any browser failure leaves the printed URL to the user
-                opened = False
-        if not opened and wsl:
-            opened = open_windows_browser(url)
-        if opened:
-            return
-        if fallback is not None:
-            fallback(url)
-        else:
-            _say("Could not open a browser: open the URL above.")
+        outcome = open_browser(url)
+        if on_outcome is not None:
+            on_outcome(outcome)
 
     threading.Thread(target=run, name="rcauth-browser", daemon=True).start()

@@ -70,20 +70,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 @dataclass
 class AppState:
-    """Options shared by every command, and the store override the demo uses."""
+    """Options shared by every command."""
 
     debug: bool = False
     profile: str = DEFAULT_PROFILE
     insecure_storage: bool = False
-    store: SessionStore | None = None
-    # The demo's stand-ins for the user's browser: `browser` replaces it outright (--headless);
-    # `browser_fallback` takes over when no graphical browser opens.
-    browser: Callable[[str], None] | None = None
-    browser_fallback: Callable[[str], None] | None = None
 
     def open_store(self) -> SessionStore:
-        if self.store is not None:
-            return self.store
         from rcauth.store import open_store
 
         return open_store(self.profile, insecure_storage=self.insecure_storage)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from rcauth import interrupts, redact, transport
-from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, error_parts
+from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, parse_error_body
 from rcauth.origin import ForeignOrigin, resolve_url
 from rcauth.retry import BoundedRetry
 from rcauth.session import NO_REFRESH_TOKEN, Session
@@ -460,20 +460,15 @@ def _retry_after(response: requests.Response) -> float:
 
 def api_error(response: requests.Response) -> ApiError:
     """RingCentral's REST error JSON -> `ApiError` with its errorCode, message and details."""
-    body, details, first = error_parts(response)
-    error_code = body.get("errorCode") or first.get("errorCode") or body.get("error")
-    message = body.get("message") or first.get("message") or body.get("error_description") or response.reason
-    hint = None
-    permission = first.get("permissionName")
-    if permission:
-        hint = f"your user or app lacks the {permission} permission"
+    parsed = parse_error_body(response)
+    hint = f"your user or app lacks the {parsed.permission} permission" if parsed.permission else None
     if response.status_code == 401:
         hint = LOGIN_HINT
     return ApiError(
-        redact.redact(str(message or "request failed")),
+        redact.redact(parsed.message or response.reason or "request failed"),
         status=response.status_code,
-        error_code=str(error_code) if error_code else None,
-        details=details,
+        error_code=parsed.error_code,
+        details=parsed.details,
         hint=hint,
     )
 

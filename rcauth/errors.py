@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -139,15 +140,49 @@ class UnexpectedAnswer(TransportError):
         return self.message  # it names the status and what answered itself
 
 
-def error_parts(response: Any) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
-    """RingCentral's error JSON, REST or OAuth, as (body, errors[], errors[0]); empty where absent
-    or not JSON. Takes any response with `.json()`, so this module needs no HTTP library."""
+@dataclass(frozen=True)
+class ErrorBody:
+    """RingCentral's error JSON, read once for every endpoint (REST and OAuth alike).
+
+    Its two shapes (see docs/ARCHITECTURE.md and RingCentral's API reference, "Error handling"):
+    REST `{"errorCode", "message", "errors": [{"errorCode", "message", "permissionName"?}]}` and
+    OAuth `{"error", "error_description", "errors": [{"errorCode", "message"}]}`. The top level is the
+    answer's summary and `errors[0]` its first cause, so the top level wins where both say something:
+    `error_code` = `errorCode`, else `errors[0].errorCode`, else the OAuth `error`; `message` =
+    `message`, else `error_description`, else `errors[0].message`. Callers branch on `error_code`
+    (RingCentral: never on the message).
+    """
+
+    fields: dict[str, Any] = field(default_factory=dict)  # the JSON object; empty when there is none
+    details: list[Any] = field(default_factory=list)  # `errors`, as sent
+    oauth_error: str | None = None  # the OAuth `error` (RFC 6749 §5.2), when it is a string
+    error_code: str | None = None
+    message: str | None = None
+    permission: str | None = None  # `errors[0].permissionName`: what the user or app lacks
+
+
+def parse_error_body(response: Any) -> ErrorBody:
+    """The error fields of `response` (anything with `.json()`, so this module needs no HTTP library);
+    an `ErrorBody` with nothing set when the body is not a JSON object."""
     try:
         body = response.json()
     except ValueError:
         body = {}
     if not isinstance(body, dict):
-        body = {}
-    details = body.get("errors") if isinstance(body.get("errors"), list) else []
+        return ErrorBody()
+    errors = body.get("errors")
+    details: list[Any] = errors if isinstance(errors, list) else []
     first = details[0] if details and isinstance(details[0], dict) else {}
-    return body, details, first
+    oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
+
+    def text(*values: Any) -> str | None:
+        return next((str(v) for v in values if v not in (None, "") and not isinstance(v, (dict, list))), None)
+
+    return ErrorBody(
+        fields=body,
+        details=details,
+        oauth_error=oauth_error,
+        error_code=text(body.get("errorCode"), first.get("errorCode"), oauth_error),
+        message=text(body.get("message"), body.get("error_description"), first.get("message")),
+        permission=text(first.get("permissionName")),
+    )

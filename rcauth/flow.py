@@ -1,19 +1,22 @@
-"""The browser sign-in: authorize URL -> browser -> loopback receiver -> code exchange -> `Session`.
+"""Signing in: `LoginFlow`, one sign-in with three ways in (browser via the loopback receiver, an
+address pasted back, a JWT credential) and one way out (exchange, store, or revoke what cannot be stored).
 
-The flow is driven through injected pieces (a receiver factory, a browser opener, a `save`
-callback), so tests can run it without a socket or a browser, and the demo can run it as is.
+google-auth-oauthlib's `Flow` is the shape: the flow builds the authorization URL (with PKCE and
+`state`), takes the callback, fetches the token; the loopback server is a helper it is handed
+(`receiver_factory`), and the browser is the caller's (`open_browser`), so the flow runs without a
+socket or a browser in tests. It never prints: what the user should see goes to `announce`.
+`login`, `login_by_paste` and `login_with_jwt` are the one-call forms the CLI uses.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
-from typing import Protocol
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from rcauth.config import Settings
 from rcauth.errors import LoginFailed, RcauthError
-from rcauth.loopback import CallbackReceiver, CallbackResult
+from rcauth.loopback import CallbackReceiver, CallbackResult, ForeignCallback, parse_callback
 from rcauth.oauth import OAuthError, RingCentralOAuth, new_pkce, new_state
 from rcauth.session import Session
 
@@ -21,7 +24,10 @@ DEFAULT_TIMEOUT = 300.0
 
 
 class Receiver(Protocol):
-    redirect_uri: str
+    """What the browser way in needs of a loopback receiver (`loopback.CallbackReceiver` is one)."""
+
+    @property
+    def redirect_uri(self) -> str: ...
 
     def __enter__(self) -> Receiver: ...
 
@@ -45,87 +51,167 @@ def _denied_message(result: CallbackResult) -> str:
     )
 
 
-def login(
-    settings: Settings,
-    *,
-    save: Callable[[Session], None],
-    announce: Callable[[str], None],
-    open_browser: Callable[[str], bool] | None,
-    timeout: float = DEFAULT_TIMEOUT,
-    receiver_factory: ReceiverFactory = CallbackReceiver,
-    oauth: RingCentralOAuth | None = None,
-) -> Session:
-    """Run the authorization-code flow with PKCE and `state`; return the stored session.
+class LoginFlow:
+    """One sign-in to RingCentral: its `state` and PKCE pair, the app's OAuth endpoints, and `save`,
+    which keeps the session it makes.
 
-    `announce(url)` always gets the authorize URL (in case no browser opens); `open_browser(url)`,
-    when given, tries to open it. `save` is called before the browser is told the sign-in worked.
-    Raises `LoginFailed` (denied, timed out, code refused), `PortInUse`, or `TransportError`.
+    One object per attempt (a new `state` and verifier each time). Way in: `run_local_server` (the
+    browser redirects to a loopback receiver), `run_paste` (the user pastes the address the browser
+    landed on), `run_jwt` (RingCentral's JWT bearer grant), or, to drive it by hand,
+    `authorization_url` then `fetch_session` with the parsed callback. Every way ends in the same
+    exchange-and-store step.
     """
-    oauth = oauth or RingCentralOAuth(settings.server, settings.client_id, settings.client_secret)
-    state = new_state()
-    pkce = new_pkce()
-    with receiver_factory(settings.redirect_uri, expected_state=state) as receiver:
-        # The receiver is already listening: a browser that opens (or blocks) now cannot miss it.
-        url = oauth.authorization_url(redirect_uri=receiver.redirect_uri, state=state, pkce=pkce)
-        announce(url)
-        if open_browser is not None:
-            open_browser(url)
-        result = receiver.wait(timeout)
-        if result is None:
-            raise LoginFailed(
-                f"no sign-in arrived within {timeout:g} s; run `rcauth login` again (or raise --timeout)"
-            )
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        save: Callable[[Session], None],
+        oauth: RingCentralOAuth | None = None,
+    ) -> None:
+        self.settings = settings
+        self.save = save
+        self.oauth = oauth or RingCentralOAuth(settings.server, settings.client_id, settings.client_secret)
+        self.state = new_state()
+        self.pkce = new_pkce()
+
+    def authorization_url(self, redirect_uri: str | None = None) -> str:
+        """The URL to open in a browser: RingCentral's authorize endpoint with this flow's `state`, PKCE
+        challenge and `redirect_uri` (default: the settings'; it must match the app's registration)."""
+        return self.oauth.authorization_url(
+            redirect_uri=redirect_uri or self.settings.redirect_uri, state=self.state, pkce=self.pkce
+        )
+
+    def run_local_server(
+        self,
+        *,
+        announce: Callable[[str], None],
+        open_browser: Callable[[str], object] | None,
+        timeout: float = DEFAULT_TIMEOUT,
+        receiver_factory: ReceiverFactory = CallbackReceiver,
+    ) -> Session:
+        """Listen on the loopback redirect URI, show (`announce`) and open (`open_browser`, if given) the
+        authorization URL, wait up to `timeout` seconds for the redirect, then exchange and store.
+
+        Returns the stored `Session`. The browser is shown a page that tells the truth about the
+        outcome (signed in, cancelled, refused, not saved). Raises `LoginFailed` (denied, timed out,
+        code refused), `PortInUse`, `TransportError`, or whatever `save` raises.
+        """
+        with receiver_factory(self.settings.redirect_uri, expected_state=self.state) as receiver:
+            # The receiver is already listening: a browser that opens (or blocks) now cannot miss it.
+            url = self.authorization_url(receiver.redirect_uri)
+            announce(url)
+            if open_browser is not None:
+                open_browser(url)
+            result = receiver.wait(timeout)
+            if result is None:
+                raise LoginFailed(
+                    f"no sign-in arrived within {timeout:g} s; run `rcauth login` again (or raise --timeout)"
+                )
+            return self.fetch_session(result, redirect_uri=receiver.redirect_uri, page=receiver)
+
+    def run_paste(self, *, announce: Callable[[str], None], read_redirect: Callable[[], str]) -> Session:
+        """For SSH and containers, where the browser's redirect cannot reach this machine's loopback:
+        `announce` the URL (open it anywhere), then `read_redirect()` the address the browser landed on.
+
+        Returns the stored `Session`; raises `LoginFailed` (not this sign-in's address, denied, code
+        refused), `TransportError`, or whatever `save` raises.
+        """
+        announce(self.authorization_url())
+        redirect_uri = self.settings.redirect_uri
+        return self.fetch_session(
+            parse_pasted_redirect(read_redirect(), self.state, redirect_uri), redirect_uri=redirect_uri
+        )
+
+    def run_jwt(self, assertion: str) -> Session:
+        """RingCentral's JWT bearer grant (RFC 7523): the login for scripts and CI, no browser, no redirect.
+
+        Returns the stored `Session`; raises `LoginFailed` (empty or refused credential),
+        `TransportError`, or whatever `save` raises.
+        """
+        assertion = assertion.strip()
+        if not assertion:
+            raise LoginFailed("the JWT credential is empty")
+        return self._complete(
+            lambda: self.oauth.jwt_bearer(assertion), refused="RingCentral refused the JWT credential"
+        )
+
+    def fetch_session(
+        self, result: CallbackResult, *, redirect_uri: str, page: Receiver | None = None
+    ) -> Session:
+        """Exchange the callback's code (with this flow's PKCE verifier) and store the session.
+
+        `page`, when the callback came through a receiver, is told the outcome for the browser.
+        Returns the stored `Session`; raises `LoginFailed` when the callback is a refusal or
+        RingCentral refuses the code, `TransportError`, or whatever `save` raises.
+        """
         if not result.ok:
             message = _denied_message(result)
-            receiver.finish(False, "Sign-in cancelled", f"rcauth did not sign in: {message}.")
+            if page is not None:
+                page.finish(False, "Sign-in cancelled", f"rcauth did not sign in: {message}.")
             raise LoginFailed(message)
+        code = result.code or ""
+        return self._complete(
+            lambda: self.oauth.exchange_code(
+                code, redirect_uri=redirect_uri, code_verifier=self.pkce.verifier
+            ),
+            refused="RingCentral refused the authorization code",
+            page=page,
+        )
+
+    def _complete(
+        self, grant: Callable[[], dict[str, Any]], *, refused: str, page: Receiver | None = None
+    ) -> Session:
+        """The one exchange-and-store path: make the grant, store the session, tell the browser's page."""
+
+        def tell(ok: bool, title: str, detail: str) -> None:
+            if page is not None:
+                page.finish(ok, title, detail)
+
         try:
-            token = oauth.exchange_code(
-                result.code or "", redirect_uri=receiver.redirect_uri, code_verifier=pkce.verifier
-            )
+            token = grant()
         except OAuthError as exc:
-            receiver.finish(False, "Sign-in failed", f"RingCentral refused the code: {exc}")
-            raise LoginFailed(f"RingCentral refused the authorization code: {exc}") from None
+            tell(False, "Sign-in failed", f"{refused}: {exc}")
+            raise LoginFailed(f"{refused}: {exc}") from None
         except RcauthError as exc:
-            receiver.finish(False, "Sign-in failed", f"rcauth could not complete the sign-in: {exc}")
+            tell(False, "Sign-in failed", f"rcauth could not complete the sign-in: {exc}")
             raise
         try:
-            session = _store(settings, token, save, oauth)
+            session = self._store(token)
         except BaseException as exc:
-            receiver.finish(
+            tell(
                 False,
                 "Sign-in not saved",
                 f"rcauth could not store the session, so you are not signed in: {exc}",
             )
             raise
-        receiver.finish(
-            True, "Signed in to RingCentral", "You can close this tab and return to the terminal."
-        )
+        tell(True, "Signed in to RingCentral", "You can close this tab and return to the terminal.")
+        return session
+
+    def _store(self, token: dict[str, Any]) -> Session:
+        """Save the new session; if it cannot be made or saved, revoke the grant before the error goes
+        up. RingCentral caps concurrent sessions per user and app: an orphan would hold a place until
+        it expired, with nothing on this machine able to end it."""
+        settings = self.settings
+        try:
+            session = Session.from_token_response(
+                token,
+                server=settings.server,
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+            )
+            self.save(session)
+        except BaseException:
+            self.oauth.revoke_quietly(token.get("refresh_token") or token.get("access_token"))
+            raise
         return session
 
 
-def _store(
-    settings: Settings, token: dict, save: Callable[[Session], None], oauth: RingCentralOAuth
-) -> Session:
-    """Save the new session; if it cannot be made or saved, revoke the grant before the error goes
-    up. RingCentral caps concurrent sessions per user and app: an orphan would hold a place until it
-    expired, with nothing on this machine able to end it."""
-    try:
-        session = Session.from_token_response(
-            token, server=settings.server, client_id=settings.client_id, client_secret=settings.client_secret
-        )
-        save(session)
-    except BaseException:
-        oauth.revoke_quietly(token.get("refresh_token") or token.get("access_token"))
-        raise
-    return session
-
-
 def parse_pasted_redirect(text: str, expected_state: str, redirect_uri: str) -> CallbackResult:
-    """Read the URL the browser landed on (or just its query) as the loopback receiver would.
+    """Read the URL the browser landed on (or just its query) as the loopback receiver would
+    (`loopback.parse_callback`), after checking it is the redirect URI's path.
 
-    The same rules as `CallbackReceiver`: the `state` must match (constant time), else nothing of
-    it is used.
+    Raises `LoginFailed` for another URL, an unreadable query, or another sign-in's `state`.
     """
     text = text.strip()
     parts = urlsplit(text)
@@ -136,19 +222,34 @@ def parse_pasted_redirect(text: str, expected_state: str, redirect_uri: str) -> 
             f"that URL is not the redirect URI {redirect_uri}; paste the URL your browser landed on"
         )
     try:
-        query = parse_qs(query_text, keep_blank_values=True, max_num_fields=32)
-    except ValueError:
+        return parse_callback(query_text, expected_state)
+    except ForeignCallback:
+        raise LoginFailed(
+            "the pasted URL does not belong to this sign-in (state mismatch); start again"
+        ) from None
+    except LoginFailed:
         raise LoginFailed("that is not a redirect URL (its query could not be read)") from None
-    state = (query.get("state") or [""])[0]
-    if not hmac.compare_digest(state.encode("utf-8", "surrogateescape"), expected_state.encode()):
-        raise LoginFailed("the pasted URL does not belong to this sign-in (state mismatch); start again")
-    error = (query.get("error") or [None])[0]
-    if error:
-        return CallbackResult(error=error, error_description=(query.get("error_description") or [None])[0])
-    code = (query.get("code") or [None])[0]
-    if not code:
-        raise LoginFailed("the pasted URL carries no authorization code")
-    return CallbackResult(code=code)
+
+
+def login(
+    settings: Settings,
+    *,
+    save: Callable[[Session], None],
+    announce: Callable[[str], None],
+    open_browser: Callable[[str], object] | None,
+    timeout: float = DEFAULT_TIMEOUT,
+    receiver_factory: ReceiverFactory = CallbackReceiver,
+    oauth: RingCentralOAuth | None = None,
+) -> Session:
+    """The browser sign-in in one call: `LoginFlow(...).run_local_server(...)`; returns the stored session.
+
+    `announce(url)` always gets the authorize URL (in case no browser opens); `open_browser(url)`,
+    when given, tries to open it. `save` is called before the browser is told the sign-in worked.
+    Raises `LoginFailed` (denied, timed out, code refused), `PortInUse`, or `TransportError`.
+    """
+    return LoginFlow(settings, save=save, oauth=oauth).run_local_server(
+        announce=announce, open_browser=open_browser, timeout=timeout, receiver_factory=receiver_factory
+    )
 
 
 def login_by_paste(
@@ -159,23 +260,10 @@ def login_by_paste(
     read_redirect: Callable[[], str],
     oauth: RingCentralOAuth | None = None,
 ) -> Session:
-    """For SSH and containers, where the browser's redirect cannot reach this machine's loopback:
-    the user opens the URL anywhere and pastes back the address the browser landed on."""
-    oauth = oauth or RingCentralOAuth(settings.server, settings.client_id, settings.client_secret)
-    state = new_state()
-    pkce = new_pkce()
-    url = oauth.authorization_url(redirect_uri=settings.redirect_uri, state=state, pkce=pkce)
-    announce(url)
-    result = parse_pasted_redirect(read_redirect(), state, settings.redirect_uri)
-    if not result.ok:
-        raise LoginFailed(_denied_message(result))
-    try:
-        token = oauth.exchange_code(
-            result.code or "", redirect_uri=settings.redirect_uri, code_verifier=pkce.verifier
-        )
-    except OAuthError as exc:
-        raise LoginFailed(f"RingCentral refused the authorization code: {exc}") from None
-    return _store(settings, token, save, oauth)
+    """The paste sign-in in one call (`LoginFlow.run_paste`); returns the stored session."""
+    return LoginFlow(settings, save=save, oauth=oauth).run_paste(
+        announce=announce, read_redirect=read_redirect
+    )
 
 
 def login_with_jwt(
@@ -185,13 +273,5 @@ def login_with_jwt(
     save: Callable[[Session], None],
     oauth: RingCentralOAuth | None = None,
 ) -> Session:
-    """RingCentral's JWT bearer grant: the login for scripts and CI (no browser, no redirect)."""
-    oauth = oauth or RingCentralOAuth(settings.server, settings.client_id, settings.client_secret)
-    assertion = assertion.strip()
-    if not assertion:
-        raise LoginFailed("the JWT credential is empty")
-    try:
-        token = oauth.jwt_bearer(assertion)
-    except OAuthError as exc:
-        raise LoginFailed(f"RingCentral refused the JWT credential: {exc}") from None
-    return _store(settings, token, save, oauth)
+    """The JWT sign-in in one call (`LoginFlow.run_jwt`); returns the stored session."""
+    return LoginFlow(settings, save=save, oauth=oauth).run_jwt(assertion)

@@ -42,6 +42,37 @@ class CallbackResult:
         return self.code is not None and self.error is None
 
 
+class ForeignCallback(LoginFailed):
+    """A callback whose `state` is not this login's (forged, or from another sign-in): none of it is used."""
+
+
+def parse_callback(query: str, expected_state: str) -> CallbackResult:
+    """The redirect's query -> `CallbackResult`: the one reading of a callback, for the loopback
+    receiver and for an address pasted back by hand.
+
+    The `state` must match, compared in constant time (RFC 6749 §10.12: it is all that stands between
+    this login and a forged callback), before anything else in the query is looked at. Then `error`
+    (with `error_description`, RFC 6749 §4.1.2.1) wins over `code`; a redirect with neither is an
+    `invalid_request` error, so the login ends at once rather than waiting for its timeout.
+
+    Raises `ForeignCallback` on a state mismatch and `LoginFailed` when the query cannot be read.
+    """
+    try:
+        fields = parse_qs(query, keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS)
+    except ValueError:
+        raise LoginFailed("the redirect's query could not be read") from None
+    state = _first(fields, "state") or ""
+    if not hmac.compare_digest(state.encode("utf-8", "surrogateescape"), expected_state.encode()):
+        raise ForeignCallback("the redirect does not belong to this sign-in (state mismatch)")
+    error = _first(fields, "error")
+    if error is not None:
+        return CallbackResult(error=error, error_description=_first(fields, "error_description"))
+    code = _first(fields, "code")
+    if code:
+        return CallbackResult(code=code)
+    return CallbackResult(error="invalid_request", error_description="the redirect carried no code")
+
+
 def _bind_host(host: str) -> str:
     # RFC 8252 §8.3: listen on the loopback literal, not on "localhost" (which a hosts file may
     # point elsewhere) and never on all interfaces.
@@ -107,12 +138,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 404, "Not found", "Nothing here. rcauth is waiting for RingCentral's sign-in redirect."
             )
             return
-        try:
-            query = parse_qs(parts.query, keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS)
-        except ValueError:
-            self._send(400, "Bad request", "The redirect's query could not be read.")
-            return
-        receiver._handle_callback(self, query)
+        receiver._handle_callback(self, parts.query)
 
     def _method_not_allowed(self) -> None:
         self._send(405, "Method not allowed", "Only the browser's GET redirect is accepted here.")
@@ -252,10 +278,10 @@ class CallbackReceiver:
         self._finished.set()
 
     # -- called on the server's threads ---------------------------------------------------------
-    def _handle_callback(self, handler: _Handler, query: dict[str, list[str]]) -> None:
-        state = _first(query, "state") or ""
-        # Constant-time compare: the state is the only thing standing between us and a forged callback.
-        if not hmac.compare_digest(state.encode("utf-8", "surrogateescape"), self.expected_state.encode()):
+    def _handle_callback(self, handler: _Handler, query: str) -> None:
+        try:
+            result = parse_callback(query, self.expected_state)
+        except ForeignCallback:
             handler._send(
                 400,
                 "Sign-in not accepted",
@@ -263,22 +289,15 @@ class CallbackReceiver:
                 "Start again from the terminal.",
             )
             return
+        except LoginFailed:
+            handler._send(400, "Bad request", "The redirect's query could not be read.")
+            return
         with self._lock:
             if self._delivered.is_set():
                 handler._send(
                     409, "Already done", "This sign-in was already completed. You can close this tab."
                 )
                 return
-            error = _first(query, "error")
-            code = _first(query, "code")
-            if error is not None:
-                result = CallbackResult(error=error, error_description=_first(query, "error_description"))
-            elif code:
-                result = CallbackResult(code=code)
-            else:
-                result = CallbackResult(
-                    error="invalid_request", error_description="the redirect carried no code"
-                )
             self._result = result
             self._delivered.set()
         # Hold the browser's request until the login has exchanged the code, so its page tells the truth.

@@ -10,11 +10,13 @@ call with a valid access token (the client imports this module) never needs them
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -25,9 +27,9 @@ from requests.auth import HTTPBasicAuth
 
 from rcauth import redact, transport
 from rcauth.config import is_loopback_host
-from rcauth.errors import ApiError, RcauthError, UnexpectedAnswer, error_parts
+from rcauth.errors import ApiError, RcauthError, UnexpectedAnswer, parse_error_body
 from rcauth.retry import BoundedRetry
-from rcauth.session import UNUSABLE_TOKEN_ANSWER, validated_token
+from rcauth.session import UNUSABLE_TOKEN_ANSWER, Session, validated_token
 
 if TYPE_CHECKING:
     from oauthlib.oauth2 import Client as OAuthlibClient
@@ -97,31 +99,24 @@ def error_from_response(
 ) -> OAuthError | UnexpectedAnswer:
     """RingCentral's OAuth error JSON (a 4xx whose body has a string `error`) -> `OAuthError`; any
     other failed answer -> `UnexpectedAnswer`, naming what answered. Never includes request data."""
-    body, details, first = error_parts(response)
-    oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
-    message = (
-        body.get("error_description")
-        or first.get("message")
-        or body.get("message")
-        or response.reason
-        or "request failed"
-    )
-    error_code = first.get("errorCode") or body.get("errorCode") or oauth_error
-    if oauth_error is None or not 400 <= response.status_code < 500:
-        said = f": {error_code}: {message}" if body and error_code else ""
-        if not body:
+    parsed = parse_error_body(response)
+    message = parsed.message or response.reason or "request failed"
+    error_code = parsed.error_code
+    if parsed.oauth_error is None or not 400 <= response.status_code < 500:
+        said = f": {error_code}: {message}" if parsed.fields and error_code else ""
+        if not parsed.fields:
             said = ", not with RingCentral's JSON (a proxy, captive portal or web filter may be in the way)"
         return UnexpectedAnswer(
             redact.redact(f"{endpoint} answered {what_answered(response)}{said}"),
             status=response.status_code,
-            error_code=str(error_code) if error_code else None,
+            error_code=error_code,
         )
     return OAuthError(
-        redact.redact(str(message)),
-        oauth_error=oauth_error,
+        redact.redact(message),
+        oauth_error=parsed.oauth_error,
         status=response.status_code,
-        error_code=str(error_code) if error_code else None,
-        details=details,
+        error_code=error_code,
+        details=parsed.details,
     )
 
 
@@ -236,10 +231,28 @@ class RingCentralOAuth:
         self.client_secret = client_secret or None
         self.timeout = timeout
         redact.register(self.client_secret)
-        if urlsplit(self.server).scheme == "http" and is_loopback_host(urlsplit(self.server).hostname):
-            # oauthlib refuses plain http outright. The emulator is served over http on loopback,
-            # where no one can listen in; config.normalize_server already refused http anywhere else.
-            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        # oauthlib refuses plain http outright. The emulator is served over http on loopback, where no
+        # one can listen in; config.normalize_server already refused http anywhere else.
+        parts = urlsplit(self.server)
+        self._plain_loopback = parts.scheme == "http" and is_loopback_host(parts.hostname)
+
+    @contextlib.contextmanager
+    def _oauthlib_allows_http(self) -> Iterator[None]:
+        """oauthlib's switch for http (`OAUTHLIB_INSECURE_TRANSPORT`), on only for the length of one
+        call to a loopback server and put back as it was after: never left on for the rest of the
+        process, where it would let any other oauthlib user send tokens in the clear."""
+        if not self._plain_loopback:
+            yield
+            return
+        before = os.environ.get("OAUTHLIB_INSECURE_TRANSPORT")
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
+            else:
+                os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = before
 
     @property
     def authorize_endpoint(self) -> str:
@@ -271,13 +284,14 @@ class RingCentralOAuth:
 
     def authorization_url(self, *, redirect_uri: str, state: str, pkce: Pkce, **extra: str) -> str:
         """The URL to open in the browser; `extra` adds RingCentral's optional parameters (prompt...)."""
-        url, _ = self._oauth_session(redirect_uri).authorization_url(
-            self.authorize_endpoint,
-            state=state,
-            code_challenge=pkce.challenge,
-            code_challenge_method=pkce.method,
-            **extra,
-        )
+        with self._oauthlib_allows_http():
+            url, _ = self._oauth_session(redirect_uri).authorization_url(
+                self.authorize_endpoint,
+                state=state,
+                code_challenge=pkce.challenge,
+                code_challenge_method=pkce.method,
+                **extra,
+            )
         return url
 
     def _fetch(self, session: OAuth2Session, **kwargs: Any) -> dict[str, Any]:
@@ -307,7 +321,8 @@ class RingCentralOAuth:
         from oauthlib.oauth2 import OAuth2Error
 
         try:
-            token: dict[str, Any] = call(*args, **kwargs)
+            with self._oauthlib_allows_http():
+                token: dict[str, Any] = call(*args, **kwargs)
         except requests.RequestException as exc:
             raise transport.failure(exc, self.server) from None
         except (OAuth2Error, Warning, ValueError, OverflowError) as exc:
@@ -384,3 +399,20 @@ class RingCentralOAuth:
         except RcauthError:
             return False
         return True
+
+
+def grant_of(session: Session) -> str:
+    """The token that names a session at RingCentral: the one `revoke` is given (its refresh token,
+    or the access token of a session without one)."""
+    return session.refresh_token or session.access_token
+
+
+def revoke_session(session: Session) -> None:
+    """End `session` at RingCentral, with the app that made it. RingCentral caps concurrent sessions
+    per user and app, so a session this machine stops using (logged out, replaced by a new login) is
+    ended rather than left to count until it expires.
+
+    Raises `OAuthError` when RingCentral refuses, `TransportError` when it cannot be reached; a caller
+    for whom it is best effort catches `RcauthError`.
+    """
+    RingCentralOAuth(session.server, session.client_id, session.client_secret).revoke(grant_of(session))

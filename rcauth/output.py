@@ -227,8 +227,6 @@ def call_log_table(records: Iterable[Mapping[str, Any]], title: str | None = Non
 
 
 # -- machine formats -----------------------------------------------------------------------------
-FORMATS = ("table", "json", "ndjson", "csv")
-
 CALL_LOG_CSV_FIELDS = (
     "id",
     "sessionId",

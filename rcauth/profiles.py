@@ -4,13 +4,11 @@ a secret, a server or a client id: those live only in the session's store."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from rcauth.config import state_dir
+from rcauth.store import FileStore, write_atomically
 
 
 def _index_path() -> Path:
@@ -31,15 +29,13 @@ def known() -> dict[str, dict[str, str]]:
 def _write(index: dict[str, dict[str, str]]) -> None:
     path = _index_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".profiles.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(index, fh, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, json.dumps(index, indent=2, sort_keys=True))
+
+
+def names() -> set[str]:
+    """Every profile that may hold a session: those in the index, and those the file store holds
+    (a file session written by a login whose index update was lost still shows)."""
+    return set(known()) | FileStore.stored_profiles()
 
 
 def remember(profile: str, user: str | None = None) -> None:

@@ -33,7 +33,9 @@ KEYRING_SERVICE = "rcauth"
 
 
 def _keyring_timeout(default: float = 20.0) -> float:
-    """`RCAUTH_KEYRING_TIMEOUT` seconds if it is a positive number, else `default`."""
+    """`RCAUTH_KEYRING_TIMEOUT` seconds if it is a positive number, else `default`: how long a keyring
+    call may take. A keyring that hangs (a locked Secret Service waiting on a prompt no one sees) must
+    not hang rcauth. Read when a store is made, not at import: a library user may set it later."""
     try:
         value = float(os.environ.get("RCAUTH_KEYRING_TIMEOUT", default))
     except ValueError:
@@ -41,8 +43,6 @@ def _keyring_timeout(default: float = 20.0) -> float:
     return value if 0 < value < float("inf") else default
 
 
-# A keyring that hangs (a locked Secret Service waiting on a prompt no one sees) must not hang rcauth.
-KEYRING_TIMEOUT = _keyring_timeout()
 # Longer than any refresh (connect + read timeouts, plus retries), shorter than a user's patience.
 LOCK_TIMEOUT = 120.0
 INSECURE_HINT = "pass --insecure-storage (or set RCAUTH_INSECURE_STORAGE=1) to keep it in a 0600 file instead"
@@ -212,11 +212,11 @@ class KeyringStore:
         self,
         profile: str = DEFAULT_PROFILE,
         *,
-        timeout: float = KEYRING_TIMEOUT,
+        timeout: float | None = None,
         fallback: FileStore | None = None,
     ) -> None:
         self.profile = profile
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else _keyring_timeout()
         self.fallback = fallback
         # True once the session in use is the fallback file's (read from it, or written to it).
         self._in_file = False
@@ -410,6 +410,26 @@ class KeyringStore:
         return True
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text`: a sibling temp file, created 0600, flushed to disk and renamed over,
+    so a reader (or a crash) sees the old content or the new, never half of either. Every file rcauth
+    keeps (a session, the profile index) is written this way."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+SESSION_FILE_SUFFIX = ".session.json"
+
+
 class FileStore:
     """The opt-in fallback: one JSON file per profile, mode 0600 in a 0700 directory, replaced atomically."""
 
@@ -430,7 +450,13 @@ class FileStore:
 
     @property
     def path(self) -> Path:
-        return self.directory / f"{self.profile}.session.json"
+        return self.directory / f"{self.profile}{SESSION_FILE_SUFFIX}"
+
+    @staticmethod
+    def stored_profiles(directory: Path | None = None) -> set[str]:
+        """The profiles that have a session file (a keyring cannot list its entries; a directory can)."""
+        directory = directory if directory is not None else data_dir()
+        return {p.name.removesuffix(SESSION_FILE_SUFFIX) for p in directory.glob(f"*{SESSION_FILE_SUFFIX}")}
 
     @property
     def location(self) -> str:
@@ -455,19 +481,7 @@ class FileStore:
             log.warning("%s; keeping the session in %s", self.fallback_reason, self.path)
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
-        # Write a sibling temp file created 0600 and rename it over: a reader (or a crash) sees the
-        # old session or the new one, never half of one.
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.profile}.", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(session.to_json())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomically(self.path, session.to_json())
 
     def delete(self) -> bool:
         try:

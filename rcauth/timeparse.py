@@ -54,7 +54,3 @@ def to_ringcentral(moment: datetime) -> str:
     (`strftime("%Y")` writes year 1 as `1` on glibc, which RingCentral would refuse)."""
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-
-def parse_when(value: str, now: datetime | None = None) -> str:
-    """Return RingCentral's format (ISO 8601, UTC, `Z`); naive times are taken as local time."""
-    return to_ringcentral(parse_instant(value, now))

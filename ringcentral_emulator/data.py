@@ -46,7 +46,6 @@ ANCHOR_LAG_MS = 3 * MINUTE_MS  # the newest record starts a few minutes before t
 
 CALL_TYPES = ("Voice", "Fax")
 DIRECTIONS = ("Inbound", "Outbound")
-SCOPES = ("extension", "account")
 
 _M64 = (1 << 64) - 1
 _ID_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so multiplication mod 2**64 is a bijection
@@ -671,8 +670,3 @@ def _legs(record: dict[str, Any], owner: Extension, acc: str, result: str) -> li
         legs.append(voicemail)
     return legs
 
-
-def make_filter(values: Iterable[str], allowed: tuple[str, ...]) -> frozenset[str] | None:
-    """The filter set for repeated `type`/`direction` values, or None if a value is not allowed."""
-    chosen = frozenset(values)
-    return chosen if chosen <= set(allowed) else None

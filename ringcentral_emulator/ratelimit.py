@@ -71,10 +71,6 @@ class RateLimiter:
             bucket.admitted.append(now)
             return Verdict(True, group, limit, limit - len(bucket.admitted), window)
 
-    def reset(self) -> None:
-        with self._lock:
-            self._buckets.clear()
-
 
 def _retry_after(penalty: float) -> int:
     return max(1, math.ceil(penalty))

@@ -28,7 +28,6 @@ _REFRESH_PREFIX = b"EMU11P01PRF00|"
 _CODE_PREFIX = b"EMU11P01AUT00|"
 # The first 12 prefix bytes encode to 16 fixed base64 characters.
 ACCESS_MARK = base64.urlsafe_b64encode(_ACCESS_PREFIX[:12]).decode()
-REFRESH_MARK = base64.urlsafe_b64encode(_REFRESH_PREFIX[:12]).decode()
 
 CONSENT_TTL = 600.0  # how long an authorize page may stay open before its Approve is refused
 _PRUNE_EVERY = 512  # issuances between sweeps of long-dead codes and tokens
@@ -410,10 +409,6 @@ class AuthState:
         check none of them leaked into a client's output or files."""
         with self._lock:
             return list(self._secrets_seen)
-
-    def live_sessions(self) -> int:
-        with self._lock:
-            return sum(1 for s in self._sessions.values() if not s.ended)
 
     # -- internals (lock held) -----------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
-"""Opening the sign-in page: which browser rcauth tries, and that a browser which blocks cannot hold
-up the login. Real programs on PATH and `$BROWSER` (small scripts), never a real browser."""
+"""Opening the sign-in page: which browser rcauth tries, that a browser which blocks cannot hold up the
+login, and that `browser` says what happened (`BrowserOutcome`) and never prints: the command decides
+what to tell. Real programs on PATH and `$BROWSER` (small scripts) or webbrowser stubbed, never a real
+browser."""
 
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from rcauth import browser
+from rcauth.browser import BrowserOutcome, open_browser, open_in_background
 
 URL = "http://127.0.0.1:1/restapi/oauth/authorize?client_id=c&state=s&x=$(touch%20pwned)"
 WAIT = 30.0  # a bound on waits for the scripts below, never a measurement
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="the fake browsers are POSIX shell scripts")
+posix_scripts = pytest.mark.skipif(os.name != "posix", reason="the fake browsers are POSIX shell scripts")
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +71,7 @@ def test_a_plain_linux_kernel_is_not_wsl() -> None:
     assert not browser.is_wsl()
 
 
+@posix_scripts
 def test_wsl_hands_the_url_to_powershell_as_an_argument_never_as_command_text(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -85,6 +89,7 @@ def test_wsl_hands_the_url_to_powershell_as_an_argument_never_as_command_text(
     assert not (tmp_path / "pwned").exists()
 
 
+@posix_scripts
 def test_wsl_tries_powershell_when_wslview_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     tried = tmp_path / "tried"
     script(tmp_path / "wslview", f"echo wslview >> {tried}; exit 1\n")
@@ -94,6 +99,7 @@ def test_wsl_tries_powershell_when_wslview_fails(monkeypatch: pytest.MonkeyPatch
     assert tried.read_text(encoding="utf-8").split() == ["wslview", "powershell"]
 
 
+@posix_scripts
 def test_wsl_without_any_way_to_windows_reports_no_browser(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -102,16 +108,7 @@ def test_wsl_without_any_way_to_windows_reports_no_browser(
     assert browser.open_windows_browser(URL) is False
 
 
-def test_a_box_without_a_display_never_starts_a_browser(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On an SSH session to a Linux server the URL is left to the user (login has printed it)."""
-    if not sys.platform.startswith("linux") or browser.is_wsl():
-        pytest.skip("needs a Linux box that is not WSL")
-    started: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: started.append(url) or True)
-    browser.open_in_background(URL)
-    assert started == []
-
-
+@posix_scripts
 def test_a_browser_that_blocks_does_not_hold_up_the_login(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -139,3 +136,73 @@ def test_a_browser_that_blocks_does_not_hold_up_the_login(
         assert got.read_text(encoding="utf-8") == URL
     finally:
         release.touch()
+
+
+@pytest.fixture
+def linux(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.setattr(browser.sys, "platform", "linux")
+    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME", "WSL_INTEROP"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(browser, "is_wsl", lambda: False)
+    return monkeypatch
+
+
+def refuse_to_run(*args: object, **kwargs: object) -> bool:
+    raise AssertionError("no browser may be started here")
+
+
+def test_no_display_is_no_browser_and_nothing_is_started(linux: pytest.MonkeyPatch, capsys) -> None:
+    linux.setattr(webbrowser, "open", refuse_to_run)
+    assert open_browser(URL) is BrowserOutcome.NO_BROWSER
+    seen: list[BrowserOutcome] = []
+    open_in_background(URL, seen.append)  # told at once, on the caller's thread
+    assert seen == [BrowserOutcome.NO_BROWSER]
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("opens", "expected"),
+    [(lambda *a, **k: True, BrowserOutcome.OPENED), (lambda *a, **k: False, BrowserOutcome.FAILED)],
+)
+def test_a_display_tries_the_system_browser_and_reports_whether_it_opened(
+    linux: pytest.MonkeyPatch, capsys, opens, expected: BrowserOutcome
+) -> None:
+    linux.setenv("DISPLAY", ":0")
+    linux.setattr(webbrowser, "open", opens)
+    assert open_browser(URL) is expected
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_browser_that_raises_is_a_failure_not_an_error(linux: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> bool:
+        raise webbrowser.Error("could not locate runnable browser")
+
+    linux.setenv("DISPLAY", ":0")
+    linux.setattr(webbrowser, "open", broken)
+    assert open_browser(URL) is BrowserOutcome.FAILED
+
+
+def test_wsl_without_a_display_hands_the_url_to_windows(linux: pytest.MonkeyPatch) -> None:
+    handed: list[str] = []
+    linux.setattr(browser, "is_wsl", lambda: True)
+    linux.setattr(webbrowser, "open", refuse_to_run)
+    linux.setattr(browser, "open_windows_browser", lambda url: handed.append(url) or True)
+    assert open_browser(URL) is BrowserOutcome.OPENED_ON_WINDOWS and handed == [URL]
+    linux.setattr(browser, "open_windows_browser", lambda url: False)
+    assert open_browser(URL) is BrowserOutcome.FAILED
+
+
+def test_in_the_background_the_outcome_arrives_from_another_thread(linux: pytest.MonkeyPatch, capsys) -> None:
+    linux.setenv("DISPLAY", ":0")
+    linux.setattr(webbrowser, "open", lambda *a, **k: False)
+    done = threading.Event()
+    seen: list[tuple[BrowserOutcome, str]] = []
+
+    def on_outcome(outcome: BrowserOutcome) -> None:
+        seen.append((outcome, threading.current_thread().name))
+        done.set()
+
+    open_in_background(URL, on_outcome)
+    assert done.wait(10)
+    assert seen == [(BrowserOutcome.FAILED, "rcauth-browser")]
+    assert capsys.readouterr() == ("", "")

@@ -231,6 +231,19 @@ def test_login_no_browser_only_prints_the_url(runner, env, monkeypatch) -> None:
     assert "/restapi/oauth/authorize?response_type=code" in result.stderr
 
 
+def test_login_tells_the_user_when_no_browser_can_open(runner, env, monkeypatch) -> None:
+    """The browser module only reports `NO_BROWSER`; the command is the one that says so."""
+    from rcauth import browser
+
+    monkeypatch.setattr(browser.sys, "platform", "linux")
+    monkeypatch.setattr(browser, "is_wsl", lambda: False)
+    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    result = runner.invoke(cli, ["login", "--timeout", "1"])
+    assert result.exit_code == 1
+    assert "No graphical browser here: open the URL above, or use --paste over SSH." in result.stderr
+
+
 def test_login_over_existing_session_revokes_the_old_one(runner, env, monkeypatch, memory_keyring) -> None:
     logged_in()
     monkeypatch.setattr(signin, "open_browser", ScriptedBrowser())
@@ -537,3 +550,24 @@ def test_guarded_stdout_and_stderr_keep_their_names_as_python_gave_them() -> Non
     assert done.returncode == 0, done.stderr
     before, after = json.loads(done.stdout)
     assert after == before == ["<stdout>", "<stderr>"]
+
+
+def test_no_command_module_imports_another() -> None:
+    """Commands parse, call the library and render: a helper two commands share lives below them."""
+    import ast
+    from pathlib import Path
+
+    import rcauth.commands
+
+    found = []
+    for path in sorted(Path(rcauth.commands.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            found += [(path.name, n) for n in names if n.startswith("rcauth.commands.")]
+    assert found == []

@@ -181,11 +181,81 @@ def test_jwt_bearer_grant_sends_assertion() -> None:
     }
 
 
-def test_insecure_transport_is_allowed_only_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
-    RingCentralOAuth(SERVER, "cid", "s")
+@pytest.mark.parametrize("before", [None, "0"])
+def test_insecure_transport_is_allowed_only_during_a_loopback_token_call(
+    monkeypatch: pytest.MonkeyPatch, before: str | None
+) -> None:
+    """oauthlib's http switch is on for the length of a call to the loopback emulator (the calls
+    succeed over http) and back as it was after: never left on for the rest of the process."""
     import os
 
-    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
-    RingCentralOAuth("http://127.0.0.1:8080", "cid", "s")
-    assert os.environ["OAUTHLIB_INSECURE_TRANSPORT"] == "1"
+    from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
+
+    if before is None:
+        monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    else:
+        monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", before)
+    app = App()
+    with Emulator(EmulatorConfig(apps=(app,)), host="127.0.0.1", port=0) as emu:
+        oauth = RingCentralOAuth(emu.base_url, app.client_id, app.client_secret)
+        assert os.environ.get("OAUTHLIB_INSECURE_TRANSPORT") == before
+        url = oauth.authorization_url(redirect_uri=app.redirect_uris[0], state=new_state(), pkce=new_pkce())
+        assert url.startswith(emu.base_url) and os.environ.get("OAUTHLIB_INSECURE_TRANSPORT") == before
+        token = oauth.jwt_bearer(DEMO_JWT)
+        assert os.environ.get("OAUTHLIB_INSECURE_TRANSPORT") == before
+        oauth.refresh(token["refresh_token"])
+        assert os.environ.get("OAUTHLIB_INSECURE_TRANSPORT") == before
+
+
+def test_insecure_transport_is_never_switched_on_for_a_remote_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    seen: list[str | None] = []
+
+    def token(request, context):
+        seen.append(os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"))
+        return TOKEN
+
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=token)
+        RingCentralOAuth(SERVER, "cid", "s").jwt_bearer("eyJhbGciOi.jwt.cred")
+    assert seen == [None] and "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("refresh_token", "named_by"), [("RT-abcdef-1", "RT-abcdef-1"), (None, "AT-abcdef-1")]
+)
+def test_revoke_session_ends_the_grant_with_the_app_that_made_it(
+    refresh_token: str | None, named_by: str
+) -> None:
+    from rcauth.oauth import revoke_session
+    from rcauth.session import Session
+
+    session = Session(
+        server=SERVER,
+        client_id="cid",
+        client_secret="s3cret",
+        access_token="AT-abcdef-1",
+        access_expires_at=0.0,
+        refresh_token=refresh_token,
+        refresh_expires_at=None,
+    )
+    with requests_mock.Mocker() as m:
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=200)
+        revoke_session(session)
+    assert form(m.request_history[0]) == {"token": [named_by]}
+    assert m.request_history[0].headers["Authorization"] == basic("cid", "s3cret")
+
+
+def test_revoke_session_raises_what_refused_it() -> None:
+    from rcauth.oauth import revoke_session
+    from rcauth.session import Session
+
+    session = Session(SERVER, "cid", None, "AT-abcdef-1", 0.0, "RT-abcdef-1", None)
+    with requests_mock.Mocker() as m:
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=400, json={"error": "invalid_request"})
+        with pytest.raises(OAuthError) as caught:
+            revoke_session(session)
+    assert caught.value.oauth_error == "invalid_request"
+    assert form(m.request_history[0]) == {"token": ["RT-abcdef-1"], "client_id": ["cid"]}

@@ -23,7 +23,7 @@ from rcauth.config import read_config_file, resolve
 from rcauth.errors import ConfigError
 from rcauth.session import Session
 from rcauth.store import KeyringStore
-from rcauth.timeparse import parse_when
+from rcauth.timeparse import parse_instant, to_ringcentral
 
 SERVER = "https://platform.ringcentral.com"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
@@ -68,25 +68,25 @@ def signed_in() -> Session:
 )
 def test_a_date_out_of_range_is_a_value_error_naming_the_range(value: str) -> None:
     with pytest.raises(ValueError, match=r"is out of range: dates run from year 1 to 9999$"):
-        parse_when(value, NOW)
+        parse_instant(value, NOW)
 
 
 @given(st.text(max_size=40) | st.from_regex(r"\A[0-9]{1,30}[smhdwSMHDW]\Z"))
-def test_parse_when_raises_only_value_error(value: str) -> None:
+def test_parsing_a_date_raises_only_value_error(value: str) -> None:
     try:
-        parse_when(value, NOW)
+        parse_instant(value, NOW)
     except ValueError:
         pass
 
 
 def test_an_early_date_keeps_four_digit_years_for_ringcentral() -> None:
-    assert parse_when("0001-01-02T00:00Z", NOW) == "0001-01-02T00:00:00.000Z"
-    assert parse_when("7d", NOW) == "2026-11-23T12:00:00.000Z"
+    assert to_ringcentral(parse_instant("0001-01-02T00:00Z", NOW)) == "0001-01-02T00:00:00.000Z"
+    assert to_ringcentral(parse_instant("7d", NOW)) == "2026-11-23T12:00:00.000Z"
 
 
 def test_a_date_that_is_not_one_keeps_its_message() -> None:
     with pytest.raises(ValueError, match=r"^'2026-13-01' is not a date \(2026-11-01"):
-        parse_when("2026-13-01", NOW)
+        parse_instant("2026-13-01", NOW)
 
 
 def test_call_log_from_later_than_to_is_a_usage_error_sent_nowhere(runner, signed_in) -> None:

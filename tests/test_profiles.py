@@ -12,6 +12,8 @@ import pytest
 
 from rcauth import profiles
 from rcauth.config import state_dir
+from rcauth.session import Session
+from rcauth.store import FileStore
 
 
 def index_file() -> Path:
@@ -87,3 +89,11 @@ def test_the_index_is_replaced_whole_leaving_no_temporary_file_behind() -> None:
 def test_the_state_dir_it_creates_is_private_to_the_user() -> None:
     profiles.remember("default", "Alex Doe")
     assert stat.S_IMODE(index_file().parent.stat().st_mode) == 0o700
+
+
+def test_profile_names_are_the_index_and_the_file_stores_sessions() -> None:
+    profiles.remember("work", "Alex Morgan (extension 101)")
+    FileStore("ci").save(Session("https://rc.example", "cid", None, "AT-profiles-1", 0.0, None, None))
+    assert profiles.names() == {"work", "ci"}
+    profiles.forget("work")
+    assert profiles.names() == {"ci"}

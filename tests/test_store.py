@@ -332,3 +332,51 @@ def test_refresh_lock_says_when_it_has_to_wait_then_waits() -> None:
     with refresh_lock("default", on_wait=lambda: told.append("again")):
         pass
     assert told == ["waiting"]  # a free lock is taken without a word
+
+
+def test_the_keyring_timeout_is_read_when_a_store_is_made_not_at_import(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rcauth.store import KeyringStore
+
+    monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", "1.5")
+    assert KeyringStore("default").timeout == 1.5
+    monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", "7")
+    assert KeyringStore("default").timeout == 7.0
+    assert KeyringStore("default", timeout=3).timeout == 3
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from rcauth.store import write_atomically
+
+    target = tmp_path / "index.json"
+    write_atomically(target, "old")
+    assert target.read_text() == "old" and (target.stat().st_mode & 0o777) == 0o600
+
+    def full_disk(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        write_atomically(target, "new")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["index.json"]
+
+
+def test_the_file_store_names_the_profiles_it_holds(tmp_path: Path) -> None:
+    from rcauth.store import FileStore
+
+    for profile in ("dev", "prod"):
+        FileStore(profile, tmp_path).save(_session_for_listing())
+    (tmp_path / "notes.txt").write_text("not a session")
+    assert FileStore.stored_profiles(tmp_path) == {"dev", "prod"}
+    assert FileStore.stored_profiles(tmp_path / "missing") == set()
+
+
+def _session_for_listing():
+    from rcauth.session import Session
+
+    return Session("https://rc.example", "cid", None, "AT-listing-1", 0.0, "RT-listing-1", None)

@@ -1,15 +1,24 @@
-"""`demo`: the real commands against a private emulator, with the session in memory."""
+"""`demo`: the library's sign-in, API calls and renderers against a private emulator; session in memory."""
 
 from __future__ import annotations
 
 import click
 
-from rcauth.cli import state
-from rcauth.commands.rest import call_log, whoami
-from rcauth.commands.signin import login, logout
+from rcauth import resources
+from rcauth.browser import BrowserOutcome, open_in_background
+from rcauth.cli import countdown
+from rcauth.client import ApiClient
+from rcauth.config import Settings
 from rcauth.demo import HeadlessApprover, free_loopback_port
+from rcauth.errors import RcauthError
+from rcauth.flow import LoginFlow
+from rcauth.oauth import revoke_session
+from rcauth.output import call_log_table, console, describe_user, extension_table
 from rcauth.store import MemoryStore
+from rcauth.terminal_text import visible
 from ringcentral_emulator import App, Emulator, EmulatorConfig
+
+PROFILE = "demo"
 
 
 # -- demo, emulator ------------------------------------------------------------------------------
@@ -22,8 +31,7 @@ from ringcentral_emulator import App, Emulator, EmulatorConfig
     show_default=True,
     help="How many call records the emulator holds.",
 )
-@click.pass_context
-def demo(ctx: click.Context, headless: bool, records: int) -> None:
+def demo(headless: bool, records: int) -> None:
     """Try rcauth end to end with no account and no network.
 
     Starts a private RingCentral emulator on a free loopback port, then runs the real
@@ -36,56 +44,49 @@ def demo(ctx: click.Context, headless: bool, records: int) -> None:
       rcauth demo
       rcauth demo --headless
     """
-    err = click.get_text_stream("stderr")
     port = free_loopback_port()
     redirect_uri = f"http://127.0.0.1:{port}/oauth2callback"
     emulated_app = App(redirect_uris=(redirect_uri,))
-    app = state()
-    app.profile = "demo"
-    app.store = MemoryStore("demo")
-
-    def auto_approve(url: str) -> None:
-        click.echo(
-            "No browser opened here: approving the consent page as a browser would "
-            "(GET the page, press Approve, follow the redirect).",
-            err=True,
-        )
-        HeadlessApprover("Approve")(url)
-
-    app.browser_fallback = auto_approve
-    if headless:
-        app.browser = auto_approve
-
-    def step(command: str) -> None:
-        click.echo("", err=True)
-        click.secho(f"$ {command}", bold=True, err=True)
+    store = MemoryStore(PROFILE)
 
     config = EmulatorConfig(apps=(emulated_app,), call_records=records)
     with Emulator(config, host="127.0.0.1", port=0) as emu:
         click.echo(
             f"RingCentral emulator listening on {emu.base_url} "
             f"(app {emulated_app.client_id}, {records} call records).",
-            file=err,
+            err=True,
         )
-        click.echo("The session lives in memory for this demo only; your keyring is not touched.", file=err)
-        step(f"rcauth login --server {emu.base_url} --redirect-uri {redirect_uri}")
-        ctx.invoke(
-            login,
+        click.echo("The session lives in memory for this demo only; your keyring is not touched.", err=True)
+        settings = Settings(
             client_id=emulated_app.client_id,
             client_secret=emulated_app.client_secret,
             server=emu.base_url,
             redirect_uri=redirect_uri,
-            env_file=None,
-            no_browser=False,
-            timeout=300.0,
         )
-        step("rcauth whoami")
-        # Tables even when piped: the demo shows what a person at a terminal sees.
-        ctx.invoke(whoami, fmt="table", as_json=False)
-        step("rcauth call-log --limit 10")
-        ctx.invoke(call_log, limit=10, fmt="table", as_json=False)
-        step("rcauth logout")
-        ctx.invoke(logout)
+        _step(f"rcauth login --server {emu.base_url} --redirect-uri {redirect_uri}")
+
+        def announce(url: str) -> None:
+            click.echo("Sign in to RingCentral in your browser. If it does not open, visit:", err=True)
+            click.echo(f"  {url}", err=True)
+            click.echo(f"Waiting for the redirect to {redirect_uri} ...", err=True)
+
+        session = LoginFlow(settings, save=store.save).run_local_server(
+            announce=announce, open_browser=_auto_approve if headless else _open_browser
+        )
+        with ApiClient(store, profile=PROFILE, on_wait=countdown) as client:
+            ext = resources.extension_info(client)
+            click.echo(visible(f"Signed in as {describe_user(ext)} on {session.server}"))
+            # Tables even when piped: the demo shows what a person at a terminal sees.
+            _step("rcauth whoami")
+            console().print(extension_table(resources.extension_info(client), client.session.server))
+            _step("rcauth call-log --limit 10")
+            rows = list(resources.call_log(client, limit=10))
+        if rows:
+            console().print(call_log_table(rows))
+        else:
+            click.echo("No calls in the last 24 hours (try --from 7d).", err=True)
+        _step("rcauth logout")
+        _sign_out(store)
         counters = emu.counters()
     click.echo("", err=True)
     click.echo(
@@ -93,4 +94,49 @@ def demo(ctx: click.Context, headless: bool, records: int) -> None:
         f"{counters.get('revokes', 0)} revocation(s), {counters.get('api_calls', 0)} API call(s); "
         "emulator stopped, nothing stored.",
         err=True,
+    )
+
+
+def _step(command: str) -> None:
+    click.echo("", err=True)
+    click.secho(f"$ {command}", bold=True, err=True)
+
+
+def _auto_approve(url: str) -> None:
+    click.echo(
+        "No browser opened here: approving the consent page as a browser would "
+        "(GET the page, press Approve, follow the redirect).",
+        err=True,
+    )
+    HeadlessApprover("Approve")(url)
+
+
+def _open_browser(url: str) -> None:
+    def on_outcome(outcome: BrowserOutcome) -> None:
+        if not outcome.opened:
+            _auto_approve(url)
+
+    open_in_background(url, on_outcome)
+
+
+def _sign_out(store: MemoryStore) -> None:
+    session = store.load()
+    if session is None:
+        click.echo("Not signed in; nothing to do.", err=True)
+        return
+    try:
+        revoke_session(session)
+        revoked = True
+    except RcauthError as exc:
+        revoked = False
+        click.echo(
+            visible(
+                f"Warning: could not revoke the session at {session.server} ({exc}); "
+                "it will expire on its own."
+            ),
+            err=True,
+        )
+    store.delete()
+    click.echo(
+        "Signed out: " + ("tokens revoked and removed." if revoked else "tokens removed from this machine.")
     )

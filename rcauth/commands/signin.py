@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rcauth import config, flow, profiles, resources
-from rcauth.browser import open_in_background
+from rcauth.browser import BrowserOutcome, open_in_background
 from rcauth.cli import AppState, api_client, common_options, state
 from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
-from rcauth.oauth import RingCentralOAuth
+from rcauth.oauth import grant_of, revoke_session
 from rcauth.output import describe_user
 from rcauth.store import check_login_dirs, refresh_lock
 from rcauth.terminal_text import visible
@@ -24,8 +24,16 @@ if TYPE_CHECKING:
 
 
 def open_browser(url: str) -> None:
-    """The system browser, opened without blocking the login (tests replace this)."""
-    open_in_background(url, fallback=state().browser_fallback)
+    """The system browser, opened without blocking the login (tests replace this); where none opens,
+    the user is pointed at the URL `announce` has already printed."""
+
+    def tell(outcome: BrowserOutcome) -> None:
+        if outcome is BrowserOutcome.NO_BROWSER:
+            click.echo("No graphical browser here: open the URL above, or use --paste over SSH.", err=True)
+        elif not outcome.opened:
+            click.echo("Could not open a browser: open the URL above.", err=True)
+
+    open_in_background(url, tell)
 
 
 def _read_jwt(jwt_file: str | None, env_file: str | None) -> str:
@@ -130,23 +138,21 @@ def login(
         profile=app.profile,
     )
     store = app.open_store()
-    if app.store is None:
-        check_login_dirs(app.profile, session_file=store.kind == "file")  # before any grant is made
+    check_login_dirs(app.profile, session_file=store.kind == "file")  # before any grant is made
     with contextlib.suppress(StoredSessionDamaged):
         store.load()  # uses up the probe's read: the load in `save` below reads the store afresh
     replaced: list[Session] = []
 
     def save(session: Session) -> None:
         """Store the new session under the profile's refresh lock, and keep the one it replaces: what
-        is stored at that moment, not at the start (another login may have stored one meanwhile).
-        A store of this process alone (the demo's) is shared with no one: no lock, no lock file."""
-        with refresh_lock(app.profile) if app.store is None else contextlib.nullcontext():
+        is stored at that moment, not at the start (another login may have stored one meanwhile)."""
+        with refresh_lock(app.profile):
             try:
                 old = store.load()
             except StoredSessionDamaged:
                 old = None  # overwritten here
             store.save(session)
-        if old is not None and _grant_of(old) != _grant_of(session):
+        if old is not None and grant_of(old) != grant_of(session):
             replaced.append(old)
 
     def announce(url: str) -> None:
@@ -180,17 +186,14 @@ def login(
             settings,
             save=save,
             announce=announce,
-            open_browser=None if no_browser else (app.browser or open_browser),
+            open_browser=None if no_browser else open_browser,
             timeout=timeout,
         )
     for old in replaced:
-        _revoke_quietly(old)
+        # Best effort: RingCentral limits parallel sessions, so a replaced session is ended, not orphaned.
+        with contextlib.suppress(RcauthError):
+            revoke_session(old)
     _announce_signed_in(app, store, session)
-
-
-def _grant_of(session: Session) -> str:
-    """The token that names a session at RingCentral (the one `revoke` is given)."""
-    return session.refresh_token or session.access_token
 
 
 def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> None:
@@ -201,15 +204,8 @@ def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> Non
             click.echo(visible(f"Signed in to {session.server} (could not read your profile: {exc})"))
             return
     user = describe_user(ext)
-    if app.store is None:
-        profiles.remember(app.profile, user)
+    profiles.remember(app.profile, user)
     click.echo(visible(f"Signed in as {user} on {session.server}"))
-
-
-def _revoke_quietly(session: Any) -> bool:
-    """Best effort: RingCentral limits parallel sessions, so a replaced session is ended, not orphaned."""
-    oauth = RingCentralOAuth(session.server, session.client_id, session.client_secret)
-    return oauth.revoke_quietly(_grant_of(session))
 
 
 @click.command()
@@ -228,10 +224,6 @@ def logout() -> None:
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
-    import contextlib
-
-    from rcauth.store import refresh_lock
-
     app = state()
 
     def waiting() -> None:
@@ -239,12 +231,10 @@ def logout() -> None:
 
     # Under the refresh lock: a refresh in flight in another process stores its new pair first (and
     # that pair, read inside the lock, is the one revoked here), and none can store one after the
-    # session is removed. The demo's in-memory store has no other process to wait for.
-    lock = refresh_lock(app.profile, on_wait=waiting) if app.store is None else contextlib.nullcontext()
-    with lock:
+    # session is removed.
+    with refresh_lock(app.profile, on_wait=waiting):
         store = app.open_store()
-        if app.store is None:
-            profiles.forget(app.profile)
+        profiles.forget(app.profile)
         _sign_out(store)
 
 
@@ -259,9 +249,7 @@ def _sign_out(store: SessionStore) -> None:
         click.echo("Not signed in; nothing to do.", err=True)
         return
     try:
-        RingCentralOAuth(session.server, session.client_id, session.client_secret).revoke(
-            session.refresh_token or session.access_token
-        )
+        revoke_session(session)
         revoked = True
     except RcauthError as exc:
         revoked = False

@@ -9,7 +9,6 @@ import click
 from rcauth import profiles as profile_index
 from rcauth import resources
 from rcauth.cli import AppState, api_client, common_options, format_option, state
-from rcauth.config import data_dir
 from rcauth.errors import NotLoggedIn, RcauthError
 from rcauth.output import (
     choose_format,
@@ -92,7 +91,7 @@ def profiles(fmt: str | None, as_json: bool) -> None:
     """
     app = state()
     index = profile_index.known()
-    names = set(index) | {p.name.removesuffix(".session.json") for p in data_dir().glob("*.session.json")}
+    names = profile_index.names()
     rows: list[dict[str, Any]] = []
     for name in sorted(names):
         app_for_profile = AppState(profile=name, insecure_storage=app.insecure_storage)

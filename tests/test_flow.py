@@ -1,0 +1,177 @@
+"""`LoginFlow`: one sign-in object with three ways in and one exchange-and-store path; one callback parser."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from rcauth.config import Settings
+from rcauth.errors import LoginFailed, StorageUnavailable
+from rcauth.flow import LoginFlow, parse_pasted_redirect
+from rcauth.loopback import CallbackResult, ForeignCallback, parse_callback
+from rcauth.oauth import OAuthError
+from rcauth.session import Session
+
+REDIRECT = "http://localhost:5000/oauth2callback"
+SETTINGS = Settings(
+    client_id="cid", client_secret="s3cret", server="https://rc.example", redirect_uri=REDIRECT
+)
+TOKEN = {
+    "access_token": "AT-flow-1",
+    "token_type": "bearer",
+    "expires_in": 3600,
+    "refresh_token": "RT-flow-1",
+    "refresh_token_expires_in": 604800,
+    "scope": "ReadAccounts",
+    "owner_id": "101",
+}
+
+
+class FakeOAuth:
+    """RingCentral's OAuth endpoints as the flow sees them; records what it is asked."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.refuse = refuse
+        self.exchanged: list[dict[str, str]] = []
+        self.revoked: list[str | None] = []
+
+    def authorization_url(self, *, redirect_uri: str, state: str, pkce: Any) -> str:
+        return f"https://rc.example/authorize?state={state}&redirect_uri={redirect_uri}"
+
+    def _grant(self) -> dict[str, Any]:
+        if self.refuse:
+            raise OAuthError(
+                "Token is revoked", oauth_error="invalid_grant", status=400, error_code="OAU-109"
+            )
+        return dict(TOKEN)
+
+    def exchange_code(self, code: str, *, redirect_uri: str, code_verifier: str) -> dict[str, Any]:
+        self.exchanged.append({"code": code, "redirect_uri": redirect_uri, "verifier": code_verifier})
+        return self._grant()
+
+    def jwt_bearer(self, assertion: str) -> dict[str, Any]:
+        return self._grant()
+
+    def revoke_quietly(self, token: str | None) -> bool:
+        self.revoked.append(token)
+        return True
+
+
+class Page:
+    """A receiver's page, as far as `fetch_session` uses it."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[bool, str]] = []
+
+    def finish(self, ok: bool, title: str, detail: str) -> None:
+        self.told.append((ok, title))
+
+
+def state_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["state"][0]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("code=C1&state={s}", CallbackResult(code="C1")),
+        ("error=access_denied&error_description=No&state={s}", CallbackResult("", "access_denied", "No")),
+        ("code=C1&error=server_error&state={s}", CallbackResult(error="server_error")),
+        (
+            "state={s}",
+            CallbackResult(error="invalid_request", error_description="the redirect carried no code"),
+        ),
+    ],
+)
+def test_the_loopback_and_a_pasted_address_read_a_callback_the_same_way(
+    query: str, expected: CallbackResult
+) -> None:
+    query = query.format(s="S" * 43)
+    result = parse_callback(query, "S" * 43)
+    assert (result.code or None, result.error, result.error_description) == (
+        expected.code or None,
+        expected.error,
+        expected.error_description,
+    )
+    assert parse_pasted_redirect(f"{REDIRECT}?{query}", "S" * 43, REDIRECT) == result
+
+
+def test_a_callback_of_another_sign_in_is_refused_before_its_code_is_read() -> None:
+    with pytest.raises(ForeignCallback):
+        parse_callback("code=C1&state=other", "S" * 43)
+    with pytest.raises(LoginFailed, match="state mismatch"):
+        parse_pasted_redirect(f"{REDIRECT}?code=C1&state=other", "S" * 43, REDIRECT)
+
+
+def test_a_flow_driven_by_hand_exchanges_the_code_with_its_own_verifier_and_stores_the_session() -> None:
+    saved: list[Session] = []
+    oauth = FakeOAuth()
+    flow = LoginFlow(SETTINGS, save=saved.append, oauth=oauth)  # type: ignore[arg-type]
+    url = flow.authorization_url()
+    assert state_of(url) == flow.state
+    result = parse_callback(f"code=C1&state={state_of(url)}", flow.state)
+    session = flow.fetch_session(result, redirect_uri=REDIRECT)
+    assert saved == [session] and session.refresh_token == "RT-flow-1"
+    assert oauth.exchanged == [{"code": "C1", "redirect_uri": REDIRECT, "verifier": flow.pkce.verifier}]
+
+
+def test_each_flow_is_a_new_state_and_verifier() -> None:
+    one, two = LoginFlow(SETTINGS, save=print), LoginFlow(SETTINGS, save=print)
+    assert one.state != two.state and one.pkce.verifier != two.pkce.verifier
+
+
+def fail_to_save(session: Session) -> None:
+    raise StorageUnavailable("the keyring is locked")
+
+
+def way_in(flow: LoginFlow, how: str, page: Page) -> Session:
+    if how == "jwt":
+        return flow.run_jwt("eyJ.jwt")
+    if how == "paste":
+        return flow.run_paste(
+            announce=lambda url: None, read_redirect=lambda: f"{REDIRECT}?code=C1&state={flow.state}"
+        )
+    return flow.fetch_session(CallbackResult(code="C1"), redirect_uri=REDIRECT, page=page)
+
+
+@pytest.mark.parametrize("how", ["jwt", "paste", "callback"])
+def test_every_way_in_revokes_a_session_that_cannot_be_stored(how: str) -> None:
+    oauth = FakeOAuth()
+    page = Page()
+    flow = LoginFlow(SETTINGS, save=fail_to_save, oauth=oauth)  # type: ignore[arg-type]
+    with pytest.raises(StorageUnavailable):
+        way_in(flow, how, page)
+    assert oauth.revoked == ["RT-flow-1"]
+    assert page.told == ([(False, "Sign-in not saved")] if how == "callback" else [])
+
+
+@pytest.mark.parametrize(("how", "refused"), [("jwt", "JWT credential"), ("paste", "authorization code")])
+def test_every_way_in_turns_a_refusal_into_a_failed_login_naming_what_was_refused(
+    how: str, refused: str
+) -> None:
+    flow = LoginFlow(SETTINGS, save=print, oauth=FakeOAuth(refuse=True))  # type: ignore[arg-type]
+    with pytest.raises(LoginFailed, match=f"RingCentral refused the {refused}: OAU-109: Token is revoked"):
+        way_in(flow, how, Page())
+
+
+def test_the_browser_page_is_told_the_sign_in_worked_only_after_the_session_is_stored() -> None:
+    page = Page()
+    order: list[str] = []
+
+    def save(session: Session) -> None:
+        order.append(f"saved, page told {page.told}")
+
+    flow = LoginFlow(SETTINGS, save=save, oauth=FakeOAuth())  # type: ignore[arg-type]
+    flow.fetch_session(CallbackResult(code="C1"), redirect_uri=REDIRECT, page=page)
+    assert order == ["saved, page told []"] and page.told == [(True, "Signed in to RingCentral")]
+
+
+def test_a_denied_callback_tells_the_page_and_exchanges_nothing() -> None:
+    oauth = FakeOAuth()
+    page = Page()
+    flow = LoginFlow(SETTINGS, save=print, oauth=oauth)  # type: ignore[arg-type]
+    with pytest.raises(LoginFailed, match="access was denied in the browser"):
+        flow.fetch_session(CallbackResult(error="access_denied"), redirect_uri=REDIRECT, page=page)
+    assert page.told == [(False, "Sign-in cancelled")] and oauth.exchanged == []

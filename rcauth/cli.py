@@ -91,7 +91,9 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # click types `exit_code` as a class constant (one per exception class); this one carries the
+        # code of the RcauthError it reports, which click's `main` reads from the instance all the same.
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
         # Messages carry server text (RingCentral's error message, a proxy's reason): shown, not obeyed.
@@ -131,11 +133,11 @@ class RcauthGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Click's command list, with each command's one line taken from `COMMANDS`, not its module."""
-        from click.utils import make_default_short_help
-
         names = [name for name in self.list_commands(ctx) if name in COMMANDS]
         limit = formatter.width - 6 - max(map(len, names), default=0)
-        rows = [(name, make_default_short_help(COMMANDS[name][1], limit)) for name in names]
+        # click's own shortening, through a stand-in command (`click.utils.make_default_short_help` is
+        # deprecated: click 8.5 warns that it goes in 9.0).
+        rows = [(n, click.Command(n, help=COMMANDS[n][1]).get_short_help_str(limit)) for n in names]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
@@ -385,6 +387,11 @@ class _GuardedRaw(io.RawIOBase):
 
     def isatty(self) -> bool:
         return bool(self._raw.isatty())
+
+    @property
+    def name(self) -> Any:
+        """The stream's name as the OS layer gives it (`<stdout>`): `sys.stdout.name` keeps working."""
+        return self._raw.name
 
     def write(self, data: Any) -> int | None:
         # Nothing to write never reaches the OS: click probes streams with empty writes, and on

@@ -392,7 +392,7 @@ class ApiClient:
             if on_page is not None:
                 on_page(page)
             records = page.get("records") or []
-            next_url = ((page.get("navigation") or {}).get("nextPage") or {}).get("uri")
+            next_url: str = ((page.get("navigation") or {}).get("nextPage") or {}).get("uri") or ""
             wanted = bool(next_url) and (limit is None or seen + len(records) < limit)
             ahead = self._fetch_ahead(next_url) if wanted and fetch_ahead else None
             for record in records:

@@ -206,7 +206,7 @@ class CallbackReceiver:
                 raise
             except LoginFailed as exc:
                 log.debug("loopback: %s", exc)
-        names = {self._requested.hostname.lower(), host, "localhost", "127.0.0.1", "[::1]"}
+        names = {(self._requested.hostname or host).lower(), host, "localhost", "127.0.0.1", "[::1]"}
         self.allowed_hosts = frozenset(f"{name}:{port}" for name in names)
         for server in self._servers:
             # A short poll interval: shutdown() waits for the loop to notice, which adds to every login.

@@ -46,9 +46,9 @@ class BoundedRetry(Retry):
         kwargs.setdefault(
             "deadline", self.deadline if self.deadline is not None else time.monotonic() + self.budget
         )
-        return super().new(**kwargs)  # type: ignore[return-value]
+        return super().new(**kwargs)
 
-    def increment(  # type: ignore[override]
+    def increment(
         self,
         method: str | None = None,
         url: str | None = None,
@@ -58,13 +58,13 @@ class BoundedRetry(Retry):
         _stacktrace: Any = None,
     ) -> BoundedRetry:
         if isinstance(error, ProxyError):
-            raise MaxRetryError(_pool, url, error) from error  # type: ignore[arg-type]
+            raise MaxRetryError(_pool, url, error) from error
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         pause = new._planned_pause(response)
         if new.deadline is not None and time.monotonic() + pause > new.deadline:
             reason = error or ResponseError(f"gave up after {len(new.history)} tries in {new.budget:g} s")
-            raise MaxRetryError(_pool, url, reason) from reason  # type: ignore[arg-type]
-        return new  # type: ignore[return-value]
+            raise MaxRetryError(_pool, url, reason) from reason
+        return new
 
     def sleep(self, response: Any = None) -> None:
         """Pause before the next try as urllib3 would (Retry-After, else backoff), but stop at once on

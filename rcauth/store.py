@@ -74,9 +74,8 @@ def _keyring_switched_off() -> bool:
     return backend == "keyring.backends.fail.Keyring" and "keyring" not in sys.modules
 
 
-def _register(session: Session | None) -> Session | None:
-    if session is not None:
-        redact.register(*session.secrets)
+def _register(session: Session) -> Session:
+    redact.register(*session.secrets)
     return session
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import ssl
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -30,6 +30,12 @@ from requests.models import PreparedRequest
 
 from rcauth.errors import ConfigError, TransportError
 from rcauth.origin import ForeignOrigin, same_origin
+
+if TYPE_CHECKING:
+    # The pool key's shapes, as typeshed's requests stubs name them (they exist only in the stubs).
+    from requests.adapters import _HostParams, _PoolKwargs
+
+_S = TypeVar("_S", bound=requests.Session)
 
 # Checked after requests' own REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE (which reach the adapter as
 # `verify=<path>`): OpenSSL's variable. truststore would honour it on Linux only (OpenSSL's default
@@ -64,7 +70,7 @@ class OSTrustAdapter(HTTPAdapter):
 
     def build_connection_pool_key_attributes(
         self, request: PreparedRequest, verify: bool | str, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[_HostParams, _PoolKwargs]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         if _uses_os_trust(request.url, verify):
             pool_kwargs["ssl_context"] = os_trust_context()
@@ -104,9 +110,10 @@ class StayOnOrigin(requests.Session):
 
 
 @cache
-def staying_on_origin(cls: type[requests.Session]) -> type[requests.Session]:
+def staying_on_origin(cls: type[_S]) -> type[_S]:
     """`cls` (e.g. requests-oauthlib's `OAuth2Session`) with `StayOnOrigin`'s redirect rule."""
-    return type(f"{cls.__name__}OnOrigin", (StayOnOrigin, cls), {})
+    # A subclass of `cls` made at run time: `type()` returns a plain `type` to a type checker.
+    return cast("type[_S]", type(f"{cls.__name__}OnOrigin", (StayOnOrigin, cls), {}))
 
 
 def new_session(max_retries: Any = 0) -> StayOnOrigin:

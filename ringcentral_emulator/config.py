@@ -270,7 +270,8 @@ def _app_from_json(value: Mapping[str, Any]) -> App:
     if not isinstance(value, Mapping):
         raise ValueError(f"an app must be an object, not {value!r}")
     try:
-        return App(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+        return App(**fields)
     except TypeError as exc:
         raise ValueError(str(exc)) from exc
 

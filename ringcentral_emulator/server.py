@@ -76,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(raw))
 
     def _read_chunked(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         total = 0
         while True:
             size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()

@@ -530,6 +530,28 @@ def test_status_when_not_logged_in_exits_4(runner) -> None:
     assert runner.invoke(cli, ["status"]).exit_code == 4
 
 
+def test_guarded_stdout_and_stderr_keep_their_names_as_python_gave_them() -> None:
+    """rcauth swaps the process's own stdout/stderr for guarded ones (a failed write is one line, not
+    a traceback); code that reads `sys.stdout.name` (argparse's and click's "-" files do) must see
+    what Python's stream said, not an AttributeError."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "from rcauth.cli import _guard_std_streams\n"
+        "before = [sys.stdout.name, sys.stderr.name]\n"
+        "_guard_std_streams()\n"
+        "sys.stdout.write(json.dumps([before, [sys.stdout.name, sys.stderr.name]]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    before, after = json.loads(done.stdout)
+    assert after == before == ["<stdout>", "<stderr>"]
+
+
 def test_no_command_module_imports_another() -> None:
     """Commands parse, call the library and render: a helper two commands share lives below them."""
     import ast

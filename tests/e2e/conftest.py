@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from runner import Rcauth
 
 from .support import (
     CHROMIUM,
@@ -27,7 +28,6 @@ from .support import (
     PROBE_SERVICE,
     WAIT,
     BrowserHandoff,
-    Rcauth,
     SecretService,
     SecretServiceStatus,
     free_port,
@@ -227,15 +227,18 @@ def rcauth_env(
 
 
 @pytest.fixture
-def rcauth(rcauth_env: dict[str, str], secret_service_status: SecretServiceStatus) -> Iterator[Rcauth]:
-    """Runs `python -m rcauth ...` with `rcauth_env`; kills whatever is still running at teardown.
+def rcauth(
+    rcauth_env: dict[str, str], secret_service_status: SecretServiceStatus, tmp_path: Path
+) -> Iterator[Rcauth]:
+    """Runs `python -m rcauth ...` with `rcauth_env` (tests/runner.py, as the reliability suite does);
+    kills whatever is still running at teardown.
 
     The private keyring outlives a test, so each test starts and ends with no rcauth entry in it.
     """
     keyring = SecretService() if secret_service_status.usable else None
     if keyring is not None:
         keyring.clear()
-    runner = Rcauth(rcauth_env)
+    runner = Rcauth(rcauth_env, logs=tmp_path / "rcauth-logs")
     try:
         yield runner
     finally:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import textwrap
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 import requests
+from runner import stderr_of, stdout_of
 
 from rcauth.demo import HeadlessApprover
 
@@ -116,69 +116,10 @@ class BrowserHandoff:
             if self.url_file.exists():
                 return self.url_file.read_text(encoding="utf-8").strip()
             if proc is not None and proc.poll() is not None:
-                out, err = proc.communicate(timeout=WAIT)
+                out, err = stdout_of(proc), stderr_of(proc)
                 pytest.fail(f"rcauth exited {proc.returncode} before opening a browser:\n{out}\n{err}")
             time.sleep(0.05)
         pytest.fail(f"no URL reached $BROWSER within {timeout:.0f}s")
-
-
-@dataclass(frozen=True)
-class Result:
-    args: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def __str__(self) -> str:
-        command = " ".join(("rcauth", *self.args))
-        return f"{command} -> {self.returncode}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
-
-
-@dataclass
-class Rcauth:
-    """Runs `python -m rcauth` in subprocesses with `rcauth_env`; keeps every result (for leak checks)."""
-
-    env: dict[str, str]
-    results: list[Result] = field(default_factory=list)
-    _running: list[subprocess.Popen[str]] = field(default_factory=list)
-
-    def run(self, *args: str, timeout: float = WAIT) -> Result:
-        proc = self.start(*args)
-        return self.finish(proc, timeout=timeout)
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rcauth", *args],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._running.append(proc)
-        return proc
-
-    def finish(self, proc: subprocess.Popen[str], timeout: float = WAIT) -> Result:
-        """Wait (bounded) for `proc` to exit and return what it printed; kill it and fail on timeout."""
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate(timeout=WAIT)
-            pytest.fail(f"rcauth {' '.join(proc.args[3:])} still running after {timeout:.0f}s:\n{out}\n{err}")
-        finally:
-            if proc in self._running:
-                self._running.remove(proc)
-        result = Result(tuple(proc.args[3:]), proc.returncode, out, err)
-        self.results.append(result)
-        return result
-
-    def kill_all(self) -> None:
-        for proc in self._running:
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate(timeout=WAIT)
-        self._running.clear()
 
 
 def submit_consent(url: str, button_text: str = "Approve", timeout: float = WAIT) -> requests.Response:

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 import requests
+from runner import Rcauth
 
-from .support import WAIT, BrowserHandoff, Rcauth
+from .support import WAIT, BrowserHandoff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -52,14 +53,14 @@ def test_login_in_chromium_then_whoami(
     screenshot(page, tmp_path / "approve-loopback.png")
 
     login = rcauth.finish(proc, timeout=WAIT)
-    assert login.returncode == 0, login
-    assert "Signed in as" in login.stdout, login
-    assert browser_handoff.url_file.read_text(encoding="utf-8") in login.stderr, "authorize URL not on stderr"
+    assert login.code == 0, login
+    assert "Signed in as" in login.out, login
+    assert browser_handoff.url_file.read_text(encoding="utf-8") in login.err, "authorize URL not on stderr"
 
     whoami = rcauth.run("whoami", "--json")
-    assert whoami.returncode == 0, whoami
-    me = json.loads(whoami.stdout)
-    assert f"Signed in as {me['name']} (extension {me['extensionNumber']}" in login.stdout, login
+    assert whoami.code == 0, whoami
+    me = json.loads(whoami.out)
+    assert f"Signed in as {me['name']} (extension {me['extensionNumber']}" in login.out, login
     assert emulator.counters()["authorize_approved"] == 1
 
 
@@ -74,15 +75,15 @@ def test_deny_in_chromium_stores_nothing(
     assert "denied" in page.locator("body").inner_text().lower()
 
     login = rcauth.finish(proc, timeout=WAIT)
-    assert login.returncode == 1, login
-    assert login.stdout == "", login
-    errors = [line for line in login.stderr.splitlines() if "denied" in line.lower()]
+    assert login.code == 1, login
+    assert login.out == "", login
+    errors = [line for line in login.err.splitlines() if "denied" in line.lower()]
     assert len(errors) == 1 and "access was denied" in errors[0], login
     assert emulator.counters()["authorize_denied"] == 1
     assert emulator.counters()["grants"].get("authorization_code", 0) == 0
 
     whoami = rcauth.run("whoami")
-    assert whoami.returncode == 4, whoami
+    assert whoami.code == 4, whoami
 
 
 def test_second_login_replaces_the_session(
@@ -94,11 +95,11 @@ def test_second_login_replaces_the_session(
         page.get_by_role("button", name="Approve").click()
         page.wait_for_url(rcauth.env["RC_REDIRECT_URL"] + "*")
         login = rcauth.finish(proc, timeout=WAIT)
-        assert login.returncode == 0, login
-        assert "Signed in as" in login.stdout, login
+        assert login.code == 0, login
+        assert "Signed in as" in login.out, login
         token = rcauth.run("token")
-        assert token.returncode == 0, token
-        tokens.append(token.stdout.strip())
+        assert token.code == 0, token
+        tokens.append(token.out.strip())
 
     old, new = tokens
     assert old and new and old != new
@@ -110,7 +111,7 @@ def test_second_login_replaces_the_session(
     assert me_with(emulator, old).status_code == 401
     assert me_with(emulator, new).status_code == 200
     whoami = rcauth.run("whoami", "--json")
-    assert whoami.returncode == 0, whoami
+    assert whoami.code == 0, whoami
 
 
 def me_with(emulator: Any, access_token: str) -> requests.Response:

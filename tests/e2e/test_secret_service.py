@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from runner import Rcauth
 
-from .support import BrowserHandoff, Rcauth, SecretService
+from .support import BrowserHandoff, SecretService
 
 pytestmark = [pytest.mark.e2e, pytest.mark.secret_service]
 
@@ -46,7 +47,7 @@ def test_session_lives_in_the_keyring_only(
     assert landed.status_code == 200, landed.text
     assert "signed in" in landed.text.lower(), landed.text
     login = rcauth.finish(proc)
-    assert login.returncode == 0, login
+    assert login.code == 0, login
 
     stored = secret_service.lookup()
     assert stored is not None, "no secret under service=rcauth username=default after login"
@@ -61,17 +62,17 @@ def test_session_lives_in_the_keyring_only(
     assert files_containing(keyrings, [access, refresh]) == [], "a token is in plain text in the keyring file"
 
     whoami = rcauth.run("whoami", "--json")
-    assert whoami.returncode == 0, whoami
+    assert whoami.code == 0, whoami
 
     logout = rcauth.run("logout")
-    assert logout.returncode == 0, logout
+    assert logout.code == 0, logout
     assert secret_service.lookup() is None, "the keyring entry survived `rcauth logout`"
-    assert rcauth.run("whoami").returncode == 4
+    assert rcauth.run("whoami").code == 4
 
     tokens = [access, refresh]
     assert files_containing(rcauth_home, tokens) == [], "a token was written to a file under $HOME"
     assert files_containing(tmp_path, tokens) == [], "a token was written to a file under the test's tmp dir"
     for result in rcauth.results:
         for token in tokens:
-            assert token not in result.stdout and token not in result.stderr, f"token printed by:\n{result}"
+            assert token not in result.out and token not in result.err, f"token printed by:\n{result}"
     assert all(token not in landed.text for token in tokens), "a token reached the browser"

@@ -80,7 +80,7 @@ def env(isolated: Path, keyring_dir: Path, emu: Emulator, redirect_uri: str) -> 
         RC_APP_CLIENT_SECRET=app.client_secret,
         RC_REDIRECT_URL=redirect_uri,
         PYTHON_KEYRING_BACKEND=BACKEND,
-        PYTHONPATH=os.pathsep.join([str(HERE), str(REPO)]),
+        PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent), str(REPO)]),  # + tests/runner.py
         PYTHONUNBUFFERED="1",
         NO_COLOR="1",
         COLUMNS="200",

@@ -1,0 +1,45 @@
+"""The import-linter contracts in pyproject.toml cover every module: a contract cannot say "rcauth minus
+the CLI", so the core is listed module by module, and a module added to the package without a layer
+would escape every check `lint-imports` makes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "rcauth"
+# The CLI layer: the only modules allowed click, rich, and each other's commands.
+CLI_LAYER = {"rcauth.__main__", "rcauth.cli", "rcauth.output", "rcauth.commands"}
+
+
+def contracts() -> dict[str, dict]:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    return {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
+
+
+def package_modules() -> set[str]:
+    """Every module of the package, by dotted name, down to the first level of subpackages."""
+    names = set()
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names.add(".".join(parts[:2]))
+    return names
+
+
+def test_every_core_module_is_forbidden_click_rich_and_commands():
+    core = package_modules() - CLI_LAYER
+    assert core, "no core modules found"
+    for contract in ("core-no-ui", "core-no-commands"):
+        listed = set(contracts()[contract]["source_modules"])
+        assert listed == core, (
+            f"pyproject.toml contract {contract!r}: add {sorted(core - listed)}, drop {sorted(listed - core)}"
+        )
+

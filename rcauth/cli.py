@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "completion": ("rcauth.commands.shell:completion", "Print the shell completion script for SHELL."),
     "demo": ("rcauth.commands.demo:demo", "Try rcauth end to end with no account and no network."),
+    "doctor": (
+        "rcauth.commands.doctor:doctor",
+        "Check what sign-in and the commands need: settings, port, server, clock, keyring, session, browser.",
+    ),
     "emulator": (
         "ringcentral_emulator.cli:emulator_command",
         "Run a RingCentral emulator on loopback until Ctrl-C.",

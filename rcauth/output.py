@@ -354,3 +354,25 @@ def write_object(data: Mapping[str, Any], fmt: str, stream: TextIO | None = None
         write_json(data, stream)
     else:
         write_records([data], fmt, stream)
+
+
+_CHECK_MARKS = {"ok": ("✓", "green"), "warning": ("!", "yellow"), "problem": ("✗", "bold red")}
+
+
+def doctor_checklist(checks: Iterable[Mapping[str, Any]]) -> Table:
+    """doctor: one row a check (mark, name, what was found), with what to do under each that needs it."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(no_wrap=True)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for check in checks:
+        mark, style = _CHECK_MARKS.get(str(check.get("status")), ("?", ""))
+        detail = _cell(check.get("detail"))
+        if check.get("advice"):
+            detail.append("\n→ ")
+            detail.append_text(_cell(check.get("advice")))
+        table.add_row(Text(mark, style=style), _cell(check.get("name")), detail)
+    return table

@@ -33,8 +33,6 @@ ACCOUNT_SCOPE = "FullCompanyCallLog"
 # Past this offset from the server's clock, expiry arithmetic and signed JWT assertions (whose `exp`
 # and `iat` the server checks against its own clock) go wrong.
 CLOCK_TOLERANCE = 60.0
-# RingCentral's refresh tokens last 7 days from the last refresh: a day's notice before one dies.
-REFRESH_WARNING = 86_400.0
 HTTP_TIMEOUT = (5.0, 10.0)  # connect, read: a reachable server answers well within these
 KEYRING_PROBE_TIMEOUT = 10.0
 SECRETS = ("client_secret",)
@@ -348,7 +346,7 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
     """The profile's stored session: access and refresh expiry, scopes against what the commands need,
     and whether the app issues refresh tokens."""
     from rcauth import store
-    from rcauth.session import NO_REFRESH_TOKEN
+    from rcauth.session import NO_REFRESH_TOKEN, REFRESH_ENDING_NOTICE
 
     name = f"session {profile}"
     now = time.time() if now is None else now
@@ -386,7 +384,7 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
             detail,
             f"add the {', '.join(missing)} permission to the app in the Developer Console, then {login}",
         )
-    if refresh_left < REFRESH_WARNING:
+    if session.refresh_ends_within(REFRESH_ENDING_NOTICE, now):
         return Check(name, Status.WARNING, detail, f"use it (any command refreshes it) or {login}")
     return ok(name, detail)
 

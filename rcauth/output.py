@@ -192,7 +192,7 @@ def profiles_table(rows: Iterable[Mapping[str, Any]]) -> Table:
     for row in rows:
         table.add_row(
             "*" if row.get("active") else "",
-            _cell(row.get("profile", "")),
+            _cell(f"{row.get('profile', '')} (default)" if row.get("default") else row.get("profile", "")),
             _cell(row.get("user") or row.get("status") or ""),
             _cell(row.get("server") or ""),
             _cell(row.get("refresh_token_expires") or ""),

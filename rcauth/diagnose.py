@@ -20,10 +20,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from rcauth.config import DEFAULT_PROFILE, FIELDS
+from rcauth.config import DEFAULT_PROFILE, FIELDS, Settings
 from rcauth.errors import RcauthError
 
 # What the commands ask of RingCentral: whoami and status read the extension (ReadAccounts), call-log
@@ -70,7 +69,7 @@ def _failed(name: str, exc: RcauthError, status: Status = Status.PROBLEM) -> Che
 # -- configuration -------------------------------------------------------------------------------------
 def check_configuration(
     flags: Mapping[str, str | None], *, env_file: str | None, profile: str = DEFAULT_PROFILE
-) -> tuple[list[Check], Any]:
+) -> tuple[list[Check], Settings | None]:
     """Where each setting came from (flag, environment, `.env`, config file), secrets as set/unset only;
     returns the checks and the resolved `Settings` (None when they are unusable)."""
     from rcauth import config
@@ -78,19 +77,19 @@ def check_configuration(
     try:
         settings = config.resolve(flags, env_file=env_file, profile=profile)
     except RcauthError as exc:
-        settings = None
+        partial: Settings | None = None
         if "client id" in exc.message:
             # The other settings are still worth checking (the server, the redirect port).
             with contextlib.suppress(RcauthError):
                 stand_in = {**os.environ, config.ENV_NAMES["client_id"][0]: "unset"}
-                settings = config.resolve(flags, environ=stand_in, env_file=env_file, profile=profile)
+                partial = config.resolve(flags, environ=stand_in, env_file=env_file, profile=profile)
         advice = exc.hint or (
             "set RC_APP_CLIENT_ID (and RC_APP_CLIENT_SECRET for a confidential app), or pass --env-file "
             "with the .env of your app from the RingCentral Developer Console"
             if "client id" in exc.message
             else "fix the setting named above"
         )
-        return [Check("configuration", Status.PROBLEM, exc.message, advice)], settings
+        return [Check("configuration", Status.PROBLEM, exc.message, advice)], partial
     parts = []
     for name in FIELDS:
         source = settings.sources.get(name, "unset")

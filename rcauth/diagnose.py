@@ -33,7 +33,6 @@ ACCOUNT_SCOPE = "FullCompanyCallLog"
 # and `iat` the server checks against its own clock) go wrong.
 CLOCK_TOLERANCE = 60.0
 HTTP_TIMEOUT = (5.0, 10.0)  # connect, read: a reachable server answers well within these
-KEYRING_PROBE_TIMEOUT = 10.0
 SECRETS = ("client_secret",)
 
 
@@ -308,7 +307,7 @@ def check_storage(profile: str = DEFAULT_PROFILE) -> list[Check]:
         name, why = "unknown", f"keyring could not load a backend: {type(exc).__name__}"
     checks.append(ok("keyring backend", f"{name} ({why})"))
     try:
-        seconds = store.probe_keyring(timeout=KEYRING_PROBE_TIMEOUT)
+        seconds = store.probe_keyring()  # bounded as every keyring call is (RCAUTH_KEYRING_TIMEOUT)
     except RcauthError as exc:
         checks.append(_failed("keyring probe", exc))
     else:

@@ -93,6 +93,16 @@ def test_doctor_reports_a_locked_keyring(rcauth) -> None:
     assert "LockedKeyring (chosen by PYTHON_KEYRING_BACKEND)" in checks["keyring backend"]["detail"]
 
 
+def test_doctor_finishes_when_the_keyring_never_answers(rcauth) -> None:
+    hanging = {"PYTHON_KEYRING_BACKEND": "reliability_support.HangingKeyring", "RCAUTH_KEYRING_TIMEOUT": "1"}
+    result, checks, _ = doctor(rcauth, env=hanging)
+    assert result.code == 1, result
+    assert checks["keyring probe"]["detail"] == (
+        "the system keyring did not answer within 1 s while trying to write a test entry (is it locked?)"
+    )
+    assert checks["server"]["status"] == "ok"  # the other checks still ran
+
+
 def test_doctor_warns_when_the_servers_clock_differs_by_minutes(rcauth, sign_in, emu) -> None:
     sign_in()
     emu.set(clock_skew=300)

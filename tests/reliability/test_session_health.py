@@ -27,19 +27,21 @@ def test_a_command_warns_once_on_stderr_when_the_refresh_token_ends_within_a_day
     assert result.err.count(WARNING) == 1, result
 
 
-def test_no_warning_when_the_refresh_token_has_days_left(rcauth, sign_in) -> None:
+def test_the_warning_comes_only_while_the_refresh_token_ends_within_a_day(rcauth, sign_in, stored) -> None:
     sign_in(refresh_expires_at=time.time() + 3 * 86400)
-    result = rcauth.run("whoami", "--json")
-    assert result.code == 0, result
-    assert "warning" not in result.err
+    days_left = rcauth.run("whoami", "--json")
+    assert days_left.code == 0 and "warning" not in days_left.err, days_left
 
+    sign_in(refresh_expires_at=time.time() + 3600)
+    ending = rcauth.run("whoami", "--json")
+    assert ending.code == 0 and ending.err.count(WARNING) == 1, ending
 
-def test_no_warning_once_a_refresh_during_the_command_renewed_the_token(rcauth, sign_in, stored) -> None:
+    # A refresh during the command renews the refresh token (7 days anew): nothing to warn of then.
     sign_in(access_expires_at=0, refresh_expires_at=time.time() + 3600)
-    result = rcauth.run("whoami", "--json")
-    assert result.code == 0, result
-    assert stored().refresh_expires_at > time.time() + 6 * 86400  # the emulator's 7 days, anew
-    assert "warning" not in result.err
+    renewed = rcauth.run("whoami", "--json")
+    assert renewed.code == 0, renewed
+    assert stored().refresh_expires_at > time.time() + 6 * 86400
+    assert "warning" not in renewed.err
 
 
 def test_status_shows_both_expiries_and_warns_of_the_ending_refresh_token(rcauth, sign_in) -> None:

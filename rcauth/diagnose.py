@@ -277,20 +277,14 @@ def keyring_backend() -> tuple[str, str]:
     """The keyring backend `keyring` would use, and why: named by PYTHON_KEYRING_BACKEND (the user's
     choice), remembered in keyring's own keyringrc.cfg, or discovered (the installed backend with the
     highest priority)."""
-    from rcauth import store
-
-    choice = getattr(store, "keyring_backend_choice", None)
-    if choice is not None:  # the store's own account of it, where it has one
-        backend, why = choice()
-        return str(backend), str(why)
     import keyring
-    import keyring.core
+    import keyring.util.platform_
 
     backend = keyring.get_keyring()
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
         return name, "chosen by PYTHON_KEYRING_BACKEND"
-    config = keyring.core._config_path()  # keyring's documented keyringrc.cfg location
+    config = Path(keyring.util.platform_.config_root()) / "keyringrc.cfg"  # keyring's documented place
     if config.is_file() and "default-keyring" in config.read_text(encoding="utf-8", errors="replace"):
         return name, f"remembered in {config}"
     return name, "discovered: the installed backend with the highest priority"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from rcauth.cli import common_options, state
+from rcauth.cli import AppState, common_options, state
+from rcauth.errors import RcauthError
 
 
 @click.command()
@@ -48,7 +49,10 @@ def doctor(
     from rcauth import profiles as profile_index
     from rcauth.output import console, doctor_checklist, write_json
 
-    app = state()
+    try:
+        app = state()
+    except RcauthError:  # a config file that cannot be read: reported by the configuration check
+        app = click.get_current_context().ensure_object(AppState)
     names = sorted(profile_index.names() | {app.profile}) if all_profiles else [app.profile]
     checks = diagnose.diagnose(
         {"client_id": client_id, "server": server, "redirect_uri": redirect_uri},

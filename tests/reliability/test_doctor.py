@@ -9,6 +9,7 @@ import os
 import socket
 import stat
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -150,6 +151,17 @@ def test_doctor_without_a_client_id_says_what_to_set(rcauth) -> None:
     assert "no RingCentral client id" in checks["configuration"]["detail"]
     assert "RC_APP_CLIENT_ID" in checks["configuration"]["advice"]
     assert checks["server"]["status"] == "ok"  # the rest is still checked
+
+
+def test_doctor_reports_a_config_file_that_is_not_toml_instead_of_stopping(rcauth, env) -> None:
+    path = Path(env["RCAUTH_CONFIG_DIR"]) / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("client_id = \n", encoding="utf-8")
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 1, result
+    assert checks["configuration"]["status"] == "problem"
+    assert f"config file {str(path)!r} is not valid TOML" in checks["configuration"]["detail"]
+    assert checks["keyring probe"]["status"] == "ok"  # the rest is still checked
 
 
 def test_doctor_reports_a_session_file_others_can_read(rcauth, file_store_env, sign_in) -> None:

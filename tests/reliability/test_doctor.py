@@ -51,6 +51,7 @@ def test_doctor_passes_with_a_working_setup_and_changes_nothing(rcauth, sign_in,
     # The keyring probe's entry was written and deleted: the keyring holds what it held.
     assert sorted(p.name for p in keyring_dir.iterdir()) == before
     assert "ReadAccounts" in checks["session default"]["detail"]
+    assert "without FullCompanyCallLog, which call-log --account needs" in checks["session default"]["detail"]
 
 
 def test_doctor_names_the_program_holding_the_redirect_port(rcauth, sign_in, redirect_uri) -> None:
@@ -124,6 +125,27 @@ def test_doctor_reports_an_expired_refresh_token(rcauth, sign_in) -> None:
     assert check["status"] == "problem"
     assert "refresh token expired" in check["detail"]
     assert "run `rcauth login`" in check["advice"]
+
+
+def test_doctor_reports_scopes_the_commands_need_and_the_session_lacks(rcauth, sign_in) -> None:
+    sign_in(scope="ReadAccounts")
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 1, result
+    check = checks["session default"]
+    assert check["status"] == "problem"
+    assert check["advice"] == (
+        "add the ReadCallLog permission to the app in the Developer Console, then run `rcauth login`"
+    )
+
+
+def test_doctor_warns_of_an_app_that_issues_no_refresh_token(rcauth, sign_in) -> None:
+    sign_in(refresh_token=None, refresh_expires_at=None)
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 0, result
+    check = checks["session default"]
+    assert check["status"] == "warning"
+    assert "this app issues no refresh token" in check["detail"]
+    assert "'Issue refresh tokens'" in check["advice"]
 
 
 def test_doctor_warns_of_a_refresh_token_ending_within_a_day(rcauth, sign_in) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import test_network_trouble_explained as network
 
 from rcauth import profiles
 from rcauth.store import FileStore
@@ -224,3 +225,30 @@ def test_doctor_table_is_a_checklist_with_advice_under_each_problem(rcauth) -> N
     assert lines[probe].startswith("✗")
     assert "→ pass --insecure-storage" in lines[probe + 1]
     assert "problem(s)" in result.err
+
+
+# -- TLS: which trust store verified the server (fixtures: a private CA and a TLS server on a real socket)
+private_ca, tls_server, clean_env = network.private_ca, network.tls_server, network.clean_env
+
+
+def test_doctor_names_the_trust_store_that_verified_the_server(
+    rcauth, clean_env, tls_server, private_ca
+) -> None:
+    server = ("--server", tls_server.base_url)
+    untrusted, checks, _ = doctor(rcauth, *server)
+    assert untrusted.code == 1, untrusted
+    assert checks["server"]["status"] == "problem"
+    assert (
+        f"could not verify the TLS certificate of 127.0.0.1:{tls_server.port}" in checks["server"]["detail"]
+    )
+    assert "REQUESTS_CA_BUNDLE" in checks["server"]["advice"]
+
+    _, checks, _ = doctor(rcauth, *server, env={"SSL_CERT_DIR": str(private_ca.ca_dir)})
+    assert checks["server"]["status"] == "ok", checks["server"]
+    assert checks["server"]["detail"].endswith("TLS verified with the operating system's trust store")
+
+    _, checks, _ = doctor(rcauth, *server, env={"REQUESTS_CA_BUNDLE": str(private_ca.ca_file)})
+    assert checks["server"]["status"] == "ok", checks["server"]
+    assert checks["server"]["detail"].endswith(
+        f"TLS verified with the CA bundle {private_ca.ca_file} (REQUESTS_CA_BUNDLE)"
+    )

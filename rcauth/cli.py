@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "completion": ("rcauth.commands.shell:completion", "Print the shell completion script for SHELL."),
     "demo": ("rcauth.commands.demo:demo", "Try rcauth end to end with no account and no network."),
+    "doctor": (
+        "rcauth.commands.doctor:doctor",
+        "Check what sign-in and the commands need: settings, port, server, clock, keyring, session, browser.",
+    ),
     "emulator": (
         "ringcentral_emulator.cli:emulator_command",
         "Run a RingCentral emulator on loopback until Ctrl-C.",
@@ -75,6 +79,11 @@ class AppState:
     debug: bool = False
     profile: str = DEFAULT_PROFILE
     insecure_storage: bool = False
+    # --profile or RCAUTH_PROFILE named the profile; else the config file's default, read once.
+    profile_named: bool = False
+    default_read: bool = False
+    # The refresh token's "expires soon" warning is given once per run, whatever the command loads.
+    expiry_warned: bool = False
 
     def open_store(self) -> SessionStore:
         from rcauth.store import open_store
@@ -83,7 +92,35 @@ class AppState:
 
 
 def state() -> AppState:
-    return click.get_current_context().ensure_object(AppState)
+    """The shared options; the profile is `--profile`, else `RCAUTH_PROFILE`, else the default set by
+    `rcauth profiles use`, else 'default'."""
+    app = click.get_current_context().ensure_object(AppState)
+    if not app.profile_named and not app.default_read:
+        from rcauth.config import default_profile
+
+        app.default_read = True
+        app.profile = default_profile() or DEFAULT_PROFILE
+    return app
+
+
+def warn_if_refresh_ending(session: Any) -> None:
+    """Say once on stderr that the session's refresh token ends within a day: RingCentral's refresh
+    tokens last 7 days from the last refresh, so a session left idle ends silently. stderr only:
+    stdout carries data (`token`, `--json`)."""
+    from rcauth.session import REFRESH_ENDING_NOTICE
+
+    app = click.get_current_context().ensure_object(AppState)
+    if session is None or app.expiry_warned or not session.refresh_ends_within(REFRESH_ENDING_NOTICE):
+        return
+    from rcauth.output import human_until
+
+    app.expiry_warned = True
+    login = "rcauth login" if app.profile == DEFAULT_PROFILE else f"rcauth --profile {app.profile} login"
+    click.echo(
+        f"warning: the session's refresh token expires {human_until(session.refresh_expires_at)}; "
+        f"after that `{login}` is needed (RingCentral renews it at each refresh, about hourly in use)",
+        err=True,
+    )
 
 
 class CliError(click.ClickException):
@@ -239,7 +276,8 @@ def _profile_callback(ctx: click.Context, param: click.Parameter, value: str | N
             raise click.BadParameter(
                 f"{exc.message} (from RCAUTH_PROFILE)" if from_env else exc.message
             ) from None
-        ctx.ensure_object(AppState).profile = value
+        app = ctx.ensure_object(AppState)
+        app.profile, app.profile_named = value, True
 
 
 def _insecure_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -286,7 +324,10 @@ def api_client(store: SessionStore | None = None) -> ApiClient:
     from rcauth.client import ApiClient
 
     app = state()
-    return ApiClient(store or app.open_store(), profile=app.profile, on_wait=countdown)
+    client = ApiClient(store or app.open_store(), profile=app.profile, on_wait=countdown)
+    # Checked when the command is done with it: a refresh during the command renews the token.
+    click.get_current_context().call_on_close(lambda: warn_if_refresh_ending(client.loaded_session))
+    return client
 
 
 def countdown(seconds: float, reason: str) -> None:

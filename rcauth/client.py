@@ -191,6 +191,11 @@ class ApiClient:
             self._session = session
         return self._session
 
+    @property
+    def loaded_session(self) -> Session | None:
+        """The session in use, if one was loaded (never loads one)."""
+        return self._session
+
     def _oauth(self, session: Session) -> RingCentralOAuth:
         from rcauth.oauth import RingCentralOAuth
 

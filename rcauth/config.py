@@ -6,6 +6,7 @@ Order for each setting: command-line flag > environment > `--env-file` (a RingCe
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -153,20 +154,25 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def read_config_file(path: Path, profile: str = DEFAULT_PROFILE) -> dict[str, str]:
-    """Read `config.toml`: top-level keys, overridden by a `[profiles.NAME]` table for the profile."""
-    if not path.is_file():
-        return {}
+def _parse_toml(path: Path, text: str | None = None) -> dict[str, object]:
+    """The config file's TOML (`text`, or the file's); an unreadable or invalid one is a `ConfigError`."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8") if text is None else text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"cannot read the config file {str(path)!r}: {exc.strerror or exc}") from exc
+
+
+def read_config_file(path: Path, profile: str = DEFAULT_PROFILE) -> dict[str, str]:
+    """Read `config.toml`: top-level keys, overridden by a `[profiles.NAME]` table for the profile."""
+    if not path.is_file():
+        return {}
+    data = _parse_toml(path)
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise _wrong_type(path, "profiles", profiles, "a table ([profiles.NAME] sections)")
@@ -178,6 +184,93 @@ def read_config_file(path: Path, profile: str = DEFAULT_PROFILE) -> dict[str, st
     sections = {name: _settings_in(path, section, f"profiles.{name}.") for name, section in profiles.items()}
     values.update(sections.get(profile, {}))
     return values
+
+
+def config_file_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def default_profile(path: Path | None = None) -> str | None:
+    """The profile `rcauth profiles use NAME` made the default (`default_profile` at the top of
+    `config.toml`), or None. `--profile` and `RCAUTH_PROFILE` win over it, as `gh auth switch`'s
+    choice yields to `GH_TOKEN`."""
+    path = path if path is not None else config_file_path()
+    if not path.is_file():
+        return None
+    value = _parse_toml(path).get("default_profile")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _wrong_type(path, "default_profile", value, 'a string in quotes (default_profile = "...")')
+    try:
+        return check_profile_name(value)
+    except InvalidProfileName as exc:
+        raise ConfigError(f"config file {str(path)!r}: default_profile: {exc.message}") from None
+
+
+# `default_profile = "..."` (or '...') on a line of its own, the rest of the line (a comment) kept.
+_DEFAULT_PROFILE_VALUE = re.compile(
+    r"^[ \t]*default_profile[ \t]*=[ \t]*(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')", re.MULTILINE
+)
+_TABLE_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+
+
+def set_default_profile(name: str, path: Path | None = None) -> Path:
+    """Write `default_profile = "NAME"` into `config.toml`, keeping every other line (comments, other
+    settings, their order) as it was; returns the file's path.
+
+    tomllib only reads, and a TOML writer (tomli-w) would drop the user's comments and layout: so the
+    one line is edited (or added at the top, where top-level keys belong), and the result is parsed
+    again and must equal the old settings plus the new default, else nothing is written and the user
+    is told to make the edit by hand.
+    """
+    check_profile_name(name)
+    path = path if path is not None else config_file_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the config file {str(path)!r}: {exc}") from exc
+    before = _parse_toml(path, text)
+    header = _TABLE_HEADER.search(text)
+    match = _DEFAULT_PROFILE_VALUE.search(text, 0, header.start() if header else len(text))
+    if match:
+        edited = f'{text[: match.start(1)]}"{name}"{text[match.end(1) :]}'
+    else:
+        edited = f'default_profile = "{name}"\n{text}'
+    try:
+        after = _parse_toml(path, edited)
+    except ConfigError:
+        after = None
+    if after != {**before, "default_profile": name}:
+        raise ConfigError(
+            f"cannot set the default profile in {str(path)!r} without changing its other settings",
+            hint=f'add default_profile = "{name}" at its top by hand',
+        )
+    _replace_file(path, edited)
+    return path
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Replace `path` atomically, keeping its mode (a new file is 0600: it may hold a client secret)."""
+    import tempfile
+
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o600
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _settings_in(path: Path, table: Mapping[str, object], prefix: str) -> dict[str, str]:

@@ -179,7 +179,7 @@ def profiles_table(rows: Iterable[Mapping[str, Any]]) -> Table:
     for row in rows:
         table.add_row(
             "*" if row.get("active") else "",
-            _cell(row.get("profile", "")),
+            _cell(f"{row.get('profile', '')} (default)" if row.get("default") else row.get("profile", "")),
             _cell(row.get("user") or row.get("status") or ""),
             _cell(row.get("server") or ""),
             _cell(row.get("refresh_token_expires") or ""),
@@ -341,3 +341,101 @@ def write_object(data: Mapping[str, Any], fmt: str, stream: TextIO | None = None
         write_json(data, stream)
     else:
         write_records([data], fmt, stream)
+
+
+_CHECK_MARKS = {"ok": ("✓", "green"), "warning": ("!", "yellow"), "problem": ("✗", "bold red")}
+
+
+def doctor_checklist(checks: Iterable[Mapping[str, Any]]) -> Table:
+    """doctor: one row a check (mark, name, what was found), with what to do under each that needs it."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(no_wrap=True)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for check in checks:
+        mark, style = _CHECK_MARKS.get(str(check.get("status")), ("?", ""))
+        detail = _cell(check.get("detail"))
+        if check.get("advice"):
+            detail.append("\n→ ")
+            detail.append_text(_cell(check.get("advice")))
+        table.add_row(Text(mark, style=style), _cell(check.get("name")), detail)
+    return table
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def _bar(value: int, top: int, width: int = 30) -> str:
+    """A bar of `width` cells for `top`; any non-zero value shows at least a sliver."""
+    if top <= 0 or value <= 0:
+        return ""
+    eighths = max(1, round(value / top * width * 8))
+    return "█" * (eighths // 8) + ("" if eighths % 8 == 0 else " ▏▎▍▌▋▊▉"[eighths % 8])
+
+
+def call_summary_view(summary: Mapping[str, Any]) -> Any:
+    """call-log --summary: calls a day as bars (missed and voicemail beside, highlighted), direction
+    and result as bars, and the day's hours as a sparkline with the busiest named."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    total = int(summary.get("total") or 0)
+    minutes = int(summary.get("duration_seconds") or 0) // 60
+    head = Text.assemble(
+        (f"{total} calls", "bold"),
+        f" ({_time(summary.get('first_start_time'))} to {_time(summary.get('last_start_time'))}), "
+        f"{minutes} min in all; ",
+        (f"{summary.get('missed', 0)} missed", "bold red"),
+        ", ",
+        (f"{summary.get('voicemail', 0)} voicemail", "bold yellow"),
+    )
+    days = list(summary.get("by_day") or [])
+    top_day = max((int(d["calls"]) for d in days), default=0)
+    by_day = Table(title="By day", title_justify="left", box=None, header_style="bold", pad_edge=False)
+    for column, justify in (("Day", "left"), ("Calls", "right"), ("", "left"), ("Missed", "right")):
+        by_day.add_column(column, justify=justify)  # type: ignore[arg-type]
+    by_day.add_column("Voicemail", justify="right")
+    for day in days:
+        date = datetime.fromisoformat(day["date"]).strftime("%a %Y-%m-%d")
+        missed, voicemail = int(day.get("missed") or 0), int(day.get("voicemail") or 0)
+        by_day.add_row(
+            date,
+            str(day["calls"]),
+            Text(_bar(int(day["calls"]), top_day), style="cyan"),
+            Text(str(missed), style="bold red" if missed else "dim"),
+            Text(str(voicemail), style="bold yellow" if voicemail else "dim"),
+        )
+    rows = list(summary.get("by_direction_result") or [])
+    top_row = max((int(r["calls"]) for r in rows), default=0)
+    outcomes = Table(
+        title="By direction and result", title_justify="left", box=None, header_style="bold", pad_edge=False
+    )
+    for column, justify in (("Direction", "left"), ("Result", "left"), ("Calls", "right"), ("", "left")):
+        outcomes.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        result = str(row["result"])
+        style = "bold red" if result == "Missed" else "bold yellow" if result == "Voicemail" else ""
+        outcomes.add_row(
+            _cell(row["direction"]),
+            Text(_cell(result).plain, style=style),
+            str(row["calls"]),
+            Text(_bar(int(row["calls"]), top_row, 20), style=style or "cyan"),
+        )
+    hours = [int(h) for h in summary.get("by_hour") or [0] * 24]
+    top_hour = max(hours, default=0)
+    spark = "".join(
+        " " if not n else _SPARKS[min(len(_SPARKS) - 1, (n * len(_SPARKS) - 1) // top_hour)] for n in hours
+    )
+    busiest = ", ".join(f"{h['hour']:02d}:00 ({h['calls']})" for h in summary.get("busiest_hours") or [])
+    hours_text = Text.assemble(
+        ("By hour  ", "bold"),
+        ("0h ", "dim"),
+        (spark, "cyan"),
+        (" 23h", "dim"),
+        f"   busiest: {busiest or '-'}",
+    )
+    return Group(head, Text(), by_day, Text(), outcomes, Text(), hours_text)

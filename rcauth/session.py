@@ -21,6 +21,8 @@ ACCESS_TOKEN_MAX_LIFETIME = 3600.0
 REFRESH_TOKEN_MAX_LIFETIME = 2_592_000.0
 UNUSABLE_TOKEN_ANSWER = "the token endpoint's answer is not usable: "  # noqa: S105 - a message
 # What `status` and the session-ended error say of an app whose "Issue refresh tokens" setting is off.
+# RingCentral's refresh tokens last 7 days from the last refresh: commands warn a day before one ends.
+REFRESH_ENDING_NOTICE = 86_400.0
 NO_REFRESH_TOKEN = "this app issues no refresh token"  # noqa: S105 - a sentence, not a password
 # RFC 6749 Appendix A.12/A.17 (VSCHAR), less the space RFC 6750's b64token forbids in a Bearer header.
 _TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
@@ -85,6 +87,13 @@ class Session:
         """True when the access token is expired or will be within `seconds`."""
         now = time.time() if now is None else now
         return self.access_expires_at - now <= seconds
+
+    def refresh_ends_within(self, seconds: float, now: float | None = None) -> bool:
+        """True when the refresh token is alive and ends within `seconds`."""
+        if self.refresh_token is None or self.refresh_expires_at is None:
+            return False
+        now = time.time() if now is None else now
+        return 0 < self.refresh_expires_at - now <= seconds
 
     def refresh_expired(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now

@@ -596,3 +596,30 @@ def refresh_lock(
         yield
     finally:
         lock.release()
+
+
+PROBE_ENTRY = "rcauth-doctor-probe"
+
+
+def probe_keyring(timeout: float | None = None) -> float:
+    """Write, read back and delete a test entry (service `rcauth`, username `rcauth-doctor-probe-...`)
+    in the system keyring; returns the seconds it took. `rcauth doctor` proves the keyring this way:
+    a backend can read and still refuse writes (a locked collection, macOS access rules). Raises
+    `StorageUnavailable` as a session's own read or write would."""
+    import time
+
+    if _keyring_switched_off():
+        raise StorageUnavailable("no system keyring is available", hint=INSECURE_HINT)
+    import keyring
+
+    probe = KeyringStore(f"{PROBE_ENTRY}-{secrets.token_hex(4)}", timeout=timeout)
+    value = secrets.token_hex(8)
+    started = time.monotonic()
+    probe._call("write a test entry", lambda: keyring.set_password(KEYRING_SERVICE, probe.profile, value))
+    try:
+        read = probe._call("read a test entry", lambda: keyring.get_password(KEYRING_SERVICE, probe.profile))
+    finally:
+        probe._call("delete a test entry", lambda: keyring.delete_password(KEYRING_SERVICE, probe.profile))
+    if read != value:
+        raise StorageUnavailable("the system keyring did not give back the test entry it was given")
+    return time.monotonic() - started

@@ -176,6 +176,9 @@ class EmulatorConfig:
     # keeps the generated names. True to the service: whoever calls you chooses the caller-ID name
     # RingCentral shows (any text, control characters included), so tests can serve hostile ones.
     caller_names: tuple[str, ...] = ()
+    # Seconds added to the clock in every answer's `Date` header (RFC 9110 §6.6.1): true to a server
+    # whose clock, or the client's, is off; clients that trust the server's time see the difference.
+    clock_skew: float = 0.0
 
     def __post_init__(self) -> None:
         apps = tuple(self.apps)
@@ -227,6 +230,10 @@ class EmulatorConfig:
             "caller_names must be a list of strings",
         )
         object.__setattr__(self, "caller_names", tuple(names))
+        _require(
+            _is_number(self.clock_skew) and abs(self.clock_skew) <= 10 * 365 * 86400,
+            "clock_skew must be a number of seconds within ten years",
+        )
 
     def app(self, client_id: str | None) -> App | None:
         """The registered app with this client id, or None."""

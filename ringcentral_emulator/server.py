@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -93,6 +94,11 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ValueError("Body too large")
             chunks.append(self.rfile.read(size))
             self.rfile.readline(1024)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header, off by the `clock_skew` switch."""
+        moment = time.time() if timestamp is None else timestamp
+        return super().date_time_string(moment + self.server.app.config.clock_skew)
 
     def _write(self, response: Response) -> None:
         self.send_response(response.status)

@@ -145,6 +145,12 @@ def _with_progress(records: Any, pages: list[dict[str, Any]]) -> Any:
     help="Detailed adds call legs.  [default: simple]",
 )
 @click.option("--account", is_flag=True, help="The whole account's call log (needs admin rights).")
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Totals by day, direction/result and hour (as a chart, or data with --format json) "
+    "over every call in the period, instead of the calls.",
+)
 @format_option
 @common_options
 def call_log(
@@ -156,6 +162,7 @@ def call_log(
     directions: tuple[str, ...],
     view: str | None,
     account: bool,
+    summary: bool,
     fmt: str | None,
     as_json: bool,
 ) -> None:
@@ -171,12 +178,17 @@ def call_log(
       rcauth call-log --from 7d --direction inbound --type voice
       rcauth call-log --all --from 2026-01-01 --format ndjson > calls.ndjson
       rcauth call-log --from 30d --limit 500 --format csv > calls.csv
+      rcauth call-log --summary --from 7d                  # the week at a glance
+      rcauth call-log --summary --from 30d --format json | jq .busiest_hours
 
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
     start, end = _call_log_period(date_from, date_to)
     query = CallLogQuery(start, end, types=types, directions=directions, view=view, account=account)
+    if summary:
+        _summarize(query, fmt, as_json)
+        return
     fmt = choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json")
     pages: list[dict[str, Any]] = []  # the latest page, for the progress bar's total
 
@@ -196,6 +208,30 @@ def call_log(
         click.echo(f"No calls {span}.", err=True)
         return
     console().print(call_log_table(rows))
+
+
+def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
+    """call-log --summary: every page of the period streamed into counters (constant memory)."""
+    from rcauth.call_summary import summarize
+    from rcauth.output import call_summary_view
+
+    fmt = choose_format(fmt, as_json, piped_default="json")
+    if fmt not in ("table", "json"):
+        raise click.UsageError("--summary is shown as a chart (--format table) or data (--format json)")
+    pages: list[dict[str, Any]] = []
+
+    def keep_latest(page: dict[str, Any]) -> None:
+        pages[:] = [page]
+
+    with api_client() as client:
+        records = resources.call_log(client, query, limit=None, on_page=keep_latest)
+        result = summarize(_with_progress(records, pages)).to_json()
+    if fmt == "json":
+        write_json(result)
+    elif not result["total"]:
+        click.echo("No calls in that period.", err=True)
+    else:
+        console().print(call_summary_view(result))
 
 
 # JSON's own spelling of an integer: no leading zero, no `+`, ASCII digits only. `007` and

@@ -8,7 +8,8 @@ import click
 
 from rcauth import profiles as profile_index
 from rcauth import resources
-from rcauth.cli import AppState, api_client, common_options, format_option, state
+from rcauth.cli import AppState, api_client, common_options, format_option, state, warn_if_refresh_ending
+from rcauth.config import DEFAULT_PROFILE
 from rcauth.errors import NotLoggedIn, RcauthError
 from rcauth.output import (
     choose_format,
@@ -69,6 +70,8 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
             "email": (ext.get("contact") or {}).get("email"),
         }
         info["check"] = "ok"
+        session = fresh
+    warn_if_refresh_ending(session)
     fmt = choose_format(fmt, as_json, piped_default="json")
     if fmt == "table":
         console().print(status_table(info))
@@ -76,25 +79,35 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
         write_object(info, fmt)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @format_option
-def profiles(fmt: str | None, as_json: bool) -> None:
+@click.pass_context
+def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
     """List profiles: who is signed in to each, and when its refresh token expires.
+
+    The profile commands use (marked *) is --profile, else RCAUTH_PROFILE, else the default set
+    with `rcauth profiles use NAME` (marked "default"), else 'default'.
 
     \b
     Examples:
       rcauth profiles
       rcauth --profile dev login     # add a profile
+      rcauth profiles use dev        # make it the default
 
     \b
-    Environment: RCAUTH_INSECURE_STORAGE.
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    from rcauth.config import default_profile
+
     app = state()
+    default = default_profile() or DEFAULT_PROFILE
     index = profile_index.known()
     names = profile_index.names()
     rows: list[dict[str, Any]] = []
     for name in sorted(names):
-        app_for_profile = AppState(profile=name, insecure_storage=app.insecure_storage)
+        app_for_profile = AppState(profile=name, insecure_storage=app.insecure_storage, profile_named=True)
         try:
             store = app_for_profile.open_store()
             session = store.load()
@@ -114,6 +127,7 @@ def profiles(fmt: str | None, as_json: bool) -> None:
                 else NO_REFRESH_TOKEN,
                 "storage": store.kind,
                 "active": name == app.profile,
+                "default": name == default,
             }
         )
     fmt = choose_format(fmt, as_json, piped_default="json")
@@ -126,3 +140,36 @@ def profiles(fmt: str | None, as_json: bool) -> None:
         console().print(profiles_table(rows))
     else:
         write_records(rows, fmt)
+
+
+@profiles.command("use")
+@click.argument("name")
+def use(name: str) -> None:
+    """Make NAME the default profile (kept in config.toml); --profile and RCAUTH_PROFILE still win.
+
+    \b
+    Example:
+      rcauth profiles use dev
+    """
+    import os
+
+    from rcauth.config import check_profile_name, set_default_profile
+
+    try:
+        check_profile_name(name)
+    except RcauthError as exc:
+        raise click.BadParameter(exc.message, param_hint="NAME") from None
+    known = profile_index.names()
+    if name not in known:
+        listed = ", ".join(sorted(known)) or "none yet"
+        raise click.BadParameter(
+            f"no profile named {name!r} on this machine (profiles: {listed}); "
+            f"sign in first with `rcauth --profile {name} login`",
+            param_hint="NAME",
+        )
+    path = set_default_profile(name)
+    click.echo(f"Default profile is now {name!r} (in {path}).", err=True)
+    if os.environ.get("RCAUTH_PROFILE"):
+        click.echo(
+            f"Note: RCAUTH_PROFILE={os.environ['RCAUTH_PROFILE']} is set and wins over the default.", err=True
+        )

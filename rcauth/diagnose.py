@@ -1,0 +1,450 @@
+"""`rcauth doctor`'s checks: what on this machine would stop a sign-in or a command, and what to do.
+
+What trips people up with sign-in CLIs is rarely the happy path: no keyring on a headless box, port 5000
+held by macOS AirPlay Receiver, a redirect URI that does not match the app's registration exactly
+(RingCentral's OAU-109), a TLS-inspecting proxy, a clock that is off, a refresh token that expired after
+seven idle days. Each check here returns `Check` values and changes nothing on the machine, except the
+keyring probe's own test entry (written, read and deleted). Each is bounded in time: HTTP by its
+timeouts, keyring calls by `store`'s bounded calls, the socket scan by the size of `/proc`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from enum import Enum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rcauth.config import DEFAULT_PROFILE, FIELDS, Settings
+from rcauth.errors import RcauthError
+
+# What the commands ask of RingCentral: whoami and status read the extension (ReadAccounts), call-log
+# reads the call log (ReadCallLog); `call-log --account` reads the whole account's (FullCompanyCallLog).
+NEEDED_SCOPES = ("ReadAccounts", "ReadCallLog")
+ACCOUNT_SCOPE = "FullCompanyCallLog"
+# Past this offset from the server's clock, expiry arithmetic and signed JWT assertions (whose `exp`
+# and `iat` the server checks against its own clock) go wrong.
+CLOCK_TOLERANCE = 60.0
+HTTP_TIMEOUT = (5.0, 10.0)  # connect, read: a reachable server answers well within these
+SECRETS = ("client_secret",)
+
+
+class Status(str, Enum):
+    OK = "ok"
+    WARNING = "warning"
+    PROBLEM = "problem"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the checklist: `advice` says what to do (empty when there is nothing to do)."""
+
+    name: str
+    status: Status
+    detail: str
+    advice: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+
+def ok(name: str, detail: str) -> Check:
+    return Check(name, Status.OK, detail)
+
+
+def _failed(name: str, exc: RcauthError, status: Status = Status.PROBLEM) -> Check:
+    return Check(name, status, exc.message, exc.hint or "")
+
+
+# -- configuration -------------------------------------------------------------------------------------
+def check_configuration(
+    flags: Mapping[str, str | None], *, env_file: str | None, profile: str = DEFAULT_PROFILE
+) -> tuple[list[Check], Settings | None]:
+    """Where each setting came from (flag, environment, `.env`, config file), secrets as set/unset only;
+    returns the checks and the resolved `Settings` (None when they are unusable)."""
+    from rcauth import config
+
+    try:
+        settings = config.resolve(flags, env_file=env_file, profile=profile)
+    except RcauthError as exc:
+        partial: Settings | None = None
+        if "client id" in exc.message:
+            # The other settings are still worth checking (the server, the redirect port).
+            with contextlib.suppress(RcauthError):
+                stand_in = {**os.environ, config.ENV_NAMES["client_id"][0]: "unset"}
+                partial = config.resolve(flags, environ=stand_in, env_file=env_file, profile=profile)
+        advice = exc.hint or (
+            "set RC_APP_CLIENT_ID (and RC_APP_CLIENT_SECRET for a confidential app), or pass --env-file "
+            "with the .env of your app from the RingCentral Developer Console"
+            if "client id" in exc.message
+            else "fix the setting named above"
+        )
+        return [Check("configuration", Status.PROBLEM, exc.message, advice)], partial
+    parts = []
+    for name in FIELDS:
+        source = settings.sources.get(name, "unset")
+        if name in SECRETS:
+            value = "set" if getattr(settings, name) else "unset (a public app: PKCE only)"
+        else:
+            value = getattr(settings, name)
+        parts.append(f"{name}={value} (from {source})" if source != "unset" else f"{name}={value}")
+    return [ok("configuration", "\n".join(parts))], settings
+
+
+# -- the redirect URI ------------------------------------------------------------------------------------
+def check_redirect_uri(uri: str) -> Check:
+    """The form (loopback, explicit port, path: RFC 8252 §7.3) and whether its port is free now.
+
+    RingCentral matches the redirect URI exactly (OAU-109): `localhost` and `127.0.0.1` are different
+    URIs to it, so the detail repeats the URI as it will be sent.
+    """
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    port = parts.port
+    form = (
+        f"{uri} (loopback {host}, port {port}, path {parts.path}); "
+        "it must match the app's registration exactly"
+    )
+    bind_host = "127.0.0.1" if host.lower() == "localhost" else host.strip("[]")
+    try:
+        family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            if sys.platform != "win32":  # as the login's receiver binds (rcauth.loopback)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((bind_host, port or 0))
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+            return Check(
+                "redirect URI", Status.PROBLEM, f"{form}; cannot listen on it: {exc.strerror or exc}"
+            )
+        who = port_holder(port)
+        detail = f"{form}; port {port} is in use" + (f" by {who}" if who else " by another program")
+        advice = (
+            "stop that program, or register another port for the app and pass "
+            "--redirect-uri http://localhost:PORT/oauth2callback"
+        )
+        if port == 5000 and sys.platform == "darwin":
+            advice = (
+                "port 5000 on macOS is AirPlay Receiver's: turn it off in System Settings > General > "
+                "AirDrop & Handoff, or " + advice
+            )
+        return Check("redirect URI", Status.PROBLEM, detail, advice)
+    return ok("redirect URI", f"{form}; port {port} is free")
+
+
+def port_holder(port: int | None) -> str | None:
+    """What listens on `port`, where the OS tells: Linux's /proc (sockets of this user's processes only,
+    unless run as root), AirPlay Receiver for 5000 on macOS; None when unknown."""
+    if port is None:
+        return None
+    if sys.platform == "darwin" and port == 5000:
+        return "AirPlay Receiver (ControlCenter), most likely"
+    if not sys.platform.startswith("linux"):
+        return None
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return None
+    for pid_dir in _proc_pids():
+        try:
+            fds = os.listdir(pid_dir / "fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(pid_dir / "fd" / fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                try:
+                    name = (pid_dir / "comm").read_text(encoding="utf-8").strip()
+                except OSError:
+                    name = "?"
+                return f"{name} (pid {pid_dir.name})"
+    return None
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Inodes of sockets listening (TCP state 0A) on `port`, from /proc/net/tcp and tcp6."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def _proc_pids() -> Iterable[Path]:
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    return [Path("/proc", e) for e in entries if e.isdigit()]
+
+
+# -- the server ------------------------------------------------------------------------------------------
+def check_server(server: str, *, now: Callable[[], float] = time.time) -> list[Check]:
+    """The proxy the environment names, whether the server answers (over TLS verified with which trust
+    store), and the clock's offset from the server's `Date` header (RFC 9110 §6.6.1)."""
+    import requests
+
+    from rcauth import transport
+
+    url = f"{server}/restapi/v1.0"
+    proxy = transport.proxy_in_use(url)
+    checks = [ok("proxy", f"{proxy} (from the environment)" if proxy else "none: direct connection")]
+    session = transport.new_session()
+    try:
+        sent = now()
+        response = session.get(url, timeout=HTTP_TIMEOUT, allow_redirects=False)
+        answered = now()
+    except requests.RequestException as exc:
+        failure = transport.failure(exc, url)
+        if proxy and isinstance(exc, requests.exceptions.ProxyError):
+            checks[0] = Check("proxy", Status.PROBLEM, f"{proxy} does not answer", failure.hint or "")
+        server_check = _failed("server", failure)
+        if not server_check.advice:
+            server_check = Check(
+                "server",
+                Status.PROBLEM,
+                server_check.detail,
+                "check the server URL (--server, RC_SERVER_URL) and this machine's network",
+            )
+        checks.append(server_check)
+        return checks
+    except RcauthError as exc:  # a CA bundle that is named and missing
+        checks.append(_failed("server", exc))
+        return checks
+    finally:
+        session.close()
+    checks.append(ok("server", f"{server} answers (HTTP {response.status_code}); {trust_store(server)}"))
+    checks.append(clock_offset(response.headers.get("Date"), (sent + answered) / 2))
+    return checks
+
+
+def trust_store(server: str) -> str:
+    """Whose certificates verified the server (`rcauth.transport`'s rule): a bundle the user named, else
+    the operating system's trust store."""
+    from rcauth import transport
+
+    if not server.lower().startswith("https:"):
+        return "plain http on loopback: no TLS"
+    for name in (*transport.CA_BUNDLE_ENV, transport.CA_FILE_ENV):
+        if os.environ.get(name):
+            return f"TLS verified with the CA bundle {os.environ[name]} ({name})"
+    return "TLS verified with the operating system's trust store"
+
+
+def clock_offset(date_header: str | None, local: float) -> Check:
+    """The server's `Date` against this machine's clock at the middle of the exchange (the header has
+    one-second resolution, so the offset is good to about a second)."""
+    from email.utils import parsedate_to_datetime
+
+    if not date_header:
+        return Check("clock", Status.WARNING, "the server sent no Date header: the clock was not compared")
+    try:
+        server_time = parsedate_to_datetime(date_header).timestamp()
+    except (TypeError, ValueError):
+        return Check("clock", Status.WARNING, f"the server's Date header is not a date: {date_header[:60]!r}")
+    offset = server_time - local
+    ahead = "ahead of" if offset < 0 else "behind"
+    detail = f"this machine's clock is {abs(offset):.0f} s {ahead} the server's"
+    if abs(offset) > CLOCK_TOLERANCE:
+        return Check(
+            "clock",
+            Status.WARNING,
+            detail,
+            "set the clock right (turn on automatic time / NTP): token expiry and JWT assertions use it",
+        )
+    return ok("clock", detail)
+
+
+# -- storage ---------------------------------------------------------------------------------------------
+def keyring_backend() -> tuple[str, str]:
+    """The keyring backend `keyring` would use, and why: named by PYTHON_KEYRING_BACKEND (the user's
+    choice), remembered in keyring's own keyringrc.cfg, or discovered (the installed backend with the
+    highest priority)."""
+    import keyring
+    import keyring.util.platform_
+
+    backend = keyring.get_keyring()
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return name, "chosen by PYTHON_KEYRING_BACKEND"
+    config = Path(keyring.util.platform_.config_root()) / "keyringrc.cfg"  # keyring's documented place
+    if config.is_file() and "default-keyring" in config.read_text(encoding="utf-8", errors="replace"):
+        return name, f"remembered in {config}"
+    return name, "discovered: the installed backend with the highest priority"
+
+
+def check_storage(profile: str = DEFAULT_PROFILE) -> list[Check]:
+    """The keyring backend and a write/read/delete probe with its time; the insecure-storage file."""
+    from rcauth import store
+
+    checks: list[Check] = []
+    try:
+        name, why = keyring_backend()
+    except Exception as exc:  # noqa: BLE001 - a broken keyring install is a finding, not a crash
+        name, why = "unknown", f"keyring could not load a backend: {type(exc).__name__}"
+    checks.append(ok("keyring backend", f"{name} ({why})"))
+    try:
+        seconds = store.probe_keyring()  # bounded as every keyring call is (RCAUTH_KEYRING_TIMEOUT)
+    except RcauthError as exc:
+        checks.append(_failed("keyring probe", exc))
+    else:
+        checks.append(ok("keyring probe", f"wrote, read and deleted a test entry in {seconds * 1000:.0f} ms"))
+    checks.append(check_session_file(store.FileStore(profile).path))
+    return checks
+
+
+def check_session_file(path: Path) -> Check:
+    """The opt-in 0600 session file (`--insecure-storage`): where it is, and whether others can read it."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return ok("session file", "none (no session kept outside the keyring)")
+    except OSError as exc:
+        return Check("session file", Status.PROBLEM, f"{path}: {exc.strerror or exc}")
+    if mode & 0o077:
+        return Check(
+            "session file",
+            Status.PROBLEM,
+            f"{path} is readable by others (mode {mode:04o})",
+            f"chmod 600 {path}",
+        )
+    return Check(
+        "session file",
+        Status.WARNING,
+        f"{path} holds a session (mode {mode:04o}: insecure storage, as safe as this account's files)",
+        "once a keyring works, `rcauth logout` and `rcauth login` move the session into it",
+    )
+
+
+# -- stored sessions ------------------------------------------------------------------------------------
+def check_session(profile: str, *, insecure_storage: bool = False, now: float | None = None) -> Check:
+    """The profile's stored session: access and refresh expiry, scopes against what the commands need,
+    and whether the app issues refresh tokens."""
+    from rcauth import store
+    from rcauth.session import NO_REFRESH_TOKEN, REFRESH_ENDING_NOTICE
+
+    name = f"session {profile}"
+    now = time.time() if now is None else now
+    try:
+        session = store.open_store(profile, insecure_storage=insecure_storage).load()
+    except RcauthError as exc:
+        return _failed(name, exc)
+    if session is None:
+        return Check(name, Status.WARNING, "not signed in", f"run `rcauth --profile {profile} login`")
+    scopes = set(session.scope.split())
+    missing = [s for s in NEEDED_SCOPES if s not in scopes]
+    account = "with" if ACCOUNT_SCOPE in scopes else "without"
+    scope_text = (
+        f"scopes {' '.join(sorted(scopes)) or '-'} "
+        f"({account} {ACCOUNT_SCOPE}, which call-log --account needs)"
+    )
+    access = _until(session.access_expires_at, now)
+    if session.refresh_token is None:
+        detail = f"access token {access}; {NO_REFRESH_TOKEN}; {scope_text}"
+        return Check(
+            name,
+            Status.WARNING,
+            detail,
+            "turn on 'Issue refresh tokens' for the app in the Developer Console, or sign in every hour",
+        )
+    refresh_left = (session.refresh_expires_at or float("inf")) - now
+    detail = f"access token {access}; refresh token {_until(session.refresh_expires_at, now)}; {scope_text}"
+    login = f"run `rcauth --profile {profile} login`" if profile != DEFAULT_PROFILE else "run `rcauth login`"
+    if refresh_left <= 0:
+        return Check(name, Status.PROBLEM, detail, f"the session has ended: {login}")
+    if missing:
+        return Check(
+            name,
+            Status.PROBLEM,
+            detail,
+            f"add the {', '.join(missing)} permission to the app in the Developer Console, then {login}",
+        )
+    if session.refresh_ends_within(REFRESH_ENDING_NOTICE, now):
+        return Check(name, Status.WARNING, detail, f"use it (any command refreshes it) or {login}")
+    return ok(name, detail)
+
+
+def _until(epoch: float | None, now: float) -> str:
+    if epoch is None:
+        return "expiry unknown"
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+    left = epoch - now
+    span = abs(left)
+    amount = (
+        f"{span / 86400:.1f} days"
+        if span >= 172_800
+        else f"{span / 3600:.1f} h"
+        if span >= 5400
+        else f"{span / 60:.0f} min"
+    )
+    return f"expires in {amount} ({stamp})" if left > 0 else f"expired {amount} ago ({stamp})"
+
+
+def check_sessions(profiles: Iterable[str], *, insecure_storage: bool = False) -> list[Check]:
+    return [check_session(p, insecure_storage=insecure_storage) for p in profiles]
+
+
+# -- the browser -------------------------------------------------------------------------------------------
+def check_browser() -> Check:
+    """What would open the sign-in URL: `$BROWSER`, Windows' browser from WSL, the system browser, or
+    nothing (a Linux box without a display, where rcauth prints the URL instead: rcauth.browser)."""
+    from rcauth import browser
+
+    if os.environ.get("BROWSER"):
+        return ok("browser", f"$BROWSER: {os.environ['BROWSER']}")
+    if browser.is_wsl():
+        return ok("browser", "WSL: Windows' default browser (through wslview or PowerShell)")
+    if browser.graphical_browser_likely():
+        return ok("browser", "the system's default browser")
+    return Check(
+        "browser",
+        Status.WARNING,
+        "none: no display and no $BROWSER on this Linux box",
+        "sign in with `rcauth login --no-browser` (open the URL on any device that reaches this one) "
+        "or `rcauth login --paste` (over SSH: paste back the address the browser landed on)",
+    )
+
+
+# -- all of it ----------------------------------------------------------------------------------------------
+def diagnose(
+    flags: Mapping[str, str | None] | None = None,
+    *,
+    env_file: str | None = None,
+    profile: str = DEFAULT_PROFILE,
+    profiles: Iterable[str] | None = None,
+    insecure_storage: bool = False,
+) -> list[Check]:
+    """Every check, in the order a sign-in meets them; `profiles` (default: `profile`) are the stored
+    sessions to look at."""
+    checks, settings = check_configuration(flags or {}, env_file=env_file, profile=profile)
+    if settings is not None:
+        checks.append(check_redirect_uri(settings.redirect_uri))
+        checks += check_server(settings.server)
+    checks += check_storage(profile)
+    checks += check_sessions(
+        list(profiles) if profiles is not None else [profile], insecure_storage=insecure_storage
+    )
+    checks.append(check_browser())
+    return checks
+
+
+def healthy(checks: Iterable[Check]) -> bool:
+    """No problem (warnings allowed): `rcauth doctor` exits 0."""
+    return all(c.status is not Status.PROBLEM for c in checks)

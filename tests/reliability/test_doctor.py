@@ -1,0 +1,254 @@
+"""`rcauth doctor` (issue 14, point 1): each check made to fail for its real reason, in a real `rcauth`
+subprocess against the emulator: a port held by a real socket, a proxy that does not answer, a locked
+keyring, a server whose `Date` is off, a refresh token that has expired, no client id."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import test_network_trouble_explained as network
+
+from rcauth import profiles
+from rcauth.store import FileStore
+
+
+def doctor(rcauth, *args: str, env: dict[str, str] | None = None):
+    result = rcauth.run("doctor", "--json", *args, env=env, timeout=60)
+    report = json.loads(result.out)
+    return result, {check["name"]: check for check in report["checks"]}, report
+
+
+def test_doctor_passes_with_a_working_setup_and_changes_nothing(rcauth, sign_in, keyring_dir) -> None:
+    sign_in()
+    before = sorted(p.name for p in keyring_dir.iterdir())
+    result, checks, report = doctor(rcauth)
+    assert result.code == 0, result
+    assert report["ok"] is True
+    for name in (
+        "configuration",
+        "redirect URI",
+        "proxy",
+        "server",
+        "clock",
+        "keyring probe",
+        "session default",
+    ):
+        assert checks[name]["status"] == "ok", checks[name]
+    # The secret is named as set, never shown; each setting's source is named.
+    config = checks["configuration"]["detail"]
+    assert "client_secret=set" in config and "from $RC_APP_CLIENT_ID" in config
+    assert rcauth.env["RC_APP_CLIENT_SECRET"] not in result.out + result.err
+    assert (
+        "reliability_support.FileKeyring (chosen by PYTHON_KEYRING_BACKEND)"
+        in checks["keyring backend"]["detail"]
+    )
+    # The keyring probe's entry was written and deleted: the keyring holds what it held.
+    assert sorted(p.name for p in keyring_dir.iterdir()) == before
+    assert "ReadAccounts" in checks["session default"]["detail"]
+    assert "without FullCompanyCallLog, which call-log --account needs" in checks["session default"]["detail"]
+
+
+def test_doctor_names_the_program_holding_the_redirect_port(rcauth, sign_in, redirect_uri) -> None:
+    sign_in()
+    port = urlsplit(redirect_uri).port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", port))
+        held.listen()
+        result, checks, _ = doctor(rcauth)
+    assert result.code == 1, result
+    check = checks["redirect URI"]
+    assert check["status"] == "problem"
+    assert f"port {port} is in use" in check["detail"]
+    if os.path.exists("/proc/net/tcp"):
+        assert f"(pid {os.getpid()})" in check["detail"]  # this test's process holds it
+    assert "--redirect-uri" in check["advice"]
+
+
+def test_doctor_reports_a_proxy_that_does_not_answer(rcauth, sign_in, env) -> None:
+    sign_in()
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    proxied = {"HTTP_PROXY": dead, "HTTPS_PROXY": dead, "NO_PROXY": "", "no_proxy": ""}
+    result, checks, _ = doctor(rcauth, env=proxied)
+    assert result.code == 1, result
+    assert checks["proxy"]["status"] == "problem"
+    assert dead in checks["proxy"]["detail"]
+    assert "NO_PROXY" in checks["proxy"]["advice"]
+    assert checks["server"]["status"] == "problem"
+    assert "could not reach the proxy" in checks["server"]["detail"]
+
+
+def test_doctor_reports_a_locked_keyring(rcauth) -> None:
+    locked = {"PYTHON_KEYRING_BACKEND": "reliability_support.LockedKeyring", "RCAUTH_KEYRING_TIMEOUT": "5"}
+    result, checks, _ = doctor(rcauth, env=locked)
+    assert result.code == 1, result
+    assert checks["keyring probe"]["status"] == "problem"
+    assert checks["keyring probe"]["detail"] == "the system keyring is locked (write a test entry)"
+    assert "--insecure-storage" in checks["keyring probe"]["advice"]
+    assert "LockedKeyring (chosen by PYTHON_KEYRING_BACKEND)" in checks["keyring backend"]["detail"]
+
+
+def test_doctor_finishes_when_the_keyring_never_answers(rcauth) -> None:
+    hanging = {"PYTHON_KEYRING_BACKEND": "reliability_support.HangingKeyring", "RCAUTH_KEYRING_TIMEOUT": "1"}
+    result, checks, _ = doctor(rcauth, env=hanging)
+    assert result.code == 1, result
+    assert checks["keyring probe"]["detail"] == (
+        "the system keyring did not answer within 1 s while trying to write a test entry (is it locked?)"
+    )
+    assert checks["server"]["status"] == "ok"  # the other checks still ran
+
+
+def test_doctor_warns_when_the_servers_clock_differs_by_minutes(rcauth, sign_in, emu) -> None:
+    sign_in()
+    emu.set(clock_skew=300)
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 0, result  # a warning, not a problem
+    assert checks["clock"]["status"] == "warning"
+    assert "behind the server's" in checks["clock"]["detail"]
+    offset = int(checks["clock"]["detail"].split(" s ")[0].rsplit(" ", 1)[1])
+    assert 295 <= offset <= 305
+    assert "NTP" in checks["clock"]["advice"]
+
+
+def test_doctor_reports_an_expired_refresh_token(rcauth, sign_in) -> None:
+    sign_in(refresh_expires_at=time.time() - 60)
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 1, result
+    check = checks["session default"]
+    assert check["status"] == "problem"
+    assert "refresh token expired" in check["detail"]
+    assert "run `rcauth login`" in check["advice"]
+
+
+def test_doctor_reports_scopes_the_commands_need_and_the_session_lacks(rcauth, sign_in) -> None:
+    sign_in(scope="ReadAccounts")
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 1, result
+    check = checks["session default"]
+    assert check["status"] == "problem"
+    assert check["advice"] == (
+        "add the ReadCallLog permission to the app in the Developer Console, then run `rcauth login`"
+    )
+
+
+def test_doctor_warns_of_an_app_that_issues_no_refresh_token(rcauth, sign_in) -> None:
+    sign_in(refresh_token=None, refresh_expires_at=None)
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 0, result
+    check = checks["session default"]
+    assert check["status"] == "warning"
+    assert "this app issues no refresh token" in check["detail"]
+    assert "'Issue refresh tokens'" in check["advice"]
+
+
+def test_doctor_warns_of_a_refresh_token_ending_within_a_day(rcauth, sign_in) -> None:
+    sign_in(refresh_expires_at=time.time() + 3 * 3600)
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 0, result
+    assert checks["session default"]["status"] == "warning"
+    assert "refresh token expires in" in checks["session default"]["detail"]
+
+
+def test_doctor_with_all_checks_every_profile(rcauth, sign_in) -> None:
+    sign_in()
+    sign_in("dev", refresh_expires_at=time.time() - 60)
+    profiles.remember("dev")  # what `rcauth --profile dev login` records
+    result, checks, _ = doctor(rcauth, "--all")
+    assert result.code == 1, result
+    assert checks["session default"]["status"] == "ok"
+    assert checks["session dev"]["status"] == "problem"
+
+
+def test_doctor_without_a_client_id_says_what_to_set(rcauth) -> None:
+    result, checks, _ = doctor(rcauth, env={"RC_APP_CLIENT_ID": "", "RC_APP_CLIENT_SECRET": ""})
+    assert result.code == 1, result
+    assert checks["configuration"]["status"] == "problem"
+    assert "no RingCentral client id" in checks["configuration"]["detail"]
+    assert "RC_APP_CLIENT_ID" in checks["configuration"]["advice"]
+    assert checks["server"]["status"] == "ok"  # the rest is still checked
+
+
+def test_doctor_reports_a_config_file_that_is_not_toml_instead_of_stopping(rcauth, env) -> None:
+    path = Path(env["RCAUTH_CONFIG_DIR"]) / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("client_id = \n", encoding="utf-8")
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 1, result
+    assert checks["configuration"]["status"] == "problem"
+    assert f"config file {str(path)!r} is not valid TOML" in checks["configuration"]["detail"]
+    assert checks["keyring probe"]["status"] == "ok"  # the rest is still checked
+
+
+def test_doctor_reports_a_session_file_others_can_read(rcauth, file_store_env, sign_in) -> None:
+    sign_in(store="file")
+    path = FileStore("default").path
+    os.chmod(path, 0o644)
+    result, checks, _ = doctor(rcauth, env=file_store_env)
+    assert result.code == 1, result
+    assert checks["session file"]["status"] == "problem"
+    assert "mode 0644" in checks["session file"]["detail"]
+    assert checks["session file"]["advice"] == f"chmod 600 {path}"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # reported, not changed
+
+
+def test_doctor_gives_the_no_browser_advice_when_nothing_can_open_the_url(rcauth, sign_in) -> None:
+    sign_in()
+    headless = {"BROWSER": "", "DISPLAY": "", "WAYLAND_DISPLAY": "", "WSL_DISTRO_NAME": "", "WSL_INTEROP": ""}
+    if "microsoft" in os.uname().release.lower():
+        pytest.skip("a WSL kernel always has Windows' browser")
+    result, checks, _ = doctor(rcauth, env=headless)
+    assert checks["browser"]["status"] == "warning"
+    assert "--no-browser" in checks["browser"]["advice"] and "--paste" in checks["browser"]["advice"]
+    result, checks, _ = doctor(rcauth, env={"BROWSER": "firefox"})
+    assert checks["browser"] == {
+        "name": "browser",
+        "status": "ok",
+        "detail": "$BROWSER: firefox",
+        "advice": "",
+    }
+
+
+def test_doctor_table_is_a_checklist_with_advice_under_each_problem(rcauth) -> None:
+    locked = {"PYTHON_KEYRING_BACKEND": "reliability_support.LockedKeyring"}
+    result = rcauth.run("doctor", env=locked, timeout=60)
+    assert result.code == 1, result
+    lines = result.out.splitlines()
+    probe = next(i for i, line in enumerate(lines) if "keyring probe" in line)
+    assert lines[probe].startswith("✗")
+    assert "→ pass --insecure-storage" in lines[probe + 1]
+    assert "problem(s)" in result.err
+
+
+# -- TLS: which trust store verified the server (fixtures: a private CA and a TLS server on a real socket)
+private_ca, tls_server, clean_env = network.private_ca, network.tls_server, network.clean_env
+
+
+def test_doctor_names_the_trust_store_that_verified_the_server(
+    rcauth, clean_env, tls_server, private_ca
+) -> None:
+    server = ("--server", tls_server.base_url)
+    untrusted, checks, _ = doctor(rcauth, *server)
+    assert untrusted.code == 1, untrusted
+    assert checks["server"]["status"] == "problem"
+    assert (
+        f"could not verify the TLS certificate of 127.0.0.1:{tls_server.port}" in checks["server"]["detail"]
+    )
+    assert "REQUESTS_CA_BUNDLE" in checks["server"]["advice"]
+
+    _, checks, _ = doctor(rcauth, *server, env={"SSL_CERT_DIR": str(private_ca.ca_dir)})
+    assert checks["server"]["status"] == "ok", checks["server"]
+    assert checks["server"]["detail"].endswith("TLS verified with the operating system's trust store")
+
+    _, checks, _ = doctor(rcauth, *server, env={"REQUESTS_CA_BUNDLE": str(private_ca.ca_file)})
+    assert checks["server"]["status"] == "ok", checks["server"]
+    assert checks["server"]["detail"].endswith(
+        f"TLS verified with the CA bundle {private_ca.ca_file} (REQUESTS_CA_BUNDLE)"
+    )

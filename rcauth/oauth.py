@@ -18,7 +18,6 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -144,6 +143,8 @@ def _token_answer(response: requests.Response) -> requests.Response:
     (`session.validated_token`); its lifetimes are handed on clamped, so oauthlib's own arithmetic on
     `expires_in` cannot overflow. A JSON `NaN`, `Infinity` or `1e400` is read as a Decimal, not a float.
     """
+    from decimal import Decimal
+
     if response.status_code >= 400:
         raise error_from_response(response)
     try:

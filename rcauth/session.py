@@ -8,7 +8,6 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, asdict, dataclass, fields, replace
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rcauth.errors import ConfigError, StoredSessionDamaged, UnexpectedAnswer
@@ -178,7 +177,10 @@ def _lifetime(
     token: Mapping[str, Any], name: str, maximum: float, unusable: Callable[[str], Exception]
 ) -> float:
     """A lifetime in seconds: a positive finite number (or numeric string), at most `maximum`.
-    Compared as a Decimal, so a 400-digit integer is clamped instead of overflowing a float."""
+    Compared as a Decimal, so a 400-digit integer is clamped instead of overflowing a float (decimal
+    is imported here: only a token answer needs it, not a command whose stored token is fresh)."""
+    from decimal import Decimal, InvalidOperation
+
     value = token.get(name)
     if value is None:
         raise unusable(f"it has no {name}")

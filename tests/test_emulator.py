@@ -61,9 +61,15 @@ def pkce() -> tuple[str, str]:
 
 
 def authorize(emu: Emulator, http: requests.Session, **params: str) -> requests.Response:
+    """The authorize request, and the sign-in/consent page when it redirects there (as a browser would)."""
     query = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT, **params}
     query = {k: v for k, v in query.items() if v is not None}
-    return http.get(f"{emu.base_url}/restapi/oauth/authorize", params=query, allow_redirects=False, timeout=5)
+    url = f"{emu.base_url}/restapi/oauth/authorize"
+    answer = http.get(url, params=query, allow_redirects=False, timeout=5)
+    location = answer.headers.get("Location", "")
+    if answer.status_code == 302 and location.startswith(f"{emu.base_url}/login/"):
+        return http.get(location, allow_redirects=False, timeout=5)
+    return answer
 
 
 def submit(emu: Emulator, http: requests.Session, page: requests.Response, action: str) -> requests.Response:
@@ -169,6 +175,19 @@ def test_deny_redirects_with_access_denied_and_the_state(emu_http):
     assert emu.counters()["authorize_denied"] == 1
 
 
+def test_authorize_answers_302_to_the_login_page_not_a_page_at_the_authorize_url(emu_http):
+    emu, http = emu_http
+    query = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "state": "s"}
+    url = f"{emu.base_url}/restapi/oauth/authorize"
+    answer = http.get(url, params=query, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith(f"{emu.base_url}/login/consent?nonce=")
+    page = http.get(location, allow_redirects=False, timeout=5)
+    assert page.status_code == 200 and 'value="approve"' in page.text
+    assert http.get(location, timeout=5).status_code == 200  # a reload shows the same page
+
+
 def test_unregistered_redirect_uri_gets_an_error_page_and_never_a_redirect(emu_http):
     emu, http = emu_http
     for uri in (
@@ -180,7 +199,8 @@ def test_unregistered_redirect_uri_gets_an_error_page_and_never_a_redirect(emu_h
         response = authorize(emu, http, redirect_uri=uri, state="s")
         assert response.status_code == 400
         assert "Location" not in response.headers
-        assert "OAU-109" in response.text
+        # The spec's OauthInvalidRequest: a JSON body, not an HTML page.
+        assert response.json()["error"] == "invalid_request" and error_code(response) == "OAU-109"
 
 
 def test_unknown_client_id_gets_an_error_page_and_never_a_redirect(emu_http):
@@ -188,7 +208,8 @@ def test_unknown_client_id_gets_an_error_page_and_never_a_redirect(emu_http):
     response = authorize(emu, http, client_id="nobody")
     assert response.status_code == 400
     assert "Location" not in response.headers
-    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"] == "invalid_client"
 
 
 def test_consent_page_can_be_answered_only_once(emu_http):
@@ -414,7 +435,7 @@ def test_token_endpoint_refuses_json_bodies_and_repeated_parameters(emu_http):
     as_json = http.post(
         f"{emu.base_url}/restapi/oauth/token", json={"grant_type": JWT_GRANT}, auth=BASIC, timeout=5
     )
-    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+    assert as_json.status_code == 415  # form-urlencoded only (RingCentral's docs and spec)
     repeated = token(emu, http, grant_type=[JWT_GRANT, JWT_GRANT], assertion=DEMO_JWT)
     assert repeated.status_code == 400 and repeated.json()["error"] == "invalid_request"
 
@@ -619,11 +640,15 @@ def test_extension_and_account_have_ringcentral_shapes_and_accept_numeric_ids(em
     assert missing.status_code == 404 and error_code(missing) == "CMN-102"
 
 
-def test_unknown_api_path_is_404_cmn_102(emu_http):
+def test_unknown_uri_is_404_cmn_120_invalid_uri(emu_http):
     emu, http = emu_http
     access = jwt_login(emu, http)["access_token"]
-    response = api(emu, http, access, "/account/~/nothing-here")
-    assert response.status_code == 404 and response.json()["errorCode"] == "CMN-102"
+    for response in (
+        api(emu, http, access, "/account/~/nothing-here"),
+        http.get(f"{emu.base_url}/restapi/nowhere", timeout=5),
+    ):
+        assert response.status_code == 404
+        assert response.json()["errorCode"] == "CMN-120" and response.json()["message"] == "Invalid URI"
 
 
 def test_app_without_read_call_log_gets_insufficient_permissions():
@@ -710,11 +735,13 @@ def test_call_log_defaults_to_the_last_24_hours_and_100_per_page(emu_http):
         assert field in newest
 
 
-def test_per_page_is_limited_to_1000(emu_http):
+def test_per_page_above_1000_is_clamped_and_max_means_1000(emu_http):
     emu, http = emu_http
     access = jwt_login(emu, http)["access_token"]
-    assert len(api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=1000).json()["records"]) == 1000
-    for bad in ("1001", "0", "ten", "-5"):
+    for per_page in ("1000", "1001", "5000", "max"):
+        body = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=per_page).json()
+        assert len(body["records"]) == 1000 and body["paging"]["perPage"] == 1000
+    for bad in ("0", "ten", "-5", "MAX"):
         response = api(emu, http, access, CALL_LOG, perPage=bad)
         assert response.status_code == 400
         assert (

@@ -311,12 +311,9 @@ def _page_body(
     def uri(n: int) -> dict[str, str]:
         return {"uri": f"{path}?{urlencode([*fixed, ('page', str(n)), ('perPage', str(per_page))])}"}
 
-    paging: dict[str, Any] = {
-        "page": page,
-        "totalPages": total_pages,
-        "perPage": per_page,
-        "totalElements": total,
-    }
+    # The spec's EnumeratedPagingModel: `page` (at most 1000) is omitted when the page is empty.
+    paging: dict[str, Any] = {"page": page} if records else {}
+    paging.update(totalPages=total_pages, perPage=per_page, totalElements=total)
     if records:
         paging["pageStart"] = offset
         paging["pageEnd"] = offset + len(records) - 1

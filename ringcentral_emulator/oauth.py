@@ -79,8 +79,6 @@ class OAuthEndpoints:
 
     def authorize(self, req: Request) -> Response:
         params = req.form if req.method == "POST" else req.query
-        if req.method == "POST" and "nonce" in params:
-            return self._decide(req)
         if req.method not in ("GET", "HEAD", "POST"):
             return _method_not_allowed("GET, POST")
 
@@ -163,9 +161,12 @@ class OAuthEndpoints:
         )
 
     def login_page(self, req: Request) -> Response:
-        """The emulated sign-in/consent page the authorize endpoint redirects to (GET only)."""
+        """The emulated sign-in/consent page the authorize endpoint redirects to; its form posts back
+        here (not to the authorize URL, whose POST form is the spec's authorize request)."""
+        if req.method == "POST":
+            return self._decide(req)
         if req.method not in ("GET", "HEAD"):
-            return _method_not_allowed("GET")
+            return _method_not_allowed("GET, POST")
         nonce = req.param("nonce") or ""
         request = self.app.auth.peek_consent(nonce)
         app = self.app.config.app(request.client_id) if request is not None else None

@@ -76,7 +76,7 @@ def submit(emu: Emulator, http: requests.Session, page: requests.Response, actio
     """Press a button on the consent page: post its form the way a browser would."""
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
     fields["action"] = action
-    return http.post(f"{emu.base_url}/restapi/oauth/authorize", data=fields, allow_redirects=False, timeout=5)
+    return http.post(f"{emu.base_url}/login/consent", data=fields, allow_redirects=False, timeout=5)
 
 
 def callback_params(response: requests.Response) -> dict[str, str]:

@@ -398,7 +398,8 @@ class OAuthEndpoints:
         return self._client_post(req, self._revoke)
 
     def _revoke(self, req: Request, client: App) -> Response:
-        token = req.form_value("token")
+        # The spec: `token` may come in the query string as well as the body (the body is recommended).
+        token = req.form_value("token") or req.param("token")
         if not token:
             return _invalid_request("token is required", "token")
         outcome = self.app.auth.revoke(token, client.client_id)
@@ -461,7 +462,7 @@ def _requested_ttls(req: Request) -> tuple[float | None, float | None] | Respons
 
 
 def _check_form(req: Request) -> Response | None:
-    if req.content_type != FORM_CONTENT_TYPE:
+    if req.content_type != FORM_CONTENT_TYPE and (req.body or req.content_type):
         return _invalid_request(f"Content-Type must be {FORM_CONTENT_TYPE}", "Content-Type")
     for name in _SINGLE_VALUED:
         if len(req.form.get(name, ())) > 1:

@@ -27,6 +27,7 @@ from click.testing import CliRunner
 
 from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 from ringcentral_emulator.cli import emulator_command
+from tests.contract import contract
 
 CLIENT_ID = "rcauth-emulator-client"
 CLIENT_SECRET = "rcauth-emulator-secret"  # noqa: S105 - the emulator's published demo secret
@@ -119,7 +120,38 @@ def api(
 ) -> requests.Response:
     headers = {"Authorization": f"Bearer {access}"} if access is not None else {}
     url = path if path.startswith("http") else f"{emu.base_url}/restapi/v1.0{path}"
-    return http.get(url, headers=headers, params=params, timeout=10)
+    response = http.get(url, headers=headers, params=params, timeout=10)
+    _check_contract(response)
+    return response
+
+
+# The vendored spec's REST operations, by the request path that reaches them.
+_SPEC_OPERATIONS = (
+    (re.compile(r"/restapi/v1\.0/account/[^/]+/extension"), "/restapi/v1.0/account/{accountId}/extension"),
+    (
+        re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+"),
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}",
+    ),
+    (re.compile(r"/restapi/v1\.0/account/[^/]+/call-log"), "/restapi/v1.0/account/{accountId}/call-log"),
+    (
+        re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+/call-log"),
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log",
+    ),
+)
+
+
+def _check_contract(response: requests.Response) -> None:
+    """Every answer the tests here receive from an operation in the vendored spec must match the schema
+    the spec documents for its status (tests/contract/contract.py)."""
+    request_path = urlsplit(response.url).path
+    for pattern, spec_path in _SPEC_OPERATIONS:
+        if pattern.fullmatch(request_path):
+            if response.headers.get("Content-Type", "").startswith("application/json"):
+                assert (
+                    contract.errors_for_response(response.json(), spec_path, "get", response.status_code)
+                    == []
+                )
+            return
 
 
 def error_code(response: requests.Response) -> str:
@@ -568,6 +600,14 @@ def test_revoking_either_token_ends_both(emu_http, which):
     assert api(emu, http, body["access_token"], "/account/~").status_code == 401
     assert refresh(emu, http, body["refresh_token"]).status_code == 400
     assert emu.counters()["revokes"] == 1
+
+
+def test_revoke_takes_the_token_from_the_query_string_too(emu_http):
+    emu, http = emu_http
+    body = jwt_login(emu, http)
+    url = f"{emu.base_url}/restapi/oauth/revoke"
+    assert http.post(url, params={"token": body["access_token"]}, auth=BASIC, timeout=5).status_code == 200
+    assert api(emu, http, body["access_token"], "/account/~").status_code == 401
 
 
 def test_revoke_of_an_unknown_token_succeeds_but_requires_client_authentication(emu_http):

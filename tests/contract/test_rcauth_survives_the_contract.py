@@ -14,9 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from typing import Any
 
-import pytest
 import requests
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -30,7 +30,6 @@ from rcauth.oauth import error_from_response
 from rcauth.terminal_text import visible
 from tests.contract import contract
 
-pytestmark = pytest.mark.filterwarnings("ignore:Overriding standard format 'uri'")
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 URI = "https://platform.ringcentral.com/restapi/v1.0/account/1/extension/2/call-log/X"
 _SKIP = ("example", "description", "discriminator", "x-enum-descriptions", "deprecated")
@@ -57,9 +56,10 @@ def spec_values(name: str) -> st.SearchStrategy[Any]:
     """Instances of a component schema: valid JSON a UTF-8 answer can carry (no lone surrogates)."""
     # A fixed uri: hypothesis-jsonschema's own (any domain name) is slow and tests nothing rcauth reads.
     formats = {"int32": st.text(max_size=3), "int64": st.text(max_size=3), "uri": st.just(URI)}
-    return from_schema(_inline({"$ref": f"#/components/schemas/{name}"}), custom_formats=formats).filter(
-        lambda value: _no_surrogates(json.dumps(value, ensure_ascii=False))
-    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Overriding standard format 'uri'")
+        values = from_schema(_inline({"$ref": f"#/components/schemas/{name}"}), custom_formats=formats)
+    return values.filter(lambda value: _no_surrogates(json.dumps(value, ensure_ascii=False)))
 
 
 @st.composite

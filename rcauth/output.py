@@ -113,9 +113,10 @@ def _time(value: Any) -> str:
         return ""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # A valid date-time at the edge of the calendar (0001-01-01T00:00:00+01:00) has no local time.
+        return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError):
         return value
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def human_until(epoch: float | None, now: float | None = None) -> str:

@@ -78,7 +78,8 @@ class ApiEndpoints:
                 route = candidate
                 break
         if route is None or match is None or req.method not in ("GET", "HEAD"):
-            return _not_found("Resource for parameter [path] is not found")
+            # RingCentral's docs (basics/errors.md): an unknown URI is 404 CMN-120 "Invalid URI".
+            return rest_error(404, "CMN-120", "Invalid URI")
         verdict = self.app.limit(("user", session.extension_id, session.client_id), route.group)
         if verdict is not None and not verdict.allowed:
             return self.app.too_many(verdict)
@@ -135,6 +136,17 @@ class ApiEndpoints:
         handler: Callable[[Request, dict[str, str], str], Response] = getattr(self, "_" + route.handler)
         return handler(req, ids, scope)
 
+    def _canonical_path(self, ids: dict[str, str], suffix: str) -> str:
+        """The resource path with real ids for "~": RingCentral's record and navigation uris name the
+        account and extension by id, whatever the request said."""
+        directory = self.app.directory
+        path = f"{API_PREFIX}/account/{directory.account_id}"
+        extension = ids.get("extension")
+        if extension is not None:
+            ext = directory.extension(extension)
+            path += f"/extension/{ext.id if ext is not None else extension}"
+        return path + suffix
+
     # -- resources ---------------------------------------------------------------------------------------
 
     def _account(self, req: Request, ids: dict[str, str], scope: str) -> Response:
@@ -156,8 +168,10 @@ class ApiEndpoints:
         everyone = directory.extensions
         start = (page - 1) * per_page
         chosen = everyone[start : start + per_page]
-        records = [directory.extension_resource(e, req.base_url, self.app.config.admin) for e in chosen]
-        path = f"{req.base_url}{req.path}"
+        records = [
+            directory.extension_resource(e, req.base_url, self.app.config.admin, item=True) for e in chosen
+        ]
+        path = f"{req.base_url}{self._canonical_path(ids, '/extension')}"
         body = _page_body(path, [], records, page, per_page, start, len(everyone))
         return json_response(200, body)
 
@@ -197,7 +211,7 @@ class ApiEndpoints:
         fixed = [(k, v) for k, v in query.passthrough]
         fixed += [("dateFrom", iso_ms(query.date_from_ms)), ("dateTo", iso_ms(query.date_to_ms))]
         body = _page_body(
-            f"{req.base_url}{req.path}",
+            f"{req.base_url}{self._canonical_path(ids, '/call-log')}",
             fixed,
             records,
             query.page,
@@ -251,15 +265,20 @@ def _call_log_query(req: Request, now_ms: int) -> _CallLogQuery | Response:
 
 
 def _paging_params(req: Request) -> tuple[int, int] | Response:
+    """page (1..) and perPage: the spec's PerPageWithMax takes 1..1000 or "max" (1000), and clamps an
+    integer above 1000 to 1000."""
     values = []
-    for name, default, low, high in (("page", 1, 1, 10**9), ("perPage", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)):
+    for name, default in (("page", 1), ("perPage", DEFAULT_PER_PAGE)):
         raw = req.param(name)
         if raw is None:
             values.append(default)
             continue
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if name == "perPage" and raw == "max":
+            values.append(MAX_PER_PAGE)
+            continue
+        if not raw.isdigit() or int(raw) < 1 or (name == "page" and int(raw) > 10**9):
             return _invalid_parameter(name, raw)
-        values.append(int(raw))
+        values.append(min(int(raw), MAX_PER_PAGE) if name == "perPage" else int(raw))
     return values[0], values[1]
 
 
@@ -292,12 +311,9 @@ def _page_body(
     def uri(n: int) -> dict[str, str]:
         return {"uri": f"{path}?{urlencode([*fixed, ('page', str(n)), ('perPage', str(per_page))])}"}
 
-    paging: dict[str, Any] = {
-        "page": page,
-        "totalPages": total_pages,
-        "perPage": per_page,
-        "totalElements": total,
-    }
+    # The spec's EnumeratedPagingModel: `page` (at most 1000) is omitted when the page is empty.
+    paging: dict[str, Any] = {"page": page} if records else {}
+    paging.update(totalPages=total_pages, perPage=per_page, totalElements=total)
     if records:
         paging["pageStart"] = offset
         paging["pageEnd"] = offset + len(records) - 1

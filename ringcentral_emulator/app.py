@@ -23,7 +23,7 @@ from ringcentral_emulator import pages
 from ringcentral_emulator.api import API_PREFIX, ApiEndpoints
 from ringcentral_emulator.config import EmulatorConfig
 from ringcentral_emulator.data import CallLog, Directory
-from ringcentral_emulator.oauth import OAuthEndpoints
+from ringcentral_emulator.oauth import LOGIN_PATH, OAuthEndpoints
 from ringcentral_emulator.ratelimit import RateLimiter, Verdict
 from ringcentral_emulator.state import AuthState, Counters
 from ringcentral_emulator.wire import DROP, Drop, Request, Response, html_response, json_response, rest_error
@@ -139,12 +139,14 @@ class EmulatorApp:
             return self.oauth.token(req)
         if path == "/restapi/oauth/revoke":
             return self.oauth.revoke(req)
+        if path == LOGIN_PATH:
+            return self.oauth.login_page(req)
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             self.counters.incr("api_calls")
             return self.api.handle(req)
         if path == "/" and req.method in ("GET", "HEAD"):
             return html_response(200, pages.index_page(req.base_url))
-        return rest_error(404, "CMN-102", "Resource for parameter [path] is not found")
+        return rest_error(404, "CMN-120", "Invalid URI")
 
     def _draw_fault(self, path: str) -> str | None:
         cfg = self._config

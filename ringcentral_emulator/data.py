@@ -99,7 +99,7 @@ _OUTCOMES: dict[tuple[str, str], tuple[tuple[str, str, str, int], ...]] = {
     ("Voice", "Outbound"): (
         ("Call connected", "Connected", "The call was answered.", 172),
         ("No Answer", "Not Answered", "The called party did not answer.", 34),
-        ("Busy", "line Busy", "The called line was busy.", 20),
+        ("Busy", "Line Busy", "The called line was busy.", 20),
         ("Hang Up", "Hang Up", "The call was ended before it was answered.", 16),
         ("Wrong Number", "Bad Number", "The number dialed is not in service.", 8),
         ("Stopped", "Stopped", "The call was stopped while it was being placed.", 6),
@@ -122,6 +122,170 @@ _ACTIONS = {
     ("Fax", "Outbound"): (("Outgoing Fax", 256),),
 }
 _CONNECTED = frozenset({"Accepted", "Call connected"})
+
+# The long tail: about 1 record in 8 ends with one of these (result, reason) pairs instead, and about 1
+# in 8 voice records has one of the rarer actions, so every value of the spec's CallResultEnum,
+# CallResultReasonEnum and CallActionEnum turns up in a log of a few thousand records, as in production.
+_RARE_VOICE_OUTCOMES = (
+    ("911", "Connected"),
+    ("933", "Connected"),
+    ("Abandoned", "Hang Up"),
+    ("Answered Not Accepted", "Calls Not Accepted"),
+    ("Call Failed", "Failed Try Again"),
+    ("Call Failed", "Call Loop"),
+    ("Call Failed", "Emergency Address not defined"),
+    ("Call Failure", "Internal Call Error"),
+    ("Call Failure", "Resource Error"),
+    ("Carrier is not active", "Carrier is not active"),
+    ("Declined", "Calls Not Accepted"),
+    ("EDGE trunk misconfigured", "EDGE trunk misconfigured"),
+    ("IP Phone Offline", "No Digital Line"),
+    ("In Progress", "Connected"),
+    ("Internal Error", "Internal Error"),
+    ("International Disabled", "International Disabled"),
+    ("International Restricted", "International Restricted"),
+    ("No Calling Credit", "No Credit"),
+    ("Not Allowed", "Number Not Allowed"),
+    ("Phone Login", "Accepted"),
+    ("Reply", "Accepted"),
+    ("Restricted Number", "Restricted Number"),
+    ("Restricted Number", "Customer 611 Restricted"),
+    ("Restricted Number", "Info 411 Restricted"),
+    ("Sent to Voicemail", "Not Answered"),
+    ("Suspended account", "Number Disabled"),
+    ("Unknown", "Unknown"),
+    ("Answered Elsewhere", "Accepted"),
+    ("Callback requested", "No Answer"),
+    ("Busy", "Too Many Calls"),
+    ("Busy", "Max Call Limit"),
+    ("Wrong Number", "Wrong Number"),
+    ("Missed", "No Answer"),
+)
+_RARE_FAX_OUTCOMES = (
+    ("Fax Not Sent", "Fax Not Sent"),
+    ("Fax Poor Line", "Fax Poor Line"),
+    ("Fax Receipt Error", "Receive Error"),
+    ("Fax on Demand", "Accepted"),
+    ("Send Error", "Fax Prepare Error"),
+    ("Receive Error", "Fax Save Error"),
+)
+_RARE_ACTIONS = (
+    "Accept Call",
+    "Barge In Call",
+    "Call Park",
+    "Call Return",
+    "CallOut-CallMe",
+    "Calling Card",
+    "Conference Call",
+    "E911 Update",
+    "Emergency",
+    "External Application",
+    "FollowMe",
+    "FreeSPDL",
+    "Hunting",
+    "Monitoring",
+    "Move",
+    "Paging",
+    "Park Location",
+    "Phone Login",
+    "Pickup",
+    "RC Meetings",
+    "Ring Directly",
+    "RingOut Mobile",
+    "RingOut PC",
+    "Sip Forwarding",
+    "Support",
+    "Text Relay",
+    "Unknown",
+    "VoiceChat Call",
+)
+# The legs (CallLegTypeEnum) an action's call is made of, after the first (Accept inbound, PSTN outbound).
+_ACTION_LEGS = {
+    "FindMe": ("FindMe",),
+    "FollowMe": ("FollowMe",),
+    "Transfer": ("TransferCall",),
+    "Hunting": ("Hunting",),
+    "RingMe": ("RingMe",),
+    "RingOut Web": ("RingOutWebToCaller",),
+    "RingOut PC": ("RingOutClientToCaller",),
+    "RingOut Mobile": ("RingOutDeviceToCaller",),
+}
+_FIRST_LEG = {
+    "RingOut Web": "RingOutWebToSubscriber",
+    "RingOut PC": "RingOutClientToSubscriber",
+    "RingOut Mobile": "RingOutDeviceToSubscriber",
+    "Call Park": "CallPark",
+    "Park Location": "ParkLocation",
+    "Paging": "PagingServer",
+    "Monitoring": "Monitoring",
+    "Barge In Call": "SilentMonitoring",
+    "Pickup": "Pickup",
+    "Conference Call": "ConferenceCall",
+    "Move": "MoveToConference",
+    "Text Relay": "TextRelay",
+    "VoiceChat Call": "VoiceChat",
+    "RC Meetings": "MeetingsCall",
+    "Calling Card": "CallingCard",
+    "CallOut-CallMe": "CallMeCallOut",
+    "Ring Directly": "RingDirectly",
+    "Sip Forwarding": "SipForwarding",
+    "FreeSPDL": "OutgoingFreeSpDl",
+    "Outgoing Fax": "FaxSent",
+    "Call Return": "CallBack",
+    "E911 Update": "TestCall",
+    "Support": "ServiceMinus2",
+    "Phone Login": "ServiceMinus3",
+    "External Application": "IvaCall",
+    "Accept Call": "JoinCall",
+    "Unknown": "Unknown",
+}
+# The spec's CallLegTypeEnum, for the occasional extra leg (a forward to a mobile app, an IMS hop...).
+LEG_TYPES = (
+    "SipForwarding",
+    "ServiceMinus2",
+    "ServiceMinus3",
+    "PstnToSip",
+    "Accept",
+    "FindMe",
+    "FollowMe",
+    "TestCall",
+    "FaxSent",
+    "CallBack",
+    "CallingCard",
+    "RingDirectly",
+    "RingOutWebToSubscriber",
+    "RingOutWebToCaller",
+    "SipToPstnMetered",
+    "RingOutClientToSubscriber",
+    "RingOutClientToCaller",
+    "RingMe",
+    "TransferCall",
+    "SipToPstnUnmetered",
+    "RingOutDeviceToSubscriber",
+    "RingOutDeviceToCaller",
+    "RingOutOneLegToCaller",
+    "ExtensionToExtension",
+    "CallPark",
+    "PagingServer",
+    "Hunting",
+    "OutgoingFreeSpDl",
+    "ParkLocation",
+    "CallMeCallOut",
+    "ConferenceCall",
+    "MobileApp",
+    "MoveToConference",
+    "Unknown",
+    "MeetingsCall",
+    "SilentMonitoring",
+    "Monitoring",
+    "Pickup",
+    "ImsCall",
+    "JoinCall",
+    "TextRelay",
+    "IvaCall",
+    "VoiceChat",
+)
+END_MARGIN_MS = 12_000  # every call ends, and its record was last modified, before the log's anchor
 
 
 def _mix64(x: int) -> int:
@@ -250,11 +414,16 @@ class Directory:
             "bsid": "",
         }
 
-    def extension_resource(self, ext: Extension, base: str, admin: bool) -> dict[str, Any]:
+    def extension_resource(
+        self, ext: Extension, base: str, admin: bool, *, item: bool = False
+    ) -> dict[str, Any]:
+        """extension/{id} as the spec's GetExtensionInfoResponse, or (`item`) an extension list item,
+        which carries fewer fields (the spec's list item has no account, regionalSettings,
+        serviceFeatures or setupWizardState)."""
         acc = f"{base}/restapi/v1.0/account/{self.account_id}"
         uri = f"{acc}/extension/{ext.id}"
         is_me = ext is self.me
-        return {
+        resource: dict[str, Any] = {
             "uri": uri,
             "id": ext.id,
             "extensionNumber": ext.number,
@@ -277,9 +446,6 @@ class Directory:
                 "internationalCalling": {"enabled": False},
             },
             "profileImage": {"uri": f"{uri}/profile-image"},
-            "account": {"uri": acc, "id": self.account_id},
-            "regionalSettings": _regional_settings(base),
-            "setupWizardState": "Completed",
             "site": {"id": "main-site", "name": "Main Site"},
             "hidden": False,
             "assignedCountry": {
@@ -287,14 +453,21 @@ class Directory:
                 "uri": f"{base}/restapi/v1.0/dictionary/country/1",
                 "name": "United States",
                 "isoCode": "US",
-                "callingCode": "1",
             },
-            "serviceFeatures": [
-                {"featureName": "CallLog", "enabled": True},
+        }
+        if item:
+            return resource
+        resource.update(
+            account={"uri": acc, "id": self.account_id},
+            regionalSettings=_regional_settings(base),
+            setupWizardState="Completed",
+            serviceFeatures=[
+                {"featureName": "VoipCalling", "enabled": True},
                 {"featureName": "Fax", "enabled": True},
                 {"featureName": "Voicemail", "enabled": True},
             ],
-        }
+        )
+        return resource
 
 
 def _home_country(base: str) -> dict[str, Any]:
@@ -319,7 +492,6 @@ def _regional_settings(base: str) -> dict[str, Any]:
         },
         "language": {
             "id": "1033",
-            "uri": f"{base}/restapi/v1.0/dictionary/language/1033",
             "name": "English (United States)",
             "localeCode": "en-US",
         },
@@ -404,6 +576,7 @@ class CallLog:
         self.user_count = records
         self.account_count = account_size(records)
         self.timeline = Timeline(anchor_ms, self.account_count, seed)
+        self.anchor_ms = anchor_ms
         self._key = _mix64((seed * 7919) & _M64)
         self._lock = threading.Lock()
         self._categories: dict[str, bytes] = {}
@@ -539,9 +712,18 @@ class CallLog:
                 other["name"] = self.caller_names[j % len(self.caller_names)]
         me = _owner_party(owner, with_number=not internal)
         result, reason, reason_text, _ = _pick(_OUTCOMES[(call_type, direction)], h[3])
+        if h[24] < 32:
+            rare = _RARE_FAX_OUTCOMES if call_type == "Fax" else _RARE_VOICE_OUTCOMES
+            result, reason = rare[h[25] % len(rare)]
+            reason_text = f"{result}: {reason}."
         action = "VoIP Call" if internal else _pick(_ACTIONS[(call_type, direction)], h[4])[0]
+        if call_type == "Voice" and h[26] < 32:
+            action = _RARE_ACTIONS[h[27] % len(_RARE_ACTIONS)]
         duration_ms = _duration_ms(call_type, result, int.from_bytes(h[5:7], "big"), h[7])
         start_ms = self.timeline.time_ms(j)
+        # No call ends (and no record changes) after the log's anchor, the emulator's "now" at start-up:
+        # a record with a final result never ends after the answer's Date.
+        duration_ms = max(0, min(duration_ms, self.anchor_ms - END_MARGIN_MS - start_ms))
         rid = self.record_id(j)
         acc = f"{base}/restapi/v1.0/account/{d.account_id}"
         path = (
@@ -579,9 +761,16 @@ class CallLog:
                 "type": "Automatic" if h[11] < 160 else "OnDemand",
                 "contentUri": f"{base}/restapi/v1.0/account/{d.account_id}/recording/{rec_id}/content",
             }
+        if call_type == "Fax" or result == "Voicemail":
+            message_id = str(4_000_000_000 + _mix64(self._key ^ (j << 2)) % 10**9)
+            record["message"] = {
+                "id": message_id,
+                "type": "Fax" if call_type == "Fax" else "VoiceMail",
+                "uri": f"{acc}/extension/{owner.id}/message-store/{message_id}",
+            }
         if detailed:
             record["lastModifiedTime"] = iso_ms(start_ms + duration_ms + 1000 + h[12] * 37)
-            record["legs"] = _legs(record, owner, acc, result)
+            record["legs"] = _legs(record, owner, acc, result, internal, h)
         return record
 
 
@@ -631,7 +820,11 @@ def _duration_ms(call_type: str, result: str, wide: int, small: int) -> int:
     return base + small
 
 
-def _legs(record: dict[str, Any], owner: Extension, acc: str, result: str) -> list[dict[str, Any]]:
+def _legs(
+    record: dict[str, Any], owner: Extension, acc: str, result: str, internal: bool, h: bytes
+) -> list[dict[str, Any]]:
+    """A Detailed record's legs: the master leg, then the legs its action adds (a FindMe or transfer
+    leg, the second half of a RingOut), a voicemail leg, and now and then an extra leg of any type."""
     keys = (
         "startTime",
         "duration",
@@ -647,26 +840,43 @@ def _legs(record: dict[str, Any], owner: Extension, acc: str, result: str) -> li
         "to",
         "transport",
     )
+    extension = {"uri": f"{acc}/extension/{owner.id}", "id": owner.id}
+    action = record["action"]
+    if action in _FIRST_LEG:
+        first = _FIRST_LEG[action]
+    elif internal:
+        first = "ExtensionToExtension"
+    elif record["direction"] == "Inbound":
+        first = "Accept"
+    else:
+        first = "SipToPstnUnmetered" if action == "VoIP Call" else "SipToPstnMetered"
     leg = {k: record[k] for k in keys}
     leg.update(
-        legType="Accept" if record["direction"] == "Inbound" else "SipToPstnMetered",
-        extension={"uri": f"{acc}/extension/{owner.id}", "id": owner.id},
-        master=True,
-        telephonySessionId=record["telephonySessionId"],
+        legType=first, extension=extension, master=True, telephonySessionId=record["telephonySessionId"]
     )
     if "recording" in record:
         leg["recording"] = record["recording"]
     legs = [leg]
-    if result == "Voicemail":
-        voicemail = {k: record[k] for k in keys}
-        voicemail.update(
-            legType="Voicemail",
-            action="Phone Call",
-            result="Voicemail",
-            master=False,
-            extension={"uri": f"{acc}/extension/{owner.id}", "id": owner.id},
-            telephonySessionId=record["telephonySessionId"],
-        )
-        legs.append(voicemail)
-    return legs
 
+    def follow(leg_type: str, **changes: Any) -> None:
+        extra = {k: record[k] for k in keys}
+        extra.update(
+            legType=leg_type,
+            master=False,
+            extension=extension,
+            telephonySessionId=record["telephonySessionId"],
+            **changes,
+        )
+        legs.append(extra)
+
+    for leg_type in _ACTION_LEGS.get(action, ()):
+        if leg_type == "TransferCall":
+            follow(leg_type, transferTarget={"telephonySessionId": "s-" + h[12:28].hex()})
+        else:
+            follow(leg_type)
+    if result == "Voicemail":
+        # The leg that reached the user's voicemail (RingCentral shows it as accepted by the mailbox).
+        follow("Accept", action="Phone Call", result="Voicemail", reason="Not Answered")
+    if h[28] < 24:
+        follow(LEG_TYPES[h[29] % len(LEG_TYPES)])
+    return legs

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 # RFC 7636 §4.1 / §4.2: verifier and S256 challenge are 43-128 characters of [A-Z a-z 0-9 - . _ ~].
 _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+LOGIN_PATH = "/login/consent"  # the emulated sign-in/consent page (RingCentral's live on its login host)
 _SINGLE_VALUED = (
     "grant_type",
     "code",
@@ -78,8 +79,6 @@ class OAuthEndpoints:
 
     def authorize(self, req: Request) -> Response:
         params = req.form if req.method == "POST" else req.query
-        if req.method == "POST" and "nonce" in params:
-            return self._decide(req)
         if req.method not in ("GET", "HEAD", "POST"):
             return _method_not_allowed("GET, POST")
 
@@ -97,41 +96,32 @@ class OAuthEndpoints:
         app = cfg.app(client_id)
         if app is None:
             # Never redirect for an unknown client: its redirect URI cannot be trusted (RFC 6749 §4.1.2.1).
-            return html_response(
+            # RingCentral's spec documents a JSON 400 (OauthInvalidRequest) for the authorize endpoint.
+            return oauth_error(
                 400,
-                pages.error_page(
-                    "Unknown application",
-                    "No application is registered with this client_id.",
-                    "OAU-120 invalid_client",
-                ),
-                extra,
-            )
+                "invalid_client",
+                "No application is registered with this client_id",
+                "OAU-120",
+                parameterName="client_id",
+            ).with_headers(list(extra))
         redirect_param = first("redirect_uri")
         if redirect_param is None:
             if len(app.redirect_uris) != 1:
-                return html_response(
+                return oauth_error(
                     400,
-                    pages.error_page(
-                        "Redirect URI required",
-                        "This app registers several redirect URIs; the request must name one.",
-                        "OAU-109 Redirect URIs do not match",
-                    ),
-                    extra,
-                )
+                    "invalid_request",
+                    "redirect_uri is required: the app registers several",
+                    "OAU-109",
+                    parameterName="redirect_uri",
+                ).with_headers(list(extra))
             target = app.redirect_uris[0]
         elif redirect_param in app.redirect_uris:
             target = redirect_param
         else:
             # Exact string match only, and never a redirect to an unregistered URI (RFC 6749 §3.1.2.4).
-            return html_response(
-                400,
-                pages.error_page(
-                    "Redirect URI mismatch",
-                    "The redirect_uri in this request is not registered for the application.",
-                    "OAU-109 Redirect URIs do not match",
-                ),
-                extra,
-            )
+            return oauth_error(
+                400, "invalid_request", "Redirect URIs do not match", "OAU-109", parameterName="redirect_uri"
+            ).with_headers(list(extra))
         state = first("state")
 
         def fail(error: str, description: str) -> Response:
@@ -164,8 +154,31 @@ class OAuthEndpoints:
         )
         if cfg.auto_approve:
             return self._approve(request).with_headers(list(extra))
+        # RingCentral's sign-in and consent UI live on its login pages: the authorize URL answers 302.
         nonce = self.app.auth.open_consent(request)
-        return html_response(200, pages.consent_page(app, cfg.user, request, nonce), extra)
+        return redirect(f"{req.base_url}{LOGIN_PATH}?{urlencode([('nonce', nonce)])}").with_headers(
+            list(extra)
+        )
+
+    def login_page(self, req: Request) -> Response:
+        """The emulated sign-in/consent page the authorize endpoint redirects to; its form posts back
+        here (not to the authorize URL, whose POST form is the spec's authorize request)."""
+        if req.method == "POST":
+            return self._decide(req)
+        if req.method not in ("GET", "HEAD"):
+            return _method_not_allowed("GET, POST")
+        nonce = req.param("nonce") or ""
+        request = self.app.auth.peek_consent(nonce)
+        app = self.app.config.app(request.client_id) if request is not None else None
+        if request is None or app is None:
+            return html_response(
+                400,
+                pages.error_page(
+                    "Sign-in expired",
+                    "This sign-in page was already used or has expired. Start again from the application.",
+                ),
+            )
+        return html_response(200, pages.consent_page(app, self.app.config.user, request, nonce))
 
     def _decide(self, req: Request) -> Response:
         nonce = req.form_value("nonce") or ""
@@ -207,6 +220,15 @@ class OAuthEndpoints:
     # -- token -------------------------------------------------------------------------------------------
 
     def token(self, req: Request) -> Response:
+        if req.method == "POST" and req.content_type and req.content_type != FORM_CONTENT_TYPE:
+            # The token endpoint takes form-urlencoded bodies only; anything else (JSON) is 415.
+            return oauth_error(
+                415,
+                "invalid_request",
+                f"Unsupported Media Type: {req.content_type}",
+                "OAU-101",
+                parameterName="Content-Type",
+            )
         return self._client_post(req, self._token)
 
     def _client_post(self, req: Request, handle: Callable[[Request, App], Response]) -> Response:
@@ -376,7 +398,8 @@ class OAuthEndpoints:
         return self._client_post(req, self._revoke)
 
     def _revoke(self, req: Request, client: App) -> Response:
-        token = req.form_value("token")
+        # The spec: `token` may come in the query string as well as the body (the body is recommended).
+        token = req.form_value("token") or req.param("token")
         if not token:
             return _invalid_request("token is required", "token")
         outcome = self.app.auth.revoke(token, client.client_id)
@@ -439,7 +462,7 @@ def _requested_ttls(req: Request) -> tuple[float | None, float | None] | Respons
 
 
 def _check_form(req: Request) -> Response | None:
-    if req.content_type != FORM_CONTENT_TYPE:
+    if req.content_type != FORM_CONTENT_TYPE and (req.body or req.content_type):
         return _invalid_request(f"Content-Type must be {FORM_CONTENT_TYPE}", "Content-Type")
     for name in _SINGLE_VALUED:
         if len(req.form.get(name, ())) > 1:

@@ -87,7 +87,7 @@ def consent_page(app: App, user: User, request: AuthorizeRequest, nonce: str) ->
         f"<small>{escape(user.email)} &middot; Ext. {escape(user.extension_number)} &middot; "
         f"{escape(user.company)}</small></div></div>"
         f'<div>This app will be able to:</div><ul class="perms">{perms}</ul>'
-        f'<form method="post" action="/restapi/oauth/authorize">{fields}'
+        f'<form method="post" action="/login/consent">{fields}'
         '<div class="buttons">'
         '<button type="submit" name="action" value="deny" class="secondary">Deny</button>'
         '<button type="submit" name="action" value="approve" class="primary">Approve</button>'

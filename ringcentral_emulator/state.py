@@ -210,6 +210,14 @@ class AuthState:
             self._maybe_prune()
         return nonce
 
+    def peek_consent(self, nonce: str) -> AuthorizeRequest | None:
+        """The request behind an open consent page, without using it up (the page may be reloaded)."""
+        with self._lock:
+            entry = self._consent.get(nonce)
+        if entry is None or entry[1] <= self._clock():
+            return None
+        return entry[0]
+
     def take_consent(self, nonce: str) -> AuthorizeRequest | None:
         """The request behind a consent page, once; None if unknown, used or left open too long."""
         with self._lock:

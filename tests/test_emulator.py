@@ -27,6 +27,7 @@ from click.testing import CliRunner
 
 from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 from ringcentral_emulator.cli import emulator_command
+from tests.contract import contract
 
 CLIENT_ID = "rcauth-emulator-client"
 CLIENT_SECRET = "rcauth-emulator-secret"  # noqa: S105 - the emulator's published demo secret
@@ -61,16 +62,22 @@ def pkce() -> tuple[str, str]:
 
 
 def authorize(emu: Emulator, http: requests.Session, **params: str) -> requests.Response:
+    """The authorize request, and the sign-in/consent page when it redirects there (as a browser would)."""
     query = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT, **params}
     query = {k: v for k, v in query.items() if v is not None}
-    return http.get(f"{emu.base_url}/restapi/oauth/authorize", params=query, allow_redirects=False, timeout=5)
+    url = f"{emu.base_url}/restapi/oauth/authorize"
+    answer = http.get(url, params=query, allow_redirects=False, timeout=5)
+    location = answer.headers.get("Location", "")
+    if answer.status_code == 302 and location.startswith(f"{emu.base_url}/login/"):
+        return http.get(location, allow_redirects=False, timeout=5)
+    return answer
 
 
 def submit(emu: Emulator, http: requests.Session, page: requests.Response, action: str) -> requests.Response:
     """Press a button on the consent page: post its form the way a browser would."""
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
     fields["action"] = action
-    return http.post(f"{emu.base_url}/restapi/oauth/authorize", data=fields, allow_redirects=False, timeout=5)
+    return http.post(f"{emu.base_url}/login/consent", data=fields, allow_redirects=False, timeout=5)
 
 
 def callback_params(response: requests.Response) -> dict[str, str]:
@@ -113,7 +120,38 @@ def api(
 ) -> requests.Response:
     headers = {"Authorization": f"Bearer {access}"} if access is not None else {}
     url = path if path.startswith("http") else f"{emu.base_url}/restapi/v1.0{path}"
-    return http.get(url, headers=headers, params=params, timeout=10)
+    response = http.get(url, headers=headers, params=params, timeout=10)
+    _check_contract(response)
+    return response
+
+
+# The vendored spec's REST operations, by the request path that reaches them.
+_SPEC_OPERATIONS = (
+    (re.compile(r"/restapi/v1\.0/account/[^/]+/extension"), "/restapi/v1.0/account/{accountId}/extension"),
+    (
+        re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+"),
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}",
+    ),
+    (re.compile(r"/restapi/v1\.0/account/[^/]+/call-log"), "/restapi/v1.0/account/{accountId}/call-log"),
+    (
+        re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+/call-log"),
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log",
+    ),
+)
+
+
+def _check_contract(response: requests.Response) -> None:
+    """Every answer the tests here receive from an operation in the vendored spec must match the schema
+    the spec documents for its status (tests/contract/contract.py)."""
+    request_path = urlsplit(response.url).path
+    for pattern, spec_path in _SPEC_OPERATIONS:
+        if pattern.fullmatch(request_path):
+            if response.headers.get("Content-Type", "").startswith("application/json"):
+                assert (
+                    contract.errors_for_response(response.json(), spec_path, "get", response.status_code)
+                    == []
+                )
+            return
 
 
 def error_code(response: requests.Response) -> str:
@@ -169,6 +207,19 @@ def test_deny_redirects_with_access_denied_and_the_state(emu_http):
     assert emu.counters()["authorize_denied"] == 1
 
 
+def test_authorize_answers_302_to_the_login_page_not_a_page_at_the_authorize_url(emu_http):
+    emu, http = emu_http
+    query = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "state": "s"}
+    url = f"{emu.base_url}/restapi/oauth/authorize"
+    answer = http.get(url, params=query, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith(f"{emu.base_url}/login/consent?nonce=")
+    page = http.get(location, allow_redirects=False, timeout=5)
+    assert page.status_code == 200 and 'value="approve"' in page.text
+    assert http.get(location, timeout=5).status_code == 200  # a reload shows the same page
+
+
 def test_unregistered_redirect_uri_gets_an_error_page_and_never_a_redirect(emu_http):
     emu, http = emu_http
     for uri in (
@@ -180,7 +231,8 @@ def test_unregistered_redirect_uri_gets_an_error_page_and_never_a_redirect(emu_h
         response = authorize(emu, http, redirect_uri=uri, state="s")
         assert response.status_code == 400
         assert "Location" not in response.headers
-        assert "OAU-109" in response.text
+        # The spec's OauthInvalidRequest: a JSON body, not an HTML page.
+        assert response.json()["error"] == "invalid_request" and error_code(response) == "OAU-109"
 
 
 def test_unknown_client_id_gets_an_error_page_and_never_a_redirect(emu_http):
@@ -188,7 +240,8 @@ def test_unknown_client_id_gets_an_error_page_and_never_a_redirect(emu_http):
     response = authorize(emu, http, client_id="nobody")
     assert response.status_code == 400
     assert "Location" not in response.headers
-    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"] == "invalid_client"
 
 
 def test_consent_page_can_be_answered_only_once(emu_http):
@@ -414,7 +467,7 @@ def test_token_endpoint_refuses_json_bodies_and_repeated_parameters(emu_http):
     as_json = http.post(
         f"{emu.base_url}/restapi/oauth/token", json={"grant_type": JWT_GRANT}, auth=BASIC, timeout=5
     )
-    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+    assert as_json.status_code == 415  # form-urlencoded only (RingCentral's docs and spec)
     repeated = token(emu, http, grant_type=[JWT_GRANT, JWT_GRANT], assertion=DEMO_JWT)
     assert repeated.status_code == 400 and repeated.json()["error"] == "invalid_request"
 
@@ -549,6 +602,14 @@ def test_revoking_either_token_ends_both(emu_http, which):
     assert emu.counters()["revokes"] == 1
 
 
+def test_revoke_takes_the_token_from_the_query_string_too(emu_http):
+    emu, http = emu_http
+    body = jwt_login(emu, http)
+    url = f"{emu.base_url}/restapi/oauth/revoke"
+    assert http.post(url, params={"token": body["access_token"]}, auth=BASIC, timeout=5).status_code == 200
+    assert api(emu, http, body["access_token"], "/account/~").status_code == 401
+
+
 def test_revoke_of_an_unknown_token_succeeds_but_requires_client_authentication(emu_http):
     emu, http = emu_http
     url = f"{emu.base_url}/restapi/oauth/revoke"
@@ -619,11 +680,15 @@ def test_extension_and_account_have_ringcentral_shapes_and_accept_numeric_ids(em
     assert missing.status_code == 404 and error_code(missing) == "CMN-102"
 
 
-def test_unknown_api_path_is_404_cmn_102(emu_http):
+def test_unknown_uri_is_404_cmn_120_invalid_uri(emu_http):
     emu, http = emu_http
     access = jwt_login(emu, http)["access_token"]
-    response = api(emu, http, access, "/account/~/nothing-here")
-    assert response.status_code == 404 and response.json()["errorCode"] == "CMN-102"
+    for response in (
+        api(emu, http, access, "/account/~/nothing-here"),
+        http.get(f"{emu.base_url}/restapi/nowhere", timeout=5),
+    ):
+        assert response.status_code == 404
+        assert response.json()["errorCode"] == "CMN-120" and response.json()["message"] == "Invalid URI"
 
 
 def test_app_without_read_call_log_gets_insufficient_permissions():
@@ -710,11 +775,13 @@ def test_call_log_defaults_to_the_last_24_hours_and_100_per_page(emu_http):
         assert field in newest
 
 
-def test_per_page_is_limited_to_1000(emu_http):
+def test_per_page_above_1000_is_clamped_and_max_means_1000(emu_http):
     emu, http = emu_http
     access = jwt_login(emu, http)["access_token"]
-    assert len(api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=1000).json()["records"]) == 1000
-    for bad in ("1001", "0", "ten", "-5"):
+    for per_page in ("1000", "1001", "5000", "max"):
+        body = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=per_page).json()
+        assert len(body["records"]) == 1000 and body["paging"]["perPage"] == 1000
+    for bad in ("0", "ten", "-5", "MAX"):
         response = api(emu, http, access, CALL_LOG, perPage=bad)
         assert response.status_code == 400
         assert (

@@ -125,7 +125,7 @@ def reach_not_logged_in(emu, env, rcauth: Rcauth, sign_in) -> tuple[Result, str 
 def reach_api(emu, env, rcauth: Rcauth, sign_in) -> tuple[Result, str | None]:
     sign_in()
     result = rcauth.run("api", "GET", "/restapi/v1.0/account/~/no-such-thing")
-    return result, "Error: CMN-102: Resource for parameter [path] is not found (HTTP 404)"
+    return result, "Error: CMN-120: Invalid URI (HTTP 404)"
 
 
 def reach_storage(emu, env, rcauth: Rcauth, sign_in) -> tuple[Result, str | None]:

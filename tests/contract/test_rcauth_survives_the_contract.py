@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from rcauth import output
+from rcauth import output, resources
 from rcauth.cli import _one_line
 from rcauth.client import api_error
 from rcauth.errors import parse_error_body
@@ -144,7 +144,7 @@ def test_extension_info_from_the_spec_renders_in_whoami_and_status(ext):
     shown = _rich_text(output.extension_table(ext, "https://platform.ringcentral.com"))
     if isinstance(ext.get("extensionNumber"), str) and ext["extensionNumber"].strip().isprintable():
         assert ext["extensionNumber"].strip() in shown
-    line = output.describe_user(ext)
+    line = resources.describe_user(ext)
     assert isinstance(line, str) and line
 
     for fmt in ("json", "ndjson"):

@@ -359,6 +359,6 @@ def token() -> None:
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
-    with api_client() as client:
+    with api_client(http_ahead=False) as client:  # a fresh token needs no HTTP stack: none is loaded
         session = client.fresh_session()
     click.echo(session.access_token)

@@ -54,7 +54,7 @@ class SecretServiceReader:
 
     def __init__(self, timeout: float) -> None:
         try:
-            from jeepney.io.blocking import open_dbus_connection
+            from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
         except ImportError as exc:
             raise NotHere(f"jeepney is not installed ({exc})") from None
         self.timeout = timeout
@@ -83,7 +83,7 @@ class SecretServiceReader:
     def _call(
         self, path: str, interface: str, method: str, signature: str | None, body: tuple[Any, ...]
     ) -> Any:
-        from jeepney import DBusAddress, MessageType, new_method_call
+        from jeepney import DBusAddress, MessageType, new_method_call  # type: ignore[import-untyped]
 
         address = DBusAddress(path, bus_name=BUS_NAME, interface=interface)
         reply = self._connection.send_and_get_reply(

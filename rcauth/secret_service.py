@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from typing import Any
 
 BUS_NAME = "org.freedesktop.secrets"
@@ -49,8 +50,19 @@ class NotHere(Exception):
     """The fast path cannot answer for keyring; ask keyring."""
 
 
+class TimedOut(Exception):
+    """The Secret Service did not answer in time (a hung daemon): asking keyring would hang too."""
+
+
 class SecretServiceReader:
-    """One D-Bus connection and one encrypted session, for a few reads (a session's index and parts)."""
+    """One D-Bus connection for a few reads.
+
+    Every call is bounded by one deadline, `timeout` seconds from now, on the caller's thread: no
+    thread to start (on a loaded machine starting one can take milliseconds), and while this waits on
+    the bus the GIL is free for other threads (the HTTP stack being imported ahead). Independent calls
+    go out together and their answers are collected after (D-Bus matches each reply to its call's
+    serial): a read is two waits on the Secret Service instead of five.
+    """
 
     def __init__(self, timeout: float) -> None:
         try:
@@ -58,17 +70,15 @@ class SecretServiceReader:
         except ImportError as exc:
             raise NotHere(f"jeepney is not installed ({exc})") from None
         self.timeout = timeout
+        self._deadline = time.monotonic() + timeout
         try:
-            self._connection = open_dbus_connection(bus="SESSION")
+            self._connection = open_dbus_connection(bus="SESSION", auth_timeout=timeout)
+        except TimeoutError:
+            raise TimedOut from None
         except Exception as exc:  # noqa: BLE001 - no bus address, no socket, refused: keyring decides
             raise NotHere(f"no D-Bus session bus ({type(exc).__name__})") from None
-        try:
-            self._session, self._key = self._open_session()
-            if self._property(DEFAULT_COLLECTION, "Collection", "Locked"):
-                raise NotHere("the default collection is locked")
-        except BaseException:
-            self.close()
-            raise
+        self._session: str | None = None
+        self._key = b""
 
     def __enter__(self) -> SecretServiceReader:
         return self
@@ -80,31 +90,78 @@ class SecretServiceReader:
         # The Secret Service closes a session when its client leaves the bus.
         self._connection.close()
 
-    def _call(
-        self, path: str, interface: str, method: str, signature: str | None, body: tuple[Any, ...]
-    ) -> Any:
-        from jeepney import DBusAddress, MessageType, new_method_call  # type: ignore[import-untyped]
+    def _calls(self, *calls: tuple[str, str, str, str | None, tuple[Any, ...]]) -> list[Any]:
+        """Send every call (path, interface, method, signature, body), then collect their answers."""
+        from jeepney import DBusAddress, HeaderFields, MessageType, new_method_call  # type: ignore[import-untyped]
 
-        address = DBusAddress(path, bus_name=BUS_NAME, interface=interface)
-        reply = self._connection.send_and_get_reply(
-            new_method_call(address, method, signature, body), timeout=self.timeout
-        )
-        if reply.header.message_type == MessageType.error:
-            raise NotHere(f"{interface}.{method}: {reply.header.fields.get(4, 'error')}")
-        return reply.body
+        serials = []
+        for path, interface, method, signature, body in calls:
+            address = DBusAddress(path, bus_name=BUS_NAME, interface=interface)
+            serial = next(self._connection.outgoing_serial)
+            self._connection.send(new_method_call(address, method, signature, body), serial=serial)
+            serials.append(serial)
+        replies: dict[int, Any] = {}
+        while len(replies) < len(serials):
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise TimedOut
+            try:
+                message = self._connection.receive(timeout=left)
+            except TimeoutError:
+                raise TimedOut from None
+            serial = message.header.fields.get(HeaderFields.reply_serial)
+            if serial in serials:
+                replies[serial] = message
+        answers = []
+        for serial, (_, interface, method, _, _) in zip(serials, calls, strict=True):
+            reply = replies[serial]
+            if reply.header.message_type == MessageType.error:
+                name = reply.header.fields.get(HeaderFields.error_name, "error")
+                raise NotHere(f"{interface}.{method}: {name}")
+            answers.append(reply.body)
+        return answers
 
-    def _property(self, path: str, interface: str, name: str) -> Any:
-        (variant,) = self._call(
-            path, "org.freedesktop.DBus.Properties", "Get", "ss", (PREFIX + interface, name)
-        )
-        return variant[1]
+    @staticmethod
+    def _get(path: str, interface: str, name: str) -> tuple[str, str, str, str, tuple[Any, ...]]:
+        return (path, "org.freedesktop.DBus.Properties", "Get", "ss", (PREFIX + interface, name))
 
-    def _open_session(self) -> tuple[str, bytes]:
-        private = secrets.randbits(EXPONENT_BITS) | (1 << (EXPONENT_BITS - 1))
-        public = pow(2, private, DH_PRIME).to_bytes(128, "big")
-        output, session = self._call(
-            SERVICE_PATH, PREFIX + "Service", "OpenSession", "sv", (ALGORITHM, ("ay", public))
+    def get(self, service: str, username: str) -> str | None:
+        """What `keyring.get_password(service, username)` returns with the Secret Service backend."""
+        search = (
+            DEFAULT_COLLECTION,
+            PREFIX + "Collection",
+            "SearchItems",
+            "a{ss}",
+            ({"username": username, "service": service},),
         )
+        locked_query = self._get(DEFAULT_COLLECTION, "Collection", "Locked")
+        if self._session is None:
+            private = secrets.randbits(EXPONENT_BITS) | (1 << (EXPONENT_BITS - 1))
+            public = pow(2, private, DH_PRIME).to_bytes(128, "big")
+            opening = (SERVICE_PATH, PREFIX + "Service", "OpenSession", "sv", (ALGORITHM, ("ay", public)))
+            opened, (locked,), (items,) = self._calls(opening, locked_query, search)
+            self._session, self._key = self._agree(private, *opened)
+        else:
+            (locked,), (items,) = self._calls(locked_query, search)
+        if locked[1]:
+            raise NotHere("the default collection is locked")
+        if not items:
+            return None
+        if len(items) != 1:
+            raise NotHere("more than one entry matches")
+        (item,) = items
+        (attributes,), (secret,) = self._calls(
+            self._get(item, "Item", "Attributes"),
+            (item, PREFIX + "Item", "GetSecret", "o", (self._session,)),
+        )
+        if attributes[1].get("application") != KEYRING_APPLICATION:
+            raise NotHere("the entry was not written by keyring")
+        _session, iv, value, _content_type = secret
+        return self._decrypt(bytes(iv), bytes(value)).decode("utf-8")
+
+    @staticmethod
+    def _agree(private: int, output: tuple[str, bytes], session: str) -> tuple[str, bytes]:
+        """The session's AES key from the service's DH public key (the Secret Service API's algorithm)."""
         if output[0] != "ay":
             raise NotHere("the Secret Service offered no DH session")
         server = int.from_bytes(output[1], "big")
@@ -113,28 +170,7 @@ class SecretServiceReader:
         shared = pow(server, private, DH_PRIME).to_bytes(128, "big")
         # HKDF-SHA256 (RFC 5869) with no salt and no info, one block, first 16 bytes: the AES key.
         pseudo_random_key = hmac.new(b"\0" * 32, shared, hashlib.sha256).digest()
-        key = hmac.new(pseudo_random_key, b"\x01", hashlib.sha256).digest()[:16]
-        return session, key
-
-    def get(self, service: str, username: str) -> str | None:
-        """What `keyring.get_password(service, username)` returns with the Secret Service backend."""
-        (items,) = self._call(
-            DEFAULT_COLLECTION,
-            PREFIX + "Collection",
-            "SearchItems",
-            "a{ss}",
-            ({"username": username, "service": service},),
-        )
-        if not items:
-            return None
-        if len(items) != 1:
-            raise NotHere("more than one entry matches")
-        (item,) = items
-        if self._property(item, "Item", "Attributes").get("application") != KEYRING_APPLICATION:
-            raise NotHere("the entry was not written by keyring")
-        (secret,) = self._call(item, PREFIX + "Item", "GetSecret", "o", (self._session,))
-        _session, iv, value, _content_type = secret
-        return self._decrypt(bytes(iv), bytes(value)).decode("utf-8")
+        return session, hmac.new(pseudo_random_key, b"\x01", hashlib.sha256).digest()[:16]
 
     def _decrypt(self, iv: bytes, value: bytes) -> bytes:
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes

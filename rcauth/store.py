@@ -106,6 +106,13 @@ class MemoryStore:
         return existed
 
 
+def _timed_out(what: str, timeout: float) -> StorageUnavailable:
+    return StorageUnavailable(
+        f"the system keyring did not answer within {timeout:g} s while trying to {what} (is it locked?)",
+        hint=INSECURE_HINT,
+    )
+
+
 def _bounded(call: Callable[[], T], what: str, timeout: float) -> T:
     """Run a keyring call on a daemon thread and give up after `timeout` seconds."""
     outcome: dict[str, object] = {}
@@ -120,10 +127,7 @@ def _bounded(call: Callable[[], T], what: str, timeout: float) -> T:
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        raise StorageUnavailable(
-            f"the system keyring did not answer within {timeout:g} s while trying to {what} (is it locked?)",
-            hint=INSECURE_HINT,
-        )
+        raise _timed_out(what, timeout)
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome.get("value")  # type: ignore[return-value]
@@ -309,17 +313,16 @@ class KeyringStore:
         keyring would read it there with its defaults; None where keyring must answer instead."""
         if keyring_choice.fast_path_backend() != keyring_choice.SECRET_SERVICE:
             return None
-        from rcauth.secret_service import NotHere, SecretServiceReader
+        from rcauth.secret_service import NotHere, SecretServiceReader, TimedOut
 
-        def read() -> tuple[str | None] | None:
-            try:
-                with SecretServiceReader(self.timeout) as reader:
-                    return (reader.get(KEYRING_SERVICE, self.profile),)
-            except NotHere as exc:
-                log.debug("reading the Secret Service through keyring: %s", exc)
-                return None
-
-        return _bounded(read, "read the session", self.timeout)
+        try:
+            with SecretServiceReader(self.timeout) as reader:
+                return (reader.get(KEYRING_SERVICE, self.profile),)
+        except NotHere as exc:
+            log.debug("reading the Secret Service through keyring: %s", exc)
+            return None
+        except TimedOut:
+            raise _timed_out("read the session", self.timeout) from None
 
     def load(self) -> Session | None:
         if self._in_file and self.fallback is not None:

@@ -153,15 +153,15 @@ def locked_default_collection(backend) -> Iterator[None]:
                 "o(oayays)",
                 (path, (session, b"", TEST_KEYRING_PASSWORD, "text/plain")),
             )
-        with SecretServiceReader(20):  # raises NotHere if the collection stayed locked
-            pass
+        with SecretServiceReader(20) as reader:  # raises NotHere if the collection stayed locked
+            reader.get("rcauth", "default")
 
 
 def test_a_locked_collection_is_left_to_keyring(
     backend, locked_default_collection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(NotHere, match="locked"):
-        SecretServiceReader(10)
+    with SecretServiceReader(10) as reader, pytest.raises(NotHere, match="locked"):
+        reader.get("rcauth", "default")
     # The store, on the fast path's conditions (keyring's SecretService named, its defaults), asks keyring.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", keyring_choice.SECRET_SERVICE)
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)

@@ -51,10 +51,11 @@ def backend(secret_service: SecretService) -> Iterator[keyring.backends.SecretSe
     ],
     ids=["json", "long", "one-block", "unicode", "empty"],
 )
-def test_reads_exactly_what_keyring_wrote(backend, value: str) -> None:
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain session", "DH session"])
+def test_reads_exactly_what_keyring_wrote(backend, value: str, encrypted: bool) -> None:
     user = uuid.uuid4().hex
     backend.set_password(SERVICE, user, value)
-    with SecretServiceReader(10) as reader:
+    with SecretServiceReader(10, encrypted=encrypted) as reader:
         assert reader.get(SERVICE, user) == value == backend.get_password(SERVICE, user)
         assert reader.get(SERVICE, "nobody-" + user) is None
 

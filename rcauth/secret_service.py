@@ -119,11 +119,12 @@ class SecretServiceReader:
             if serial in serials:
                 replies[serial] = message
         answers = []
-        for serial, (_, interface, method, _, _) in zip(serials, calls, strict=True):
+        for serial, (path, interface, method, _, body) in zip(serials, calls, strict=True):
             reply = replies[serial]
             if reply.header.message_type == MessageType.error:
                 name = reply.header.fields.get(HeaderFields.error_name, "error")
-                raise NotHere(f"{interface}.{method}: {name}")
+                what = f"{interface}.{method}{body if method == 'Get' else ''} on {path}"
+                raise NotHere(f"{what}: {name}")
             answers.append(reply.body)
         return answers
 

@@ -463,7 +463,8 @@ class KeyringStore:
 def keyring_backend_choice() -> tuple[KeyringBackend, str]:
     """The keyring backend a command would use now, and why: "user's choice (...)" (keyring.set_keyring,
     PYTHON_KEYRING_BACKEND or keyring's config file), "remembered (record)" or "discovered (...)".
-    For `rcauth doctor`; it may run keyring's discovery (and then remember its answer)."""
+    For `rcauth doctor`; it may run keyring's discovery, and does not remember its answer (only a
+    backend that has worked for a store is remembered)."""
     return keyring_choice.choose()
 
 

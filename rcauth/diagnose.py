@@ -274,20 +274,13 @@ def clock_offset(date_header: str | None, local: float) -> Check:
 
 # -- storage ---------------------------------------------------------------------------------------------
 def keyring_backend() -> tuple[str, str]:
-    """The keyring backend `keyring` would use, and why: named by PYTHON_KEYRING_BACKEND (the user's
-    choice), remembered in keyring's own keyringrc.cfg, or discovered (the installed backend with the
-    highest priority)."""
-    import keyring
-    import keyring.util.platform_
+    """The keyring backend a command would use now (its module.Class), and why: the user's choice
+    (`keyring.set_keyring`, PYTHON_KEYRING_BACKEND, keyring's config file), remembered by rcauth, or
+    discovered; `rcauth.store.keyring_backend_choice` decides, as it does for every command."""
+    from rcauth.store import keyring_backend_choice
 
-    backend = keyring.get_keyring()
-    name = f"{type(backend).__module__}.{type(backend).__name__}"
-    if os.environ.get("PYTHON_KEYRING_BACKEND"):
-        return name, "chosen by PYTHON_KEYRING_BACKEND"
-    config = Path(keyring.util.platform_.config_root()) / "keyringrc.cfg"  # keyring's documented place
-    if config.is_file() and "default-keyring" in config.read_text(encoding="utf-8", errors="replace"):
-        return name, f"remembered in {config}"
-    return name, "discovered: the installed backend with the highest priority"
+    backend, why = keyring_backend_choice()
+    return f"{type(backend).__module__}.{type(backend).__name__}", why
 
 
 def check_storage(profile: str = DEFAULT_PROFILE) -> list[Check]:

@@ -20,12 +20,15 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from rcauth import redact
+from rcauth import keyring_choice, redact
 from rcauth.config import DEFAULT_PROFILE, check_profile_name, config_dir, data_dir, state_dir
-from rcauth.errors import StorageUnavailable, StoredSessionDamaged
+from rcauth.errors import RcauthError, StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,13 @@ class MemoryStore:
         return existed
 
 
+def _timed_out(what: str, timeout: float) -> StorageUnavailable:
+    return StorageUnavailable(
+        f"the system keyring did not answer within {timeout:g} s while trying to {what} (is it locked?)",
+        hint=INSECURE_HINT,
+    )
+
+
 def _bounded(call: Callable[[], T], what: str, timeout: float) -> T:
     """Run a keyring call on a daemon thread and give up after `timeout` seconds."""
     outcome: dict[str, object] = {}
@@ -117,10 +127,7 @@ def _bounded(call: Callable[[], T], what: str, timeout: float) -> T:
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        raise StorageUnavailable(
-            f"the system keyring did not answer within {timeout:g} s while trying to {what} (is it locked?)",
-            hint=INSECURE_HINT,
-        )
+        raise _timed_out(what, timeout)
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome.get("value")  # type: ignore[return-value]
@@ -223,6 +230,8 @@ class KeyringStore:
         # What `probe()` read, handed to the next `load()` once: every command loads right after
         # probing, and a Secret Service read costs a D-Bus session and a key exchange (about 20 ms).
         self._probed: tuple[str | None] | None = None
+        # The keyring backend and why it was chosen (`keyring_choice.choose`), once needed.
+        self._choice: tuple[KeyringBackend, str] | None = None
 
     @property
     def kind(self) -> str:
@@ -232,10 +241,37 @@ class KeyringStore:
     def location(self) -> str:
         if self._in_file and self.fallback is not None:
             return self.fallback.location
-        import keyring
-
-        backend = type(keyring.get_keyring()).__module__.split(".")[-1]
+        backend = type(self._backend()[0]).__module__.split(".")[-1]
         return f"system keyring ({backend}: service {KEYRING_SERVICE!r}, entry {self.profile!r})"
+
+    def _backend(self) -> tuple[KeyringBackend, str]:
+        if self._choice is None:
+            self._choice = keyring_choice.choose()
+        return self._choice
+
+    def _use(self, op: Callable[[KeyringBackend], T]) -> T:
+        """Run `op` with the chosen backend (on the keyring thread). A remembered backend that fails
+        is forgotten and keyring discovers again (`keyring_choice`); one keyring chose is remembered
+        once it has worked. A locked keyring is the keyring's state, not a wrong choice."""
+        import keyring.errors
+
+        backend, reason = self._backend()
+        try:
+            result = op(backend)
+        except Exception as exc:
+            if not reason.startswith(keyring_choice.REMEMBERED_PREFIX) or isinstance(
+                exc, (RcauthError, keyring.errors.KeyringLocked, keyring.errors.PasswordDeleteError)
+            ):
+                raise
+            log.debug("the remembered keyring backend failed: %s", type(exc).__name__)
+            backend = keyring_choice.rediscover(backend, exc)
+            self._choice = (backend, keyring_choice.DISCOVERED)
+            result = op(backend)
+            reason = keyring_choice.DISCOVERED
+        if reason == keyring_choice.DISCOVERED:
+            keyring_choice.remember(backend)
+            self._choice = (backend, keyring_choice.REMEMBERED_PREFIX)
+        return result
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         import keyring.errors
@@ -263,16 +299,39 @@ class KeyringStore:
         """Raise `StorageUnavailable` unless a keyring backend can actually be read."""
         if _keyring_switched_off():
             raise StorageUnavailable("no system keyring is available", hint=INSECURE_HINT)
-        import keyring
-
-        value = self._call("read the session", lambda: keyring.get_password(KEYRING_SERVICE, self.profile))
+        fast = self._read_fast()
+        if fast is not None:
+            self._probed = fast
+            return
+        value = self._call(
+            "read the session", lambda: self._use(lambda kr: kr.get_password(KEYRING_SERVICE, self.profile))
+        )
         self._probed = (value,)
+
+    def _read_fast(self) -> tuple[str | None] | None:
+        """The profile's entry read straight from the Secret Service (`rcauth.secret_service`) where
+        keyring would read it there with its defaults; None where keyring must answer instead."""
+        if keyring_choice.fast_path_backend() != keyring_choice.SECRET_SERVICE:
+            return None
+        from rcauth.secret_service import NotHere, SecretServiceReader, TimedOut
+
+        try:
+            with SecretServiceReader(self.timeout) as reader:
+                return (reader.get(KEYRING_SERVICE, self.profile),)
+        except NotHere as exc:
+            log.debug("reading the Secret Service through keyring: %s", exc)
+            return None
+        except TimedOut:
+            raise _timed_out("read the session", self.timeout) from None
 
     def load(self) -> Session | None:
         if self._in_file and self.fallback is not None:
             return self.fallback.load()
         probed, self._probed = self._probed, None
-        text = self._call("read the session", lambda: self._read(probed))
+        if probed is not None and (probed[0] is None or not probed[0].startswith(INDEX_MARK)):
+            text = probed[0]  # the whole answer already (no keyring needed for a fresh probe's value)
+        else:
+            text = self._call("read the session", lambda: self._use(lambda kr: self._read(kr, probed)))
         if text is None:
             if self.fallback is not None and (session := self.fallback.load()) is not None:
                 self._in_file = True  # the keyring refused to store it earlier (`save`)
@@ -288,10 +347,8 @@ class KeyringStore:
                 return in_file
         return session
 
-    def _read(self, probed: tuple[str | None] | None) -> str | None:
+    def _read(self, keyring: KeyringBackend, probed: tuple[str | None] | None) -> str | None:
         """The session's JSON: the profile's entry, or the parts its index names (on the keyring thread)."""
-        import keyring
-
         value = probed[0] if probed is not None else keyring.get_password(KEYRING_SERVICE, self.profile)
         for _ in range(3):
             if value is None or not value.startswith(INDEX_MARK):
@@ -322,7 +379,7 @@ class KeyringStore:
             return
         text = session.to_json()
         try:
-            self._call("save the session", lambda: self._write(text))
+            self._call("save the session", lambda: self._use(lambda kr: self._write(kr, text)))
         except StorageUnavailable as exc:
             if self.fallback is None:
                 raise
@@ -332,12 +389,10 @@ class KeyringStore:
             self.fallback.save(session)
             self._in_file = True
             with contextlib.suppress(StorageUnavailable):
-                self._call("delete the session", self._remove)
+                self._call("delete the session", lambda: self._use(self._remove))
 
-    def _write(self, text: str) -> None:
+    def _write(self, keyring: KeyringBackend, text: str) -> None:
         """Store `text` whole if the backend takes it, else in parts (on the keyring thread)."""
-        import keyring
-
         old = keyring.get_password(KEYRING_SERVICE, self.profile)  # beside a token request: no cost
         try:
             keyring.set_password(KEYRING_SERVICE, self.profile, text)
@@ -345,12 +400,10 @@ class KeyringStore:
             if not _refused_as_too_big(exc) or len(text) <= PART_SIZE:
                 raise
             log.debug("the keyring refused the session whole (%s); storing it in parts", type(exc).__name__)
-            self._write_parts(text)
-        self._remove_parts(old)
+            self._write_parts(keyring, text)
+        self._remove_parts(keyring, old)
 
-    def _write_parts(self, text: str) -> None:
-        import keyring
-
+    def _write_parts(self, keyring: KeyringBackend, text: str) -> None:
         chunks = [text[i : i + PART_SIZE] for i in range(0, len(text), PART_SIZE)]
         if len(chunks) > MAX_PARTS:
             raise StorageUnavailable(
@@ -367,14 +420,12 @@ class KeyringStore:
                     "the system keyring did not keep the session intact", hint=INSECURE_HINT
                 )
         except BaseException:
-            self._remove_parts(index.to_text())  # nothing names them yet: leave nothing behind
+            self._remove_parts(keyring, index.to_text())  # nothing names them yet: leave nothing behind
             raise
         keyring.set_password(KEYRING_SERVICE, self.profile, index.to_text())
 
-    def _remove_parts(self, value: str | None) -> None:
+    def _remove_parts(self, keyring: KeyringBackend, value: str | None) -> None:
         """Best effort: remove the parts `value` (an index, else nothing) names."""
-        import keyring
-
         if value is None or not value.startswith(INDEX_MARK):
             return
         try:
@@ -389,25 +440,32 @@ class KeyringStore:
 
     def delete(self) -> bool:
         self._probed = None
-        existed = self._call("delete the session", self._remove)
+        existed = self._call("delete the session", lambda: self._use(self._remove))
         if self.fallback is not None:
             existed = self.fallback.delete() or existed
         return existed
 
-    def _remove(self) -> bool:
+    def _remove(self, keyring: KeyringBackend) -> bool:
         """Remove the profile's entry, then the parts it named (on the keyring thread)."""
-        import keyring
-        import keyring.errors
+        from keyring.errors import PasswordDeleteError
 
         value = keyring.get_password(KEYRING_SERVICE, self.profile)
         if value is None:
             return False
         try:
             keyring.delete_password(KEYRING_SERVICE, self.profile)
-        except keyring.errors.PasswordDeleteError:
+        except PasswordDeleteError:
             return False
-        self._remove_parts(value)
+        self._remove_parts(keyring, value)
         return True
+
+
+def keyring_backend_choice() -> tuple[KeyringBackend, str]:
+    """The keyring backend a command would use now, and why: "user's choice (...)" (keyring.set_keyring,
+    PYTHON_KEYRING_BACKEND or keyring's config file), "remembered (record)" or "discovered (...)".
+    For `rcauth doctor`; it may run keyring's discovery, and does not remember its answer (only a
+    backend that has worked for a store is remembered)."""
+    return keyring_choice.choose()
 
 
 def write_atomically(path: Path, text: str) -> None:

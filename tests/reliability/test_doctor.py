@@ -46,7 +46,7 @@ def test_doctor_passes_with_a_working_setup_and_changes_nothing(rcauth, sign_in,
     assert "client_secret=set" in config and "from $RC_APP_CLIENT_ID" in config
     assert rcauth.env["RC_APP_CLIENT_SECRET"] not in result.out + result.err
     assert (
-        "reliability_support.FileKeyring (chosen by PYTHON_KEYRING_BACKEND)"
+        "reliability_support.FileKeyring (user's choice (PYTHON_KEYRING_BACKEND))"
         in checks["keyring backend"]["detail"]
     )
     # The keyring probe's entry was written and deleted: the keyring holds what it held.
@@ -93,7 +93,7 @@ def test_doctor_reports_a_locked_keyring(rcauth) -> None:
     assert checks["keyring probe"]["status"] == "problem"
     assert checks["keyring probe"]["detail"] == "the system keyring is locked (write a test entry)"
     assert "--insecure-storage" in checks["keyring probe"]["advice"]
-    assert "LockedKeyring (chosen by PYTHON_KEYRING_BACKEND)" in checks["keyring backend"]["detail"]
+    assert "LockedKeyring (user's choice (PYTHON_KEYRING_BACKEND))" in checks["keyring backend"]["detail"]
 
 
 def test_doctor_finishes_when_the_keyring_never_answers(rcauth) -> None:

@@ -1,0 +1,235 @@
+"""Which keyring backend keeps the session, and why: the user's choice, a remembered one, or keyring's.
+
+On first use keyring discovers a backend: it scans entry points for plugins, imports every backend it
+ships (the macOS one runs `ctypes.util.find_library` even on Linux) and asks each for its priority,
+which for the Secret Service means a D-Bus round trip. That is about 40 ms of every command. The
+user's choice always wins and is left to keyring to apply: `keyring.set_keyring` in this process,
+`PYTHON_KEYRING_BACKEND`, keyring's config file (`keyringrc.cfg`). Where the user made none, rcauth
+remembers the backend keyring's discovery chose, in the state directory, keyed by keyring's version
+and location (and where keyring looks for its config file), and instantiates that class directly
+next time. A remembered backend that fails is forgotten and keyring discovers again; if it then
+chooses another backend, rcauth says so (a warning) rather than switch stores silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+log = logging.getLogger(__name__)
+
+RECORD_NAME = "keyring-backend.json"
+SECRET_SERVICE = "keyring.backends.SecretService.Keyring"  # noqa: S105 - a class name, not a secret
+# The reasons `choose` gives; `rcauth doctor` shows them.
+SET_IN_PROCESS = "user's choice (keyring.set_keyring in this process)"
+FROM_ENV = "user's choice (PYTHON_KEYRING_BACKEND)"
+FROM_CONFIG = "user's choice (keyring's config file {path})"
+REMEMBERED_PREFIX = "remembered"
+REMEMBERED = REMEMBERED_PREFIX + " ({path})"
+DISCOVERED = "discovered (keyring's discovery)"
+# Never remembered: they mean "no keyring", and one may appear later (a daemon started, a login).
+_NOT_REMEMBERED = ("keyring.backends.fail.", "keyring.backends.null.")
+
+# The backend this module installed in keyring (`keyring.set_keyring`), so that it is not taken for
+# a choice the user made in this process.
+_ours: object | None = None
+
+
+def backend_name(backend: object) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _set_in_process() -> bool:
+    """`keyring.set_keyring` was called by someone other than rcauth (a program using the library,
+    the test suite). Without keyring imported, nobody can have called it."""
+    core = sys.modules.get("keyring.core")
+    current = getattr(core, "_keyring_backend", None) if core is not None else None
+    return current is not None and current is not _ours
+
+
+def keyring_config_path() -> Path:
+    """Where keyring looks for `keyringrc.cfg` (keyring.util.platform_.config_root): %LOCALAPPDATA%
+    (else %ProgramData%) `/Python Keyring` on Windows; `$XDG_CONFIG_HOME` (else ~/.config)
+    `/python_keyring` elsewhere, macOS included. Mirrored, not imported: importing any part of
+    keyring imports its core. The remembered record holds keyring's own answer, so a difference
+    only makes rcauth discover again, never miss the user's file."""
+    if sys.platform == "win32":
+        root = Path(os.environ.get("LOCALAPPDATA", os.environ.get("ProgramData", "."))) / "Python Keyring"
+    else:
+        root = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config", "python_keyring")
+    return root / "keyringrc.cfg"
+
+
+def user_choice() -> str | None:
+    """The choice the user made, if any, in keyring's own order; found without importing keyring."""
+    if _set_in_process():
+        return SET_IN_PROCESS
+    if "PYTHON_KEYRING_BACKEND" in os.environ:  # keyring reads os.environ[...]: even empty is a choice
+        return FROM_ENV
+    path = keyring_config_path()
+    if path.exists():
+        return FROM_CONFIG.format(path=path)
+    return None
+
+
+def keyring_properties_set() -> bool:
+    """A `KEYRING_PROPERTY_*` variable is set: keyring applies it to every backend it makes (a
+    Secret Service's `preferred_collection`, its attribute `scheme`), so only keyring reads then."""
+    return any("KEYRING_PROPERTY_" in name for name in os.environ)
+
+
+def _keyring_identity() -> tuple[str, str] | None:
+    """keyring's version and location, from its `.dist-info` beside it, without importing it (a
+    metadata scan costs more than what remembering saves). None when it cannot be told."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("keyring")
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if len(locations) != 1:
+        return None
+    package = Path(locations[0])
+    try:
+        versions = [
+            entry.name[len("keyring-") : -len(".dist-info")]
+            for entry in os.scandir(package.parent)
+            if entry.name.startswith("keyring-") and entry.name.endswith(".dist-info")
+        ]
+    except OSError:
+        return None
+    return (versions[0], str(package)) if len(versions) == 1 else None
+
+
+def _record_path() -> Path:
+    from rcauth.config import state_dir
+
+    return state_dir() / RECORD_NAME
+
+
+def _key() -> dict[str, str] | None:
+    identity = _keyring_identity()
+    if identity is None:
+        return None
+    return {"keyring": identity[0], "keyring_path": identity[1], "config": str(keyring_config_path())}
+
+
+def remembered() -> str | None:
+    """The remembered backend ("module.Class"), if the record is there and its key still holds."""
+    try:
+        data = json.loads(_record_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    key = _key()
+    if key is None or not isinstance(data, dict) or any(data.get(k) != v for k, v in key.items()):
+        return None
+    backend = data.get("backend")
+    return backend if isinstance(backend, str) and "." in backend else None
+
+
+def remember(backend: object) -> None:
+    """Best effort: a state directory that cannot be written costs the next command a discovery."""
+    name = backend_name(backend)
+    key = _key()
+    if key is None or name.startswith(_NOT_REMEMBERED):
+        return
+    try:
+        import keyring.core
+
+        key["config"] = str(keyring.core._config_path())  # keyring's own answer (see keyring_config_path)
+    except (ImportError, AttributeError):
+        pass
+    path = _record_path()
+    try:
+        from rcauth.store import write_atomically
+
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomically(path, json.dumps({**key, "backend": name}, indent=1))
+    except OSError as exc:
+        log.debug("could not remember the keyring backend in %s: %s", path, exc)
+
+
+def forget() -> None:
+    try:
+        _record_path().unlink()
+    except OSError:
+        pass
+
+
+def _instantiate(name: str) -> KeyringBackend:
+    """The class `name`, made directly: no priority check (for the Secret Service a D-Bus round trip;
+    a backend that no longer works fails on use instead, and is forgotten then)."""
+    import importlib
+
+    import keyring
+
+    module, _, cls = name.rpartition(".")
+    backend = getattr(importlib.import_module(module), cls)()
+    global _ours
+    _ours = backend
+    keyring.set_keyring(backend)  # the rest of this process (and keyring's own functions) agree
+    return backend
+
+
+def discover() -> KeyringBackend:
+    """keyring's full discovery, as on its first use."""
+    import keyring.core
+
+    keyring.core.init_backend()
+    backend = keyring.get_keyring()
+    global _ours
+    _ours = backend
+    return backend
+
+
+def choose() -> tuple[KeyringBackend, str]:
+    """The backend to use, and why (one of the reasons above)."""
+    import keyring
+
+    reason = user_choice()
+    if reason is not None:
+        return keyring.get_keyring(), reason
+    name = remembered()
+    if name is not None:
+        try:
+            return _instantiate(name), REMEMBERED.format(path=_record_path())
+        except Exception as exc:  # noqa: BLE001 - gone, renamed, broken: discover again
+            log.debug("the remembered keyring backend %s cannot be made: %s", name, exc)
+            forget()
+    return discover(), DISCOVERED
+
+
+def rediscover(failed: KeyringBackend, error: BaseException) -> KeyringBackend:
+    """A remembered backend failed: forget it and let keyring discover; say so if it chooses another."""
+    forget()
+    backend = discover()
+    if backend_name(backend) != backend_name(failed):
+        log.warning(
+            "the keyring backend rcauth remembered (%s) failed (%s); keyring now chooses %s",
+            backend_name(failed),
+            type(error).__name__,
+            backend_name(backend),
+        )
+    return backend
+
+
+def fast_path_backend() -> str | None:
+    """The backend whose entries rcauth may read without keyring (`rcauth.secret_service`): the
+    Secret Service, when keyring would use it with its defaults, i.e. named by PYTHON_KEYRING_BACKEND
+    or remembered, and no KEYRING_PROPERTY_* changes where or how it looks."""
+    if keyring_properties_set() or _set_in_process():
+        return None
+    if "PYTHON_KEYRING_BACKEND" in os.environ:
+        return SECRET_SERVICE if os.environ["PYTHON_KEYRING_BACKEND"] == SECRET_SERVICE else None
+    if keyring_config_path().exists():
+        return None
+    return SECRET_SERVICE if remembered() == SECRET_SERVICE else None

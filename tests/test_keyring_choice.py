@@ -1,0 +1,219 @@
+"""Which keyring backend the store uses (rcauth.keyring_choice): the user's choice wins; else the one
+keyring's discovery chose, remembered in the state dir and made directly next time; a remembered one
+that fails, or whose key (keyring's version, the backend class) no longer holds, is discovered again.
+
+Discovery here is keyring's own (`keyring.core.init_backend`), over a list of backends this module
+gives it in place of the machine's (keyring.backend.get_all_keyring), so no test touches a real keyring.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+from pathlib import Path
+from typing import ClassVar
+
+import keyring
+import keyring.backend
+import keyring.core
+import keyring.errors
+import pytest
+
+from rcauth import keyring_choice
+from rcauth.session import Session
+from rcauth.store import KeyringStore, keyring_backend_choice
+
+SESSION = Session(
+    server="https://s.example.com",
+    client_id="cid",
+    client_secret="sec",
+    access_token="AT-choice-1",
+    access_expires_at=2e9,
+    refresh_token="RT-choice-1",
+    refresh_expires_at=2e9,
+    created_at=1.0,
+)
+
+
+class SharedKeyring(keyring.backend.KeyringBackend):
+    """A working keyring whose entries outlive its instances (as a real store's do)."""
+
+    priority = 5  # type: ignore[assignment]
+    entries: ClassVar[dict[tuple[str, str], str]] = {}
+    made: ClassVar[int] = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        type(self).made += 1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("not found")
+
+
+class OtherKeyring(SharedKeyring):
+    """Another working backend, kept apart from SharedKeyring."""
+
+    entries: ClassVar[dict[tuple[str, str], str]] = {}
+
+
+class GoneKeyring(SharedKeyring):
+    """A backend that no longer answers (a Secret Service gone from the bus)."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise keyring.errors.KeyringError("org.freedesktop.DBus.Error.ServiceUnknown")
+
+
+def name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+@pytest.fixture
+def no_user_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, int]:
+    """No set_keyring, no PYTHON_KEYRING_BACKEND, no keyringrc.cfg; keyring's discovery finds
+    `discovered["backend"]` (SharedKeyring unless a test says otherwise) and is counted."""
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    SharedKeyring.entries.clear()
+    OtherKeyring.entries.clear()
+    state = {"discoveries": 0}
+    choice: dict[str, type] = {"backend": SharedKeyring}
+
+    def get_all_keyring() -> list[keyring.backend.KeyringBackend]:
+        state["discoveries"] += 1
+        return [choice["backend"]()]
+
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", get_all_keyring)
+    state["choice"] = choice  # type: ignore[assignment]
+    return state
+
+
+def record() -> dict[str, str]:
+    return json.loads((keyring_choice._record_path()).read_text(encoding="utf-8"))
+
+
+def test_the_backend_keyring_discovered_is_remembered_and_made_directly_next_time(no_user_choice) -> None:
+    KeyringStore("default").save(SESSION)
+    assert no_user_choice["discoveries"] == 1
+    assert record()["backend"] == name(SharedKeyring)
+    assert record()["keyring"] == importlib.metadata.version("keyring")
+
+    keyring.core._keyring_backend = None  # a new process: keyring knows nothing yet
+    store = KeyringStore("default")
+    assert store.load() == SESSION
+    assert no_user_choice["discoveries"] == 1  # no second discovery
+    backend, reason = keyring_backend_choice()
+    assert type(backend) is SharedKeyring and reason.startswith("remembered")
+
+
+@pytest.mark.parametrize("field", ["keyring", "keyring_path", "backend"])
+def test_a_changed_key_means_discovering_again(no_user_choice, field: str) -> None:
+    KeyringStore("default").save(SESSION)
+    path = keyring_choice._record_path()
+    data = record()
+    data[field] = {"keyring": "0.0.1", "keyring_path": "/elsewhere/keyring", "backend": "gone.Module"}[field]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    keyring.core._keyring_backend = None
+
+    assert KeyringStore("default").load() == SESSION
+    assert no_user_choice["discoveries"] == 2
+    assert record()["backend"] == name(SharedKeyring) and record()["keyring"] != "0.0.1"
+
+
+def test_a_failing_remembered_backend_is_forgotten_and_discovery_says_it_chose_another(
+    no_user_choice, caplog: pytest.LogCaptureFixture
+) -> None:
+    no_user_choice["choice"]["backend"] = GoneKeyring
+    with pytest.raises(Exception):  # noqa: B017, PT011 - GoneKeyring cannot be read: nothing remembered
+        KeyringStore("default").load()
+    assert not keyring_choice._record_path().exists()
+
+    # A record from a day the Secret Service worked; today it is gone and keyring finds OtherKeyring.
+    path = keyring_choice._record_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**keyring_choice._key(), "backend": name(GoneKeyring)}), encoding="utf-8")
+    OtherKeyring.entries[("rcauth", "default")] = SESSION.to_json()
+    no_user_choice["choice"]["backend"] = OtherKeyring
+    keyring.core._keyring_backend = None
+    with caplog.at_level(logging.WARNING):
+        assert KeyringStore("default").load() == SESSION
+    warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning == [
+        f"the keyring backend rcauth remembered ({name(GoneKeyring)}) failed (KeyringError); "
+        f"keyring now chooses {name(OtherKeyring)}"
+    ]
+    assert record()["backend"] == name(OtherKeyring)
+
+
+def test_a_locked_remembered_backend_is_not_forgotten(no_user_choice) -> None:
+    class Locked(SharedKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    globals()["Locked"] = Locked  # importable by name, as a real backend class is
+    Locked.__qualname__ = "Locked"
+    try:
+        path = keyring_choice._record_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({**keyring_choice._key(), "backend": name(Locked)}), encoding="utf-8")
+        with pytest.raises(Exception, match="locked"):
+            KeyringStore("default").load()
+        assert record()["backend"] == name(Locked)  # locked is the keyring's state, not a wrong choice
+        assert no_user_choice["discoveries"] == 0
+    finally:
+        del globals()["Locked"]
+
+
+def test_the_users_choice_wins_over_a_remembered_backend(
+    no_user_choice, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    KeyringStore("default").save(SESSION)  # remembered: SharedKeyring
+    keyring.core._keyring_backend = None
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", name(OtherKeyring))
+    backend, reason = keyring_backend_choice()
+    assert type(backend) is OtherKeyring and reason == keyring_choice.FROM_ENV
+    assert KeyringStore("default").load() is None  # OtherKeyring's entries, not the remembered one's
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
+    keyring.core._keyring_backend = None
+
+    config = Path(keyring.core._config_path())
+    config.parent.mkdir(parents=True)
+    config.write_text(f"[backend]\ndefault-keyring={name(OtherKeyring)}\n", encoding="utf-8")
+    backend, reason = keyring_backend_choice()
+    assert type(backend) is OtherKeyring and reason == keyring_choice.FROM_CONFIG.format(path=config)
+    config.unlink()
+
+    mine = OtherKeyring()
+    keyring.set_keyring(mine)
+    backend, reason = keyring_backend_choice()
+    assert backend is mine and reason == keyring_choice.SET_IN_PROCESS
+    assert no_user_choice["discoveries"] == 1
+
+
+def test_the_mirrored_config_path_is_keyrings_own(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "somewhere"))
+    assert keyring_choice.keyring_config_path() == Path(keyring.core._config_path())
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    assert keyring_choice.keyring_config_path() == Path(keyring.core._config_path())
+
+
+def test_the_fast_path_is_only_for_keyrings_own_secret_service_with_its_defaults(
+    no_user_choice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert keyring_choice.fast_path_backend() is None  # nothing remembered yet
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", keyring_choice.SECRET_SERVICE)
+    assert keyring_choice.fast_path_backend() == keyring_choice.SECRET_SERVICE
+    monkeypatch.setenv("KEYRING_PROPERTY_PREFERRED_COLLECTION", "/org/freedesktop/secrets/collection/x")
+    assert keyring_choice.fast_path_backend() is None  # keyring would look elsewhere
+    monkeypatch.delenv("KEYRING_PROPERTY_PREFERRED_COLLECTION")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", name(OtherKeyring))
+    assert keyring_choice.fast_path_backend() is None

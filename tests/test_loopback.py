@@ -245,3 +245,73 @@ def test_wait_is_woken_by_the_callback_not_by_polling(receiver: CallbackReceiver
     assert receiver.wait(WAIT) is not None
     receiver.finish(True, "ok", "ok")
     assert arrived.wait(WAIT)
+
+
+# -- issue 10 §7: the page's security headers, pinned ------------------------------------------------
+def get_with_headers(port: int, path: str, *, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        conn.request(method, path, headers={"Host": f"localhost:{port}"})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def assert_locked_down(headers: dict[str, str]) -> None:
+    # The callback URL carries the code: no Referer may take it anywhere, no cache may keep the page,
+    # and the page may load nothing and run nothing (it has inline styles only).
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cache-control"] == "no-store"
+    assert headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["connection"] == "close"
+
+
+def test_the_signed_in_page_carries_the_security_headers(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    answer = pool.submit(get_with_headers, receiver.port, f"/oauth2callback?code=the-code&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    receiver.finish(True, "Signed in to RingCentral", "You can close this tab.")
+    status, headers, body = answer.result(WAIT)
+    assert status == 200
+    assert_locked_down(headers)
+    assert int(headers["content-length"]) == len(body)
+    assert "&#10003;" in body.decode("utf-8") and "#0a7d32" in body.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/oauth2callback?code=evil&state=forged", "GET", 400),
+        ("/favicon.ico", "GET", 404),
+        (f"/oauth2callback?code=c&state={STATE}", "POST", 405),
+    ],
+)
+def test_every_refusal_page_carries_the_security_headers(
+    receiver: CallbackReceiver, path: str, method: str, status: int
+) -> None:
+    got, headers, body = get_with_headers(receiver.port, path, method=method)
+    assert got == status
+    assert_locked_down(headers)
+    assert "&#9888;" in body.decode("utf-8") and "#b42318" in body.decode("utf-8")
+
+
+def test_a_failed_sign_in_page_carries_the_security_headers(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    answer = pool.submit(get_with_headers, receiver.port, f"/oauth2callback?code=c&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    receiver.finish(False, "Sign-in not saved", "rcauth could not store the session")
+    status, headers, body = answer.result(WAIT)
+    assert status == 400
+    assert_locked_down(headers)
+    assert "Sign-in not saved" in body.decode("utf-8")
+
+
+def test_a_head_request_gets_headers_and_no_body(receiver: CallbackReceiver) -> None:
+    status, headers, body = get_with_headers(receiver.port, "/oauth2callback", method="HEAD")
+    assert status == 405 and body == b""
+    assert_locked_down(headers)

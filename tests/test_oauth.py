@@ -189,3 +189,66 @@ def test_insecure_transport_is_allowed_only_for_loopback(monkeypatch: pytest.Mon
     assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
     RingCentralOAuth("http://127.0.0.1:8080", "cid", "s")
     assert os.environ["OAUTHLIB_INSECURE_TRANSPORT"] == "1"
+
+
+# -- issue 10 §7: what ends a session, pinned --------------------------------------------------------
+def test_a_400_unauthorized_client_is_a_dead_session() -> None:
+    """RingCentral answers 400 `unauthorized_client` when the app may no longer use this grant (its
+    auth flow changed, the app was disabled): refreshing again cannot help, log in again."""
+    body = {
+        "error": "unauthorized_client",
+        "error_description": "Unauthorized for this grant type",
+        "errors": [{"errorCode": "OAU-251", "message": "Unauthorized for this grant type"}],
+    }
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert caught.value.oauth_error == "unauthorized_client"
+    assert caught.value.session_is_dead
+    assert m.call_count == 1  # a 400 is never retried
+
+
+@pytest.mark.parametrize("oauth_error", ["invalid_grant", "invalid_client", "unauthorized_client"])
+def test_each_oauth_verdict_that_ends_a_session_is_dead_whatever_the_status(oauth_error: str) -> None:
+    assert OAuthError("refused", oauth_error=oauth_error, status=400).session_is_dead
+    assert OAuthError("refused", oauth_error=oauth_error, status=401).session_is_dead
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_a_busy_or_failing_token_endpoint_is_not_a_dead_session(status: int) -> None:
+    assert not OAuthError("busy", status=status).session_is_dead
+    assert not OAuthError("busy", oauth_error="temporarily_unavailable", status=status).session_is_dead
+
+
+def test_a_registered_token_echoed_in_an_oauth_error_is_masked() -> None:
+    body = {"error": "invalid_grant", "error_description": "Token RT-echoed-123456 is revoked"}
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-echoed-123456")
+    assert "RT-echoed-123456" not in str(caught.value)
+    assert "Token *** is revoked" in str(caught.value)
+
+
+def test_refresh_of_a_public_client_sends_its_id_in_the_body_and_no_authorization() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        RingCentralOAuth(SERVER, "cid").refresh("RT-old-123")
+    request = m.request_history[0]
+    assert "Authorization" not in request.headers
+    assert form(request) == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["RT-old-123"],
+        "client_id": ["cid"],
+    }
+
+
+def test_revoke_of_a_public_client_sends_its_id_and_a_refusal_is_an_error() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=400, json={"error": "invalid_request"})
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid").revoke("RT-abc-123")
+    assert form(m.request_history[0]) == {"token": ["RT-abc-123"], "client_id": ["cid"]}
+    assert "Authorization" not in m.request_history[0].headers
+    assert caught.value.status == 400

@@ -158,3 +158,103 @@ def test_a_held_ctrl_c_cuts_a_retry_pause_short() -> None:
     except KeyboardInterrupt:
         outcome.append("delivered again")
     assert outcome == ["cut short"]
+
+
+# -- issue 10 §7: the token endpoint's 429, pinned -----------------------------------------------------
+TOKEN_BODY = (
+    b'{"access_token":"AT-429-123456","token_type":"bearer","expires_in":3600,'
+    b'"refresh_token":"RT-429-123456","refresh_token_expires_in":604800}'
+)
+LIMITED_BODY = b'{"errorCode":"CMN-301","message":"Request rate exceeded"}'
+
+
+class _TokenEndpoint(http.server.BaseHTTPRequestHandler):
+    """A token endpoint that answers 429 (with `retry_after`) `limited` times, then tokens."""
+
+    limited = 0
+    retry_after: str | None = None
+    hits = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - the base class's name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        cls = type(self)
+        cls.hits += 1
+        limited = cls.hits <= cls.limited
+        body = LIMITED_BODY if limited else TOKEN_BODY
+        self.send_response(429 if limited else 200)
+        if limited and cls.retry_after is not None:
+            self.send_header("Retry-After", cls.retry_after)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def token_endpoint() -> Iterator[str]:
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after, _TokenEndpoint.hits = 0, None, 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TokenEndpoint)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_token_endpoint_429_waits_out_its_retry_after_before_asking_again(
+    clock: FakeClock, token_endpoint: str
+) -> None:
+    """RingCentral restarts the Auth group's penalty on every request made during it: the retry must
+    wait the whole Retry-After, not go again at once (nor after a short backoff)."""
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after = 1, "7"
+    token = RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    assert token["access_token"] == "AT-429-123456"
+    assert _TokenEndpoint.hits == 2
+    assert clock.sleeps == [7]
+
+
+def test_a_token_endpoint_429_without_retry_after_waits_30_s(clock: FakeClock, token_endpoint: str) -> None:
+    """RingCentral: a 429 without Retry-After means wait at least 30 s (urllib3's first backoff is 0)."""
+    _TokenEndpoint.limited = 1
+    RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    assert _TokenEndpoint.hits == 2
+    assert clock.sleeps == [30]
+
+
+def test_a_persistent_token_endpoint_429_is_tried_four_times_then_reported(
+    clock: FakeClock, token_endpoint: str
+) -> None:
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after = 100, "20"
+    with pytest.raises(ApiError) as caught:
+        RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    assert _TokenEndpoint.hits == 4
+    assert clock.sleeps == [20, 20, 20]
+    assert caught.value.status == 429
+    assert not caught.value.session_is_dead
+
+
+def test_a_token_endpoint_429_whose_wait_outlasts_the_budget_is_not_waited_for(
+    clock: FakeClock, token_endpoint: str
+) -> None:
+    """Retry-After is capped at 60 s (RingCentral's Auth penalty), and no try starts more than 90 s
+    after the first failure: the second 60 s pause would end at 120 s, so it gives up after one."""
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after = 100, "3600"
+    with pytest.raises(ApiError):
+        RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    assert _TokenEndpoint.hits == 2
+    assert clock.sleeps == [60]
+
+
+def test_the_planned_pause_is_the_retry_after_else_the_backoff() -> None:
+    retry = rcauth.retry.BoundedRetry(total=3, backoff_factor=0.5, respect_retry_after_header=True)
+    assert retry._planned_pause(SimpleNamespace(headers={"Retry-After": "12"})) == 12
+    assert retry._planned_pause(SimpleNamespace(headers={"Retry-After": "soon"})) == 0  # no history yet
+    assert retry._planned_pause(SimpleNamespace(status=503, headers={})) == 0
+    assert retry._planned_pause(SimpleNamespace(status=429, headers={})) == rcauth.retry.MIN_429_PAUSE
+    ignoring = rcauth.retry.BoundedRetry(total=3, respect_retry_after_header=False)
+    assert ignoring._planned_pause(SimpleNamespace(headers={"Retry-After": "12"})) == 0

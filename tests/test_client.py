@@ -9,8 +9,8 @@ import pytest
 import requests
 import requests_mock
 
-from rcauth.client import ApiClient, RateLimiter
-from rcauth.errors import ApiError, NotLoggedIn, SessionExpired
+from rcauth.client import MAX_429_RETRIES, MAX_RATE_LIMIT_WAIT, ApiClient, RateLimiter
+from rcauth.errors import ApiError, NotLoggedIn, RcauthError, SessionExpired
 from rcauth.session import Session
 from rcauth.store import MemoryStore
 
@@ -349,3 +349,134 @@ def test_a_429_clears_the_pacing_state_its_penalty_starts_a_fresh_window() -> No
         limiter.observe(_limited(remaining), sent_at=100.0 + i, answered_at=100.1 + i)
     limiter.observe(_limited(0, status=429), sent_at=103.0, answered_at=103.1)
     assert limiter.delay("Heavy", 103.1) == 0.0
+
+
+# -- issue 10 §7: the origin check, the 429 bound, the session a login just stored, the margin --------
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://platform.ringcentral.com.evil.example/restapi/v1.0/account/~",  # a look-alike host
+        "https://platform.ringcentral.com@evil.example/restapi/v1.0/account/~",  # userinfo
+        "https://user:pw@platform.ringcentral.com/restapi/v1.0/account/~",  # userinfo on the same host
+        "http://platform.ringcentral.com/restapi/v1.0/account/~",  # a downgrade to plain http
+        "https://evil.example/restapi/v1.0/account/~",
+        "https://platform.ringcentral.co/restapi/v1.0/account/~",
+        "https://platform.ringcentral.com:8443/restapi/v1.0/account/~",  # another port
+    ],
+)
+def test_the_token_never_goes_to_another_origin(store: MemoryStore, url: str) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.register_uri(requests_mock.ANY, requests_mock.ANY, json={})  # would record any request sent
+        with pytest.raises(RcauthError):
+            client.url_for(url)
+        with pytest.raises(RcauthError):
+            client.request("GET", url)
+        m.get(CALLS, json={"records": [{"id": 1}], "navigation": {"nextPage": {"uri": url}}})
+        got: list[int] = []
+        with pytest.raises(RcauthError):
+            got.extend(r["id"] for r in client.paginate(CALLS, {}))
+    assert got == [1]  # the records before the foreign link are kept
+    assert [(r.scheme, r.netloc) for r in m.request_history] == [("https", "platform.ringcentral.com")]
+
+
+def test_the_sessions_own_origin_and_paths_are_used_as_they_are(store: MemoryStore) -> None:
+    with ApiClient(store) as client:
+        assert client.url_for(EXT) == EXT
+        assert client.url_for("/restapi/v1.0/account/~") == SERVER + "/restapi/v1.0/account/~"
+        assert client.url_for("restapi/v1.0/account/~") == SERVER + "/restapi/v1.0/account/~"
+
+
+def test_a_persistent_429_is_not_retried_forever(store: MemoryStore) -> None:
+    waits: list[float] = []
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, reason: waits.append(s)) as client:
+        m.get(EXT, status_code=429, headers={"Retry-After": "2"}, json={"errorCode": "CMN-301"})
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert caught.value.status == 429 and caught.value.error_code == "CMN-301"
+    assert m.call_count == MAX_429_RETRIES + 1 == 6
+    assert len(waits) == MAX_429_RETRIES and all(2 <= s <= 2.25 for s in waits)
+
+
+def test_a_429_asking_for_more_than_two_minutes_is_reported_at_once(store: MemoryStore) -> None:
+    waits: list[float] = []
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, reason: waits.append(s)) as client:
+        m.get(EXT, status_code=429, headers={"Retry-After": "121"}, json={"errorCode": "CMN-301"})
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert m.call_count == 1 and waits == []
+    assert caught.value.hint == "RingCentral asks to wait 121 s before the next request"
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "low"), [({"Retry-After": "120"}, 120), ({}, 30), ({"Retry-After": "0"}, 1)]
+)
+def test_a_429_waits_its_retry_after_or_ringcentrals_minimum(store: MemoryStore, retry_after, low) -> None:
+    waits: list[tuple[float, str]] = []
+    on_wait = lambda s, reason: waits.append((s, reason))  # noqa: E731
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=on_wait) as client:
+        m.get(EXT, [{"status_code": 429, "headers": retry_after, "json": {}}, {"json": {"id": 1}}])
+        assert client.get_json(EXT) == {"id": 1}
+    ((seconds, reason),) = waits
+    assert low <= seconds <= min(low + 0.25, MAX_RATE_LIMIT_WAIT)
+    assert reason == "rate limit reached (HTTP 429)"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"error": "invalid_grant", "error_description": "Token is revoked"}, 400),
+        ({"error": "invalid_client", "error_description": "Invalid client"}, 401),
+    ],
+)
+def test_a_dead_refresh_leaves_alone_a_session_a_concurrent_login_just_stored(
+    body: dict, status: int
+) -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0))
+
+    def answer(request, context) -> dict:
+        # While our refresh is on the wire, `rcauth login` in another terminal stores a new session.
+        store.save(session(access="AT-login-7", refresh="RT-login-7"))
+        context.status_code = status
+        return body
+
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=answer)
+        with pytest.raises(SessionExpired):
+            client.get_json(EXT)
+    stored = store.load()
+    assert stored is not None and stored.refresh_token == "RT-login-7"
+
+
+def test_a_session_past_its_refresh_expiry_is_removed_without_a_request() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0).with_updates(refresh_expires_at=time.time() - 1))
+    with requests_mock.Mocker() as m, ApiClient(store) as client, pytest.raises(SessionExpired) as caught:
+        client.get_json(EXT)
+    assert m.call_count == 0 and store.load() is None
+    assert "refresh token is no longer valid" in str(caught.value)
+
+
+def test_a_rotated_client_secret_ends_the_session_and_says_which_secret(store: MemoryStore) -> None:
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, status_code=401, json={"error": "invalid_client", "error_description": "Bad"})
+        with pytest.raises(SessionExpired) as caught:
+            client.get_json(EXT)
+    assert store.load() is None
+    assert "client secret" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(("left", "refreshes"), [(60.0, True), (60.001, False), (59.999, True), (0.0, True)])
+def test_the_refresh_margin_is_60_s_left_inclusive(
+    monkeypatch: pytest.MonkeyPatch, left: float, refreshes: bool
+) -> None:
+    now = 1_900_000_000.0
+    monkeypatch.setattr(time, "time", lambda: now)
+    store = MemoryStore()
+    store.save(session().with_updates(access_expires_at=now + left))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        fresh = client.fresh_session()
+    assert m.call_count == (1 if refreshes else 0)
+    assert fresh.access_token == ("AT-new-2" if refreshes else "AT-old-1")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
 import threading
 from pathlib import Path
@@ -11,7 +12,14 @@ import pytest
 
 from rcauth.errors import StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
-from rcauth.store import FileStore, KeyringStore, MemoryStore, open_store, refresh_lock
+from rcauth.store import (
+    FileStore,
+    KeyringStore,
+    MemoryStore,
+    insecure_storage_allowed,
+    open_store,
+    refresh_lock,
+)
 
 SESSION = Session(
     server="https://s.example.com",
@@ -118,3 +126,90 @@ def test_keyring_timeout_comes_from_the_environment_when_it_is_a_positive_number
 
     monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", value)
     assert _keyring_timeout() == expected
+
+
+# -- issue 10 §7: an interrupted save keeps the old session --------------------------------------------
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_save_interrupted_mid_write_leaves_the_old_session_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str, error: BaseException
+) -> None:
+    store = FileStore("default", tmp_path / "data")
+    store.save(SESSION)
+    before = store.path.read_bytes()
+
+    def fail(*args: object) -> None:
+        raise error
+
+    monkeypatch.setattr(os, failing, fail)
+    with pytest.raises(type(error)):
+        store.save(SESSION.with_updates(access_token="AT-new-2", refresh_token="RT-new-2"))
+    monkeypatch.undo()
+    assert store.path.read_bytes() == before
+    assert store.load() == SESSION
+    assert [p.name for p in store.directory.iterdir()] == ["default.session.json"]
+
+
+def test_a_save_whose_write_fails_halfway_leaves_the_old_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileStore("default", tmp_path / "data")
+    store.save(SESSION)
+    real_fdopen = os.fdopen
+
+    class HalfWritten:
+        def __init__(self, fh) -> None:
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.fh.close()
+
+        def write(self, text: str) -> int:
+            self.fh.write(text[: len(text) // 2])
+            self.fh.flush()
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: HalfWritten(real_fdopen(*a, **k)))
+    with pytest.raises(OSError, match="No space left"):
+        store.save(SESSION.with_updates(access_token="AT-new-2"))
+    monkeypatch.undo()
+    assert store.load() == SESSION
+    assert [p.name for p in store.directory.iterdir()] == ["default.session.json"]
+
+
+def test_the_first_save_creates_a_private_directory_and_file(tmp_path: Path) -> None:
+    directory = tmp_path / "a" / "b"
+    store = FileStore("work", directory)
+    assert store.load() is None and not store.delete()
+    store.save(SESSION)
+    assert store.path == directory / "work.session.json"
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert store.load() == SESSION
+    assert store.delete() and not store.path.exists()
+
+
+def test_a_file_that_is_not_text_is_damage_and_an_unreadable_one_is_unavailable(tmp_path: Path) -> None:
+    store = FileStore("default", tmp_path)
+    store.path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(StoredSessionDamaged, match="is not text"):
+        store.load()
+    store.path.unlink()
+    store.path.mkdir()
+    with pytest.raises(StorageUnavailable, match="cannot read"):
+        store.load()
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [("1", True), ("true", True), (" YES ", True), ("on", True), ("0", False), ("", False)],
+)
+def test_insecure_storage_needs_the_flag_or_a_true_environment_value(
+    monkeypatch: pytest.MonkeyPatch, value: str, allowed: bool
+) -> None:
+    monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", value)
+    assert insecure_storage_allowed() is allowed
+    assert insecure_storage_allowed(True) is True

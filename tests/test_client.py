@@ -388,7 +388,13 @@ def test_the_sessions_own_origin_and_paths_are_used_as_they_are(store: MemorySto
 
 def test_a_persistent_429_is_not_retried_forever(store: MemoryStore) -> None:
     waits: list[float] = []
-    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, reason: waits.append(s)) as client:
+
+    def on_wait(seconds: float, reason: str) -> None:
+        waits.append(seconds)
+        if len(waits) > 20:  # a client that never gives up must fail this test, not hang it
+            raise AssertionError("a persistent 429 is retried without end")
+
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=on_wait) as client:
         m.get(EXT, status_code=429, headers={"Retry-After": "2"}, json={"errorCode": "CMN-301"})
         with pytest.raises(ApiError) as caught:
             client.get_json(EXT)

@@ -258,3 +258,54 @@ def test_the_planned_pause_is_the_retry_after_else_the_backoff() -> None:
     assert retry._planned_pause(SimpleNamespace(status=429, headers={})) == rcauth.retry.MIN_429_PAUSE
     ignoring = rcauth.retry.BoundedRetry(total=3, respect_retry_after_header=False)
     assert ignoring._planned_pause(SimpleNamespace(headers={"Retry-After": "12"})) == 0
+
+
+class _Always503After15(_Always503):
+    def send_header(self, keyword: str, value: str) -> None:
+        super().send_header(keyword, "15" if keyword == "Retry-After" else value)
+
+
+def test_a_retry_whose_pause_ends_exactly_at_the_budget_still_starts(clock: FakeClock) -> None:
+    """Budget 30 s, Retry-After 15: the second pause ends at 30 s, inside the budget; the third would not."""
+    _Always503After15.hits = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Always503After15)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        with ApiClient(signed_in_store(url)) as client, pytest.raises(ApiError):
+            client.get_json("/restapi/v1.0/account/~")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _Always503After15.hits == 3
+    assert clock.sleeps == [15, 15]
+
+
+def _answer(status: int, retry_after: str | None = None) -> urllib3.HTTPResponse:
+    return urllib3.HTTPResponse(status=status, headers={"Retry-After": retry_after} if retry_after else {})
+
+
+def test_giving_up_on_the_budget_says_how_many_tries_and_keeps_the_pool_and_url(clock: FakeClock) -> None:
+    pool = object()
+    retry = rcauth.retry.BoundedRetry(3, status_forcelist={503}, budget=10, respect_retry_after_header=True)
+    first = retry.increment("GET", "/x", response=_answer(503), _pool=pool)  # the budget starts now
+    assert first.deadline == clock.now + 10 and first.total == 2
+    assert [(h.method, h.url, h.status) for h in first.history] == [("GET", "/x", 503)]
+    with pytest.raises(urllib3.exceptions.MaxRetryError) as caught:
+        first.increment("GET", "/x", response=_answer(503, "11"), _pool=pool)
+    assert (caught.value.pool, caught.value.url) == (pool, "/x")
+    assert str(caught.value.reason) == "gave up after 2 tries in 10 s"
+
+
+def test_giving_up_on_a_connection_error_reports_that_error(clock: FakeClock) -> None:
+    retry = rcauth.retry.BoundedRetry(3, budget=1, backoff_factor=1)  # the second pause is 2 s
+    error = urllib3.exceptions.NewConnectionError(None, "refused")
+    with pytest.raises(urllib3.exceptions.MaxRetryError) as caught:
+        retry.increment("GET", "/x", error=error).increment("GET", "/x", error=error)
+    assert caught.value.reason is error
+
+
+def test_a_retry_policy_keeps_its_budget_through_every_try() -> None:
+    retry = rcauth.retry.BoundedRetry(2)
+    assert (retry.total, retry.budget, retry.deadline) == (2, 30.0, None)
+    assert rcauth.retry.BoundedRetry(2, budget=5).new().budget == 5

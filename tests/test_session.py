@@ -151,3 +151,49 @@ def test_a_scope_list_and_a_missing_token_type_are_normalised() -> None:
     session = make(scope=["ReadAccounts", "ReadCallLog"], token_type=None)
     assert (session.scope, session.token_type) == ("ReadAccounts ReadCallLog", "bearer")
     assert make(scope=None).scope == ""
+
+
+def test_a_token_answer_keeps_the_apps_secret_and_its_own_token_type() -> None:
+    session = make(token_type="Bearer")
+    assert (session.client_id, session.client_secret, session.token_type) == ("cid", "sec", "Bearer")
+    assert session.server == "https://s.example.com"
+
+
+def test_an_answer_without_a_refresh_token_stores_none_not_a_string() -> None:
+    session = make(refresh_token=None)
+    assert (session.refresh_token, session.refresh_expires_at) == (None, None)
+    assert make(refresh_token_expires_in=None).refresh_expires_at is None
+    assert make(owner_id=None).owner_id == ""
+
+
+DAMAGED_FIELDS = [
+    ("access_token", ""),
+    ("access_token", None),
+    ("client_id", 7),
+    ("access_expires_at", "soon"),
+    ("access_expires_at", True),
+    ("access_expires_at", float("inf")),
+    ("access_expires_at", float("nan")),
+    ("refresh_expires_at", "never"),
+    ("refresh_token", ""),
+    ("created_at", None),
+    ("scope", 1),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), DAMAGED_FIELDS)
+def test_a_malformed_stored_field_is_damage_with_the_login_hint(field: str, value: object) -> None:
+    data = json.loads(make().to_json())
+    data[field] = value
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(json.dumps(data))
+    assert str(caught.value) == f"the stored session has malformed fields: {field}"
+    assert caught.value.hint == "run `rcauth login` to sign in again (it overwrites the damaged entry)"
+
+
+def test_missing_stored_fields_are_named() -> None:
+    data = json.loads(make().to_json())
+    del data["access_token"], data["client_id"], data["scope"]  # scope has a default: not missing
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(json.dumps(data))
+    assert str(caught.value) == "the stored session is missing fields: access_token, client_id"

@@ -486,3 +486,121 @@ def test_the_refresh_margin_is_60_s_left_inclusive(
         fresh = client.fresh_session()
     assert m.call_count == (1 if refreshes else 0)
     assert fresh.access_token == ("AT-new-2" if refreshes else "AT-old-1")
+
+
+# -- mutation testing: what the surviving mutants of client.py showed unpinned ---------------------------
+def test_a_refresh_keeps_the_apps_credentials_and_the_sessions_history(store: MemoryStore) -> None:
+    first = session(expires_in=0)
+    store.save(first)
+    with requests_mock.Mocker() as m, ApiClient(store, profile="work") as client:
+        m.post(TOKEN_URL, json=new_pair())
+        new = client.refresh(stale_access_token="AT-old-1")
+    # The next refresh authenticates as the same app: losing the secret would end the session then.
+    assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
+    assert (new.client_id, new.client_secret, new.server) == ("cid", "sec", SERVER)
+    assert (new.owner_id, new.created_at) == ("101", first.created_at) and new.refreshed_at is not None
+    assert store.load() == new and client.session == new
+
+
+def test_a_refresh_locks_the_profiles_own_lock(store: MemoryStore, isolated) -> None:
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store, profile="work") as client:
+        m.post(TOKEN_URL, json=new_pair())
+        client.fresh_session()
+    assert (isolated / "state" / "work.refresh.lock").exists()
+    assert not (isolated / "state" / "default.refresh.lock").exists()
+
+
+def test_a_session_removed_while_waiting_for_the_lock_is_reported(store: MemoryStore) -> None:
+    with ApiClient(store) as client:
+        assert client.session.access_token == "AT-old-1"
+        store.delete()  # `rcauth logout` in another terminal
+        with pytest.raises(SessionExpired) as caught:
+            client.refresh(stale_access_token="AT-old-1")
+    assert str(caught.value) == "the session was removed by another rcauth"
+    assert caught.value.hint == "run `rcauth login` to sign in again"
+
+
+def test_an_expired_refresh_token_says_so_and_points_to_login() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0).with_updates(refresh_expires_at=time.time() - 1))
+    with ApiClient(store) as client, pytest.raises(SessionExpired) as caught:
+        client.fresh_session()
+    assert str(caught.value) == "the session has expired (its refresh token is no longer valid)"
+    assert caught.value.hint == "run `rcauth login` to sign in again"
+    assert client._session is None
+
+
+def test_a_rotated_client_secret_says_what_to_do() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0))
+    body = {"error": "invalid_client", "error_description": "Invalid client"}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, status_code=401, json=body)
+        with pytest.raises(SessionExpired) as caught:
+            client.fresh_session()
+    assert str(caught.value).startswith(
+        "the session has ended: RingCentral refused the app's client credentials (invalid_client: Invalid client"
+    )
+    assert caught.value.hint == (
+        "run `rcauth login` with the app's current client secret (was it changed in the developer console?)"
+    )
+
+
+def test_every_request_asks_for_json_and_names_rcauth(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={})
+        client.get_json(EXT)
+    headers = m.request_history[0].headers
+    assert headers["Accept"] == "application/json"
+    assert headers["User-Agent"].startswith("rcauth/") and "python-requests/" in headers["User-Agent"]
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_transient_failures_are_retried_only_where_nothing_can_be_done_twice(
+    store: MemoryStore, scheme: str
+) -> None:
+    """502/503/504 and dropped connections: idempotent methods only, 6 retries, 30 s budget."""
+    with ApiClient(store) as client:
+        policy = client.http.get_adapter(f"{scheme}://platform.ringcentral.com/").max_retries
+    assert (policy.total, policy.connect, policy.read, policy.status, policy.other) == (6, 6, 6, 6, 0)
+    for method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE"):
+        assert policy.is_retry(method, 503) and policy.is_retry(method, 502) and policy.is_retry(method, 504)
+    for method in ("POST", "PATCH"):
+        assert not policy.is_retry(method, 503)
+    for status in (400, 401, 403, 404, 429, 500, 501, 505):
+        assert not policy.is_retry("GET", status)
+    assert (policy.backoff_factor, policy.backoff_jitter, policy.backoff_max) == (0.2, 0.3, 8)
+    assert (policy.respect_retry_after_header, policy.retry_after_max) == (True, 30)
+    assert policy.raise_on_status is False
+    assert policy.budget == 30.0
+
+
+@pytest.mark.parametrize(
+    ("limit", "window", "tracked"), [(1, 1.0, True), (0, 5.0, False), (3, 0.0, False)]
+)
+def test_pacing_tracks_every_sane_limit_and_window(limit: int, window: float, tracked: bool) -> None:
+    limiter = RateLimiter()
+    answer = _limited(0)
+    answer.headers.update({"X-Rate-Limit-Limit": str(limit), "X-Rate-Limit-Window": str(window)})
+    limiter.observe(answer, sent_at=100.0, answered_at=100.1)
+    assert limiter.delay("Heavy", 100.1) == (pytest.approx(window) if tracked else 0.0)
+
+
+def test_pacing_ignores_answers_without_a_group_or_with_unreadable_headers() -> None:
+    limiter = RateLimiter()
+    ungrouped = _limited(0)
+    del ungrouped.headers["X-Rate-Limit-Group"]
+    limiter.observe(ungrouped, sent_at=100.0, answered_at=100.1)
+    garbled = _limited(0)
+    garbled.headers["X-Rate-Limit-Remaining"] = "none"
+    limiter.observe(garbled, sent_at=100.0, answered_at=100.1)
+    assert limiter.delay("Heavy", 100.1) == 0.0 and limiter.delay(None, 100.1) == 0.0
+
+
+def test_a_sliding_window_whose_oldest_request_was_answered_exactly_a_window_before_is_shared() -> None:
+    limiter = RateLimiter()
+    limiter.observe(_limited(2), sent_at=100.0, answered_at=100.0)
+    limiter.observe(_limited(1), sent_at=101.0, answered_at=101.0)
+    limiter.observe(_limited(0), sent_at=105.0, answered_at=105.0)  # the oldest left as this one was sent
+    assert limiter.delay("Heavy", 105.0) == pytest.approx(5.0)

@@ -540,7 +540,7 @@ def test_a_rotated_client_secret_says_what_to_do() -> None:
         with pytest.raises(SessionExpired) as caught:
             client.fresh_session()
     assert str(caught.value).startswith(
-        "the session has ended: RingCentral refused the app's client credentials (invalid_client: Invalid client"
+        "the session has ended: RingCentral refused the app's client credentials (invalid_client: Invalid"
     )
     assert caught.value.hint == (
         "run `rcauth login` with the app's current client secret (was it changed in the developer console?)"

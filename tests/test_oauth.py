@@ -252,3 +252,56 @@ def test_revoke_of_a_public_client_sends_its_id_and_a_refusal_is_an_error() -> N
     assert form(m.request_history[0]) == {"token": ["RT-abc-123"], "client_id": ["cid"]}
     assert "Authorization" not in m.request_history[0].headers
     assert caught.value.status == 400
+
+
+# -- mutation testing: what the surviving mutants of oauth.py showed unpinned ----------------------------
+@pytest.mark.parametrize(
+    ("body", "message", "code"),
+    [
+        ({"error": "invalid_grant", "error_description": "Revoked"}, "Revoked", "invalid_grant"),
+        ({"errors": [{"errorCode": "OAU-213", "message": "Token not found"}]}, "Token not found", "OAU-213"),
+        ({"errorCode": "CMN-301", "message": "Request rate exceeded"}, "Request rate exceeded", "CMN-301"),
+        ({"error": "invalid_request", "errorCode": "OAU-101"}, "Bad Request", "OAU-101"),
+        ({}, "Bad Request", None),
+    ],
+)
+def test_an_oauth_refusal_keeps_ringcentrals_message_and_code(body: dict, message: str, code) -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, reason="Bad Request", json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert (caught.value.message, caught.value.error_code, caught.value.status) == (message, code, 400)
+    assert caught.value.oauth_error == body.get("error")
+
+
+def test_an_oauth_refusal_without_any_text_still_says_it_failed() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, reason="", text="")
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert caught.value.message == "request failed" and caught.value.error_code is None
+
+
+def test_an_oauth_refusal_keeps_ringcentrals_details() -> None:
+    body = {"error": "invalid_request", "errors": [{"errorCode": "OAU-250", "parameterName": "p"}]}
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert caught.value.details
+
+
+def test_the_token_endpoint_retries_only_what_did_not_spend_the_grant() -> None:
+    """RingCentral's policy: 429/503 wait for Retry-After, 408/500 retry with a pause, 400 never;
+    a read error after sending is not retried (the grant may be spent); 4 tries, 90 s budget."""
+    from rcauth.oauth import _token_retry
+
+    policy = _token_retry()
+    assert (policy.total, policy.connect, policy.read, policy.status, policy.other) == (3, 3, 0, 3, 0)
+    for status in (408, 429, 500, 503):
+        assert policy.is_retry("POST", status)
+    for status in (400, 401, 403, 404, 409, 501, 502, 504):
+        assert not policy.is_retry("POST", status)
+    assert (policy.backoff_factor, policy.backoff_jitter, policy.backoff_max) == (0.5, 0.25, 10)
+    assert (policy.respect_retry_after_header, policy.retry_after_max) == (True, 60)
+    assert policy.raise_on_status is False and policy.budget == 90.0

@@ -13,6 +13,7 @@ import pytest
 from rcauth.errors import StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
 from rcauth.store import (
+    INSECURE_HINT,
     FileStore,
     KeyringStore,
     MemoryStore,
@@ -213,3 +214,98 @@ def test_insecure_storage_needs_the_flag_or_a_true_environment_value(
     monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", value)
     assert insecure_storage_allowed() is allowed
     assert insecure_storage_allowed(True) is True
+
+
+# -- mutation testing: what the surviving mutants of store.py showed unpinned -----------------------------
+@pytest.mark.parametrize("kind", ["memory", "keyring", "file"])
+def test_a_loaded_session_registers_its_secrets_for_redaction(
+    kind: str, tmp_path: Path, memory_keyring
+) -> None:
+    from rcauth.redact import redact
+
+    store = {"memory": MemoryStore(), "keyring": KeyringStore(), "file": FileStore("default", tmp_path)}[kind]
+    store.save(SESSION.with_updates(access_token="AT-loaded-123", refresh_token="RT-loaded-123"))
+    assert redact("AT-loaded-123 RT-loaded-123") == "AT-loaded-123 RT-loaded-123"  # not known before loading
+    store.load()
+    assert redact("AT-loaded-123 RT-loaded-123 sec") == "*** *** sec"
+
+
+def _failing_keyring(memory_keyring, monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    def fail(*args: object) -> None:
+        raise error
+
+    for name in ("get_password", "set_password", "delete_password"):
+        monkeypatch.setattr(memory_keyring, name, fail)
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (keyring.errors.KeyringLocked("locked"), "the system keyring is locked (save the session)"),
+        (keyring.errors.NoKeyringError("none"), "no system keyring is available"),
+        (
+            keyring.errors.PasswordSetError("RT-xyz-1 refused"),
+            "the system keyring failed to save the session: *** refused",
+        ),
+        (
+            keyring.errors.PasswordSetError(""),
+            "the system keyring failed to save the session: PasswordSetError",
+        ),
+    ],
+)
+def test_a_failing_keyring_is_unavailable_storage_with_the_file_hint(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
+) -> None:
+    from rcauth.redact import register
+
+    register("RT-xyz-1")
+    _failing_keyring(memory_keyring, monkeypatch, error)
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore().save(SESSION)
+    assert str(caught.value) == message
+    assert caught.value.hint == INSECURE_HINT
+
+
+@pytest.mark.parametrize(("call", "what"), [("load", "read the session"), ("delete", "delete the session")])
+def test_a_failing_keyring_says_what_it_was_asked_to_do(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, call: str, what: str
+) -> None:
+    _failing_keyring(memory_keyring, monkeypatch, keyring.errors.KeyringLocked("locked"))
+    with pytest.raises(StorageUnavailable, match=rf"^the system keyring is locked \({what}\)$"):
+        getattr(KeyringStore(), call)()
+
+
+def test_a_hanging_keyring_points_to_the_file_fallback(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    monkeypatch.setattr(memory_keyring, "set_password", lambda *a: release.wait(10))
+    try:
+        with pytest.raises(StorageUnavailable) as caught:
+            KeyringStore(timeout=0.2).save(SESSION)
+    finally:
+        release.set()
+    assert str(caught.value) == (
+        "the system keyring did not answer within 0.2 s while trying to save the session (is it locked?)"
+    )
+    assert caught.value.hint == INSECURE_HINT
+
+
+def test_a_probe_reads_the_profiles_entry_once_for_the_next_load(memory_keyring) -> None:
+    KeyringStore("work").save(SESSION)
+    store = KeyringStore("work")
+    store.probe()
+    memory_keyring.entries.clear()  # a second read would find nothing
+    assert store.load() == SESSION
+    assert store.load() is None  # the probed value is used once
+
+
+def test_without_a_keyring_the_consented_file_is_the_profiles(
+    monkeypatch: pytest.MonkeyPatch, isolated
+) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    store = open_store("work", insecure_storage=True)
+    assert isinstance(store, FileStore)
+    assert store.path == isolated / "data" / "work.session.json"
+    assert store.fallback_reason == "no system keyring is available"
+    assert open_store("work", insecure_storage=True).path == store.path

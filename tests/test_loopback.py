@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -10,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 
 from rcauth.errors import PortInUse
-from rcauth.loopback import CallbackReceiver, _port_in_use_message
+from rcauth.loopback import CallbackReceiver, CallbackResult, _port_in_use_message
 
 STATE = "expected-state-value"
 WAIT = 5.0
@@ -315,3 +316,82 @@ def test_a_head_request_gets_headers_and_no_body(receiver: CallbackReceiver) -> 
     status, headers, body = get_with_headers(receiver.port, "/oauth2callback", method="HEAD")
     assert status == 405 and body == b""
     assert_locked_down(headers)
+
+
+# -- mutation testing: what the surviving mutants of loopback.py showed unpinned --------------------------
+@pytest.mark.parametrize(
+    ("path", "method", "host", "status", "title", "detail"),
+    [
+        (
+            "/oauth2callback?code=evil&state=forged", "GET", None, 400, "Sign-in not accepted",
+            "This redirect does not belong to the sign-in rcauth is waiting for (state mismatch). "
+            "Start again from the terminal.",
+        ),
+        (
+            "/favicon.ico", "GET", None, 404, "Not found",
+            "Nothing here. rcauth is waiting for RingCentral&#x27;s sign-in redirect.",
+        ),
+        (
+            "/oauth2callback", "POST", None, 405, "Method not allowed",
+            "Only the browser&#x27;s GET redirect is accepted here.",
+        ),
+        (
+            "/oauth2callback", "GET", "evil.example", 400, "Bad request",
+            "This address only accepts RingCentral&#x27;s sign-in redirect.",
+        ),
+    ],
+)
+def test_each_refusal_page_says_what_happened(
+    receiver: CallbackReceiver, path: str, method: str, host: str | None, status: int, title: str, detail: str
+) -> None:
+    got, body = get(receiver.port, path, method=method, host=host)
+    assert got == status
+    assert f"<title>{title} - rcauth</title>" in body and f"<h1>{title}</h1>" in body
+    assert f"<p>{detail}</p>" in body
+
+
+def test_a_second_callback_is_told_the_sign_in_is_done(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    first = pool.submit(get, receiver.port, f"/oauth2callback?code=one&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    status, body = get(receiver.port, f"/oauth2callback?code=two&state={STATE}")
+    receiver.finish(True, "ok", "ok")
+    first.result(WAIT)
+    assert status == 409
+    assert "<h1>Already done</h1>" in body
+    assert "This sign-in was already completed. You can close this tab." in body
+
+
+def test_a_callback_without_a_code_says_so(receiver: CallbackReceiver, pool: ThreadPoolExecutor) -> None:
+    answer = pool.submit(get, receiver.port, f"/oauth2callback?state={STATE}")
+    result = receiver.wait(WAIT)
+    receiver.finish(False, "x", "y")
+    answer.result(WAIT)
+    assert result == CallbackResult(error="invalid_request", error_description="the redirect carried no code")
+
+
+def test_the_port_in_use_message_tells_how_to_pick_another_port() -> None:
+    assert _port_in_use_message("localhost", 5001) == (
+        "port 5001 on localhost is in use by another program, so rcauth cannot receive the sign-in redirect; "
+        "stop that program or use another port with --redirect-uri http://localhost:PORT/oauth2callback "
+        "(the URI must also be registered for your RingCentral app)"
+    )
+    assert _port_in_use_message("localhost", 5000) == (
+        _port_in_use_message("localhost", 5001).replace("5001", "5000")
+        + "; on macOS, port 5000 is held by the AirPlay Receiver"
+        + " (System Settings > General > AirDrop & Handoff)"
+    )
+
+
+def test_the_debug_log_never_holds_the_code_or_state(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="rcauth.loopback")
+    answer = pool.submit(get, receiver.port, f"/oauth2callback?code=the-secret-code&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    receiver.finish(True, "ok", "ok")
+    answer.result(WAIT)
+    receiver.close()
+    assert "loopback: GET /oauth2callback" in caplog.text
+    assert "the-secret-code" not in caplog.text and STATE not in caplog.text

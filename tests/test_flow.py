@@ -285,3 +285,144 @@ def test_a_refused_jwt_is_a_login_failure_and_nothing_is_saved() -> None:
     with requests_mock.Mocker() as m, pytest.raises(LoginFailed, match="refused the JWT credential"):
         m.post(TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "bad JWT"})
         login_with_jwt(settings(), "eyJ.jwt.credential", save=pytest.fail)
+
+
+# -- mutation testing: what the surviving mutants of flow.py showed unpinned ------------------------------
+def test_the_code_is_exchanged_with_the_verifier_of_the_challenge_sent_and_the_bound_redirect() -> None:
+    import base64
+    import hashlib
+
+    answers: list[Future] = []
+    announced: list[str] = []
+    saved: list[Session] = []
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        session = login(
+            settings(),
+            save=saved.append,
+            announce=announced.append,
+            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
+            timeout=WAIT,
+        )
+    authorize = parse_qs(urlsplit(announced[0]).query)
+    sent = parse_qs(m.request_history[0].text)
+    verifier = sent["code_verifier"][0]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    assert authorize["code_challenge"] == [challenge]
+    assert sent["code"] == ["C0DE-1"] and sent["grant_type"] == ["authorization_code"]
+    assert sent["redirect_uri"] == authorize["redirect_uri"]  # the port really bound, not port 0
+    assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
+    assert saved == [session]
+    assert (session.server, session.client_id, session.client_secret) == (SERVER, "cid", "sec")
+    status, page = answers[0].result(WAIT)
+    assert status == 200 and "You can close this tab and return to the terminal." in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("error=access_denied&state={state}", "access was denied in the browser"),
+        (
+            "error=access_denied&error_description=User+said+no&state={state}",
+            "access was denied in the browser (User said no)",
+        ),
+        ("error=server_error&state={state}", "RingCentral returned an error: server_error"),
+        (
+            "error=server_error&error_description=Try+later&state={state}",
+            "RingCentral returned an error: server_error (Try later)",
+        ),
+    ],
+)
+def test_a_sign_in_refused_in_the_browser_says_why_in_the_terminal_and_the_browser(
+    query: str, message: str
+) -> None:
+    answers: list[Future] = []
+    with pytest.raises(LoginFailed) as caught:
+        login(
+            settings(),
+            save=pytest.fail,
+            announce=lambda url: None,
+            open_browser=browser_redirect(query, answers),
+            timeout=WAIT,
+        )
+    assert str(caught.value) == message
+    status, page = answers[0].result(WAIT)
+    assert status == 400
+    assert "<h1>Sign-in cancelled</h1>" in page and f"rcauth did not sign in: {message}." in page
+
+
+def test_a_refused_code_names_ringcentrals_reason() -> None:
+    answers: list[Future] = []
+    body = {"error": "invalid_grant", "error_description": "Code expired"}
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        login(
+            settings(),
+            save=pytest.fail,
+            announce=lambda url: None,
+            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
+            timeout=WAIT,
+        )
+    assert (
+        str(caught.value)
+        == "RingCentral refused the authorization code: invalid_grant: Code expired (HTTP 400)"
+    )
+    status, page = answers[0].result(WAIT)
+    assert "<h1>Sign-in failed</h1>" in page
+    assert "RingCentral refused the code: invalid_grant: Code expired (HTTP 400)" in page
+
+
+def test_an_unsaved_sign_in_page_names_the_storage_error() -> None:
+    answers: list[Future] = []
+
+    def save(session: Session) -> None:
+        raise StorageUnavailable("no system keyring is available")
+
+    with requests_mock.Mocker() as m, pytest.raises(StorageUnavailable):
+        m.post(TOKEN_URL, json=TOKEN)
+        login(
+            settings(),
+            save=save,
+            announce=lambda url: None,
+            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
+            timeout=WAIT,
+        )
+    _status, page = answers[0].result(WAIT)
+    assert "<p>rcauth could not store the session: no system keyring is available</p>" in page
+
+
+def test_no_sign_in_in_time_says_how_to_try_again() -> None:
+    with pytest.raises(LoginFailed) as caught:
+        login(settings(), save=pytest.fail, announce=lambda url: None, open_browser=None, timeout=0.2)
+    assert (
+        str(caught.value) == "no sign-in arrived within 0.2 s; run `rcauth login` again (or raise --timeout)"
+    )
+
+
+def test_login_by_paste_names_a_refused_code_and_sends_the_verifier() -> None:
+    announced: list[str] = []
+
+    def read_redirect() -> str:
+        state = parse_qs(urlsplit(announced[0]).query)["state"][0]
+        return f"code=C0DE-9&state={state}"
+
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
+        m.post(TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "Code used"})
+        login_by_paste(
+            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=read_redirect
+        )
+    assert (
+        str(caught.value) == "RingCentral refused the authorization code: invalid_grant: Code used (HTTP 400)"
+    )
+    assert parse_qs(m.request_history[0].text)["code_verifier"][0]
+
+
+def test_login_with_jwt_names_the_refusal_and_builds_the_session_for_the_app() -> None:
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
+        m.post(TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "bad JWT"})
+        login_with_jwt(settings(), "eyJ.jwt.credential", save=pytest.fail)
+    assert str(caught.value) == "RingCentral refused the JWT credential: invalid_grant: bad JWT (HTTP 400)"
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        session = login_with_jwt(settings(), "eyJ.jwt.credential", save=lambda s: None)
+    assert (session.server, session.client_id, session.client_secret) == (SERVER, "cid", "sec")

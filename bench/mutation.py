@@ -10,6 +10,7 @@ function it mutates.
     python bench/mutation.py                 # all modules (mutmut keeps results in mutants/ and resumes)
     python bench/mutation.py redact flow     # only the mutants of these modules
     python bench/mutation.py --report        # the score table of the last run, without running anything
+    python bench/mutation.py --survivors     # ... and every surviving mutant's changed lines (markdown)
     mutmut show rcauth.redact.x_redact__mutmut_3   # what one mutant changed
 
 Everything runs under `nice`: mutmut forks one test process per mutant.
@@ -81,17 +82,42 @@ def _row(name: str, counts: Counter[str]) -> str:
     return f"| {name} | {killed} | {survived} | {no_tests} | {other} | {total} | {score} |"
 
 
+def survivors(modules: list[str]) -> str:
+    """Each surviving mutant of `modules` with the lines it changed, for bench/mutation-survivors.md."""
+    import os
+
+    os.chdir(ROOT)  # mutmut reads its config and its results relative to the working directory
+    from mutmut.__main__ import get_diff_for_mutant, walk_mutatable_files
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.stats import status_by_exit_code
+
+    out: list[str] = []
+    for path in walk_mutatable_files():
+        if Path(path).stem not in modules:
+            continue
+        data = SourceFileMutationData(path=path)
+        data.load()
+        for name, exit_code in data.exit_code_by_key.items():
+            if status_by_exit_code[exit_code] != "survived":
+                continue
+            diff = get_diff_for_mutant(name, path=path).splitlines()
+            changed = [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+            out.append(f"- `{name}`\n" + "\n".join(f"  `{line.strip()}`" for line in changed))
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help=f"some of {', '.join(MODULES)} (default: all)")
     parser.add_argument("--report", action="store_true", help="print the last run's scores only")
+    parser.add_argument("--survivors", action="store_true", help="print the last run's scores and survivors")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
     args = parser.parse_args()
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
         parser.error(f"not a module under mutation testing: {', '.join(unknown)}")
     modules = list(args.modules) or list(MODULES)
-    if not args.report:
+    if not (args.report or args.survivors):
         names = [f"rcauth.{module}.*" for module in args.modules]
         # Not captured: mutmut shows its progress as it goes.
         run = subprocess.run(
@@ -100,6 +126,9 @@ def main() -> None:
         if run.returncode != 0:
             sys.exit(run.returncode)
     print(report(results(), modules))
+    if args.survivors:
+        print()
+        print(survivors(modules))
 
 
 if __name__ == "__main__":

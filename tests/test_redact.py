@@ -28,8 +28,9 @@ def test_every_occurrence_of_every_registered_value_is_masked() -> None:
 def test_the_longest_secret_is_masked_first_so_no_tail_of_it_is_left() -> None:
     # A verifier that starts with a shorter registered value: masking the short one first would leave
     # the rest of the long one readable.
-    register("abcdef", "abcdef-and-the-rest-of-it")
+    register("abcdef", "abcdef-and-the-rest-of-it", "aabcdef-tail")  # longer, and sorted before or after
     assert redact("x abcdef-and-the-rest-of-it y") == f"x {MASK} y"
+    assert redact("x aabcdef-tail y") == f"x {MASK} y"
 
 
 def test_values_shorter_than_six_characters_are_not_registered() -> None:

@@ -84,6 +84,8 @@ def test_a_pasted_url_on_another_path_is_not_the_redirect() -> None:
 def test_a_redirect_uri_without_a_path_matches_the_root() -> None:
     pasted = f"http://localhost:5000/?code=C0DE-1&state={STATE}"
     assert parse_pasted_redirect(pasted, STATE, "http://localhost:5000").code == "C0DE-1"
+    pasted = f"http://localhost:5000?code=C0DE-1&state={STATE}"
+    assert parse_pasted_redirect(pasted, STATE, "http://localhost:5000").code == "C0DE-1"
     with pytest.raises(LoginFailed, match="not the redirect URI"):
         parse_pasted_redirect(f"http://localhost:5000/x?code=C&state={STATE}", STATE, "http://localhost:5000")
 
@@ -426,3 +428,37 @@ def test_login_with_jwt_names_the_refusal_and_builds_the_session_for_the_app() -
         m.post(TOKEN_URL, json=TOKEN)
         session = login_with_jwt(settings(), "eyJ.jwt.credential", save=lambda s: None)
     assert (session.server, session.client_id, session.client_secret) == (SERVER, "cid", "sec")
+
+
+def test_a_pasted_query_of_32_fields_is_read_and_33_are_refused() -> None:
+    fields = ["code=C0DE-1", f"state={STATE}"]
+    assert parse_pasted_redirect("&".join(fields + ["f=x"] * 30), STATE, PASTE_REDIRECT).code == "C0DE-1"
+    with pytest.raises(LoginFailed) as caught:
+        parse_pasted_redirect("&".join(fields + ["f=x"] * 31), STATE, PASTE_REDIRECT)
+    assert str(caught.value) == "that is not a redirect URL (its query could not be read)"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "message"),
+    [
+        (
+            "state=forged&code=C",
+            "the pasted URL does not belong to this sign-in (state mismatch); start again",
+        ),
+        (f"state={STATE}", "the pasted URL carries no authorization code"),
+    ],
+)
+def test_a_refused_paste_says_why(pasted: str, message: str) -> None:
+    with pytest.raises(LoginFailed) as caught:
+        parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT)
+    assert str(caught.value) == message
+
+
+def test_login_by_paste_announces_the_url_for_the_configured_redirect() -> None:
+    announced: list[str] = []
+    with pytest.raises(LoginFailed):
+        login_by_paste(
+            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=lambda: "x"
+        )
+    params = parse_qs(urlsplit(announced[0]).query)
+    assert params["redirect_uri"] == [PASTE_REDIRECT] and params["client_id"] == ["cid"]

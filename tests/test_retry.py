@@ -309,3 +309,11 @@ def test_a_retry_policy_keeps_its_budget_through_every_try() -> None:
     retry = rcauth.retry.BoundedRetry(2)
     assert (retry.total, retry.budget, retry.deadline) == (2, 30.0, None)
     assert rcauth.retry.BoundedRetry(2, budget=5).new().budget == 5
+
+
+def test_a_connection_error_counts_against_the_connect_budget_and_is_the_reason_given() -> None:
+    pool = object()
+    error = urllib3.exceptions.NewConnectionError(None, "refused")
+    with pytest.raises(urllib3.exceptions.MaxRetryError) as caught:
+        rcauth.retry.BoundedRetry(total=5, connect=0).increment("GET", "/x", error=error, _pool=pool)
+    assert caught.value.reason is error and caught.value.pool is pool and caught.value.url == "/x"

@@ -197,3 +197,24 @@ def test_missing_stored_fields_are_named() -> None:
     with pytest.raises(StoredSessionDamaged) as caught:
         Session.from_json(json.dumps(data))
     assert str(caught.value) == "the stored session is missing fields: access_token, client_id"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "the stored session is not valid JSON"),
+        ("[1, 2]", "the stored session is not a JSON object"),
+    ],
+)
+def test_unreadable_stored_data_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(text)
+    assert str(caught.value) == message
+
+
+def test_every_malformed_stored_field_is_named() -> None:
+    data = json.loads(make().to_json())
+    data["client_id"], data["access_token"] = "", 5
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(json.dumps(data))
+    assert str(caught.value) == "the stored session has malformed fields: access_token, client_id"

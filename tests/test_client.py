@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from urllib.parse import parse_qs
 
@@ -9,8 +11,8 @@ import pytest
 import requests
 import requests_mock
 
-from rcauth.client import MAX_429_RETRIES, MAX_RATE_LIMIT_WAIT, ApiClient, RateLimiter
-from rcauth.errors import ApiError, NotLoggedIn, RcauthError, SessionExpired
+from rcauth.client import LOGIN_HINT, MAX_429_RETRIES, MAX_RATE_LIMIT_WAIT, ApiClient, RateLimiter
+from rcauth.errors import ApiError, NotLoggedIn, RcauthError, SessionExpired, TransportError
 from rcauth.session import Session
 from rcauth.store import MemoryStore
 
@@ -604,3 +606,152 @@ def test_a_sliding_window_whose_oldest_request_was_answered_exactly_a_window_bef
     limiter.observe(_limited(1), sent_at=101.0, answered_at=101.0)
     limiter.observe(_limited(0), sent_at=105.0, answered_at=105.0)  # the oldest left as this one was sent
     assert limiter.delay("Heavy", 105.0) == pytest.approx(5.0)
+
+
+class _Sleeps:
+    """`time` for rcauth.client: records sleeps instead of taking them (monotonic and time stay real)."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+        self.monotonic = time.monotonic
+        self.time = time.time
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> _Sleeps:
+    import rcauth.client
+
+    fake = _Sleeps()
+    monkeypatch.setattr(rcauth.client, "time", fake)
+    return fake
+
+
+def test_a_short_pacing_wait_is_slept_and_a_long_one_is_announced(
+    store: MemoryStore, sleeps: _Sleeps
+) -> None:
+    announced: list[tuple[float, str]] = []
+    with ApiClient(store, on_wait=lambda s, reason: announced.append((s, reason))) as client:
+        client._wait(0.5, "pacing to stay under the rate limit")
+        client._wait(1.0, "pacing to stay under the rate limit")
+        client._wait(500, "rate limit reached (HTTP 429)")
+    assert sleeps.sleeps == [0.5]
+    assert announced == [
+        (1.0, "pacing to stay under the rate limit"),
+        (120.0, "rate limit reached (HTTP 429)"),
+    ]
+
+
+def test_without_a_listener_every_wait_is_slept(store: MemoryStore, sleeps: _Sleeps) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, [{"status_code": 429, "headers": {"Retry-After": "3"}, "json": {}}, {"json": {"id": 1}}])
+        assert client.get_json(EXT) == {"id": 1}
+    assert len(sleeps.sleeps) == 1 and 3 <= sleeps.sleeps[0] <= 3.25
+
+
+def test_the_pacing_wait_says_why(store: MemoryStore) -> None:
+    reasons: list[str] = []
+    headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "5"}
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: reasons.append(r)) as client:
+        m.get(CALLS, json={}, headers={**headers, "X-Rate-Limit-Remaining": "0"})
+        client.get_json(CALLS)
+        client.get_json(CALLS)
+    assert reasons == ["pacing to stay under the rate limit"]
+
+
+def test_requests_carry_the_clients_timeout_and_the_callers_arguments(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store, timeout=(3.0, 7.0)) as client:
+        m.get(EXT, json={})
+        client.get_json(EXT, params={"a": "1"}, stream=True)
+    sent = m.request_history[0]
+    assert sent.timeout == (3.0, 7.0)
+    assert sent.qs == {"a": ["1"]} and sent.stream is True
+    assert ApiClient(store).timeout == (10.0, 60.0)
+
+
+def test_an_unreachable_server_names_the_host_and_the_failure(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, exc=requests.ConnectionError("refused"))
+        with pytest.raises(TransportError) as caught:
+            client.get_json(EXT)
+    assert str(caught.value) == "could not reach platform.ringcentral.com: ConnectionError"
+
+
+def test_the_debug_log_names_each_request_with_its_secrets_masked(
+    store: MemoryStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="rcauth.client")
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={})
+        client.get_json(EXT + "?access_token=AT-in-the-url-1")
+    assert f"GET {EXT}?access_token=*** -> 200" in caplog.text
+    assert "AT-in-the-url-1" not in caplog.text
+
+
+@pytest.mark.parametrize("status", [400, 404, 500])
+def test_every_answer_of_400_and_up_is_an_error(store: MemoryStore, status: int) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, status_code=status, json={"errorCode": "CMN-101", "message": "Bad"})
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert (caught.value.status, caught.value.error_code, caught.value.message) == (status, "CMN-101", "Bad")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "message", "hint"),
+    [
+        ({"errorCode": "CMN-102", "message": "Not found"}, 404, "CMN-102", "Not found", None),
+        ({"errors": [{"errorCode": "CMN-101", "message": "Bad"}]}, 400, "CMN-101", "Bad", None),
+        ({"error": "invalid_request", "error_description": "Nope"}, 400, "invalid_request", "Nope", None),
+        ({"errorCode": "OAU-128", "message": "Expired"}, 401, "OAU-128", "Expired", LOGIN_HINT),
+        ({}, 403, None, "Forbidden", None),
+        (
+            {"errors": [{"errorCode": "CMN-408", "permissionName": "ReadCallLog"}]},
+            403,
+            "CMN-408",
+            "Forbidden",
+            "your user or app lacks the ReadCallLog permission",
+        ),
+    ],
+)
+def test_an_api_error_keeps_ringcentrals_code_message_and_hint(body, status, code, message, hint) -> None:
+    """`api_error` maps RingCentral's REST error JSON (errorCode, errors[], OAuth-style error)."""
+    from rcauth.client import api_error
+
+    answer = requests.Response()
+    reasons = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+    answer.status_code, answer.reason = status, reasons[status]
+    answer._content = json.dumps(body).encode()
+    answer.headers["Content-Type"] = "application/json"
+    error = api_error(answer)
+    assert (error.status, error.error_code, error.message, error.hint) == (status, code, message, hint)
+
+
+def test_an_answer_that_is_not_json_is_an_api_error(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, text="<html>portal</html>")
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert caught.value.message == "RingCentral answered with something that is not JSON"
+    assert caught.value.status == 200
+
+
+def test_paginate_sends_the_callers_filters_and_the_page_size(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json={"records": []})
+        list(client.paginate(CALLS, {"view": "Simple"}))
+        list(client.paginate(CALLS, {"view": "Simple"}, limit=5))
+        list(client.paginate(CALLS, {"perPage": 7}, limit=5))
+    assert [r.qs for r in m.request_history] == [
+        {"view": ["simple"], "perpage": ["1000"]},
+        {"view": ["simple"], "perpage": ["5"]},
+        {"perpage": ["7"]},
+    ]
+    assert "perPage=1000" in m.request_history[0].url
+
+
+def test_a_trailing_slash_of_a_path_is_kept(store: MemoryStore) -> None:
+    with ApiClient(store) as client:
+        assert client.url_for("/restapi/v1.0/account/~/") == SERVER + "/restapi/v1.0/account/~/"

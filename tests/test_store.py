@@ -309,3 +309,32 @@ def test_without_a_keyring_the_consented_file_is_the_profiles(
     assert store.path == isolated / "data" / "work.session.json"
     assert store.fallback_reason == "no system keyring is available"
     assert open_store("work", insecure_storage=True).path == store.path
+
+
+def test_a_save_writes_a_hidden_temp_file_beside_the_session_then_renames_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename is atomic only within one file system: the temp file must be in the store's directory."""
+    store = FileStore("work", tmp_path / "data")
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def replace(src, dst) -> None:
+        renames.append((str(src), str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    store.save(SESSION)
+    ((src, dst),) = renames
+    assert Path(src).parent == store.directory
+    assert Path(src).name.startswith(".work.") and src.endswith(".tmp")
+    assert dst == str(store.path)
+
+
+def test_the_session_file_keeps_the_fallback_warning_for_its_creation(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FileStore("default", tmp_path, fallback_reason="the system keyring is locked")
+    with caplog.at_level(logging.WARNING, logger="rcauth.store"):
+        store.save(SESSION)
+    assert caplog.messages == [f"the system keyring is locked; keeping the session in {store.path}"]

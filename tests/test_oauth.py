@@ -305,3 +305,62 @@ def test_the_token_endpoint_retries_only_what_did_not_spend_the_grant() -> None:
     assert (policy.backoff_factor, policy.backoff_jitter, policy.backoff_max) == (0.5, 0.25, 10)
     assert (policy.respect_retry_after_header, policy.retry_after_max) == (True, 60)
     assert policy.raise_on_status is False and policy.budget == 90.0
+
+
+def test_every_secret_of_a_grant_is_registered_for_redaction_as_soon_as_it_is_known() -> None:
+    from rcauth.redact import redact
+
+    answer = {**TOKEN, "id_token": "ID-abcdef-1"}
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=answer)
+        oauth = RingCentralOAuth(SERVER, "cid", "the-app-secret")
+        oauth.exchange_code("the-auth-code", redirect_uri=REDIRECT, code_verifier="the-verifier-1")
+        oauth.jwt_bearer("the-jwt-assertion")
+        oauth.refresh("the-old-refresh-token")
+    shown = "the-app-secret the-auth-code the-verifier-1 the-jwt-assertion the-old-refresh-token"
+    assert redact(shown) == "*** *** *** *** ***"
+    assert redact("AT-abcdef-1 RT-abcdef-1 ID-abcdef-1") == "*** *** ***"
+
+
+@pytest.mark.parametrize("call", ["exchange", "jwt", "refresh", "revoke"])
+def test_every_token_request_has_a_timeout_and_an_unreachable_server_is_named(call: str) -> None:
+    import requests
+
+    oauth = RingCentralOAuth(SERVER + "/", "cid", "s", timeout=(2.0, 3.0))
+    run = {
+        "exchange": lambda: oauth.exchange_code("code-12345", redirect_uri=REDIRECT, code_verifier="v-12345"),
+        "jwt": lambda: oauth.jwt_bearer("eyJ.jwt.cred"),
+        "refresh": lambda: oauth.refresh("RT-1234567"),
+        "revoke": lambda: oauth.revoke("RT-1234567"),
+    }[call]
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        m.post(SERVER + "/restapi/oauth/revoke", text="")
+        run()
+        assert m.request_history[0].timeout == (2.0, 3.0)
+        assert m.request_history[0].url.startswith(SERVER + "/restapi/oauth/")  # no "//restapi"
+        m.post(TOKEN_URL, exc=requests.ConnectionError("refused"))
+        m.post(SERVER + "/restapi/oauth/revoke", exc=requests.ConnectionError("refused"))
+        with pytest.raises(TransportError) as caught:
+            run()
+    assert str(caught.value) == f"could not reach {SERVER}: ConnectionError"
+    assert RingCentralOAuth(SERVER, "cid").timeout == (10.0, 30.0)
+
+
+def test_insecure_transport_is_never_allowed_for_plain_http_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    RingCentralOAuth("http://platform.example.com", "cid", "s")
+    RingCentralOAuth("https://127.0.0.1:8443", "cid", "s")
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+def test_the_authorize_url_carries_ringcentrals_optional_parameters() -> None:
+    url = RingCentralOAuth(SERVER, "cid").authorization_url(
+        redirect_uri=REDIRECT, state="st-123", pkce=new_pkce(), prompt="login", ui_locales="en-US"
+    )
+    query = parse_qs(urlsplit(url).query)
+    assert query["prompt"] == ["login"] and query["ui_locales"] == ["en-US"]

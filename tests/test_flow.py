@@ -134,6 +134,7 @@ def test_login_by_paste_exchanges_the_pasted_code_and_saves_the_session() -> Non
             read_redirect=read_redirect,
         )
     assert saved == [session] and session.access_token == "AT-flow-123"
+    assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
     sent = parse_qs(m.request_history[0].text)
     assert sent["code"] == ["C0DE-9"] and sent["redirect_uri"] == [PASTE_REDIRECT]
 
@@ -278,8 +279,9 @@ def test_login_with_jwt_trades_the_trimmed_credential_and_saves_the_session() ->
 
 
 def test_an_empty_jwt_is_refused_before_any_request() -> None:
-    with requests_mock.Mocker() as m, pytest.raises(LoginFailed, match="the JWT credential is empty"):
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
         login_with_jwt(settings(), " \n", save=pytest.fail)
+    assert str(caught.value) == "the JWT credential is empty"
     assert m.call_count == 0
 
 
@@ -317,7 +319,8 @@ def test_the_code_is_exchanged_with_the_verifier_of_the_challenge_sent_and_the_b
     assert saved == [session]
     assert (session.server, session.client_id, session.client_secret) == (SERVER, "cid", "sec")
     status, page = answers[0].result(WAIT)
-    assert status == 200 and "You can close this tab and return to the terminal." in page
+    assert status == 200 and "<h1>Signed in to RingCentral</h1>" in page
+    assert "<p>You can close this tab and return to the terminal.</p>" in page
 
 
 @pytest.mark.parametrize(
@@ -390,6 +393,7 @@ def test_an_unsaved_sign_in_page_names_the_storage_error() -> None:
             timeout=WAIT,
         )
     _status, page = answers[0].result(WAIT)
+    assert "<h1>Sign-in not saved</h1>" in page
     assert "<p>rcauth could not store the session: no system keyring is available</p>" in page
 
 
@@ -428,6 +432,7 @@ def test_login_with_jwt_names_the_refusal_and_builds_the_session_for_the_app() -
         m.post(TOKEN_URL, json=TOKEN)
         session = login_with_jwt(settings(), "eyJ.jwt.credential", save=lambda s: None)
     assert (session.server, session.client_id, session.client_secret) == (SERVER, "cid", "sec")
+    assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
 
 
 def test_a_pasted_query_of_32_fields_is_read_and_33_are_refused() -> None:

@@ -338,3 +338,83 @@ def test_the_session_file_keeps_the_fallback_warning_for_its_creation(
     with caplog.at_level(logging.WARNING, logger="rcauth.store"):
         store.save(SESSION)
     assert caplog.messages == [f"the system keyring is locked; keeping the session in {store.path}"]
+
+
+def test_the_keyring_timeout_defaults_to_20_s_and_takes_fractions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rcauth.store import _keyring_timeout
+
+    monkeypatch.delenv("RCAUTH_KEYRING_TIMEOUT", raising=False)
+    assert _keyring_timeout() == 20.0
+    monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", "0.5")
+    assert _keyring_timeout() == 0.5
+    monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", "inf")
+    assert _keyring_timeout() == 20.0
+
+
+def test_keyrings_fail_backend_switches_the_keyring_off_without_importing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """keyring's documented way to run without a keyring (CI): rcauth says so at once, without paying
+    for importing keyring."""
+    import sys
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", " keyring.backends.fail.Keyring ")
+    monkeypatch.delitem(sys.modules, "keyring")
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore().probe()
+    assert "keyring" not in sys.modules
+    assert str(caught.value) == "no system keyring is available" and caught.value.hint == INSECURE_HINT
+
+
+def test_a_keyring_set_by_the_program_wins_over_the_fail_backend_variable(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    KeyringStore().save(SESSION)
+    store = KeyringStore()
+    store.probe()  # keyring is loaded and set (as the tests do): the variable no longer decides
+    assert store.load() == SESSION
+
+
+def test_a_save_or_delete_after_a_probe_reads_afresh(memory_keyring) -> None:
+    store = KeyringStore("work")
+    store.probe()  # found nothing
+    store.save(SESSION)
+    assert store.load() == SESSION
+    store.probe()
+    assert store.delete() is True
+    assert store.load() is None
+
+
+def test_open_store_uses_the_profiles_keyring_entry(memory_keyring) -> None:
+    KeyringStore("work").save(SESSION)
+    store = open_store("work")
+    assert isinstance(store, KeyringStore) and store.load() == SESSION
+
+
+def test_a_hung_keyring_call_is_left_on_a_daemon_thread(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process must be able to exit while a keyring call still hangs (a locked Secret Service)."""
+    release = threading.Event()
+    monkeypatch.setattr(memory_keyring, "get_password", lambda *a: release.wait(10))
+    try:
+        with pytest.raises(StorageUnavailable):
+            KeyringStore(timeout=0.1).load()
+        hung = [t for t in threading.enumerate() if t.name == "rcauth-keyring" and t.is_alive()]
+        assert hung and all(t.daemon for t in hung)
+    finally:
+        release.set()
+
+
+def test_a_damaged_or_unreadable_file_says_what_to_do(tmp_path: Path) -> None:
+    store = FileStore("default", tmp_path)
+    store.path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(StoredSessionDamaged) as caught:
+        store.load()
+    assert caught.value.hint == "run `rcauth login` to sign in again (it overwrites the damaged file)"
+    store.path.unlink()
+    store.path.mkdir()
+    with pytest.raises(StorageUnavailable) as unreadable:
+        store.load()
+    assert str(unreadable.value) == f"cannot read {store.path}: Is a directory"

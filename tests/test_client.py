@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from urllib.parse import parse_qs
 
@@ -755,3 +756,92 @@ def test_paginate_sends_the_callers_filters_and_the_page_size(store: MemoryStore
 def test_a_trailing_slash_of_a_path_is_kept(store: MemoryStore) -> None:
     with ApiClient(store) as client:
         assert client.url_for("/restapi/v1.0/account/~/") == SERVER + "/restapi/v1.0/account/~/"
+
+
+def test_a_registered_token_echoed_in_an_api_error_is_masked_and_details_are_kept(
+    store: MemoryStore,
+) -> None:
+    body = {"message": "Token AT-old-1 is invalid", "errors": [{"errorCode": "OAU-129", "message": "x"}]}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, status_code=400, json=body)
+        assert client.session.access_token == "AT-old-1"  # loading the session registers its tokens
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert caught.value.message == "Token *** is invalid"
+    assert caught.value.details
+
+
+def test_an_api_error_without_any_text_still_says_it_failed() -> None:
+    from rcauth.client import api_error
+
+    answer = requests.Response()
+    answer.status_code, answer.reason, answer._content = 418, "", b""
+    assert api_error(answer).message == "request failed"
+
+
+class _CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+
+    def load(self):
+        self.loads += 1
+        return super().load()
+
+
+def test_a_refreshed_or_adopted_session_is_kept_without_reading_the_store_again() -> None:
+    store = _CountingStore()
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        client.fresh_session()  # one load, one load under the lock
+        before = store.loads
+        assert client.session.access_token == "AT-new-2"
+        store.save(session(access="AT-other-9", refresh="RT-other-9"))
+        client.refresh(stale_access_token="AT-new-2")  # another process rotated meanwhile: adopt it
+        assert client.session.access_token == "AT-other-9"
+    assert store.loads == before + 1  # only the read under the lock
+
+
+def test_the_default_profile_refreshes_under_its_own_lock(store: MemoryStore, isolated) -> None:
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        client.fresh_session()
+    assert (isolated / "state" / "default.refresh.lock").exists()
+
+
+def test_a_429_in_a_group_never_seen_and_an_answer_without_a_time_are_recorded() -> None:
+    limiter = RateLimiter()
+    limiter.observe(_limited(0, status=429), sent_at=100.0, answered_at=100.1)  # nothing to clear
+    limiter.observe(_limited(0), sent_at=time.monotonic())  # answered now
+    assert 4.0 < limiter.delay("Heavy", time.monotonic()) <= 5.0
+
+
+def test_pacing_applies_to_the_path_whose_answers_named_the_group(store: MemoryStore) -> None:
+    waits: list[float] = []
+    headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "5"}
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: waits.append(s)) as client:
+        m.get(CALLS, json={}, headers={**headers, "X-Rate-Limit-Remaining": "0"})
+        m.get(EXT, json={})
+        client.get_json(CALLS)
+        client.get_json(EXT)  # another path, no group known for it: no wait
+        assert waits == []
+        client.get_json(CALLS)
+    assert len(waits) == 1
+
+
+def test_a_page_due_for_pacing_is_not_fetched_ahead_but_on_the_callers_thread(store: MemoryStore) -> None:
+    waited_on: list[str] = []
+    headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "5"}
+    pages = [
+        {"json": {"records": [{"id": 1}], "navigation": {"nextPage": {"uri": CALLS + "?page=2"}}}},
+        {"json": {"records": [{"id": 2}]}},
+    ]
+    for page in pages:
+        page["headers"] = {**headers, "X-Rate-Limit-Remaining": "0"}
+    on_wait = lambda s, r: waited_on.append(threading.current_thread().name)  # noqa: E731
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=on_wait) as client:
+        m.get(CALLS, pages)
+        assert [r["id"] for r in client.paginate(CALLS, {})] == [1, 2]
+    assert waited_on == [threading.main_thread().name]

@@ -10,8 +10,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from rcauth.errors import PortInUse
-from rcauth.loopback import CallbackReceiver, CallbackResult, _port_in_use_message
+from rcauth.errors import LoginFailed, PortInUse
+from rcauth.loopback import CallbackReceiver, CallbackResult, _bind_host, _port_in_use_message
 
 STATE = "expected-state-value"
 WAIT = 5.0
@@ -395,3 +395,133 @@ def test_the_debug_log_never_holds_the_code_or_state(
     receiver.close()
     assert "loopback: GET /oauth2callback" in caplog.text
     assert "the-secret-code" not in caplog.text and STATE not in caplog.text
+
+
+def test_localhost_and_bracketed_literals_bind_the_loopback_literal() -> None:
+    # RFC 8252 §8.3: listen on the literal, not on "localhost" (which a hosts file may point elsewhere).
+    assert _bind_host("localhost") == "127.0.0.1" and _bind_host("LocalHost") == "127.0.0.1"
+    assert _bind_host("[::1]") == "::1" and _bind_host("127.0.0.2") == "127.0.0.2"
+
+
+@needs_ipv6
+def test_an_ipv6_literal_redirect_is_served_on_ipv6_alone(pool: ThreadPoolExecutor) -> None:
+    with CallbackReceiver("http://[::1]:0/cb", expected_state=STATE) as r:
+        assert [server.server_address[0] for server in r._servers] == ["::1"]
+        assert r.redirect_uri == f"http://[::1]:{r.port}/cb"
+        path = f"/cb?code=c6&state={STATE}"
+        answer: Future = pool.submit(get, r.port, path, host=f"[::1]:{r.port}", address="::1")
+        assert r.wait(WAIT).code == "c6"  # type: ignore[union-attr]
+        r.finish(True, "ok", "ok")
+        assert answer.result(WAIT)[0] == 200
+
+
+@needs_ipv6
+def test_another_program_on_ipv6_localhost_is_named_in_the_refusal() -> None:
+    port, error = _refusal_when_taken(socket.AF_INET6, "::1")
+    assert str(error).startswith(f"port {port} on [::1] (IPv6 localhost) is in use by another program")
+
+
+def test_a_port_taken_on_the_requested_host_names_that_host() -> None:
+    port, error = _refusal_when_taken(socket.AF_INET, "127.0.0.1")
+    assert str(error).startswith(f"port {port} on localhost is in use by another program")
+
+
+@pytest.mark.parametrize(
+    ("redirect", "hosts"),
+    [
+        ("http://127.0.0.1:0/cb", ["127.0.0.1", "localhost", "[::1]", "LOCALHOST"]),
+        ("http://localhost:0/cb", ["127.0.0.1", "localhost", "[::1]"]),
+    ],
+)
+def test_every_name_of_the_loopback_is_an_accepted_host(
+    pool: ThreadPoolExecutor, redirect: str, hosts: list[str]
+) -> None:
+    for host in hosts:
+        with CallbackReceiver(redirect, expected_state=STATE) as r:
+            answer: Future = pool.submit(get, r.port, f"/cb?code=c&state={STATE}", host=f"{host}:{r.port}")
+            assert r.wait(WAIT) is not None, host
+            r.finish(True, "ok", "ok")
+            assert answer.result(WAIT)[0] == 200
+
+
+def test_a_request_without_a_host_header_is_refused_with_a_page(receiver: CallbackReceiver) -> None:
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=WAIT) as sock:
+        sock.sendall(f"GET /oauth2callback?code=c&state={STATE} HTTP/1.0\r\n\r\n".encode())
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"<h1>Bad request</h1>" in answer
+    assert receiver.wait(0.2) is None
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_head_answer_has_no_body_on_the_wire(receiver: CallbackReceiver) -> None:
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=WAIT) as sock:
+        sock.sendall(f"HEAD /oauth2callback HTTP/1.1\r\nHost: localhost:{receiver.port}\r\n\r\n".encode())
+        answer = _read_all(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405 ") and body == b""
+
+
+def test_a_query_of_more_than_32_fields_is_refused(receiver: CallbackReceiver) -> None:
+    fields = "&".join(f"f{i}=x" for i in range(31))
+    status, body = get(receiver.port, f"/oauth2callback?{fields}&state=forged&code=c")
+    assert status == 400 and "<h1>Bad request</h1>" in body
+    assert "<p>The redirect&#x27;s query could not be read.</p>" in body
+
+
+def test_a_redirect_uri_needs_a_host_and_a_port() -> None:
+    with pytest.raises(LoginFailed) as caught:
+        CallbackReceiver("http://localhost/oauth2callback", expected_state=STATE)
+    assert str(caught.value) == "redirect URI 'http://localhost/oauth2callback' needs a host and a port"
+
+
+def test_a_redirect_uri_without_a_path_is_served_at_the_root(pool: ThreadPoolExecutor) -> None:
+    with CallbackReceiver("http://127.0.0.1:0", expected_state=STATE) as r:
+        answer: Future = pool.submit(get, r.port, f"/?code=root&state={STATE}")
+        assert r.wait(WAIT).code == "root"  # type: ignore[union-attr]
+        r.finish(True, "ok", "ok")
+        assert answer.result(WAIT)[0] == 200
+
+
+def test_a_silent_connection_is_closed_after_the_connection_timeout() -> None:
+    with CallbackReceiver("http://127.0.0.1:0/cb", expected_state=STATE, connection_timeout=0.2) as r:
+        with socket.create_connection(("127.0.0.1", r.port), timeout=WAIT) as sock:
+            assert sock.recv(1) == b""  # closed by the server long before WAIT
+
+
+def test_a_receiver_never_entered_is_not_listening_and_closes_quietly() -> None:
+    receiver = CallbackReceiver("http://127.0.0.1:0/cb", expected_state=STATE)
+    receiver.close()
+    with pytest.raises(RuntimeError, match="the receiver is not listening"):
+        _ = receiver.port
+
+
+def test_leaving_without_finish_tells_the_browser_rcauth_stopped(pool: ThreadPoolExecutor) -> None:
+    with CallbackReceiver("http://localhost:0/oauth2callback", expected_state=STATE) as r:
+        answer = pool.submit(get, r.port, f"/oauth2callback?code=c&state={STATE}")
+        assert r.wait(WAIT) is not None
+    status, body = answer.result(WAIT)
+    assert status == 500
+    assert "<h1>Sign-in interrupted</h1>" in body and "<p>rcauth stopped before finishing.</p>" in body
+    assert '<div class="mark">&#9888;</div>' in body
+
+
+def test_the_page_marks_success_and_failure_apart(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    from rcauth.loopback import _page
+
+    good, bad = _page("t", "d", ok=True), _page("t", "d", ok=False)
+    assert '<div class="mark">&#10003;</div>' in good and "color:#0a7d32}" in good
+    assert '<div class="mark">&#9888;</div>' in bad and "color:#b42318}" in bad
+    first = pool.submit(get, receiver.port, f"/oauth2callback?code=one&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    _status, body = get(receiver.port, f"/oauth2callback?code=two&state={STATE}")
+    receiver.finish(True, "ok", "ok")
+    first.result(WAIT)
+    assert "<p>This sign-in was already completed. You can close this tab.</p>" in body

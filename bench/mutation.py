@@ -9,6 +9,7 @@ function it mutates.
     pip install -e '.[test,mutation]'
     python bench/mutation.py                 # all modules (mutmut keeps results in mutants/ and resumes)
     python bench/mutation.py redact flow     # only the mutants of these modules
+    python bench/mutation.py --again client  # rerun only the last run's survivors (after adding tests)
     python bench/mutation.py --report        # the score table of the last run, without running anything
     python bench/mutation.py --survivors     # ... and every surviving mutant's changed lines (markdown)
     mutmut show rcauth.redact.x_redact__mutmut_3   # what one mutant changed
@@ -42,16 +43,20 @@ def mutmut(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["nice", "-n", "10", _mutmut(), *args], cwd=ROOT, text=True, capture_output=True)
 
 
-def results() -> dict[str, Counter[str]]:
-    """Status counts per module ("killed", "survived", "no tests", "timeout", ...) from mutmut's store."""
+def _listing() -> list[tuple[str, str, str]]:
+    """(mutant name, module, status) of every mutant in mutmut's store."""
     listing = mutmut("results", "--all", "true")
     if listing.returncode != 0:
         sys.exit(listing.stderr or listing.stdout)
+    matches = (RESULT.match(line) for line in listing.stdout.splitlines())
+    return [(m.group(1), m.group(2), m.group(3).strip()) for m in matches if m]
+
+
+def results() -> dict[str, Counter[str]]:
+    """Status counts per module ("killed", "survived", "no tests", "timeout", ...) from mutmut's store."""
     by_module: dict[str, Counter[str]] = {}
-    for line in listing.stdout.splitlines():
-        match = RESULT.match(line)
-        if match:
-            by_module.setdefault(match.group(2), Counter())[match.group(3).strip()] += 1
+    for _name, module, status in _listing():
+        by_module.setdefault(module, Counter())[status] += 1
     return by_module
 
 
@@ -109,6 +114,7 @@ def survivors(modules: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help=f"some of {', '.join(MODULES)} (default: all)")
+    parser.add_argument("--again", action="store_true", help="rerun only the survivors of the last run")
     parser.add_argument("--report", action="store_true", help="print the last run's scores only")
     parser.add_argument("--survivors", action="store_true", help="print the last run's scores and survivors")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
@@ -119,6 +125,13 @@ def main() -> None:
     modules = list(args.modules) or list(MODULES)
     if not (args.report or args.survivors):
         names = [f"rcauth.{module}.*" for module in args.modules]
+        if args.again:
+            # Code unchanged, tests only added: a killed mutant stays killed, so only survivors need a run.
+            listing = _listing()
+            names = [name for name, module, status in listing if status == "survived" and module in modules]
+            if not names:
+                print(report(results(), modules))
+                return
         # Not captured: mutmut shows its progress as it goes.
         run = subprocess.run(
             ["nice", "-n", "10", _mutmut(), "run", "--max-children", str(args.max_children), *names], cwd=ROOT

@@ -845,3 +845,24 @@ def test_a_page_due_for_pacing_is_not_fetched_ahead_but_on_the_callers_thread(st
         m.get(CALLS, pages)
         assert [r["id"] for r in client.paginate(CALLS, {})] == [1, 2]
     assert waited_on == [threading.main_thread().name]
+
+
+def test_a_pacing_wait_under_a_second_is_slept_before_sending(store: MemoryStore, sleeps: _Sleeps) -> None:
+    headers = {"X-Rate-Limit-Group": "Light", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "0.5"}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={}, headers={**headers, "X-Rate-Limit-Remaining": "0"})
+        client.get_json(EXT)
+        client.get_json(EXT)
+    assert len(sleeps.sleeps) == 1 and 0 < sleeps.sleeps[0] <= 0.5
+
+
+def test_a_page_that_failed_ahead_is_reported_not_sent_again(store: MemoryStore) -> None:
+    first = {"records": [{"id": 1}], "navigation": {"nextPage": {"uri": CALLS + "?page=2"}}}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=first)
+        m.get(CALLS + "?page=2", exc=requests.ConnectionError("reset"))
+        got: list[int] = []
+        with pytest.raises(TransportError):
+            got.extend(r["id"] for r in client.paginate(CALLS, {}))
+    assert got == [1]
+    assert m.call_count == 2

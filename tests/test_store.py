@@ -418,3 +418,12 @@ def test_a_damaged_or_unreadable_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(StorageUnavailable) as unreadable:
         store.load()
     assert str(unreadable.value) == f"cannot read {store.path}: Is a directory"
+
+
+def test_a_failing_probe_says_it_was_reading_the_session(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _failing_keyring(memory_keyring, monkeypatch, keyring.errors.KeyringLocked("locked"))
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore().probe()
+    assert str(caught.value) == "the system keyring is locked (read the session)"

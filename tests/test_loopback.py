@@ -525,3 +525,13 @@ def test_the_page_marks_success_and_failure_apart(
     receiver.finish(True, "ok", "ok")
     first.result(WAIT)
     assert "<p>This sign-in was already completed. You can close this tab.</p>" in body
+
+
+def test_an_empty_error_in_the_redirect_is_still_an_error(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    answer = pool.submit(get, receiver.port, f"/oauth2callback?error=&code=c&state={STATE}")
+    result = receiver.wait(WAIT)
+    receiver.finish(False, "x", "y")
+    answer.result(WAIT)
+    assert result == CallbackResult(error="", error_description=None) and not result.ok

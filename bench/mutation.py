@@ -107,7 +107,7 @@ def survivors(modules: list[str]) -> str:
                 continue
             diff = get_diff_for_mutant(name, path=path).splitlines()
             changed = [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
-            out.append(f"- `{name}`\n" + "\n".join(f"  `{line.strip()}`" for line in changed))
+            out.append(f"- `{name}`\n  ```diff\n" + "".join(f"  {line}\n" for line in changed) + "  ```")
     return "\n".join(out)
 
 

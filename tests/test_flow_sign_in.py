@@ -22,6 +22,7 @@ from rcauth.session import Session
 
 SERVER = "https://platform.ringcentral.com"
 TOKEN_URL = SERVER + "/restapi/oauth/token"
+REVOKE_URL = SERVER + "/restapi/oauth/revoke"
 REDIRECT = "http://127.0.0.1:0/oauth2callback"
 STATE = "the-state-of-this-sign-in"
 WAIT = 5.0
@@ -105,10 +106,27 @@ def test_an_error_wins_over_a_code_in_the_same_redirect() -> None:
     assert result == CallbackResult(error="server_error")
 
 
-@pytest.mark.parametrize("pasted", [f"state={STATE}", f"code=&state={STATE}"])
-def test_a_pasted_redirect_without_a_code_is_refused(pasted: str) -> None:
-    with pytest.raises(LoginFailed, match="carries no authorization code"):
-        parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT)
+NO_CODE = CallbackResult(error="invalid_request", error_description="the redirect carried no code")
+
+
+@pytest.mark.parametrize("pasted", ["state={state}", "code=&state={state}"])
+def test_a_pasted_redirect_without_a_code_ends_the_sign_in_and_exchanges_nothing(pasted: str) -> None:
+    """`loopback.parse_callback` (the one reading of a callback) makes a redirect with no code, or an
+    empty one, an `invalid_request` refusal: the sign-in fails at once and no empty code is sent."""
+    assert parse_pasted_redirect(pasted.format(state=STATE), STATE, PASTE_REDIRECT) == NO_CODE
+    announced: list[str] = []
+
+    def read_redirect() -> str:
+        return pasted.format(state=parse_qs(urlsplit(announced[0]).query)["state"][0])
+
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
+        login_by_paste(
+            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=read_redirect
+        )
+    assert str(caught.value) == (
+        "RingCentral returned an error: invalid_request (the redirect carried no code)"
+    )
+    assert m.call_count == 0
 
 
 def test_a_pasted_query_too_long_to_read_is_refused() -> None:
@@ -204,7 +222,8 @@ def test_the_browser_is_told_signed_in_only_after_the_session_is_stored() -> Non
     assert status == 200 and "Signed in to RingCentral" in page
 
 
-def test_when_storing_the_session_fails_the_browser_is_not_told_signed_in() -> None:
+def test_when_storing_the_session_fails_the_browser_is_not_told_signed_in_and_the_grant_is_revoked() -> None:
+    """RingCentral caps concurrent sessions per user and app: a grant that cannot be stored is ended."""
     answers: list[Future] = []
 
     def save(session: Session) -> None:
@@ -212,6 +231,7 @@ def test_when_storing_the_session_fails_the_browser_is_not_told_signed_in() -> N
 
     with requests_mock.Mocker() as m, pytest.raises(StorageUnavailable):
         m.post(TOKEN_URL, json=TOKEN)
+        m.post(REVOKE_URL, text="")
         login(
             settings(),
             save=save,
@@ -219,6 +239,8 @@ def test_when_storing_the_session_fails_the_browser_is_not_told_signed_in() -> N
             open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
             timeout=WAIT,
         )
+    assert [r.url for r in m.request_history] == [TOKEN_URL, REVOKE_URL]
+    assert parse_qs(m.request_history[1].text) == {"token": ["RT-flow-123"]}
     status, page = answers[0].result(WAIT)
     assert status == 400
     assert "Signed in" not in page
@@ -373,8 +395,8 @@ def test_a_refused_code_names_ringcentrals_reason() -> None:
         == "RingCentral refused the authorization code: invalid_grant: Code expired (HTTP 400)"
     )
     status, page = answers[0].result(WAIT)
-    assert "<h1>Sign-in failed</h1>" in page
-    assert "RingCentral refused the code: invalid_grant: Code expired (HTTP 400)" in page
+    assert status == 400 and "<h1>Sign-in failed</h1>" in page
+    assert "<p>RingCentral refused the authorization code: invalid_grant: Code expired (HTTP 400)</p>" in page
 
 
 def test_an_unsaved_sign_in_page_names_the_storage_error() -> None:
@@ -385,6 +407,7 @@ def test_an_unsaved_sign_in_page_names_the_storage_error() -> None:
 
     with requests_mock.Mocker() as m, pytest.raises(StorageUnavailable):
         m.post(TOKEN_URL, json=TOKEN)
+        m.post(REVOKE_URL, text="")
         login(
             settings(),
             save=save,
@@ -394,7 +417,10 @@ def test_an_unsaved_sign_in_page_names_the_storage_error() -> None:
         )
     _status, page = answers[0].result(WAIT)
     assert "<h1>Sign-in not saved</h1>" in page
-    assert "<p>rcauth could not store the session: no system keyring is available</p>" in page
+    assert (
+        "<p>rcauth could not store the session, so you are not signed in: no system keyring is available</p>"
+        in page
+    )
 
 
 def test_no_sign_in_in_time_says_how_to_try_again() -> None:
@@ -450,7 +476,11 @@ def test_a_pasted_query_of_32_fields_is_read_and_33_are_refused() -> None:
             "state=forged&code=C",
             "the pasted URL does not belong to this sign-in (state mismatch); start again",
         ),
-        (f"state={STATE}", "the pasted URL carries no authorization code"),
+        (
+            f"http://localhost:5000/elsewhere?code=C&state={STATE}",
+            "that URL is not the redirect URI http://localhost:5000/oauth2callback; "
+            "paste the URL your browser landed on",
+        ),
     ],
 )
 def test_a_refused_paste_says_why(pasted: str, message: str) -> None:

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests_mock
 
-from rcauth.errors import TransportError
-from rcauth.oauth import OAuthError, RingCentralOAuth, new_pkce, new_state, pkce_challenge
+from rcauth.errors import TransportError, UnexpectedAnswer
+from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth, new_pkce, new_state, pkce_challenge
 
 SERVER = "https://platform.ringcentral.com"
 TOKEN_URL = SERVER + "/restapi/oauth/token"
@@ -24,6 +24,10 @@ TOKEN = {
     "owner_id": "101",
     "endpoint_id": "e1",
 }
+
+
+# requests-mock's `json=` sets no Content-Type; RingCentral's answers carry this one.
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def form(request) -> dict[str, list[str]]:
@@ -329,13 +333,28 @@ def test_revoke_of_a_public_client_sends_its_id_and_a_refusal_is_an_error() -> N
     ("body", "message", "code"),
     [
         ({"error": "invalid_grant", "error_description": "Revoked"}, "Revoked", "invalid_grant"),
-        ({"errors": [{"errorCode": "OAU-213", "message": "Token not found"}]}, "Token not found", "OAU-213"),
-        ({"errorCode": "CMN-301", "message": "Request rate exceeded"}, "Request rate exceeded", "CMN-301"),
+        (
+            {"error": "invalid_grant", "errors": [{"errorCode": "OAU-213", "message": "Token not found"}]},
+            "Token not found",
+            "OAU-213",
+        ),
+        (
+            {
+                "error": "invalid_request",
+                "error_description": "Rate",
+                "errorCode": "CMN-301",
+                "message": "Request rate exceeded",
+                "errors": [{"errorCode": "OAU-1", "message": "first cause"}],
+            },
+            "Request rate exceeded",
+            "CMN-301",
+        ),
         ({"error": "invalid_request", "errorCode": "OAU-101"}, "Bad Request", "OAU-101"),
-        ({}, "Bad Request", None),
     ],
 )
 def test_an_oauth_refusal_keeps_ringcentrals_message_and_code(body: dict, message: str, code) -> None:
+    """The top level is the answer's summary and `errors[0]` its first cause (`errors.ErrorBody`):
+    `errorCode` / `message` win, then `errors[0]`, then the OAuth `error`; the HTTP reason last."""
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, status_code=400, reason="Bad Request", json=body)
         with pytest.raises(OAuthError) as caught:
@@ -344,12 +363,53 @@ def test_an_oauth_refusal_keeps_ringcentrals_message_and_code(body: dict, messag
     assert caught.value.oauth_error == body.get("error")
 
 
+@pytest.mark.parametrize(
+    ("body", "said", "code"),
+    [
+        (
+            {"errors": [{"errorCode": "OAU-213", "message": "Token not found"}]},
+            ": OAU-213: Token not found",
+            "OAU-213",
+        ),
+        (
+            {"errorCode": "CMN-301", "message": "Request rate exceeded"},
+            ": CMN-301: Request rate exceeded",
+            "CMN-301",
+        ),
+        ({"message": "no code"}, "", None),
+        ({}, ", not with RingCentral's JSON (a proxy, captive portal or web filter may be in the way)", None),
+    ],
+)
+def test_a_json_refusal_without_an_oauth_error_is_an_unexpected_answer_that_keeps_its_code(
+    body: dict, said: str, code
+) -> None:
+    """Only an OAuth `error` is RingCentral's verdict on a grant; any other JSON is reported as what
+    answered (exit 5, the session kept), still naming RingCentral's errorCode and message."""
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, reason="Bad Request", json=body, headers=JSON_TYPE)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert not isinstance(caught.value, OAuthError)
+    assert str(caught.value) == f"the token endpoint answered HTTP 400 (application/json){said}"
+    assert (caught.value.error_code, caught.value.status) == (code, 400)
+    assert caught.value.hint == KEPT_HINT
+
+
 def test_an_oauth_refusal_without_any_text_still_says_it_failed() -> None:
     with requests_mock.Mocker() as m:
-        m.post(TOKEN_URL, status_code=400, reason="", text="")
+        m.post(TOKEN_URL, status_code=400, reason="", json={"error": "invalid_request"})
         with pytest.raises(OAuthError) as caught:
             RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
-    assert caught.value.message == "request failed" and caught.value.error_code is None
+    assert caught.value.message == "request failed" and caught.value.error_code == "invalid_request"
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, reason="", text="")
+        with pytest.raises(UnexpectedAnswer) as unexpected:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert str(unexpected.value) == (
+        "the token endpoint answered HTTP 400 (no content type), not with RingCentral's JSON "
+        "(a proxy, captive portal or web filter may be in the way)"
+    )
+    assert unexpected.value.error_code is None
 
 
 def test_an_oauth_refusal_keeps_ringcentrals_details() -> None:
@@ -413,7 +473,7 @@ def test_every_token_request_has_a_timeout_and_an_unreachable_server_is_named(ca
         m.post(SERVER + "/restapi/oauth/revoke", exc=requests.ConnectionError("refused"))
         with pytest.raises(TransportError) as caught:
             run()
-    assert str(caught.value) == f"could not reach {SERVER}: ConnectionError"
+    assert str(caught.value) == "could not reach platform.ringcentral.com: ConnectionError"  # the host
     assert RingCentralOAuth(SERVER, "cid").timeout == (10.0, 30.0)
 
 
@@ -443,9 +503,13 @@ def test_a_new_verifier_is_registered_for_redaction_at_once() -> None:
     assert redact(pkce.verifier) == "***"
 
 
-def test_an_error_that_is_not_a_string_is_no_oauth_error() -> None:
+@pytest.mark.parametrize("error", [{"code": 7}, ["invalid_grant"], 400])
+def test_an_error_that_is_not_a_string_is_no_oauth_error(error) -> None:
+    """RFC 6749 §5.2: `error` is a string; anything else is no verdict, so it cannot end a session."""
     with requests_mock.Mocker() as m:
-        m.post(TOKEN_URL, status_code=400, json={"error": {"code": 7}, "message": "odd"})
-        with pytest.raises(OAuthError) as caught:
+        m.post(TOKEN_URL, status_code=400, json={"error": error, "message": "odd"}, headers=JSON_TYPE)
+        with pytest.raises(UnexpectedAnswer) as caught:
             RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
-    assert caught.value.oauth_error is None
+    assert not isinstance(caught.value, OAuthError)
+    assert str(caught.value) == "the token endpoint answered HTTP 400 (application/json)"
+    assert caught.value.error_code is None

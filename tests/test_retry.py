@@ -16,8 +16,8 @@ import urllib3.util.retry
 import rcauth.interrupts
 import rcauth.retry
 from rcauth.client import ApiClient
-from rcauth.errors import ApiError, TransportError
-from rcauth.oauth import RingCentralOAuth
+from rcauth.errors import ApiError, ExitCode, TransportError, UnexpectedAnswer
+from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth
 from rcauth.session import Session
 from rcauth.store import MemoryStore
 from ringcentral_emulator import DEMO_JWT, Emulator, EmulatorConfig
@@ -208,6 +208,7 @@ def test_retry_policy_gives_up_at_once_on_a_proxy_error_but_still_retries_a_refu
     assert isinstance(caught.value.reason, ProxyError)
     assert policy.increment("GET", "/x", error=refused).connect == 5  # the server itself: retried
 
+
 # -- issue 10 §7: the token endpoint's 429, pinned -----------------------------------------------------
 TOKEN_BODY = (
     b'{"access_token":"AT-429-123456","token_type":"bearer","expires_in":3600,'
@@ -277,13 +278,20 @@ def test_a_token_endpoint_429_without_retry_after_waits_30_s(clock: FakeClock, t
 def test_a_persistent_token_endpoint_429_is_tried_four_times_then_reported(
     clock: FakeClock, token_endpoint: str
 ) -> None:
+    """Tried 4 times, each pause the Retry-After, then reported as what answered: a network problem
+    (exit 5) that keeps the session, never RingCentral's verdict that it is over (an `OAuthError`)."""
     _TokenEndpoint.limited, _TokenEndpoint.retry_after = 100, "20"
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(UnexpectedAnswer) as caught:
         RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
     assert _TokenEndpoint.hits == 4
     assert clock.sleeps == [20, 20, 20]
-    assert caught.value.status == 429
-    assert not caught.value.session_is_dead
+    error = caught.value
+    assert not isinstance(error, OAuthError) and error.exit_code == ExitCode.API
+    assert (error.status, error.error_code) == (429, "CMN-301")
+    assert str(error) == (
+        "the token endpoint answered HTTP 429 (application/json): CMN-301: Request rate exceeded"
+    )
+    assert error.hint == KEPT_HINT
 
 
 def test_a_token_endpoint_429_whose_wait_outlasts_the_budget_is_not_waited_for(

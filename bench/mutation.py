@@ -28,7 +28,19 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("loopback", "flow", "oauth", "client", "store", "session", "redact", "retry", "origin")
+MODULES = (
+    "loopback",
+    "flow",
+    "oauth",
+    "client",
+    "store",
+    "session",
+    "redact",
+    "retry",
+    "origin",
+    "transport",
+    "errors",
+)
 RESULT = re.compile(r"^\s*(rcauth\.(\w+)\.\S+): (.+)$")
 
 

@@ -16,6 +16,10 @@ from urllib3.util.retry import Retry
 
 from rcauth import interrupts
 
+# RingCentral: a 429 without Retry-After means wait at least 30 s; a backoff of 0 s (urllib3's first)
+# would ask again during the penalty, which restarts it.
+MIN_429_PAUSE = 30.0
+
 
 class BoundedRetry(Retry):
     """`Retry` plus `budget`: seconds from the first failure after which no further try starts.
@@ -74,7 +78,8 @@ class BoundedRetry(Retry):
             interrupts.sleep(pause)
 
     def _planned_pause(self, response: Any) -> float:
-        """The pause `sleep()` is about to take: the answer's Retry-After, else the backoff."""
+        """The pause `sleep()` is about to take: the answer's Retry-After, else the backoff (at least
+        `MIN_429_PAUSE` after a 429)."""
         if response is not None and self.respect_retry_after_header:
             try:
                 retry_after = self.get_retry_after(response)
@@ -82,4 +87,7 @@ class BoundedRetry(Retry):
                 retry_after = None
             if retry_after:
                 return retry_after
-        return self.get_backoff_time()
+        backoff = self.get_backoff_time()
+        if getattr(response, "status", None) == 429:
+            return max(backoff, MIN_429_PAUSE)
+        return backoff

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
 import time
 from urllib.parse import parse_qs
 
@@ -9,8 +12,8 @@ import pytest
 import requests
 import requests_mock
 
-from rcauth.client import ApiClient, RateLimiter
-from rcauth.errors import ApiError, NotLoggedIn, SessionExpired
+from rcauth.client import LOGIN_HINT, MAX_429_RETRIES, MAX_RATE_LIMIT_WAIT, ApiClient, RateLimiter
+from rcauth.errors import ApiError, NotLoggedIn, RcauthError, SessionExpired, TransportError
 from rcauth.session import Session
 from rcauth.store import MemoryStore
 
@@ -349,3 +352,517 @@ def test_a_429_clears_the_pacing_state_its_penalty_starts_a_fresh_window() -> No
         limiter.observe(_limited(remaining), sent_at=100.0 + i, answered_at=100.1 + i)
     limiter.observe(_limited(0, status=429), sent_at=103.0, answered_at=103.1)
     assert limiter.delay("Heavy", 103.1) == 0.0
+
+
+# -- issue 10 §7: the origin check, the 429 bound, the session a login just stored, the margin --------
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://platform.ringcentral.com.evil.example/restapi/v1.0/account/~",  # a look-alike host
+        "https://platform.ringcentral.com@evil.example/restapi/v1.0/account/~",  # userinfo
+        "https://user:pw@platform.ringcentral.com/restapi/v1.0/account/~",  # userinfo on the same host
+        "http://platform.ringcentral.com/restapi/v1.0/account/~",  # a downgrade to plain http
+        "https://evil.example/restapi/v1.0/account/~",
+        "https://platform.ringcentral.co/restapi/v1.0/account/~",
+        "https://platform.ringcentral.com:8443/restapi/v1.0/account/~",  # another port
+    ],
+)
+def test_the_token_never_goes_to_another_origin(store: MemoryStore, url: str) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.register_uri(requests_mock.ANY, requests_mock.ANY, json={})  # would record any request sent
+        with pytest.raises(RcauthError):
+            client.url_for(url)
+        with pytest.raises(RcauthError):
+            client.request("GET", url)
+        m.get(CALLS, json={"records": [{"id": 1}], "navigation": {"nextPage": {"uri": url}}})
+        got: list[int] = []
+        with pytest.raises(RcauthError):
+            got.extend(r["id"] for r in client.paginate(CALLS, {}))
+    assert got == [1]  # the records before the foreign link are kept
+    assert [(r.scheme, r.netloc) for r in m.request_history] == [("https", "platform.ringcentral.com")]
+
+
+def test_the_sessions_own_origin_and_paths_are_used_as_they_are(store: MemoryStore) -> None:
+    with ApiClient(store) as client:
+        assert client.url_for(EXT) == EXT
+        assert client.url_for("/restapi/v1.0/account/~") == SERVER + "/restapi/v1.0/account/~"
+        assert client.url_for("restapi/v1.0/account/~") == SERVER + "/restapi/v1.0/account/~"
+
+
+def test_a_persistent_429_is_not_retried_forever(store: MemoryStore) -> None:
+    waits: list[float] = []
+
+    def on_wait(seconds: float, reason: str) -> None:
+        waits.append(seconds)
+        if len(waits) > 20:  # a client that never gives up must fail this test, not hang it
+            raise AssertionError("a persistent 429 is retried without end")
+
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=on_wait) as client:
+        m.get(EXT, status_code=429, headers={"Retry-After": "2"}, json={"errorCode": "CMN-301"})
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert caught.value.status == 429 and caught.value.error_code == "CMN-301"
+    assert m.call_count == MAX_429_RETRIES + 1 == 6
+    assert len(waits) == MAX_429_RETRIES and all(2 <= s <= 2.25 for s in waits)
+
+
+def test_a_429_asking_for_more_than_two_minutes_is_reported_at_once(store: MemoryStore) -> None:
+    waits: list[float] = []
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, reason: waits.append(s)) as client:
+        m.get(EXT, status_code=429, headers={"Retry-After": "121"}, json={"errorCode": "CMN-301"})
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert m.call_count == 1 and waits == []
+    assert caught.value.hint == "RingCentral asks to wait 121 s before the next request"
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "low"), [({"Retry-After": "120"}, 120), ({}, 30), ({"Retry-After": "0"}, 1)]
+)
+def test_a_429_waits_its_retry_after_or_ringcentrals_minimum(store: MemoryStore, retry_after, low) -> None:
+    waits: list[tuple[float, str]] = []
+    on_wait = lambda s, reason: waits.append((s, reason))  # noqa: E731
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=on_wait) as client:
+        m.get(EXT, [{"status_code": 429, "headers": retry_after, "json": {}}, {"json": {"id": 1}}])
+        assert client.get_json(EXT) == {"id": 1}
+    ((seconds, reason),) = waits
+    assert low <= seconds <= min(low + 0.25, MAX_RATE_LIMIT_WAIT)
+    assert reason == "rate limit reached (HTTP 429)"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"error": "invalid_grant", "error_description": "Token is revoked"}, 400),
+        ({"error": "invalid_client", "error_description": "Invalid client"}, 401),
+    ],
+)
+def test_a_dead_refresh_leaves_alone_a_session_a_concurrent_login_just_stored(
+    body: dict, status: int
+) -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0))
+
+    def answer(request, context) -> dict:
+        # While our refresh is on the wire, `rcauth login` in another terminal stores a new session.
+        store.save(session(access="AT-login-7", refresh="RT-login-7"))
+        context.status_code = status
+        return body
+
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=answer)
+        with pytest.raises(SessionExpired):
+            client.get_json(EXT)
+    stored = store.load()
+    assert stored is not None and stored.refresh_token == "RT-login-7"
+
+
+def test_a_session_past_its_refresh_expiry_is_removed_without_a_request() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0).with_updates(refresh_expires_at=time.time() - 1))
+    with requests_mock.Mocker() as m, ApiClient(store) as client, pytest.raises(SessionExpired) as caught:
+        client.get_json(EXT)
+    assert m.call_count == 0 and store.load() is None
+    assert "refresh token is no longer valid" in str(caught.value)
+
+
+def test_a_rotated_client_secret_ends_the_session_and_says_which_secret(store: MemoryStore) -> None:
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, status_code=401, json={"error": "invalid_client", "error_description": "Bad"})
+        with pytest.raises(SessionExpired) as caught:
+            client.get_json(EXT)
+    assert store.load() is None
+    assert "client secret" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(("left", "refreshes"), [(60.0, True), (60.001, False), (59.999, True), (0.0, True)])
+def test_the_refresh_margin_is_60_s_left_inclusive(
+    monkeypatch: pytest.MonkeyPatch, left: float, refreshes: bool
+) -> None:
+    now = 1_900_000_000.0
+    monkeypatch.setattr(time, "time", lambda: now)
+    store = MemoryStore()
+    store.save(session().with_updates(access_expires_at=now + left))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        fresh = client.fresh_session()
+    assert m.call_count == (1 if refreshes else 0)
+    assert fresh.access_token == ("AT-new-2" if refreshes else "AT-old-1")
+
+
+# -- mutation testing: what the surviving mutants of client.py showed unpinned ---------------------------
+def test_a_refresh_keeps_the_apps_credentials_and_the_sessions_history(store: MemoryStore) -> None:
+    first = session(expires_in=0)
+    store.save(first)
+    with requests_mock.Mocker() as m, ApiClient(store, profile="work") as client:
+        m.post(TOKEN_URL, json=new_pair())
+        new = client.refresh(stale_access_token="AT-old-1")
+    # The next refresh authenticates as the same app: losing the secret would end the session then.
+    assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
+    assert (new.client_id, new.client_secret, new.server) == ("cid", "sec", SERVER)
+    assert (new.owner_id, new.created_at) == ("101", first.created_at) and new.refreshed_at is not None
+    assert store.load() == new and client.session == new
+
+
+def test_a_refresh_locks_the_profiles_own_lock(store: MemoryStore, isolated) -> None:
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store, profile="work") as client:
+        m.post(TOKEN_URL, json=new_pair())
+        client.fresh_session()
+    assert (isolated / "state" / "work.refresh.lock").exists()
+    assert not (isolated / "state" / "default.refresh.lock").exists()
+
+
+def test_a_session_removed_while_waiting_for_the_lock_is_reported(store: MemoryStore) -> None:
+    with ApiClient(store) as client:
+        assert client.session.access_token == "AT-old-1"
+        store.delete()  # `rcauth logout` in another terminal
+        with pytest.raises(SessionExpired) as caught:
+            client.refresh(stale_access_token="AT-old-1")
+    assert str(caught.value) == "the session was removed by another rcauth"
+    assert caught.value.hint == "run `rcauth login` to sign in again"
+
+
+def test_an_expired_refresh_token_says_so_and_points_to_login() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0).with_updates(refresh_expires_at=time.time() - 1))
+    with ApiClient(store) as client, pytest.raises(SessionExpired) as caught:
+        client.fresh_session()
+    assert str(caught.value) == "the session has expired (its refresh token is no longer valid)"
+    assert caught.value.hint == "run `rcauth login` to sign in again"
+    assert client._session is None
+
+
+def test_a_rotated_client_secret_says_what_to_do() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0))
+    body = {"error": "invalid_client", "error_description": "Invalid client"}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, status_code=401, json=body)
+        with pytest.raises(SessionExpired) as caught:
+            client.fresh_session()
+    assert str(caught.value).startswith(
+        "the session has ended: RingCentral refused the app's client credentials (invalid_client: Invalid"
+    )
+    assert caught.value.hint == (
+        "run `rcauth login` with the app's current client secret (was it changed in the developer console?)"
+    )
+
+
+def test_every_request_asks_for_json_and_names_rcauth(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={})
+        client.get_json(EXT)
+    headers = m.request_history[0].headers
+    assert headers["Accept"] == "application/json"
+    assert headers["User-Agent"].startswith("rcauth/") and "python-requests/" in headers["User-Agent"]
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_transient_failures_are_retried_only_where_nothing_can_be_done_twice(
+    store: MemoryStore, scheme: str
+) -> None:
+    """502/503/504 and dropped connections: idempotent methods only, 6 retries, 30 s budget."""
+    with ApiClient(store) as client:
+        policy = client.http.get_adapter(f"{scheme}://platform.ringcentral.com/").max_retries
+    assert (policy.total, policy.connect, policy.read, policy.status, policy.other) == (6, 6, 6, 6, 0)
+    for method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE"):
+        assert policy.is_retry(method, 503) and policy.is_retry(method, 502) and policy.is_retry(method, 504)
+    for method in ("POST", "PATCH"):
+        assert not policy.is_retry(method, 503)
+    for status in (400, 401, 403, 404, 429, 500, 501, 505):
+        assert not policy.is_retry("GET", status)
+    assert (policy.backoff_factor, policy.backoff_jitter, policy.backoff_max) == (0.2, 0.3, 8)
+    assert (policy.respect_retry_after_header, policy.retry_after_max) == (True, 30)
+    assert policy.raise_on_status is False
+    assert policy.budget == 30.0
+
+
+@pytest.mark.parametrize(
+    ("limit", "window", "tracked"), [(1, 1.0, True), (0, 5.0, False), (3, 0.0, False)]
+)
+def test_pacing_tracks_every_sane_limit_and_window(limit: int, window: float, tracked: bool) -> None:
+    limiter = RateLimiter()
+    answer = _limited(0)
+    answer.headers.update({"X-Rate-Limit-Limit": str(limit), "X-Rate-Limit-Window": str(window)})
+    limiter.observe(answer, sent_at=100.0, answered_at=100.1)
+    assert limiter.delay("Heavy", 100.1) == (pytest.approx(window) if tracked else 0.0)
+
+
+def test_pacing_ignores_answers_without_a_group_or_with_unreadable_headers() -> None:
+    limiter = RateLimiter()
+    ungrouped = _limited(0)
+    del ungrouped.headers["X-Rate-Limit-Group"]
+    limiter.observe(ungrouped, sent_at=100.0, answered_at=100.1)
+    garbled = _limited(0)
+    garbled.headers["X-Rate-Limit-Remaining"] = "none"
+    limiter.observe(garbled, sent_at=100.0, answered_at=100.1)
+    assert limiter.delay("Heavy", 100.1) == 0.0 and limiter.delay(None, 100.1) == 0.0
+
+
+def test_a_sliding_window_whose_oldest_request_was_answered_exactly_a_window_before_is_shared() -> None:
+    limiter = RateLimiter()
+    limiter.observe(_limited(2), sent_at=100.0, answered_at=100.0)
+    limiter.observe(_limited(1), sent_at=101.0, answered_at=101.0)
+    limiter.observe(_limited(0), sent_at=105.0, answered_at=105.0)  # the oldest left as this one was sent
+    assert limiter.delay("Heavy", 105.0) == pytest.approx(5.0)
+
+
+class _Sleeps:
+    """`time` for rcauth.client: records sleeps instead of taking them (monotonic and time stay real)."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+        self.monotonic = time.monotonic
+        self.time = time.time
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> _Sleeps:
+    import rcauth.client
+
+    fake = _Sleeps()
+    monkeypatch.setattr(rcauth.client, "time", fake)
+    return fake
+
+
+def test_a_short_pacing_wait_is_slept_and_a_long_one_is_announced(
+    store: MemoryStore, sleeps: _Sleeps
+) -> None:
+    announced: list[tuple[float, str]] = []
+    with ApiClient(store, on_wait=lambda s, reason: announced.append((s, reason))) as client:
+        client._wait(0.5, "pacing to stay under the rate limit")
+        client._wait(1.0, "pacing to stay under the rate limit")
+        client._wait(500, "rate limit reached (HTTP 429)")
+    assert sleeps.sleeps == [0.5]
+    assert announced == [
+        (1.0, "pacing to stay under the rate limit"),
+        (120.0, "rate limit reached (HTTP 429)"),
+    ]
+
+
+def test_without_a_listener_every_wait_is_slept(store: MemoryStore, sleeps: _Sleeps) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, [{"status_code": 429, "headers": {"Retry-After": "3"}, "json": {}}, {"json": {"id": 1}}])
+        assert client.get_json(EXT) == {"id": 1}
+    assert len(sleeps.sleeps) == 1 and 3 <= sleeps.sleeps[0] <= 3.25
+
+
+def test_the_pacing_wait_says_why(store: MemoryStore) -> None:
+    reasons: list[str] = []
+    headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "5"}
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: reasons.append(r)) as client:
+        m.get(CALLS, json={}, headers={**headers, "X-Rate-Limit-Remaining": "0"})
+        client.get_json(CALLS)
+        client.get_json(CALLS)
+    assert reasons == ["pacing to stay under the rate limit"]
+
+
+def test_requests_carry_the_clients_timeout_and_the_callers_arguments(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store, timeout=(3.0, 7.0)) as client:
+        m.get(EXT, json={})
+        client.get_json(EXT, params={"a": "1"}, stream=True)
+    sent = m.request_history[0]
+    assert sent.timeout == (3.0, 7.0)
+    assert sent.qs == {"a": ["1"]} and sent.stream is True
+    assert ApiClient(store).timeout == (10.0, 60.0)
+
+
+def test_an_unreachable_server_names_the_host_and_the_failure(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, exc=requests.ConnectionError("refused"))
+        with pytest.raises(TransportError) as caught:
+            client.get_json(EXT)
+    assert str(caught.value) == "could not reach platform.ringcentral.com: ConnectionError"
+
+
+def test_the_debug_log_names_each_request_with_its_secrets_masked(
+    store: MemoryStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="rcauth.client")
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={})
+        client.get_json(EXT + "?access_token=AT-in-the-url-1")
+    assert f"GET {EXT}?access_token=*** -> 200" in caplog.text
+    assert "AT-in-the-url-1" not in caplog.text
+
+
+@pytest.mark.parametrize("status", [400, 404, 500])
+def test_every_answer_of_400_and_up_is_an_error(store: MemoryStore, status: int) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, status_code=status, json={"errorCode": "CMN-101", "message": "Bad"})
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert (caught.value.status, caught.value.error_code, caught.value.message) == (status, "CMN-101", "Bad")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "message", "hint"),
+    [
+        ({"errorCode": "CMN-102", "message": "Not found"}, 404, "CMN-102", "Not found", None),
+        ({"errors": [{"errorCode": "CMN-101", "message": "Bad"}]}, 400, "CMN-101", "Bad", None),
+        ({"error": "invalid_request", "error_description": "Nope"}, 400, "invalid_request", "Nope", None),
+        ({"errorCode": "OAU-128", "message": "Expired"}, 401, "OAU-128", "Expired", LOGIN_HINT),
+        ({}, 403, None, "Forbidden", None),
+        (
+            {"errors": [{"errorCode": "CMN-408", "permissionName": "ReadCallLog"}]},
+            403,
+            "CMN-408",
+            "Forbidden",
+            "your user or app lacks the ReadCallLog permission",
+        ),
+    ],
+)
+def test_an_api_error_keeps_ringcentrals_code_message_and_hint(body, status, code, message, hint) -> None:
+    """`api_error` maps RingCentral's REST error JSON (errorCode, errors[], OAuth-style error)."""
+    from rcauth.client import api_error
+
+    answer = requests.Response()
+    reasons = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+    answer.status_code, answer.reason = status, reasons[status]
+    answer._content = json.dumps(body).encode()
+    answer.headers["Content-Type"] = "application/json"
+    error = api_error(answer)
+    assert (error.status, error.error_code, error.message, error.hint) == (status, code, message, hint)
+
+
+def test_an_answer_that_is_not_json_is_an_api_error(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, text="<html>portal</html>")
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert caught.value.message == "RingCentral answered with something that is not JSON"
+    assert caught.value.status == 200
+
+
+def test_paginate_sends_the_callers_filters_and_the_page_size(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json={"records": []})
+        list(client.paginate(CALLS, {"view": "Simple"}))
+        list(client.paginate(CALLS, {"view": "Simple"}, limit=5))
+        list(client.paginate(CALLS, {"perPage": 7}, limit=5))
+    assert [r.qs for r in m.request_history] == [
+        {"view": ["simple"], "perpage": ["1000"]},
+        {"view": ["simple"], "perpage": ["5"]},
+        {"perpage": ["7"]},
+    ]
+    assert "perPage=1000" in m.request_history[0].url
+
+
+def test_a_trailing_slash_of_a_path_is_kept(store: MemoryStore) -> None:
+    with ApiClient(store) as client:
+        assert client.url_for("/restapi/v1.0/account/~/") == SERVER + "/restapi/v1.0/account/~/"
+
+
+def test_a_registered_token_echoed_in_an_api_error_is_masked_and_details_are_kept(
+    store: MemoryStore,
+) -> None:
+    body = {"message": "Token AT-old-1 is invalid", "errors": [{"errorCode": "OAU-129", "message": "x"}]}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, status_code=400, json=body)
+        assert client.session.access_token == "AT-old-1"  # loading the session registers its tokens
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert caught.value.message == "Token *** is invalid"
+    assert caught.value.details
+
+
+def test_an_api_error_without_any_text_still_says_it_failed() -> None:
+    from rcauth.client import api_error
+
+    answer = requests.Response()
+    answer.status_code, answer.reason, answer._content = 418, "", b""
+    assert api_error(answer).message == "request failed"
+
+
+class _CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+
+    def load(self):
+        self.loads += 1
+        return super().load()
+
+
+def test_a_refreshed_or_adopted_session_is_kept_without_reading_the_store_again() -> None:
+    store = _CountingStore()
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        client.fresh_session()  # one load, one load under the lock
+        before = store.loads
+        assert client.session.access_token == "AT-new-2"
+        store.save(session(access="AT-other-9", refresh="RT-other-9"))
+        client.refresh(stale_access_token="AT-new-2")  # another process rotated meanwhile: adopt it
+        assert client.session.access_token == "AT-other-9"
+    assert store.loads == before + 1  # only the read under the lock
+
+
+def test_the_default_profile_refreshes_under_its_own_lock(store: MemoryStore, isolated) -> None:
+    store.save(session(expires_in=0))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        client.fresh_session()
+    assert (isolated / "state" / "default.refresh.lock").exists()
+
+
+def test_a_429_in_a_group_never_seen_and_an_answer_without_a_time_are_recorded() -> None:
+    limiter = RateLimiter()
+    limiter.observe(_limited(0, status=429), sent_at=100.0, answered_at=100.1)  # nothing to clear
+    limiter.observe(_limited(0), sent_at=time.monotonic())  # answered now
+    assert 4.0 < limiter.delay("Heavy", time.monotonic()) <= 5.0
+
+
+def test_pacing_applies_to_the_path_whose_answers_named_the_group(store: MemoryStore) -> None:
+    waits: list[float] = []
+    headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "5"}
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: waits.append(s)) as client:
+        m.get(CALLS, json={}, headers={**headers, "X-Rate-Limit-Remaining": "0"})
+        m.get(EXT, json={})
+        client.get_json(CALLS)
+        client.get_json(EXT)  # another path, no group known for it: no wait
+        assert waits == []
+        client.get_json(CALLS)
+    assert len(waits) == 1
+
+
+def test_a_page_due_for_pacing_is_not_fetched_ahead_but_on_the_callers_thread(store: MemoryStore) -> None:
+    waited_on: list[str] = []
+    headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "5"}
+    pages = [
+        {"json": {"records": [{"id": 1}], "navigation": {"nextPage": {"uri": CALLS + "?page=2"}}}},
+        {"json": {"records": [{"id": 2}]}},
+    ]
+    for page in pages:
+        page["headers"] = {**headers, "X-Rate-Limit-Remaining": "0"}
+    on_wait = lambda s, r: waited_on.append(threading.current_thread().name)  # noqa: E731
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=on_wait) as client:
+        m.get(CALLS, pages)
+        assert [r["id"] for r in client.paginate(CALLS, {})] == [1, 2]
+    assert waited_on == [threading.main_thread().name]
+
+
+def test_a_pacing_wait_under_a_second_is_slept_before_sending(store: MemoryStore, sleeps: _Sleeps) -> None:
+    headers = {"X-Rate-Limit-Group": "Light", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "0.5"}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={}, headers={**headers, "X-Rate-Limit-Remaining": "0"})
+        client.get_json(EXT)
+        client.get_json(EXT)
+    assert len(sleeps.sleeps) == 1 and 0 < sleeps.sleeps[0] <= 0.5
+
+
+def test_a_page_that_failed_ahead_is_reported_not_sent_again(store: MemoryStore) -> None:
+    first = {"records": [{"id": 1}], "navigation": {"nextPage": {"uri": CALLS + "?page=2"}}}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=first)
+        m.get(CALLS + "?page=2", exc=requests.ConnectionError("reset"))
+        got: list[int] = []
+        with pytest.raises(TransportError):
+            got.extend(r["id"] for r in client.paginate(CALLS, {}))
+    assert got == [1]
+    assert m.call_count == 2

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from rcauth.errors import PortInUse
-from rcauth.loopback import CallbackReceiver, _port_in_use_message
+from rcauth.errors import LoginFailed, PortInUse
+from rcauth.loopback import CallbackReceiver, CallbackResult, _bind_host, _port_in_use_message
 
 STATE = "expected-state-value"
 WAIT = 5.0
@@ -245,3 +246,292 @@ def test_wait_is_woken_by_the_callback_not_by_polling(receiver: CallbackReceiver
     assert receiver.wait(WAIT) is not None
     receiver.finish(True, "ok", "ok")
     assert arrived.wait(WAIT)
+
+
+# -- issue 10 §7: the page's security headers, pinned ------------------------------------------------
+def get_with_headers(port: int, path: str, *, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        conn.request(method, path, headers={"Host": f"localhost:{port}"})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def assert_locked_down(headers: dict[str, str]) -> None:
+    # The callback URL carries the code: no Referer may take it anywhere, no cache may keep the page,
+    # and the page may load nothing and run nothing (it has inline styles only).
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cache-control"] == "no-store"
+    assert headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["connection"] == "close"
+
+
+def test_the_signed_in_page_carries_the_security_headers(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    answer = pool.submit(get_with_headers, receiver.port, f"/oauth2callback?code=the-code&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    receiver.finish(True, "Signed in to RingCentral", "You can close this tab.")
+    status, headers, body = answer.result(WAIT)
+    assert status == 200
+    assert_locked_down(headers)
+    assert int(headers["content-length"]) == len(body)
+    assert "&#10003;" in body.decode("utf-8") and "#0a7d32" in body.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/oauth2callback?code=evil&state=forged", "GET", 400),
+        ("/favicon.ico", "GET", 404),
+        (f"/oauth2callback?code=c&state={STATE}", "POST", 405),
+    ],
+)
+def test_every_refusal_page_carries_the_security_headers(
+    receiver: CallbackReceiver, path: str, method: str, status: int
+) -> None:
+    got, headers, body = get_with_headers(receiver.port, path, method=method)
+    assert got == status
+    assert_locked_down(headers)
+    assert "&#9888;" in body.decode("utf-8") and "#b42318" in body.decode("utf-8")
+
+
+def test_a_failed_sign_in_page_carries_the_security_headers(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    answer = pool.submit(get_with_headers, receiver.port, f"/oauth2callback?code=c&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    receiver.finish(False, "Sign-in not saved", "rcauth could not store the session")
+    status, headers, body = answer.result(WAIT)
+    assert status == 400
+    assert_locked_down(headers)
+    assert "Sign-in not saved" in body.decode("utf-8")
+
+
+def test_a_head_request_gets_headers_and_no_body(receiver: CallbackReceiver) -> None:
+    status, headers, body = get_with_headers(receiver.port, "/oauth2callback", method="HEAD")
+    assert status == 405 and body == b""
+    assert_locked_down(headers)
+
+
+# -- mutation testing: what the surviving mutants of loopback.py showed unpinned --------------------------
+@pytest.mark.parametrize(
+    ("path", "method", "host", "status", "title", "detail"),
+    [
+        (
+            "/oauth2callback?code=evil&state=forged", "GET", None, 400, "Sign-in not accepted",
+            "This redirect does not belong to the sign-in rcauth is waiting for (state mismatch). "
+            "Start again from the terminal.",
+        ),
+        (
+            "/favicon.ico", "GET", None, 404, "Not found",
+            "Nothing here. rcauth is waiting for RingCentral&#x27;s sign-in redirect.",
+        ),
+        (
+            "/oauth2callback", "POST", None, 405, "Method not allowed",
+            "Only the browser&#x27;s GET redirect is accepted here.",
+        ),
+        (
+            "/oauth2callback", "GET", "evil.example", 400, "Bad request",
+            "This address only accepts RingCentral&#x27;s sign-in redirect.",
+        ),
+    ],
+)
+def test_each_refusal_page_says_what_happened(
+    receiver: CallbackReceiver, path: str, method: str, host: str | None, status: int, title: str, detail: str
+) -> None:
+    got, body = get(receiver.port, path, method=method, host=host)
+    assert got == status
+    assert f"<title>{title} - rcauth</title>" in body and f"<h1>{title}</h1>" in body
+    assert f"<p>{detail}</p>" in body
+
+
+def test_a_second_callback_is_told_the_sign_in_is_done(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    first = pool.submit(get, receiver.port, f"/oauth2callback?code=one&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    status, body = get(receiver.port, f"/oauth2callback?code=two&state={STATE}")
+    receiver.finish(True, "ok", "ok")
+    first.result(WAIT)
+    assert status == 409
+    assert "<h1>Already done</h1>" in body
+    assert "This sign-in was already completed. You can close this tab." in body
+
+
+def test_a_callback_without_a_code_says_so(receiver: CallbackReceiver, pool: ThreadPoolExecutor) -> None:
+    answer = pool.submit(get, receiver.port, f"/oauth2callback?state={STATE}")
+    result = receiver.wait(WAIT)
+    receiver.finish(False, "x", "y")
+    answer.result(WAIT)
+    assert result == CallbackResult(error="invalid_request", error_description="the redirect carried no code")
+
+
+def test_the_port_in_use_message_tells_how_to_pick_another_port() -> None:
+    assert _port_in_use_message("localhost", 5001) == (
+        "port 5001 on localhost is in use by another program, so rcauth cannot receive the sign-in redirect; "
+        "stop that program or use another port with --redirect-uri http://localhost:PORT/oauth2callback "
+        "(the URI must also be registered for your RingCentral app)"
+    )
+    assert _port_in_use_message("localhost", 5000) == (
+        _port_in_use_message("localhost", 5001).replace("5001", "5000")
+        + "; on macOS, port 5000 is held by the AirPlay Receiver"
+        + " (System Settings > General > AirDrop & Handoff)"
+    )
+
+
+def test_the_debug_log_never_holds_the_code_or_state(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="rcauth.loopback")
+    answer = pool.submit(get, receiver.port, f"/oauth2callback?code=the-secret-code&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    receiver.finish(True, "ok", "ok")
+    answer.result(WAIT)
+    receiver.close()
+    assert "loopback: GET /oauth2callback" in caplog.text
+    assert "the-secret-code" not in caplog.text and STATE not in caplog.text
+
+
+def test_localhost_and_bracketed_literals_bind_the_loopback_literal() -> None:
+    # RFC 8252 §8.3: listen on the literal, not on "localhost" (which a hosts file may point elsewhere).
+    assert _bind_host("localhost") == "127.0.0.1" and _bind_host("LocalHost") == "127.0.0.1"
+    assert _bind_host("[::1]") == "::1" and _bind_host("127.0.0.2") == "127.0.0.2"
+
+
+@needs_ipv6
+def test_an_ipv6_literal_redirect_is_served_on_ipv6_alone(pool: ThreadPoolExecutor) -> None:
+    with CallbackReceiver("http://[::1]:0/cb", expected_state=STATE) as r:
+        assert [server.server_address[0] for server in r._servers] == ["::1"]
+        assert r.redirect_uri == f"http://[::1]:{r.port}/cb"
+        path = f"/cb?code=c6&state={STATE}"
+        answer: Future = pool.submit(get, r.port, path, host=f"[::1]:{r.port}", address="::1")
+        assert r.wait(WAIT).code == "c6"  # type: ignore[union-attr]
+        r.finish(True, "ok", "ok")
+        assert answer.result(WAIT)[0] == 200
+
+
+@needs_ipv6
+def test_another_program_on_ipv6_localhost_is_named_in_the_refusal() -> None:
+    port, error = _refusal_when_taken(socket.AF_INET6, "::1")
+    assert str(error).startswith(f"port {port} on [::1] (IPv6 localhost) is in use by another program")
+
+
+def test_a_port_taken_on_the_requested_host_names_that_host() -> None:
+    port, error = _refusal_when_taken(socket.AF_INET, "127.0.0.1")
+    assert str(error).startswith(f"port {port} on localhost is in use by another program")
+
+
+@pytest.mark.parametrize(
+    ("redirect", "hosts"),
+    [
+        ("http://127.0.0.1:0/cb", ["127.0.0.1", "localhost", "[::1]", "LOCALHOST"]),
+        ("http://localhost:0/cb", ["127.0.0.1", "localhost", "[::1]"]),
+    ],
+)
+def test_every_name_of_the_loopback_is_an_accepted_host(
+    pool: ThreadPoolExecutor, redirect: str, hosts: list[str]
+) -> None:
+    for host in hosts:
+        with CallbackReceiver(redirect, expected_state=STATE) as r:
+            answer: Future = pool.submit(get, r.port, f"/cb?code=c&state={STATE}", host=f"{host}:{r.port}")
+            assert r.wait(WAIT) is not None, host
+            r.finish(True, "ok", "ok")
+            assert answer.result(WAIT)[0] == 200
+
+
+def test_a_request_without_a_host_header_is_refused_with_a_page(receiver: CallbackReceiver) -> None:
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=WAIT) as sock:
+        sock.sendall(f"GET /oauth2callback?code=c&state={STATE} HTTP/1.0\r\n\r\n".encode())
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"<h1>Bad request</h1>" in answer
+    assert receiver.wait(0.2) is None
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_head_answer_has_no_body_on_the_wire(receiver: CallbackReceiver) -> None:
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=WAIT) as sock:
+        sock.sendall(f"HEAD /oauth2callback HTTP/1.1\r\nHost: localhost:{receiver.port}\r\n\r\n".encode())
+        answer = _read_all(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405 ") and body == b""
+
+
+def test_a_query_of_more_than_32_fields_is_refused(receiver: CallbackReceiver) -> None:
+    fields = "&".join(f"f{i}=x" for i in range(31))
+    status, body = get(receiver.port, f"/oauth2callback?{fields}&state=forged&code=c")
+    assert status == 400 and "<h1>Bad request</h1>" in body
+    assert "<p>The redirect&#x27;s query could not be read.</p>" in body
+
+
+def test_a_redirect_uri_needs_a_host_and_a_port() -> None:
+    with pytest.raises(LoginFailed) as caught:
+        CallbackReceiver("http://localhost/oauth2callback", expected_state=STATE)
+    assert str(caught.value) == "redirect URI 'http://localhost/oauth2callback' needs a host and a port"
+
+
+def test_a_redirect_uri_without_a_path_is_served_at_the_root(pool: ThreadPoolExecutor) -> None:
+    with CallbackReceiver("http://127.0.0.1:0", expected_state=STATE) as r:
+        answer: Future = pool.submit(get, r.port, f"/?code=root&state={STATE}")
+        assert r.wait(WAIT).code == "root"  # type: ignore[union-attr]
+        r.finish(True, "ok", "ok")
+        assert answer.result(WAIT)[0] == 200
+
+
+def test_a_silent_connection_is_closed_after_the_connection_timeout() -> None:
+    with CallbackReceiver("http://127.0.0.1:0/cb", expected_state=STATE, connection_timeout=0.2) as r:
+        with socket.create_connection(("127.0.0.1", r.port), timeout=WAIT) as sock:
+            assert sock.recv(1) == b""  # closed by the server long before WAIT
+
+
+def test_a_receiver_never_entered_is_not_listening_and_closes_quietly() -> None:
+    receiver = CallbackReceiver("http://127.0.0.1:0/cb", expected_state=STATE)
+    receiver.close()
+    with pytest.raises(RuntimeError, match="the receiver is not listening"):
+        _ = receiver.port
+
+
+def test_leaving_without_finish_tells_the_browser_rcauth_stopped(pool: ThreadPoolExecutor) -> None:
+    with CallbackReceiver("http://localhost:0/oauth2callback", expected_state=STATE) as r:
+        answer = pool.submit(get, r.port, f"/oauth2callback?code=c&state={STATE}")
+        assert r.wait(WAIT) is not None
+    status, body = answer.result(WAIT)
+    assert status == 500
+    assert "<h1>Sign-in interrupted</h1>" in body and "<p>rcauth stopped before finishing.</p>" in body
+    assert '<div class="mark">&#9888;</div>' in body
+
+
+def test_the_page_marks_success_and_failure_apart(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    from rcauth.loopback import _page
+
+    good, bad = _page("t", "d", ok=True), _page("t", "d", ok=False)
+    assert '<div class="mark">&#10003;</div>' in good and "color:#0a7d32}" in good
+    assert '<div class="mark">&#9888;</div>' in bad and "color:#b42318}" in bad
+    first = pool.submit(get, receiver.port, f"/oauth2callback?code=one&state={STATE}")
+    assert receiver.wait(WAIT) is not None
+    _status, body = get(receiver.port, f"/oauth2callback?code=two&state={STATE}")
+    receiver.finish(True, "ok", "ok")
+    first.result(WAIT)
+    assert "<p>This sign-in was already completed. You can close this tab.</p>" in body
+
+
+def test_an_empty_error_in_the_redirect_is_still_an_error(
+    receiver: CallbackReceiver, pool: ThreadPoolExecutor
+) -> None:
+    answer = pool.submit(get, receiver.port, f"/oauth2callback?error=&code=c&state={STATE}")
+    result = receiver.wait(WAIT)
+    receiver.finish(False, "x", "y")
+    answer.result(WAIT)
+    assert result == CallbackResult(error="", error_description=None) and not result.ok

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests_mock
 
-from rcauth.errors import TransportError
-from rcauth.oauth import OAuthError, RingCentralOAuth, new_pkce, new_state, pkce_challenge
+from rcauth.errors import TransportError, UnexpectedAnswer
+from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth, new_pkce, new_state, pkce_challenge
 
 SERVER = "https://platform.ringcentral.com"
 TOKEN_URL = SERVER + "/restapi/oauth/token"
@@ -24,6 +24,10 @@ TOKEN = {
     "owner_id": "101",
     "endpoint_id": "e1",
 }
+
+
+# requests-mock's `json=` sets no Content-Type; RingCentral's answers carry this one.
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def form(request) -> dict[str, list[str]]:
@@ -259,3 +263,253 @@ def test_revoke_session_raises_what_refused_it() -> None:
             revoke_session(session)
     assert caught.value.oauth_error == "invalid_request"
     assert form(m.request_history[0]) == {"token": ["RT-abcdef-1"], "client_id": ["cid"]}
+
+
+# -- issue 10 §7: what ends a session, pinned --------------------------------------------------------
+def test_a_400_unauthorized_client_is_a_dead_session() -> None:
+    """RingCentral answers 400 `unauthorized_client` when the app may no longer use this grant (its
+    auth flow changed, the app was disabled): refreshing again cannot help, log in again."""
+    body = {
+        "error": "unauthorized_client",
+        "error_description": "Unauthorized for this grant type",
+        "errors": [{"errorCode": "OAU-251", "message": "Unauthorized for this grant type"}],
+    }
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert caught.value.oauth_error == "unauthorized_client"
+    assert caught.value.session_is_dead
+    assert m.call_count == 1  # a 400 is never retried
+
+
+@pytest.mark.parametrize("oauth_error", ["invalid_grant", "invalid_client", "unauthorized_client"])
+def test_each_oauth_verdict_that_ends_a_session_is_dead_whatever_the_status(oauth_error: str) -> None:
+    assert OAuthError("refused", oauth_error=oauth_error, status=400).session_is_dead
+    assert OAuthError("refused", oauth_error=oauth_error, status=401).session_is_dead
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_a_busy_or_failing_token_endpoint_is_not_a_dead_session(status: int) -> None:
+    assert not OAuthError("busy", status=status).session_is_dead
+    assert not OAuthError("busy", oauth_error="temporarily_unavailable", status=status).session_is_dead
+
+
+def test_a_registered_token_echoed_in_an_oauth_error_is_masked() -> None:
+    body = {"error": "invalid_grant", "error_description": "Token RT-echoed-123456 is revoked"}
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-echoed-123456")
+    assert "RT-echoed-123456" not in str(caught.value)
+    assert "Token *** is revoked" in str(caught.value)
+
+
+def test_refresh_of_a_public_client_sends_its_id_in_the_body_and_no_authorization() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        RingCentralOAuth(SERVER, "cid").refresh("RT-old-123")
+    request = m.request_history[0]
+    assert "Authorization" not in request.headers
+    assert form(request) == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["RT-old-123"],
+        "client_id": ["cid"],
+    }
+
+
+def test_revoke_of_a_public_client_sends_its_id_and_a_refusal_is_an_error() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=400, json={"error": "invalid_request"})
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid").revoke("RT-abc-123")
+    assert form(m.request_history[0]) == {"token": ["RT-abc-123"], "client_id": ["cid"]}
+    assert "Authorization" not in m.request_history[0].headers
+    assert caught.value.status == 400
+
+
+# -- mutation testing: what the surviving mutants of oauth.py showed unpinned ----------------------------
+@pytest.mark.parametrize(
+    ("body", "message", "code"),
+    [
+        ({"error": "invalid_grant", "error_description": "Revoked"}, "Revoked", "invalid_grant"),
+        (
+            {"error": "invalid_grant", "errors": [{"errorCode": "OAU-213", "message": "Token not found"}]},
+            "Token not found",
+            "OAU-213",
+        ),
+        (
+            {
+                "error": "invalid_request",
+                "error_description": "Rate",
+                "errorCode": "CMN-301",
+                "message": "Request rate exceeded",
+                "errors": [{"errorCode": "OAU-1", "message": "first cause"}],
+            },
+            "Request rate exceeded",
+            "CMN-301",
+        ),
+        ({"error": "invalid_request", "errorCode": "OAU-101"}, "Bad Request", "OAU-101"),
+    ],
+)
+def test_an_oauth_refusal_keeps_ringcentrals_message_and_code(body: dict, message: str, code) -> None:
+    """The top level is the answer's summary and `errors[0]` its first cause (`errors.ErrorBody`):
+    `errorCode` / `message` win, then `errors[0]`, then the OAuth `error`; the HTTP reason last."""
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, reason="Bad Request", json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert (caught.value.message, caught.value.error_code, caught.value.status) == (message, code, 400)
+    assert caught.value.oauth_error == body.get("error")
+
+
+@pytest.mark.parametrize(
+    ("body", "said", "code"),
+    [
+        (
+            {"errors": [{"errorCode": "OAU-213", "message": "Token not found"}]},
+            ": OAU-213: Token not found",
+            "OAU-213",
+        ),
+        (
+            {"errorCode": "CMN-301", "message": "Request rate exceeded"},
+            ": CMN-301: Request rate exceeded",
+            "CMN-301",
+        ),
+        ({"message": "no code"}, "", None),
+        ({}, ", not with RingCentral's JSON (a proxy, captive portal or web filter may be in the way)", None),
+    ],
+)
+def test_a_json_refusal_without_an_oauth_error_is_an_unexpected_answer_that_keeps_its_code(
+    body: dict, said: str, code
+) -> None:
+    """Only an OAuth `error` is RingCentral's verdict on a grant; any other JSON is reported as what
+    answered (exit 5, the session kept), still naming RingCentral's errorCode and message."""
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, reason="Bad Request", json=body, headers=JSON_TYPE)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert not isinstance(caught.value, OAuthError)
+    assert str(caught.value) == f"the token endpoint answered HTTP 400 (application/json){said}"
+    assert (caught.value.error_code, caught.value.status) == (code, 400)
+    assert caught.value.hint == KEPT_HINT
+
+
+def test_an_oauth_refusal_without_any_text_still_says_it_failed() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, reason="", json={"error": "invalid_request"})
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert caught.value.message == "request failed" and caught.value.error_code == "invalid_request"
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, reason="", text="")
+        with pytest.raises(UnexpectedAnswer) as unexpected:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert str(unexpected.value) == (
+        "the token endpoint answered HTTP 400 (no content type), not with RingCentral's JSON "
+        "(a proxy, captive portal or web filter may be in the way)"
+    )
+    assert unexpected.value.error_code is None
+
+
+def test_an_oauth_refusal_keeps_ringcentrals_details() -> None:
+    body = {"error": "invalid_request", "errors": [{"errorCode": "OAU-250", "parameterName": "p"}]}
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert caught.value.details
+
+
+def test_the_token_endpoint_retries_only_what_did_not_spend_the_grant() -> None:
+    """RingCentral's policy: 429/503 wait for Retry-After, 408/500 retry with a pause, 400 never;
+    a read error after sending is not retried (the grant may be spent); 4 tries, 90 s budget."""
+    from rcauth.oauth import _token_retry
+
+    policy = _token_retry()
+    assert (policy.total, policy.connect, policy.read, policy.status, policy.other) == (3, 3, 0, 3, 0)
+    for status in (408, 429, 500, 503):
+        assert policy.is_retry("POST", status)
+    for status in (400, 401, 403, 404, 409, 501, 502, 504):
+        assert not policy.is_retry("POST", status)
+    assert (policy.backoff_factor, policy.backoff_jitter, policy.backoff_max) == (0.5, 0.25, 10)
+    assert (policy.respect_retry_after_header, policy.retry_after_max) == (True, 60)
+    assert policy.raise_on_status is False and policy.budget == 90.0
+
+
+def test_every_secret_of_a_grant_is_registered_for_redaction_as_soon_as_it_is_known() -> None:
+    from rcauth.redact import redact
+
+    answer = {**TOKEN, "id_token": "ID-abcdef-1"}
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=answer)
+        oauth = RingCentralOAuth(SERVER, "cid", "the-app-secret")
+        oauth.exchange_code("the-auth-code", redirect_uri=REDIRECT, code_verifier="the-verifier-1")
+        oauth.jwt_bearer("the-jwt-assertion")
+        oauth.refresh("the-old-refresh-token")
+    shown = "the-app-secret the-auth-code the-verifier-1 the-jwt-assertion the-old-refresh-token"
+    assert redact(shown) == "*** *** *** *** ***"
+    assert redact("AT-abcdef-1 RT-abcdef-1 ID-abcdef-1") == "*** *** ***"
+
+
+@pytest.mark.parametrize("call", ["exchange", "jwt", "refresh", "revoke"])
+def test_every_token_request_has_a_timeout_and_an_unreachable_server_is_named(call: str) -> None:
+    import requests
+
+    oauth = RingCentralOAuth(SERVER + "/", "cid", "s", timeout=(2.0, 3.0))
+    run = {
+        "exchange": lambda: oauth.exchange_code("code-12345", redirect_uri=REDIRECT, code_verifier="v-12345"),
+        "jwt": lambda: oauth.jwt_bearer("eyJ.jwt.cred"),
+        "refresh": lambda: oauth.refresh("RT-1234567"),
+        "revoke": lambda: oauth.revoke("RT-1234567"),
+    }[call]
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        m.post(SERVER + "/restapi/oauth/revoke", text="")
+        run()
+        assert m.request_history[0].timeout == (2.0, 3.0)
+        assert m.request_history[0].url.startswith(SERVER + "/restapi/oauth/")  # no "//restapi"
+        m.post(TOKEN_URL, exc=requests.ConnectionError("refused"))
+        m.post(SERVER + "/restapi/oauth/revoke", exc=requests.ConnectionError("refused"))
+        with pytest.raises(TransportError) as caught:
+            run()
+    assert str(caught.value) == "could not reach platform.ringcentral.com: ConnectionError"  # the host
+    assert RingCentralOAuth(SERVER, "cid").timeout == (10.0, 30.0)
+
+
+def test_insecure_transport_is_never_allowed_for_plain_http_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    RingCentralOAuth("http://platform.example.com", "cid", "s")
+    RingCentralOAuth("https://127.0.0.1:8443", "cid", "s")
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+def test_the_authorize_url_carries_ringcentrals_optional_parameters() -> None:
+    url = RingCentralOAuth(SERVER, "cid").authorization_url(
+        redirect_uri=REDIRECT, state="st-123", pkce=new_pkce(), prompt="login", ui_locales="en-US"
+    )
+    query = parse_qs(urlsplit(url).query)
+    assert query["prompt"] == ["login"] and query["ui_locales"] == ["en-US"]
+
+
+def test_a_new_verifier_is_registered_for_redaction_at_once() -> None:
+    from rcauth.redact import redact
+
+    pkce = new_pkce()
+    assert redact(pkce.verifier) == "***"
+
+
+@pytest.mark.parametrize("error", [{"code": 7}, ["invalid_grant"], 400])
+def test_an_error_that_is_not_a_string_is_no_oauth_error(error) -> None:
+    """RFC 6749 §5.2: `error` is a string; anything else is no verdict, so it cannot end a session."""
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, json={"error": error, "message": "odd"}, headers=JSON_TYPE)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert not isinstance(caught.value, OAuthError)
+    assert str(caught.value) == "the token endpoint answered HTTP 400 (application/json)"
+    assert caught.value.error_code is None

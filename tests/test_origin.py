@@ -88,9 +88,8 @@ def spellings_of_another_host(draw: st.DrawFn) -> str:
         "backslashes": "\\\\" + rest,
         "http:host": url.replace("://", ":", 1),
         "userinfo": url.replace("://", f"://{HOST}@", 1),
-        "real host as userinfo": url.replace("://", "://user:pw@", 1).replace(host, f"{host}@{HOST}", 1)
-        if "@" not in host
-        else url,
+        # On `rest`, not `url`: a one-letter host ("t") would otherwise be found in the scheme ("ht@...tp:").
+        "real host as userinfo": url.split("://", 1)[0] + f"://user:pw@{host}@{HOST}" + rest[len(host) :],
         "downgrade": random_case(draw, "http://" + HOST) + draw(st.sampled_from(["", ":80", ":443"])) + "/x",
         "other port": f"https://{random_case(draw, HOST)}:{port}/x",
         "homoglyph": "https://" + HOST.replace("a", "\u0430", 1) + "/x",  # a Cyrillic a: xn--... host
@@ -132,6 +131,7 @@ def test_any_spelling_of_the_servers_origin_is_accepted_and_sent_to_the_server_a
 @example(spelling="HTTP://other-host/x")
 @example(spelling=" http://other-host/x")
 @example(spelling="http:other-host/x")
+@example(spelling="http://user:pw@t@platform.ringcentral.com/")
 def test_every_spelling_of_another_host_is_refused(spelling: str) -> None:
     with pytest.raises(ForeignOrigin) as caught:
         resolve_url(spelling, SERVER)

@@ -16,8 +16,8 @@ import urllib3.util.retry
 import rcauth.interrupts
 import rcauth.retry
 from rcauth.client import ApiClient
-from rcauth.errors import ApiError, TransportError
-from rcauth.oauth import RingCentralOAuth
+from rcauth.errors import ApiError, ExitCode, TransportError, UnexpectedAnswer
+from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth
 from rcauth.session import Session
 from rcauth.store import MemoryStore
 from ringcentral_emulator import DEMO_JWT, Emulator, EmulatorConfig
@@ -207,3 +207,169 @@ def test_retry_policy_gives_up_at_once_on_a_proxy_error_but_still_retries_a_refu
         policy.increment("GET", "/x", error=ProxyError("Unable to connect to proxy", refused))
     assert isinstance(caught.value.reason, ProxyError)
     assert policy.increment("GET", "/x", error=refused).connect == 5  # the server itself: retried
+
+
+# -- issue 10 §7: the token endpoint's 429, pinned -----------------------------------------------------
+TOKEN_BODY = (
+    b'{"access_token":"AT-429-123456","token_type":"bearer","expires_in":3600,'
+    b'"refresh_token":"RT-429-123456","refresh_token_expires_in":604800}'
+)
+LIMITED_BODY = b'{"errorCode":"CMN-301","message":"Request rate exceeded"}'
+
+
+class _TokenEndpoint(http.server.BaseHTTPRequestHandler):
+    """A token endpoint that answers 429 (with `retry_after`) `limited` times, then tokens."""
+
+    limited = 0
+    retry_after: str | None = None
+    hits = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - the base class's name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        cls = type(self)
+        cls.hits += 1
+        limited = cls.hits <= cls.limited
+        body = LIMITED_BODY if limited else TOKEN_BODY
+        self.send_response(429 if limited else 200)
+        if limited and cls.retry_after is not None:
+            self.send_header("Retry-After", cls.retry_after)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def token_endpoint() -> Iterator[str]:
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after, _TokenEndpoint.hits = 0, None, 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TokenEndpoint)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_token_endpoint_429_waits_out_its_retry_after_before_asking_again(
+    clock: FakeClock, token_endpoint: str
+) -> None:
+    """RingCentral restarts the Auth group's penalty on every request made during it: the retry must
+    wait the whole Retry-After, not go again at once (nor after a short backoff)."""
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after = 1, "7"
+    token = RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    assert token["access_token"] == "AT-429-123456"
+    assert _TokenEndpoint.hits == 2
+    assert clock.sleeps == [7]
+
+
+def test_a_token_endpoint_429_without_retry_after_waits_30_s(clock: FakeClock, token_endpoint: str) -> None:
+    """RingCentral: a 429 without Retry-After means wait at least 30 s (urllib3's first backoff is 0)."""
+    _TokenEndpoint.limited = 1
+    RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    assert _TokenEndpoint.hits == 2
+    assert clock.sleeps == [30]
+
+
+def test_a_persistent_token_endpoint_429_is_tried_four_times_then_reported(
+    clock: FakeClock, token_endpoint: str
+) -> None:
+    """Tried 4 times, each pause the Retry-After, then reported as what answered: a network problem
+    (exit 5) that keeps the session, never RingCentral's verdict that it is over (an `OAuthError`)."""
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after = 100, "20"
+    with pytest.raises(UnexpectedAnswer) as caught:
+        RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    assert _TokenEndpoint.hits == 4
+    assert clock.sleeps == [20, 20, 20]
+    error = caught.value
+    assert not isinstance(error, OAuthError) and error.exit_code == ExitCode.API
+    assert (error.status, error.error_code) == (429, "CMN-301")
+    assert str(error) == (
+        "the token endpoint answered HTTP 429 (application/json): CMN-301: Request rate exceeded"
+    )
+    assert error.hint == KEPT_HINT
+
+
+def test_a_token_endpoint_429_whose_wait_outlasts_the_budget_is_not_waited_for(
+    clock: FakeClock, token_endpoint: str
+) -> None:
+    """Retry-After is capped at 60 s (RingCentral's Auth penalty), and no try starts more than 90 s
+    after the first failure: the second 60 s pause would end at 120 s, so it gives up after one."""
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after = 100, "3600"
+    with pytest.raises(ApiError):
+        RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    assert _TokenEndpoint.hits == 2
+    assert clock.sleeps == [60]
+
+
+def test_the_planned_pause_is_the_retry_after_else_the_backoff() -> None:
+    retry = rcauth.retry.BoundedRetry(total=3, backoff_factor=0.5, respect_retry_after_header=True)
+    assert retry._planned_pause(SimpleNamespace(headers={"Retry-After": "12"})) == 12
+    assert retry._planned_pause(SimpleNamespace(headers={"Retry-After": "soon"})) == 0  # no history yet
+    assert retry._planned_pause(SimpleNamespace(status=503, headers={})) == 0
+    assert retry._planned_pause(SimpleNamespace(status=429, headers={})) == rcauth.retry.MIN_429_PAUSE
+    ignoring = rcauth.retry.BoundedRetry(total=3, respect_retry_after_header=False)
+    assert ignoring._planned_pause(SimpleNamespace(headers={"Retry-After": "12"})) == 0
+
+
+class _Always503After15(_Always503):
+    def send_header(self, keyword: str, value: str) -> None:
+        super().send_header(keyword, "15" if keyword == "Retry-After" else value)
+
+
+def test_a_retry_whose_pause_ends_exactly_at_the_budget_still_starts(clock: FakeClock) -> None:
+    """Budget 30 s, Retry-After 15: the second pause ends at 30 s, inside the budget; the third would not."""
+    _Always503After15.hits = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Always503After15)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        with ApiClient(signed_in_store(url)) as client, pytest.raises(ApiError):
+            client.get_json("/restapi/v1.0/account/~")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _Always503After15.hits == 3
+    assert clock.sleeps == [15, 15]
+
+
+def _answer(status: int, retry_after: str | None = None) -> urllib3.HTTPResponse:
+    return urllib3.HTTPResponse(status=status, headers={"Retry-After": retry_after} if retry_after else {})
+
+
+def test_giving_up_on_the_budget_says_how_many_tries_and_keeps_the_pool_and_url(clock: FakeClock) -> None:
+    pool = object()
+    retry = rcauth.retry.BoundedRetry(3, status_forcelist={503}, budget=10, respect_retry_after_header=True)
+    first = retry.increment("GET", "/x", response=_answer(503), _pool=pool)  # the budget starts now
+    assert first.deadline == clock.now + 10 and first.total == 2
+    assert [(h.method, h.url, h.status) for h in first.history] == [("GET", "/x", 503)]
+    with pytest.raises(urllib3.exceptions.MaxRetryError) as caught:
+        first.increment("GET", "/x", response=_answer(503, "11"), _pool=pool)
+    assert (caught.value.pool, caught.value.url) == (pool, "/x")
+    assert str(caught.value.reason) == "gave up after 2 tries in 10 s"
+
+
+def test_giving_up_on_a_connection_error_reports_that_error(clock: FakeClock) -> None:
+    retry = rcauth.retry.BoundedRetry(3, budget=1, backoff_factor=1)  # the second pause is 2 s
+    error = urllib3.exceptions.NewConnectionError(None, "refused")
+    with pytest.raises(urllib3.exceptions.MaxRetryError) as caught:
+        retry.increment("GET", "/x", error=error).increment("GET", "/x", error=error)
+    assert caught.value.reason is error
+
+
+def test_a_retry_policy_keeps_its_budget_through_every_try() -> None:
+    retry = rcauth.retry.BoundedRetry(2)
+    assert (retry.total, retry.budget, retry.deadline) == (2, 30.0, None)
+    assert rcauth.retry.BoundedRetry(2, budget=5).new().budget == 5
+
+
+def test_a_connection_error_counts_against_the_connect_budget_and_is_the_reason_given() -> None:
+    pool = object()
+    error = urllib3.exceptions.NewConnectionError(None, "refused")
+    with pytest.raises(urllib3.exceptions.MaxRetryError) as caught:
+        rcauth.retry.BoundedRetry(total=5, connect=0).increment("GET", "/x", error=error, _pool=pool)
+    assert caught.value.reason is error and caught.value.pool is pool and caught.value.url == "/x"

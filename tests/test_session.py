@@ -98,3 +98,123 @@ def test_a_stored_server_login_would_refuse_is_damage_not_a_destination(server: 
     with pytest.raises(StoredSessionDamaged) as caught:
         Session.from_json(good.with_updates(server=server).to_json())
     assert "malformed fields: server" in str(caught.value)
+
+
+# -- issue 10 §7: the refresh margin's boundary ----------------------------------------------------------
+def test_exactly_the_margin_left_counts_as_expiring() -> None:
+    session = make(expires_in=60)  # expires at 1060.0
+    assert session.access_expires_within(60, now=1000.0)
+    assert not session.access_expires_within(60, now=999.999)
+    assert session.access_expires_within(60, now=1000.001)
+
+
+def test_an_expired_token_is_expiring_whatever_the_margin() -> None:
+    session = make(expires_in=60)
+    assert session.access_expires_within(0, now=1060.0)
+    assert session.access_expires_within(0, now=2000.0)
+    assert not session.access_expires_within(0, now=1059.9)
+
+
+def test_the_refresh_token_expires_at_its_time_or_when_there_is_none() -> None:
+    session = make()  # the refresh token expires at 1000 + 604799
+    assert not session.refresh_expired(now=1000.0 + 604798.9)
+    assert session.refresh_expired(now=1000.0 + 604799)
+    assert make(refresh_token=None).refresh_expired(now=0.0)
+    assert not make(refresh_token_expires_in=None).refresh_expired(now=1e12)  # no expiry given: usable
+
+
+def test_a_refreshed_session_keeps_its_creation_time_and_notes_the_refresh() -> None:
+    first = make()
+    second = Session.from_token_response(
+        {**TOKEN, "access_token": "AT-2", "owner_id": None},
+        server=first.server,
+        client_id="cid",
+        client_secret="sec",
+        now=5000.0,
+        previous=first,
+    )
+    assert (second.created_at, second.refreshed_at, second.owner_id) == (1000.0, 5000.0, "101")
+    assert (first.created_at, first.refreshed_at) == (1000.0, None)
+
+
+@pytest.mark.parametrize(
+    "token", [{"expires_in": 3600}, {"access_token": "AT"}, {"access_token": "AT", "expires_in": "x"}]
+)
+def test_a_token_answer_without_a_usable_access_token_or_expiry_is_an_api_error(token: dict) -> None:
+    from rcauth.errors import ApiError
+
+    with pytest.raises(ApiError):
+        Session.from_token_response(token, server="https://s.example.com", client_id="c", client_secret=None)
+
+
+def test_a_scope_list_and_a_missing_token_type_are_normalised() -> None:
+    session = make(scope=["ReadAccounts", "ReadCallLog"], token_type=None)
+    assert (session.scope, session.token_type) == ("ReadAccounts ReadCallLog", "bearer")
+    assert make(scope=None).scope == ""
+
+
+def test_a_token_answer_keeps_the_apps_secret_and_its_own_token_type() -> None:
+    session = make(token_type="Bearer")
+    assert (session.client_id, session.client_secret, session.token_type) == ("cid", "sec", "Bearer")
+    assert session.server == "https://s.example.com"
+
+
+def test_an_answer_without_a_refresh_token_stores_none_not_a_string() -> None:
+    session = make(refresh_token=None)
+    assert (session.refresh_token, session.refresh_expires_at) == (None, None)
+    assert make(refresh_token_expires_in=None).refresh_expires_at is None
+    assert make(owner_id=None).owner_id == ""
+
+
+DAMAGED_FIELDS = [
+    ("access_token", ""),
+    ("access_token", None),
+    ("client_id", 7),
+    ("access_expires_at", "soon"),
+    ("access_expires_at", True),
+    ("access_expires_at", float("inf")),
+    ("access_expires_at", float("nan")),
+    ("refresh_expires_at", "never"),
+    ("refresh_token", ""),
+    ("created_at", None),
+    ("scope", 1),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), DAMAGED_FIELDS)
+def test_a_malformed_stored_field_is_damage_with_the_login_hint(field: str, value: object) -> None:
+    data = json.loads(make().to_json())
+    data[field] = value
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(json.dumps(data))
+    assert str(caught.value) == f"the stored session has malformed fields: {field}"
+    assert caught.value.hint == "run `rcauth login` to sign in again (it overwrites the damaged entry)"
+
+
+def test_missing_stored_fields_are_named() -> None:
+    data = json.loads(make().to_json())
+    del data["access_token"], data["client_id"], data["scope"]  # scope has a default: not missing
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(json.dumps(data))
+    assert str(caught.value) == "the stored session is missing fields: access_token, client_id"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "the stored session is not valid JSON"),
+        ("[1, 2]", "the stored session is not a JSON object"),
+    ],
+)
+def test_unreadable_stored_data_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(text)
+    assert str(caught.value) == message
+
+
+def test_every_malformed_stored_field_is_named() -> None:
+    data = json.loads(make().to_json())
+    data["client_id"], data["access_token"] = "", 5
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(json.dumps(data))
+    assert str(caught.value) == "the stored session has malformed fields: access_token, client_id"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import stat
 import threading
 from pathlib import Path
@@ -13,7 +14,15 @@ import pytest
 
 from rcauth.errors import StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
-from rcauth.store import FileStore, KeyringStore, MemoryStore, open_store, refresh_lock
+from rcauth.store import (
+    INSECURE_HINT,
+    FileStore,
+    KeyringStore,
+    MemoryStore,
+    insecure_storage_allowed,
+    open_store,
+    refresh_lock,
+)
 
 SESSION = Session(
     server="https://s.example.com",
@@ -380,3 +389,302 @@ def _session_for_listing():
     from rcauth.session import Session
 
     return Session("https://rc.example", "cid", None, "AT-listing-1", 0.0, "RT-listing-1", None)
+
+# -- issue 10 §7: an interrupted save keeps the old session --------------------------------------------
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_save_interrupted_mid_write_leaves_the_old_session_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str, error: BaseException
+) -> None:
+    store = FileStore("default", tmp_path / "data")
+    store.save(SESSION)
+    before = store.path.read_bytes()
+
+    def fail(*args: object) -> None:
+        raise error
+
+    monkeypatch.setattr(os, failing, fail)
+    with pytest.raises(type(error)):
+        store.save(SESSION.with_updates(access_token="AT-new-2", refresh_token="RT-new-2"))
+    monkeypatch.undo()
+    assert store.path.read_bytes() == before
+    assert store.load() == SESSION
+    assert [p.name for p in store.directory.iterdir()] == ["default.session.json"]
+
+
+def test_a_save_whose_write_fails_halfway_leaves_the_old_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileStore("default", tmp_path / "data")
+    store.save(SESSION)
+    real_fdopen = os.fdopen
+
+    class HalfWritten:
+        def __init__(self, fh) -> None:
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.fh.close()
+
+        def write(self, text: str) -> int:
+            self.fh.write(text[: len(text) // 2])
+            self.fh.flush()
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: HalfWritten(real_fdopen(*a, **k)))
+    with pytest.raises(OSError, match="No space left"):
+        store.save(SESSION.with_updates(access_token="AT-new-2"))
+    monkeypatch.undo()
+    assert store.load() == SESSION
+    assert [p.name for p in store.directory.iterdir()] == ["default.session.json"]
+
+
+def test_the_first_save_creates_a_private_directory_and_file(tmp_path: Path) -> None:
+    directory = tmp_path / "a" / "b"
+    store = FileStore("work", directory)
+    assert store.load() is None and not store.delete()
+    store.save(SESSION)
+    assert store.path == directory / "work.session.json"
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert store.load() == SESSION
+    assert store.delete() and not store.path.exists()
+
+
+def test_a_file_that_is_not_text_is_damage_and_an_unreadable_one_is_unavailable(tmp_path: Path) -> None:
+    store = FileStore("default", tmp_path)
+    store.path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(StoredSessionDamaged, match="is not text"):
+        store.load()
+    store.path.unlink()
+    store.path.mkdir()
+    with pytest.raises(StorageUnavailable, match="cannot read"):
+        store.load()
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [("1", True), ("true", True), (" YES ", True), ("on", True), ("0", False), ("", False)],
+)
+def test_insecure_storage_needs_the_flag_or_a_true_environment_value(
+    monkeypatch: pytest.MonkeyPatch, value: str, allowed: bool
+) -> None:
+    monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", value)
+    assert insecure_storage_allowed() is allowed
+    assert insecure_storage_allowed(True) is True
+
+
+# -- mutation testing: what the surviving mutants of store.py showed unpinned -----------------------------
+@pytest.mark.parametrize("kind", ["memory", "keyring", "file"])
+def test_a_loaded_session_registers_its_secrets_for_redaction(
+    kind: str, tmp_path: Path, memory_keyring
+) -> None:
+    from rcauth.redact import redact
+
+    store = {"memory": MemoryStore(), "keyring": KeyringStore(), "file": FileStore("default", tmp_path)}[kind]
+    store.save(SESSION.with_updates(access_token="AT-loaded-123", refresh_token="RT-loaded-123"))
+    assert redact("AT-loaded-123 RT-loaded-123") == "AT-loaded-123 RT-loaded-123"  # not known before loading
+    store.load()
+    assert redact("AT-loaded-123 RT-loaded-123 sec") == "*** *** sec"
+
+
+def _failing_keyring(memory_keyring, monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    def fail(*args: object) -> None:
+        raise error
+
+    for name in ("get_password", "set_password", "delete_password"):
+        monkeypatch.setattr(memory_keyring, name, fail)
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (keyring.errors.KeyringLocked("locked"), "the system keyring is locked (save the session)"),
+        (keyring.errors.NoKeyringError("none"), "no system keyring is available"),
+        (
+            keyring.errors.PasswordSetError("RT-xyz-1 refused"),
+            "the system keyring failed to save the session: *** refused",
+        ),
+        (
+            keyring.errors.PasswordSetError(""),
+            "the system keyring failed to save the session: PasswordSetError",
+        ),
+    ],
+)
+def test_a_failing_keyring_is_unavailable_storage_with_the_file_hint(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
+) -> None:
+    from rcauth.redact import register
+
+    register("RT-xyz-1")
+    _failing_keyring(memory_keyring, monkeypatch, error)
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore().save(SESSION)
+    assert str(caught.value) == message
+    assert caught.value.hint == INSECURE_HINT
+
+
+@pytest.mark.parametrize(("call", "what"), [("load", "read the session"), ("delete", "delete the session")])
+def test_a_failing_keyring_says_what_it_was_asked_to_do(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, call: str, what: str
+) -> None:
+    _failing_keyring(memory_keyring, monkeypatch, keyring.errors.KeyringLocked("locked"))
+    with pytest.raises(StorageUnavailable, match=rf"^the system keyring is locked \({what}\)$"):
+        getattr(KeyringStore(), call)()
+
+
+def test_a_hanging_keyring_points_to_the_file_fallback(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    monkeypatch.setattr(memory_keyring, "set_password", lambda *a: release.wait(10))
+    try:
+        with pytest.raises(StorageUnavailable) as caught:
+            KeyringStore(timeout=0.2).save(SESSION)
+    finally:
+        release.set()
+    assert str(caught.value) == (
+        "the system keyring did not answer within 0.2 s while trying to save the session (is it locked?)"
+    )
+    assert caught.value.hint == INSECURE_HINT
+
+
+def test_a_probe_reads_the_profiles_entry_once_for_the_next_load(memory_keyring) -> None:
+    KeyringStore("work").save(SESSION)
+    store = KeyringStore("work")
+    store.probe()
+    memory_keyring.entries.clear()  # a second read would find nothing
+    assert store.load() == SESSION
+    assert store.load() is None  # the probed value is used once
+
+
+def test_without_a_keyring_the_consented_file_is_the_profiles(
+    monkeypatch: pytest.MonkeyPatch, isolated
+) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    store = open_store("work", insecure_storage=True)
+    assert isinstance(store, FileStore)
+    assert store.path == isolated / "data" / "work.session.json"
+    assert store.fallback_reason == "no system keyring is available"
+    assert open_store("work", insecure_storage=True).path == store.path
+
+
+def test_a_save_writes_a_hidden_temp_file_beside_the_session_then_renames_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename is atomic only within one file system: the temp file must be in the store's directory."""
+    store = FileStore("work", tmp_path / "data")
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def replace(src, dst) -> None:
+        renames.append((str(src), str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    store.save(SESSION)
+    ((src, dst),) = renames
+    assert Path(src).parent == store.directory
+    assert Path(src).name.startswith(".work.") and src.endswith(".tmp")
+    assert dst == str(store.path)
+
+
+def test_the_session_file_keeps_the_fallback_warning_for_its_creation(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FileStore("default", tmp_path, fallback_reason="the system keyring is locked")
+    with caplog.at_level(logging.WARNING, logger="rcauth.store"):
+        store.save(SESSION)
+    assert caplog.messages == [f"the system keyring is locked; keeping the session in {store.path}"]
+
+
+def test_the_keyring_timeout_defaults_to_20_s_and_takes_fractions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rcauth.store import _keyring_timeout
+
+    monkeypatch.delenv("RCAUTH_KEYRING_TIMEOUT", raising=False)
+    assert _keyring_timeout() == 20.0
+    monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", "0.5")
+    assert _keyring_timeout() == 0.5
+    monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", "inf")
+    assert _keyring_timeout() == 20.0
+
+
+def test_keyrings_fail_backend_switches_the_keyring_off_without_importing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """keyring's documented way to run without a keyring (CI): rcauth says so at once, without paying
+    for importing keyring."""
+    import sys
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", " keyring.backends.fail.Keyring ")
+    monkeypatch.delitem(sys.modules, "keyring")
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore().probe()
+    assert "keyring" not in sys.modules
+    assert str(caught.value) == "no system keyring is available" and caught.value.hint == INSECURE_HINT
+
+
+def test_a_keyring_set_by_the_program_wins_over_the_fail_backend_variable(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    KeyringStore().save(SESSION)
+    store = KeyringStore()
+    store.probe()  # keyring is loaded and set (as the tests do): the variable no longer decides
+    assert store.load() == SESSION
+
+
+def test_a_save_or_delete_after_a_probe_reads_afresh(memory_keyring) -> None:
+    store = KeyringStore("work")
+    store.probe()  # found nothing
+    store.save(SESSION)
+    assert store.load() == SESSION
+    store.probe()
+    assert store.delete() is True
+    assert store.load() is None
+
+
+def test_open_store_uses_the_profiles_keyring_entry(memory_keyring) -> None:
+    KeyringStore("work").save(SESSION)
+    store = open_store("work")
+    assert isinstance(store, KeyringStore) and store.load() == SESSION
+
+
+def test_a_hung_keyring_call_is_left_on_a_daemon_thread(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process must be able to exit while a keyring call still hangs (a locked Secret Service)."""
+    release = threading.Event()
+    monkeypatch.setattr(memory_keyring, "get_password", lambda *a: release.wait(10))
+    try:
+        with pytest.raises(StorageUnavailable):
+            KeyringStore(timeout=0.1).load()
+        hung = [t for t in threading.enumerate() if t.name == "rcauth-keyring" and t.is_alive()]
+        assert hung and all(t.daemon for t in hung)
+    finally:
+        release.set()
+
+
+def test_a_damaged_or_unreadable_file_says_what_to_do(tmp_path: Path) -> None:
+    store = FileStore("default", tmp_path)
+    store.path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(StoredSessionDamaged) as caught:
+        store.load()
+    assert caught.value.hint == "run `rcauth login` to sign in again (it overwrites the damaged file)"
+    store.path.unlink()
+    store.path.mkdir()
+    with pytest.raises(StorageUnavailable) as unreadable:
+        store.load()
+    assert str(unreadable.value) == f"cannot read {store.path}: Is a directory"
+
+
+def test_a_failing_probe_says_it_was_reading_the_session(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _failing_keyring(memory_keyring, monkeypatch, keyring.errors.KeyringLocked("locked"))
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore().probe()
+    assert str(caught.value) == "the system keyring is locked (read the session)"

@@ -97,3 +97,26 @@ def test_debug_demo_holds_no_secret(rcauth, tmp_path) -> None:
     assert "debug: " in result.err and "Signed in as" in result.out + result.err
     found = leaks(result.out + result.err, secrets)
     assert not found
+
+
+def test_debug_never_shows_the_basic_client_credential(emu, rcauth, sign_in) -> None:
+    """Issue 10 §7: every token request authenticates the app with `Authorization: Basic
+    base64(client_id:client_secret)`; --debug logs the traffic, but never that header, in any form."""
+    import base64
+
+    app = emu.config.apps[0]
+    credential = f"{app.client_id}:{app.client_secret}"
+    forms = [
+        app.client_secret,
+        base64.b64encode(credential.encode()).decode(),
+        base64.urlsafe_b64encode(credential.encode()).decode(),
+        base64.b64encode(credential.encode()).decode().rstrip("="),
+    ]
+    login = rcauth.run("--debug", "login", "--jwt", env={"RC_JWT": DEMO_JWT})  # a token request
+    sign_in(access_expires_at=0)  # due: the next command refreshes first (a second token request)
+    refreshed = rcauth.run("--debug", "whoami", "--json")
+    assert login.code == 0 and refreshed.code == 0, (login, refreshed)
+    assert emu.counters()["refreshes"] >= 1
+    for result in (login, refreshed):
+        assert "POST /restapi/oauth/token" in result.err, result  # the token request really was logged
+        assert not leaks(result.out + result.err, forms), result.args

@@ -1,0 +1,499 @@
+"""`rcauth.flow`: the sign-in flows around the loopback receiver, the pasted redirect and the JWT grant.
+
+The browser login runs against a real `CallbackReceiver` on port 0, reached by a real HTTP GET (the
+browser's redirect); the token endpoint is requests-mock (the HTTP layer only).
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from concurrent.futures import Future
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests_mock
+
+from rcauth.config import Settings
+from rcauth.errors import LoginFailed, StorageUnavailable
+from rcauth.flow import login, login_by_paste, login_with_jwt, parse_pasted_redirect
+from rcauth.loopback import CallbackResult
+from rcauth.session import Session
+
+SERVER = "https://platform.ringcentral.com"
+TOKEN_URL = SERVER + "/restapi/oauth/token"
+REVOKE_URL = SERVER + "/restapi/oauth/revoke"
+REDIRECT = "http://127.0.0.1:0/oauth2callback"
+STATE = "the-state-of-this-sign-in"
+WAIT = 5.0
+TOKEN = {
+    "access_token": "AT-flow-123",
+    "token_type": "bearer",
+    "expires_in": 3600,
+    "refresh_token": "RT-flow-123",
+    "refresh_token_expires_in": 604800,
+    "owner_id": "101",
+}
+
+
+def settings(redirect_uri: str = REDIRECT) -> Settings:
+    return Settings(client_id="cid", client_secret="sec", server=SERVER, redirect_uri=redirect_uri)
+
+
+# -- the pasted redirect ---------------------------------------------------------------------------
+PASTE_REDIRECT = "http://localhost:5000/oauth2callback"
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        f"http://localhost:5000/oauth2callback?code=C0DE-1&state={STATE}",
+        f"  http://localhost:5000/oauth2callback?state={STATE}&code=C0DE-1\n",
+        f"/oauth2callback?code=C0DE-1&state={STATE}",
+        f"code=C0DE-1&state={STATE}",
+        f"?code=C0DE-1&state={STATE}",
+    ],
+)
+def test_a_pasted_redirect_with_this_sign_ins_state_gives_its_code(pasted: str) -> None:
+    assert parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT) == CallbackResult(code="C0DE-1")
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "http://localhost:5000/oauth2callback?code=evil-code&state=forged",
+        f"http://localhost:5000/oauth2callback?code=evil-code&state={STATE}x",
+        f"http://localhost:5000/oauth2callback?code=evil-code&state={STATE[:-1]}",
+        "http://localhost:5000/oauth2callback?code=evil-code",
+        "http://localhost:5000/oauth2callback?code=evil-code&state=",
+        "code=evil-code&state=forged",
+        "http://localhost:5000/oauth2callback?error=access_denied&state=forged",
+    ],
+)
+def test_a_pasted_redirect_with_a_forged_or_missing_state_is_refused(pasted: str) -> None:
+    with pytest.raises(LoginFailed, match="state mismatch"):
+        parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT)
+
+
+def test_a_pasted_url_on_another_path_is_not_the_redirect() -> None:
+    with pytest.raises(LoginFailed, match="not the redirect URI http://localhost:5000/oauth2callback"):
+        parse_pasted_redirect(
+            f"http://localhost:5000/elsewhere?code=C0DE-1&state={STATE}", STATE, PASTE_REDIRECT
+        )
+
+
+def test_a_redirect_uri_without_a_path_matches_the_root() -> None:
+    pasted = f"http://localhost:5000/?code=C0DE-1&state={STATE}"
+    assert parse_pasted_redirect(pasted, STATE, "http://localhost:5000").code == "C0DE-1"
+    pasted = f"http://localhost:5000?code=C0DE-1&state={STATE}"
+    assert parse_pasted_redirect(pasted, STATE, "http://localhost:5000").code == "C0DE-1"
+    with pytest.raises(LoginFailed, match="not the redirect URI"):
+        parse_pasted_redirect(f"http://localhost:5000/x?code=C&state={STATE}", STATE, "http://localhost:5000")
+
+
+def test_a_denied_sign_in_is_reported_with_its_description() -> None:
+    result = parse_pasted_redirect(
+        f"http://localhost:5000/oauth2callback?error=access_denied&error_description=User+said+no&state={STATE}",
+        STATE,
+        PASTE_REDIRECT,
+    )
+    assert result == CallbackResult(error="access_denied", error_description="User said no")
+    assert not result.ok
+
+
+def test_an_error_wins_over_a_code_in_the_same_redirect() -> None:
+    result = parse_pasted_redirect(f"error=server_error&code=C0DE-1&state={STATE}", STATE, PASTE_REDIRECT)
+    assert result == CallbackResult(error="server_error")
+
+
+NO_CODE = CallbackResult(error="invalid_request", error_description="the redirect carried no code")
+
+
+@pytest.mark.parametrize("pasted", ["state={state}", "code=&state={state}"])
+def test_a_pasted_redirect_without_a_code_ends_the_sign_in_and_exchanges_nothing(pasted: str) -> None:
+    """`loopback.parse_callback` (the one reading of a callback) makes a redirect with no code, or an
+    empty one, an `invalid_request` refusal: the sign-in fails at once and no empty code is sent."""
+    assert parse_pasted_redirect(pasted.format(state=STATE), STATE, PASTE_REDIRECT) == NO_CODE
+    announced: list[str] = []
+
+    def read_redirect() -> str:
+        return pasted.format(state=parse_qs(urlsplit(announced[0]).query)["state"][0])
+
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
+        login_by_paste(
+            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=read_redirect
+        )
+    assert str(caught.value) == (
+        "RingCentral returned an error: invalid_request (the redirect carried no code)"
+    )
+    assert m.call_count == 0
+
+
+def test_a_pasted_query_too_long_to_read_is_refused() -> None:
+    pasted = "&".join(f"f{i}=x" for i in range(40)) + f"&code=C&state={STATE}"
+    with pytest.raises(LoginFailed, match="could not be read"):
+        parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT)
+
+
+def test_login_by_paste_exchanges_the_pasted_code_and_saves_the_session() -> None:
+    saved: list[Session] = []
+    announced: list[str] = []
+
+    def read_redirect() -> str:
+        state = parse_qs(urlsplit(announced[0]).query)["state"][0]
+        return f"{PASTE_REDIRECT}?code=C0DE-9&state={state}"
+
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        session = login_by_paste(
+            settings(PASTE_REDIRECT),
+            save=saved.append,
+            announce=announced.append,
+            read_redirect=read_redirect,
+        )
+    assert saved == [session] and session.access_token == "AT-flow-123"
+    assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
+    sent = parse_qs(m.request_history[0].text)
+    assert sent["code"] == ["C0DE-9"] and sent["redirect_uri"] == [PASTE_REDIRECT]
+
+
+def test_login_by_paste_reports_a_denied_sign_in_and_exchanges_nothing() -> None:
+    announced: list[str] = []
+
+    def read_redirect() -> str:
+        state = parse_qs(urlsplit(announced[0]).query)["state"][0]
+        return f"error=access_denied&state={state}"
+
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed, match="access was denied in the browser"):
+        login_by_paste(
+            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=read_redirect
+        )
+    assert m.call_count == 0
+
+
+# -- the browser login, through a real loopback receiver ---------------------------------------------
+def browser_redirect(query: str, answers: list[Future]) -> callable:
+    """An `open_browser` that, like RingCentral after the user approves, sends the browser to the
+    redirect URI with `query` (`{state}` is filled in) and keeps the page it gets in `answers`."""
+
+    def open_browser(url: str) -> bool:
+        params = parse_qs(urlsplit(url).query)
+        redirect = urlsplit(params["redirect_uri"][0])
+        path = f"{redirect.path}?{query.format(state=params['state'][0])}"
+        answer: Future = Future()
+
+        def get() -> None:
+            conn = http.client.HTTPConnection(redirect.hostname, redirect.port, timeout=WAIT)
+            try:
+                conn.request("GET", path, headers={"Host": redirect.netloc})
+                response = conn.getresponse()
+                answer.set_result((response.status, response.read().decode("utf-8")))
+            except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+                answer.set_exception(exc)
+            finally:
+                conn.close()
+
+        threading.Thread(target=get, daemon=True).start()
+        answers.append(answer)
+        return True
+
+    return open_browser
+
+
+def test_the_browser_is_told_signed_in_only_after_the_session_is_stored() -> None:
+    answers: list[Future] = []
+    seen_at_save: list[bool] = []
+
+    def save(session: Session) -> None:
+        seen_at_save.append(answers[0].done())
+
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        session = login(
+            settings(),
+            save=save,
+            announce=lambda url: None,
+            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
+            timeout=WAIT,
+        )
+    assert session.refresh_token == "RT-flow-123"
+    assert seen_at_save == [False]  # the browser was still waiting while the session was stored
+    status, page = answers[0].result(WAIT)
+    assert status == 200 and "Signed in to RingCentral" in page
+
+
+def test_when_storing_the_session_fails_the_browser_is_not_told_signed_in_and_the_grant_is_revoked() -> None:
+    """RingCentral caps concurrent sessions per user and app: a grant that cannot be stored is ended."""
+    answers: list[Future] = []
+
+    def save(session: Session) -> None:
+        raise StorageUnavailable("the system keyring is locked (save the session)")
+
+    with requests_mock.Mocker() as m, pytest.raises(StorageUnavailable):
+        m.post(TOKEN_URL, json=TOKEN)
+        m.post(REVOKE_URL, text="")
+        login(
+            settings(),
+            save=save,
+            announce=lambda url: None,
+            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
+            timeout=WAIT,
+        )
+    assert [r.url for r in m.request_history] == [TOKEN_URL, REVOKE_URL]
+    assert parse_qs(m.request_history[1].text) == {"token": ["RT-flow-123"]}
+    status, page = answers[0].result(WAIT)
+    assert status == 400
+    assert "Signed in" not in page
+    assert "Sign-in not saved" in page and "the system keyring is locked" in page
+
+
+def test_a_refused_code_tells_the_browser_and_the_caller() -> None:
+    answers: list[Future] = []
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed, match="refused the authorization code"):
+        m.post(
+            TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "Code expired"}
+        )
+        login(
+            settings(),
+            save=pytest.fail,
+            announce=lambda url: None,
+            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
+            timeout=WAIT,
+        )
+    status, page = answers[0].result(WAIT)
+    assert status == 400 and "Sign-in failed" in page and "Code expired" in page
+
+
+def test_a_sign_in_denied_in_the_browser_exchanges_nothing() -> None:
+    answers: list[Future] = []
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed, match="access was denied in the browser"):
+        login(
+            settings(),
+            save=pytest.fail,
+            announce=lambda url: None,
+            open_browser=browser_redirect("error=access_denied&state={state}", answers),
+            timeout=WAIT,
+        )
+    assert m.call_count == 0
+    status, page = answers[0].result(WAIT)
+    assert status == 400 and "Sign-in cancelled" in page
+
+
+def test_the_authorize_url_is_announced_even_without_a_browser() -> None:
+    announced: list[str] = []
+    with pytest.raises(LoginFailed, match="no sign-in arrived within 0.2 s"):
+        login(settings(), save=pytest.fail, announce=announced.append, open_browser=None, timeout=0.2)
+    (url,) = announced
+    params = parse_qs(urlsplit(url).query)
+    assert url.startswith(SERVER + "/restapi/oauth/authorize?")
+    assert params["code_challenge_method"] == ["S256"] and params["state"][0]
+    assert urlsplit(params["redirect_uri"][0]).port not in (None, 0)  # the port really bound
+
+
+# -- the JWT grant -----------------------------------------------------------------------------------
+def test_login_with_jwt_trades_the_trimmed_credential_and_saves_the_session() -> None:
+    saved: list[Session] = []
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        session = login_with_jwt(settings(), "  eyJ.jwt.credential\n", save=saved.append)
+    assert saved == [session]
+    assert parse_qs(m.request_history[0].text)["assertion"] == ["eyJ.jwt.credential"]
+
+
+def test_an_empty_jwt_is_refused_before_any_request() -> None:
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
+        login_with_jwt(settings(), " \n", save=pytest.fail)
+    assert str(caught.value) == "the JWT credential is empty"
+    assert m.call_count == 0
+
+
+def test_a_refused_jwt_is_a_login_failure_and_nothing_is_saved() -> None:
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed, match="refused the JWT credential"):
+        m.post(TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "bad JWT"})
+        login_with_jwt(settings(), "eyJ.jwt.credential", save=pytest.fail)
+
+
+# -- mutation testing: what the surviving mutants of flow.py showed unpinned ------------------------------
+def test_the_code_is_exchanged_with_the_verifier_of_the_challenge_sent_and_the_bound_redirect() -> None:
+    import base64
+    import hashlib
+
+    answers: list[Future] = []
+    announced: list[str] = []
+    saved: list[Session] = []
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        session = login(
+            settings(),
+            save=saved.append,
+            announce=announced.append,
+            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
+            timeout=WAIT,
+        )
+    authorize = parse_qs(urlsplit(announced[0]).query)
+    sent = parse_qs(m.request_history[0].text)
+    verifier = sent["code_verifier"][0]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    assert authorize["code_challenge"] == [challenge]
+    assert sent["code"] == ["C0DE-1"] and sent["grant_type"] == ["authorization_code"]
+    assert sent["redirect_uri"] == authorize["redirect_uri"]  # the port really bound, not port 0
+    assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
+    assert saved == [session]
+    assert (session.server, session.client_id, session.client_secret) == (SERVER, "cid", "sec")
+    status, page = answers[0].result(WAIT)
+    assert status == 200 and "<h1>Signed in to RingCentral</h1>" in page
+    assert "<p>You can close this tab and return to the terminal.</p>" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("error=access_denied&state={state}", "access was denied in the browser"),
+        (
+            "error=access_denied&error_description=User+said+no&state={state}",
+            "access was denied in the browser (User said no)",
+        ),
+        ("error=server_error&state={state}", "RingCentral returned an error: server_error"),
+        (
+            "error=server_error&error_description=Try+later&state={state}",
+            "RingCentral returned an error: server_error (Try later)",
+        ),
+    ],
+)
+def test_a_sign_in_refused_in_the_browser_says_why_in_the_terminal_and_the_browser(
+    query: str, message: str
+) -> None:
+    answers: list[Future] = []
+    with pytest.raises(LoginFailed) as caught:
+        login(
+            settings(),
+            save=pytest.fail,
+            announce=lambda url: None,
+            open_browser=browser_redirect(query, answers),
+            timeout=WAIT,
+        )
+    assert str(caught.value) == message
+    status, page = answers[0].result(WAIT)
+    assert status == 400
+    assert "<h1>Sign-in cancelled</h1>" in page and f"rcauth did not sign in: {message}." in page
+
+
+def test_a_refused_code_names_ringcentrals_reason() -> None:
+    answers: list[Future] = []
+    body = {"error": "invalid_grant", "error_description": "Code expired"}
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
+        m.post(TOKEN_URL, status_code=400, json=body)
+        login(
+            settings(),
+            save=pytest.fail,
+            announce=lambda url: None,
+            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
+            timeout=WAIT,
+        )
+    assert (
+        str(caught.value)
+        == "RingCentral refused the authorization code: invalid_grant: Code expired (HTTP 400)"
+    )
+    status, page = answers[0].result(WAIT)
+    assert status == 400 and "<h1>Sign-in failed</h1>" in page
+    assert "<p>RingCentral refused the authorization code: invalid_grant: Code expired (HTTP 400)</p>" in page
+
+
+def test_an_unsaved_sign_in_page_names_the_storage_error() -> None:
+    answers: list[Future] = []
+
+    def save(session: Session) -> None:
+        raise StorageUnavailable("no system keyring is available")
+
+    with requests_mock.Mocker() as m, pytest.raises(StorageUnavailable):
+        m.post(TOKEN_URL, json=TOKEN)
+        m.post(REVOKE_URL, text="")
+        login(
+            settings(),
+            save=save,
+            announce=lambda url: None,
+            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
+            timeout=WAIT,
+        )
+    _status, page = answers[0].result(WAIT)
+    assert "<h1>Sign-in not saved</h1>" in page
+    assert (
+        "<p>rcauth could not store the session, so you are not signed in: no system keyring is available</p>"
+        in page
+    )
+
+
+def test_no_sign_in_in_time_says_how_to_try_again() -> None:
+    with pytest.raises(LoginFailed) as caught:
+        login(settings(), save=pytest.fail, announce=lambda url: None, open_browser=None, timeout=0.2)
+    assert (
+        str(caught.value) == "no sign-in arrived within 0.2 s; run `rcauth login` again (or raise --timeout)"
+    )
+
+
+def test_login_by_paste_names_a_refused_code_and_sends_the_verifier() -> None:
+    announced: list[str] = []
+
+    def read_redirect() -> str:
+        state = parse_qs(urlsplit(announced[0]).query)["state"][0]
+        return f"code=C0DE-9&state={state}"
+
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
+        m.post(TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "Code used"})
+        login_by_paste(
+            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=read_redirect
+        )
+    assert (
+        str(caught.value) == "RingCentral refused the authorization code: invalid_grant: Code used (HTTP 400)"
+    )
+    assert parse_qs(m.request_history[0].text)["code_verifier"][0]
+
+
+def test_login_with_jwt_names_the_refusal_and_builds_the_session_for_the_app() -> None:
+    with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
+        m.post(TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "bad JWT"})
+        login_with_jwt(settings(), "eyJ.jwt.credential", save=pytest.fail)
+    assert str(caught.value) == "RingCentral refused the JWT credential: invalid_grant: bad JWT (HTTP 400)"
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        session = login_with_jwt(settings(), "eyJ.jwt.credential", save=lambda s: None)
+    assert (session.server, session.client_id, session.client_secret) == (SERVER, "cid", "sec")
+    assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
+
+
+def test_a_pasted_query_of_32_fields_is_read_and_33_are_refused() -> None:
+    fields = ["code=C0DE-1", f"state={STATE}"]
+    assert parse_pasted_redirect("&".join(fields + ["f=x"] * 30), STATE, PASTE_REDIRECT).code == "C0DE-1"
+    with pytest.raises(LoginFailed) as caught:
+        parse_pasted_redirect("&".join(fields + ["f=x"] * 31), STATE, PASTE_REDIRECT)
+    assert str(caught.value) == "that is not a redirect URL (its query could not be read)"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "message"),
+    [
+        (
+            "state=forged&code=C",
+            "the pasted URL does not belong to this sign-in (state mismatch); start again",
+        ),
+        (
+            f"http://localhost:5000/elsewhere?code=C&state={STATE}",
+            "that URL is not the redirect URI http://localhost:5000/oauth2callback; "
+            "paste the URL your browser landed on",
+        ),
+    ],
+)
+def test_a_refused_paste_says_why(pasted: str, message: str) -> None:
+    with pytest.raises(LoginFailed) as caught:
+        parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT)
+    assert str(caught.value) == message
+
+
+def test_login_by_paste_announces_the_url_for_the_configured_redirect() -> None:
+    announced: list[str] = []
+    with pytest.raises(LoginFailed):
+        login_by_paste(
+            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=lambda: "x"
+        )
+    params = parse_qs(urlsplit(announced[0]).query)
+    assert params["redirect_uri"] == [PASTE_REDIRECT] and params["client_id"] == ["cid"]

@@ -1,0 +1,162 @@
+"""`rcauth.redact`: registered secrets and secret-carrying fields are masked in every text rcauth shows
+or logs (error messages, --debug output, tracebacks)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from rcauth.redact import MASK, RedactingFilter, redact, register
+
+TOKEN = "U0pDMTFQMDFQQVMwMHxBQUJ4c2VjcmV0"
+
+
+def test_a_registered_token_echoed_in_an_error_message_is_masked() -> None:
+    register(TOKEN)
+    assert redact(f"Token {TOKEN} is invalid (OAU-213)") == f"Token {MASK} is invalid (OAU-213)"
+
+
+def test_every_occurrence_of_every_registered_value_is_masked() -> None:
+    register("first-secret", None, "", "second-secret")
+    text = redact("first-secret / second-secret / first-secret")
+    assert text == f"{MASK} / {MASK} / {MASK}"
+
+
+def test_the_longest_secret_is_masked_first_so_no_tail_of_it_is_left() -> None:
+    # A verifier that starts with a shorter registered value: masking the short one first would leave
+    # the rest of the long one readable.
+    register("abcdef", "abcdef-and-the-rest-of-it", "aabcdef-tail")  # longer, and sorted before or after
+    assert redact("x abcdef-and-the-rest-of-it y") == f"x {MASK} y"
+    assert redact("x aabcdef-tail y") == f"x {MASK} y"
+
+
+def test_values_shorter_than_six_characters_are_not_registered() -> None:
+    # Masking "sec" or "12345" would mangle ordinary words and numbers in every message.
+    register("sec", "12345")
+    assert redact("second 12345") == "second 12345"
+
+
+def test_a_six_character_value_is_registered() -> None:
+    register("s3cr3t")
+    assert redact("the s3cr3t!") == f"the {MASK}!"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Authorization: Bearer U0pDMTFQ.abc-def", "Authorization: Bearer "),
+        ("authorization=basic Y2lkOnNlYw==", "authorization=basic "),
+        ("{'Authorization': 'Basic Y2lkOnNlY3JldA=='}", "{'Authorization': 'Basic "),
+        ('{"AUTHORIZATION": "bearer tok.en-1"}', '{"AUTHORIZATION": "bearer '),
+    ],
+)
+def test_authorization_headers_are_masked_in_any_dump(text: str, kept: str) -> None:
+    masked = redact(text)
+    assert masked.startswith(kept + MASK)
+    assert "U0pDMTFQ" not in masked and "Y2lk" not in masked and "tok.en" not in masked
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_secret",
+        "code_verifier",
+        "code",
+        "assertion",
+        "token",
+        "password",
+        "ACCESS_TOKEN",
+    ],
+)
+def test_secret_fields_in_form_bodies_and_query_strings_are_masked(field: str) -> None:
+    text = f"grant_type=x&{field}=v4lue-0f-it&client_id=cid"
+    assert redact(text) == f"grant_type=x&{field}={MASK}&client_id=cid"
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_secret",
+        "code_verifier",
+        "code",
+        "assertion",
+        "token",
+    ],
+)
+def test_secret_fields_in_json_and_dict_reprs_are_masked(field: str) -> None:
+    assert redact(f'{{"{field}": "v4lue-0f-it", "expires_in": 3600}}') == (
+        f'{{"{field}": "{MASK}", "expires_in": 3600}}'
+    )
+    assert redact(f"{{'{field}' : 'v4lue-0f-it'}}") == f"{{'{field}' : '{MASK}'}}"
+
+
+def test_text_without_secrets_is_left_as_it_is() -> None:
+    text = "GET /restapi/v1.0/account/~/extension/~?perPage=100 -> 200 (owner_id=101, expires_in=3600)"
+    assert redact(text) == text
+
+
+@pytest.fixture
+def logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("rcauth.test_redact")
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    try:
+        yield log, out
+    finally:
+        log.removeHandler(handler)
+
+
+def test_the_filter_masks_secrets_passed_as_log_arguments(logger) -> None:
+    log, out = logger
+    register(TOKEN)
+    log.debug("sent %s with %r", f"Bearer {TOKEN}", {"refresh_token": "RT-abcdef-1"})
+    text = out.getvalue()
+    assert TOKEN not in text and "RT-abcdef-1" not in text
+    assert text == f"sent Bearer {MASK} with {{'refresh_token': '{MASK}'}}\n"
+
+
+def test_the_filter_formats_the_record_once_and_keeps_it(logger) -> None:
+    _log, _out = logger
+    record = logging.LogRecord("rcauth", logging.DEBUG, __file__, 1, "a %s b %d", ("x", 2), None)
+    assert RedactingFilter().filter(record) is True
+    assert (record.msg, record.args) == ("a x b 2", None)
+    assert record.getMessage() == "a x b 2"
+
+
+def test_the_filter_masks_secrets_in_a_logged_traceback(logger) -> None:
+    log, out = logger
+    register(TOKEN)
+    try:
+        raise RuntimeError(f"refused {TOKEN}")
+    except RuntimeError:
+        log.debug("failed", exc_info=True)
+    text = out.getvalue()
+    assert TOKEN not in text
+    assert "Traceback" in text and f"RuntimeError: refused {MASK}" in text
+
+
+def test_the_filter_drops_the_live_exception_after_rendering_it() -> None:
+    register(TOKEN)
+    try:
+        raise ValueError(TOKEN)
+    except ValueError as exc:
+        record = logging.LogRecord(
+            "rcauth", logging.DEBUG, __file__, 1, "boom", None, (ValueError, exc, None)
+        )
+    RedactingFilter().filter(record)
+    # A handler would otherwise render the exception again, unmasked, from exc_info.
+    assert record.exc_info is None
+    assert record.exc_text is not None and TOKEN not in record.exc_text and MASK in record.exc_text

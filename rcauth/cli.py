@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from rcauth.client import ApiClient
+    from rcauth.sign_in import SignedOut
     from rcauth.store import SessionStore
 
 # name -> (where the command lives, the one line `rcauth --help` shows for it). A test checks each
@@ -334,6 +335,30 @@ def api_client(store: SessionStore | None = None, *, http_ahead: bool = True) ->
     # Checked when the command is done with it: a refresh during the command renews the token.
     click.get_current_context().call_on_close(lambda: warn_if_refresh_ending(client.loaded_session))
     return client
+
+
+def report_signed_out(result: SignedOut) -> None:
+    """What `logout` (and the demo's sign-out) tells the user about `rcauth.sign_in.sign_out`."""
+    from rcauth.terminal_text import visible
+
+    if result.damaged:
+        click.echo("Removed a damaged stored session.", err=True)
+        return
+    if not result.removed:
+        click.echo("Not signed in; nothing to do.", err=True)
+        return
+    if result.revoke_error is not None:
+        click.echo(
+            visible(
+                f"Warning: could not revoke the session at {result.server} ({result.revoke_error}); "
+                "it will expire on its own."
+            ),
+            err=True,
+        )
+    click.echo(
+        "Signed out: "
+        + ("tokens revoked and removed." if result.revoked else "tokens removed from this machine.")
+    )
 
 
 def countdown(seconds: float, reason: str) -> None:

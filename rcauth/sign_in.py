@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from rcauth.errors import RcauthError, StoredSessionDamaged
 from rcauth.oauth import grant_of, revoke_session
@@ -71,3 +72,42 @@ def sign_in(
         with contextlib.suppress(RcauthError):
             revoke_session(old)
     return session
+
+
+@dataclass(frozen=True)
+class SignedOut:
+    """What `sign_out` did, for the caller to tell: nothing was stored, a damaged entry was removed,
+    or a session was removed, revoked at RingCentral or not (`revoke_error` says why not)."""
+
+    server: str | None = None
+    revoked: bool = False
+    damaged: bool = False
+    revoke_error: RcauthError | None = None
+
+    @property
+    def removed(self) -> bool:
+        return self.damaged or self.server is not None
+
+
+def sign_out(store: SessionStore) -> SignedOut:
+    """Revoke the stored session at RingCentral (every token of it) and remove it from `store`.
+
+    The session is removed even when the revocation fails (RingCentral unreachable): it will expire
+    on its own, and RingCentral advises against retrying a revoke. The caller holds the profile's
+    refresh lock where other processes share the store (`rcauth logout`), so no refresh in flight
+    can store the session again afterwards.
+    """
+    try:
+        session = store.load()
+    except StoredSessionDamaged:
+        store.delete()
+        return SignedOut(damaged=True)
+    if session is None:
+        return SignedOut()
+    try:
+        revoke_session(session)
+    except RcauthError as exc:
+        store.delete()
+        return SignedOut(server=session.server, revoke_error=exc)
+    store.delete()
+    return SignedOut(server=session.server, revoked=True)

@@ -6,15 +6,14 @@ import click
 
 from rcauth import resources
 from rcauth.browser import BrowserOutcome, open_in_background
-from rcauth.cli import countdown
+from rcauth.cli import countdown, report_signed_out
 from rcauth.client import ApiClient
 from rcauth.config import Settings
 from rcauth.demo import HeadlessApprover, free_loopback_port
-from rcauth.errors import RcauthError
 from rcauth.flow import LoginFlow
-from rcauth.oauth import revoke_session
 from rcauth.output import call_log_table, console, extension_table
 from rcauth.resources import describe_user
+from rcauth.sign_in import sign_out
 from rcauth.store import MemoryStore
 from rcauth.terminal_text import visible
 from ringcentral_emulator import App, Emulator, EmulatorConfig
@@ -87,7 +86,7 @@ def demo(headless: bool, records: int) -> None:
         else:
             click.echo("No calls in the last 24 hours (try --from 7d).", err=True)
         _step("rcauth logout")
-        _sign_out(store)
+        report_signed_out(sign_out(store))
         counters = emu.counters()
     click.echo("", err=True)
     click.echo(
@@ -118,26 +117,3 @@ def _open_browser(url: str) -> None:
             _auto_approve(url)
 
     open_in_background(url, on_outcome)
-
-
-def _sign_out(store: MemoryStore) -> None:
-    session = store.load()
-    if session is None:
-        click.echo("Not signed in; nothing to do.", err=True)
-        return
-    try:
-        revoke_session(session)
-        revoked = True
-    except RcauthError as exc:
-        revoked = False
-        click.echo(
-            visible(
-                f"Warning: could not revoke the session at {session.server} ({exc}); "
-                "it will expire on its own."
-            ),
-            err=True,
-        )
-    store.delete()
-    click.echo(
-        "Signed out: " + ("tokens revoked and removed." if revoked else "tokens removed from this machine.")
-    )

@@ -10,11 +10,10 @@ import click
 
 from rcauth import config, flow, profiles, resources
 from rcauth.browser import BrowserOutcome, open_in_background
-from rcauth.cli import AppState, api_client, common_options, state
-from rcauth.errors import ConfigError, RcauthError, StoredSessionDamaged
-from rcauth.oauth import revoke_session
+from rcauth.cli import AppState, api_client, common_options, report_signed_out, state
+from rcauth.errors import ConfigError, RcauthError
 from rcauth.resources import describe_user
-from rcauth.sign_in import Save, sign_in
+from rcauth.sign_in import Save, sign_in, sign_out
 from rcauth.store import refresh_lock
 from rcauth.terminal_text import visible
 
@@ -219,32 +218,4 @@ def logout() -> None:
     with refresh_lock(app.profile, on_wait=waiting):
         store = app.open_store()
         profiles.forget(app.profile)
-        _sign_out(store)
-
-
-def _sign_out(store: SessionStore) -> None:
-    try:
-        session = store.load()
-    except StoredSessionDamaged:
-        store.delete()
-        click.echo("Removed a damaged stored session.", err=True)
-        return
-    if session is None:
-        click.echo("Not signed in; nothing to do.", err=True)
-        return
-    try:
-        revoke_session(session)
-        revoked = True
-    except RcauthError as exc:
-        revoked = False
-        click.echo(
-            visible(
-                f"Warning: could not revoke the session at {session.server} ({exc}); "
-                "it will expire on its own."
-            ),
-            err=True,
-        )
-    store.delete()
-    click.echo(
-        "Signed out: " + ("tokens revoked and removed." if revoked else "tokens removed from this machine.")
-    )
+        report_signed_out(sign_out(store))

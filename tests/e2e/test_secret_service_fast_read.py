@@ -103,12 +103,17 @@ def test_rcauth_token_reads_the_secret_service_with_no_keyring_and_no_http_stack
         "    print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}), file=sys.stderr)\n"
     )
     try:
-        runs = [
-            subprocess.run(
-                [sys.executable, "-c", code, profile], env=env, capture_output=True, text=True, timeout=60
+        runs = []
+        for _ in range(2):
+            # gnome-keyring re-publishes its "default" alias object shortly after a write, and a client
+            # asking in that moment is told UnknownMethod (rcauth then reads through keyring, as it
+            # should). This test is about what a read imports, so it waits until the alias answers.
+            _wait_until_the_fast_path_answers(profile)
+            runs.append(
+                subprocess.run(
+                    [sys.executable, "-c", code, profile], env=env, capture_output=True, text=True, timeout=60
+                )
             )
-            for _ in range(2)
-        ]
     finally:
         subprocess.run(["secret-tool", "clear", "service", "rcauth", "username", profile], timeout=20)
     for run in runs:
@@ -118,6 +123,19 @@ def test_rcauth_token_reads_the_secret_service_with_no_keyring_and_no_http_stack
     assert keyring_choice.remembered() == keyring_choice.SECRET_SERVICE
     assert runs[0].stderr.splitlines()[-1] != "[]"
     assert runs[1].stderr.splitlines()[-1] == "[]"
+
+
+def _wait_until_the_fast_path_answers(profile: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with SecretServiceReader(5) as reader:
+                if reader.get("rcauth", profile) is not None:
+                    return
+        except NotHere:
+            pass
+        assert time.monotonic() < deadline, "the Secret Service never answered the direct read"
+        time.sleep(0.05)
 
 
 def _call(bus: object, path: str, interface: str, method: str, signature: str, body: tuple) -> tuple:

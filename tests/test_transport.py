@@ -102,6 +102,7 @@ class _Redirecting(BaseHTTPRequestHandler):
 
 
 def test_a_redirect_on_the_same_origin_is_still_followed_with_the_token() -> None:
+    _Redirecting.seen = []  # this run's requests only (a runner may run the test twice in one process)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirecting)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -222,12 +222,13 @@ def test_the_browser_is_told_signed_in_only_after_the_session_is_stored() -> Non
     assert status == 200 and "Signed in to RingCentral" in page
 
 
-def test_when_storing_the_session_fails_the_browser_is_not_told_signed_in_and_the_grant_is_revoked() -> None:
-    """RingCentral caps concurrent sessions per user and app: a grant that cannot be stored is ended."""
+def _login_whose_save_fails(message: str) -> tuple[requests_mock.Mocker, int, str]:
+    """A browser login whose `save` raises StorageUnavailable(message): the token endpoint's and revoke
+    endpoint's mock, and the status and page the browser was shown."""
     answers: list[Future] = []
 
     def save(session: Session) -> None:
-        raise StorageUnavailable("the system keyring is locked (save the session)")
+        raise StorageUnavailable(message)
 
     with requests_mock.Mocker() as m, pytest.raises(StorageUnavailable):
         m.post(TOKEN_URL, json=TOKEN)
@@ -239,9 +240,15 @@ def test_when_storing_the_session_fails_the_browser_is_not_told_signed_in_and_th
             open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
             timeout=WAIT,
         )
+    status, page = answers[0].result(WAIT)
+    return m, status, page
+
+
+def test_when_storing_the_session_fails_the_browser_is_not_told_signed_in_and_the_grant_is_revoked() -> None:
+    """RingCentral caps concurrent sessions per user and app: a grant that cannot be stored is ended."""
+    m, status, page = _login_whose_save_fails("the system keyring is locked (save the session)")
     assert [r.url for r in m.request_history] == [TOKEN_URL, REVOKE_URL]
     assert parse_qs(m.request_history[1].text) == {"token": ["RT-flow-123"]}
-    status, page = answers[0].result(WAIT)
     assert status == 400
     assert "Signed in" not in page
     assert "Sign-in not saved" in page and "the system keyring is locked" in page
@@ -400,22 +407,7 @@ def test_a_refused_code_names_ringcentrals_reason() -> None:
 
 
 def test_an_unsaved_sign_in_page_names_the_storage_error() -> None:
-    answers: list[Future] = []
-
-    def save(session: Session) -> None:
-        raise StorageUnavailable("no system keyring is available")
-
-    with requests_mock.Mocker() as m, pytest.raises(StorageUnavailable):
-        m.post(TOKEN_URL, json=TOKEN)
-        m.post(REVOKE_URL, text="")
-        login(
-            settings(),
-            save=save,
-            announce=lambda url: None,
-            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
-            timeout=WAIT,
-        )
-    _status, page = answers[0].result(WAIT)
+    _m, _status, page = _login_whose_save_fails("no system keyring is available")
     assert "<h1>Sign-in not saved</h1>" in page
     assert (
         "<p>rcauth could not store the session, so you are not signed in: no system keyring is available</p>"

@@ -349,12 +349,10 @@ class ApiClient:
         with self._send_lock:
             sent_at = time.monotonic()
             try:
+                # The caller's headers go as given; the token is set last (an auth object, which also
+                # keeps requests from reading ~/.netrc), so no header of the caller's can replace it.
                 response = self.http.request(
-                    method,
-                    url,
-                    headers={"Authorization": f"Bearer {access_token}"},
-                    timeout=self.timeout,
-                    **kwargs,
+                    method, url, auth=transport.BearerToken(access_token), timeout=self.timeout, **kwargs
                 )
             except requests.RequestException as exc:
                 raise transport.failure(exc, url) from None

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 from requests.models import PreparedRequest
 
 from rcauth.errors import ConfigError, TransportError
@@ -106,7 +107,28 @@ class StayOnOrigin(requests.Session):
                 f"the server at {urlsplit(previous).netloc} redirected there; rcauth does not follow "
                 "a redirect to another server",
             )
-        super().rebuild_auth(prepared_request, response)
+        # Same origin: the Authorization header stays as sent. requests' own rebuild_auth would then
+        # read ~/.netrc for the host and replace the bearer token with that file's password.
+
+
+class BearerToken(AuthBase):
+    """`Authorization: Bearer <token>` (RFC 6750 section 2.1), as requests' auth rather than a header.
+
+    Why not a plain header: with no `auth=`, requests reads `~/.netrc` (or `$NETRC`) for the host and,
+    when the file names it, replaces the Authorization header with Basic credentials from that file:
+    RingCentral would answer 401, the session would be refreshed for nothing, and the file's password
+    would be sent to the API. An auth object makes requests skip the file.
+    """
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:  # never the token, whatever prints the request's parts
+        return "BearerToken(...)"
 
 
 @cache

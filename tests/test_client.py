@@ -866,3 +866,42 @@ def test_a_page_that_failed_ahead_is_reported_not_sent_again(store: MemoryStore)
             got.extend(r["id"] for r in client.paginate(CALLS, {}))
     assert got == [1]
     assert m.call_count == 2
+
+
+def _netrc_naming(tmp_path, monkeypatch: pytest.MonkeyPatch, host: str = "platform.ringcentral.com") -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine {host} login someone password netrc-password\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+
+
+def test_a_netrc_entry_for_the_server_does_not_replace_the_bearer_token(
+    store: MemoryStore, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With no auth object, requests reads ~/.netrc ($NETRC) and sends its Basic credentials instead.
+    _netrc_naming(tmp_path, monkeypatch)
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={"id": 101})
+        assert client.get_json("/restapi/v1.0/account/~/extension/~") == {"id": 101}
+    assert [r.headers["Authorization"] for r in m.request_history] == ["Bearer AT-old-1"]
+
+
+def test_a_same_origin_redirect_keeps_the_bearer_token_whatever_netrc_says(
+    store: MemoryStore, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _netrc_naming(tmp_path, monkeypatch)
+    moved = SERVER + "/restapi/v1.0/account/~/extension/~/moved"
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, status_code=302, headers={"Location": moved})
+        m.get(moved, json={"id": 101})
+        assert client.get_json("/restapi/v1.0/account/~/extension/~") == {"id": 101}
+    assert [r.headers["Authorization"] for r in m.request_history] == ["Bearer AT-old-1"] * 2
+
+
+def test_headers_of_the_caller_are_sent_and_cannot_replace_the_bearer_token(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={"id": 101})
+        headers = {"X-Trace": "t-1", "Authorization": "Basic c29tZW9uZTpwdw=="}
+        assert client.get_json("/restapi/v1.0/account/~/extension/~", headers=headers) == {"id": 101}
+    sent = m.request_history[0].headers
+    assert (sent["X-Trace"], sent["Authorization"]) == ("t-1", "Bearer AT-old-1")

@@ -383,7 +383,9 @@ class Directory:
         acc = f"{base}/restapi/v1.0/account/{self.account_id}"
         return {
             "uri": acc,
-            "id": self.account_id,
+            # The spec's GetAccountInfoResponse types this id as an integer (int64), where an extension's
+            # `account.id` is a string: RingCentral's account ids are numbers.
+            "id": int(self.account_id),
             "serviceInfo": {
                 "uri": f"{acc}/service-info",
                 "brand": {"id": "1210", "name": "RingCentral", "homeCountry": _home_country(base)},

@@ -25,6 +25,7 @@ PATHS = {
     "/restapi/oauth/authorize": ("get", "post"),
     "/restapi/oauth/token": ("post",),
     "/restapi/oauth/revoke": ("post",),
+    "/restapi/v1.0/account/{accountId}": ("get",),
     "/restapi/v1.0/account/{accountId}/extension": ("get",),
     "/restapi/v1.0/account/{accountId}/extension/{extensionId}": ("get",),
     "/restapi/v1.0/account/{accountId}/call-log": ("get",),

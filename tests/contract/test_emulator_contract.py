@@ -29,6 +29,7 @@ ACCOUNT_LOG = "/restapi/v1.0/account/{accountId}/call-log"
 USER_LOG = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log"
 EXTENSION = "/restapi/v1.0/account/{accountId}/extension/{extensionId}"
 EXTENSION_LIST = "/restapi/v1.0/account/{accountId}/extension"
+ACCOUNT = "/restapi/v1.0/account/{accountId}"
 TOKEN = "/restapi/oauth/token"
 
 
@@ -104,6 +105,14 @@ def test_extension_info_is_get_extension_info_response_with_spec_enums_only(emu,
     assert "callingCode" not in body["assignedCountry"]
     assert "uri" not in body["regionalSettings"]["language"]
     assert "CallLog" not in {f["featureName"] for f in body["serviceFeatures"]}
+
+
+def test_account_info_is_get_account_info_response_with_an_integer_id(emu, http, access):
+    body = conforms(get(emu, http, access, "/account/~"), ACCOUNT)
+    assert (
+        isinstance(body["id"], int)
+        and body["operator"]["id"] == get(emu, http, access, "/account/~/extension/~").json()["id"]
+    )
 
 
 def test_extension_list_items_carry_only_the_list_item_fields(emu, http, access):

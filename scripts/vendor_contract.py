@@ -30,6 +30,8 @@ PATHS = {
     "/restapi/v1.0/account/{accountId}/extension/{extensionId}": ("get",),
     "/restapi/v1.0/account/{accountId}/call-log": ("get",),
     "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log": ("get",),
+    "/restapi/v1.0/account/{accountId}/call-log/{callRecordId}": ("get",),
+    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log/{callRecordId}": ("get",),
 }
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "tests/contract/ringcentral-openapi-subset.json"
 

@@ -135,6 +135,14 @@ _SPEC_OPERATIONS = (
     ),
     (re.compile(r"/restapi/v1\.0/account/[^/]+/call-log"), "/restapi/v1.0/account/{accountId}/call-log"),
     (
+        re.compile(r"/restapi/v1\.0/account/[^/]+/call-log/[^/]+"),
+        "/restapi/v1.0/account/{accountId}/call-log/{callRecordId}",
+    ),
+    (
+        re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+/call-log/[^/]+"),
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log/{callRecordId}",
+    ),
+    (
         re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+/call-log"),
         "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log",
     ),

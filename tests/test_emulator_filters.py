@@ -33,6 +33,11 @@ SPEC_PATHS = (  # the vendored operations, by the request paths that reach them
     ),
     (re.compile(r"/restapi/v1\.0/account/[^/]+/call-log"), f"{PREFIX}/call-log"),
     (re.compile(r"/restapi/v1\.0/account/[^/]+/extension"), f"{PREFIX}/extension"),
+    (re.compile(r"/restapi/v1\.0/account/[^/]+/call-log/[^/]+"), f"{PREFIX}/call-log/{{callRecordId}}"),
+    (
+        re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+/call-log/[^/]+"),
+        f"{PREFIX}/extension/{{extensionId}}/call-log/{{callRecordId}}",
+    ),
 )
 RECORDS = 1000  # the user's log; the account's holds 2000 visible records
 

@@ -132,6 +132,23 @@ def test_call_log_pages_are_call_log_responses(emu, http, access, path, view):
     assert second["paging"]["page"] == 2
 
 
+@pytest.mark.parametrize("view", ["Simple", "Detailed"])
+def test_a_call_record_by_id_is_a_call_log_record_and_a_deleted_ones_id_is_not_found(emu, http, access, view):
+    for path, spec_path in (
+        ("/account/~/call-log", ACCOUNT_LOG + "/{callRecordId}"),
+        ("/account/~/extension/~/call-log", USER_LOG + "/{callRecordId}"),
+    ):
+        listed = get(emu, http, access, path, dateFrom=FAR_PAST, view=view, showDeleted="true").json()[
+            "records"
+        ]
+        kept = next(r for r in listed if not r["deleted"])
+        assert conforms(get(emu, http, access, kept["uri"], view=view), spec_path) == kept
+        gone = next(r for r in listed if r["deleted"])
+        assert conforms(get(emu, http, access, gone["uri"], view=view), spec_path)["errors"][0][
+            "errorCode"
+        ] == ("CMN-102")
+
+
 def test_record_and_navigation_uris_carry_real_account_and_extension_ids(emu, http, access):
     me = get(emu, http, access, "/account/~/extension/~").json()
     account_id, extension_id = me["account"]["id"], str(me["id"])

@@ -361,10 +361,10 @@ def _extension_filter(req: Request) -> Callable[[dict[str, Any]], bool] | Respon
     number = req.param("extensionNumber")
     if number is not None and len(number) > 8:
         return _invalid_parameter("extensionNumber", number)
-    emails = {e.casefold() for e in req.params("email")}  # addresses compare without regard to case
-    for address in emails:
+    for address in req.params("email"):
         if len(address) > 254:
             return _invalid_parameter("email", address)
+    emails = {e.casefold() for e in req.params("email")}  # addresses compare without regard to case
     statuses = {s for s in req.params("status") if s}
     if not statuses <= set(EXTENSION_STATUSES):
         return _invalid_parameter("status", ",".join(sorted(statuses - set(EXTENSION_STATUSES))))

@@ -873,8 +873,16 @@ class CallLog:
         visible = self._filter_index(scope, types, directions)
         mask = self._deleted_category_bytes(scope).translate(_category_table(types, directions))
         hosts = self._hosts[scope]
-        deleted = (2 * hosts.nth(k) + 1 for k in compress(range(len(mask)), mask))
-        index = array("Q", sorted(chain((2 * i for i in visible), deleted)))
+        deleted = array("Q", (2 * hosts.nth(k) + 1 for k in compress(range(len(mask)), mask)))
+        # Merged run by run (both are in stream order), in arrays: no list of Python ints the log's size.
+        index = array("Q")
+        start = 0
+        for entry in deleted:
+            stop = bisect_left(visible, (entry >> 1) + 1, start)
+            index.extend(map((2).__mul__, visible[start:stop]))
+            index.append(entry)
+            start = stop
+        index.extend(map((2).__mul__, visible[start:]))
         with self._lock:
             self._indexes.setdefault(key, index)
             return self._indexes[key]

@@ -405,3 +405,27 @@ def test_extension_list_navigation_keeps_the_filters(api):
     second = api.body(link)
     got = [e["id"] for e in first["records"] + second["records"]]
     assert got == [everyone[2]["id"], everyone[5]["id"], everyone[8]["id"]]
+
+
+def test_a_half_million_record_log_lists_its_deleted_records_from_either_end():
+    # (Half a million: a log of more than 1000 pages would break the spec's `paging.page` maximum.)
+    config = EmulatorConfig(rate_limits_enabled=False, call_records=500_000)
+    with Emulator(config) as emu, requests.Session() as http:
+        token = http.post(
+            f"{emu.base_url}/restapi/oauth/token",
+            data={"grant_type": JWT_GRANT, "assertion": DEMO_JWT},
+            auth=BASIC,
+            timeout=10,
+        ).json()["access_token"]
+        big = Api(emu, http, token)
+        first = big.body(USER_LOG, dateFrom=FAR_PAST, perPage=1000, showDeleted="true")
+        total = first["paging"]["totalElements"]
+        assert total == 500_000 + 500_000 // 16  # one deleted record after every 16th of the user's
+        last = big.body(first["navigation"]["lastPage"]["uri"])
+        assert len(last["records"]) == total - 1000 * (first["paging"]["totalPages"] - 1)
+        assert sum(r["deleted"] for r in first["records"]) in (58, 59)  # 1 in 17 entries
+        assert first["records"][-1]["startTime"] > last["records"][0]["startTime"]
+        voice = big.body(
+            USER_LOG, dateFrom=FAR_PAST, perPage=1000, showDeleted="true", type="Voice", page=400
+        )
+        assert all(r["type"] == "Voice" for r in voice["records"]) and len(voice["records"]) == 1000

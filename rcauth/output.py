@@ -193,7 +193,9 @@ CALL_LOG_COLUMNS = ("Start time", "Direction", "Type", "From", "To", "Duration",
 
 
 def call_log_table(records: Iterable[Mapping[str, Any]], title: str | None = None) -> Table:
-    """call-log: one row a call, local time."""
+    """call-log: one row a call, local time. A record RingCentral marks `deleted: true` (listed only
+    when asked for with showDeleted, which rcauth never sends) says so beside its result, so a deleted
+    call never passes for one still in the log."""
     from rich.table import Table
 
     table = Table(title=title, header_style="bold")
@@ -209,9 +211,16 @@ def call_log_table(records: Iterable[Mapping[str, Any]], title: str | None = Non
             _cell(_party(record.get("from"))),
             _cell(_party(record.get("to"))),
             _duration(record.get("duration")),
-            _cell(record.get("result") or ""),
+            _result(record),
         )
     return table
+
+
+def _result(record: Mapping[str, Any]) -> Any:
+    cell = _cell(record.get("result") or "")
+    if record.get("deleted") is True:
+        cell.append(" (deleted)" if cell.plain else "(deleted)")
+    return cell
 
 
 # -- machine formats -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from ringcentral_emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, iso_ms
+from ringcentral_emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, RecordFilter, iso_ms
 from ringcentral_emulator.state import AccessProblem, SessionInfo
 from ringcentral_emulator.wire import Request, Response, json_response, rest_error
 
@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 API_PREFIX = "/restapi/v1.0"
 MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 100
+RECORDING_TYPES = ("Automatic", "OnDemand", "All")  # the spec's recordingType
+TRANSPORTS = ("PSTN", "VoIP")  # CallTransportEnum
+# ExtensionStatusEnumFull, AllExtensionTypesEnum
+EXTENSION_STATUSES = ("Enabled", "Disabled", "Frozen", "NotActivated", "Unassigned")
+EXTENSION_TYPES = (
+    "User Department Announcement Voicemail DigitalUser VirtualUser FaxUser PagingOnly SharedLinesGroup "
+    "DelegatedLinesGroup GroupCallPickup IvrMenu ApplicationExtension ProxyAdmin RoomConnector ParkLocation "
+    "Limited Bot Site Room FlexibleUser TieLine Unknown"
+).split()
 
 _ACCESS_ERRORS = {
     AccessProblem.CORRUPTED: ("OAU-129", "Access token corrupted"),
@@ -165,26 +174,37 @@ class ApiEndpoints:
         if isinstance(paging, Response):
             return paging
         page, per_page = paging
-        everyone = directory.extensions
-        start = (page - 1) * per_page
-        chosen = everyone[start : start + per_page]
-        records = [
-            directory.extension_resource(e, req.base_url, self.app.config.admin, item=True) for e in chosen
+        wanted = _extension_filter(req)
+        if isinstance(wanted, Response):
+            return wanted
+        everyone = [
+            resource
+            for resource in (
+                directory.extension_resource(e, req.base_url, self.app.config.admin, item=True)
+                for e in directory.extensions
+            )
+            if wanted(resource)
         ]
+        start = (page - 1) * per_page
+        records = everyone[start : start + per_page]
         path = f"{req.base_url}{self._canonical_path(ids, '/extension')}"
-        body = _page_body(path, [], records, page, per_page, start, len(everyone))
+        # Navigation links keep the filters, so following them pages through the filtered list.
+        fixed = [(k, v) for k, values in req.query.items() if k not in ("page", "perPage") for v in values]
+        body = _page_body(path, fixed, records, page, per_page, start, len(everyone))
         return json_response(200, body)
 
     def _call_record(self, req: Request, ids: dict[str, str], scope: str) -> Response:
         log = self.app.call_log
         j = log.find(ids["record"])
-        if j is None or (scope == "extension" and not log.owned_by_user(j)):
+        # A deleted record is listed (with `deleted: true`) only by showDeleted=true; by its id it is gone,
+        # as any deleted resource (the spec's readUserCallRecord/readCompanyCallRecord take no showDeleted).
+        if j is None or log.is_deleted(j) or (scope == "extension" and not log.owned_by_user(j)):
             return _not_found("Resource for parameter [callRecordId] is not found", "callRecordId")
         detailed = req.param("view") == "Detailed"
         return json_response(200, log.record(scope, j, base=req.base_url, detailed=detailed))
 
     def _call_log(self, req: Request, ids: dict[str, str], scope: str) -> Response:
-        query = _call_log_query(req, self.app.clock_ms())
+        query = _call_log_query(req, self.app.clock_ms(), scope)
         if isinstance(query, Response):
             return query
         log = self.app.call_log
@@ -194,13 +214,15 @@ class ApiEndpoints:
             date_to_ms=query.date_to_ms,
             types=query.types,
             directions=query.directions,
+            show_deleted=query.show_deleted,
+            where=query.where,
         )
         start = selection.lo + (query.page - 1) * query.per_page
         stop = min(start + query.per_page, selection.hi)
         records = [
             log.record(
                 scope,
-                log.to_account(scope, selection.stream_index(p)),
+                log.entry_index(scope, selection.entry(p)),
                 base=req.base_url,
                 detailed=query.detailed,
             )
@@ -232,12 +254,14 @@ class _CallLogQuery:
     page: int
     per_page: int
     passthrough: tuple[tuple[str, str], ...]  # other parameters, echoed in navigation URIs
+    show_deleted: bool
+    where: RecordFilter
 
 
 _PAGING_AND_DATES = {"page", "perPage", "dateFrom", "dateTo"}
 
 
-def _call_log_query(req: Request, now_ms: int) -> _CallLogQuery | Response:
+def _call_log_query(req: Request, now_ms: int, scope: str) -> _CallLogQuery | Response:
     date_to = _parse_time(req, "dateTo", now_ms)
     if isinstance(date_to, Response):
         return date_to
@@ -256,12 +280,122 @@ def _call_log_query(req: Request, now_ms: int) -> _CallLogQuery | Response:
     paging = _paging_params(req)
     if isinstance(paging, Response):
         return paging
+    show_deleted = _boolean(req, "showDeleted", False)
+    if isinstance(show_deleted, Response):
+        return show_deleted
+    where = _record_filter(req, scope)
+    if isinstance(where, Response):
+        return where
     passthrough = tuple(
         (k, v) for k, values in req.query.items() if k not in _PAGING_AND_DATES for v in values
     )
     return _CallLogQuery(
-        date_from, date_to, types, directions, view == "Detailed", paging[0], paging[1], passthrough
+        date_from,
+        date_to,
+        types,
+        directions,
+        view == "Detailed",
+        paging[0],
+        paging[1],
+        passthrough,
+        show_deleted,
+        where,
     )
+
+
+def _record_filter(req: Request, scope: str) -> RecordFilter | Response:
+    """The content filters of the call-log operation in `scope`, as the spec lists them: `showBlocked`
+    (default true) and `transport` only for the user's log (readUserCallLog), the rest for both; a
+    parameter the operation does not list is ignored, as any unknown parameter."""
+    phone = req.param("phoneNumber")
+    if phone is not None:
+        phone = phone.removeprefix("+")  # the spec says without "+"; "%2B" is forgiven, a raw "+" is a space
+        if not re.fullmatch(r"[0-9]{1,15}", phone):
+            return _invalid_parameter("phoneNumber", req.param("phoneNumber") or "")
+    extension_number = req.param("extensionNumber")
+    if phone is not None and extension_number is not None:
+        # The spec: extensionNumber "cannot be combined with phoneNumber filter".
+        return rest_error(
+            400,
+            "CMN-101",
+            "Parameter [extensionNumber] cannot be combined with [phoneNumber]",
+            parameterName="extensionNumber",
+            parameterValue=extension_number,
+        )
+    with_recording = _boolean(req, "withRecording", False)
+    if isinstance(with_recording, Response):
+        return with_recording
+    recording_type = req.param("recordingType")
+    if recording_type is not None and recording_type not in RECORDING_TYPES:
+        return _invalid_parameter("recordingType", recording_type)
+    recordings: frozenset[str] | None = None
+    any_recording = frozenset(RECORDING_TYPES) - {"All"}
+    if recording_type is not None:  # the spec: with both, withRecording is ignored
+        recordings = any_recording if recording_type == "All" else frozenset({recording_type})
+    elif with_recording:
+        recordings = any_recording
+    hide_blocked = False
+    transports: frozenset[str] = frozenset()
+    if scope == "extension":
+        show_blocked = _boolean(req, "showBlocked", True)
+        if isinstance(show_blocked, Response):
+            return show_blocked
+        hide_blocked = not show_blocked
+        transports = frozenset(req.params("transport"))
+        if not transports <= set(TRANSPORTS):
+            return _invalid_parameter("transport", ",".join(sorted(transports - set(TRANSPORTS))))
+    return RecordFilter(
+        phone_number=phone,
+        extension_number=extension_number,
+        hide_blocked=hide_blocked,
+        recording_types=recordings,
+        transports=frozenset() if transports >= set(TRANSPORTS) else transports,
+        session_id=req.param("sessionId"),
+        telephony_session_id=req.param("telephonySessionId"),
+    )
+
+
+def _extension_filter(req: Request) -> Callable[[dict[str, Any]], bool] | Response:
+    """listExtensions' filters: `extensionNumber` (at most 8 characters), `email`, `status` and `type`
+    (each repeatable, any of the values); `status` may be empty (allowEmptyValue), which filters nothing."""
+    number = req.param("extensionNumber")
+    if number is not None and len(number) > 8:
+        return _invalid_parameter("extensionNumber", number)
+    for address in req.params("email"):
+        if len(address) > 254:
+            return _invalid_parameter("email", address)
+    emails = {e.casefold() for e in req.params("email")}  # addresses compare without regard to case
+    statuses = {s for s in req.params("status") if s}
+    if not statuses <= set(EXTENSION_STATUSES):
+        return _invalid_parameter("status", ",".join(sorted(statuses - set(EXTENSION_STATUSES))))
+    types = set(req.params("type"))
+    if not types <= set(EXTENSION_TYPES):
+        return _invalid_parameter("type", ",".join(sorted(types - set(EXTENSION_TYPES))))
+
+    def wanted(item: dict[str, Any]) -> bool:
+        return (
+            (number is None or item.get("extensionNumber") == number)
+            and (not emails or str(item["contact"].get("email", "")).casefold() in emails)
+            # The spec: "Unassigned" also selects the extensions without an extensionNumber.
+            and (
+                not statuses
+                or item["status"] in statuses
+                or ("Unassigned" in statuses and "extensionNumber" not in item)
+            )
+            and (not types or item["type"] in types)
+        )
+
+    return wanted
+
+
+def _boolean(req: Request, name: str, default: bool) -> bool | Response:
+    """An OpenAPI boolean query parameter: "true" or "false" (any case)."""
+    raw = req.param(name)
+    if raw is None:
+        return default
+    if raw.lower() not in ("true", "false"):
+        return _invalid_parameter(name, raw)
+    return raw.lower() == "true"
 
 
 def _paging_params(req: Request) -> tuple[int, int] | Response:

@@ -125,6 +125,11 @@ class User:
     business_phone: str = "+16505550100"
     main_number: str = "+16505550100"
 
+    def __post_init__(self) -> None:
+        if not (self.account_id.isascii() and self.account_id.isdigit()):
+            # GET /account/~ sends it as an integer, as the spec's GetAccountInfoResponse types it.
+            raise ValueError(f"User.account_id must be a number in digits, not {self.account_id!r}")
+
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}"

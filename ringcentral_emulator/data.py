@@ -13,6 +13,15 @@ plus lazily built filter indexes), not gigabytes.
   `call_records` records, about 190 of them in the last 24 hours, spanning about two weeks by default.
 - Type and direction come from a per-record category byte (about 6 % Fax, 62 % Inbound); filters by them
   use a cached `array` of matching positions built with C-speed bytes operations.
+- Deleted records (`deleted: true`, listed only with `showDeleted=true`): in every block of 32 account
+  records, one of the user's and one of a colleague's (positions chosen by the seed) is followed by a
+  deleted record, older than it and newer than the next one. They are extra: the visible records, their
+  counts and their contents are the same with or without them. A deleted record's index is `DELETED` plus
+  the index of the record it follows; a page of a log with deleted records is a run of "entries",
+  `2 * stream index` for a visible record and `2 * stream index + 1` for the deleted record after it.
+- Filters on a record's content (`phoneNumber`, `extensionNumber`, `showBlocked=false`, `recordingType`,
+  `withRecording`, `transport`, `sessionId`, `telephonySessionId`: `RecordFilter`) test each record of the
+  date range once per query (the matches are cached), so only queries that use them pay for them.
 """
 
 from __future__ import annotations
@@ -24,16 +33,20 @@ import struct
 import threading
 from array import array
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import compress
-from typing import Any
+from itertools import chain, compress
+from typing import Any, Protocol
 
 from ringcentral_emulator.config import User
 
 USER_SLOTS = (1, 4, 5, 7)  # positions, in each block of 8 account records, owned by the signed-in user
 _SLOT_RANK = {slot: rank for rank, slot in enumerate(USER_SLOTS)}
+DELETED_BLOCK = 32  # in each block of 32 account records, two are followed by a deleted record
+DELETED = 1 << 62  # a deleted record's index: DELETED + the index of the account record it follows
+_MATCH_CACHE = 32  # content-filtered selections kept (navigation links repeat a query page after page)
 
 MINUTE_MS = 60_000
 DAY_MS = 24 * 60 * MINUTE_MS
@@ -370,7 +383,9 @@ class Directory:
         acc = f"{base}/restapi/v1.0/account/{self.account_id}"
         return {
             "uri": acc,
-            "id": self.account_id,
+            # The spec's GetAccountInfoResponse types this id as an integer (int64), where an extension's
+            # `account.id` is a string: RingCentral's account ids are numbers.
+            "id": int(self.account_id),
             "serviceInfo": {
                 "uri": f"{acc}/service-info",
                 "brand": {"id": "1210", "name": "RingCentral", "homeCountry": _home_country(base)},
@@ -541,6 +556,53 @@ class Timeline:
         jitter = ((_mix64(self._salt ^ j) & 0xFFFF) * (gap * 9 // 10)) >> 16
         return self.newest_ms - start - jitter
 
+    def after_ms(self, j: int) -> int:
+        """A start time strictly between record j's and record j + 1's (for the deleted record after j).
+
+        Record j's jitter is less than 90 % of its gap, so the last tenth of the gap before `offset(j + 1)`
+        is free: record j starts before it, record j + 1 at or after its end."""
+        following = self.offset(j + 1)
+        room = (following - self.offset(j)) // 10  # at least MIN_GAP_MS // 10
+        return self.newest_ms - following + 1 + _mix64(~self._salt & _M64 ^ j) % (room - 1)
+
+
+class _Index(Protocol):
+    def __getitem__(self, position: int, /) -> int: ...
+
+
+class _Hosts:
+    """The stream indexes followed by a deleted record (those whose index % `period` is in `residues`),
+    and the merged stream of a log with its deleted records, by arithmetic: no per-record storage."""
+
+    def __init__(self, period: int, residues: tuple[int, ...]) -> None:
+        self.period = period
+        self.residues = tuple(sorted(residues))
+        # The entries of one period of the merged stream, relative to its first.
+        self._layout = tuple(
+            chain.from_iterable((2 * i, 2 * i + 1) if i in self.residues else (2 * i,) for i in range(period))
+        )
+
+    def is_host(self, i: int) -> bool:
+        return i % self.period in self.residues
+
+    def below(self, i: int) -> int:
+        """How many hosts have a stream index below `i`."""
+        return (i // self.period) * len(self.residues) + bisect_left(self.residues, i % self.period)
+
+    def nth(self, k: int) -> int:
+        """The stream index of the `k`-th host (from 0)."""
+        return self.period * (k // len(self.residues)) + self.residues[k % len(self.residues)]
+
+    def position(self, entry: int) -> int:
+        """The merged position of `entry` (of the first entry at or after it, for a bound)."""
+        i = entry >> 1
+        return i + self.below(i) + (entry & 1)
+
+    def __getitem__(self, position: int) -> int:
+        """The entry at a merged position."""
+        block, offset = divmod(position, len(self._layout))
+        return 2 * block * self.period + self._layout[offset]
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -548,14 +610,57 @@ class Selection:
 
     lo: int
     hi: int
-    index: array | None  # positions -> stream indexes when filtered; None means the identity
+    index: _Index | None  # positions -> stream indexes (or entries) when filtered; None means the identity
+    entries: bool = False  # the index gives entries (2 * stream index, + 1 for the deleted record after it)
 
     @property
     def total(self) -> int:
         return self.hi - self.lo
 
+    def entry(self, position: int) -> int:
+        value = position if self.index is None else self.index[position]
+        return value if self.entries else 2 * value
+
     def stream_index(self, position: int) -> int:
-        return position if self.index is None else self.index[position]
+        return self.entry(position) >> 1
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """The call-log query parameters that filter on a record's content, as the spec describes them."""
+
+    phone_number: str | None = None  # phoneNumber: e.164 digits without "+", the caller's or the callee's
+    extension_number: str | None = None  # extensionNumber: the call log of this extension only
+    hide_blocked: bool = False  # showBlocked=false: no calls from or to blocked numbers
+    recording_types: frozenset[str] | None = None  # recordingType / withRecording: calls recorded so
+    transports: frozenset[str] = frozenset()  # transport: any of these (empty: any)
+    session_id: str | None = None
+    telephony_session_id: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self != RecordFilter()
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        if self.phone_number is not None and self.phone_number not in (
+            str(record[side].get("phoneNumber", "")).removeprefix("+") for side in ("from", "to")
+        ):
+            return False
+        if self.extension_number is not None:
+            owner = record["to"] if record["direction"] == "Inbound" else record["from"]
+            if owner.get("extensionNumber") != self.extension_number:
+                return False
+        if self.hide_blocked and record["result"] == "Blocked":
+            return False
+        if self.recording_types is not None and (
+            record.get("recording", {}).get("type") not in self.recording_types
+        ):
+            return False
+        if self.transports and record.get("transport") not in self.transports:
+            return False
+        if self.session_id is not None and record["sessionId"] != self.session_id:
+            return False
+        return self.telephony_session_id is None or record["telephonySessionId"] == self.telephony_session_id
 
 
 class CallLog:
@@ -580,7 +685,18 @@ class CallLog:
         self._key = _mix64((seed * 7919) & _M64)
         self._lock = threading.Lock()
         self._categories: dict[str, bytes] = {}
-        self._indexes: dict[tuple[str, frozenset[str], frozenset[str]], array] = {}
+        self._indexes: dict[tuple[Any, ...], array] = {}
+        self._matches: OrderedDict[tuple[Any, ...], array] = OrderedDict()
+        # The two account positions, in each block of DELETED_BLOCK, followed by a deleted record: one of
+        # the user's, one of a colleague's; in the user's own stream, the user's one, every 16 records.
+        rng = random.Random(f"{seed}:deleted")  # noqa: S311 - seeded fake data
+        mine = [p for p in range(DELETED_BLOCK) if p % 8 in _SLOT_RANK]
+        users, colleagues = rng.choice(mine), rng.choice([p for p in range(DELETED_BLOCK) if p not in mine])
+        self._user_host = users
+        self._hosts = {
+            "account": _Hosts(DELETED_BLOCK, (users, colleagues)),
+            "extension": _Hosts(len(mine), (mine.index(users),)),
+        }
 
     # -- streams ---------------------------------------------------------------------------------------
 
@@ -591,6 +707,8 @@ class CallLog:
         return user_to_account(stream_index) if scope == "extension" else stream_index
 
     def owned_by_user(self, j: int) -> bool:
+        if j >= DELETED:
+            return self.owned_by_user(j - DELETED)
         rank = _SLOT_RANK.get(j % 8)
         return rank is not None and (j // 8) * 4 + rank < self.user_count
 
@@ -614,9 +732,41 @@ class CallLog:
                 self._categories["extension"] = bytes(mine)
             return self._categories[scope]
 
+    def _deleted_category_bytes(self, scope: str) -> bytes:
+        """The category bytes of the deleted records, by host ordinal in `scope`'s stream."""
+        key = f"deleted-{scope}"
+        with self._lock:
+            cached = self._categories.get(key)
+            if cached is not None:
+                return cached
+            hosts = self._hosts["account"]
+            if "deleted-account" not in self._categories:
+                rng = random.Random(f"{self.seed}:deleted-categories")  # noqa: S311 - seeded fake data
+                self._categories["deleted-account"] = rng.randbytes(hosts.below(self.account_count))
+            account = self._categories["deleted-account"]
+            if scope == "extension":
+                # The user's k-th host is the account's host at the user's position of block k.
+                mine = account[hosts.residues.index(self._user_host) :: len(hosts.residues)]
+                self._categories[key] = mine[: self._hosts["extension"].below(self.user_count)]
+            return self._categories[key]
+
     def category(self, j: int) -> tuple[str, str]:
-        c = self._category_bytes("account")[j]
+        if j >= DELETED:
+            c = self._deleted_category_bytes("account")[self._hosts["account"].below(j - DELETED)]
+        else:
+            c = self._category_bytes("account")[j]
         return ("Fax" if c & 0x0F == 0 else "Voice", "Inbound" if c >> 4 < 10 else "Outbound")
+
+    def is_deleted(self, j: int) -> bool:
+        return j >= DELETED
+
+    def entry_index(self, scope: str, entry: int) -> int:
+        """The account index of a selection's entry (DELETED + host for a deleted record)."""
+        j = self.to_account(scope, entry >> 1)
+        return DELETED + j if entry & 1 else j
+
+    def start_ms(self, j: int) -> int:
+        return self.timeline.after_ms(j - DELETED) if j >= DELETED else self.timeline.time_ms(j)
 
     # -- queries ---------------------------------------------------------------------------------------
 
@@ -628,8 +778,11 @@ class CallLog:
         date_to_ms: int,
         types: frozenset[str] = frozenset(),
         directions: frozenset[str] = frozenset(),
+        show_deleted: bool = False,
+        where: RecordFilter | None = None,
     ) -> Selection:
-        """Records with `date_from_ms <= startTime < date_to_ms` of the given types and directions.
+        """Records with `date_from_ms <= startTime < date_to_ms` of the given types and directions, with
+        the deleted ones when `show_deleted`, that `where` matches.
 
         Empty `types` or `directions` match any."""
         n = self.count(scope)
@@ -638,10 +791,53 @@ class CallLog:
         hi = max(lo, hi)
         types = frozenset() if types >= set(CALL_TYPES) else types
         directions = frozenset() if directions >= set(DIRECTIONS) else directions
-        if not types and not directions:
-            return Selection(lo, hi, None)
-        index = self._filter_index(scope, types, directions)
-        return Selection(bisect_left(index, lo), bisect_left(index, hi), index)
+        if show_deleted:
+            hosts = self._hosts[scope]
+            first = self._first_entry_before(scope, lo, date_to_ms)
+            end = first
+            if date_from_ms < date_to_ms:  # (a deleted record may lie in a range that holds no visible one)
+                end = max(first, self._first_entry_before(scope, hi, date_from_ms))
+            if not types and not directions:
+                base = Selection(hosts.position(first), hosts.position(end), hosts, entries=True)
+            else:
+                merged = self._merged_filter_index(scope, types, directions)
+                base = Selection(bisect_left(merged, first), bisect_left(merged, end), merged, entries=True)
+        elif not types and not directions:
+            base = Selection(lo, hi, None)
+        else:
+            index = self._filter_index(scope, types, directions)
+            base = Selection(bisect_left(index, lo), bisect_left(index, hi), index)
+        if where is None or not where.active:
+            return base
+        return self._matching(scope, base, (types, directions, show_deleted), where)
+
+    def _first_entry_before(self, scope: str, i: int, limit_ms: int) -> int:
+        """The first entry starting before `limit_ms`, given `i`, the first such visible record: the
+        deleted record after record i - 1 when there is one and it qualifies, else record i."""
+        if i > 0 and self._hosts[scope].is_host(i - 1):
+            if self.timeline.after_ms(self.to_account(scope, i - 1)) < limit_ms:
+                return 2 * i - 1
+        return 2 * i
+
+    def _matching(self, scope: str, base: Selection, kind: tuple[Any, ...], where: RecordFilter) -> Selection:
+        """The entries of `base` whose record `where` matches, found by generating each once."""
+        key = (scope, base.lo, base.hi, *kind, where)
+        with self._lock:
+            found = self._matches.get(key)
+            if found is not None:
+                self._matches.move_to_end(key)
+        if found is None:
+            found = array("Q")
+            for p in range(base.lo, base.hi):
+                entry = base.entry(p)
+                record = self.record(scope, self.entry_index(scope, entry), base="", detailed=False)
+                if where.matches(record):
+                    found.append(entry)
+            with self._lock:
+                self._matches[key] = found
+                while len(self._matches) > _MATCH_CACHE:
+                    self._matches.popitem(last=False)
+        return Selection(0, len(found), found, entries=True)
 
     def _first_before(self, scope: str, n: int, limit_ms: int) -> int:
         """The smallest stream index whose start time is before `limit_ms` (times decrease with the index)."""
@@ -661,14 +857,32 @@ class CallLog:
         if cached is not None:
             return cached
         categories = self._category_bytes(scope)
-        table = bytes(
-            1
-            if (not types or _type_of(c) in types) and (not directions or _direction_of(c) in directions)
-            else 0
-            for c in range(256)
-        )
-        mask = categories.translate(table)
+        mask = categories.translate(_category_table(types, directions))
         index = array("I", compress(range(len(mask)), mask))
+        with self._lock:
+            self._indexes.setdefault(key, index)
+            return self._indexes[key]
+
+    def _merged_filter_index(self, scope: str, types: frozenset[str], directions: frozenset[str]) -> array:
+        """The entries, visible and deleted, of the given types and directions, in stream order."""
+        key = (scope, types, directions, "with deleted")
+        with self._lock:
+            cached = self._indexes.get(key)
+        if cached is not None:
+            return cached
+        visible = self._filter_index(scope, types, directions)
+        mask = self._deleted_category_bytes(scope).translate(_category_table(types, directions))
+        hosts = self._hosts[scope]
+        deleted = array("Q", (2 * hosts.nth(k) + 1 for k in compress(range(len(mask)), mask)))
+        # Merged run by run (both are in stream order), in arrays: no list of Python ints the log's size.
+        index = array("Q")
+        start = 0
+        for entry in deleted:
+            stop = bisect_left(visible, (entry >> 1) + 1, start)
+            index.extend(map((2).__mul__, visible[start:stop]))
+            index.append(entry)
+            start = stop
+        index.extend(map((2).__mul__, visible[start:]))
         with self._lock:
             self._indexes.setdefault(key, index)
             return self._indexes[key]
@@ -688,14 +902,18 @@ class CallLog:
         if len(raw) != 8 or self.record_id_from_bytes(raw) != record_id:
             return None  # not the canonical spelling of an id we issue
         j = ((struct.unpack(">Q", raw)[0] - self._key) * _ID_INVERSE) & _M64
-        return j if j < self.account_count else None
+        if j < self.account_count:
+            return j
+        host = j - DELETED
+        return j if 0 <= host < self.account_count and self._hosts["account"].is_host(host) else None
 
     @staticmethod
     def record_id_from_bytes(raw: bytes) -> str:
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
     def record(self, scope: str, j: int, *, base: str, detailed: bool) -> dict[str, Any]:
-        """Account record `j` as RingCentral's call-log API shows it in `scope`."""
+        """Account record `j` (or the deleted record DELETED + host) as RingCentral's call-log API shows it
+        in `scope`."""
         h = hashlib.blake2b(
             struct.pack(">QQ", self.seed & _M64, j), digest_size=32, person=b"rcauth-call"
         ).digest()
@@ -720,7 +938,7 @@ class CallLog:
         if call_type == "Voice" and h[26] < 32:
             action = _RARE_ACTIONS[h[27] % len(_RARE_ACTIONS)]
         duration_ms = _duration_ms(call_type, result, int.from_bytes(h[5:7], "big"), h[7])
-        start_ms = self.timeline.time_ms(j)
+        start_ms = self.start_ms(j)
         # No call ends (and no record changes) after the log's anchor, the emulator's "now" at start-up:
         # a record with a final result never ends after the answer's Date.
         duration_ms = max(0, min(duration_ms, self.anchor_ms - END_MARGIN_MS - start_ms))
@@ -749,7 +967,7 @@ class CallLog:
             "from": other if direction == "Inbound" else me,
             "to": me if direction == "Inbound" else other,
             "transport": "VoIP" if internal else "PSTN",
-            "deleted": False,
+            "deleted": j >= DELETED,
         }
         if scope == "account":
             record["extension"] = {"uri": f"{acc}/extension/{owner.id}", "id": owner.id}
@@ -772,6 +990,14 @@ class CallLog:
             record["lastModifiedTime"] = iso_ms(start_ms + duration_ms + 1000 + h[12] * 37)
             record["legs"] = _legs(record, owner, acc, result, internal, h)
         return record
+
+
+def _category_table(types: frozenset[str], directions: frozenset[str]) -> bytes:
+    """A bytes.translate table: 1 for the category bytes of the given types and directions (empty: any)."""
+    return bytes(
+        1 if (not types or _type_of(c) in types) and (not directions or _direction_of(c) in directions) else 0
+        for c in range(256)
+    )
 
 
 def _type_of(c: int) -> str:

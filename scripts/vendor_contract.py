@@ -25,10 +25,13 @@ PATHS = {
     "/restapi/oauth/authorize": ("get", "post"),
     "/restapi/oauth/token": ("post",),
     "/restapi/oauth/revoke": ("post",),
+    "/restapi/v1.0/account/{accountId}": ("get",),
     "/restapi/v1.0/account/{accountId}/extension": ("get",),
     "/restapi/v1.0/account/{accountId}/extension/{extensionId}": ("get",),
     "/restapi/v1.0/account/{accountId}/call-log": ("get",),
     "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log": ("get",),
+    "/restapi/v1.0/account/{accountId}/call-log/{callRecordId}": ("get",),
+    "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log/{callRecordId}": ("get",),
 }
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "tests/contract/ringcentral-openapi-subset.json"
 

@@ -145,7 +145,7 @@ def test_token_refreshes_when_due(run, signed_in, emulator: Emulator, memory_key
 
 def test_api_get_prints_the_json(run, signed_in) -> None:
     data = json.loads(run("api", "GET", "/restapi/v1.0/account/~").stdout)
-    assert data["id"] == "37439510"
+    assert data["id"] == 37439510  # an integer, as the spec's GetAccountInfoResponse types it
 
 
 def test_api_fields_become_query_parameters(run, signed_in) -> None:

@@ -127,12 +127,21 @@ def api(
 
 # The vendored spec's REST operations, by the request path that reaches them.
 _SPEC_OPERATIONS = (
+    (re.compile(r"/restapi/v1\.0/account/[^/]+"), "/restapi/v1.0/account/{accountId}"),
     (re.compile(r"/restapi/v1\.0/account/[^/]+/extension"), "/restapi/v1.0/account/{accountId}/extension"),
     (
         re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+"),
         "/restapi/v1.0/account/{accountId}/extension/{extensionId}",
     ),
     (re.compile(r"/restapi/v1\.0/account/[^/]+/call-log"), "/restapi/v1.0/account/{accountId}/call-log"),
+    (
+        re.compile(r"/restapi/v1\.0/account/[^/]+/call-log/[^/]+"),
+        "/restapi/v1.0/account/{accountId}/call-log/{callRecordId}",
+    ),
+    (
+        re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+/call-log/[^/]+"),
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log/{callRecordId}",
+    ),
     (
         re.compile(r"/restapi/v1\.0/account/[^/]+/extension/[^/]+/call-log"),
         "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log",
@@ -671,7 +680,8 @@ def test_extension_and_account_have_ringcentral_shapes_and_accept_numeric_ids(em
     assert ext["account"]["id"] == "37439510" and ext["permissions"]["admin"]["enabled"] is True
     assert ext["regionalSettings"]["timezone"]["name"]
     account = api(emu, http, access, "/account/~").json()
-    assert account["id"] == "37439510" and isinstance(account["id"], str)
+    # The spec's GetAccountInfoResponse.id is an integer; the extension's account.id is a string.
+    assert account["id"] == 37439510 and isinstance(account["id"], int)
     assert account["status"] == "Confirmed" and account["mainNumber"].startswith("+1")
     assert account["uri"].startswith(emu.base_url)
     same = api(emu, http, access, "/account/37439510/extension/2071360004").json()

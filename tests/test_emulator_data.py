@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringcentral_emulator.config import User
-from ringcentral_emulator.data import DAY_MS, CallLog, Directory
+from ringcentral_emulator.data import DAY_MS, DELETED, CallLog, Directory, RecordFilter
 from ringcentral_emulator.ratelimit import RateLimiter
 from ringcentral_emulator.state import AuthState, Counters, RefreshProblem
 
@@ -80,6 +82,86 @@ def test_selection_matches_a_brute_force_scan(scope, start, length, types, direc
             and (not directions or direction in directions)
         ):
             expected.append(i)
+    assert chosen == expected
+
+
+def _everything_with_deleted(log: CallLog, scope: str) -> list[int]:
+    """Every entry of `scope`, deleted records included, newest first (the unfiltered selection)."""
+    whole = log.select(scope, date_from_ms=0, date_to_ms=ANCHOR_MS + DAY_MS, show_deleted=True)
+    return [whole.entry(p) for p in range(whole.lo, whole.hi)]
+
+
+def test_deleted_records_are_extra_two_in_every_32_account_records_one_of_them_the_users():
+    for scope in ("account", "extension"):
+        entries = _everything_with_deleted(SMALL, scope)
+        assert [e >> 1 for e in entries if not e & 1] == list(range(SMALL.count(scope)))
+        times = [SMALL.start_ms(SMALL.entry_index(scope, e)) for e in entries]
+        assert all(a > b for a, b in zip(times, times[1:], strict=False))
+    deleted = [
+        SMALL.entry_index("account", e) - DELETED for e in _everything_with_deleted(SMALL, "account") if e & 1
+    ]
+    full = SMALL.account_count // 32  # (the last, partial block may hold fewer)
+    blocks = Counter(j // 32 for j in deleted)
+    assert [blocks[b] for b in range(full)] == [2] * full and sum(blocks.values()) == len(deleted)
+    assert all(
+        sum(SMALL.owned_by_user(DELETED + j) for j in deleted if j // 32 == b) == 1 for b in range(full)
+    )
+    mine = [SMALL.entry_index("extension", e) for e in _everything_with_deleted(SMALL, "extension") if e & 1]
+    assert mine == [DELETED + j for j in deleted if SMALL.owned_by_user(DELETED + j)]
+    for j in (deleted[0], deleted[-1]):
+        record = SMALL.record("account", DELETED + j, base="http://h", detailed=True)
+        assert record["deleted"] is True and SMALL.find(record["id"]) == DELETED + j
+        assert (record["type"], record["direction"]) == SMALL.category(DELETED + j)
+    assert SMALL.find(SMALL.record_id(DELETED + deleted[0] + 1)) is None  # not a deleted record's id
+
+
+WHERE = st.builds(
+    RecordFilter,
+    hide_blocked=st.booleans(),
+    recording_types=st.sampled_from([None, frozenset({"Automatic"}), frozenset({"Automatic", "OnDemand"})]),
+    transports=st.sampled_from([frozenset(), frozenset({"VoIP"}), frozenset({"PSTN"})]),
+    extension_number=st.sampled_from([None, "101", "103"]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    scope=st.sampled_from(["extension", "account"]),
+    start=st.integers(-DAY_MS, SPAN + DAY_MS),
+    length=st.integers(0, SPAN + DAY_MS),
+    types=st.frozensets(st.sampled_from(["Voice", "Fax"])),
+    directions=st.frozensets(st.sampled_from(["Inbound", "Outbound"])),
+    show_deleted=st.booleans(),
+    where=st.one_of(st.none(), WHERE),
+)
+def test_selection_with_deleted_records_and_content_filters_matches_a_brute_force_scan(
+    scope, start, length, types, directions, show_deleted, where
+):
+    date_to = ANCHOR_MS - start
+    date_from = date_to - length
+    selection = SMALL.select(
+        scope,
+        date_from_ms=date_from,
+        date_to_ms=date_to,
+        types=types,
+        directions=directions,
+        show_deleted=show_deleted,
+        where=where,
+    )
+    chosen = [selection.entry(p) for p in range(selection.lo, selection.hi)]
+    expected = []
+    for entry in _everything_with_deleted(SMALL, scope):
+        j = SMALL.entry_index(scope, entry)
+        call_type, direction = SMALL.category(j)
+        record = SMALL.record(scope, j, base="", detailed=False)
+        if (
+            (show_deleted or not entry & 1)
+            and date_from <= SMALL.start_ms(j) < date_to
+            and (not types or call_type in types)
+            and (not directions or direction in directions)
+            and (where is None or where.matches(record))
+        ):
+            expected.append(entry)
     assert chosen == expected
 
 

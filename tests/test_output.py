@@ -37,3 +37,24 @@ def test_ndjson_written_before_a_failure_is_whole_lines() -> None:
     with pytest.raises(ApiError):
         write_records(failing_after([{"id": 1}, {"id": 2}], ApiError("gone", status=500)), "ndjson", out)
     assert [json.loads(line) for line in out.getvalue().splitlines()] == [{"id": 1}, {"id": 2}]
+
+
+def test_call_log_table_marks_a_deleted_record_beside_its_result_and_only_that_one() -> None:
+    from rich.console import Console
+
+    from rcauth.output import call_log_table
+
+    base = {"startTime": "2026-11-28T10:00:00.000Z", "direction": "Inbound", "type": "Voice"}
+    records = [
+        {**base, "result": "Missed", "deleted": True},
+        {**base, "result": "Accepted", "deleted": False},
+        {**base, "deleted": True},  # no result: the mark alone
+        {**base, "result": "Voicemail"},
+    ]
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(call_log_table(records))
+    rows = [line for line in out.getvalue().splitlines() if "Inbound" in line]
+    assert "Missed (deleted)" in rows[0]
+    assert "Accepted" in rows[1] and "deleted" not in rows[1]
+    assert "(deleted)" in rows[2]
+    assert "Voicemail" in rows[3] and "deleted" not in rows[3]

@@ -29,6 +29,7 @@ ACCOUNT_LOG = "/restapi/v1.0/account/{accountId}/call-log"
 USER_LOG = "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log"
 EXTENSION = "/restapi/v1.0/account/{accountId}/extension/{extensionId}"
 EXTENSION_LIST = "/restapi/v1.0/account/{accountId}/extension"
+ACCOUNT = "/restapi/v1.0/account/{accountId}"
 TOKEN = "/restapi/oauth/token"
 
 
@@ -106,6 +107,14 @@ def test_extension_info_is_get_extension_info_response_with_spec_enums_only(emu,
     assert "CallLog" not in {f["featureName"] for f in body["serviceFeatures"]}
 
 
+def test_account_info_is_get_account_info_response_with_an_integer_id(emu, http, access):
+    body = conforms(get(emu, http, access, "/account/~"), ACCOUNT)
+    assert (
+        isinstance(body["id"], int)
+        and body["operator"]["id"] == get(emu, http, access, "/account/~/extension/~").json()["id"]
+    )
+
+
 def test_extension_list_items_carry_only_the_list_item_fields(emu, http, access):
     body = conforms(get(emu, http, access, "/account/~/extension", perPage=5), EXTENSION_LIST)
     for item in body["records"]:
@@ -121,6 +130,23 @@ def test_call_log_pages_are_call_log_responses(emu, http, access, path, view):
     first = conforms(get(emu, http, access, path, view=view, dateFrom=FAR_PAST, perPage=400), spec_path)
     second = conforms(get(emu, http, access, first["navigation"]["nextPage"]["uri"]), spec_path)
     assert second["paging"]["page"] == 2
+
+
+@pytest.mark.parametrize("view", ["Simple", "Detailed"])
+def test_a_call_record_by_id_is_a_call_log_record_and_a_deleted_ones_id_is_not_found(emu, http, access, view):
+    for path, spec_path in (
+        ("/account/~/call-log", ACCOUNT_LOG + "/{callRecordId}"),
+        ("/account/~/extension/~/call-log", USER_LOG + "/{callRecordId}"),
+    ):
+        listed = get(emu, http, access, path, dateFrom=FAR_PAST, view=view, showDeleted="true").json()[
+            "records"
+        ]
+        kept = next(r for r in listed if not r["deleted"])
+        assert conforms(get(emu, http, access, kept["uri"], view=view), spec_path) == kept
+        gone = next(r for r in listed if r["deleted"])
+        assert conforms(get(emu, http, access, gone["uri"], view=view), spec_path)["errors"][0][
+            "errorCode"
+        ] == ("CMN-102")
 
 
 def test_record_and_navigation_uris_carry_real_account_and_extension_ids(emu, http, access):

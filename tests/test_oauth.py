@@ -513,3 +513,19 @@ def test_an_error_that_is_not_a_string_is_no_oauth_error(error) -> None:
     assert not isinstance(caught.value, OAuthError)
     assert str(caught.value) == "the token endpoint answered HTTP 400 (application/json)"
     assert caught.value.error_code is None
+
+
+def test_a_public_apps_jwt_grant_names_the_app_in_the_body() -> None:
+    """RFC 6749 §3.2.1: a client without a secret sends its client_id; with Basic auth it does not."""
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        RingCentralOAuth(SERVER, "public-id").jwt_bearer("eyJhbGciOi.jwt.cred")
+        RingCentralOAuth(SERVER, "cid", "s3cret").jwt_bearer("eyJhbGciOi.jwt.cred")
+    public, confidential = m.request_history
+    assert "Authorization" not in public.headers
+    assert form(public) == {
+        "grant_type": ["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+        "assertion": ["eyJhbGciOi.jwt.cred"],
+        "client_id": ["public-id"],
+    }
+    assert "client_id" not in form(confidential)

@@ -668,3 +668,10 @@ def test_revoke_quietly_says_whether_the_session_was_ended() -> None:
         assert oauth.revoke_quietly("RT-1234567") is True
         m.post(SERVER + "/restapi/oauth/revoke", status_code=400, json={"error": "invalid_request"})
         assert oauth.revoke_quietly("RT-1234567") is False
+
+
+def test_only_a_trailing_slash_is_dropped_from_the_server_url() -> None:
+    """A host may end in any letter (an internal `SANDBOX`): the token request goes to that host."""
+    oauth = RingCentralOAuth("https://SANDBOX/", "cid", "s")
+    assert oauth.token_endpoint == "https://SANDBOX/restapi/oauth/token"
+    assert oauth.revoke_endpoint == "https://SANDBOX/restapi/oauth/revoke"

@@ -185,6 +185,9 @@ def _jwt_bearer_client(client_id: str) -> OAuthlibClient:
             kwargs.pop("code", None)
             kwargs.pop("redirect_uri", None)
             kwargs["assertion"] = assertion
+            # A public app names itself in the body (RFC 6749 §3.2.1), as oauthlib's own clients do;
+            # `include_client_id` (False when Basic auth is sent) decides whether it goes out.
+            kwargs["client_id"] = self.client_id
             return prepare_token_request(self.grant_type, body=body, **kwargs)
 
     return JwtBearerClient(client_id)

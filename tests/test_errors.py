@@ -86,3 +86,24 @@ def test_oauth_and_rest_errors_read_the_same_body_the_same_way() -> None:
     oauth = error_from_response(response)
     rest = api_error(response)
     assert (oauth.error_code, oauth.message) == (rest.error_code, rest.message) == ("TopCode", "top message")
+
+
+def test_an_empty_field_gives_way_to_the_next_one() -> None:
+    """RingCentral sends `""` for a field it has nothing for: the next field in precedence speaks."""
+    body = {
+        "errorCode": "",
+        "message": "",
+        "error_description": "Token is revoked",
+        "errors": [{"errorCode": "OAU-109", "message": "first cause"}],
+    }
+    parsed = parse_error_body(answer(400, body))
+    assert (parsed.error_code, parsed.message) == ("OAU-109", "Token is revoked")
+
+
+@pytest.mark.parametrize(("signum", "name", "code"), [(15, "SIGTERM", 143), (1, "SIGHUP", 129)])
+def test_a_held_signal_exits_as_a_shell_reports_the_signal(signum: int, name: str, code: int) -> None:
+    """128 + the signal's number (`ExitCode.TERMINATED`, `ExitCode.HANGUP`), and it names the signal."""
+    from rcauth.errors import Terminated
+
+    held = Terminated(signum, name)
+    assert (held.exit_code, held.signum, held.name, str(held)) == (code, signum, name, name)

@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import requests_mock
 
 from rcauth.errors import TransportError, UnexpectedAnswer
@@ -513,3 +514,164 @@ def test_an_error_that_is_not_a_string_is_no_oauth_error(error) -> None:
     assert not isinstance(caught.value, OAuthError)
     assert str(caught.value) == "the token endpoint answered HTTP 400 (application/json)"
     assert caught.value.error_code is None
+
+
+def test_a_public_apps_jwt_grant_names_the_app_in_the_body() -> None:
+    """RFC 6749 §3.2.1: a client without a secret sends its client_id; with Basic auth it does not."""
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        RingCentralOAuth(SERVER, "public-id").jwt_bearer("eyJhbGciOi.jwt.cred")
+        RingCentralOAuth(SERVER, "cid", "s3cret").jwt_bearer("eyJhbGciOi.jwt.cred")
+    public, confidential = m.request_history
+    assert "Authorization" not in public.headers
+    assert form(public) == {
+        "grant_type": ["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+        "assertion": ["eyJhbGciOi.jwt.cred"],
+        "client_id": ["public-id"],
+    }
+    assert "client_id" not in form(confidential)
+
+
+# -- mutation testing, session 4: what the surviving mutants of oauth.py showed unpinned ------------------
+def test_the_verifier_and_state_carry_the_documented_entropy() -> None:
+    """RFC 7636 §4.1 / RFC 6749 §10.10: 64 random octets for the verifier (86 characters), 32 for state."""
+    assert {len(new_pkce().verifier) for _ in range(5)} == {86}
+    assert {len(new_state()) for _ in range(5)} == {43}
+
+
+def test_an_oauth_error_body_on_a_5xx_is_no_verdict() -> None:
+    """A 500 is the server failing, whatever its body says: never RingCentral's verdict on a grant."""
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=500, json={"error": "invalid_grant"}, headers=JSON_TYPE)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert not isinstance(caught.value, OAuthError)
+    assert (
+        str(caught.value)
+        == "the token endpoint answered HTTP 500 (application/json): invalid_grant: request failed"
+    )
+    assert caught.value.status == 500
+
+
+HTML_TYPE = {"Content-Type": "text/html"}
+NOT_JSON = ", not with RingCentral's JSON (a proxy, captive portal or web filter may be in the way)"
+
+
+def test_a_redirect_on_the_same_server_is_not_reported_as_one() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=307, headers={"Location": SERVER + "/restapi/oauth/token/v2"})
+        m.post(TOKEN_URL + "/v2", status_code=400, text="<html>", headers=HTML_TYPE)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert m.call_count == 2
+    assert str(caught.value) == "the token endpoint answered HTTP 400 (text/html)" + NOT_JSON
+
+
+def hand_made_answer(status: int, content_type: str, url: str, request_url: str | None) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.headers["Content-Type"] = content_type
+    response.url = url
+    response._content = b"<html>"
+    if request_url is not None:
+        response.request = requests.Request("POST", request_url).prepare()
+        response.history = [requests.Response()]
+    return response
+
+
+def test_what_answered_names_the_host_a_redirect_led_to_and_the_proxy_of_the_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """rcauth's own sessions refuse a redirect to another server (`transport.StayOnOrigin`), but
+    `what_answered` reads any response: one that ended elsewhere says where, and the proxy named is
+    the one the request went through."""
+    from rcauth.oauth import what_answered
+
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
+    monkeypatch.setenv("NO_PROXY", "portal.example")
+    answer = hand_made_answer(200, "text/html", "https://portal.example/login", TOKEN_URL)
+    assert what_answered(answer) == (
+        "HTTP 200 (text/html) after a redirect to portal.example"
+        " via proxy HTTPS_PROXY=http://proxy.corp.example:3128"
+    )
+    bare = hand_made_answer(502, "text/plain", "https://portal.example/x", None)  # no request: its own URL
+    assert what_answered(bare) == "HTTP 502 (text/plain)"
+
+
+def test_a_content_type_is_shown_printable_and_bounded() -> None:
+    """A proxy's header is shown as printable ASCII (no terminal escapes), at most 100 characters."""
+    from rcauth.oauth import what_answered
+
+    hostile = "text/html\x1b[2J\u00e9" + "x" * 200
+    answer = hand_made_answer(400, "placeholder", TOKEN_URL, None)
+    answer.headers["Content-Type"] = hostile
+    assert what_answered(answer) == "HTTP 400 (" + ("text/html?[2J?" + "x" * 200)[:100] + ")"
+
+
+def test_a_usable_token_in_an_answer_that_also_carries_an_oauth_error_is_refused() -> None:
+    """oauthlib refuses a 200 that carries `error`; that is an unexpected answer naming why, not a crash."""
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json={**TOKEN, "error": "invalid_grant"})
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
+    assert str(caught.value) == "the token endpoint's answer is not usable (InvalidGrantError)"
+    assert caught.value.hint == KEPT_HINT
+
+
+def test_a_fractional_number_in_a_field_rcauth_does_not_read_does_not_break_a_login() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json={**TOKEN, "session_idle_timeout": 1800.5})
+        token = RingCentralOAuth(SERVER, "cid", "s").jwt_bearer("eyJhbGciOi.jwt.cred")
+    assert token["access_token"] == "AT-abcdef-1" and token["session_idle_timeout"] == 1800.5
+
+
+def test_a_code_exchange_answered_by_a_proxy_page_is_an_unexpected_answer_and_revokes_nothing() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=400, text="<html>", headers=HTML_TYPE)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").exchange_code(
+                "code-12345", redirect_uri=REDIRECT, code_verifier="v" * 43
+            )
+    assert str(caught.value) == "the token endpoint answered HTTP 400 (text/html)" + NOT_JSON
+    assert [r.url for r in m.request_history] == [TOKEN_URL]
+
+
+def test_a_token_call_to_a_plain_http_server_elsewhere_is_refused_before_anything_is_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """oauthlib's http switch is only for loopback: a remote http server would get the grant in clear."""
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    with requests_mock.Mocker() as m:
+        m.post("http://platform.example.com/restapi/oauth/token", json=TOKEN)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth("http://platform.example.com", "cid", "s").jwt_bearer("eyJhbGciOi.jwt.cred")
+    assert m.call_count == 0
+    assert str(caught.value) == "the token endpoint's answer is not usable (InsecureTransportError)"
+
+
+def test_a_revoke_answered_by_a_proxy_page_names_the_revoke_endpoint() -> None:
+    with requests_mock.Mocker() as m:
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=502, text="<html>", headers=HTML_TYPE)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            RingCentralOAuth(SERVER, "cid", "s").revoke("RT-1234567")
+    assert str(caught.value) == "the revoke endpoint answered HTTP 502 (text/html)" + NOT_JSON
+
+
+def test_revoke_quietly_says_whether_the_session_was_ended() -> None:
+    oauth = RingCentralOAuth(SERVER, "cid", "s")
+    with requests_mock.Mocker() as m:
+        assert oauth.revoke_quietly(None) is False and oauth.revoke_quietly("") is False
+        assert m.call_count == 0  # nothing to end: nothing sent
+        m.post(SERVER + "/restapi/oauth/revoke", text="")
+        assert oauth.revoke_quietly("RT-1234567") is True
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=400, json={"error": "invalid_request"})
+        assert oauth.revoke_quietly("RT-1234567") is False
+
+
+def test_only_a_trailing_slash_is_dropped_from_the_server_url() -> None:
+    """A host may end in any letter (an internal `SANDBOX`): the token request goes to that host."""
+    oauth = RingCentralOAuth("https://SANDBOX/", "cid", "s")
+    assert oauth.token_endpoint == "https://SANDBOX/restapi/oauth/token"
+    assert oauth.revoke_endpoint == "https://SANDBOX/restapi/oauth/revoke"

@@ -196,6 +196,7 @@ def test_an_unusable_token_answer_is_a_clear_error_and_nothing_is_stored(answer)
     assert message.startswith("the token endpoint answered HTTP 200")
     assert ("with no usable token: " in message or "which is not a token" in message) and "\n" not in message
     assert "AT-new-2" not in message and "RT-new-2" not in message
+    assert caught.value.status == 200
     assert store.load() == before
 
 
@@ -220,12 +221,22 @@ def test_absurd_lifetimes_are_clamped_to_ringcentrals_maxima(absurd) -> None:
     assert before < stored.refresh_expires_at <= time.time() + REFRESH_TOKEN_MAX_LIFETIME
 
 
+NO_REFRESH_TOKEN = {k: v for k, v in GOOD.items() if not k.startswith("refresh_token")}
+ISSUED = {
+    "refresh token": ({**GOOD, "expires_in": -1}, "RT-new-2"),
+    "access token of a grant without a refresh token": ({**NO_REFRESH_TOKEN, "expires_in": -1}, "AT-new-2"),
+    "access token when the refresh token is no text": ({**GOOD, "refresh_token": 42}, "AT-new-2"),
+}
+
+
 @pytest.mark.parametrize("grant", ["jwt", "code"])
-def test_a_new_grant_whose_answer_is_unusable_is_revoked(grant) -> None:
-    """RingCentral caps concurrent sessions per user and app: a token rcauth cannot keep is ended."""
+@pytest.mark.parametrize(("answer", "revoked"), list(ISSUED.values()), ids=list(ISSUED))
+def test_a_new_grant_whose_answer_is_unusable_is_revoked(grant, answer, revoked) -> None:
+    """RingCentral caps concurrent sessions per user and app: a token rcauth cannot keep is ended,
+    named by its refresh token, else by its access token (either ends the whole session)."""
     oauth = RingCentralOAuth(SERVER, "cid", "sec")
     with requests_mock.Mocker() as m:
-        m.post(TOKEN_URL, json={**GOOD, "expires_in": -1})
+        m.post(TOKEN_URL, json=answer)
         m.post(REVOKE_URL, text="")
         with pytest.raises(UnexpectedAnswer):
             if grant == "jwt":
@@ -233,7 +244,25 @@ def test_a_new_grant_whose_answer_is_unusable_is_revoked(grant) -> None:
             else:
                 oauth.exchange_code("code-1", redirect_uri="http://127.0.0.1:5000/cb", code_verifier="v" * 43)
     revoke = [r for r in m.request_history if r.url == REVOKE_URL]
-    assert len(revoke) == 1 and parse_qs(revoke[0].text) == {"token": ["RT-new-2"]}
+    assert len(revoke) == 1 and parse_qs(revoke[0].text) == {"token": [revoked]}
+
+
+def test_the_tokens_of_an_unusable_answer_are_masked_in_anything_shown() -> None:
+    """Nothing of an unusable answer is stored, yet its tokens are secrets: any `*_token` is masked."""
+    from rcauth.redact import redact
+
+    answer = {
+        **GOOD,
+        "access_token": "AT-unusable-31",
+        "refresh_token": "RT-unusable-31",
+        "id_token": "ID-unusable-31",
+        "expires_in": "soon",
+    }
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=answer)
+        with pytest.raises(UnexpectedAnswer):
+            RingCentralOAuth(SERVER, "cid", "sec").refresh("RT-old-1")
+    assert redact("AT-unusable-31 RT-unusable-31 ID-unusable-31") == "*** *** ***"
 
 
 def test_an_unusable_refresh_answer_is_never_revoked() -> None:

@@ -579,9 +579,7 @@ def test_transient_failures_are_retried_only_where_nothing_can_be_done_twice(
     assert policy.budget == 30.0
 
 
-@pytest.mark.parametrize(
-    ("limit", "window", "tracked"), [(1, 1.0, True), (0, 5.0, False), (3, 0.0, False)]
-)
+@pytest.mark.parametrize(("limit", "window", "tracked"), [(1, 1.0, True), (0, 5.0, False), (3, 0.0, False)])
 def test_pacing_tracks_every_sane_limit_and_window(limit: int, window: float, tracked: bool) -> None:
     limiter = RateLimiter()
     answer = _limited(0)
@@ -905,3 +903,210 @@ def test_headers_of_the_caller_are_sent_and_cannot_replace_the_bearer_token(stor
         assert client.get_json("/restapi/v1.0/account/~/extension/~", headers=headers) == {"id": 101}
     sent = m.request_history[0].headers
     assert (sent["X-Trace"], sent["Authorization"]) == ("t-1", "Bearer AT-old-1")
+
+
+# -- mutation testing (session 4): what the surviving mutants of client.py showed unpinned ---------------
+@pytest.mark.parametrize("left", [30.0, 0.5])
+def test_a_session_without_a_refresh_token_uses_its_access_token_to_its_end(
+    monkeypatch: pytest.MonkeyPatch, left: float
+) -> None:
+    """An app that issues no refresh token: nothing can be renewed ahead, so the margin does not apply
+    and the token is used while it is valid at all (ending the session early would lose its last
+    minute)."""
+    now = 1_900_000_000.0
+    monkeypatch.setattr(time, "time", lambda: now)
+    store = MemoryStore()
+    store.save(
+        session().with_updates(access_expires_at=now + left, refresh_token=None, refresh_expires_at=None)
+    )
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={"id": 101})
+        assert client.get_json(EXT) == {"id": 101}
+    assert [r.method for r in m.request_history] == ["GET"]
+    assert m.request_history[0].headers["Authorization"] == "Bearer AT-old-1"
+    assert store.load() is not None
+
+
+def test_a_session_without_a_refresh_token_ends_when_its_access_token_expires() -> None:
+    store = MemoryStore()
+    store.save(session(expires_in=0).with_updates(refresh_token=None, refresh_expires_at=None))
+    with requests_mock.Mocker() as m, ApiClient(store) as client, pytest.raises(SessionExpired) as caught:
+        client.get_json(EXT)
+    assert str(caught.value) == (
+        "the session has ended: its access token expired and this app issues no refresh token"
+    )
+    assert caught.value.hint == LOGIN_HINT
+    assert m.call_count == 0 and store.load() is None
+
+
+def test_the_debug_log_says_when_the_refreshed_token_expires(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = 1_900_000_000.0
+    monkeypatch.setattr(time, "time", lambda: now)
+    caplog.set_level(logging.DEBUG, logger="rcauth.client")
+    store = MemoryStore()
+    store.save(session().with_updates(access_expires_at=now))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        client.fresh_session()
+    assert "refreshed the access token; it expires in 3600 s" in caplog.messages
+
+
+def test_the_debug_log_names_every_page_request_the_same_way(
+    store: MemoryStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each request is one debug line `METHOD url -> status`, whether it was sent on the caller's
+    thread (the first page, a page after a wait) or fetched ahead."""
+    caplog.set_level(logging.DEBUG, logger="rcauth.client")
+    pages = _pages(3)
+    limited = {"status_code": 429, "json": {}}
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: None) as client:
+        m.get(CALLS, [{"json": pages[0]}, {"json": pages[1]}, limited, {"json": pages[2]}])
+        assert len(list(client.paginate(CALLS, {}, fetch_ahead=False))) == 6
+    assert [line for line in caplog.messages if " -> " in line] == [
+        f"GET {CALLS} -> 200",
+        f"GET {CALLS}?page=2&perPage=2 -> 200",
+        f"GET {CALLS}?page=3&perPage=2 -> 429",
+        f"GET {CALLS}?page=3&perPage=2 -> 200",
+    ]
+    caplog.clear()
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, [{"json": page} for page in _pages(2)])
+        assert len(list(client.paginate(CALLS, {}))) == 4
+    assert [line for line in caplog.messages if " -> " in line] == [
+        f"GET {CALLS} -> 200",
+        f"GET {CALLS}?page=2&perPage=2 -> 200",
+    ]
+
+
+def test_a_foreign_next_page_link_says_the_listing_stops_there(store: MemoryStore) -> None:
+    from rcauth.origin import ForeignOrigin
+
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(
+            CALLS,
+            json={"records": [{"id": 1}], "navigation": {"nextPage": {"uri": "https://evil.example/p2"}}},
+        )
+        got: list[int] = []
+        with pytest.raises(ForeignOrigin) as caught:
+            got.extend(r["id"] for r in client.paginate(CALLS, {}))
+    assert got == [1]
+    assert caught.value.hint == "the next-page link RingCentral sent leads elsewhere; the listing stops here"
+
+
+def test_a_page_fetched_ahead_never_holds_the_process_open(store: MemoryStore) -> None:
+    """The page ahead is fetched on a daemon thread: a listing abandoned midway (Ctrl-C, `| head`)
+    exits at once instead of waiting for an answer nobody will read."""
+    fetched_on: list[tuple[bool, bool]] = []
+    page1, page2 = _pages(2)
+
+    def second(request, context) -> dict:
+        thread = threading.current_thread()
+        fetched_on.append((thread is threading.main_thread(), thread.daemon))
+        return page2
+
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, [{"json": page1}, {"json": second}])
+        assert len(list(client.paginate(CALLS, {}))) == 4
+    assert fetched_on == [(False, True)]
+
+
+class _Clock:
+    """`time` for rcauth.client with a monotonic clock the test moves (time.time stays real)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.time = time.time
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_slow_answer_is_not_taken_for_another_process_sharing_the_allowance(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sliding window is measured from when a request was sent: the 2nd request, sent at 101 and
+    answered 5 s later, was counted after the 1st (answered at 100), which leaves the window at 105,
+    so at 106 the 3rd may go at once. Taking the answer time for the send time would wait 5 s more."""
+    import rcauth.client
+
+    clock = _Clock()
+    monkeypatch.setattr(rcauth.client, "time", clock)
+    waits: list[float] = []
+    headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "2", "X-Rate-Limit-Window": "5"}
+
+    def slow(request, context) -> dict:
+        clock.now += 5.0
+        context.headers.update({**headers, "X-Rate-Limit-Remaining": "0"})
+        return {}
+
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: waits.append(s)) as client:
+        m.get(
+            CALLS,
+            [
+                {"json": {}, "headers": {**headers, "X-Rate-Limit-Remaining": "1"}},
+                {"json": slow},
+                {"json": {}, "headers": {**headers, "X-Rate-Limit-Remaining": "1"}},
+            ],
+        )
+        client.get_json(CALLS)  # sent and answered at 100
+        clock.now = 101.0
+        client.get_json(CALLS)  # sent at 101, answered at 106
+        client.get_json(CALLS)
+    assert m.call_count == 3 and waits == [] and clock.sleeps == []
+
+
+def test_the_http_stack_is_imported_ahead_on_a_daemon_thread_joined_at_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`import_http_stack_ahead` really imports the transport (and only once); its thread never keeps
+    the process alive, and exit waits for it at most 30 s so no import is cut off midway."""
+    import atexit
+    import sys
+
+    import rcauth
+    import rcauth.client
+    import rcauth.retry
+    import rcauth.transport
+
+    registered: list[tuple[object, tuple]] = []
+    monkeypatch.setattr(atexit, "register", lambda func, *args: registered.append((func, args)))
+    monkeypatch.setattr(rcauth.client, "_ahead", None)
+    for name in ("retry", "transport"):  # imported afresh here; the originals come back afterwards
+        monkeypatch.setattr(rcauth, name, getattr(rcauth, name))
+        monkeypatch.delitem(sys.modules, f"rcauth.{name}")
+    rcauth.client.import_http_stack_ahead()
+    thread = rcauth.client._ahead
+    assert thread is not None
+    thread.join(30)
+    assert "rcauth.transport" in sys.modules and "rcauth.retry" in sys.modules
+    assert thread.daemon
+    assert registered == [(thread.join, (30,))]
+    rcauth.client.import_http_stack_ahead()  # a second call starts nothing
+    assert rcauth.client._ahead is thread and len(registered) == 1
+
+
+def test_an_http_stack_that_failed_to_import_ahead_is_noted_in_the_debug_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import atexit
+    import sys
+
+    import rcauth.client
+
+    caplog.set_level(logging.DEBUG, logger="rcauth.client")
+    monkeypatch.setattr(atexit, "register", lambda func, *args: None)
+    monkeypatch.setattr(rcauth.client, "_ahead", None)
+    monkeypatch.setitem(sys.modules, "rcauth.retry", None)  # makes `import rcauth.retry` fail
+    rcauth.client.import_http_stack_ahead()
+    assert rcauth.client._ahead is not None
+    rcauth.client._ahead.join(30)
+    assert caplog.messages == [
+        "importing the HTTP stack ahead failed: import of rcauth.retry halted; None in sys.modules"
+    ]

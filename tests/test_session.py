@@ -218,3 +218,93 @@ def test_every_malformed_stored_field_is_named() -> None:
     with pytest.raises(StoredSessionDamaged) as caught:
         Session.from_json(json.dumps(data))
     assert str(caught.value) == "the stored session has malformed fields: access_token, client_id"
+
+
+# -- mutation testing: what the surviving mutants of session.py showed unpinned --------------------------
+def _validated(**fields: object) -> dict:
+    from rcauth.session import validated_token
+
+    return validated_token({"access_token": "AT", "expires_in": 3600, **fields})
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (["AT"], "it is not a JSON object"),
+        ({"access_token": "A T", "expires_in": 3600}, "its access_token has characters a token cannot have"),
+        ({"access_token": "AT"}, "it has no expires_in"),
+        ({"access_token": "AT", "expires_in": "soon"}, "its expires_in is not a number"),
+        ({"access_token": "AT", "expires_in": 0}, "its expires_in is not a positive number of seconds"),
+        ({"access_token": "AT", "expires_in": 60, "refresh_token": 7}, "its refresh_token is not a token"),
+        (
+            {"access_token": "AT", "expires_in": 60, "refresh_token": "R T"},
+            "its refresh_token is not a token",
+        ),
+        (
+            {"access_token": "AT", "expires_in": 60, "refresh_token": "RT", "refresh_token_expires_in": "x"},
+            "its refresh_token_expires_in is not a number",
+        ),
+    ],
+)
+def test_an_unusable_token_answer_says_what_is_wrong_with_it(answer: object, reason: str) -> None:
+    from rcauth.errors import UnexpectedAnswer
+    from rcauth.session import validated_token
+
+    with pytest.raises(UnexpectedAnswer) as caught:
+        validated_token(answer)
+    assert str(caught.value) == f"the token endpoint's answer is not usable: {reason}"
+
+
+@pytest.mark.parametrize("lifetime", [1, 0.5, "1"])
+def test_any_positive_lifetime_is_accepted_however_short(lifetime: object) -> None:
+    assert _validated(expires_in=lifetime)["expires_in"] == float(lifetime)
+    session = make(expires_in=lifetime)
+    assert session.access_expires_at == 1000.0 + float(lifetime)
+
+
+@pytest.mark.parametrize("answer", [{}, {"refresh_token": ""}, {"refresh_token": None}])
+def test_an_answer_without_a_refresh_token_makes_a_session_without_one(answer: dict) -> None:
+    """An app whose "Issue refresh tokens" setting is off: no key, an empty one or null. Stored as
+    None (an empty string would read as damage on the next load)."""
+    token = {"access_token": "AT", "expires_in": 3600, **answer}
+    session = Session.from_token_response(
+        token, server="https://s.example.com", client_id="c", client_secret=None
+    )
+    assert (session.refresh_token, session.refresh_expires_at) == (None, None)
+    assert Session.from_json(session.to_json()) == session
+
+
+@pytest.mark.parametrize("refresh_token", [None, ""])
+def test_an_answer_without_a_refresh_token_hands_on_no_refresh_lifetime(refresh_token: object) -> None:
+    """What `validated_token` returns is what oauthlib is given: only checked fields, so a lifetime
+    of a refresh token that is not there is dropped rather than handed on unchecked."""
+    checked = _validated(refresh_token=refresh_token, refresh_token_expires_in="soon")
+    assert "refresh_token" not in checked and "refresh_token_expires_in" not in checked
+    assert checked == {"access_token": "AT", "expires_in": 3600.0}
+
+
+# `status` and every command warn a day before the refresh token ends (REFRESH_ENDING_NOTICE).
+@pytest.mark.parametrize(
+    ("left", "ending"),
+    [(86_400.0, True), (86_400.001, False), (0.5, True), (0.0, False), (-5.0, False)],
+)
+def test_a_refresh_token_ends_within_a_day_only_while_it_is_still_alive(left: float, ending: bool) -> None:
+    session = make()  # the refresh token expires at 1000 + 604799
+    end = 1000.0 + 604799
+    assert session.refresh_ends_within(86_400.0, now=end - left) is ending
+
+
+def test_a_session_without_a_refresh_token_or_its_expiry_never_warns_of_its_end() -> None:
+    ending_soon = make(refresh_token_expires_in=60)
+    assert ending_soon.refresh_ends_within(86_400.0, now=1000.0)
+    assert not ending_soon.with_updates(refresh_token=None).refresh_ends_within(86_400.0, now=1000.0)
+    assert not ending_soon.with_updates(refresh_expires_at=None).refresh_ends_within(86_400.0, now=1000.0)
+
+
+def test_the_refresh_token_end_is_measured_from_now_by_default() -> None:
+    import time
+
+    alive = make().with_updates(refresh_expires_at=time.time() + 3600)
+    assert alive.refresh_ends_within(86_400.0)
+    assert not alive.refresh_ends_within(60.0)
+    assert not make().refresh_ends_within(86_400.0 * 365)  # ended long ago (at 1000 + 604799)

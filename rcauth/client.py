@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from rcauth import interrupts, redact
-from rcauth.errors import ApiError, NotLoggedIn, SessionExpired, parse_error_body
+from rcauth.errors import ApiError, ListingIncomplete, NotLoggedIn, SessionExpired, parse_error_body
 from rcauth.origin import ForeignOrigin, resolve_url
 from rcauth.session import NO_REFRESH_TOKEN, Session
 from rcauth.store import SessionStore, refresh_lock
@@ -44,6 +44,8 @@ MAX_429_RETRIES = 5
 # RingCentral: a 429 without Retry-After means wait at least 30 s.
 DEFAULT_RETRY_AFTER = 30.0
 MAX_PER_PAGE = 1000
+# The spec's EnumeratedPagingModel: `paging.page` has `maximum: 1000`; no page after it can be asked for.
+LAST_PAGE = 1000
 # No transient retry starts later than this after a request's first failure.
 TRANSIENT_RETRY_BUDGET = 30.0
 LOGIN_HINT = "run `rcauth login` to sign in again"
@@ -432,6 +434,9 @@ class ApiClient:
         of taking turns: the same requests, in the same order, sent sooner. A page is fetched ahead
         only when it will be wanted (`limit`) and when nothing has to happen first (a token refresh
         or a rate-limit wait, which stay on the caller's thread, where Ctrl-C is handled).
+
+        A listing that ends at page 1000 (the most RingCentral's paging model allows) while its totals
+        say records remain raises `ListingIncomplete` after the last record it could reach.
         """
         params = dict(params or {})
         if "perPage" not in params:
@@ -451,6 +456,8 @@ class ApiClient:
                 if limit is not None and seen >= limit:
                     return
             if not wanted:
+                if not next_url:
+                    _check_complete(page, seen)
                 return
             try:
                 url = self.url_for(next_url)
@@ -487,6 +494,23 @@ class ApiClient:
         # on this thread (none is started while a refresh is due).
         threading.Thread(target=fetch, name="rcauth-page-ahead", daemon=True).start()
         return ahead
+
+
+def _check_complete(page: dict[str, Any], listed: int) -> None:
+    """Raise `ListingIncomplete` when the listing stopped at page LAST_PAGE (it has no `nextPage`)
+    although its totals say more records follow: a listing a script cannot tell from a complete one
+    would be worse than an error after the records. Only at that page: elsewhere a missing `nextPage`
+    is the end, whatever totals RingCentral estimated ("may be omitted ... for performance reasons")."""
+    paging = page.get("paging") or {}
+    number, end = paging.get("page"), paging.get("pageEnd")
+    total, pages = paging.get("totalElements"), paging.get("totalPages")
+    if not isinstance(number, int) or number < LAST_PAGE:
+        return
+    known_total = total if isinstance(total, int) else None
+    if (known_total is not None and isinstance(end, int) and end + 1 < known_total) or (
+        isinstance(pages, int) and pages > number
+    ):
+        raise ListingIncomplete(listed, known_total, LAST_PAGE)
 
 
 def _json_of(response: requests.Response) -> dict[str, Any]:

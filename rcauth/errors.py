@@ -127,6 +127,22 @@ class ApiError(RcauthError):
         return f"{code}{self.message}{status}"
 
 
+class ListingIncomplete(ApiError):
+    """A paged listing that ended (no `nextPage`) while its totals say records remain: RingCentral's
+    paging model caps `paging.page` at 1000 (the spec's EnumeratedPagingModel), so past 1000 pages at
+    the requested perPage the rest cannot be reached. Raised after the last reachable record, so what
+    was listed is kept; a script must still learn, from the exit code, that it did not get everything.
+    `total` is None when the answer gave totalPages but not totalElements."""
+
+    def __init__(self, listed: int, total: int | None, last_page: int, *, hint: str | None = None) -> None:
+        of = f" of {total}" if total is not None else ""
+        super().__init__(
+            f"only {listed}{of} records listed: RingCentral lists at most {last_page} pages", hint=hint
+        )
+        self.listed = listed
+        self.total = total
+
+
 class TransportError(ApiError):
     """RingCentral could not be reached, or kept failing after retries."""
 

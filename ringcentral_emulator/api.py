@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 API_PREFIX = "/restapi/v1.0"
 MAX_PER_PAGE = 1000
+# The spec's EnumeratedPagingModel: `paging.page` has `maximum: 1000`. What RingCentral does past page 1000
+# is not documented; the emulator refuses such a page (400 CMN-101) and never links past it (docs/
+# ringcentral.md, "Paging"), so no answer carries a page number the contract does not allow.
+MAX_PAGE = 1000
 DEFAULT_PER_PAGE = 100
 RECORDING_TYPES = ("Automatic", "OnDemand", "All")  # the spec's recordingType
 TRANSPORTS = ("PSTN", "VoIP")  # CallTransportEnum
@@ -399,8 +403,8 @@ def _boolean(req: Request, name: str, default: bool) -> bool | Response:
 
 
 def _paging_params(req: Request) -> tuple[int, int] | Response:
-    """page (1..) and perPage: the spec's PerPageWithMax takes 1..1000 or "max" (1000), and clamps an
-    integer above 1000 to 1000."""
+    """page (1..1000: the spec's EnumeratedPagingModel caps `page` at 1000) and perPage: the spec's
+    PerPageWithMax takes 1..1000 or "max" (1000), and clamps an integer above 1000 to 1000."""
     values = []
     for name, default in (("page", 1), ("perPage", DEFAULT_PER_PAGE)):
         raw = req.param(name)
@@ -410,7 +414,7 @@ def _paging_params(req: Request) -> tuple[int, int] | Response:
         if name == "perPage" and raw == "max":
             values.append(MAX_PER_PAGE)
             continue
-        if not raw.isdigit() or int(raw) < 1 or (name == "page" and int(raw) > 10**9):
+        if not raw.isdigit() or int(raw) < 1 or (name == "page" and int(raw) > MAX_PAGE):
             return _invalid_parameter(name, raw)
         values.append(min(int(raw), MAX_PER_PAGE) if name == "perPage" else int(raw))
     return values[0], values[1]
@@ -451,12 +455,15 @@ def _page_body(
     if records:
         paging["pageStart"] = offset
         paging["pageEnd"] = offset + len(records) - 1
+    # Links stop at MAX_PAGE, the last page a client may ask for: page 1000 has no nextPage even when
+    # records remain, while totalPages and totalElements (no maximum in the spec) still count them all.
+    last_page = min(max(total_pages, 1), MAX_PAGE)
     navigation = {"firstPage": uri(1)}
-    if page < total_pages:
+    if page < last_page:
         navigation["nextPage"] = uri(page + 1)
     if page > 1:
-        navigation["previousPage"] = uri(min(page - 1, max(total_pages, 1)))
-    navigation["lastPage"] = uri(max(total_pages, 1))
+        navigation["previousPage"] = uri(min(page - 1, last_page))
+    navigation["lastPage"] = uri(last_page)
     return {"uri": uri(page)["uri"], "records": records, "paging": paging, "navigation": navigation}
 
 

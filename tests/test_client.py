@@ -13,7 +13,14 @@ import requests
 import requests_mock
 
 from rcauth.client import LOGIN_HINT, MAX_429_RETRIES, MAX_RATE_LIMIT_WAIT, ApiClient, RateLimiter
-from rcauth.errors import ApiError, NotLoggedIn, RcauthError, SessionExpired, TransportError
+from rcauth.errors import (
+    ApiError,
+    ListingIncomplete,
+    NotLoggedIn,
+    RcauthError,
+    SessionExpired,
+    TransportError,
+)
 from rcauth.session import Session
 from rcauth.store import MemoryStore
 
@@ -163,6 +170,51 @@ def test_paginate_stops_on_last_page(store: MemoryStore) -> None:
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, json={"records": [{"id": 1}], "navigation": {}})
         assert len(list(client.paginate(CALLS, {}, limit=100))) == 1
+
+
+def _last_page(page: int, paging: dict) -> dict:
+    """A page without `nextPage`: one record, with `paging` as RingCentral would send it."""
+    return {"records": [{"id": "r"}], "navigation": {}, "paging": {"page": page, "perPage": 1, **paging}}
+
+
+def test_paginate_raises_listing_incomplete_after_page_1000_when_records_remain(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=_last_page(1000, {"pageEnd": 999, "totalElements": 1500, "totalPages": 1500}))
+        records = client.paginate(CALLS, {"page": 1000, "perPage": 1})
+        assert next(records) == {"id": "r"}  # the record comes first, the error after it
+        with pytest.raises(ListingIncomplete) as caught:
+            next(records)
+    assert (caught.value.listed, caught.value.total, caught.value.exit_code) == (1, 1500, 5)
+    assert str(caught.value) == "only 1 of 1500 records listed: RingCentral lists at most 1000 pages"
+
+
+def test_paginate_reads_total_pages_when_total_elements_is_omitted(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=_last_page(1000, {"pageEnd": 999, "totalPages": 1001}))
+        with pytest.raises(ListingIncomplete) as caught:
+            list(client.paginate(CALLS, {}))
+    assert caught.value.total is None
+    assert str(caught.value) == "only 1 records listed: RingCentral lists at most 1000 pages"
+
+
+@pytest.mark.parametrize(
+    ("page", "paging"),
+    [
+        (1000, {"pageEnd": 999, "totalElements": 1000, "totalPages": 1000}),  # exactly 1000 pages
+        (1000, {"pageEnd": 999}),  # no totals: nothing says records remain
+        (5, {"pageEnd": 4, "totalElements": 9, "totalPages": 9}),  # estimated totals before page 1000
+    ],
+)
+def test_paginate_ends_quietly_where_nothing_says_page_1000_cut_it(store: MemoryStore, page, paging) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=_last_page(page, paging))
+        assert list(client.paginate(CALLS, {})) == [{"id": "r"}]
+
+
+def test_paginate_with_a_limit_reached_on_page_1000_is_complete(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=_last_page(1000, {"pageEnd": 999, "totalElements": 5000, "totalPages": 5000}))
+        assert list(client.paginate(CALLS, {}, limit=1)) == [{"id": "r"}]
 
 
 def _pages(count: int, per_page: int = 2) -> list[dict]:

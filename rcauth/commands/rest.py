@@ -8,6 +8,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ import click
 
 from rcauth import resources
 from rcauth.cli import api_client, common_options, format_option
+from rcauth.errors import ListingIncomplete
 from rcauth.origin import ForeignOrigin
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
@@ -31,6 +33,7 @@ from rcauth.timeparse import parse_instant, to_ringcentral
 
 if TYPE_CHECKING:
     pass
+
 
 @click.command()
 @format_option
@@ -109,6 +112,25 @@ def _with_progress(records: Any, pages: list[dict[str, Any]]) -> Any:
                 progress.update(task, completed=count)
             yield record
         progress.update(task, completed=count)
+
+
+NARROW_PERIOD = "use --from/--to to narrow the period"
+
+
+def _held_back(records: Iterator[dict[str, Any]], held: list[ListingIncomplete]) -> Iterator[dict[str, Any]]:
+    """The records, with a `ListingIncomplete` at their end kept in `held` instead of raised: what was
+    listed is written in full (a closed JSON array, the table, the summary) before the error is
+    raised, so the user sees it and a script learns from the exit code (5) that records are missing."""
+    try:
+        yield from records
+    except ListingIncomplete as exc:
+        held.append(exc)
+
+
+def _raise_held(held: list[ListingIncomplete], hint: str) -> None:
+    if held:
+        held[0].hint = hint
+        raise held[0]
 
 
 @click.command("call-log")
@@ -195,12 +217,15 @@ def call_log(
     def keep_latest(page: dict[str, Any]) -> None:
         pages[:] = [page]
 
+    held: list[ListingIncomplete] = []
     with api_client() as client:
         records = resources.call_log(client, query, limit=None if fetch_all else limit, on_page=keep_latest)
+        records = _held_back(records, held)
         if fetch_all:
             records = _with_progress(records, pages)
         if fmt != "table":
             write_records(records, fmt, csv_fields=CALL_LOG_CSV_FIELDS)
+            _raise_held(held, NARROW_PERIOD)
             return
         rows = list(records)
     if not rows:
@@ -208,6 +233,7 @@ def call_log(
         click.echo(f"No calls {span}.", err=True)
         return
     console().print(call_log_table(rows))
+    _raise_held(held, NARROW_PERIOD)
 
 
 def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
@@ -223,8 +249,9 @@ def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
     def keep_latest(page: dict[str, Any]) -> None:
         pages[:] = [page]
 
+    held: list[ListingIncomplete] = []
     with api_client() as client:
-        records = resources.call_log(client, query, limit=None, on_page=keep_latest)
+        records = _held_back(resources.call_log(client, query, limit=None, on_page=keep_latest), held)
         result = summarize(_with_progress(records, pages)).to_json()
     if fmt == "json":
         write_json(result)
@@ -232,6 +259,7 @@ def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
         click.echo("No calls in that period.", err=True)
     else:
         console().print(call_summary_view(result))
+    _raise_held(held, NARROW_PERIOD)  # the summary shown counts the calls listed, not every call
 
 
 # JSON's own spelling of an integer: no leading zero, no `+`, ASCII digits only. `007` and
@@ -358,7 +386,9 @@ def api(
             if method != "GET":
                 raise click.UsageError("--paginate works with GET only")
             fmt = fmt or ("json" if sys.stdout.isatty() else "ndjson")
-            write_records(client.paginate(path, query, limit=None), fmt)
+            held: list[ListingIncomplete] = []
+            write_records(_held_back(client.paginate(path, query, limit=None), held), fmt)
+            _raise_held(held, "narrow the query (a call log's dateFrom/dateTo)")
             return
         response = client.request(method, path, params=query, json=body)
     if not response.content:

@@ -173,6 +173,66 @@ def test_per_page_max_and_above_1000_are_accepted_as_1000(emu, http, access):
         assert parse_qs(urlsplit(body["navigation"]["nextPage"]["uri"]).query)["perPage"] == ["1000"]
 
 
+def _page_of(link: dict[str, str]) -> int:
+    return int(parse_qs(urlsplit(link["uri"]).query)["page"][0])
+
+
+@pytest.mark.parametrize("path", ["/account/~/call-log", "/account/~/extension/~/call-log"])
+def test_page_1000_is_the_last_navigable_page_when_the_log_has_more_pages(emu, http, access, path):
+    spec_path = ACCOUNT_LOG if "extension" not in path else USER_LOG
+    first = conforms(get(emu, http, access, path, dateFrom=FAR_PAST, perPage=1), spec_path)
+    assert first["paging"]["totalPages"] > 1000 and first["paging"]["totalElements"] > 1000
+    assert _page_of(first["navigation"]["lastPage"]) == 1000
+    before = conforms(get(emu, http, access, path, dateFrom=FAR_PAST, perPage=1, page=999), spec_path)
+    assert _page_of(before["navigation"]["nextPage"]) == 1000
+    last = conforms(get(emu, http, access, before["navigation"]["nextPage"]["uri"]), spec_path)
+    # Totals still count every record (the spec gives them no maximum); the links stop at page 1000.
+    assert last["paging"]["page"] == 1000 and len(last["records"]) == 1
+    assert last["paging"]["totalElements"] == first["paging"]["totalElements"]
+    assert "nextPage" not in last["navigation"]
+    assert _page_of(last["navigation"]["lastPage"]) == 1000
+    assert _page_of(last["navigation"]["previousPage"]) == 999
+
+
+@pytest.mark.parametrize(
+    ("path", "spec_path"),
+    [
+        ("/account/~/call-log", ACCOUNT_LOG),
+        ("/account/~/extension/~/call-log", USER_LOG),
+        ("/account/~/extension", EXTENSION_LIST),
+    ],
+)
+def test_a_page_above_1000_is_refused_with_cmn_101_naming_page(emu, http, access, path, spec_path):
+    for page in ("1001", "2500"):
+        answer = get(emu, http, access, path, dateFrom=FAR_PAST, perPage=1, page=page)
+        assert answer.status_code == 400
+        body = conforms(answer, spec_path) if spec_path != EXTENSION_LIST else answer.json()
+        assert contract.errors(body, "ApiErrorResponseModel") == []
+        assert body["errorCode"] == "CMN-101" and body["message"] == "Parameter [page] value is invalid"
+        assert body["errors"][0]["parameterName"] == "page" and body["errors"][0]["parameterValue"] == page
+
+
+@pytest.mark.parametrize(
+    ("path", "spec_path"),
+    [
+        ("/account/~/call-log", ACCOUNT_LOG),
+        ("/account/~/extension/~/call-log", USER_LOG),
+        ("/account/~/extension", EXTENSION_LIST),
+    ],
+)
+def test_a_page_past_the_end_is_empty_and_omits_page_and_its_bounds(emu, http, access, path, spec_path):
+    """The spec's "non-existent page": no records, `page`, `pageStart` and `pageEnd` omitted."""
+    first = get(emu, http, access, path, dateFrom=FAR_PAST, perPage=1000).json()
+    pages = first["paging"]["totalPages"]
+    assert pages < 1000
+    body = conforms(get(emu, http, access, path, dateFrom=FAR_PAST, perPage=1000, page=pages + 1), spec_path)
+    assert body["records"] == []
+    assert not {"page", "pageStart", "pageEnd"} & set(body["paging"])
+    assert body["paging"]["totalElements"] == first["paging"]["totalElements"]
+    assert "nextPage" not in body["navigation"]
+    assert _page_of(body["navigation"]["previousPage"]) == _page_of(body["navigation"]["lastPage"]) == pages
+
+
 # -- the data's range ------------------------------------------------------------------------------------
 
 

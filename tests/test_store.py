@@ -390,6 +390,7 @@ def _session_for_listing():
 
     return Session("https://rc.example", "cid", None, "AT-listing-1", 0.0, "RT-listing-1", None)
 
+
 # -- issue 10 §7: an interrupted save keeps the old session --------------------------------------------
 @pytest.mark.parametrize("failing", ["fsync", "replace"])
 @pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
@@ -688,3 +689,610 @@ def test_a_failing_probe_says_it_was_reading_the_session(
     with pytest.raises(StorageUnavailable) as caught:
         KeyringStore().probe()
     assert str(caught.value) == "the system keyring is locked (read the session)"
+
+
+# -- mutation testing, session 4: what the survivors of store.py still showed unpinned ----------------------
+def test_a_memory_store_keeps_the_profile_it_was_made_for() -> None:
+    assert MemoryStore("demo").profile == "demo"
+    assert MemoryStore().profile == "default"
+
+
+def _index(entries: dict[tuple[str, str], str]) -> dict[str, object]:
+    return json.loads(entries[("rcauth", "default")])
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        ('{"rcauth_parts": 1, "generation": ', "the stored session's index is not readable"),
+        ({"count": "3"}, "the stored session's index is malformed"),
+        ({"count": True}, "the stored session's index is malformed"),
+        ({"count": 0}, "the stored session's index is malformed"),
+        ({"count": 65}, "the stored session's index is malformed"),
+        ({"generation": "not-hex"}, "the stored session's index is malformed"),
+    ],
+    ids=["cut short", "count a string", "count a boolean", "no parts", "65 parts", "a foreign generation"],
+)
+def test_a_damaged_index_says_what_is_wrong_and_how_to_recover(
+    limited_keyring, index: str | dict[str, object], message: str
+) -> None:
+    KeyringStore().save(big())
+    entries = limited_keyring.entries
+    entries[("rcauth", "default")] = (
+        index if isinstance(index, str) else json.dumps({**_index(entries), **index})
+    )
+    with pytest.raises(StoredSessionDamaged) as caught:
+        KeyringStore().load()
+    assert str(caught.value) == message
+    assert caught.value.hint == "run `rcauth login` to sign in again (it overwrites the damaged entry)"
+
+
+def test_missing_parts_say_the_session_is_incomplete(limited_keyring) -> None:
+    KeyringStore().save(big())
+    entries = limited_keyring.entries
+    del entries[next(key for key in entries if key[1].endswith(":0"))]
+    with pytest.raises(StoredSessionDamaged) as caught:
+        KeyringStore().load()
+    assert str(caught.value) == "the stored session is incomplete (parts missing or altered)"
+
+
+def _huge(characters: int) -> Session:
+    """A session whose JSON is exactly `characters` long."""
+    base = len(SESSION.with_updates(access_token="").to_json())
+    return SESSION.with_updates(access_token="A" * (characters - base))
+
+
+def test_the_largest_session_the_parts_can_hold_is_kept_and_one_part_more_is_refused(limited_keyring) -> None:
+    largest = _huge(64 * 1000)
+    KeyringStore().save(largest)
+    assert _index(limited_keyring.entries)["count"] == 64
+    assert KeyringStore().load() == largest
+
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore().save(_huge(64 * 1000 + 1))
+    assert str(caught.value) == "the session is too large for the system keyring (64001 characters)"
+    assert caught.value.hint == INSECURE_HINT
+    assert KeyringStore().load() == largest  # the refused write changed nothing
+
+
+def test_a_keyring_that_loses_parts_silently_is_not_trusted_with_the_session(
+    limited_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_password = limited_keyring.set_password
+
+    def truncate_parts(service: str, username: str, password: str) -> None:
+        set_password(service, username, password[:-1] if ":" in username else password)
+
+    monkeypatch.setattr(limited_keyring, "set_password", truncate_parts)
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore().save(big())
+    assert str(caught.value) == "the system keyring did not keep the session intact"
+    assert caught.value.hint == INSECURE_HINT
+    assert limited_keyring.entries == {}  # no parts left behind
+
+
+def test_a_probed_chunked_session_is_read_from_the_index_the_probe_found(limited_keyring) -> None:
+    KeyringStore().save(big(1))
+    store = KeyringStore()
+    store.probe()
+    limited_keyring.reads = 0
+    assert store.load() == big(1)
+    assert limited_keyring.reads == 3  # the three parts; the index is not read twice
+
+
+class WindowsOSError(OSError):
+    """What ctypes.WinError(1783) raises on Windows: errno EINVAL, the Windows code in `winerror`."""
+
+    def __init__(self) -> None:
+        super().__init__(22, "The stub received bad data.")
+        self.winerror = 1783
+
+
+class OldStyleWindowsError(Exception):
+    """An error that carries the Windows code only as its first argument."""
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [WindowsOSError, lambda: OldStyleWindowsError(1783, "CredWrite", "The stub received bad data.")],
+    ids=["OSError with winerror", "code in args only"],
+)
+def test_windows_size_refusals_in_other_shapes_also_split_the_session(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, refusal
+) -> None:
+    set_password = memory_keyring.set_password
+
+    def limited(service: str, username: str, password: str) -> None:
+        if len(password) > 1280:
+            raise refusal()
+        set_password(service, username, password)
+
+    monkeypatch.setattr(memory_keyring, "set_password", limited)
+    KeyringStore().save(big())
+    assert len(memory_keyring.entries) == 4
+    assert KeyringStore().load() == big()
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (keyring.errors.KeyringError(), "the system keyring failed to save the session: KeyringError"),
+        (
+            keyring.errors.KeyringError("org.freedesktop.DBus.Error.NoReply"),
+            "the system keyring failed to save the session: org.freedesktop.DBus.Error.NoReply",
+        ),
+        (OSError(), "the system keyring failed to save the session: OSError"),
+        (
+            WindowsError1783(5, "CredWrite", ""),
+            "the system keyring failed to save the session: (5, 'CredWrite', '')",
+        ),
+    ],
+    ids=["KeyringError without text", "KeyringError", "bare OSError", "Windows access denied"],
+)
+def test_a_keyring_failure_that_is_not_about_size_is_reported_not_split(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
+) -> None:
+    def refuse(*_: object) -> None:
+        raise error
+
+    monkeypatch.setattr(memory_keyring, "set_password", refuse)
+    for session in (SESSION, big()):  # small or too big for one entry: the failure is not the size
+        with pytest.raises(StorageUnavailable) as caught:
+            KeyringStore().save(session)
+        assert str(caught.value) == message
+        assert caught.value.hint == INSECURE_HINT
+    assert memory_keyring.entries == {}
+
+
+def test_debug_output_says_why_a_session_went_into_parts_and_what_could_not_be_removed(
+    limited_keyring, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What `--debug` shows: the keyring's refusal behind a chunked session, parts it could not remove."""
+    with caplog.at_level(logging.DEBUG, logger="rcauth.store"):
+        KeyringStore().save(big(1))
+        delete_password = limited_keyring.delete_password
+
+        def part_1_stuck(service: str, username: str) -> None:
+            if username.endswith(":1"):
+                raise keyring.errors.PasswordDeleteError("busy")
+            delete_password(service, username)
+
+        monkeypatch.setattr(limited_keyring, "delete_password", part_1_stuck)
+        KeyringStore().save(big(2))
+    messages = [r.getMessage() for r in caplog.records if r.name == "rcauth.store"]
+    assert messages[0] in {
+        f"the keyring refused the session whole ({name}); storing it in parts"
+        for name in ("WindowsError1783", "PasswordSetError")
+    }
+    assert "could not remove part 1 of the stored session: PasswordDeleteError" in messages
+
+
+def test_a_write_the_keyring_refuses_moves_the_store_to_the_file_for_good(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_password = memory_keyring.set_password
+    monkeypatch.setattr(memory_keyring, "set_password", refusing)
+    store = KeyringStore(fallback=FileStore("default"))
+    store.save(SESSION)
+    assert store.kind == "file" and store.location == FileStore("default").location
+    monkeypatch.setattr(memory_keyring, "set_password", set_password)  # the keyring takes writes again
+    refreshed = SESSION.with_updates(access_token="AT-refreshed", refreshed_at=9.0)
+    store.save(refreshed)  # the same session stays in one place: the file
+    assert memory_keyring.entries == {}
+    assert FileStore("default").load() == refreshed and store.load() == refreshed
+
+
+def test_a_refused_write_is_kept_in_the_file_even_when_the_keyring_copy_cannot_be_removed(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()
+
+    def locked(*_: object) -> None:
+        raise keyring.errors.KeyringLocked("locked")
+
+    monkeypatch.setattr(memory_keyring, "set_password", refusing)
+    monkeypatch.setattr(memory_keyring, "delete_password", locked)
+    newer = SESSION.with_updates(access_token="AT-newer", refreshed_at=5.0)
+    store = KeyringStore(fallback=FileStore("default"))
+    store.save(newer)
+    assert FileStore("default").load() == newer
+    assert KeyringStore(fallback=FileStore("default")).load() == newer  # the newer copy wins
+
+
+def test_a_newer_file_copy_wins_and_the_store_then_says_it_is_the_file(memory_keyring) -> None:
+    memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()
+    newer = SESSION.with_updates(access_token="AT-in-file", refreshed_at=5.0)
+    FileStore("default").save(newer)
+    store = KeyringStore(fallback=FileStore("default"))
+    assert store.load() == newer
+    assert store.kind == "file" and store.location == FileStore("default").location
+
+
+def test_a_file_copy_as_old_as_the_keyrings_does_not_replace_it(memory_keyring) -> None:
+    """The keyring is the session's home: a file copy wins only when it is newer."""
+    memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()
+    FileStore("default").save(SESSION.with_updates(access_token="AT-same-age"))
+    store = KeyringStore(fallback=FileStore("default"))
+    assert store.load() == SESSION and store.kind == "keyring"
+
+
+def test_logout_with_the_file_fallback_allowed_reports_a_keyring_session_removed(memory_keyring) -> None:
+    KeyringStore().save(SESSION)
+    assert KeyringStore(fallback=FileStore("default")).delete() is True
+    assert memory_keyring.entries == {}
+
+
+def test_a_session_removed_by_another_logout_meanwhile_was_not_this_logouts(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    KeyringStore().save(SESSION)
+    delete_password = memory_keyring.delete_password
+
+    def removed_meanwhile(service: str, username: str) -> None:
+        delete_password(service, username)  # another rcauth's logout got there first
+        delete_password(service, username)
+
+    monkeypatch.setattr(memory_keyring, "delete_password", removed_meanwhile)
+    assert KeyringStore().delete() is False
+
+
+def test_a_failed_save_reports_the_write_error_even_when_the_temp_file_cannot_be_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rcauth.store import write_atomically
+
+    def fail(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    monkeypatch.setattr(os, "unlink", lambda *_: (_ for _ in ()).throw(PermissionError(13, "denied")))
+    with pytest.raises(OSError, match="No space left on device"):
+        write_atomically(tmp_path / "index.json", "{}")
+
+
+def test_the_file_store_lists_the_profiles_in_the_data_directory_by_default(isolated: Path) -> None:
+    FileStore("work").save(SESSION)
+    assert FileStore.stored_profiles() == {"work"}
+
+
+# -- the Secret Service read without keyring (rcauth.secret_service) ------------------------------------
+class FakeSecretService:
+    """rcauth.secret_service.SecretServiceReader's interface over a dict, or an answer of `fails`."""
+
+    entries: dict[tuple[str, str], str | None] = {}
+    fails: type[Exception] | None = None
+    timeouts: list[float] = []
+
+    def __init__(self, timeout: float) -> None:
+        self.timeouts.append(timeout)
+
+    def __enter__(self) -> FakeSecretService:
+        if self.fails is not None:
+            raise self.fails("no Secret Service on this bus")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def get(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+
+@pytest.fixture
+def secret_service(memory_keyring, monkeypatch: pytest.MonkeyPatch) -> type[FakeSecretService]:
+    """keyring would use the Secret Service with its defaults, so rcauth reads it directly."""
+    from rcauth import keyring_choice, secret_service
+
+    monkeypatch.setattr(keyring_choice, "fast_path_backend", lambda: keyring_choice.SECRET_SERVICE)
+    monkeypatch.setattr(secret_service, "SecretServiceReader", FakeSecretService)
+    monkeypatch.setattr(FakeSecretService, "entries", {})
+    monkeypatch.setattr(FakeSecretService, "fails", None)
+    monkeypatch.setattr(FakeSecretService, "timeouts", [])
+    return FakeSecretService
+
+
+def _keyring_must_not_be_asked(memory_keyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    _failing_keyring(memory_keyring, monkeypatch, AssertionError("keyring asked"))
+
+
+def test_the_secret_service_is_read_directly_when_keyring_would_read_it_there(
+    secret_service, memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_service.entries[("rcauth", "work")] = SESSION.to_json()
+    _keyring_must_not_be_asked(memory_keyring, monkeypatch)
+    store = KeyringStore("work", timeout=3.5)
+    store.probe()
+    assert store.load() == SESSION
+    assert secret_service.timeouts == [3.5]  # the read is bounded by the keyring timeout
+
+
+def test_a_hung_secret_service_is_a_timeout_not_a_hang(
+    secret_service, memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rcauth.secret_service import TimedOut
+
+    secret_service.fails = TimedOut
+    _keyring_must_not_be_asked(memory_keyring, monkeypatch)  # keyring would hang on it too
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore(timeout=0.5).probe()
+    assert str(caught.value) == (
+        "the system keyring did not answer within 0.5 s while trying to read the session (is it locked?)"
+    )
+    assert caught.value.hint == INSECURE_HINT
+
+
+def test_where_the_direct_read_cannot_answer_keyring_does_and_debug_output_says_why(
+    secret_service, memory_keyring, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rcauth.secret_service import NotHere
+
+    secret_service.fails = NotHere
+    memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()
+    store = KeyringStore()
+    with caplog.at_level(logging.DEBUG, logger="rcauth.store"):
+        store.probe()
+    assert store.load() == SESSION
+    assert caplog.messages == ["reading the Secret Service through keyring: no Secret Service on this bus"]
+
+
+# -- rcauth doctor's keyring probe -------------------------------------------------------------------------
+def test_the_keyring_probe_writes_reads_back_and_removes_a_test_entry(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    import time
+
+    from rcauth.store import probe_keyring
+
+    calls: list[tuple[str, ...]] = []
+    clock = [100.0]
+    real = {
+        name: getattr(memory_keyring, name) for name in ("get_password", "set_password", "delete_password")
+    }
+
+    def recorded(name: str):
+        def call(*args: str):
+            calls.append((name, *args))
+            clock[0] += 0.25
+            return real[name](*args)
+
+        return call
+
+    for name in real:
+        monkeypatch.setattr(memory_keyring, name, recorded(name))
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    assert probe_keyring(timeout=5) == 0.75  # the three calls' time
+    (set_call, get_call, delete_call) = calls
+    assert set_call[0:2] == ("set_password", "rcauth")
+    assert re.fullmatch(r"rcauth-doctor-probe-[0-9a-f]+", set_call[2]) and set_call[3]
+    assert get_call == ("get_password", "rcauth", set_call[2])
+    assert delete_call == ("delete_password", "rcauth", set_call[2])
+    assert memory_keyring.entries == {}  # nothing left behind
+    calls.clear()
+    probe_keyring()
+    assert calls[0][2] != set_call[2]  # each probe its own entry: two doctors never collide
+
+
+@pytest.mark.parametrize(
+    ("failing", "message"),
+    [
+        ("set_password", "the system keyring is locked (write a test entry)"),
+        ("get_password", "the system keyring is locked (read a test entry)"),
+        ("delete_password", "the system keyring is locked (delete a test entry)"),
+    ],
+)
+def test_the_keyring_probe_says_which_step_failed(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, failing: str, message: str
+) -> None:
+    from rcauth.store import probe_keyring
+
+    def locked(*_: object) -> None:
+        raise keyring.errors.KeyringLocked("locked")
+
+    monkeypatch.setattr(memory_keyring, failing, locked)
+    with pytest.raises(StorageUnavailable) as caught:
+        probe_keyring()
+    assert str(caught.value) == message and caught.value.hint == INSECURE_HINT
+    if failing == "get_password":
+        assert memory_keyring.entries == {}  # the test entry is removed even so
+
+
+def test_a_keyring_that_gives_back_another_value_fails_the_probe(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rcauth.store import probe_keyring
+
+    monkeypatch.setattr(memory_keyring, "get_password", lambda *_: "something else")
+    with pytest.raises(StorageUnavailable) as caught:
+        probe_keyring()
+    assert str(caught.value) == "the system keyring did not give back the test entry it was given"
+    assert memory_keyring.entries == {}
+
+
+def test_the_keyring_probe_is_bounded_by_its_timeout(memory_keyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rcauth.store import probe_keyring
+
+    release = threading.Event()
+    monkeypatch.setattr(memory_keyring, "set_password", lambda *a: release.wait(10))
+    try:
+        with pytest.raises(StorageUnavailable) as caught:
+            probe_keyring(timeout=0.2)
+    finally:
+        release.set()
+    assert str(caught.value) == (
+        "the system keyring did not answer within 0.2 s while trying to write a test entry (is it locked?)"
+    )
+
+
+def test_the_keyring_probe_with_keyring_switched_off_says_so_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from rcauth.store import probe_keyring
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.delitem(sys.modules, "keyring")
+    with pytest.raises(StorageUnavailable) as caught:
+        probe_keyring()
+    assert str(caught.value) == "no system keyring is available" and caught.value.hint == INSECURE_HINT
+
+
+# -- the directories a login needs, checked before the grant ------------------------------------------
+def test_a_login_check_creates_the_private_directories_it_needs_and_leaves_nothing_in_them(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from rcauth.store import check_login_dirs
+
+    # The probes write in the directories themselves, never the system's temp directory.
+    monkeypatch.setattr(tempfile, "tempdir", str(isolated / "no-such-tmp"))
+    check_login_dirs("default", session_file=False)
+    assert not (isolated / "config").exists()  # only read: never created
+    assert stat.S_IMODE((isolated / "state").stat().st_mode) == 0o700
+    assert not (isolated / "data").exists()  # the session goes to the keyring
+    check_login_dirs("work", session_file=True)  # the state directory exists now: fine
+    assert stat.S_IMODE((isolated / "data").stat().st_mode) == 0o700
+    assert [p.name for p in (isolated / "data").iterdir()] == []
+    assert not [p for p in (isolated / "state").iterdir() if p.name.startswith(".")]
+    (isolated / "config").mkdir()
+    check_login_dirs("work", session_file=True)  # every directory there already: fine
+
+
+@pytest.mark.parametrize(
+    ("kind", "env", "hint"),
+    [
+        ("config", "RCAUTH_CONFIG_DIR", "read"),
+        ("state", "RCAUTH_STATE_DIR", "write to"),
+        ("data", "RCAUTH_DATA_DIR", "write to"),
+    ],
+)
+def test_a_file_in_the_way_of_a_login_directory_is_named_with_the_variable_to_set(
+    isolated: Path, kind: str, env: str, hint: str
+) -> None:
+    from rcauth.store import check_login_dirs
+
+    isolated.mkdir(parents=True, exist_ok=True)
+    (isolated / kind).write_text("a file")
+    directory = isolated / kind / "rcauth"
+    os.environ[env] = str(directory)  # restored by the isolated fixture's monkeypatch
+    with pytest.raises(StorageUnavailable) as caught:
+        check_login_dirs("default", session_file=True)
+    assert str(caught.value) == (
+        f"cannot use the {kind} directory {directory}: {isolated / kind} is not a directory"
+    )
+    assert caught.value.hint == f"set {env} to a directory rcauth can {hint}"
+
+
+def test_a_config_directory_that_cannot_be_read_stops_a_login(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rcauth.store import check_login_dirs
+
+    config = isolated / "config"
+    config.mkdir(parents=True)
+    real_access = os.access
+
+    def access(
+        path: os.PathLike[str], mode: int
+    ) -> bool:  # a 0300 directory, as the OS answers a non-root user
+        return not (mode & os.R_OK) if Path(path) == config else real_access(path, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(StorageUnavailable) as caught:
+        check_login_dirs("default", session_file=False)
+    assert str(caught.value) == f"cannot use the config directory {config}: it cannot be read"
+    assert caught.value.hint == "set RCAUTH_CONFIG_DIR to a directory rcauth can read"
+
+
+def test_a_directory_that_cannot_be_written_stops_a_login(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from rcauth.store import check_login_dirs
+
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args: object, dir: str | None = None, **kwargs: object):  # noqa: A002 - mkstemp's name
+        if Path(str(dir)) == isolated / "data":  # a read-only mount, as even root meets it
+            raise OSError(30, "Read-only file system")
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    check_login_dirs("default", session_file=False)  # the data directory is not needed
+    with pytest.raises(StorageUnavailable) as caught:
+        check_login_dirs("default", session_file=True)
+    assert str(caught.value) == f"cannot use the data directory {isolated / 'data'}: Read-only file system"
+    assert caught.value.hint == "set RCAUTH_DATA_DIR to a directory rcauth can write to"
+
+
+def test_a_lock_file_that_cannot_be_opened_stops_a_login(isolated: Path) -> None:
+    from rcauth.store import check_login_dirs
+
+    lock = isolated / "state" / "work.refresh.lock"
+    lock.mkdir(parents=True)  # something in the way of the lock file
+    with pytest.raises(StorageUnavailable) as caught:
+        check_login_dirs("work", session_file=False)
+    assert str(caught.value) == f"cannot use the lock file {lock}: Is a directory"
+    assert caught.value.hint == "set RCAUTH_STATE_DIR to a directory rcauth can write to"
+
+
+def test_a_lock_held_by_a_refresh_does_not_stop_or_hold_up_a_login_check(isolated: Path) -> None:
+    from filelock import FileLock
+
+    from rcauth.config import state_dir
+    from rcauth.store import check_login_dirs
+
+    state_dir().mkdir(parents=True)
+    held, release, still_held = threading.Event(), threading.Event(), threading.Event()
+
+    def refresh() -> None:  # another rcauth's refresh, holding the lock until told (at most 20 s)
+        with FileLock(str(state_dir() / "default.refresh.lock")):
+            still_held.set()
+            held.set()
+            release.wait(20)
+            still_held.clear()
+
+    thread = threading.Thread(target=refresh, daemon=True)
+    thread.start()
+    assert held.wait(10)
+    try:
+        check_login_dirs("default", session_file=False)
+        assert still_held.is_set()  # the check did not wait for the refresh to end
+    finally:
+        release.set()
+        thread.join(30)
+
+
+def test_a_keyring_failure_on_the_whole_entry_is_reported_even_where_parts_would_fit(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts are the answer to a size refusal only: any other failure (a D-Bus call that got no
+    reply) is the keyring's to report, not a reason to write the session another way."""
+    set_password = memory_keyring.set_password
+    failed: list[str] = []
+
+    def no_reply_once(service: str, username: str, password: str) -> None:
+        if not failed:
+            failed.append(username)
+            raise keyring.errors.KeyringError("org.freedesktop.DBus.Error.NoReply")
+        set_password(service, username, password)
+
+    monkeypatch.setattr(memory_keyring, "set_password", no_reply_once)
+    with pytest.raises(StorageUnavailable, match="NoReply"):
+        KeyringStore().save(big())
+    assert memory_keyring.entries == {}
+
+
+def test_a_store_whose_session_moved_to_the_file_does_not_ask_the_keyring_again(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory_keyring, "set_password", refusing)
+    store = KeyringStore(fallback=FileStore("default"))
+    store.save(SESSION)
+
+    def locked(*_: object) -> None:
+        raise keyring.errors.KeyringLocked("locked")
+
+    monkeypatch.setattr(memory_keyring, "get_password", locked)  # the keyring has locked since
+    assert store.load() == SESSION

@@ -243,6 +243,8 @@ def test_a_server_given_with_a_trailing_slash_still_gets_single_slash_urls() -> 
     assert resolve_url("/restapi/v1.0", SERVER + "/") == SERVER + "/restapi/v1.0"
     assert resolve_url("restapi/v1.0", SERVER + "/") == SERVER + "/restapi/v1.0"
     assert resolve_url(SERVER + "/restapi?x=1", SERVER + "/") == SERVER + "/restapi?x=1"
+    # Only the slash goes: the URL is built from the server's own text, however it ends.
+    assert resolve_url("/restapi", "https://PLATFORM.EXAMPLE.BOX/") == "https://PLATFORM.EXAMPLE.BOX/restapi"
 
 
 REFUSED = "refusing to send the session's token to"

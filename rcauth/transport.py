@@ -187,13 +187,20 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _certificate_problem(exc: BaseException) -> str:
+    # OpenSSL's errors carry `verify_message` and `reason`; one made in Python code has neither
+    # (truststore on Windows raises `SSLCertVerificationError("Peer sent no certificates to verify")`).
     for each in _chain(exc):
         if isinstance(each, ssl.SSLCertVerificationError):
-            return f"certificate verify failed: {each.verify_message}"
+            return f"certificate verify failed: {getattr(each, 'verify_message', None) or _said(each)}"
     for each in _chain(exc):
         if isinstance(each, ssl.SSLError):
-            return each.reason or str(each)
+            return getattr(each, "reason", None) or _said(each)
     return type(exc).__name__
+
+
+def _said(exc: OSError) -> str:
+    """An OSError's own words: str() of one made with a single argument is its args tuple."""
+    return exc.strerror or ", ".join(map(str, exc.args)) or type(exc).__name__
 
 
 def _reason(exc: BaseException) -> str:

@@ -191,3 +191,23 @@ def test_https_to_a_plain_http_server_names_openssls_reason(plain_server: str) -
     assert error.message == f"could not verify the TLS certificate of {https.split('//')[1]}: {reason}"
     assert reason.isupper() and " " not in reason  # OpenSSL's reason code, e.g. WRONG_VERSION_NUMBER
     assert error.hint == HINT
+
+
+@pytest.mark.parametrize(
+    ("exc", "problem"),
+    [
+        (requests.exceptions.SSLError(ssl.SSLError("the handshake failed")), "the handshake failed"),
+        (
+            requests.exceptions.SSLError(ssl.SSLCertVerificationError("Peer sent no certificates to verify")),
+            "certificate verify failed: Peer sent no certificates to verify",
+        ),
+        (requests.exceptions.SSLError(ssl.SSLError(1, "bad record mac")), "bad record mac"),
+        (requests.exceptions.SSLError(ssl.SSLEOFError()), "SSLEOFError"),
+        (requests.exceptions.SSLError("no ssl error inside"), "SSLError"),
+    ],
+)
+def test_a_tls_error_made_in_python_not_openssl_is_still_one_line_naming_it(
+    exc: Exception, problem: str
+) -> None:
+    error = transport.failure(exc, "https://platform.ringcentral.com/restapi")  # type: ignore[arg-type]
+    assert error.message == f"could not verify the TLS certificate of platform.ringcentral.com: {problem}"

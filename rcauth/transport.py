@@ -157,9 +157,11 @@ def failure(exc: requests.RequestException, url: str) -> TransportError:
     proxy (as the environment variable that set it, with any credentials masked) when that is why."""
     host = urlsplit(url).netloc
     if isinstance(exc, requests.exceptions.ProxyError):
-        proxy = proxy_in_use(url) or "proxy"
+        # None: a proxy given to requests directly, not by the environment ("the proxy proxy" otherwise).
+        proxy = proxy_in_use(url)
+        named = f"the proxy {proxy}" if proxy else "the proxy"
         return TransportError(
-            f"could not reach the proxy {proxy} (on the way to {host}): {_reason(exc)}",
+            f"could not reach {named} (on the way to {host}): {_reason(exc)}",
             hint="check the proxy setting, or name the host in NO_PROXY to go direct",
         )
     if isinstance(exc, requests.exceptions.SSLError):

@@ -334,3 +334,11 @@ def test_an_adapter_mounted_for_one_server_leaves_the_others_alone() -> None:
         assert http.get_adapter(SERVER + "/restapi/oauth/token").max_retries.total == 3
         assert http.get_adapter("https://elsewhere.example/x").max_retries.total == 0
         assert http.get_adapter("http://127.0.0.1:5000/x").max_retries.total == 0
+
+
+def test_a_proxy_failure_with_no_proxy_variable_says_the_proxy_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy given to requests directly (`proxies=`) is named by no variable."""
+    for each in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(each, raising=False)
+    error = transport.failure(requests.exceptions.ProxyError(_refused()), URL)
+    assert error.message == f"could not reach the proxy (on the way to {HOST}): connection refused"

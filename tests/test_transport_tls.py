@@ -34,9 +34,12 @@ HINT = (
 class PrivateCA:
     ca_file: Path  # the CA's certificate (PEM): trusted by nobody unless named
     server_context: ssl.SSLContext  # a certificate for 127.0.0.1 signed by the CA
+    client_cert: tuple[str, str]  # a client certificate and its key, signed by the CA
 
 
-def _certificate(subject: str, issuer: str, key: Any, signer: Any, *, ca: bool) -> x509.Certificate:
+def _certificate(
+    subject: str, issuer: str, key: Any, signer: Any, *, ca: bool, usage: x509.ObjectIdentifier | None = None
+) -> x509.Certificate:
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (
         x509.CertificateBuilder()
@@ -69,7 +72,9 @@ def _certificate(subject: str, issuer: str, key: Any, signer: Any, *, ca: bool) 
     else:
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        ).add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        ).add_extension(
+            x509.ExtendedKeyUsage([usage or x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
     return builder.sign(signer, hashes.SHA256())
 
 
@@ -79,26 +84,41 @@ def private_ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCA:
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_cert = _certificate("rcauth test CA", "rcauth test CA", ca_key, ca_key, ca=True)
     cert = _certificate("127.0.0.1", "rcauth test CA", key, ca_key, ca=False)
-    (base / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    (base / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (base / "server.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = _certificate(
+        "rcauth client",
+        "rcauth test CA",
+        client_key,
+        ca_key,
+        ca=False,
+        usage=x509.ExtendedKeyUsageOID.CLIENT_AUTH,
     )
+    (base / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    for name, each_cert, each_key in (("server", cert, key), ("client", client, client_key)):
+        (base / f"{name}.pem").write_bytes(each_cert.public_bytes(serialization.Encoding.PEM))
+        (base / f"{name}.key").write_bytes(
+            each_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(base / "server.pem", base / "server.key")
-    return PrivateCA(base / "ca.pem", context)
+    context.verify_mode = ssl.CERT_OPTIONAL  # a client certificate if the client has one
+    context.load_verify_locations(base / "ca.pem")
+    return PrivateCA(base / "ca.pem", context, (str(base / "client.pem"), str(base / "client.key")))
 
 
 class _Answer(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a connection can be reused
 
     def do_GET(self) -> None:  # noqa: N802 - the base class's name
+        """`{}`, or `{"client": true}` when the client presented a certificate."""
+        peer = getattr(self.connection, "getpeercert", lambda: None)()
+        body = b'{"client": true}' if peer else b"{}"
         self.send_response(200)
-        self.send_header("Content-Length", "2")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(body)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -173,6 +193,16 @@ def test_an_unverified_connection_is_never_reused_for_a_verified_request(tls_ser
             http.get(tls_server + "/restapi", timeout=30, verify=certifi.where())
         with pytest.raises(requests.exceptions.SSLError):
             http.get(tls_server + "/restapi", timeout=30)
+
+
+def test_a_connection_opened_without_a_client_certificate_is_not_reused_for_a_request_with_one(
+    tls_server: str, private_ca: PrivateCA
+) -> None:
+    verify = str(private_ca.ca_file)
+    with transport.new_session() as http:
+        assert http.get(tls_server + "/restapi", timeout=30, verify=verify).json() == {}
+        answer = http.get(tls_server + "/restapi", timeout=30, verify=verify, cert=private_ca.client_cert)
+        assert answer.json() == {"client": True}
 
 
 def test_the_os_trust_store_is_not_topped_up_with_requests_default_bundle(

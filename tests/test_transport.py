@@ -342,3 +342,12 @@ def test_a_proxy_failure_with_no_proxy_variable_says_the_proxy_once(monkeypatch:
         monkeypatch.delenv(each, raising=False)
     error = transport.failure(requests.exceptions.ProxyError(_refused()), URL)
     assert error.message == f"could not reach the proxy (on the way to {HOST}): connection refused"
+
+
+def test_the_bearer_token_is_sent_as_authorization_and_never_shown_by_repr() -> None:
+    auth = transport.BearerToken("AT-s3cret")
+    assert "s3cret" not in repr(auth) and repr(auth) == "BearerToken(...)"
+    with requests_mock.Mocker() as m, transport.new_session() as http:
+        m.get(URL, json={})
+        http.get(URL, auth=auth)
+        assert m.request_history[0].headers["Authorization"] == "Bearer AT-s3cret"

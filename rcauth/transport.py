@@ -157,9 +157,11 @@ def failure(exc: requests.RequestException, url: str) -> TransportError:
     proxy (as the environment variable that set it, with any credentials masked) when that is why."""
     host = urlsplit(url).netloc
     if isinstance(exc, requests.exceptions.ProxyError):
-        proxy = proxy_in_use(url) or "proxy"
+        # None: a proxy given to requests directly, not by the environment ("the proxy proxy" otherwise).
+        proxy = proxy_in_use(url)
+        named = f"the proxy {proxy}" if proxy else "the proxy"
         return TransportError(
-            f"could not reach the proxy {proxy} (on the way to {host}): {_reason(exc)}",
+            f"could not reach {named} (on the way to {host}): {_reason(exc)}",
             hint="check the proxy setting, or name the host in NO_PROXY to go direct",
         )
     if isinstance(exc, requests.exceptions.SSLError):
@@ -187,13 +189,20 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _certificate_problem(exc: BaseException) -> str:
+    # OpenSSL's errors carry `verify_message` and `reason`; one made in Python code has neither
+    # (truststore on Windows raises `SSLCertVerificationError("Peer sent no certificates to verify")`).
     for each in _chain(exc):
         if isinstance(each, ssl.SSLCertVerificationError):
-            return f"certificate verify failed: {each.verify_message}"
+            return f"certificate verify failed: {getattr(each, 'verify_message', None) or _said(each)}"
     for each in _chain(exc):
         if isinstance(each, ssl.SSLError):
-            return each.reason or str(each)
+            return getattr(each, "reason", None) or _said(each)
     return type(exc).__name__
+
+
+def _said(exc: OSError) -> str:
+    """An OSError's own words: str() of one made with a single argument is its args tuple."""
+    return exc.strerror or ", ".join(map(str, exc.args)) or type(exc).__name__
 
 
 def _reason(exc: BaseException) -> str:

@@ -104,6 +104,7 @@ def lands_on(url: str) -> tuple[str | None, str | None, int | None]:
 
 
 @given(path=paths.filter(lambda path: not path.startswith(("//", "/\\"))))
+@example(path="/X/a:b")  # a colon in a later segment: still a path, not a URL behind a slash
 def test_a_path_goes_to_the_sessions_server(path: str) -> None:
     assume(not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", path[1:]))  # a URL behind a slash: refused
     url = resolve_url(path, SERVER)
@@ -132,6 +133,7 @@ def test_any_spelling_of_the_servers_origin_is_accepted_and_sent_to_the_server_a
 @example(spelling=" http://other-host/x")
 @example(spelling="http:other-host/x")
 @example(spelling="http://user:pw@t@platform.ringcentral.com/")
+@example(spelling="//Xplatform.ringcentral.com/x")  # only the slashes go, not the host's first letter
 def test_every_spelling_of_another_host_is_refused(spelling: str) -> None:
     with pytest.raises(ForeignOrigin) as caught:
         resolve_url(spelling, SERVER)
@@ -229,3 +231,106 @@ def test_a_refused_url_is_shown_without_the_password_it_carried() -> None:
     with pytest.raises(ForeignOrigin) as caught:
         resolve_url("https://me:s3cret-pw@evil.example/x", SERVER)
     assert "s3cret-pw" not in str(caught.value) and "***@evil.example" in str(caught.value)
+
+
+def test_a_scheme_relative_url_with_backslashes_is_the_server_when_its_host_is() -> None:
+    """WHATWG reads `\\\\host` as `//host`, and so do browsers: the server's own host is accepted."""
+    assert resolve_url("\\\\platform.ringcentral.com/restapi", SERVER) == SERVER + "/restapi"
+    assert resolve_url("/\\PLATFORM.ringcentral.com/restapi?x=1", SERVER) == SERVER + "/restapi?x=1"
+
+
+def test_a_server_given_with_a_trailing_slash_still_gets_single_slash_urls() -> None:
+    assert resolve_url("/restapi/v1.0", SERVER + "/") == SERVER + "/restapi/v1.0"
+    assert resolve_url("restapi/v1.0", SERVER + "/") == SERVER + "/restapi/v1.0"
+    assert resolve_url(SERVER + "/restapi?x=1", SERVER + "/") == SERVER + "/restapi?x=1"
+    # Only the slash goes: the URL is built from the server's own text, however it ends.
+    assert resolve_url("/restapi", "https://PLATFORM.EXAMPLE.BOX/") == "https://PLATFORM.EXAMPLE.BOX/restapi"
+
+
+REFUSED = "refusing to send the session's token to"
+
+
+@pytest.mark.parametrize(
+    ("asked", "why"),
+    [
+        ("https://evil.example/x", f"https://evil.example is another server, not the session's {SERVER}"),
+        ("https://[::1]:8443/x", f"https://[::1]:8443 is another server, not the session's {SERVER}"),
+        ("http://platform.ringcentral.com/x", f"http://{HOST} is another server, not the session's {SERVER}"),
+        # Two dots are not the trailing dot of the same DNS name: shown as they were written.
+        (f"https://{HOST}../x", f"https://{HOST}.. is another server, not the session's {SERVER}"),
+        (f"ftp://{HOST}/x", "it is not an http(s) URL"),
+        (f"https:{HOST}/x", "it names no host (a URL needs scheme://host)"),
+        ("//", "it names no host (a URL needs scheme://host)"),
+        ("https://:443/x", "it names no host"),
+        ("https://./x", "it names no host"),
+        (f"https://me@{HOST}/x", "it carries user information before an '@'"),
+        (
+            "https://plat\u00dfform.ringcentral.com/",
+            "its host name is spelled ambiguously (an IDNA deviation character)",
+        ),
+        ("https://" + "\u00e9" * 70 + ".com/", "its host name is not a valid internationalised name"),
+        (f"https://{HOST}/rest\x00api", "it contains control characters"),
+        ("/https://evil.example/x", "it is a URL behind a slash, not a path"),
+    ],
+)
+def test_a_refusal_says_why_in_one_line_and_keeps_what_was_asked(asked: str, why: str) -> None:
+    with pytest.raises(ForeignOrigin) as caught:
+        resolve_url(asked, SERVER)
+    error = caught.value
+    assert str(error) == f"{REFUSED} {error_shown(asked)}: {why}"
+    assert (error.target, error.server, error.why) == (asked, SERVER, why)
+
+
+def error_shown(asked: str) -> str:
+    return repr(asked.replace("me@", "***@"))
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://platform.ringcentral.com/\x7f", "it contains control characters"),
+        (f"ftp://{HOST}/", "it is not an http(s) URL"),
+        (f"https:{HOST}/", "it names no host (a URL needs scheme://host)"),
+        (f"https://u:p@{HOST}/", "it carries user information before an '@'"),
+        ("https://:443/", "it names no host"),
+        (
+            "https://stra\u00dfe.example/",
+            "its host name is spelled ambiguously (an IDNA deviation character)",
+        ),
+        ("https://" + "\u00e9" * 70 + ".com/", "its host name is not a valid internationalised name"),
+    ],
+)
+def test_origin_of_says_why_a_url_has_no_origin_rcauth_would_send_to(url: str, why: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        origin_of(url)
+    assert str(caught.value) == why
+
+
+def test_what_does_not_parse_back_to_the_server_is_refused_by_the_last_check_naming_the_request() -> None:
+    """A server text the parser reads as another host (here a stray space, which `origin_of` strips
+    but the URL built from the text keeps): whatever was asked, nothing goes out."""
+    server = SERVER + " "
+    for asked in ("/restapi", SERVER + "/restapi"):
+        with pytest.raises(ForeignOrigin) as caught:
+            resolve_url(asked, server)
+        why = f"it does not stay on the session's server {server}"
+        assert str(caught.value) == f"{REFUSED} {asked!r}: {why}"
+        assert (caught.value.target, caught.value.server, caught.value.why) == (asked, server, why)
+
+
+def test_a_hint_given_to_foreign_origin_reaches_the_user() -> None:
+    error = ForeignOrigin("https://evil.example/", SERVER, "another server", hint="use a path")
+    assert (
+        error.hint == "use a path" and error.message == f"{REFUSED} 'https://evil.example/': another server"
+    )
+
+
+def test_a_long_refused_url_is_cut_at_120_characters_in_the_message() -> None:
+    long = "https://evil.example/" + "a" * 200
+    with pytest.raises(ForeignOrigin) as caught:
+        resolve_url(long, SERVER)
+    assert str(caught.value).startswith(f"{REFUSED} {long[:120] + '...'!r}: ")
+    exact = "https://evil.example/" + "b" * (120 - len("https://evil.example/"))
+    with pytest.raises(ForeignOrigin) as caught:
+        resolve_url(exact, SERVER)
+    assert str(caught.value).startswith(f"{REFUSED} {exact!r}: ")

@@ -4,15 +4,18 @@ test_token_stays_home.py; these pin the pieces."""
 
 from __future__ import annotations
 
+import socket
 import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 import requests_mock
+from urllib3.exceptions import MaxRetryError
 
 from rcauth import transport
 from rcauth.origin import ForeignOrigin
@@ -118,15 +121,24 @@ def test_a_redirect_on_the_same_origin_is_still_followed_with_the_token() -> Non
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 @pytest.mark.parametrize(
-    "location", ["https://evil.example/x", "http://platform.ringcentral.com/x", "https://platform.ringcentral.com:8443/"]
+    "location",
+    ["https://evil.example/x", "http://platform.ringcentral.com/x", "https://platform.ringcentral.com:8443/"],
 )
 def test_a_redirect_to_another_origin_is_refused_before_it_is_sent(status: int, location: str) -> None:
     with requests_mock.Mocker() as m, transport.new_session() as http:
         m.register_uri(requests_mock.ANY, requests_mock.ANY, json={})  # wherever it leads: answered
         m.post(SERVER + "/restapi/oauth/token", status_code=status, headers={"Location": location})
-        with pytest.raises(ForeignOrigin, match="does not follow a redirect"):
+        with pytest.raises(ForeignOrigin) as caught:
             http.post(SERVER + "/restapi/oauth/token", data={"refresh_token": "RT-1"})
         assert [r.url.rstrip("/") for r in m.request_history] == [SERVER + "/restapi/oauth/token"]
+    error = caught.value
+    assert (
+        error.target.rstrip("/") == location.rstrip("/") and error.server == SERVER + "/restapi/oauth/token"
+    )
+    assert str(error) == (
+        f"refusing to send the session's token to {error.target!r}: the server at platform.ringcentral.com "
+        "redirected there; rcauth does not follow a redirect to another server"
+    )
 
 
 def test_the_token_endpoints_session_keeps_redirects_on_the_server() -> None:
@@ -155,3 +167,187 @@ def test_a_missing_ca_bundle_matters_to_https_only(monkeypatch, tmp_path) -> Non
     secure = requests.Request("GET", SERVER).prepare()
     with pytest.raises(ConfigError, match="named by REQUESTS_CA_BUNDLE does not exist"):
         OSTrustAdapter().send(secure, verify=str(tmp_path / "gone.pem"))
+
+
+URL = SERVER + "/restapi/v1.0/account/~"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_refused_connection_is_one_line_naming_the_host() -> None:
+    url = f"http://127.0.0.1:{closed_port()}/restapi"
+    with transport.new_session() as http, pytest.raises(requests.ConnectionError) as caught:
+        http.get(url, timeout=30)
+    error = transport.failure(caught.value, url)
+    assert error.message == f"could not reach {urlsplit(url).netloc}: connection refused"
+    assert error.hint is None and error.exit_code == 5
+
+
+def test_a_server_that_never_answers_is_named_as_timed_out() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)  # the kernel completes the connection; nobody ever reads or answers
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/restapi"
+        with transport.new_session() as http, pytest.raises(requests.Timeout) as caught:
+            http.get(url, timeout=0.3)
+    assert (
+        transport.failure(caught.value, url).message == f"could not reach {urlsplit(url).netloc}: timed out"
+    )
+
+
+def test_rcauths_session_sends_a_request_once_and_leaves_retrying_to_rcauth_retry() -> None:
+    """A server that hangs up: urllib3 would resend a GET on its own if asked to retry, unseen by
+    rcauth.retry's rules (pacing, Retry-After, the refresh lock)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/restapi"
+        hung_up: list[int] = []
+
+        def hang_up_once() -> None:
+            connection, _ = listener.accept()
+            connection.close()
+            hung_up.append(1)
+
+        worker = threading.Thread(target=hang_up_once)
+        worker.start()
+        with transport.new_session() as http, pytest.raises(requests.ConnectionError):
+            http.get(url, timeout=10)  # a second attempt would wait here for an answer that never comes
+        worker.join()
+        # A second attempt would be waiting in the backlog by now (it is made before the error is raised).
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()[0].close()
+    assert hung_up == [1]
+
+
+def _refused() -> ConnectionRefusedError:
+    return ConnectionRefusedError(111, "Connection refused")
+
+
+def _caused(exc: BaseException, cause: BaseException) -> BaseException:
+    exc.__cause__ = cause
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        # What urllib3 and requests build, not raised: the cause is only in `reason` or in `args`.
+        (requests.ConnectionError(MaxRetryError(None, URL, reason=_refused())), "connection refused"),  # type: ignore[arg-type]
+        (requests.ConnectionError(MaxRetryError(None, URL, reason=TimeoutError())), "timed out"),  # type: ignore[arg-type]
+        # The cause in a second branch of the chain, after an unrelated one.
+        (_caused(requests.ConnectionError(OSError("while sending")), _refused()), "connection refused"),
+        # Only the words say so.
+        (
+            requests.ConnectionError(
+                "HTTPSConnectionPool(host='x', port=443): Read timed out. (read timeout=5)"
+            ),
+            "timed out",
+        ),
+        (requests.ConnectionError("Connection TIMED OUT"), "timed out"),
+        # getaddrinfo's words on glibc and on macOS / BSD.
+        (
+            _caused(requests.ConnectionError("x"), socket.gaierror(-2, "Name or service not known")),
+            "host name not found",
+        ),
+        (
+            _caused(
+                requests.ConnectionError("x"),
+                socket.gaierror(8, "nodename nor servname provided, or not known"),
+            ),
+            "host name not found",
+        ),
+        (requests.ConnectionError("something else"), "ConnectionError"),
+    ],
+)
+def test_a_failure_is_named_by_the_cause_anywhere_in_its_chain(
+    exc: requests.RequestException, reason: str
+) -> None:
+    assert transport.failure(exc, URL).message == f"could not reach {HOST}: {reason}"
+
+
+HOST = "platform.ringcentral.com"
+
+
+def test_a_proxy_failure_says_why_and_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    for each in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(each, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    error = transport.failure(requests.exceptions.ProxyError(_refused()), URL)
+    proxy = "HTTPS_PROXY=http://127.0.0.1:9"
+    assert error.message == f"could not reach the proxy {proxy} (on the way to {HOST}): connection refused"
+    assert error.hint == "check the proxy setting, or name the host in NO_PROXY to go direct"
+
+
+def test_the_proxy_named_is_the_one_requests_used_when_several_variables_are_set(monkeypatch) -> None:
+    for each in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(each, raising=False)
+    monkeypatch.setenv("ALL_PROXY", "http://all.corp:1")
+    monkeypatch.setenv("HTTPS_PROXY", "http://https.corp:2")  # requests prefers the scheme's own
+    assert transport.proxy_in_use(URL) == "HTTPS_PROXY=http://https.corp:2"
+    assert transport.proxy_in_use("http://127.0.0.1:5000/x") == "ALL_PROXY=http://all.corp:1"
+
+
+def test_a_proxy_from_the_system_settings_is_named_as_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS and Windows give requests a proxy from the system's settings, set by no variable."""
+    monkeypatch.setattr(
+        requests.utils,
+        "get_environ_proxies",
+        lambda url, no_proxy=None: {"https": "http://u:pw@sys.corp:8080"},
+    )
+    assert transport.proxy_in_use(URL) == "proxy=http://***@sys.corp:8080"
+
+
+def test_ssl_cert_file_applies_when_the_adapter_is_called_without_verify(monkeypatch, tmp_path) -> None:
+    """HTTPAdapter.send's own default is verify=True: the same as requests passing it."""
+    seen: list[Any] = []
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", lambda self, request, **kw: seen.append(kw))
+    corp = tmp_path / "corp-ca.pem"
+    corp.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(corp))
+    OSTrustAdapter().send(requests.Request("GET", SERVER).prepare())
+    assert seen == [{"verify": str(corp)}]
+
+
+def test_a_missing_ca_bundle_passed_as_verify_is_named_as_such(monkeypatch, tmp_path) -> None:
+    from rcauth.errors import ConfigError
+
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    gone = str(tmp_path / "gone.pem")
+    with pytest.raises(ConfigError) as caught:
+        OSTrustAdapter().send(requests.Request("GET", SERVER).prepare(), verify=gone)
+    assert str(caught.value) == f"the CA bundle {gone!r} named by verify does not exist"
+
+
+def test_an_adapter_mounted_for_one_server_leaves_the_others_alone() -> None:
+    """The token endpoint's retry rule is mounted on its own server's prefix only."""
+    from urllib3.util.retry import Retry
+
+    with transport.new_session() as http:
+        transport.mount(http, Retry(total=3), prefix=SERVER + "/")
+        assert http.get_adapter(SERVER + "/restapi/oauth/token").max_retries.total == 3
+        assert http.get_adapter("https://elsewhere.example/x").max_retries.total == 0
+        assert http.get_adapter("http://127.0.0.1:5000/x").max_retries.total == 0
+
+
+def test_a_proxy_failure_with_no_proxy_variable_says_the_proxy_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy given to requests directly (`proxies=`) is named by no variable."""
+    for each in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(each, raising=False)
+    error = transport.failure(requests.exceptions.ProxyError(_refused()), URL)
+    assert error.message == f"could not reach the proxy (on the way to {HOST}): connection refused"
+
+
+def test_the_bearer_token_is_sent_as_authorization_and_never_shown_by_repr() -> None:
+    auth = transport.BearerToken("AT-s3cret")
+    assert "s3cret" not in repr(auth) and repr(auth) == "BearerToken(...)"
+    with requests_mock.Mocker() as m, transport.new_session() as http:
+        m.get(URL, json={})
+        http.get(URL, auth=auth)
+        assert m.request_history[0].headers["Authorization"] == "Bearer AT-s3cret"

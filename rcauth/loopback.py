@@ -104,7 +104,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature from base class
         # The request line carries the code: log only the method and the path without its query.
-        log.debug("loopback: %s %s", self.command, urlsplit(self.path or "").path)
+        # A request line refused before it was read (too long, malformed) has no `path` yet: its
+        # error page is still owed to the client, so logging must not fail there.
+        log.debug("loopback: %s %s", self.command, urlsplit(getattr(self, "path", "")).path)
 
     def _send(self, status: int, title: str, detail: str, *, ok: bool = False) -> None:
         body = _page(title, detail, ok=ok).encode("utf-8")

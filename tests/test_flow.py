@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from rcauth.config import Settings
-from rcauth.errors import LoginFailed, StorageUnavailable
-from rcauth.flow import LoginFlow, parse_pasted_redirect
+from rcauth.errors import LoginFailed, StorageUnavailable, TransportError
+from rcauth.flow import LoginFlow, login, login_by_paste, login_with_jwt, parse_pasted_redirect
 from rcauth.loopback import CallbackResult, ForeignCallback, parse_callback
 from rcauth.oauth import OAuthError
 from rcauth.session import Session
@@ -32,8 +32,12 @@ TOKEN = {
 class FakeOAuth:
     """RingCentral's OAuth endpoints as the flow sees them; records what it is asked."""
 
-    def __init__(self, refuse: bool = False) -> None:
+    def __init__(
+        self, refuse: bool = False, *, unreachable: bool = False, token: dict[str, Any] | None = None
+    ) -> None:
         self.refuse = refuse
+        self.unreachable = unreachable
+        self.token = dict(TOKEN) if token is None else token
         self.exchanged: list[dict[str, str]] = []
         self.revoked: list[str | None] = []
 
@@ -45,7 +49,9 @@ class FakeOAuth:
             raise OAuthError(
                 "Token is revoked", oauth_error="invalid_grant", status=400, error_code="OAU-109"
             )
-        return dict(TOKEN)
+        if self.unreachable:
+            raise TransportError("could not reach RingCentral: connection refused")
+        return dict(self.token)
 
     def exchange_code(self, code: str, *, redirect_uri: str, code_verifier: str) -> dict[str, Any]:
         self.exchanged.append({"code": code, "redirect_uri": redirect_uri, "verifier": code_verifier})
@@ -64,9 +70,11 @@ class Page:
 
     def __init__(self) -> None:
         self.told: list[tuple[bool, str]] = []
+        self.details: list[str] = []
 
     def finish(self, ok: bool, title: str, detail: str) -> None:
         self.told.append((ok, title))
+        self.details.append(detail)
 
 
 def state_of(url: str) -> str:
@@ -147,13 +155,21 @@ def test_every_way_in_revokes_a_session_that_cannot_be_stored(how: str) -> None:
     assert page.told == ([(False, "Sign-in not saved")] if how == "callback" else [])
 
 
-@pytest.mark.parametrize(("how", "refused"), [("jwt", "JWT credential"), ("paste", "authorization code")])
+@pytest.mark.parametrize(
+    ("how", "refused"),
+    [("jwt", "JWT credential"), ("paste", "authorization code"), ("callback", "authorization code")],
+)
 def test_every_way_in_turns_a_refusal_into_a_failed_login_naming_what_was_refused(
     how: str, refused: str
 ) -> None:
+    page = Page()
     flow = LoginFlow(SETTINGS, save=print, oauth=FakeOAuth(refuse=True))  # type: ignore[arg-type]
-    with pytest.raises(LoginFailed, match=f"RingCentral refused the {refused}: OAU-109: Token is revoked"):
-        way_in(flow, how, Page())
+    with pytest.raises(LoginFailed) as caught:
+        way_in(flow, how, page)
+    assert str(caught.value) == f"RingCentral refused the {refused}: OAU-109: Token is revoked (HTTP 400)"
+    # The browser's page (there is one only on the loopback way in) is told the same, as a failure.
+    assert page.told == ([(False, "Sign-in failed")] if how == "callback" else [])
+    assert page.details == ([str(caught.value)] if how == "callback" else [])
 
 
 def test_the_browser_page_is_told_the_sign_in_worked_only_after_the_session_is_stored() -> None:
@@ -175,3 +191,92 @@ def test_a_denied_callback_tells_the_page_and_exchanges_nothing() -> None:
     with pytest.raises(LoginFailed, match="access was denied in the browser"):
         flow.fetch_session(CallbackResult(error="access_denied"), redirect_uri=REDIRECT, page=page)
     assert page.told == [(False, "Sign-in cancelled")] and oauth.exchanged == []
+
+
+@pytest.mark.parametrize("how", ["jwt", "paste", "callback"])
+def test_a_token_endpoint_out_of_reach_fails_the_sign_in_with_the_transport_error_and_tells_the_page(
+    how: str,
+) -> None:
+    """Not a refusal (nothing was refused): the TransportError goes up as it is (exit code 5), and the
+    browser's page says the sign-in failed and why, instead of waiting for a verdict that never comes."""
+    page = Page()
+    saved: list[Session] = []
+    flow = LoginFlow(SETTINGS, save=saved.append, oauth=FakeOAuth(unreachable=True))  # type: ignore[arg-type]
+    with pytest.raises(TransportError) as caught:
+        way_in(flow, how, page)
+    assert str(caught.value) == "could not reach RingCentral: connection refused" and saved == []
+    assert page.told == ([(False, "Sign-in failed")] if how == "callback" else [])
+    assert page.details == (
+        ["rcauth could not complete the sign-in: could not reach RingCentral: connection refused"]
+        if how == "callback"
+        else []
+    )
+
+
+@pytest.mark.parametrize("how", ["jwt", "paste", "callback"])
+def test_a_grant_without_a_refresh_token_that_cannot_be_stored_has_its_access_token_revoked(how: str) -> None:
+    """RFC 7009 §2.1: revoking the access token ends the grant when there is no refresh token to revoke."""
+    token = {key: value for key, value in TOKEN.items() if not key.startswith("refresh_token")}
+    oauth = FakeOAuth(token=token)
+    flow = LoginFlow(SETTINGS, save=fail_to_save, oauth=oauth)  # type: ignore[arg-type]
+    with pytest.raises(StorageUnavailable):
+        way_in(flow, how, Page())
+    assert oauth.revoked == ["AT-flow-1"]
+
+
+class FakeReceiver:
+    """A loopback receiver that has already received this sign-in's callback with code C1."""
+
+    made: list[FakeReceiver] = []
+
+    def __init__(self, redirect_uri: str, *, expected_state: str) -> None:
+        self.redirect_uri = redirect_uri
+        self.told: list[tuple[bool, str]] = []
+        FakeReceiver.made.append(self)
+
+    def __enter__(self) -> FakeReceiver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def wait(self, timeout: float | None) -> CallbackResult | None:
+        return CallbackResult(code="C1")
+
+    def finish(self, ok: bool, title: str, detail: str) -> None:
+        self.told.append((ok, title))
+
+
+@pytest.mark.parametrize("how", ["browser", "paste", "jwt"])
+def test_the_one_call_logins_use_the_oauth_client_and_receiver_they_are_given(how: str) -> None:
+    """`login`, `login_by_paste` and `login_with_jwt` hand `oauth` (and `receiver_factory`) to the
+    flow: a caller's client (its own HTTP session, its own server) is the one that signs in."""
+    oauth = FakeOAuth()
+    saved: list[Session] = []
+    FakeReceiver.made.clear()
+    announced: list[str] = []
+    if how == "browser":
+        session = login(
+            SETTINGS,
+            save=saved.append,
+            announce=announced.append,
+            open_browser=None,
+            timeout=0.5,  # a real receiver would wait this long, in vain
+            receiver_factory=FakeReceiver,
+            oauth=oauth,  # type: ignore[arg-type]
+        )
+        assert [r.told for r in FakeReceiver.made] == [[(True, "Signed in to RingCentral")]]
+    elif how == "paste":
+        session = login_by_paste(
+            SETTINGS,
+            save=saved.append,
+            announce=announced.append,
+            read_redirect=lambda: f"{REDIRECT}?code=C1&state={state_of(announced[0])}",
+            oauth=oauth,  # type: ignore[arg-type]
+        )
+    else:
+        session = login_with_jwt(SETTINGS, "eyJ.jwt", save=saved.append, oauth=oauth)  # type: ignore[arg-type]
+    assert saved == [session] and session.access_token == "AT-flow-1"
+    if how != "jwt":
+        assert [(e["code"], e["redirect_uri"]) for e in oauth.exchanged] == [("C1", REDIRECT)]
+        assert announced[0].startswith("https://rc.example/authorize?")

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import errno
 import http.client
 import logging
+import os
 import socket
+import struct
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
+from rcauth import loopback
 from rcauth.errors import LoginFailed, PortInUse
-from rcauth.loopback import CallbackReceiver, CallbackResult, _bind_host, _port_in_use_message
+from rcauth.loopback import (
+    CallbackReceiver,
+    CallbackResult,
+    ForeignCallback,
+    _bind_host,
+    _port_in_use_message,
+    parse_callback,
+)
 
 STATE = "expected-state-value"
 WAIT = 5.0
@@ -323,20 +334,36 @@ def test_a_head_request_gets_headers_and_no_body(receiver: CallbackReceiver) -> 
     ("path", "method", "host", "status", "title", "detail"),
     [
         (
-            "/oauth2callback?code=evil&state=forged", "GET", None, 400, "Sign-in not accepted",
+            "/oauth2callback?code=evil&state=forged",
+            "GET",
+            None,
+            400,
+            "Sign-in not accepted",
             "This redirect does not belong to the sign-in rcauth is waiting for (state mismatch). "
             "Start again from the terminal.",
         ),
         (
-            "/favicon.ico", "GET", None, 404, "Not found",
+            "/favicon.ico",
+            "GET",
+            None,
+            404,
+            "Not found",
             "Nothing here. rcauth is waiting for RingCentral&#x27;s sign-in redirect.",
         ),
         (
-            "/oauth2callback", "POST", None, 405, "Method not allowed",
+            "/oauth2callback",
+            "POST",
+            None,
+            405,
+            "Method not allowed",
             "Only the browser&#x27;s GET redirect is accepted here.",
         ),
         (
-            "/oauth2callback", "GET", "evil.example", 400, "Bad request",
+            "/oauth2callback",
+            "GET",
+            "evil.example",
+            400,
+            "Bad request",
             "This address only accepts RingCentral&#x27;s sign-in redirect.",
         ),
     ],
@@ -393,7 +420,7 @@ def test_the_debug_log_never_holds_the_code_or_state(
     receiver.finish(True, "ok", "ok")
     answer.result(WAIT)
     receiver.close()
-    assert "loopback: GET /oauth2callback" in caplog.text
+    assert "loopback: GET /oauth2callback" in [record.getMessage() for record in caplog.records]
     assert "the-secret-code" not in caplog.text and STATE not in caplog.text
 
 
@@ -535,3 +562,112 @@ def test_an_empty_error_in_the_redirect_is_still_an_error(
     receiver.finish(False, "x", "y")
     answer.result(WAIT)
     assert result == CallbackResult(error="", error_description=None) and not result.ok
+
+
+# -- mutation testing, session 4: what the surviving mutants of loopback.py still showed unpinned ---------
+def test_parse_callback_says_why_it_refuses_a_redirect() -> None:
+    """`parse_callback` is the one reading of a callback for library callers too: its refusals say why."""
+    with pytest.raises(ForeignCallback) as foreign:
+        parse_callback("code=c&state=forged", STATE)
+    assert str(foreign.value) == "the redirect does not belong to this sign-in (state mismatch)"
+    too_many = "&".join(f"f{i}=x" for i in range(40)) + f"&code=c&state={STATE}"
+    with pytest.raises(LoginFailed) as unreadable:
+        parse_callback(too_many, STATE)
+    assert str(unreadable.value) == "the redirect's query could not be read"
+    assert not isinstance(unreadable.value, ForeignCallback)
+
+
+@pytest.mark.parametrize("state", ["\udcff", f"{STATE}\udce9"])
+def test_a_state_that_is_not_valid_utf_8_is_a_state_mismatch_not_a_crash(state: str) -> None:
+    """A pasted address read from a terminal with undecodable bytes carries lone surrogates (Python's
+    surrogateescape): it must be refused as another sign-in's redirect, not raise UnicodeEncodeError."""
+    with pytest.raises(ForeignCallback):
+        parse_callback(f"code=c&state={state}", STATE)
+
+
+def test_a_redirect_uri_on_an_address_this_machine_does_not_have_cannot_be_listened_on() -> None:
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
+    receiver = CallbackReceiver("http://192.0.2.1:0/cb", expected_state=STATE)
+    with pytest.raises(LoginFailed) as caught:
+        receiver.__enter__()
+    assert not isinstance(caught.value, PortInUse)
+    assert str(caught.value) == f"cannot listen on 192.0.2.1:0: {os.strerror(errno.EADDRNOTAVAIL)}"
+
+
+def test_a_machine_without_ipv6_signs_in_on_127_0_0_1_and_says_why_in_the_debug_log(
+    monkeypatch: pytest.MonkeyPatch, pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    class NoIPv6(loopback._Server6):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise OSError(errno.EADDRNOTAVAIL, os.strerror(errno.EADDRNOTAVAIL))
+
+    monkeypatch.setattr(loopback, "_Server6", NoIPv6)
+    caplog.set_level(logging.DEBUG, logger="rcauth.loopback")
+    with CallbackReceiver("http://localhost:0/oauth2callback", expected_state=STATE) as r:
+        assert [server.server_address[0] for server in r._servers] == ["127.0.0.1"]
+        answer = pool.submit(get, r.port, f"/oauth2callback?code=c4&state={STATE}")
+        assert r.wait(WAIT) == CallbackResult(code="c4")
+        r.finish(True, "ok", "ok")
+        assert answer.result(WAIT)[0] == 200
+        port = r.port
+    messages = [record.getMessage() for record in caplog.records]
+    assert f"loopback: cannot listen on ::1:{port}: {os.strerror(errno.EADDRNOTAVAIL)}" in messages
+
+
+class _Records(logging.Handler):
+    """Keeps the receiver's log records; `other` is set by the first that is not a request line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.other = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        if record.msg != "loopback: %s %s":
+            self.other.set()
+
+
+def test_a_browser_that_hangs_up_before_its_page_is_logged_at_debug_and_printed_nowhere(
+    receiver: CallbackReceiver, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """--debug shows which connection failed, with the traceback; without it nothing reaches the terminal."""
+    records = _Records()
+    logger = logging.getLogger("rcauth.loopback")
+    logger.addHandler(records)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        browser = socket.create_connection(("127.0.0.1", receiver.port), timeout=WAIT)
+        address = browser.getsockname()
+        host = f"localhost:{receiver.port}"
+        browser.sendall(f"GET /oauth2callback?code=c&state={STATE} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        assert receiver.wait(WAIT) == CallbackResult(code="c")
+        # The browser's tab is closed: a reset, not a polite close, so writing the page fails.
+        browser.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        browser.close()
+        receiver.finish(True, "Signed in to RingCentral", "You can close this tab.")
+        assert records.other.wait(WAIT)
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(level)
+    (failure,) = [r for r in records.records if r.msg != "loopback: %s %s"]
+    assert failure.levelno == logging.DEBUG
+    assert failure.getMessage() == f"loopback: connection from {address!r} failed"
+    assert failure.exc_info is not None and issubclass(failure.exc_info[0], ConnectionError)
+    assert [r.getMessage() for r in records.records if r is not failure] == ["loopback: GET /oauth2callback"]
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+@needs_ipv6
+def test_every_name_of_the_loopback_is_an_accepted_host_on_an_ipv6_literal_redirect(
+    pool: ThreadPoolExecutor,
+) -> None:
+    for host in ["[::1]", "localhost", "127.0.0.1"]:
+        with CallbackReceiver("http://[::1]:0/cb", expected_state=STATE) as r:
+            path = f"/cb?code=c&state={STATE}"
+            answer: Future = pool.submit(get, r.port, path, host=f"{host}:{r.port}", address="::1")
+            assert r.wait(WAIT) is not None, host
+            r.finish(True, "ok", "ok")
+            assert answer.result(WAIT)[0] == 200

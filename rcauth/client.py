@@ -158,8 +158,8 @@ _ahead: threading.Thread | None = None
 def import_http_stack_ahead() -> None:
     """Import the HTTP stack (requests, urllib3, rcauth's transport) on a thread, now, so that it
     overlaps with whatever the caller waits on next (a keyring read over D-Bus: bench/ measured
-    whoami 7 to 9 % faster). The first request imports it as usual: it waits for this import to
-    finish, or makes it again if it failed (and then reports why). Joined at exit, so the
+    whoami 7 to 9 % faster). The first request waits for this import to finish (`_after_import_ahead`),
+    then imports as usual: a failed import is made again there and reported. Joined at exit, so the
     interpreter never shuts down in the middle of an import."""
     global _ahead
     if _ahead is not None:
@@ -176,6 +176,16 @@ def import_http_stack_ahead() -> None:
     _ahead = threading.Thread(target=run, name="rcauth-http-ahead", daemon=True)
     _ahead.start()
     atexit.register(_ahead.join, 30)
+
+
+def _after_import_ahead() -> None:
+    """Wait for the import started by `import_http_stack_ahead`, if any, before importing any of the
+    HTTP stack on this thread: two threads importing the same package graph at once can each hold
+    one module's import lock while waiting for the other's, and CPython then raises `_DeadlockError`
+    in one of them (seen once in `whoami`: `_ModuleLock('urllib3.exceptions')`)."""
+    ahead = _ahead
+    if ahead is not None and ahead is not threading.current_thread():
+        ahead.join()
 
 
 class ApiClient:
@@ -214,6 +224,7 @@ class ApiClient:
     def http(self) -> requests.Session:
         """The HTTP session, made (and the HTTP stack imported) on first use."""
         if self._http is None:
+            _after_import_ahead()
             from rcauth import transport
 
             http = transport.new_session(_transient_retry())
@@ -242,6 +253,7 @@ class ApiClient:
         return self._session
 
     def _oauth(self, session: Session) -> RingCentralOAuth:
+        _after_import_ahead()
         from rcauth.oauth import RingCentralOAuth
 
         return RingCentralOAuth(session.server, session.client_id, session.client_secret)
@@ -338,6 +350,7 @@ class ApiClient:
         Sends are serialized: a page fetched ahead (`paginate`) and a request of the caller's own
         never share the `requests.Session` or the pacing state at the same time.
         """
+        _after_import_ahead()
         import requests
 
         from rcauth import transport

@@ -1162,3 +1162,24 @@ def test_an_http_stack_that_failed_to_import_ahead_is_noted_in_the_debug_log(
     assert caplog.messages == [
         "importing the HTTP stack ahead failed: import of rcauth.retry halted; None in sys.modules"
     ]
+
+
+def test_the_first_request_waits_for_the_http_stack_imported_ahead(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Importing the same modules on two threads at once can end in CPython's _DeadlockError: the
+    # request's thread must wait for the import started ahead before it imports anything itself.
+    import rcauth.client as client_module
+
+    order: list[str] = []
+
+    class Ahead:
+        def join(self, timeout: float | None = None) -> None:
+            order.append("joined")
+
+    monkeypatch.setattr(client_module, "_ahead", Ahead())
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json={"id": 101})
+        order.append("request")
+        assert client.get_json("/restapi/v1.0/account/~/extension/~") == {"id": 101}
+    assert order[:2] == ["request", "joined"]

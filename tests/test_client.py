@@ -211,6 +211,27 @@ def test_paginate_ends_quietly_where_nothing_says_page_1000_cut_it(store: Memory
         assert list(client.paginate(CALLS, {})) == [{"id": "r"}]
 
 
+def test_paginate_reads_total_elements_alone_down_to_one_record_left(store: MemoryStore) -> None:
+    # No totalPages: pageEnd and totalElements alone say one record lies past page 1000.
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=_last_page(1000, {"pageEnd": 999, "totalElements": 1001}))
+        with pytest.raises(ListingIncomplete) as caught:
+            list(client.paginate(CALLS, {}))
+    assert (caught.value.listed, caught.value.total) == (1, 1001)
+
+
+def test_paginate_ignores_a_total_that_is_not_a_number(store: MemoryStore) -> None:
+    # Server data is untrusted: a string total neither crashes the listing nor cuts it.
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=_last_page(1000, {"pageEnd": 999, "totalElements": "1001"}))
+        assert list(client.paginate(CALLS, {})) == [{"id": "r"}]
+
+
+def test_listing_incomplete_carries_the_hint_it_is_given() -> None:
+    error = ListingIncomplete(3, 9, 1000, hint="use --from/--to to narrow the period")
+    assert error.hint == "use --from/--to to narrow the period"
+
+
 def test_paginate_with_a_limit_reached_on_page_1000_is_complete(store: MemoryStore) -> None:
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, json=_last_page(1000, {"pageEnd": 999, "totalElements": 5000, "totalPages": 5000}))

@@ -224,7 +224,6 @@ class ApiClient:
     def http(self) -> requests.Session:
         """The HTTP session, made (and the HTTP stack imported) on first use."""
         if self._http is None:
-            _after_import_ahead()
             from rcauth import transport
 
             http = transport.new_session(_transient_retry())

@@ -55,16 +55,18 @@ def test_the_user_owns_half_the_company_log():
 
 SMALL = make_log(300, seed=5)
 SPAN = ANCHOR_MS - SMALL.timeline.time_ms(SMALL.account_count - 1)
+# What a listing asks of the log: scope, a date range around the log's span, type and direction.
+QUERY = {
+    "scope": st.sampled_from(["extension", "account"]),
+    "start": st.integers(-DAY_MS, SPAN + DAY_MS),
+    "length": st.integers(0, SPAN + DAY_MS),
+    "types": st.frozensets(st.sampled_from(["Voice", "Fax"])),
+    "directions": st.frozensets(st.sampled_from(["Inbound", "Outbound"])),
+}
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    scope=st.sampled_from(["extension", "account"]),
-    start=st.integers(-DAY_MS, SPAN + DAY_MS),
-    length=st.integers(0, SPAN + DAY_MS),
-    types=st.frozensets(st.sampled_from(["Voice", "Fax"])),
-    directions=st.frozensets(st.sampled_from(["Inbound", "Outbound"])),
-)
+@given(**QUERY)
 def test_selection_matches_a_brute_force_scan(scope, start, length, types, directions):
     date_to = ANCHOR_MS - start
     date_from = date_to - length
@@ -125,15 +127,7 @@ WHERE = st.builds(
 
 
 @settings(max_examples=100, deadline=None)
-@given(
-    scope=st.sampled_from(["extension", "account"]),
-    start=st.integers(-DAY_MS, SPAN + DAY_MS),
-    length=st.integers(0, SPAN + DAY_MS),
-    types=st.frozensets(st.sampled_from(["Voice", "Fax"])),
-    directions=st.frozensets(st.sampled_from(["Inbound", "Outbound"])),
-    show_deleted=st.booleans(),
-    where=st.one_of(st.none(), WHERE),
-)
+@given(**QUERY, show_deleted=st.booleans(), where=st.one_of(st.none(), WHERE))
 def test_selection_with_deleted_records_and_content_filters_matches_a_brute_force_scan(
     scope, start, length, types, directions, show_deleted, where
 ):

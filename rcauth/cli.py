@@ -319,18 +319,17 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def api_client(store: SessionStore | None = None, *, http_ahead: bool = True) -> ApiClient:
+def api_client(store: SessionStore | None = None) -> ApiClient:
     """The API client for the current profile's stored session (or `store`), with a countdown on
     long rate-limit waits: what every command that calls the REST API starts from.
 
-    With `http_ahead` (a command that will send a request), the HTTP stack is imported on a thread
-    while the session is read from the keyring, which waits on D-Bus: the two overlap. `token` does
-    not ask for it: a fresh token needs no request."""
-    from rcauth.client import ApiClient, import_http_stack_ahead
+    The HTTP stack is imported by the first request, on this thread, after the session is read. It
+    was once imported on a thread of its own during the keyring read, to overlap the D-Bus waits:
+    bench/ measured that slower (whoami 5 % with the Secret Service; two threads importing contend
+    for the GIL, and each D-Bus reply waited for it), so it no longer is."""
+    from rcauth.client import ApiClient
 
     app = state()
-    if http_ahead and store is None:
-        import_http_stack_ahead()
     client = ApiClient(store or app.open_store(), profile=app.profile, on_wait=countdown)
     # Checked when the command is done with it: a refresh during the command renews the token.
     click.get_current_context().call_on_close(lambda: warn_if_refresh_ending(client.loaded_session))

@@ -14,7 +14,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -83,16 +82,19 @@ def _transient_retry() -> BoundedRetry:
     )
 
 
-@dataclass
 class _GroupWindow:
     """What the last answer of one rate-limit group said, and when this client's newest `limit`
-    requests in that group were answered."""
+    requests in that group were answered. (A plain class: every command that calls the API imports
+    this module, and making a dataclass costs about a millisecond.)"""
 
-    limit: int
-    window: float
-    remaining: int
-    free_at: float  # monotonic time from which a request should be admitted again
-    answered: deque[float] = field(default_factory=deque)
+    __slots__ = ("limit", "window", "remaining", "free_at", "answered")
+
+    def __init__(self, limit: int, window: float, remaining: int, free_at: float) -> None:
+        self.limit = limit
+        self.window = window
+        self.remaining = remaining
+        self.free_at = free_at  # monotonic time from which a request should be admitted again
+        self.answered: deque[float] = deque()
 
 
 class RateLimiter:
@@ -150,42 +152,6 @@ class RateLimiter:
         oldest = state.answered[0]
         maybe_all_ours = len(state.answered) == limit and oldest > sent_at - window
         state.free_at = (oldest if maybe_all_ours else now) + window
-
-
-_ahead: threading.Thread | None = None
-
-
-def import_http_stack_ahead() -> None:
-    """Import the HTTP stack (requests, urllib3, rcauth's transport) on a thread, now, so that it
-    overlaps with whatever the caller waits on next (a keyring read over D-Bus: bench/ measured
-    whoami 7 to 9 % faster). The first request waits for this import to finish (`_after_import_ahead`),
-    then imports as usual: a failed import is made again there and reported. Joined at exit, so the
-    interpreter never shuts down in the middle of an import."""
-    global _ahead
-    if _ahead is not None:
-        return
-    import atexit
-
-    def run() -> None:
-        try:
-            import rcauth.retry  # noqa: F401
-            import rcauth.transport  # noqa: F401
-        except Exception as exc:  # noqa: BLE001 - the request's own import reports it
-            log.debug("importing the HTTP stack ahead failed: %s", exc)
-
-    _ahead = threading.Thread(target=run, name="rcauth-http-ahead", daemon=True)
-    _ahead.start()
-    atexit.register(_ahead.join, 30)
-
-
-def _after_import_ahead() -> None:
-    """Wait for the import started by `import_http_stack_ahead`, if any, before importing any of the
-    HTTP stack on this thread: two threads importing the same package graph at once can each hold
-    one module's import lock while waiting for the other's, and CPython then raises `_DeadlockError`
-    in one of them (seen once in `whoami`: `_ModuleLock('urllib3.exceptions')`)."""
-    ahead = _ahead
-    if ahead is not None and ahead is not threading.current_thread():
-        ahead.join()
 
 
 class ApiClient:
@@ -252,7 +218,6 @@ class ApiClient:
         return self._session
 
     def _oauth(self, session: Session) -> RingCentralOAuth:
-        _after_import_ahead()
         from rcauth.oauth import RingCentralOAuth
 
         return RingCentralOAuth(session.server, session.client_id, session.client_secret)
@@ -349,7 +314,6 @@ class ApiClient:
         Sends are serialized: a page fetched ahead (`paginate`) and a request of the caller's own
         never share the `requests.Session` or the pacing state at the same time.
         """
-        _after_import_ahead()
         import requests
 
         from rcauth import transport

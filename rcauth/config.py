@@ -209,10 +209,9 @@ def default_profile(path: Path | None = None) -> str | None:
 
 
 # `default_profile = "..."` (or '...') on a line of its own, the rest of the line (a comment) kept.
-_DEFAULT_PROFILE_VALUE = re.compile(
-    r"^[ \t]*default_profile[ \t]*=[ \t]*(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')", re.MULTILINE
-)
-_TABLE_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+# Patterns as text, compiled when first used (`re` caches them): only `profiles use` needs them.
+_DEFAULT_PROFILE_VALUE = r"(?m)^[ \t]*default_profile[ \t]*=[ \t]*(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')"
+_TABLE_HEADER = r"(?m)^[ \t]*\["
 
 
 def set_default_profile(name: str, path: Path | None = None) -> Path:
@@ -233,8 +232,8 @@ def set_default_profile(name: str, path: Path | None = None) -> Path:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the config file {str(path)!r}: {exc}") from exc
     before = _parse_toml(path, text)
-    header = _TABLE_HEADER.search(text)
-    match = _DEFAULT_PROFILE_VALUE.search(text, 0, header.start() if header else len(text))
+    header = re.search(_TABLE_HEADER, text)
+    match = re.search(_DEFAULT_PROFILE_VALUE, text[: header.start() if header else len(text)])
     if match:
         edited = f'{text[: match.start(1)]}"{name}"{text[match.end(1) :]}'
     else:

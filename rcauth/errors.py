@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class ExitCode(IntEnum):
@@ -156,8 +155,7 @@ class UnexpectedAnswer(TransportError):
         return self.message  # it names the status and what answered itself
 
 
-@dataclass(frozen=True)
-class ErrorBody:
+class ErrorBody(NamedTuple):
     """RingCentral's error JSON, read once for every endpoint (REST and OAuth alike).
 
     Its two shapes (see docs/ARCHITECTURE.md and RingCentral's API reference, "Error handling"):
@@ -167,10 +165,13 @@ class ErrorBody:
     `error_code` = `errorCode`, else `errors[0].errorCode`, else the OAuth `error`; `message` =
     `message`, else `error_description`, else `errors[0].message`. Callers branch on `error_code`
     (RingCentral: never on the message).
+
+    A NamedTuple, not a dataclass: every command imports this module, and making a dataclass costs
+    about a millisecond (bench/README.md).
     """
 
-    fields: dict[str, Any] = field(default_factory=dict)  # the JSON object; empty when there is none
-    details: list[Any] = field(default_factory=list)  # `errors`, as sent
+    fields: dict[str, Any]  # the JSON object; empty when there is none
+    details: list[Any]  # `errors`, as sent
     oauth_error: str | None = None  # the OAuth `error` (RFC 6749 §5.2), when it is a string
     error_code: str | None = None
     message: str | None = None
@@ -185,7 +186,7 @@ def parse_error_body(response: Any) -> ErrorBody:
     except ValueError:
         body = {}
     if not isinstance(body, dict):
-        return ErrorBody()
+        return ErrorBody({}, [])
     errors = body.get("errors")
     details: list[Any] = errors if isinstance(errors, list) else []
     first = details[0] if details and isinstance(details[0], dict) else {}

@@ -20,7 +20,6 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from rcauth.errors import Terminated
@@ -31,12 +30,15 @@ HELD_SIGNALS: tuple[int, ...] = tuple(
 )
 
 
-@dataclass
 class _Block:
-    """One `deferred()` block: the signals it caught, and the handlers it replaced."""
+    """One `deferred()` block: the signals it caught, and the handlers it replaced. (A plain class:
+    every command imports this module, and making a dataclass costs about a millisecond.)"""
 
-    previous: dict[int, Any]
-    held: list[tuple[int, Any]] = field(default_factory=list)
+    __slots__ = ("previous", "held")
+
+    def __init__(self, previous: dict[int, Any]) -> None:
+        self.previous = previous
+        self.held: list[tuple[int, Any]] = []
 
 
 # The innermost `deferred()` block of the main thread, or None outside one.

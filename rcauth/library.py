@@ -24,6 +24,7 @@ import requests
 from requests.auth import AuthBase
 
 from rcauth import resources
+from rcauth.call_log_query import CallLogQuery, as_tuple
 from rcauth.client import ApiClient
 from rcauth.config import DEFAULT_PROFILE, check_profile_name
 from rcauth.origin import ForeignOrigin, origin_of, same_origin
@@ -254,11 +255,11 @@ class Client:
         now = datetime.now(timezone.utc)
         start = _moment(date_from, "date_from", now)
         end = _moment(date_to, "date_to", now)
-        query = resources.CallLogQuery(
+        query = CallLogQuery(
             start,
             end,
-            types=resources.as_tuple(types),
-            directions=resources.as_tuple(directions),
+            types=as_tuple(types),
+            directions=as_tuple(directions),
             view=view,
             account=account,
         )

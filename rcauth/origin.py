@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from rcauth.errors import ApiError
@@ -53,8 +53,7 @@ class ForeignOrigin(ApiError):
         self.why = why
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """RFC 6454's origin tuple, normalised: lower-case scheme, ASCII host, explicit port."""
 
     scheme: str

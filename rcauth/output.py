@@ -279,14 +279,17 @@ def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 # in digits, and phone numbers are what a call log is for.
 _CSV_FORMULA_START = ("=", "@", "\t", "\r")
 _CSV_TRIGGERS = frozenset("=@\t\r+-")
-_CSV_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Compiled when first used (`re` caches it): only CSV output needs it.
+_CSV_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 
 
 def csv_cell(value: Any) -> Any:
     """`value` as a CSV cell a spreadsheet shows as text: a leading `'` on a would-be formula."""
     if not isinstance(value, str) or not value:
         return value
-    if value.startswith(_CSV_FORMULA_START) or (value[0] in "+-" and _CSV_NUMBER.fullmatch(value) is None):
+    if value.startswith(_CSV_FORMULA_START):
+        return "'" + value
+    if value[0] in "+-" and re.fullmatch(_CSV_NUMBER, value) is None:
         return "'" + value
     return value
 

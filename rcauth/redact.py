@@ -17,19 +17,17 @@ _MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
 _lock = threading.Lock()
 _secrets: set[str] = set()
 
+# Kept as text and compiled on first use (`re` caches them): every command imports this module,
+# few ever redact anything, and compiling these three costs about half a millisecond.
 _PATTERNS = (
     # Authorization: Bearer xxx / Basic xxx, in headers dumped as dicts or lines.
-    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^'\"\s,}]+"),
+    r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^'\"\s,}]+",
     # form bodies and query strings: access_token=..., code=..., code_verifier=..., client_secret=...
-    re.compile(
-        r"(?i)((?:access_token|refresh_token|id_token|client_secret|code_verifier|code|assertion|token|password)=)"
-        r"[^&\s'\"]+"
-    ),
+    r"(?i)((?:access_token|refresh_token|id_token|client_secret|code_verifier|code|assertion|token|password)=)"
+    r"[^&\s'\"]+",
     # JSON or repr'd dicts: "access_token": "..."
-    re.compile(
-        r"(?i)(['\"](?:access_token|refresh_token|id_token|client_secret|code_verifier|code|assertion|token)['\"]"
-        r"\s*:\s*['\"])[^'\"]+"
-    ),
+    r"(?i)(['\"](?:access_token|refresh_token|id_token|client_secret|code_verifier|code|assertion|token)['\"]"
+    r"\s*:\s*['\"])[^'\"]+",
 )
 
 
@@ -49,7 +47,7 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + MASK, text)
+        text = re.sub(pattern, lambda m: m.group(1) + MASK, text)
     return text
 
 

@@ -28,9 +28,6 @@ secretstorage's 1024: the group caps the exchange near 80-bit strength whatever 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import time
 from typing import Any
 
@@ -63,8 +60,7 @@ class SecretServiceReader:
     """One D-Bus connection for a few reads.
 
     Every call is bounded by one deadline, `timeout` seconds from now, on the caller's thread: no
-    thread to start (on a loaded machine starting one can take milliseconds), and while this waits on
-    the bus the GIL is free for other threads (the HTTP stack being imported ahead). Independent calls
+    thread to start (on a loaded machine starting one can take milliseconds). Independent calls
     go out together and their answers are collected after (D-Bus matches each reply to its call's
     serial): a read is two waits on the Secret Service instead of five.
     """
@@ -143,9 +139,12 @@ class SecretServiceReader:
         )
         locked_query = self._get(DEFAULT_COLLECTION, "Collection", "Locked")
         if self._session is None:
-            private = secrets.randbits(EXPONENT_BITS) | (1 << (EXPONENT_BITS - 1))
+            private = 0
             offer: tuple[str, tuple[str, Any]] = ("plain", ("s", ""))
             if self.encrypted:
+                import secrets
+
+                private = secrets.randbits(EXPONENT_BITS) | (1 << (EXPONENT_BITS - 1))
                 offer = (ALGORITHM, ("ay", pow(2, private, DH_PRIME).to_bytes(128, "big")))
             opening = (SERVICE_PATH, PREFIX + "Service", "OpenSession", "sv", offer)
             opened, (locked,), (items,) = self._calls(opening, locked_query, search)
@@ -181,6 +180,9 @@ class SecretServiceReader:
         if not 1 < server < DH_PRIME - 1:
             raise NotHere("the Secret Service sent an invalid public key")
         shared = pow(server, private, DH_PRIME).to_bytes(128, "big")
+        import hashlib
+        import hmac
+
         # HKDF-SHA256 (RFC 5869) with no salt and no info, one block, first 16 bytes: the AES key.
         pseudo_random_key = hmac.new(b"\0" * 32, shared, hashlib.sha256).digest()
         return session, hmac.new(pseudo_random_key, b"\x01", hashlib.sha256).digest()[:16]

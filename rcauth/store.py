@@ -18,9 +18,8 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from rcauth import keyring_choice, redact
 from rcauth.config import DEFAULT_PROFILE, check_profile_name, config_dir, data_dir, state_dir
@@ -159,15 +158,17 @@ def _part_name(profile: str, generation: str, number: int) -> str:
     return f"{profile}:{generation}:{number}"
 
 
-@dataclass(frozen=True)
-class _Index:
+class _Index(NamedTuple):
+    """What a split session's entry holds: which generation of parts, how many, their digest. (A
+    NamedTuple: every command imports this module, and making a dataclass costs about a millisecond.)"""
+
     generation: str
-    count: int
+    parts: int  # written as "count"
     sha256: str
 
     def to_text(self) -> str:
         return json.dumps(
-            {"rcauth_parts": 1, "generation": self.generation, "count": self.count, "sha256": self.sha256}
+            {"rcauth_parts": 1, "generation": self.generation, "count": self.parts, "sha256": self.sha256}
         )
 
     @classmethod
@@ -179,8 +180,8 @@ class _Index:
             raise StoredSessionDamaged(
                 "the stored session's index is not readable", hint=_DAMAGED_HINT
             ) from exc
-        count_ok = isinstance(index.count, int) and not isinstance(index.count, bool)
-        if not (_GENERATION.fullmatch(index.generation) and count_ok and 1 <= index.count <= MAX_PARTS):
+        count_ok = isinstance(index.parts, int) and not isinstance(index.parts, bool)
+        if not (_GENERATION.fullmatch(index.generation) and count_ok and 1 <= index.parts <= MAX_PARTS):
             raise StoredSessionDamaged("the stored session's index is malformed", hint=_DAMAGED_HINT)
         return index
 
@@ -356,7 +357,7 @@ class KeyringStore:
             index = _Index.parse(value)
             parts = [
                 keyring.get_password(KEYRING_SERVICE, _part_name(self.profile, index.generation, n))
-                for n in range(index.count)
+                for n in range(index.parts)
             ]
             if all(part is not None for part in parts):
                 text = "".join(parts)  # type: ignore[arg-type]
@@ -432,7 +433,7 @@ class KeyringStore:
             index = _Index.parse(value)
         except StoredSessionDamaged:
             return
-        for number in range(index.count):
+        for number in range(index.parts):
             try:
                 keyring.delete_password(KEYRING_SERVICE, _part_name(self.profile, index.generation, number))
             except Exception as exc:  # noqa: BLE001 - a part already gone, or a backend hiccup

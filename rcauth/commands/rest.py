@@ -28,11 +28,9 @@ from rcauth.output import (
     write_object,
     write_records,
 )
-from rcauth.resources import CallLogQuery
-from rcauth.timeparse import parse_instant, to_ringcentral
 
 if TYPE_CHECKING:
-    pass
+    from rcauth.call_log_query import CallLogQuery
 
 
 @click.command()
@@ -63,6 +61,8 @@ def whoami(fmt: str | None, as_json: bool) -> None:
 
 
 def _parse_when(value: str | None, param: str, now: datetime) -> datetime | None:
+    from rcauth.timeparse import parse_instant
+
     if value is None:
         return None
     try:
@@ -74,6 +74,8 @@ def _parse_when(value: str | None, param: str, now: datetime) -> datetime | None
 def _call_log_period(date_from: str | None, date_to: str | None) -> tuple[datetime | None, datetime | None]:
     """--from/--to read against one "now"; a --from later than --to (or than now, when --to is not
     given: RingCentral's default dateTo) is a usage error, not an empty list."""
+    from rcauth.timeparse import to_ringcentral
+
     now = datetime.now(timezone.utc)
     start, end = _parse_when(date_from, "--from", now), _parse_when(date_to, "--to", now)
     if start is not None and start > (end or now):
@@ -206,6 +208,8 @@ def call_log(
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
+    from rcauth.call_log_query import CallLogQuery
+
     start, end = _call_log_period(date_from, date_to)
     query = CallLogQuery(start, end, types=types, directions=directions, view=view, account=account)
     if summary:
@@ -439,7 +443,7 @@ def token(as_json: bool) -> None:
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
-    with api_client(http_ahead=False) as client:  # a fresh token needs no HTTP stack: none is loaded
+    with api_client() as client:  # a fresh token needs no HTTP stack: none is loaded
         session = client.fresh_session()
     if as_json:
         from rcauth.library import sdk_token

@@ -1,10 +1,13 @@
 """`rcauth token` with a fresh access token is what scripts call in loops: it reads the store, checks the
-expiry and prints, so it loads no HTTP stack, no OAuth library, no keyring discovery (issue 13).
+expiry and prints, so it loads no HTTP stack, no OAuth library, no keyring discovery (issue 13). And
+`whoami` loads the HTTP stack but not what it does not use: requests' character-set detector (its
+JSON names its encoding), the call-log query and the time parser.
 A real subprocess lists `sys.modules` as it exits (`python -X importtime` would miss the command's
 module: the CLI loads it with `importlib.import_module`, which the C-level timer does not see)."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 # Nothing of these may load for a fresh token: the HTTP stack and what only a request or a refresh
@@ -32,15 +35,19 @@ NOT_FOR_A_FRESH_TOKEN = (
 )
 
 
-# `python -m rcauth token`, then every module loaded, on stderr's last line.
-LISTING_MODULES = (
-    "import runpy, sys\n"
-    "sys.argv = ['rcauth', 'token']\n"
-    "try:\n"
-    "    runpy.run_module('rcauth', run_name='__main__')\n"
-    "finally:\n"
-    "    print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
-)
+def listing_modules(*args: str) -> str:
+    """`python -m rcauth ARGS`, then every module loaded, on stderr's last line."""
+    return (
+        "import runpy, sys\n"
+        f"sys.argv = ['rcauth', *{list(args)!r}]\n"
+        "try:\n"
+        "    runpy.run_module('rcauth', run_name='__main__')\n"
+        "finally:\n"
+        "    print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+
+
+LISTING_MODULES = listing_modules("token")
 
 
 def imported(stderr: str) -> set[str]:
@@ -76,3 +83,19 @@ def test_token_that_must_refresh_loads_the_http_stack_then(emu, rcauth, sign_in,
     modules = imported(result.err)
     assert "requests" in modules and "rcauth.oauth" in modules
     assert emu.counters()["refreshes"] == refreshes + 1
+
+
+def test_whoami_loads_the_http_stack_but_not_the_character_set_detector(emu, rcauth, sign_in) -> None:
+    sign_in()
+    proc = rcauth.start(argv=[sys.executable, "-c", listing_modules("whoami", "--json")])
+    result = rcauth.finish(proc)
+    assert result.code == 0, result
+    assert json.loads(result.out)["extensionNumber"] == "101"
+    modules = imported(result.err)
+    assert "requests" in modules and "rcauth.transport" in modules
+    # requests read the detector's version (a module of its own) and nothing else of it.
+    assert loaded_of(modules, ("charset_normalizer", "chardet")) == [
+        "charset_normalizer",
+        "charset_normalizer.version",
+    ]
+    assert loaded_of(modules, ("rcauth.call_log_query", "rcauth.timeparse", "rich")) == []

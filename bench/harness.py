@@ -337,7 +337,10 @@ def machine() -> dict[str, Any]:
     except OSError:
         model = platform.processor()
     versions = {}
-    for name in ("rcauth", "click", "requests", "urllib3", "keyring", "rich", "ringcentral"):
+    # charset-normalizer: requests and the SDK import it, rcauth defers it; its import time differs
+    # by version (3.4 imports every codec), so it moves the per-call ratios.
+    names = ("rcauth", "click", "requests", "urllib3", "charset-normalizer", "keyring", "jeepney", "rich")
+    for name in (*names, "ringcentral"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -79,6 +79,8 @@ def test_each_shape_gives_the_documented_code_and_message(body: dict, code: str,
 def test_a_body_that_is_not_an_error_object_gives_nothing(body: object) -> None:
     parsed = parse_error_body(answer(400, body if isinstance(body, bytes) else body))
     assert (parsed.error_code, parsed.message, parsed.details) == (None, None, [])
+    assert (parsed.oauth_error, parsed.permission) == (None, None)
+    assert parsed.fields == (body if isinstance(body, dict) else {})  # an object to read, never None
 
 
 def test_oauth_and_rest_errors_read_the_same_body_the_same_way() -> None:

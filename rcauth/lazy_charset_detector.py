@@ -52,7 +52,7 @@ def _load_real(standin: types.ModuleType) -> types.ModuleType:
             return current  # loaded already (by another thread, or on an earlier use)
         # The stand-in's submodules (its version module) go too: the real package imports them again
         # and binds them to itself.
-        for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        for loaded in [m for m in list(sys.modules) if m == name or m.startswith(name + ".")]:
             del sys.modules[loaded]
         try:
             real = importlib.import_module(name)  # the hook answers each name once: this is the real one

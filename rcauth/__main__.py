@@ -14,7 +14,8 @@ is where rcauth deals with them (`bench/` measures both):
   Output is flushed and atexit handlers run as usual.
 
 And one import is deferred to its first use: the character-set detector requests loads with itself,
-which no command's JSON needs (`rcauth.lazy_charset_detector`; about 20 ms of a whoami).
+which no command's JSON needs (`rcauth.lazy_charset_detector`; about 10 ms of a whoami with
+charset-normalizer 3.5, 20 ms with 3.4).
 """
 
 import gc

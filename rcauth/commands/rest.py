@@ -443,7 +443,7 @@ def token(as_json: bool) -> None:
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
-    with api_client() as client:  # a fresh token needs no HTTP stack: none is loaded
+    with api_client() as client:  # a fresh token needs no request, so no HTTP stack is loaded
         session = client.fresh_session()
     if as_json:
         from rcauth.library import sdk_token

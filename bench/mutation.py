@@ -6,7 +6,7 @@ in bench/mutation-survivors.md. Which modules and which tests is `[tool.mutmut]`
 fast unit tests only (no e2e, no browser); mutmut runs each mutant against only the tests that reach the
 function it mutates.
 
-    pip install -e '.[test,mutation]'
+    .venvs/uv/bin/uv sync --locked --extra test --extra mutation   (after `bash scripts/test --quick`)
     python bench/mutation.py                 # all modules (mutmut keeps results in mutants/ and resumes)
     python bench/mutation.py redact flow     # only the mutants of these modules
     python bench/mutation.py --again client  # rerun only the last run's survivors (after adding tests)
@@ -47,7 +47,7 @@ RESULT = re.compile(r"^\s*(rcauth\.(\w+)\.\S+): (.+)$")
 def _mutmut() -> str:
     executable = shutil.which("mutmut")
     if executable is None:
-        sys.exit("mutmut is not installed: pip install -e '.[mutation]'")
+        sys.exit("mutmut is not installed: .venvs/uv/bin/uv sync --locked --extra test --extra mutation")
     return executable
 
 

@@ -129,9 +129,10 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        # click types `exit_code` as a class constant (one per exception class); this one carries the
-        # code of the RcauthError it reports, which click's `main` reads from the instance all the same.
-        self.exit_code = exit_code  # type: ignore[misc]
+        # click's `main` exits with `exit_code` read from the instance, so this one carries the code of the
+        # RcauthError it reports. Through setattr: click 8.5's stubs type `exit_code` as a class constant
+        # and 8.1's as an attribute, so a plain assignment needs a `type: ignore` on one and not the other.
+        setattr(self, "exit_code", exit_code)  # noqa: B010
 
     def show(self, file: Any = None) -> None:
         # Messages carry server text (RingCentral's error message, a proxy's reason): shown, not obeyed.
@@ -268,12 +269,26 @@ def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool) -> 
     _configure_logging(app.debug)
 
 
+class _SourceRecordingOption(click.Option):
+    """An option that notes where its value came from before its callback runs.
+
+    click records a value's source (`ctx.get_parameter_source`) before the callback in 8.1 to 8.3 and
+    8.5, and after it in 8.4; `consume_value` is where every allowed version finds it, so the callback
+    can say "(from RCAUTH_PROFILE)" on all of them."""
+
+    def consume_value(self, ctx: click.Context, opts: Any) -> Any:
+        value, source = super().consume_value(ctx, opts)
+        ctx.meta[f"rcauth.source.{self.name}"] = source
+        return value, source
+
+
 def _profile_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value:
         try:
             check_profile_name(value)
         except RcauthError as exc:
-            from_env = ctx.get_parameter_source("profile") == click.core.ParameterSource.ENVIRONMENT
+            source = ctx.meta.get(f"rcauth.source.{param.name}")
+            from_env = source == click.core.ParameterSource.ENVIRONMENT
             raise click.BadParameter(
                 f"{exc.message} (from RCAUTH_PROFILE)" if from_env else exc.message
             ) from None
@@ -299,6 +314,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--profile",
+            cls=_SourceRecordingOption,
             metavar="NAME",
             envvar="RCAUTH_PROFILE",
             expose_value=False,

@@ -124,6 +124,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def parse_request(self) -> bool:
+        # A two-word request line ("GET /") is HTTP/0.9, which http.server would serve with neither a
+        # status line nor headers. No browser sends one: refuse it with a proper HTTP/1.1 answer.
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":
+            self.send_error(400)
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server calls this for what it refuses itself (a malformed or oversized request line, too
+        # many headers, an unknown method). Its own page differs between Python versions, carries none of
+        # the headers `_send` sets, and for a line refused before its HTTP version was read it is sent
+        # HTTP/0.9-style, with no status line at all. Every refusal gets this receiver's page instead,
+        # as HTTP/1.1 (no browser speaks 0.9). `message` may quote the client's bytes: not echoed.
+        self.request_version = self.protocol_version
+        phrase = self.responses.get(code, ("Error",))[0]
+        self._send(code, phrase, "This address only accepts RingCentral's sign-in redirect.")
+
     def _host_allowed(self) -> bool:
         # DNS rebinding: a page on evil.example resolving to 127.0.0.1 reaches us with its own Host.
         host = self.headers.get("Host", "")

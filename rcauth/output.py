@@ -283,10 +283,19 @@ _CSV_TRIGGERS = frozenset("=@\t\r+-")
 _CSV_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 
 
+# A NUL inside a cell: Python 3.10's csv module refuses to write it at all ("need to escape, but no
+# escapechar set"), 3.11's writes it raw, and spreadsheets and most CSV readers stop at it. Server text
+# (a caller-ID name) can hold one, so it becomes U+FFFD, the replacement character, on every version.
+_CSV_NUL = "\x00"
+_CSV_NUL_SHOWN = "\ufffd"
+
+
 def csv_cell(value: Any) -> Any:
-    """`value` as a CSV cell a spreadsheet shows as text: a leading `'` on a would-be formula."""
+    """`value` as a CSV cell a spreadsheet shows as text: a leading `'` on a would-be formula, no NUL."""
     if not isinstance(value, str) or not value:
         return value
+    if _CSV_NUL in value:
+        value = value.replace(_CSV_NUL, _CSV_NUL_SHOWN)
     if value.startswith(_CSV_FORMULA_START):
         return "'" + value
     if value[0] in "+-" and re.fullmatch(_CSV_NUMBER, value) is None:
@@ -317,20 +326,35 @@ def write_records(
     elif fmt == "csv":
         import csv
 
-        writer: csv.DictWriter | None = None
+        # The plain writer, and one that quotes every cell (see below); made with the first record.
+        writers: tuple[csv.DictWriter, csv.DictWriter] | None = None
         for record in records:
             row = flatten(record)
+            carriage_return = False
             for key, value in row.items():
-                if isinstance(value, str) and value[:1] in _CSV_TRIGGERS:
-                    row[key] = csv_cell(value)
-            if writer is None:
+                if isinstance(value, str):
+                    if value[:1] in _CSV_TRIGGERS or _CSV_NUL in value:
+                        row[key] = csv_cell(value)
+                    if "\r" in value:
+                        carriage_return = True
+            if writers is None:
                 fields = list(csv_fields) if csv_fields else list(row)
-                writer = csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-                writer.writer.writerow([csv_cell(f) for f in fields])  # keys can come from the server too
-            writer.writerow(row)
+                writers = (
+                    csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore", lineterminator="\n"),
+                    csv.DictWriter(
+                        stream, fieldnames=fields, extrasaction="ignore", lineterminator="\n",
+                        quoting=csv.QUOTE_ALL,
+                    ),
+                )
+                _write_csv_header(writers[1] if any("\r" in f for f in fields) else writers[0], fields)
+            # csv quotes a cell holding a line break only if the break is in `lineterminator` ("\n" here)
+            # up to Python 3.12; 3.13 quotes "\r" too. Unquoted, a "\r" in server text (a caller-ID name)
+            # starts a new row in every reader: such a row is written fully quoted, on every version.
+            (writers[1] if carriage_return else writers[0]).writerow(row)
             count += 1
-        if writer is None and csv_fields:
-            csv.writer(stream, lineterminator="\n").writerow([csv_cell(f) for f in csv_fields])
+        if writers is None and csv_fields:
+            fields = list(csv_fields)
+            _write_csv_header(csv.DictWriter(stream, fieldnames=fields, lineterminator="\n"), fields)
     else:
         pretty = stream.isatty()
         encode = json.JSONEncoder(ensure_ascii=False, indent=2 if pretty else None).encode
@@ -345,6 +369,10 @@ def write_records(
         stream.write("\n]\n" if count else "[]\n")
     stream.flush()
     return count
+
+
+def _write_csv_header(writer: Any, fields: list[str]) -> None:
+    writer.writer.writerow([csv_cell(f) for f in fields])  # keys can come from the server too
 
 
 def write_object(data: Mapping[str, Any], fmt: str, stream: TextIO | None = None) -> None:

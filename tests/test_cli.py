@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import requests_mock
+from cli_runner import cli_runner
 from click.testing import CliRunner
 
 from rcauth.cli import cli
@@ -68,7 +69,7 @@ def record(i: int) -> dict:
 
 @pytest.fixture
 def runner() -> CliRunner:
-    return CliRunner()
+    return cli_runner()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 import requests
-from click.testing import CliRunner
+from cli_runner import cli_runner
 
 from rcauth import browser
 from rcauth.cli import cli
@@ -67,7 +67,7 @@ def env(emulator: Emulator, redirect_uri: str, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture
 def run(env: dict[str, str]):
-    runner = CliRunner()
+    runner = cli_runner()
 
     def invoke(*args: str, code: int = 0, input: str | None = None):
         result = runner.invoke(cli, list(args), input=input)
@@ -345,7 +345,7 @@ def test_wsl_opens_the_windows_browser(monkeypatch, tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_examples_and_environment() -> None:
-    runner = CliRunner()
+    runner = cli_runner()
     import click
 
     for name in cli.list_commands(click.Context(cli)):
@@ -359,7 +359,7 @@ def test_every_command_has_help_with_examples_and_environment() -> None:
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_scripts(shell: str) -> None:
-    result = CliRunner().invoke(cli, ["completion", shell])
+    result = cli_runner().invoke(cli, ["completion", shell])
     assert result.exit_code == 0 and "_RCAUTH_COMPLETE" in result.stdout
 
 

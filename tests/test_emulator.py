@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from click.testing import CliRunner
+from cli_runner import cli_runner
 
 from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 from ringcentral_emulator.cli import emulator_command
@@ -1077,7 +1077,7 @@ def test_counters_are_a_snapshot_and_set_rejects_unknown_switches(emu_http):
 def test_emulator_refuses_to_bind_a_non_loopback_address():
     with pytest.raises(ValueError, match="loopback"):
         Emulator(EmulatorConfig(), host="0.0.0.0")  # noqa: S104
-    result = CliRunner().invoke(emulator_command, ["--host", "192.0.2.1"])
+    result = cli_runner().invoke(emulator_command, ["--host", "192.0.2.1"])
     assert result.exit_code == 2 and "not a loopback address" in result.output
 
 

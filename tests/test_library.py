@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from click.testing import CliRunner
+from cli_runner import cli_runner
 
 import rcauth
 from rcauth import profiles
@@ -80,7 +80,7 @@ def test_login_with_jwt_stores_the_session_where_the_cli_finds_it(emu: Emulator)
     assert "token" not in repr(info).lower().replace("refresh_expires", "")  # no secret in the value
     session = stored()
     assert session.access_token not in repr(info) and session.refresh_token not in repr(info)
-    result = CliRunner().invoke(cli, ["whoami", "--json"], catch_exceptions=False)
+    result = cli_runner().invoke(cli, ["whoami", "--json"], catch_exceptions=False)
     assert result.exit_code == 0 and json.loads(result.stdout)["id"]
     assert profiles.known()["default"]["user"]  # listed by `rcauth profiles`, with whom it belongs to
 
@@ -375,7 +375,7 @@ def test_token_data_hands_the_session_to_ringcentrals_sdk_without_the_refresh_to
 
 
 def test_token_json_command_prints_the_sdk_data_and_plain_token_stays_plain(signed_in: Emulator) -> None:
-    runner = CliRunner()
+    runner = cli_runner()
     result = runner.invoke(cli, ["token", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -388,7 +388,7 @@ def test_token_json_command_prints_the_sdk_data_and_plain_token_stays_plain(sign
 
 
 def test_token_help_says_the_refresh_token_is_never_printed() -> None:
-    result = CliRunner().invoke(cli, ["token", "--help"], terminal_width=200)
+    result = cli_runner().invoke(cli, ["token", "--help"], terminal_width=200)
     assert "Never the refresh token" in " ".join(result.stdout.split())
 
 

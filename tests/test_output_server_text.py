@@ -137,8 +137,24 @@ def test_values_that_are_not_text_are_kept(value: Any) -> None:
 
 
 @given(st.text())
-def test_csv_neutralisation_only_ever_prepends_one_quote(cell: str) -> None:
-    assert csv_cell(cell) in (cell, "'" + cell)
+def test_csv_neutralisation_only_ever_prepends_one_quote_and_replaces_nul(cell: str) -> None:
+    text = cell.replace("\x00", "\ufffd")
+    assert csv_cell(cell) in (text, "'" + text)
+
+
+@pytest.mark.parametrize("name", ["Mallory\x00", "\x00", "=cmd\x00", "a\x00b\x00c"])
+def test_a_nul_in_server_text_is_written_as_the_replacement_character(name: str) -> None:
+    # Python 3.10's csv refuses to write a NUL ("need to escape"), 3.11's writes it raw: the same
+    # U+FFFD on every version instead, in a cell and in a header taken from the server's keys.
+    out = io.StringIO()
+    assert write_records([call(name), call("plain")], "csv", out, csv_fields=CALL_LOG_CSV_FIELDS) == 2
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert "\x00" not in out.getvalue()
+    assert rows[0]["from.name"] in (name.replace("\x00", "\ufffd"), "'" + name.replace("\x00", "\ufffd"))
+    assert rows[1]["from.name"] == "plain"
+    keyed = io.StringIO()
+    write_records([{name: "v"}], "csv", keyed)
+    assert "\x00" not in keyed.getvalue() and "\ufffd" in keyed.getvalue()
 
 
 @given(st.text())
@@ -172,6 +188,24 @@ def test_csv_header_from_server_keys_is_neutralised_too() -> None:
     out = io.StringIO()
     write_records([{"=cmd": "-x", "ok": "-3"}], "csv", out)
     assert out.getvalue() == "'=cmd,ok\n'-x,-3\n"
+
+
+@pytest.mark.parametrize("name", ["Eve\rMallory", "\r", "Eve\r\nMallory", "\r=1+1"])
+def test_a_carriage_return_in_server_text_never_starts_a_row(name: str) -> None:
+    # Up to Python 3.12, csv leaves a cell holding "\r" unquoted when lines end in "\n"; every reader
+    # then starts a new row there (a caller could add rows to a user's export). Same bytes on every version.
+    out = io.StringIO()
+    records = [call("first"), call(name), call("last")]
+    assert write_records(records, "csv", out, csv_fields=["id", "from.name"]) == 3
+    rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    assert [row["from.name"] for row in rows] == ["first", csv_cell(name), "last"]
+    assert f'"{rows[1]["id"]}","{csv_cell(name)}"\n' in out.getvalue()  # the whole row quoted
+
+
+def test_a_carriage_return_in_a_header_from_server_keys_is_quoted() -> None:
+    out = io.StringIO()
+    write_records([{"a\rb": "1", "c": "2"}], "csv", out)
+    assert list(csv.reader(io.StringIO(out.getvalue(), newline=""))) == [["a\rb", "c"], ["1", "2"]]
 
 
 @pytest.mark.parametrize("fmt", ["json", "ndjson"])

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import click
 import pytest
 import requests_mock
+from cli_runner import cli_runner
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,7 +32,7 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def runner() -> CliRunner:
-    return CliRunner()
+    return cli_runner()
 
 
 @pytest.fixture

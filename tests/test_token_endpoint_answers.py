@@ -316,7 +316,7 @@ def test_any_lifetime_gives_a_clear_error_or_a_session_that_reads_back(
 def test_jwt_login_with_an_unusable_answer_exits_5_in_one_line_and_revokes_the_grant(
     monkeypatch, memory_keyring, body, reason
 ) -> None:
-    from click.testing import CliRunner
+    from cli_runner import cli_runner
 
     from rcauth.cli import cli
 
@@ -330,7 +330,7 @@ def test_jwt_login_with_an_unusable_answer_exits_5_in_one_line_and_revokes_the_g
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=body, headers={"Content-Type": "application/json"})
         m.post(REVOKE_URL, text="")
-        result = CliRunner().invoke(cli, ["login", "--jwt"])
+        result = cli_runner().invoke(cli, ["login", "--jwt"])
     assert result.exit_code == 5
     assert result.stderr == (
         f"Error: the token endpoint answered HTTP 200 (application/json) with no usable token: {reason}\n"

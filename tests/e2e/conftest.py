@@ -88,7 +88,7 @@ def _chromium_session() -> Iterator[tuple[Any, str]]:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        yield None, f"playwright is not installed ({exc}); `pip install -e '.[test]'`"
+        yield None, f"playwright is not installed ({exc}); `bash scripts/test` installs it"
         return
     if not os.access(CHROMIUM, os.X_OK):
         yield None, f"{CHROMIUM} not found (Debian package chromium)"

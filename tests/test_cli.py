@@ -171,7 +171,7 @@ def test_login_stores_session_and_prints_who_signed_in(runner, env, monkeypatch,
         "the-auth-code-123",
         body["code_verifier"],
     ):
-        assert secret not in result.output
+        assert secret not in result.stdout + result.stderr
 
 
 def test_login_denied_stores_nothing(runner, env, monkeypatch, memory_keyring) -> None:
@@ -293,7 +293,8 @@ def test_whoami_refreshes_an_expiring_token_and_stores_the_new_pair(runner, memo
     assert result.exit_code == 0
     stored = json.loads(memory_keyring.entries[("rcauth", "default")])
     assert (stored["access_token"], stored["refresh_token"]) == ("AT-rotated-2", "RT-rotated-2")
-    assert "AT-rotated-2" not in result.output and "RT-rotated-2" not in result.output
+    shown = result.stdout + result.stderr
+    assert "AT-rotated-2" not in shown and "RT-rotated-2" not in shown
 
 
 def test_ended_session_exits_4_and_is_removed(runner, memory_keyring) -> None:
@@ -431,7 +432,7 @@ def test_debug_output_masks_every_secret(runner, memory_keyring) -> None:
         result = runner.invoke(cli, ["--debug", "whoami", "--json"], catch_exceptions=False)
     assert result.exit_code == 0
     for secret in (SECRET, "AT-stored-access-1", "RT-stored-refresh-1", "AT-debug-new-1", "RT-debug-new-1"):
-        assert secret not in result.output
+        assert secret not in result.stdout + result.stderr
 
 
 def test_version_and_module_entry_point(runner) -> None:
@@ -514,7 +515,7 @@ def test_status_shows_session_without_secrets(runner) -> None:
     for text in (SERVER, "cid", "ReadAccounts ReadCallLog", "system keyring", "in 60 min", "in 7 days"):
         assert text in result.stdout
     for secret in (SECRET, "AT-stored-access-1", "RT-stored-refresh-1"):
-        assert secret not in result.output
+        assert secret not in result.stdout + result.stderr
 
 
 def test_status_check_json_calls_the_api(runner) -> None:

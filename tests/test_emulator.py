@@ -1078,7 +1078,7 @@ def test_emulator_refuses_to_bind_a_non_loopback_address():
     with pytest.raises(ValueError, match="loopback"):
         Emulator(EmulatorConfig(), host="0.0.0.0")  # noqa: S104
     result = cli_runner().invoke(emulator_command, ["--host", "192.0.2.1"])
-    assert result.exit_code == 2 and "not a loopback address" in result.output
+    assert result.exit_code == 2 and "not a loopback address" in result.stderr
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -382,7 +382,7 @@ def test_token_json_command_prints_the_sdk_data_and_plain_token_stays_plain(sign
     session = stored()
     assert set(data) == SDK_FIELDS and data["access_token"] == session.access_token
     assert data["expire_time"] == session.access_expires_at and 0 < data["expires_in"] <= 3600
-    assert session.refresh_token not in result.output
+    assert session.refresh_token not in result.stdout + result.stderr
     plain = runner.invoke(cli, ["token"], catch_exceptions=False)
     assert plain.stdout == f"{session.access_token}\n"
 

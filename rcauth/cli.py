@@ -82,6 +82,11 @@ class AppState:
     insecure_storage: bool = False
     # --profile or RCAUTH_PROFILE named the profile; else the config file's default, read once.
     profile_named: bool = False
+    # The group and the command both read --profile and RCAUTH_PROFILE. One given on the command line,
+    # before or after the command name, wins over the environment's, whichever is parsed first; the
+    # environment's is held here until `state()` knows no command-line one came.
+    profile_from_command_line: bool = False
+    profile_from_env: str | None = None
     default_read: bool = False
     # The refresh token's "expires soon" warning is given once per run, whatever the command loads.
     expiry_warned: bool = False
@@ -95,7 +100,16 @@ class AppState:
 def state() -> AppState:
     """The shared options; the profile is `--profile`, else `RCAUTH_PROFILE`, else the default set by
     `rcauth profiles use`, else 'default'."""
-    app = click.get_current_context().ensure_object(AppState)
+    ctx = click.get_current_context()
+    app = ctx.ensure_object(AppState)
+    if app.profile_from_env is not None:
+        value, app.profile_from_env = app.profile_from_env, None
+        try:
+            check_profile_name(value)
+        except RcauthError as exc:
+            message = f"{exc.message} (from RCAUTH_PROFILE)"
+            raise click.BadParameter(message, ctx, param_hint="'--profile'") from None
+        app.profile, app.profile_named = value, True
     if not app.profile_named and not app.default_read:
         from rcauth.config import default_profile
 
@@ -283,17 +297,19 @@ class _SourceRecordingOption(click.Option):
 
 
 def _profile_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value:
-        try:
-            check_profile_name(value)
-        except RcauthError as exc:
-            source = ctx.meta.get(f"rcauth.source.{param.name}")
-            from_env = source == click.core.ParameterSource.ENVIRONMENT
-            raise click.BadParameter(
-                f"{exc.message} (from RCAUTH_PROFILE)" if from_env else exc.message
-            ) from None
-        app = ctx.ensure_object(AppState)
-        app.profile, app.profile_named = value, True
+    if not value:
+        return
+    app = ctx.ensure_object(AppState)
+    if ctx.meta.get(f"rcauth.source.{param.name}") == click.core.ParameterSource.ENVIRONMENT:
+        if not app.profile_from_command_line:
+            app.profile_from_env = value  # checked by `state()`, unless the command line names one
+        return
+    try:
+        check_profile_name(value)
+    except RcauthError as exc:
+        raise click.BadParameter(exc.message) from None
+    app.profile, app.profile_named = value, True
+    app.profile_from_command_line, app.profile_from_env = True, None
 
 
 def _insecure_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:

@@ -95,6 +95,18 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
+# The titles (and status lines' reasons) of what http.server refuses itself, fixed here: its own phrases
+# change between Python versions (414 is "Request-URI Too Long" up to 3.12, "URI Too Long" from 3.13).
+_REFUSALS = {
+    400: "Bad request",
+    408: "Request timeout",
+    414: "Request line too long",
+    431: "Request headers too large",
+    501: "Not implemented",
+    505: "HTTP version not supported",
+}
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
     server_version = "rcauth"
@@ -108,10 +120,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         # error page is still owed to the client, so logging must not fail there.
         log.debug("loopback: %s %s", self.command, urlsplit(getattr(self, "path", "")).path)
 
-    def _send(self, status: int, title: str, detail: str, *, ok: bool = False) -> None:
+    def _send(
+        self, status: int, title: str, detail: str, *, ok: bool = False, reason: str | None = None
+    ) -> None:
         body = _page(title, detail, ok=ok).encode("utf-8")
         self.close_connection = True
-        self.send_response(status)
+        self.send_response(status, reason)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
@@ -141,8 +155,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         # HTTP/0.9-style, with no status line at all. Every refusal gets this receiver's page instead,
         # as HTTP/1.1 (no browser speaks 0.9). `message` may quote the client's bytes: not echoed.
         self.request_version = self.protocol_version
-        phrase = self.responses.get(code, ("Error",))[0]
-        self._send(code, phrase, "This address only accepts RingCentral's sign-in redirect.")
+        title = _REFUSALS.get(code, "Bad request")
+        self._send(code, title, "This address only accepts RingCentral's sign-in redirect.", reason=title)
 
     def _host_allowed(self) -> bool:
         # DNS rebinding: a page on evil.example resolving to 127.0.0.1 reaches us with its own Host.

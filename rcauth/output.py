@@ -354,7 +354,11 @@ def write_records(
             count += 1
         if writers is None and csv_fields:
             fields = list(csv_fields)
-            _write_csv_header(csv.DictWriter(stream, fieldnames=fields, lineterminator="\n"), fields)
+            if any("\r" in f for f in fields):  # quoted for the reason given above
+                header = csv.DictWriter(stream, fieldnames=fields, lineterminator="\n", quoting=csv.QUOTE_ALL)
+            else:
+                header = csv.DictWriter(stream, fieldnames=fields, lineterminator="\n")
+            _write_csv_header(header, fields)
     else:
         pretty = stream.isatty()
         encode = json.JSONEncoder(ensure_ascii=False, indent=2 if pretty else None).encode

@@ -38,7 +38,8 @@ def _name(requirement: str) -> str:
     return requirement.strip().lower().replace("_", "-").replace(".", "-")
 
 
-def main() -> int:
+def lowest_input(stubs: bool = False) -> str:
+    """The input text; scripts/lock records its sha256 in requirements/lowest.txt (tests/test_locks.py)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
     versions: dict[str, list[str]] = {}
@@ -46,7 +47,6 @@ def main() -> int:
         versions.setdefault(package["name"], []).append(package.get("version", ""))
     ours = next(p for p in lock["package"] if p["name"] == "rcauth")
 
-    stubs = sys.argv[1:] == ["--stubs"]
     lines = []
     if not stubs:
         lines.append("# runtime dependencies, as pyproject.toml declares them (resolved to their lowest)")
@@ -67,7 +67,11 @@ def main() -> int:
     pinned = {entry["name"] for entry in ours["optional-dependencies"]["test"]}
     if declared != pinned:
         raise SystemExit(f"uv.lock is stale: the test extra differs by {sorted(declared ^ pinned)}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    sys.stdout.write(lowest_input(stubs=sys.argv[1:] == ["--stubs"]))
     return 0
 
 

@@ -7,6 +7,8 @@ requirements/lowest.txt; an edit to pyproject.toml's dependencies that is not fo
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import itertools
 import re
 from pathlib import Path
@@ -52,7 +54,7 @@ def _meaning(marker: str | None) -> tuple[bool, ...]:
     return tuple(parsed.evaluate(env) for env in ENVIRONMENTS)
 
 
-def _declared() -> dict[str, tuple[str, tuple[bool, ...]]]:
+def _declared() -> dict[str, tuple[str, tuple[bool, ...], list[str]]]:
     project = PYPROJECT["project"]
     declared = {}
     entries = [(r, None) for r in project["dependencies"]] + [
@@ -63,7 +65,7 @@ def _declared() -> dict[str, tuple[str, tuple[bool, ...]]]:
         marker = str(req.marker) if req.marker else ""
         if extra:
             marker = f"({marker}) and extra == '{extra}'" if marker else f"extra == '{extra}'"
-        declared[canonicalize_name(req.name)] = (str(req.specifier), _meaning(marker))
+        declared[canonicalize_name(req.name)] = (str(req.specifier), _meaning(marker), sorted(req.extras))
     return declared
 
 
@@ -76,14 +78,44 @@ def test_uv_lock_was_made_from_pyprojects_dependencies() -> None:
         canonicalize_name(entry["name"]): (
             str(Requirement(f"x{entry.get('specifier', '')}").specifier),
             _meaning(entry.get("marker")),
+            sorted(entry.get("extras", [])),
         )
         for entry in _locked_project()["metadata"]["requires-dist"]
     }
     declared = _declared()
     assert declared.keys() == locked.keys(), "run `bash scripts/lock`: the names differ"
-    for name, (specifier, meaning) in declared.items():
+    for name, (specifier, meaning, extras) in declared.items():
         assert str(Requirement(f"x{specifier}").specifier) == locked[name][0], f"{name}: `bash scripts/lock`"
         assert meaning == locked[name][1], f"{name}'s marker differs from uv.lock's: `bash scripts/lock`"
+        assert extras == locked[name][2], f"{name}'s extras differ from uv.lock's: `bash scripts/lock`"
+
+
+def test_each_name_is_declared_once_per_list() -> None:
+    # The comparison above keys requirements by name: two entries for one package (split by markers)
+    # would collapse into one there, so the project keeps to one.
+    project = PYPROJECT["project"]
+    for requirements in [project["dependencies"], *project["optional-dependencies"].values()]:
+        names = [canonicalize_name(Requirement(r).name) for r in requirements]
+        assert len(names) == len(set(names))
+
+
+def _lowest_input(stubs: bool) -> str:
+    spec = importlib.util.spec_from_file_location("lowest_input", REPO / "scripts" / "lowest_input.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lowest_input(stubs=stubs)
+
+
+@pytest.mark.parametrize(("name", "stubs"), [("lowest.txt", False), ("lowest-stubs.txt", True)])
+def test_requirements_lowest_was_made_from_todays_pyproject_and_uv_lock(name: str, stubs: bool) -> None:
+    # scripts/lock records the sha256 of what it resolved from (scripts/lowest_input.py: pyproject.toml's
+    # runtime dependencies, uv.lock's test pins): any change to either since then shows here.
+    text = (REPO / "requirements" / name).read_text(encoding="utf-8")
+    recorded = re.search(r"^# input sha256: ([0-9a-f]{64})$", text, re.MULTILINE)
+    assert recorded, f"requirements/{name} names no input: run `bash scripts/lock`"
+    expected = hashlib.sha256(_lowest_input(stubs).encode()).hexdigest()
+    assert recorded.group(1) == expected, f"requirements/{name} is stale: run `bash scripts/lock`"
 
 
 def test_uv_lock_covers_every_python_pyproject_claims() -> None:

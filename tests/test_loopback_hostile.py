@@ -134,7 +134,8 @@ def test_oversized_request_line_is_refused_with_its_page(receiver) -> None:
     # The line is refused before its path is read: the 414 answer must still be written (it once
     # was not: logging the request failed on the missing path and the connection just closed).
     reply = raw(receiver.port, b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
-    assert b" 414 " in reply.split(b"\r\n", 1)[0]
+    # The same status line on every Python (http.server's own phrase for 414 changed in 3.13).
+    assert reply.split(b"\r\n", 1)[0] == b"HTTP/1.1 414 Request line too long"
 
 
 @pytest.mark.parametrize(

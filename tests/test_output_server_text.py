@@ -206,6 +206,9 @@ def test_a_carriage_return_in_a_header_from_server_keys_is_quoted() -> None:
     out = io.StringIO()
     write_records([{"a\rb": "1", "c": "2"}], "csv", out)
     assert list(csv.reader(io.StringIO(out.getvalue(), newline=""))) == [["a\rb", "c"], ["1", "2"]]
+    header_only = io.StringIO()
+    write_records([], "csv", header_only, csv_fields=["a\rb", "x"])
+    assert header_only.getvalue() == '"a\rb","x"\n'  # the same on every Python version
 
 
 @pytest.mark.parametrize("fmt", ["json", "ndjson"])

@@ -5,6 +5,7 @@ lock file outside the state directory."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -52,6 +53,21 @@ def test_bad_profile_name_from_the_environment_says_where_it_came_from(rcauth) -
     result = rcauth.run("whoami", env={"RCAUTH_PROFILE": "../../x"})
     assert result.code == 2, result
     assert "'../../x' is not a valid profile name" in result.err and "(from RCAUTH_PROFILE)" in result.err
+
+
+@pytest.mark.parametrize("in_env", ["aaa", "../../x"], ids=["another profile", "a bad name"])
+def test_profile_on_the_command_line_wins_over_the_environment_before_or_after_the_command(
+    emu, rcauth, stored, in_env
+) -> None:
+    assert rcauth.run("--profile", "bbb", "login", "--jwt", env={"RC_JWT": DEMO_JWT}).code == 0
+    for args in (("--profile", "bbb", "whoami", "--json"), ("whoami", "--profile", "bbb", "--json")):
+        result = rcauth.run(*args, env={"RCAUTH_PROFILE": in_env})
+        assert result.code == 0, (args, result)
+        assert json.loads(result.out)["id"]
+    assert stored("aaa") is None
+    assert rcauth.run("whoami", env={"RCAUTH_PROFILE": "bbb"}).code == 0
+    not_signed_in = rcauth.run("whoami", env={"RCAUTH_PROFILE": "aaa"})
+    assert not_signed_in.code == ExitCode.NOT_LOGGED_IN and "not signed in" in not_signed_in.err
 
 
 @pytest.mark.parametrize("name", GOOD)

@@ -31,7 +31,9 @@ NOT_FOR_A_FRESH_TOKEN = (
     "keyring.backends.macOS",
     "keyring.backends.kwallet",
     "secretstorage",
-    "importlib.metadata",
+    # Entry-point discovery. From Python 3.12 keyring itself imports it as it loads (keyring.compat.py312),
+    # whichever backend is named: rcauth's own code must not, on any version.
+    *(("importlib.metadata",) if sys.version_info < (3, 12) else ()),
 )
 
 

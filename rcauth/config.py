@@ -100,10 +100,29 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+# Whatever stands before an "@" in a URL's authority (a user name, a password), with the scheme kept:
+# what an error message may show of a URL the user gave.
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
+
+
+def _shown_url(url: str) -> str:
+    return _USERINFO.sub(lambda m: f"{m.group(1) or ''}…@", url, count=1)
+
+
 def normalize_server(url: str) -> str:
     """Validate a server URL: https, except on a loopback address (the emulator)."""
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
+    if "@" in parts.netloc or _USERINFO.match(url):
+        # requests would send it as Basic credentials, and every message naming the server would show
+        # the password; RingCentral's server URLs never carry one.
+        raise ConfigError(
+            f"server URL {_shown_url(url)!r} carries a user name or password: give just scheme://host[:port]"
+        )
+    try:
+        _ = parts.port  # urlsplit checks the port only when asked
+    except ValueError:
+        raise ConfigError(f"server URL {url!r} has an invalid port") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(
             f"server URL {url!r} is not an http(s) URL", hint="e.g. --server https://platform.ringcentral.com"

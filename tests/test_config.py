@@ -93,6 +93,35 @@ def test_server_must_be_https_unless_loopback(server: str, tmp_path: Path) -> No
         resolve({"client_id": "x", "server": server}, environ={}, config_file=tmp_path / "none")
 
 
+@pytest.mark.parametrize(
+    "server",
+    [
+        "https://alice:s3cret@platform.ringcentral.com",
+        "https://s3cret@platform.ringcentral.com",
+        "http://alice:s3cret@127.0.0.1:8080",
+        "https://alice:s3cret@platform.ringcentral.com/restapi",
+        "alice:s3cret@platform.ringcentral.com",
+        "//alice:s3cret@platform.ringcentral.com",
+        "https://alice:s3cret@@platform.ringcentral.com:bad",
+    ],
+)
+def test_a_server_url_with_a_user_or_password_is_refused_without_showing_them(
+    server: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve({"client_id": "x", "server": server}, environ={}, config_file=tmp_path / "none")
+    message = str(caught.value)
+    assert "s3cret" not in message and "alice" not in message
+    assert "user name or password" in message
+    assert "platform.ringcentral.com" in message or "127.0.0.1" in message
+
+
+@pytest.mark.parametrize("server", ["https://platform.ringcentral.com:99999", "https://x.example.com:port"])
+def test_a_server_url_with_an_invalid_port_is_a_config_error(server: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="invalid port"):
+        resolve({"client_id": "x", "server": server}, environ={}, config_file=tmp_path / "none")
+
+
 @pytest.mark.parametrize("server", ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080"])
 def test_plain_http_is_allowed_on_loopback(server: str, tmp_path: Path) -> None:
     assert (

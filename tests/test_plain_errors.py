@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from rcauth.cli import cli
 from rcauth.commands.rest import _parse_fields
 from rcauth.config import read_config_file, resolve
-from rcauth.errors import ConfigError
+from rcauth.errors import ConfigError, ExitCode
 from rcauth.session import Session
 from rcauth.store import KeyringStore
 from rcauth.timeparse import parse_instant, to_ringcentral
@@ -289,3 +289,24 @@ def test_an_env_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         resolve({}, environ={}, env_file=path, config_file=tmp_path / "none")
     assert str(caught.value) == f"env file {str(path)!r} is not UTF-8 text (invalid continuation byte)"
+
+
+# ---------------------------------------------------------------------------------------- --server
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["login", "--jwt", "--server", "https://alice:s3cret@platform.ringcentral.com"], {}),
+        (["login", "--no-browser"], {"RC_SERVER_URL": "https://alice:s3cret@platform.ringcentral.com"}),
+        (["login", "--jwt", "--server", "alice:s3cret@platform.ringcentral.com"], {}),
+        (["doctor"], {"RC_SERVER_URL": "https://alice:s3cret@platform.ringcentral.com"}),
+    ],
+)
+def test_a_server_url_with_a_password_is_refused_and_never_shown(runner, args, env) -> None:
+    result = runner.invoke(
+        cli, args, env={"RC_APP_CLIENT_ID": "cid", "RC_JWT": "header.payload.sig", **env}
+    )
+    shown = result.stdout + result.stderr
+    assert "s3cret" not in shown and "alice" not in shown, shown
+    assert "user name or password" in shown
+    if args[0] == "login":
+        assert result.exit_code == ExitCode.CONFIG and result.stderr.count("\n") == 1, result.stderr

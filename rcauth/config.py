@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rcauth.errors import ConfigError, InvalidProfileName
+from rcauth.redact import has_credentials, mask_credentials
 
 DEFAULT_SERVER = "https://platform.ringcentral.com"
 # The redirect URI RingCentral's quick start registers for a "Web server" app.
@@ -100,24 +101,15 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-# Whatever stands before an "@" in a URL's authority (a user name, a password), with the scheme kept:
-# what an error message may show of a URL the user gave.
-_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
-
-
-def _shown_url(url: str) -> str:
-    return _USERINFO.sub(lambda m: f"{m.group(1) or ''}…@", url, count=1)
-
-
 def normalize_server(url: str) -> str:
     """Validate a server URL: https, except on a loopback address (the emulator)."""
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
-    if "@" in parts.netloc or _USERINFO.match(url):
+    if "@" in parts.netloc or has_credentials(url):
         # requests would send it as Basic credentials, and every message naming the server would show
         # the password; RingCentral's server URLs never carry one.
         raise ConfigError(
-            f"server URL {_shown_url(url)!r} carries a user name or password: give just scheme://host[:port]"
+            f"server URL {mask_credentials(url)!r} carries a user name or password: give just scheme://host[:port]"
         )
     try:
         _ = parts.port  # urlsplit checks the port only when asked

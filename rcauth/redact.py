@@ -64,3 +64,19 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(formatter.formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+# Whatever stands before the last "@" of a URL's authority (a user name, a password), the scheme kept,
+# in every spelling requests and users accept: `http://user:pw@host`, `//user:pw@host`, and the
+# scheme-less `user:pw@host:port` (which urlsplit reads as scheme "user", so it cannot be trusted here).
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
+
+
+def has_credentials(url: str) -> bool:
+    """Whether `url` carries a user name or password before its host."""
+    return _USERINFO.match(url.strip()) is not None
+
+
+def mask_credentials(url: str) -> str:
+    """`url` with any user:password before the host replaced by `***`."""
+    return _USERINFO.sub(lambda m: f"{m.group(1) or ''}***@", url, count=1)

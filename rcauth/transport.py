@@ -22,7 +22,7 @@ import os
 import ssl
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -31,6 +31,7 @@ from requests.models import PreparedRequest
 
 from rcauth.errors import ConfigError, TransportError
 from rcauth.origin import ForeignOrigin, same_origin
+from rcauth.redact import mask_credentials
 
 if TYPE_CHECKING:
     # The pool key's shapes, as typeshed's requests stubs name them (they exist only in the stubs).
@@ -227,11 +228,3 @@ def proxy_in_use(url: str) -> str | None:
     names = {f"{scheme}_proxy", "all_proxy"}
     name = next((k for k, v in os.environ.items() if k.lower() in names and v == proxy), "proxy")
     return f"{name}={mask_credentials(proxy)}"
-
-
-def mask_credentials(url: str) -> str:
-    """`url` with any user:password before the host replaced by `***`."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))

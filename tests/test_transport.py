@@ -67,10 +67,33 @@ def test_ssl_cert_file_becomes_the_bundle_requests_verifies_with(monkeypatch, tm
     assert seen == [str(corp), str(named), False]
 
 
-def test_credentials_in_a_proxy_url_are_masked() -> None:
-    assert mask_credentials("http://user:pa55@proxy.corp:3128") == "http://***@proxy.corp:3128"
-    assert mask_credentials("http://proxy.corp:3128") == "http://proxy.corp:3128"
-    assert mask_credentials("http://a@b:c@proxy:1") == "http://***@proxy:1"
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("http://user:pa55@proxy.corp:3128", "http://***@proxy.corp:3128"),
+        ("http://proxy.corp:3128", "http://proxy.corp:3128"),
+        ("http://a@b:c@proxy:1", "http://***@proxy:1"),
+        # Every spelling requests accepts for a proxy, the scheme-less ones included (urlsplit reads
+        # `alice:pa55@host` as scheme "alice", which once left the password on show in doctor).
+        ("alice:pa55@proxy.corp:3128", "***@proxy.corp:3128"),
+        ("//alice:pa55@proxy.corp:3128", "//***@proxy.corp:3128"),
+        ("socks5h://alice:pa55@proxy.corp:1080", "socks5h://***@proxy.corp:1080"),
+        ("proxy.corp:3128", "proxy.corp:3128"),
+        ("http://proxy.corp:3128/a@b", "http://proxy.corp:3128/a@b"),
+    ],
+)
+def test_credentials_in_a_proxy_url_are_masked(given: str, shown: str) -> None:
+    assert mask_credentials(given) == shown
+
+
+def test_doctor_never_shows_the_password_of_a_scheme_less_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rcauth.transport import proxy_in_use
+
+    for each in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(each, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "alice:s3cret@127.0.0.1:9")
+    shown = proxy_in_use(SERVER)
+    assert shown is not None and "s3cret" not in shown and "alice" not in shown
 
 
 @pytest.mark.parametrize("name", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"])

@@ -159,16 +159,26 @@ def _token_answer(response: requests.Response) -> requests.Response:
     # What revokes the grant if it cannot be used (either token ends the whole session at RingCentral).
     tokens = [fields.get("refresh_token"), fields.get("access_token")]
     issued = next((t for t in tokens if isinstance(t, str) and t), None)
-    try:
-        token = validated_token(body)
-    except UnexpectedAnswer as exc:
-        reason = exc.message.removeprefix(UNUSABLE_TOKEN_ANSWER)
+
+    def unusable(reason: str) -> UnexpectedAnswer:
         error = UnexpectedAnswer(
             f"the token endpoint answered {what_answered(response)} with no usable token: {reason}",
             status=response.status_code,
         )
         error.issued_token = issued  # type: ignore[attr-defined]
-        raise error from None
+        return error
+
+    if issued and "error" in fields:
+        # A success status whose body also reports a failure (RFC 6749 §5.2's `error`): which half to
+        # believe is unknowable, so neither is used, and the token, a grant all the same, is revoked.
+        code = fields["error"]
+        raise unusable(
+            "it also carries an OAuth error" + (f" ({_printable(code, 40)})" if isinstance(code, str) else "")
+        )
+    try:
+        token = validated_token(body)
+    except UnexpectedAnswer as exc:
+        raise unusable(exc.message.removeprefix(UNUSABLE_TOKEN_ANSWER)) from None
     response._content = json.dumps(token, default=float).encode("utf-8")
     return response
 

@@ -611,12 +611,16 @@ def test_a_content_type_is_shown_printable_and_bounded() -> None:
 
 
 def test_a_usable_token_in_an_answer_that_also_carries_an_oauth_error_is_refused() -> None:
-    """oauthlib refuses a 200 that carries `error`; that is an unexpected answer naming why, not a crash."""
+    """A 200 that also carries `error` is an unexpected answer naming why (not a crash, and not the end
+    of the session: only an error status from RingCentral ends one)."""
     with requests_mock.Mocker() as m:
-        m.post(TOKEN_URL, json={**TOKEN, "error": "invalid_grant"})
+        m.post(TOKEN_URL, json={**TOKEN, "error": "invalid_grant"}, headers=JSON_TYPE)
         with pytest.raises(UnexpectedAnswer) as caught:
             RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
-    assert str(caught.value) == "the token endpoint's answer is not usable (InvalidGrantError)"
+    assert str(caught.value) == (
+        "the token endpoint answered HTTP 200 (application/json) with no usable token: "
+        "it also carries an OAuth error (invalid_grant)"
+    )
     assert caught.value.hint == KEPT_HINT
 
 

@@ -311,6 +311,10 @@ def test_any_lifetime_gives_a_clear_error_or_a_session_that_reads_back(
     [
         ({**GOOD, "expires_in": -1}, "its expires_in is not a positive number of seconds"),
         ({**GOOD, "access_token": ""}, "it has no access_token"),
+        # A success status whose body also says it failed: which to believe is unknowable, so the
+        # token is not used, and (being a grant all the same) it is revoked.
+        ({**GOOD, "error": "invalid_grant"}, "it also carries an OAuth error (invalid_grant)"),
+        ({**GOOD, "error": {"x": 1}}, "it also carries an OAuth error"),
     ],
 )
 def test_jwt_login_with_an_unusable_answer_exits_5_in_one_line_and_revokes_the_grant(

@@ -297,11 +297,12 @@ class _SourceRecordingOption(click.Option):
 
 
 def _profile_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if not value:
+    if value is None:
         return
     app = ctx.ensure_object(AppState)
     if ctx.meta.get(f"rcauth.source.{param.name}") == click.core.ParameterSource.ENVIRONMENT:
-        if not app.profile_from_command_line:
+        # An empty RCAUTH_PROFILE is no choice (as if unset); an empty --profile= is a bad name.
+        if value and not app.profile_from_command_line:
             app.profile_from_env = value  # checked by `state()`, unless the command line names one
         return
     try:

@@ -104,17 +104,17 @@ def is_loopback_host(host: str | None) -> bool:
 def normalize_server(url: str) -> str:
     """Validate a server URL: https, except on a loopback address (the emulator)."""
     url = url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if "@" in parts.netloc or has_credentials(url):
+    if has_credentials(url):
         # requests would send it as Basic credentials, and every message naming the server would show
         # the password; RingCentral's server URLs never carry one.
         raise ConfigError(
             f"server URL {mask_credentials(url)!r} carries a user name or password: give just scheme://host[:port]"
         )
     try:
+        parts = urlsplit(url)
         _ = parts.port  # urlsplit checks the port only when asked
     except ValueError:
-        raise ConfigError(f"server URL {url!r} has an invalid port") from None
+        raise ConfigError(f"server URL {url!r} has an invalid host or port") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(
             f"server URL {url!r} is not an http(s) URL", hint="e.g. --server https://platform.ringcentral.com"

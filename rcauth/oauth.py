@@ -28,7 +28,7 @@ from rcauth import redact, transport
 from rcauth.config import is_loopback_host
 from rcauth.errors import ApiError, RcauthError, UnexpectedAnswer, parse_error_body
 from rcauth.retry import BoundedRetry
-from rcauth.session import UNUSABLE_TOKEN_ANSWER, Session, validated_token
+from rcauth.session import UNUSABLE_TOKEN_ANSWER, Session, looks_like_token, validated_token
 
 if TYPE_CHECKING:
     from oauthlib.oauth2 import Client as OAuthlibClient
@@ -149,7 +149,7 @@ def _token_answer(response: requests.Response) -> requests.Response:
         raise error_from_response(response)
     try:
         body = json.loads(response.text, parse_float=Decimal, parse_constant=Decimal)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python recurses
         raise UnexpectedAnswer(
             f"the token endpoint answered {what_answered(response)}, which is not a token",
             status=response.status_code,
@@ -157,8 +157,11 @@ def _token_answer(response: requests.Response) -> requests.Response:
     fields = body if isinstance(body, dict) else {}
     redact.register(*(v for k, v in fields.items() if k.endswith("_token") and isinstance(v, str)))
     # What revokes the grant if it cannot be used (either token ends the whole session at RingCentral).
+    # Either token ends the whole session at RingCentral: the first that looks like a token (a refresh
+    # token refused for its shape must not take the place of a good access token in the revocation).
     tokens = [fields.get("refresh_token"), fields.get("access_token")]
-    issued = next((t for t in tokens if isinstance(t, str) and t), None)
+    candidates = [t for t in tokens if isinstance(t, str) and t]
+    issued = next((t for t in candidates if looks_like_token(t)), candidates[0] if candidates else None)
 
     def unusable(reason: str) -> UnexpectedAnswer:
         error = UnexpectedAnswer(

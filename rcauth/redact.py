@@ -66,17 +66,20 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-# Whatever stands before the last "@" of a URL's authority (a user name, a password), the scheme kept,
-# in every spelling requests and users accept: `http://user:pw@host`, `//user:pw@host`, and the
-# scheme-less `user:pw@host:port` (which urlsplit reads as scheme "user", so it cannot be trusted here).
-_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
+# Whatever stands before the last "@" of a URL (a user name, a password), the scheme kept, in every
+# spelling requests and users accept or mistype: `http://user:pw@host`, `//user:pw@host`, the
+# scheme-less `user:pw@host:port` (which urlsplit reads as scheme "user"), a password holding an
+# unencoded "/", "#" or "?", leading blanks, and the full-width "＠" that NFKC turns into "@". It runs to
+# the last "@" anywhere: an "@" in a path may be masked with what precedes it, a password never shown.
+_AT = "@\uff20\ufe6b"
+_USERINFO = re.compile(rf"^\s*((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?.*[{_AT}]", re.DOTALL)
 
 
 def has_credentials(url: str) -> bool:
-    """Whether `url` carries a user name or password before its host."""
-    return _USERINFO.match(url.strip()) is not None
+    """Whether `url` may carry a user name or password (any "@" in it)."""
+    return _USERINFO.match(url) is not None
 
 
 def mask_credentials(url: str) -> str:
-    """`url` with any user:password before the host replaced by `***`."""
+    """`url` with everything between its scheme and its last "@" replaced by `***`."""
     return _USERINFO.sub(lambda m: f"{m.group(1) or ''}***@", url, count=1)

@@ -139,6 +139,11 @@ class Session:
         return (self.access_token, self.refresh_token, self.client_secret)
 
 
+def looks_like_token(text: str) -> bool:
+    """Printable ASCII without spaces: what an OAuth token is made of (RFC 6750 §2.1's b64token)."""
+    return _TOKEN_TEXT.fullmatch(text) is not None
+
+
 def validated_token(token: object) -> dict[str, Any]:
     """A token endpoint answer checked before anything of it is stored, with its lifetimes as clamped
     floats; anything else raises `UnexpectedAnswer` (exit 5), never a session that reads as damaged.
@@ -170,6 +175,13 @@ def validated_token(token: object) -> dict[str, Any]:
         checked["refresh_token_expires_in"] = _lifetime(
             token, "refresh_token_expires_in", REFRESH_TOKEN_MAX_LIFETIME, unusable
         )
+    # RFC 6749 §3.3: a space-separated string (oauthlib hands it on as a list of them). oauthlib splits
+    # whatever else it is given as one: a number or an object there crashed it.
+    scope = token.get("scope")
+    if not (scope is None or isinstance(scope, str) or (
+        isinstance(scope, list | tuple) and all(isinstance(s, str) for s in scope)
+    )):
+        raise unusable("its scope is not text")
     return checked
 
 

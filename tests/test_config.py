@@ -103,6 +103,11 @@ def test_server_must_be_https_unless_loopback(server: str, tmp_path: Path) -> No
         "alice:s3cret@platform.ringcentral.com",
         "//alice:s3cret@platform.ringcentral.com",
         "https://alice:s3cret@@platform.ringcentral.com:bad",
+        "https://alice:s3/cret@platform.ringcentral.com",
+        "https://alice:s3cret#x?y/z:w@platform.ringcentral.com",
+        "https:/alice:s3cret@platform.ringcentral.com",
+        "https://alice:s3cret\uff20platform.ringcentral.com",
+        " https://alice:s3cret@platform.ringcentral.com",
     ],
 )
 def test_a_server_url_with_a_user_or_password_is_refused_without_showing_them(
@@ -118,7 +123,7 @@ def test_a_server_url_with_a_user_or_password_is_refused_without_showing_them(
 
 @pytest.mark.parametrize("server", ["https://platform.ringcentral.com:99999", "https://x.example.com:port"])
 def test_a_server_url_with_an_invalid_port_is_a_config_error(server: str, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="invalid port"):
+    with pytest.raises(ConfigError, match="invalid host or port"):
         resolve({"client_id": "x", "server": server}, environ={}, config_file=tmp_path / "none")
 
 

@@ -315,6 +315,8 @@ def test_any_lifetime_gives_a_clear_error_or_a_session_that_reads_back(
         # token is not used, and (being a grant all the same) it is revoked.
         ({**GOOD, "error": "invalid_grant"}, "it also carries an OAuth error (invalid_grant)"),
         ({**GOOD, "error": {"x": 1}}, "it also carries an OAuth error"),
+        ({**GOOD, "scope": 5}, "its scope is not text"),  # oauthlib crashed on it (AttributeError)
+        ({**GOOD, "scope": {"a": 1}}, "its scope is not text"),
     ],
 )
 def test_jwt_login_with_an_unusable_answer_exits_5_in_one_line_and_revokes_the_grant(
@@ -341,3 +343,33 @@ def test_jwt_login_with_an_unusable_answer_exits_5_in_one_line_and_revokes_the_g
     )
     assert [r.url for r in m.request_history] == [TOKEN_URL, REVOKE_URL]
     assert memory_keyring.entries == {}
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_a_refused_answer_is_revoked_with_its_well_formed_token(monkeypatch, memory_keyring) -> None:
+    # The refresh token is refused for its shape; the revocation must carry the good access token
+    # (either ends the session), not the malformed one RingCentral would not recognise.
+    from cli_runner import cli_runner
+
+    from rcauth.cli import cli
+
+    for key, value in {"RC_APP_CLIENT_ID": "cid", "RC_SERVER_URL": SERVER, "RC_JWT": "eyJ.jwt.x"}.items():
+        monkeypatch.setenv(key, value)
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json={**GOOD, "refresh_token": "has space"}, headers=JSON)
+        m.post(REVOKE_URL, text="")
+        result = cli_runner().invoke(cli, ["login", "--jwt"])
+    assert result.exit_code == 5, result.stderr
+    assert m.request_history[-1].url == REVOKE_URL
+    assert f"token={GOOD['access_token']}" in m.request_history[-1].text
+    assert memory_keyring.entries == {}
+
+
+def test_json_nested_past_pythons_recursion_limit_is_an_unexpected_answer() -> None:
+    body = '{"access_token": "AT-1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, text=body, headers={"Content-Type": "application/json"})
+        with pytest.raises(UnexpectedAnswer):
+            RingCentralOAuth(SERVER, "cid", "s").jwt_bearer("eyJ.jwt.credential")

@@ -79,7 +79,14 @@ def test_ssl_cert_file_becomes_the_bundle_requests_verifies_with(monkeypatch, tm
         ("//alice:pa55@proxy.corp:3128", "//***@proxy.corp:3128"),
         ("socks5h://alice:pa55@proxy.corp:1080", "socks5h://***@proxy.corp:1080"),
         ("proxy.corp:3128", "proxy.corp:3128"),
-        ("http://proxy.corp:3128/a@b", "http://proxy.corp:3128/a@b"),
+        # A password holding an unencoded "/", "#" or "?", leading blanks, a full-width "＠": all masked.
+        ("http://alice:pa/ss@proxy:1", "http://***@proxy:1"),
+        ("http://alice:pa#ss?x@proxy:1", "http://***@proxy:1"),
+        (" http://alice:pa55@proxy:1", "http://***@proxy:1"),
+        ("http://alice:pa55\uff20proxy:1", "http://***@proxy:1"),
+        ("https:/alice:pa55@proxy:1", "***@proxy:1"),
+        # An "@" in a path is masked with what precedes it: more hidden than needed, never less.
+        ("http://proxy.corp:3128/a@b", "http://***@b"),
     ],
 )
 def test_credentials_in_a_proxy_url_are_masked(given: str, shown: str) -> None:

@@ -65,6 +65,10 @@ def test_profile_on_the_command_line_wins_over_the_environment_before_or_after_t
         assert result.code == 0, (args, result)
         assert json.loads(result.out)["id"]
     assert stored("aaa") is None
+    for args in (("--profile=", "whoami"), ("whoami", "--profile=")):  # empty on the command line: bad
+        empty = rcauth.run(*args, env={"RCAUTH_PROFILE": in_env})
+        assert empty.code == 2 and "'' is not a valid profile name" in empty.err, empty
+        assert "RCAUTH_PROFILE" not in empty.err
     assert rcauth.run("whoami", env={"RCAUTH_PROFILE": "bbb"}).code == 0
     not_signed_in = rcauth.run("whoami", env={"RCAUTH_PROFILE": "aaa"})
     assert not_signed_in.code == ExitCode.NOT_LOGGED_IN and "not signed in" in not_signed_in.err

@@ -175,9 +175,8 @@ def _token_answer(response: requests.Response) -> requests.Response:
         # A success status whose body also reports a failure (RFC 6749 §5.2's `error`): which half to
         # believe is unknowable, so neither is used, and the token, a grant all the same, is revoked.
         code = fields["error"]
-        raise unusable(
-            "it also carries an OAuth error" + (f" ({_printable(code, 40)})" if isinstance(code, str) else "")
-        )
+        named = f" ({_printable(code, 40)})" if isinstance(code, str) and code else ""
+        raise unusable(f"it also carries an OAuth error{named}")
     try:
         token = validated_token(body)
     except UnexpectedAnswer as exc:

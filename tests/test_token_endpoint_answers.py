@@ -315,6 +315,7 @@ def test_any_lifetime_gives_a_clear_error_or_a_session_that_reads_back(
         # token is not used, and (being a grant all the same) it is revoked.
         ({**GOOD, "error": "invalid_grant"}, "it also carries an OAuth error (invalid_grant)"),
         ({**GOOD, "error": {"x": 1}}, "it also carries an OAuth error"),
+        ({**GOOD, "error": ""}, "it also carries an OAuth error"),
         ({**GOOD, "scope": 5}, "its scope is not text"),  # oauthlib crashed on it (AttributeError)
         ({**GOOD, "scope": {"a": 1}}, "its scope is not text"),
     ],

@@ -156,9 +156,9 @@ def _token_answer(response: requests.Response) -> requests.Response:
         ) from None
     fields = body if isinstance(body, dict) else {}
     redact.register(*(v for k, v in fields.items() if k.endswith("_token") and isinstance(v, str)))
-    # What revokes the grant if it cannot be used (either token ends the whole session at RingCentral).
-    # Either token ends the whole session at RingCentral: the first that looks like a token (a refresh
-    # token refused for its shape must not take the place of a good access token in the revocation).
+    # What revokes the grant if it cannot be used. Either token ends the whole session at RingCentral:
+    # the first that looks like a token (a refresh token refused for its shape must not take the place
+    # of a good access token in the revocation).
     tokens = [fields.get("refresh_token"), fields.get("access_token")]
     candidates = [t for t in tokens if isinstance(t, str) and t]
     issued = next((t for t in candidates if looks_like_token(t)), candidates[0] if candidates else None)

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    import csv
+
     from rich.console import Console
     from rich.table import Table
 
@@ -324,10 +326,8 @@ def write_records(
             stream.write(encode(record) + "\n")
             count += 1
     elif fmt == "csv":
-        import csv
-
         # The plain writer, and one that quotes every cell (see below); made with the first record.
-        writers: tuple[csv.DictWriter, csv.DictWriter] | None = None
+        writers: tuple[csv.DictWriter[str], csv.DictWriter[str]] | None = None
         for record in records:
             row = flatten(record)
             carriage_return = False
@@ -338,27 +338,14 @@ def write_records(
                     if "\r" in value:
                         carriage_return = True
             if writers is None:
-                fields = list(csv_fields) if csv_fields else list(row)
-                writers = (
-                    csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore", lineterminator="\n"),
-                    csv.DictWriter(
-                        stream, fieldnames=fields, extrasaction="ignore", lineterminator="\n",
-                        quoting=csv.QUOTE_ALL,
-                    ),
-                )
-                _write_csv_header(writers[1] if any("\r" in f for f in fields) else writers[0], fields)
+                writers = _csv_writers(stream, list(csv_fields) if csv_fields else list(row))
             # csv quotes a cell holding a line break only if the break is in `lineterminator` ("\n" here)
             # up to Python 3.12; 3.13 quotes "\r" too. Unquoted, a "\r" in server text (a caller-ID name)
             # starts a new row in every reader: such a row is written fully quoted, on every version.
             (writers[1] if carriage_return else writers[0]).writerow(row)
             count += 1
         if writers is None and csv_fields:
-            fields = list(csv_fields)
-            if any("\r" in f for f in fields):  # quoted for the reason given above
-                header = csv.DictWriter(stream, fieldnames=fields, lineterminator="\n", quoting=csv.QUOTE_ALL)
-            else:
-                header = csv.DictWriter(stream, fieldnames=fields, lineterminator="\n")
-            _write_csv_header(header, fields)
+            _csv_writers(stream, list(csv_fields))  # the header alone
     else:
         pretty = stream.isatty()
         encode = json.JSONEncoder(ensure_ascii=False, indent=2 if pretty else None).encode
@@ -375,8 +362,18 @@ def write_records(
     return count
 
 
-def _write_csv_header(writer: Any, fields: list[str]) -> None:
-    writer.writer.writerow([csv_cell(f) for f in fields])  # keys can come from the server too
+def _csv_writers(stream: TextIO, fields: list[str]) -> tuple[csv.DictWriter[str], csv.DictWriter[str]]:
+    """The plain CSV writer and one that quotes every cell, after writing the header row with the one
+    it needs (keys can come from the server too, "\r" and all)."""
+    import csv
+
+    plain = csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    quoted = csv.DictWriter(
+        stream, fieldnames=fields, extrasaction="ignore", lineterminator="\n", quoting=csv.QUOTE_ALL
+    )
+    header = quoted if any("\r" in f for f in fields) else plain
+    header.writer.writerow([csv_cell(f) for f in fields])
+    return plain, quoted
 
 
 def write_object(data: Mapping[str, Any], fmt: str, stream: TextIO | None = None) -> None:

@@ -162,14 +162,14 @@ def validated_token(token: object) -> dict[str, Any]:
     access_token = token.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise unusable("it has no access_token")
-    if not _TOKEN_TEXT.fullmatch(access_token):
+    if not looks_like_token(access_token):
         raise unusable("its access_token has characters a token cannot have")
     checked["expires_in"] = _lifetime(token, "expires_in", ACCESS_TOKEN_MAX_LIFETIME, unusable)
     refresh_token = token.get("refresh_token")
     if refresh_token in (None, ""):
         checked.pop("refresh_token", None)
         checked.pop("refresh_token_expires_in", None)
-    elif not isinstance(refresh_token, str) or not _TOKEN_TEXT.fullmatch(refresh_token):
+    elif not isinstance(refresh_token, str) or not looks_like_token(refresh_token):
         raise unusable("its refresh_token is not a token")
     elif token.get("refresh_token_expires_in") is not None:
         checked["refresh_token_expires_in"] = _lifetime(

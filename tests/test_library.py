@@ -5,6 +5,7 @@ exactly where `rcauth login` puts it."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -332,6 +334,63 @@ def test_auth_refuses_to_send_the_token_to_another_origin(
     with pytest.raises(rcauth.ForeignOrigin, match="refusing to send the session's token"):
         requests.get(url, auth=rcauth.Auth(), timeout=30)
     assert nobody_connected(bystander)
+
+
+PRODUCTION = "https://platform.ringcentral.com"
+ANY_URL = re.compile(".*")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://platform.ringcentral.com.evil.example/restapi/v1.0/account/~",  # the host extended
+        "https://platform.ringcentral.com@evil.example/restapi/v1.0/account/~",  # the text as userinfo
+        "https://platform.ringcentral.com:8443/restapi/v1.0/account/~",  # another port
+        "https://platform.ringcentral.comevil.example/x",
+        "http://platform.ringcentral.com/restapi/v1.0/account/~",  # the same host in clear
+    ],
+)
+def test_auth_refuses_an_origin_that_merely_starts_with_the_servers_text(
+    requests_mock: Any, target: str
+) -> None:
+    """A comparison by text prefix would attach the token to each of these; the origin rule must not."""
+    KeyringStore("default").save(_production_session())
+    requests_mock.get(ANY_URL, text="{}")
+    with pytest.raises(rcauth.ForeignOrigin):
+        requests.get(target, auth=rcauth.Auth(), timeout=30)
+    with rcauth.Client() as rc, pytest.raises(rcauth.ForeignOrigin):
+        rc.get(target)
+    assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://platform.ringcentral.com/restapi/v1.0/account/~",
+        "https://PLATFORM.RingCentral.com:443/restapi/v1.0/account/~",  # the same origin, spelled otherwise
+        "https://platform.ringcentral.com./restapi/v1.0/account/~",
+    ],
+)
+def test_auth_signs_the_servers_own_origin_however_it_is_spelled(requests_mock: Any, target: str) -> None:
+    session = _production_session()
+    KeyringStore("default").save(session)
+    requests_mock.get(ANY_URL, text="{}")
+    requests.get(target, auth=rcauth.Auth(), timeout=30)
+    assert requests_mock.last_request.headers["Authorization"] == f"Bearer {session.access_token}"
+
+
+def _production_session() -> Session:
+    now = time.time()
+    return Session(
+        server=PRODUCTION,
+        client_id="client-id",
+        client_secret=None,
+        access_token="U0pDMDFQMDFQQVMwMXxBQUE",  # noqa: S106 - a made-up token for a mocked server
+        access_expires_at=now + 3600,
+        refresh_token="U0pDMDFQMDFQQVMwMXxSRUY",  # noqa: S106
+        refresh_expires_at=now + 7 * 86400,
+        created_at=now,
+    )
 
 
 # -- rcauth.token, rcauth.token_data, `rcauth token --json` --------------------------------------

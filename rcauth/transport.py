@@ -19,7 +19,9 @@ redirects may go, and what a network failure is called.
 from __future__ import annotations
 
 import os
+import socket
 import ssl
+import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -172,6 +174,49 @@ def failure(exc: requests.RequestException, url: str) -> TransportError:
             "or name a CA bundle in REQUESTS_CA_BUNDLE",
         )
     return TransportError(f"could not reach {host}: {_reason(exc)}")
+
+
+def read_within(response: requests.Response, seconds: float, url: str) -> None:
+    """Read a streamed answer's body whole, or hang up once `seconds` have passed.
+
+    requests' read timeout bounds each read, not the answer: a server (or a proxy) that sends a byte
+    every few seconds would hold a command forever. A timer shuts the connection's socket down at the
+    deadline, which ends the blocked read at once; the broken connection is not reused. When the
+    socket cannot be found (another transport adapter), the body is read with the per-read bound only.
+    """
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    fired = threading.Event()
+
+    def hang_up() -> None:
+        fired.set()
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
+        except OSError:
+            pass  # already closed: the read has ended by itself
+
+    timer = threading.Timer(max(seconds, 0.0), hang_up) if isinstance(sock, socket.socket) else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        response.content  # noqa: B018 - reads and keeps the body
+    except requests.RequestException as exc:
+        if fired.is_set():
+            raise too_slow(url, seconds) from None
+        raise failure(exc, url) from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if fired.is_set() and not response.content:
+        raise too_slow(url, seconds)
+
+
+def too_slow(url: str, seconds: float) -> TransportError:
+    return TransportError(
+        f"{urlsplit(url).netloc} did not finish its answer within {seconds:g} s",
+        hint="the server or a proxy on the way is sending it too slowly; try again later",
+    )
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -264,6 +264,10 @@ class Emulator:
         """End every session, like the user signing out everywhere; returns how many ended."""
         return self._app.auth.revoke_all()
 
+    def live_grants(self) -> list[tuple[str | None, str | None]]:
+        """Test-only: the current (access token, refresh token) of every session not ended."""
+        return self._app.auth.live_grants()
+
     def secrets_seen(self) -> list[str]:
         """Test-only: the codes and tokens issued and PKCE verifiers presented (newest 10,000), for
         tests that check no secret leaks into a client's output."""

@@ -407,6 +407,12 @@ class AuthState:
                 self._end_session(session, now)
             return len(live)
 
+    def live_grants(self) -> list[tuple[str | None, str | None]]:
+        """Test-only: the current (access, refresh) pair of every session not ended, so a test can check
+        that every grant a client was issued is either stored by it or revoked."""
+        with self._lock:
+            return [(s.access, s.refresh) for s in self._sessions.values() if not s.ended]
+
     def remember_secret(self, value: str) -> None:
         """Note a secret a client presented (a PKCE verifier) for `secrets_seen()`."""
         with self._lock:

@@ -117,14 +117,14 @@ CMD = {
 }
 
 # The commands that meet a boundary, by what they do there.
-STORE_USERS = ("login", "logout", "whoami", "call-log-json", "api", "token", "status", "profiles", "doctor",
-               "library-client", "library-token")  # fmt: skip
+STORE_USERS = ("login", "logout", "whoami", "call-log-json", "api", "token", "status", "status-json",
+               "profiles", "doctor", "library-client", "library-token")  # fmt: skip
 RENDERERS = ("whoami", "whoami-json", "whoami-csv", "api",
              "call-log", "call-log-json", "call-log-ndjson", "call-log-csv",
              "summary", "summary-json", "api-paginate", "api-paginate-ndjson")  # fmt: skip
 LISTERS = ("call-log", "call-log-json", "call-log-ndjson", "call-log-csv", "summary", "summary-json",
            "api-paginate", "api-paginate-ndjson")  # fmt: skip
-REFRESHERS = ("whoami", "api", "token", "library-client", "library-token")
+REFRESHERS = ("whoami", "api", "token", "token-json", "library-client", "library-token")
 
 
 # -- faults ---------------------------------------------------------------------------------------------
@@ -217,6 +217,7 @@ def config_text(data: bytes) -> Callable[[Scene], None]:
 def hostile(**kwargs: Any) -> Callable[[Scene], None]:
     def arrange(scene: Scene) -> None:
         scene.use_hostile_server(**kwargs)
+        scene.env["RCAUTH_TIMEOUT"] = "3"  # a trickling answer is hung up on after 3 s, not 120
 
     return arrange
 
@@ -272,7 +273,7 @@ FAULTS: tuple[Fault, ...] = (
         "locked collection, file allowed",
         STORE_USERS,
         backend("reliability_support.LockedKeyring", RCAUTH_INSECURE_STORAGE="1"),
-        exits={"*": STORAGE, "doctor": DOCTOR_PROBLEM, "profiles": codes(0, 6)},
+        exits={"*": STORAGE, "login": codes(0, 6), "doctor": DOCTOR_PROBLEM, "profiles": codes(0, 6)},
     ),
     Fault(
         "keyring",
@@ -288,7 +289,7 @@ FAULTS: tuple[Fault, ...] = (
         backend(
             "reliability_support.HangingKeyring", RCAUTH_KEYRING_TIMEOUT="1", RCAUTH_INSECURE_STORAGE="1"
         ),
-        exits={"*": STORAGE, "doctor": DOCTOR_PROBLEM, "profiles": codes(0, 6)},
+        exits={"*": STORAGE, "login": codes(0, 6), "doctor": DOCTOR_PROBLEM, "profiles": codes(0, 6)},
     ),
     Fault(
         "keyring",
@@ -398,7 +399,7 @@ FAULTS: tuple[Fault, ...] = (
         "state directory is a file",
         STORE_USERS,
         dir_is_a_file("state"),
-        exits={"doctor": DOCTOR_PROBLEM, "profiles": codes(0, 6), "*": codes(6)},
+        exits={"doctor": DOCTOR_PROBLEM, "*": codes(0, 6)},
     ),
     Fault(
         "disk",

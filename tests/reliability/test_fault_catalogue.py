@@ -99,18 +99,17 @@ class Scene:
 
         import hashlib
 
-        text = (
-            self.stored_session().to_json().replace('"scope": ""', '"scope": "' + "ReadAccounts " * 400 + '"')
-        )
+        long_scope = " ".join(["ReadAccounts", "ReadCallLog"] * 150)
+        text = self.stored_session().with_updates(scope=long_scope).to_json()
         assert len(text) > 2 * PART_SIZE
         generation = "00112233445566ff"
         paths = write_parts(text, generation)
         if drop_part:
             paths[-1].unlink()
         if mix_with_another:
-            other = (
-                self.sign_in_now().to_json().replace('"scope": ""', '"scope": "' + "ReadCallLog " * 400 + '"')
-            )
+            other_scope = " ".join(["ReadCallLog", "ReadAccounts"] * 150)
+            other = self.sign_in_now().with_updates(scope=other_scope).to_json()
+            assert other[PART_SIZE : 2 * PART_SIZE] != text[PART_SIZE : 2 * PART_SIZE]
             other_chunk = other[PART_SIZE : 2 * PART_SIZE]
             paths[1].write_text(other_chunk, encoding="utf-8")
         index = {"rcauth_parts": 1, "generation": generation, "count": len(paths),

@@ -264,6 +264,11 @@ class Emulator:
         """End every session, like the user signing out everywhere; returns how many ended."""
         return self._app.auth.revoke_all()
 
+    def live_grants(self) -> list[str]:
+        """Test-only: the token naming each session still alive (its refresh token, else its access
+        token), for tests that check every grant issued is either kept or revoked."""
+        return self._app.auth.live_grants()
+
     def secrets_seen(self) -> list[str]:
         """Test-only: the codes and tokens issued and PKCE verifiers presented (newest 10,000), for
         tests that check no secret leaks into a client's output."""

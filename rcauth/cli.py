@@ -159,6 +159,10 @@ def _interrupted() -> CliError:
     return CliError("interrupted", int(ExitCode.INTERRUPTED))
 
 
+def _terminated(exc: Terminated) -> CliError:
+    return CliError(f"terminated ({exc.name})", exc.exit_code)
+
+
 def _one_line(exc: RcauthError) -> str:
     from rcauth.redact import redact
 
@@ -213,6 +217,8 @@ class RcauthGroup(click.Group):
             return super().make_context(info_name, args, parent, **extra)
         except KeyboardInterrupt:
             raise _interrupted() from None
+        except Terminated as exc:
+            raise _terminated(exc) from None
         except RcauthError as exc:  # --help or --version could not be written (OutputFailed)
             raise CliError(_one_line(exc), int(exc.exit_code)) from None
 
@@ -226,8 +232,8 @@ class RcauthGroup(click.Group):
             raise CliError(_one_line(exc), int(exc.exit_code)) from None
         except KeyboardInterrupt:
             raise _interrupted() from None
-        except Terminated as exc:  # SIGTERM/SIGHUP held until a rotated pair was stored
-            raise CliError(f"terminated ({exc.name})", exc.exit_code) from None
+        except Terminated as exc:  # SIGTERM/SIGHUP (held while a grant is made or a pair rotated)
+            raise _terminated(exc) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             # Click's own, and a reader that went away (`rcauth call-log --all | head`): click ends
             # that quietly with exit 1, and keeps the final flush of stdout from failing too.
@@ -583,9 +589,16 @@ def _guard_std_streams() -> _GuardedRaw | None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from rcauth.interrupts import exit_on_termination
+
+    exit_on_termination()  # the program's own handlers: SIGTERM and SIGHUP end it in one line
     stdout_guard = _guard_std_streams()
     try:
         cli.main(args=argv, prog_name="rcauth")
+    except Terminated as exc:  # outside a command (parsing done, closing up): the same line and code
+        error = _terminated(exc)
+        error.show()
+        sys.exit(error.exit_code)
     finally:
         if stdout_guard is not None and stdout_guard.failed:  # reported already: the rest goes nowhere
             stdout_guard.discard = True

@@ -149,7 +149,15 @@ class TransportError(ApiError):
 class UnexpectedAnswer(TransportError):
     """Something other than RingCentral's verdict answered: an HTML page from a proxy, captive portal
     or web filter, a 5xx, a JSON without an OAuth `error`, a token answer that holds no usable token.
-    A network problem to report, never the end of a session (only an OAuth error body ends one)."""
+    A network problem to report, never RingCentral's verdict that a session is over (only an OAuth
+    error body is one).
+
+    A token answer refused although it carried a token keeps that token in `issued_token` (never
+    shown: the grant is revoked with it, being one all the same); `revoked` says whether that was
+    done, in which case the session it belonged to is over."""
+
+    issued_token: str | None = None
+    revoked: bool = False
 
     def __str__(self) -> str:
         return self.message  # it names the status and what answered itself

@@ -1,7 +1,7 @@
 """The signal rows of issue 20's fault catalogue: SIGINT (Ctrl-C), SIGTERM (a service manager, `kill`)
 and SIGHUP (a closed terminal or SSH connection) sent to a real `rcauth` process at each step of a
 login (waiting for the browser; exchanging the code from the browser, from a pasted address, or the
-JWT; storing the new session), a refresh (the token request in flight; storing the rotated pair), a
+JWT; storing the new session; revoking the session it replaced), a refresh (the token request in flight; storing the rotated pair), a
 logout (revoking; removing) and a listing.
 
 Each step is reached, not guessed at: the emulator holds the token answer after it has made the grant
@@ -138,6 +138,13 @@ def login_storing_the_session(emu, rcauth, keyring_dir) -> Held:
     return hold_keyring(keyring_dir, "set", proc)
 
 
+def login_revoking_the_session_it_replaced(emu, rcauth, keyring_dir) -> Held:
+    emu.set(revoke_delay=HELD)
+    proc = rcauth.start("login", "--jwt", env={"RC_JWT": DEMO_JWT})
+    wait_for(lambda: held_count(emu, "revoke") >= 1, "the replaced session's revocation", proc=proc)
+    return Held(proc, lambda: emu.set(revoke_delay=0))
+
+
 def refresh_in_flight(emu, rcauth, keyring_dir) -> Held:
     emu.set(token_delay=HELD)
     return hold_token_answer(emu, rcauth.start("whoami", "--json"))
@@ -182,6 +189,7 @@ STEPS = {
     ),
     "login --jwt: exchanging the JWT": Step(login_exchanging_the_jwt, False, "new"),
     "login: storing the new session": Step(login_storing_the_session, False, "new"),
+    "login: revoking the session it replaced": Step(login_revoking_the_session_it_replaced, False, "new"),
     "refresh: token request in flight": Step(refresh_in_flight, True, "new"),
     "refresh: storing the rotated pair": Step(refresh_storing_the_rotated_pair, True, "new"),
     "logout: revoking": Step(logout_revoking, False, "none"),

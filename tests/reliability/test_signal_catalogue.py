@@ -1,8 +1,8 @@
 """The signal rows of issue 20's fault catalogue: SIGINT (Ctrl-C), SIGTERM (a service manager, `kill`)
 and SIGHUP (a closed terminal or SSH connection) sent to a real `rcauth` process at each step of a
 login (waiting for the browser; exchanging the code from the browser, from a pasted address, or the
-JWT; storing the new session; revoking the session it replaced), a refresh (the token request in flight; storing the rotated pair), a
-logout (revoking; removing) and a listing.
+JWT; storing the new session; revoking the session it replaced), a refresh (the token request in
+flight; storing the rotated pair), a logout (revoking; removing) and a listing.
 
 Each step is reached, not guessed at: the emulator holds the token answer after it has made the grant
 (`token_delay`) or the revocation before it takes effect (`revoke_delay`) and counts what it holds;

@@ -443,6 +443,12 @@ def cli() -> None:
     """
     click.get_current_context().ensure_object(AppState)
     _end_of_start_up()
+    if _as_the_program:
+        from rcauth.interrupts import exit_on_termination
+
+        # The program's own handlers, once a command is to run (`--help` and `--version` need none):
+        # SIGTERM and SIGHUP end it in one line, as Ctrl-C does. Never for a caller of `cli`.
+        exit_on_termination()
 
 
 def _end_of_start_up() -> None:
@@ -588,10 +594,13 @@ def _guard_std_streams() -> _GuardedRaw | None:
     return stdout_guard
 
 
-def main(argv: list[str] | None = None) -> None:
-    from rcauth.interrupts import exit_on_termination
+# True when `main` runs: rcauth is the program, and may install its signal handlers.
+_as_the_program = False
 
-    exit_on_termination()  # the program's own handlers: SIGTERM and SIGHUP end it in one line
+
+def main(argv: list[str] | None = None) -> None:
+    global _as_the_program
+    _as_the_program = True
     stdout_guard = _guard_std_streams()
     try:
         cli.main(args=argv, prog_name="rcauth")

@@ -17,10 +17,10 @@ stored (or, if it cannot be, revoked); so is a sign-out, from the revocation unt
 removed; and so is the revocation of the session a new sign-in replaced: every grant RingCentral
 issued is stored or revoked before the process ends, whatever ends it.
 
-Outside these blocks the `rcauth` program (only the program: `exit_on_termination`, from
-`rcauth.cli.main`) turns SIGTERM and SIGHUP into `Terminated`, as Python turns SIGINT into
-KeyboardInterrupt, so they end a command with one line and 143 or 129, through the same cleanup as
-Ctrl-C. The library installs no handler of its own beyond a `deferred()` block, and puts back the
+Outside these blocks the `rcauth` program (only the program: `exit_on_termination`, installed by
+`rcauth.cli` once `main` runs a command) turns SIGTERM and SIGHUP into `Terminated`, as Python turns
+SIGINT into KeyboardInterrupt, so they end a command with one line and 143 or 129, through the same
+cleanup as Ctrl-C. The library installs no handler of its own beyond a `deferred()` block, and puts back the
 ones it found when the block ends. Only the main thread can hold signals (Python runs handlers
 there): on another thread a block holds nothing, and a signal does what the program's handlers say.
 """
@@ -97,10 +97,10 @@ def _deliver(block: _Block, signum: int, frame: Any) -> None:
 
 
 def exit_on_termination() -> None:
-    """For the `rcauth` program, not the library: SIGTERM and SIGHUP raise `Terminated` in the main
-    thread (exit 143 and 129, one line), so a command ends through its cleanup (a loopback receiver
-    closed, output flushed) instead of dying mid-write. Only a signal left at its default is taken
-    over: one the process inherited ignored (`nohup`) stays ignored."""
+    """For the `rcauth` program, not the library (nor a program that calls `rcauth.cli.cli`): SIGTERM
+    and SIGHUP raise `Terminated` in the main thread (exit 143 and 129, one line), so a command ends
+    through its cleanup (a loopback receiver closed, output flushed) instead of dying mid-write. Only
+    a signal left at its default is taken over: one inherited ignored (`nohup`) stays ignored."""
     for signum in HELD_SIGNALS:
         if signum != signal.SIGINT and signal.getsignal(signum) is signal.SIG_DFL:
             signal.signal(signum, _terminate)

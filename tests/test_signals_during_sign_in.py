@@ -182,3 +182,15 @@ def test_the_library_leaves_sigterm_at_its_default_after_a_sign_in(default_handl
         flow.login_with_jwt(SETTINGS, JWT, save=lambda s: None)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+
+
+def test_a_program_that_calls_the_cli_keeps_its_own_signal_handlers(default_handlers) -> None:
+    """Only `rcauth.cli.main` (the `rcauth` program) takes SIGTERM and SIGHUP over."""
+    from cli_runner import cli_runner
+
+    from rcauth.cli import cli
+
+    result = cli_runner().invoke(cli, ["profiles"])
+    assert result.exit_code == 0, result.output
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL

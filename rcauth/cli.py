@@ -159,6 +159,10 @@ def _interrupted() -> CliError:
     return CliError("interrupted", int(ExitCode.INTERRUPTED))
 
 
+def _terminated(exc: Terminated) -> CliError:
+    return CliError(f"terminated ({exc.name})", exc.exit_code)
+
+
 def _one_line(exc: RcauthError) -> str:
     from rcauth.redact import redact
 
@@ -213,6 +217,8 @@ class RcauthGroup(click.Group):
             return super().make_context(info_name, args, parent, **extra)
         except KeyboardInterrupt:
             raise _interrupted() from None
+        except Terminated as exc:
+            raise _terminated(exc) from None
         except RcauthError as exc:  # --help or --version could not be written (OutputFailed)
             raise CliError(_one_line(exc), int(exc.exit_code)) from None
 
@@ -226,8 +232,8 @@ class RcauthGroup(click.Group):
             raise CliError(_one_line(exc), int(exc.exit_code)) from None
         except KeyboardInterrupt:
             raise _interrupted() from None
-        except Terminated as exc:  # SIGTERM/SIGHUP held until a rotated pair was stored
-            raise CliError(f"terminated ({exc.name})", exc.exit_code) from None
+        except Terminated as exc:  # SIGTERM/SIGHUP (held while a grant is made or a pair rotated)
+            raise _terminated(exc) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             # Click's own, and a reader that went away (`rcauth call-log --all | head`): click ends
             # that quietly with exit 1, and keeps the final flush of stdout from failing too.
@@ -437,6 +443,12 @@ def cli() -> None:
     """
     click.get_current_context().ensure_object(AppState)
     _end_of_start_up()
+    if _as_the_program:
+        from rcauth.interrupts import exit_on_termination
+
+        # The program's own handlers, once a command is to run (`--help` and `--version` need none):
+        # SIGTERM and SIGHUP end it in one line, as Ctrl-C does. Never for a caller of `cli`.
+        exit_on_termination()
 
 
 def _end_of_start_up() -> None:
@@ -582,10 +594,20 @@ def _guard_std_streams() -> _GuardedRaw | None:
     return stdout_guard
 
 
+# True when `main` runs: rcauth is the program, and may install its signal handlers.
+_as_the_program = False
+
+
 def main(argv: list[str] | None = None) -> None:
+    global _as_the_program
+    _as_the_program = True
     stdout_guard = _guard_std_streams()
     try:
         cli.main(args=argv, prog_name="rcauth")
+    except Terminated as exc:  # outside a command (parsing done, closing up): the same line and code
+        error = _terminated(exc)
+        error.show()
+        sys.exit(error.exit_code)
     finally:
         if stdout_guard is not None and stdout_guard.failed:  # reported already: the rest goes nowhere
             stdout_guard.discard = True

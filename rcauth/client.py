@@ -8,6 +8,7 @@ request at all (`rcauth token` in a script's loop prints it and exits).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -19,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from rcauth import interrupts, redact
-from rcauth.errors import ApiError, ListingIncomplete, NotLoggedIn, SessionExpired, parse_error_body
+from rcauth.errors import (
+    ApiError,
+    ListingIncomplete,
+    NotLoggedIn,
+    RcauthError,
+    SessionExpired,
+    UnexpectedAnswer,
+    parse_error_body,
+)
 from rcauth.origin import ForeignOrigin, resolve_url
 from rcauth.session import NO_REFRESH_TOKEN, Session
 from rcauth.store import SessionStore, refresh_lock
@@ -255,7 +264,7 @@ class ApiClient:
         """
         from rcauth.oauth import OAuthError
 
-        with refresh_lock(self.profile):
+        with refresh_lock(self.profile, on_wait=_waiting_for_the_lock):
             current = self.store.load()
             if current is None:
                 raise SessionExpired("the session was removed by another rcauth", hint=LOGIN_HINT)
@@ -285,17 +294,50 @@ class ApiClient:
                     if exc.session_is_dead:
                         self._end_session(current, f"the session has ended ({exc})")
                     raise
-                new = Session.from_token_response(
-                    token,
-                    server=current.server,
-                    client_id=current.client_id,
-                    client_secret=current.client_secret,
-                    previous=current,
-                )
-                self.store.save(new)
+                except UnexpectedAnswer as exc:
+                    if exc.revoked:  # it carried the rotated pair, which rcauth cannot use
+                        self._end_session(
+                            current,
+                            f"the session has ended: {exc} (rcauth revoked the new tokens it could not use)",
+                        )
+                    raise
+                try:
+                    new = Session.from_token_response(
+                        token,
+                        server=current.server,
+                        client_id=current.client_id,
+                        client_secret=current.client_secret,
+                        previous=current,
+                    )
+                    self.store.save(new)
+                except BaseException as exc:
+                    self._revoke_unkept(current, token, exc)
+                    raise
             log.debug("refreshed the access token; it expires in %.0f s", new.access_expires_at - time.time())
             self._session = new
             return new
+
+    def _revoke_unkept(self, current: Session, token: Mapping[str, Any], error: BaseException) -> None:
+        """The rotated pair could not be stored (the keyring refused it, ran out of room or time).
+
+        RingCentral has spent the stored refresh token (at once under strict rotation, else once the
+        new access token is used), so the new pair is the session's only live grant, and nothing
+        can keep it. Kept in memory, it would outlive the process with nothing able to end it; so
+        it is revoked, which ends the session, and the stored pair (ended with it) is removed, best
+        effort, as the store is failing. `error` then says the session is over. If the revocation
+        fails too, the stored pair is left as it is: RingCentral may still replay its rotation.
+        """
+        issued = token.get("refresh_token") or token.get("access_token")
+        if not self._oauth(current).revoke_quietly(issued if isinstance(issued, str) else None):
+            return
+        with contextlib.suppress(RcauthError, OSError):
+            self.store.delete()
+        self._session = None
+        if isinstance(error, RcauthError):
+            error.message = (
+                f"{error.message}; the session was ended at RingCentral, as its new tokens could not be kept"
+            )
+            error.hint = LOGIN_HINT + (f"; {error.hint}" if error.hint else "")
 
     def _end_session(self, session: Session, message: str, hint: str = LOGIN_HINT) -> None:
         """Remove a session that can no longer be refreshed, and say so. Only that session: if another
@@ -495,6 +537,10 @@ class ApiClient:
         # on this thread (none is started while a refresh is due).
         threading.Thread(target=fetch, name="rcauth-page-ahead", daemon=True).start()
         return ahead
+
+
+def _waiting_for_the_lock() -> None:
+    log.debug("another rcauth holds the session's refresh lock: waiting for it")
 
 
 def _check_complete(page: dict[str, Any], listed: int) -> None:

@@ -22,10 +22,14 @@ class ExitCode(IntEnum):
 
 
 class Terminated(BaseException):
-    """SIGTERM or SIGHUP, held while a token request was in flight (`rcauth.interrupts.deferred`) and
-    delivered once the new pair was stored. A BaseException, as KeyboardInterrupt is: no `except
-    Exception` may swallow the request to stop. Exit code 128 + the signal's number, as a shell
-    reports for a process the signal killed (143 for SIGTERM, 129 for SIGHUP)."""
+    """SIGTERM or SIGHUP. In the `rcauth` program it is raised wherever the signal arrives
+    (`rcauth.interrupts.exit_on_termination`); in the program and the library alike, a signal that
+    arrives while a grant is being made and stored, a pair rotated and stored, or a session revoked
+    and removed is held until that is done (`rcauth.interrupts.deferred`), then raised here (when the
+    signal was left at its default; a program's own handler is called instead). A BaseException, as
+    KeyboardInterrupt is: no `except Exception` may swallow the request to stop. Exit code 128 + the
+    signal's number, as a shell reports for a process the signal killed (143 for SIGTERM, 129 for
+    SIGHUP)."""
 
     def __init__(self, signum: int, name: str) -> None:
         super().__init__(name)
@@ -149,7 +153,15 @@ class TransportError(ApiError):
 class UnexpectedAnswer(TransportError):
     """Something other than RingCentral's verdict answered: an HTML page from a proxy, captive portal
     or web filter, a 5xx, a JSON without an OAuth `error`, a token answer that holds no usable token.
-    A network problem to report, never the end of a session (only an OAuth error body ends one)."""
+    A network problem to report, never RingCentral's verdict that a session is over (only an OAuth
+    error body is one).
+
+    A token answer refused although it carried a token keeps that token in `issued_token` (never
+    shown: the grant is revoked with it, being one all the same); `revoked` says whether that was
+    done, in which case the session it belonged to is over."""
+
+    issued_token: str | None = None
+    revoked: bool = False
 
     def __str__(self) -> str:
         return self.message  # it names the status and what answered itself

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from rcauth import interrupts
 from rcauth.config import Settings
 from rcauth.errors import LoginFailed, RcauthError
 from rcauth.loopback import CallbackReceiver, CallbackResult, ForeignCallback, parse_callback
@@ -162,30 +163,38 @@ class LoginFlow:
     def _complete(
         self, grant: Callable[[], dict[str, Any]], *, refused: str, page: Receiver | None = None
     ) -> Session:
-        """The one exchange-and-store path: make the grant, store the session, tell the browser's page."""
+        """The one exchange-and-store path: make the grant, store the session, tell the browser's page.
+
+        Ctrl-C, SIGTERM and SIGHUP are held from the token request until the session is stored or
+        revoked (`interrupts.deferred`, bounded by the request's and the keyring's timeouts), then
+        honoured: a process ended between the two would leave a grant that nothing on this machine
+        can end, holding one of RingCentral's concurrent-session places until it expired. Between
+        tries of the request (a 429's Retry-After) nothing was granted, and a signal is honoured at once.
+        """
 
         def tell(ok: bool, title: str, detail: str) -> None:
             if page is not None:
                 page.finish(ok, title, detail)
 
-        try:
-            token = grant()
-        except OAuthError as exc:
-            tell(False, "Sign-in failed", f"{refused}: {exc}")
-            raise LoginFailed(f"{refused}: {exc}") from None
-        except RcauthError as exc:
-            tell(False, "Sign-in failed", f"rcauth could not complete the sign-in: {exc}")
-            raise
-        try:
-            session = self._store(token)
-        except BaseException as exc:
-            tell(
-                False,
-                "Sign-in not saved",
-                f"rcauth could not store the session, so you are not signed in: {exc}",
-            )
-            raise
-        tell(True, "Signed in to RingCentral", "You can close this tab and return to the terminal.")
+        with interrupts.deferred():
+            try:
+                token = grant()
+            except OAuthError as exc:
+                tell(False, "Sign-in failed", f"{refused}: {exc}")
+                raise LoginFailed(f"{refused}: {exc}") from None
+            except RcauthError as exc:
+                tell(False, "Sign-in failed", f"rcauth could not complete the sign-in: {exc}")
+                raise
+            try:
+                session = self._store(token)
+            except BaseException as exc:
+                tell(
+                    False,
+                    "Sign-in not saved",
+                    f"rcauth could not store the session, so you are not signed in: {exc}",
+                )
+                raise
+            tell(True, "Signed in to RingCentral", "You can close this tab and return to the terminal.")
         return session
 
     def _store(self, token: dict[str, Any]) -> Session:

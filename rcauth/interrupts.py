@@ -11,6 +11,18 @@ shell reports for a process the signal killed). A signal the process ignores (`n
 stays ignored. But a refresh may also be waiting to try again (a 429's Retry-After is up to 60 s):
 nothing is in flight then, and the stored pair is still the good one, so `sleep()` (the retry
 policy's pause) honours a held signal at once instead of after the wait.
+
+A sign-in is held the same way, from the token request that makes the grant until the session is
+stored (or, if it cannot be, revoked); so is a sign-out, from the revocation until the session is
+removed; and so is the revocation of the session a new sign-in replaced: every grant RingCentral
+issued is stored or revoked before the process ends, whatever ends it.
+
+Outside these blocks the `rcauth` program (only the program: `exit_on_termination`, installed by
+`rcauth.cli` once `main` runs a command) turns SIGTERM and SIGHUP into `Terminated`, as Python turns
+SIGINT into KeyboardInterrupt, so they end a command with one line and 143 or 129, through the same
+cleanup as Ctrl-C. The library installs no handler of its own beyond a `deferred()` block, and puts back the
+ones it found when the block ends. Only the main thread can hold signals (Python runs handlers
+there): on another thread a block holds nothing, and a signal does what the program's handlers say.
 """
 
 from __future__ import annotations
@@ -82,6 +94,20 @@ def _deliver(block: _Block, signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
     else:
         raise Terminated(signum, signal.Signals(signum).name)
+
+
+def exit_on_termination() -> None:
+    """For the `rcauth` program, not the library (nor a program that calls `rcauth.cli.cli`): SIGTERM
+    and SIGHUP raise `Terminated` in the main thread (exit 143 and 129, one line), so a command ends
+    through its cleanup (a loopback receiver closed, output flushed) instead of dying mid-write. Only
+    a signal left at its default is taken over: one inherited ignored (`nohup`) stays ignored."""
+    for signum in HELD_SIGNALS:
+        if signum != signal.SIGINT and signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, _terminate)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(signum, signal.Signals(signum).name)
 
 
 def raise_if_held() -> None:

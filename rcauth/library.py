@@ -427,6 +427,13 @@ def login(
     Settings not given are resolved as the CLI resolves them: the environment (`RC_APP_CLIENT_ID`,
     `RC_APP_CLIENT_SECRET`, `RC_SERVER_URL`, `RC_REDIRECT_URL`), then `env_file`, then the config file.
 
+    Signals: called on the main thread, it holds SIGINT, SIGTERM and SIGHUP from the token request
+    until the session is stored (or revoked) and the replaced session revoked, then delivers them
+    (the program's handler, else `KeyboardInterrupt`, or `rcauth.errors.Terminated` for SIGTERM and
+    SIGHUP left at their defaults), and puts the program's handlers back: no grant is left alive
+    that nothing can end. On another thread it cannot hold them (Python installs handlers only on
+    the main thread): the program's handlers decide.
+
     Args:
         jwt: a JWT credential: sign in without a browser.
         client_id, client_secret, server, redirect_uri: the app's settings, as the flags.

@@ -136,12 +136,14 @@ def _printable(text: str, limit: int = 100) -> str:
     return re.sub(r"[^\x20-\x7e]", "?", text)[:limit]
 
 
-def _token_answer(response: requests.Response) -> requests.Response:
+def _token_answer(response: requests.Response, issued_out: list[str] | None = None) -> requests.Response:
     """Compliance hook on every token endpoint answer, before oauthlib reads it.
 
     A failure is classified (`error_from_response`). A success must be a usable token
     (`session.validated_token`); its lifetimes are handed on clamped, so oauthlib's own arithmetic on
     `expires_in` cannot overflow. A JSON `NaN`, `Infinity` or `1e400` is read as a Decimal, not a float.
+    The token that names the grant is appended to `issued_out` before anything can refuse it, so
+    whoever sent the request can revoke the grant if oauthlib refuses the answer after this hook.
     """
     from decimal import Decimal
 
@@ -162,13 +164,15 @@ def _token_answer(response: requests.Response) -> requests.Response:
     tokens = [fields.get("refresh_token"), fields.get("access_token")]
     candidates = [t for t in tokens if isinstance(t, str) and t]
     issued = next((t for t in candidates if looks_like_token(t)), candidates[0] if candidates else None)
+    if issued and issued_out is not None:
+        issued_out.append(issued)
 
     def unusable(reason: str) -> UnexpectedAnswer:
         error = UnexpectedAnswer(
             f"the token endpoint answered {what_answered(response)} with no usable token: {reason}",
             status=response.status_code,
         )
-        error.issued_token = issued  # type: ignore[attr-defined]
+        error.issued_token = issued
         return error
 
     if issued and "error" in fields:
@@ -294,8 +298,6 @@ class RingCentralOAuth:
         session_class = transport.staying_on_origin(OAuth2Session)
         session = session_class(client_id=self.client_id, client=client, redirect_uri=redirect_uri)
         transport.mount(session, _token_retry(), prefix=self.server + "/")
-        session.register_compliance_hook("access_token_response", _token_answer)
-        session.register_compliance_hook("refresh_token_response", _token_answer)
         return session
 
     def authorization_url(self, *, redirect_uri: str, state: str, pkce: Pkce, **extra: str) -> str:
@@ -317,6 +319,7 @@ class RingCentralOAuth:
         auth = self._basic_auth()
         try:
             token = self._token_request(
+                session,
                 session.fetch_token,
                 self.token_endpoint,
                 auth=auth,
@@ -325,26 +328,33 @@ class RingCentralOAuth:
                 **kwargs,
             )
         except UnexpectedAnswer as exc:
-            issued = getattr(exc, "issued_token", None)
-            if issued:
-                self.revoke_quietly(issued)
+            self.revoke_quietly(exc.issued_token)
             raise
         return self._registered(token)
 
-    def _token_request(self, call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """One token request; what went wrong on the way becomes an `RcauthError`. oauthlib's own
-        complaints (a body `_token_answer` let through that it still refuses) are an unexpected answer."""
+    def _token_request(self, session: OAuth2Session, call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """One token request on `session`; what went wrong on the way becomes an `RcauthError`.
+        oauthlib's own complaints (a body `_token_answer` let through that it still refuses, e.g. one
+        without `token_type` under `OAUTHLIB_STRICT_TOKEN_TYPE`) are an unexpected answer that keeps
+        the token the answer carried (`issued_token`): RingCentral made a grant all the same."""
         from oauthlib.oauth2 import OAuth2Error
 
+        issued: list[str] = []
+
+        def hook(response: requests.Response) -> requests.Response:
+            return _token_answer(response, issued)
+
+        session.register_compliance_hook("access_token_response", hook)
+        session.register_compliance_hook("refresh_token_response", hook)
         try:
             with self._oauthlib_allows_http():
                 token: dict[str, Any] = call(*args, **kwargs)
         except requests.RequestException as exc:
             raise transport.failure(exc, self.server) from None
         except (OAuth2Error, Warning, ValueError, OverflowError) as exc:
-            raise UnexpectedAnswer(
-                f"the token endpoint's answer is not usable ({type(exc).__name__})"
-            ) from None
+            error = UnexpectedAnswer(f"the token endpoint's answer is not usable ({type(exc).__name__})")
+            error.issued_token = issued[-1] if issued else None
+            raise error from None
         return token
 
     @staticmethod
@@ -375,6 +385,7 @@ class RingCentralOAuth:
         extra = {} if auth else {"client_id": self.client_id}
         try:
             token = self._token_request(
+                session,
                 session.refresh_token,
                 self.token_endpoint,
                 refresh_token=refresh_token,
@@ -383,9 +394,14 @@ class RingCentralOAuth:
                 **extra,
             )
         except UnexpectedAnswer as exc:
-            # Never revoked here: the stored pair may still be good (RingCentral keeps an unused
-            # rotation replayable), and revoking the new one would end the whole session.
-            exc.hint = exc.hint or KEPT_HINT
+            # An answer that carries a token is RingCentral's: it has rotated the pair and spent
+            # `refresh_token`, so the token in the answer names the session's only live grant, which
+            # rcauth cannot use. It is revoked (ending the session: the caller removes the stored
+            # pair and says so), as a new grant's would be. Nothing in it, or a revocation that
+            # failed: the stored pair is kept, as it may still be good.
+            exc.revoked = self.revoke_quietly(exc.issued_token)
+            if not exc.revoked:
+                exc.hint = exc.hint or KEPT_HINT
             raise
         return self._registered(token)
 

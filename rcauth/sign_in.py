@@ -18,6 +18,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rcauth import interrupts
 from rcauth.errors import RcauthError, StoredSessionDamaged
 from rcauth.oauth import grant_of, revoke_session
 from rcauth.session import Session
@@ -67,11 +68,16 @@ def sign_in(
         if old is not None and grant_of(old) != grant_of(session):
             replaced.append(old)
 
-    session = run(save)
-    for old in replaced:
-        with contextlib.suppress(RcauthError):
-            revoke_session(old)
-    return session
+    try:
+        return run(save)
+    finally:
+        # Also when a signal held through the sign-in ends it once the new session is stored: the
+        # session it replaced is gone from this machine, so it is ended at RingCentral before the
+        # process ends (the revocation is held against signals too).
+        with interrupts.deferred():
+            for old in replaced:
+                with contextlib.suppress(RcauthError):
+                    revoke_session(old)
 
 
 @dataclass(frozen=True)
@@ -104,10 +110,14 @@ def sign_out(store: SessionStore) -> SignedOut:
         return SignedOut(damaged=True)
     if session is None:
         return SignedOut()
-    try:
-        revoke_session(session)
-    except RcauthError as exc:
+    # Held from the revocation until the session is removed: a signal in between would leave a
+    # stored session that RingCentral has ended, or (before the revocation is answered) one that
+    # is live at RingCentral while the user was about to be told it is gone.
+    with interrupts.deferred():
+        try:
+            revoke_session(session)
+        except RcauthError as exc:
+            store.delete()
+            return SignedOut(server=session.server, revoke_error=exc)
         store.delete()
-        return SignedOut(server=session.server, revoke_error=exc)
-    store.delete()
     return SignedOut(server=session.server, revoked=True)

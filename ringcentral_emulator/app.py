@@ -42,7 +42,8 @@ class EmulatorApp:
         self.counters = Counters()
         self.auth = AuthState(self.counters)
         self.auth.token_length = config.token_length
-        # Notified when the switches change, so held token answers see a new `token_delay` at once.
+        # Notified when the switches change, so held requests see a new `token_delay` or
+        # `revoke_delay` at once.
         self._switched = threading.Condition()
         self.limiter = RateLimiter()
         self._fault_lock = threading.Lock()
@@ -117,18 +118,23 @@ class EmulatorApp:
             return self._unavailable()
         if fault == "slow":
             self.slow_sleep(self._config.slow_seconds)
+        if req.path == "/restapi/oauth/revoke":
+            self._hold("revoke_delay", "revoke")  # before the work: the session is live meanwhile
         response = self._route(req)
         if req.path == "/restapi/oauth/token":
-            self._hold_token_answer()
+            self._hold("token_delay", "token")  # after the work: a refresh has rotated the pair
         self.counters.incr("responses", str(response.status))
         return response
 
-    def _hold_token_answer(self) -> None:
-        """Hold a token answer `token_delay` seconds from when its work was done. The switch is read
-        again whenever it changes, so lowering it (a test's `set(token_delay=0)`) releases it at once."""
-        done = time.monotonic()
+    def _hold(self, switch: str, endpoint: str) -> None:
+        """Hold a request `switch` (`token_delay`, `revoke_delay`) seconds from now, counting it in
+        `held` as it starts. The switch is read again whenever it changes, so lowering it (a test's
+        `set(token_delay=0)`) releases it at once."""
+        start = time.monotonic()
+        if getattr(self._config, switch) > 0:
+            self.counters.incr("held", endpoint)
         with self._switched:
-            while (left := done + self._config.token_delay - time.monotonic()) > 0:
+            while (left := start + getattr(self._config, switch) - time.monotonic()) > 0:
                 self._switched.wait(left)
 
     def _route(self, req: Request) -> Response:

@@ -167,6 +167,9 @@ class EmulatorConfig:
     # RingCentral's token endpoint can be slow: each token answer is held this many seconds after the
     # work is done (a refresh has rotated the pair by then). Lowering it releases answers being held.
     token_delay: float = 0.0
+    # And its revoke endpoint: each revocation is held this many seconds before it takes effect (the
+    # session is still live meanwhile). Lowering it releases revocations being held.
+    revoke_delay: float = 0.0
     # Characters in each access and refresh token issued. RingCentral documents no length and its tokens
     # can be long (well over a thousand characters); None keeps the emulator's usual 195.
     token_length: int | None = None
@@ -196,7 +199,13 @@ class EmulatorConfig:
             raise ValueError("user must be a User")
         for name in ("access_token_ttl", "refresh_token_ttl", "code_ttl", "rate_window", "slow_seconds"):
             _require(_is_number(getattr(self, name)) and getattr(self, name) > 0, f"{name} must be > 0")
-        for name in ("rotation_grace_after_use", "rotation_grace_max", "rate_penalty", "token_delay"):
+        for name in (
+            "rotation_grace_after_use",
+            "rotation_grace_max",
+            "rate_penalty",
+            "token_delay",
+            "revoke_delay",
+        ):
             _require(_is_number(getattr(self, name)) and getattr(self, name) >= 0, f"{name} must be >= 0")
         _require(
             self.max_sessions is None or (_is_int(self.max_sessions) and self.max_sessions >= 1),

@@ -264,8 +264,9 @@ class Emulator:
         """End every session, like the user signing out everywhere; returns how many ended."""
         return self._app.auth.revoke_all()
 
-    def live_grants(self) -> list[tuple[str | None, str | None]]:
-        """Test-only: the current (access token, refresh token) of every session not ended."""
+    def live_grants(self) -> list[str]:
+        """Test-only: the token naming each session still alive (its refresh token, else its access
+        token), for tests that check every grant issued is either kept or revoked."""
         return self._app.auth.live_grants()
 
     def secrets_seen(self) -> list[str]:

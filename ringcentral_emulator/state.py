@@ -60,6 +60,8 @@ class Counters:
             "refresh_grace_replays": 0,
             "code_reuses": 0,
             "revokes": 0,
+            # Requests held by `token_delay` or `revoke_delay`, by endpoint ("token", "revoke").
+            "held": {},
             "sessions_created": 0,
             "sessions_ended": 0,
             "sessions_evicted": 0,
@@ -407,11 +409,21 @@ class AuthState:
                 self._end_session(session, now)
             return len(live)
 
-    def live_grants(self) -> list[tuple[str | None, str | None]]:
-        """Test-only: the current (access, refresh) pair of every session not ended, so a test can check
-        that every grant a client was issued is either stored by it or revoked."""
+    def live_grants(self) -> list[str]:
+        """Test-only: the token that names each session still alive, its current refresh token (its
+        access token for a session without one), so a test can check that every grant a client was
+        issued is either kept by it or was revoked."""
         with self._lock:
-            return [(s.access, s.refresh) for s in self._sessions.values() if not s.ended]
+            now = self._clock()
+            named: list[str] = []
+            for session in self._sessions.values():
+                token = session.refresh or session.access
+                entry = self._tokens.get(token) if token else None
+                if token is None or entry is None or session.ended:
+                    continue
+                if entry.dead_since is None and entry.expires > now:
+                    named.append(token)
+            return named
 
     def remember_secret(self, value: str) -> None:
         """Note a secret a client presented (a PKCE verifier) for `secrets_seen()`."""

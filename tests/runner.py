@@ -47,8 +47,13 @@ class Rcauth:
     _count: int = 0
 
     def start(
-        self, *args: str, env: dict[str, str] | None = None, argv: list[str] | None = None
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        argv: list[str] | None = None,
+        stdin: int = subprocess.DEVNULL,
     ) -> subprocess.Popen[str]:
+        """Start `rcauth ARGS` (or `argv`); `stdin=subprocess.PIPE` to write to it (`proc.stdin`)."""
         self._count += 1
         self.logs.mkdir(parents=True, exist_ok=True)
         out_path = self.logs / f"{self._count:03d}.stdout"
@@ -59,7 +64,7 @@ class Rcauth:
             proc = subprocess.Popen(
                 argv or [sys.executable, "-m", "rcauth", *args],
                 env={**self.env, **(env or {})},
-                stdin=subprocess.DEVNULL,
+                stdin=stdin,
                 stdout=out,
                 stderr=err,
                 text=True,
@@ -81,6 +86,8 @@ class Rcauth:
                 f"{stdout_of(proc)}\n{stderr_of(proc)}"
             ) from None
         finally:
+            if proc.stdin is not None:
+                proc.stdin.close()
             if proc in self._running:
                 self._running.remove(proc)
         args = tuple(str(a) for a in proc.args[3:])

@@ -636,6 +636,58 @@ def test_revoke_all_ends_every_session(emu_http):
         assert refresh(emu, http, body["refresh_token"]).status_code == 400
 
 
+def test_live_grants_name_each_live_session_by_its_current_refresh_token(emu_http):
+    """What a test compares with what a client stored: rotation moves the name to the new refresh
+    token, revocation and expiry take it away."""
+    emu, http = emu_http
+    kept, revoked, rotated = jwt_login(emu, http), jwt_login(emu, http), jwt_login(emu, http)
+    url = f"{emu.base_url}/restapi/oauth/revoke"
+    assert http.post(url, data={"token": revoked["access_token"]}, auth=BASIC, timeout=5).status_code == 200
+    new = refresh(emu, http, rotated["refresh_token"]).json()
+    assert sorted(emu.live_grants()) == sorted([kept["refresh_token"], new["refresh_token"]])
+    emu.revoke_all()
+    assert emu.live_grants() == []
+
+
+def test_live_grants_name_a_session_without_a_refresh_token_by_its_access_token() -> None:
+    config = EmulatorConfig(apps=(App(client_id="c", client_secret="s", issue_refresh_tokens=False),))
+    with Emulator(config, host="127.0.0.1", port=0) as emu, requests.Session() as http:
+        body = token(emu, http, auth=("c", "s"), grant_type=JWT_GRANT, assertion=DEMO_JWT).json()
+        assert "refresh_token" not in body
+        assert emu.live_grants() == [body["access_token"]]
+        emu.expire_access_tokens()
+        assert emu.live_grants() == []
+
+
+def test_revoke_delay_holds_a_revocation_before_it_takes_effect_until_lowered(emu_http):
+    """A slow revoke endpoint: while the request is held (and counted in `held`) the session is still
+    live; lowering `revoke_delay` lets the revocation happen and be answered."""
+    emu, http = emu_http
+    body = jwt_login(emu, http)
+    emu.set(revoke_delay=60)
+    answers: list[requests.Response] = []
+
+    def revoke_elsewhere() -> None:
+        with requests.Session() as other:
+            url = f"{emu.base_url}/restapi/oauth/revoke"
+            answers.append(other.post(url, data={"token": body["refresh_token"]}, auth=BASIC, timeout=30))
+
+    worker = threading.Thread(target=revoke_elsewhere)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while emu.counters()["held"].get("revoke", 0) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert emu.counters()["held"] == {"revoke": 1} and answers == []
+    assert emu.live_grants() == [body["refresh_token"]]  # not revoked yet
+    assert api(emu, http, body["access_token"], "/account/~").status_code == 200
+    emu.set(revoke_delay=0)
+    worker.join(10)
+    assert answers and answers[0].status_code == 200
+    assert emu.live_grants() == [] and emu.counters()["revokes"] == 1
+    with pytest.raises(ValueError, match="revoke_delay"):
+        emu.set(revoke_delay=-1)
+
+
 def test_expired_access_token_gets_oau_128_and_refresh_still_works(emu_http):
     emu, http = emu_http
     body = jwt_login(emu, http)
@@ -1003,6 +1055,7 @@ def test_token_delay_holds_token_answers_after_the_work_until_lowered(emu_http):
     while emu.counters()["refreshes"] < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert emu.counters()["refreshes"] == 1 and answers == []  # rotated, answer held
+    assert emu.counters()["held"] == {"token": 1}
     emu.set(token_delay=0)
     worker.join(10)
     assert answers and answers[0].status_code == 200

@@ -610,18 +610,23 @@ def test_a_content_type_is_shown_printable_and_bounded() -> None:
     assert what_answered(answer) == "HTTP 400 (" + ("text/html?[2J?" + "x" * 200)[:100] + ")"
 
 
-def test_a_usable_token_in_an_answer_that_also_carries_an_oauth_error_is_refused() -> None:
-    """A 200 that also carries `error` is an unexpected answer naming why (not a crash, and not the end
-    of the session: only an error status from RingCentral ends one)."""
+@pytest.mark.parametrize("revocation", [200, 503])
+def test_a_usable_token_in_an_answer_that_also_carries_an_oauth_error_is_refused(revocation) -> None:
+    """A 200 that also carries `error` is an unexpected answer naming why (not a crash). Which half to
+    believe is unknowable, so its token, a grant all the same, is revoked; if that fails, the stored
+    session is kept for when it can be refreshed (only an error status from RingCentral ends one)."""
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json={**TOKEN, "error": "invalid_grant"}, headers=JSON_TYPE)
+        m.post(SERVER + "/restapi/oauth/revoke", status_code=revocation, text="")
         with pytest.raises(UnexpectedAnswer) as caught:
             RingCentralOAuth(SERVER, "cid", "s").refresh("RT-1234567")
     assert str(caught.value) == (
         "the token endpoint answered HTTP 200 (application/json) with no usable token: "
         "it also carries an OAuth error (invalid_grant)"
     )
-    assert caught.value.hint == KEPT_HINT
+    assert parse_qs(m.request_history[-1].text)["token"] == [TOKEN["refresh_token"]]
+    assert caught.value.revoked is (revocation == 200)
+    assert caught.value.hint == (None if revocation == 200 else KEPT_HINT)
 
 
 def test_a_fractional_number_in_a_field_rcauth_does_not_read_does_not_break_a_login() -> None:

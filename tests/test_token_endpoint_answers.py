@@ -14,13 +14,14 @@ import time
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 import requests_mock
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rcauth.client import ApiClient
-from rcauth.errors import ExitCode, SessionExpired, TransportError, UnexpectedAnswer
-from rcauth.oauth import OAuthError, RingCentralOAuth
+from rcauth.errors import ExitCode, RcauthError, SessionExpired, TransportError, UnexpectedAnswer
+from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth
 from rcauth.session import (
     ACCESS_TOKEN_MAX_LIFETIME,
     REFRESH_TOKEN_MAX_LIFETIME,
@@ -183,21 +184,71 @@ UNUSABLE = {
 }
 
 
-@pytest.mark.parametrize("answer", list(UNUSABLE.values()), ids=list(UNUSABLE))
-def test_an_unusable_token_answer_is_a_clear_error_and_nothing_is_stored(answer) -> None:
+# The unusable answers that carry no well-formed token: nothing in them names a grant to revoke.
+WITHOUT_A_TOKEN = ("HTML 200", "empty 200", "JSON array", "a 200 carrying an OAuth error")
+WITH_A_TOKEN = [name for name in UNUSABLE if name not in WITHOUT_A_TOKEN]
+
+
+def refresh_answered(
+    answer: dict, revoke: dict | None = None
+) -> tuple[Session, Session | None, RcauthError, list[str]]:
+    """A due session's refresh answered with `answer`, and a revocation, if one is made, with `revoke`
+    (default: 200): the session stored before and after it, the error raised, the tokens revoked."""
     store = MemoryStore()
-    store.save(stored_session())
-    before = store.load()
+    before = stored_session()
+    store.save(before)
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.post(TOKEN_URL, **answer)
-        with pytest.raises(UnexpectedAnswer) as caught:
+        m.post(REVOKE_URL, **(revoke or {"text": ""}))
+        with pytest.raises(RcauthError) as caught:
             client.get_json("/restapi/v1.0/account/~/extension/~")
-    message = str(caught.value)
-    assert message.startswith("the token endpoint answered HTTP 200")
+    revoked = [parse_qs(r.text)["token"][0] for r in m.request_history if r.url == REVOKE_URL]
+    return before, store.load(), caught.value, revoked
+
+
+def assert_one_line_naming_the_answer(message: str) -> None:
+    assert "the token endpoint answered HTTP 200" in message
     assert ("with no usable token: " in message or "which is not a token" in message) and "\n" not in message
     assert "AT-new-2" not in message and "RT-new-2" not in message
-    assert caught.value.status == 200
-    assert store.load() == before
+
+
+@pytest.mark.parametrize("name", WITHOUT_A_TOKEN)
+def test_an_unusable_refresh_answer_without_a_token_is_a_clear_error_and_the_session_is_kept(name) -> None:
+    before, after, error, revoked = refresh_answered(UNUSABLE[name])
+    assert isinstance(error, UnexpectedAnswer) and error.status == 200
+    assert str(error).startswith("the token endpoint answered HTTP 200")
+    assert_one_line_naming_the_answer(str(error))
+    assert error.hint == KEPT_HINT
+    assert revoked == [] and after == before
+
+
+@pytest.mark.parametrize("name", WITH_A_TOKEN)
+def test_an_unusable_refresh_answer_carrying_the_rotated_pair_is_revoked_and_the_session_ends(name) -> None:
+    """RingCentral has rotated the pair and spent the stored refresh token (issue 20, invariant 3):
+    the token in the answer names the session's only live grant, which rcauth cannot use. It is
+    revoked, the stored pair (ended with it) removed, and the error says the session has ended."""
+    _, after, error, revoked = refresh_answered(UNUSABLE[name])
+    assert isinstance(error, SessionExpired) and error.exit_code == ExitCode.NOT_LOGGED_IN
+    assert str(error).startswith("the session has ended: the token endpoint answered HTTP 200")
+    assert str(error).endswith("(rcauth revoked the new tokens it could not use)")
+    assert_one_line_naming_the_answer(str(error))
+    assert error.hint == "run `rcauth login` to sign in again"
+    assert revoked == ["AT-new-2" if name == "numeric refresh_token" else "RT-new-2"]
+    assert after is None
+
+
+@pytest.mark.parametrize(
+    "revoke",
+    [{"status_code": 503, "text": "busy"}, {"exc": requests.exceptions.ConnectTimeout}],
+    ids=["answered 503", "unreachable"],
+)
+def test_an_unusable_refresh_answer_whose_revocation_fails_keeps_the_stored_session(revoke) -> None:
+    """Nothing could end the grant: the stored pair stays (RingCentral may still replay its rotation)."""
+    before, after, error, revoked = refresh_answered({"json": {**GOOD, "expires_in": "soon"}}, revoke)
+    assert isinstance(error, UnexpectedAnswer) and not error.revoked
+    assert error.hint == KEPT_HINT
+    assert revoked == ["RT-new-2"]
+    assert after == before
 
 
 @pytest.mark.parametrize(
@@ -260,18 +311,23 @@ def test_the_tokens_of_an_unusable_answer_are_masked_in_anything_shown() -> None
     }
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=answer)
+        m.post(REVOKE_URL, text="")
         with pytest.raises(UnexpectedAnswer):
             RingCentralOAuth(SERVER, "cid", "sec").refresh("RT-old-1")
     assert redact("AT-unusable-31 RT-unusable-31 ID-unusable-31") == "*** *** ***"
 
 
-def test_an_unusable_refresh_answer_is_never_revoked() -> None:
-    """Revoking it would end the whole session, whose stored pair may still be good."""
+def test_an_unusable_refresh_answer_is_revoked_with_its_well_formed_token() -> None:
+    """The rotation spent the old refresh token: the pair in the answer is the session's only live
+    grant, so it is revoked (by the token RingCentral would recognise), as a new grant's would be."""
     with requests_mock.Mocker() as m:
-        m.post(TOKEN_URL, json={**GOOD, "expires_in": "soon"})
-        with pytest.raises(UnexpectedAnswer):
+        m.post(TOKEN_URL, json={**GOOD, "refresh_token": "has space", "expires_in": "soon"})
+        m.post(REVOKE_URL, text="")
+        with pytest.raises(UnexpectedAnswer) as caught:
             RingCentralOAuth(SERVER, "cid", "sec").refresh("RT-old-1")
-    assert [r.url for r in m.request_history] == [TOKEN_URL]
+    assert [r.url for r in m.request_history] == [TOKEN_URL, REVOKE_URL]
+    assert parse_qs(m.request_history[-1].text)["token"] == ["AT-new-2"]
+    assert caught.value.revoked and caught.value.hint is None
 
 
 JSON_VALUES = st.one_of(
@@ -374,3 +430,93 @@ def test_json_nested_past_pythons_recursion_limit_is_an_unexpected_answer() -> N
         m.post(TOKEN_URL, text=body, headers={"Content-Type": "application/json"})
         with pytest.raises(UnexpectedAnswer):
             RingCentralOAuth(SERVER, "cid", "s").jwt_bearer("eyJ.jwt.credential")
+
+
+# -- oauthlib refusing what rcauth let through: the grant is revoked all the same (issue 20) -----------
+WITHOUT_TOKEN_TYPE = {k: v for k, v in GOOD.items() if k != "token_type"}
+
+
+@pytest.mark.parametrize("grant", ["jwt", "code"])
+def test_a_new_grant_that_oauthlib_refuses_after_rcauths_checks_is_revoked(monkeypatch, grant) -> None:
+    """Under `OAUTHLIB_STRICT_TOKEN_TYPE` oauthlib refuses an answer without `token_type`, after
+    rcauth's own checks passed: its exception carries no token, so rcauth keeps the one it saw."""
+    monkeypatch.setenv("OAUTHLIB_STRICT_TOKEN_TYPE", "1")
+    oauth = RingCentralOAuth(SERVER, "cid", "sec")
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=WITHOUT_TOKEN_TYPE)
+        m.post(REVOKE_URL, text="")
+        with pytest.raises(UnexpectedAnswer) as caught:
+            if grant == "jwt":
+                oauth.jwt_bearer("eyJ.jwt.credential")
+            else:
+                oauth.exchange_code("code-1", redirect_uri="http://127.0.0.1:5000/cb", code_verifier="v" * 43)
+    assert str(caught.value) == "the token endpoint's answer is not usable (MissingTokenTypeError)"
+    revoke = [r for r in m.request_history if r.url == REVOKE_URL]
+    assert len(revoke) == 1 and parse_qs(revoke[0].text) == {"token": ["RT-new-2"]}
+
+
+def test_a_refresh_answer_that_oauthlib_refuses_after_rcauths_checks_is_revoked_and_the_session_ends(
+    monkeypatch,
+) -> None:
+    monkeypatch.setenv("OAUTHLIB_STRICT_TOKEN_TYPE", "1")
+    _, after, error, revoked = refresh_answered({"json": WITHOUT_TOKEN_TYPE})
+    assert isinstance(error, SessionExpired)
+    assert str(error) == (
+        "the session has ended: the token endpoint's answer is not usable (MissingTokenTypeError) "
+        "(rcauth revoked the new tokens it could not use)"
+    )
+    assert revoked == ["RT-new-2"] and after is None
+
+
+def test_a_refused_answer_revokes_its_own_token_not_an_earlier_answers(monkeypatch) -> None:
+    """The token revoked is the one in *this* answer: an earlier grant's (kept) names nothing here."""
+    oauth = RingCentralOAuth(SERVER, "cid", "sec")
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, [{"json": GOOD}, {"json": {**WITHOUT_TOKEN_TYPE, "refresh_token": "RT-new-3"}}])
+        m.post(REVOKE_URL, text="")
+        oauth.jwt_bearer("eyJ.jwt.credential")
+        monkeypatch.setenv("OAUTHLIB_STRICT_TOKEN_TYPE", "1")
+        with pytest.raises(UnexpectedAnswer):
+            oauth.jwt_bearer("eyJ.jwt.credential")
+    revoke = [parse_qs(r.text)["token"] for r in m.request_history if r.url == REVOKE_URL]
+    assert revoke == [["RT-new-3"]]  # the refused answer's own token, once
+
+
+# -- a rotated pair that cannot be stored (issue 20, invariant 3) ----------------------------------------
+class RefusingStore(MemoryStore):
+    """Reads, and removes, but refuses to store (a keyring that says no, out of room or time)."""
+
+    def save(self, session: Session) -> None:
+        from rcauth.errors import StorageUnavailable
+
+        if self.load() is not None:  # the first save (the test's own) goes in
+            raise StorageUnavailable("the system keyring failed to save the session: refused", hint="try X")
+        super().save(session)
+
+
+@pytest.mark.parametrize("revocation", [200, 503])
+def test_a_rotated_pair_that_cannot_be_stored_is_revoked_and_the_session_ends(revocation) -> None:
+    """RingCentral spent the stored refresh token: the new pair is the only live grant and nothing can
+    keep it, so it is revoked (ending the session) and the stored pair, ended with it, removed; the
+    error (exit 6) says so. If the revocation fails, the stored pair is left as it was."""
+    store = RefusingStore()
+    before = stored_session()
+    store.save(before)
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=GOOD)
+        m.post(REVOKE_URL, status_code=revocation, text="")
+        with pytest.raises(RcauthError) as caught:
+            client.get_json("/restapi/v1.0/account/~/extension/~")
+    revoked = [parse_qs(r.text)["token"] for r in m.request_history if r.url == REVOKE_URL]
+    assert revoked == [["RT-new-2"]]
+    assert caught.value.exit_code == ExitCode.STORAGE
+    if revocation == 200:
+        assert str(caught.value) == (
+            "the system keyring failed to save the session: refused; "
+            "the session was ended at RingCentral, as its new tokens could not be kept"
+        )
+        assert caught.value.hint == "run `rcauth login` to sign in again; try X"
+        assert store.load() is None
+    else:
+        assert str(caught.value) == "the system keyring failed to save the session: refused"
+        assert store.load() == before

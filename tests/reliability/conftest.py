@@ -8,6 +8,7 @@ under the test's home, so several processes share one keyring as they would a re
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from reliability_support import (
     FileKeyring,
     Rcauth,
     Result,
+    stored_grants,
     wait_for_stderr,
     write_atomically,
 )
@@ -156,3 +158,27 @@ def proxy(emu: Emulator) -> Iterator[InterceptingProxy]:
     (intercepting_proxy.py): set `proxy.answer` to intercept, `None` to pass requests on."""
     with InterceptingProxy(emu.base_url) as stub:
         yield stub
+
+
+@pytest.fixture
+def grants_accounted(emu: Emulator, keyring_dir: Path) -> Callable[[], None]:
+    """Invariant 3 of issue 20: `grants_accounted()` asserts that the sessions alive at the emulator
+    are exactly the sessions the keyring holds (of every profile): each grant issued was stored or
+    revoked, none is left alive with nothing able to end it, and none stored was ended under it."""
+
+    def check() -> None:
+        live, kept = sorted(emu.live_grants()), sorted(stored_grants(keyring_dir))
+        orphans = len(set(live) - set(kept))
+        assert live == kept, f"{len(live)} alive at the emulator, {len(kept)} stored, {orphans} orphaned"
+
+    return check
+
+
+@pytest.fixture
+def hangups_not_ignored() -> Iterator[None]:
+    """rcauth keeps ignoring a signal it inherits ignored (`nohup`): the test's child must not."""
+    previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)

@@ -6,7 +6,7 @@
   (a locked Secret Service), `ErroringKeyring` (a Secret Service that fails), `HangingKeyring`
   (a keyring waiting on an unlock prompt nobody answers), `WindowsLimitKeyring` (Windows Credential
   Manager's size limit and its error over the shared files), `NoWritesKeyring` (reads work, writes
-  are refused);
+  are refused), `PausingKeyring` (a working keyring whose writes and removals wait for the test);
 - `Rcauth`, `run_on_terminal` and the waits, from tests/runner.py (the one runner both subprocess
   suites use), re-exported here for this suite's tests.
 """
@@ -91,6 +91,46 @@ class NoWritesKeyring(FileKeyring):
 
     def set_password(self, service: str, username: str, password: str) -> None:
         raise keyring.errors.PasswordSetError("Can't store password on keychain: (-25244, 'Unknown Error')")
+
+
+PAUSED = "paused"  # created in the keyring directory as a `PausingKeyring` write or removal starts
+RESUME = "resume"  # created there by the test: the paused call, and every later one, goes on
+
+
+class PausingKeyring(FileKeyring):
+    """The shared file keyring, slow to write and to remove: each `set_password` and `delete_password`
+    creates `PAUSED` in the keyring directory (holding "set" or "delete"), then waits until the test
+    creates `RESUME` there (at most `WAIT` seconds), so a test knows rcauth is storing or removing
+    a session at the moment it acts (sends a signal)."""
+
+    @staticmethod
+    def _pause(operation: str) -> None:
+        directory = Path(os.environ[KEYRING_DIR_ENV])
+        write_atomically(directory / PAUSED, operation)
+        deadline = time.monotonic() + WAIT
+        while not (directory / RESUME).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._pause("set")
+        super().set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._pause("delete")
+        super().delete_password(service, username)
+
+
+def stored_grants(keyring_dir: Path) -> list[str]:
+    """The token naming each session the test keyring holds, of every profile (its refresh token,
+    else its access token: what RingCentral's revoke is given), to compare with what the emulator
+    holds alive (`Emulator.live_grants()`)."""
+    from rcauth.oauth import grant_of
+    from rcauth.session import Session
+
+    return [
+        grant_of(Session.from_json(entry.read_text(encoding="utf-8")))
+        for entry in sorted(keyring_dir.glob("rcauth@*.json"))
+    ]
 
 
 class LockedKeyring(keyring.backend.KeyringBackend):

@@ -200,7 +200,7 @@ def check_grants(scene: Scene) -> None:
     file_store = FileStore("default").path
     if file_store.exists():
         held += file_store.read_text(encoding="utf-8", errors="replace")
-    orphans = [pair for pair in scene.emu.live_grants() if not any(t and t in held for t in pair)]
+    orphans = [token for token in scene.emu.live_grants() if token not in held]
     assert not orphans, f"{len(orphans)} grant(s) live at RingCentral that no store holds"
 
 

@@ -13,7 +13,6 @@ import json
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -63,16 +62,6 @@ def test_ctrl_c_mid_refresh_exits_130_after_storing_the_new_pair(emu, sign_in, r
     assert rcauth.run("whoami").code == 0
     counters = emu.counters()
     assert counters["refreshes"] == 1 and counters["refresh_reuses"] == 0
-
-
-@pytest.fixture
-def hangups_not_ignored() -> Iterator[None]:
-    """rcauth keeps ignoring a signal it inherits ignored (`nohup`): the test's child must not."""
-    previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGHUP, previous)
 
 
 @pytest.mark.parametrize(("name", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])

@@ -41,3 +41,34 @@ def test_logout_during_a_refresh_in_another_process_waits_for_it_and_the_session
     counters = emu.counters()
     assert counters["revokes"] == 1 and counters["sessions_ended"] == 1  # the rotated session, at RingCentral
     assert counters["refreshes"] == 1 and counters["refresh_reuses"] == 0
+
+
+def test_a_refresh_that_starts_while_logout_is_revoking_waits_and_finds_the_session_gone(
+    emu, sign_in, rcauth, stored, grants_accounted
+) -> None:
+    """Issue 20: logout revokes and removes the session while it holds the refresh lock, not after
+    letting it go. The revocation is held by the emulator before it takes effect (the session still
+    live meanwhile); a due `whoami` started then must wait for the lock, and find no session once it
+    has it (exit 4), rather than rotate the pair logout is about to revoke and report success."""
+    sign_in(access_expires_at=time.time() - 5)  # due: whoami refreshes first
+    emu.set(revoke_delay=HELD)
+    logout = rcauth.start("logout")
+    wait_for(lambda: emu.counters()["held"].get("revoke", 0) >= 1, "the revocation to be held", proc=logout)
+
+    whoami = rcauth.start("--debug", "whoami", "--json")
+    wait_for_stderr(whoami, r"another rcauth holds the session's refresh lock: waiting for it")
+    emu.set(revoke_delay=0)
+    signed_out = rcauth.finish(logout)
+    assert signed_out.code == 0, signed_out
+    assert signed_out.out == "Signed out: tokens revoked and removed.\n"
+    refused = rcauth.finish(whoami)
+    assert refused.code == 4, refused
+    assert refused.err.splitlines()[-1] == (
+        "Error: the session was removed by another rcauth; run `rcauth login` to sign in again"
+    )
+    assert refused.out == ""
+
+    assert stored() is None
+    grants_accounted()
+    counters = emu.counters()
+    assert counters["refreshes"] == 0 and counters["revokes"] == 1

@@ -183,10 +183,18 @@ def _time(value: Any) -> str:
 
 
 def human_until(epoch: float | None, now: float | None = None) -> str:
-    """`in 59 min (2026-11-28 14:03)`, `expired 2 h ago`: expiry in human terms, local time."""
+    """`in 59 min (2026-11-28 14:03)`, `expired 2 h ago`: expiry in human terms, local time. "unknown"
+    for None or a time that is no number of seconds (NaN, infinity, a boolean); past the years a date
+    can hold (1 to 9999), the span alone."""
     import time
 
-    if epoch is None or not math.isfinite(epoch):
+    if isinstance(epoch, bool) or not isinstance(epoch, int | float):
+        return "unknown"
+    try:
+        epoch = float(epoch)
+    except OverflowError:  # an integer past a float's range
+        return "unknown"
+    if not math.isfinite(epoch):
         return "unknown"
     now = time.time() if now is None else now
     delta = epoch - now

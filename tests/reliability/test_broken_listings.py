@@ -72,7 +72,7 @@ def records_shown(result: Result, reader: str) -> int:
         return len(records)
     if reader == "ndjson":
         assert out.endswith("\n"), out[-200:]
-        return sum(isinstance(strict_json(line), dict) for line in out.splitlines())
+        return sum(isinstance(strict_json(line), dict) for line in out.split("\n")[:-1])
     if reader == "csv":
         rows = list(csv.reader(io.StringIO(out, newline="")))
         assert rows and len({len(row) for row in rows}) == 1, out[-500:]  # a header, rows as wide as it

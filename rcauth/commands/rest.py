@@ -139,11 +139,13 @@ class _Listing:
     """One listing's records as a command writes them, ended the same way whatever ends it.
 
     A page that fails, a next-page link elsewhere, RingCentral's 1000-page cap, Ctrl-C, SIGTERM or
-    SIGHUP: the error ends the records as their last page would, and is kept (`error`) instead of
-    raised, so what was fetched is written in full first (a closed JSON array, whole NDJSON lines and
-    CSV rows, the table, the summary). `raise_error` then raises it: one line on stderr, and an exit
-    code that tells a script the output is incomplete (5 for RingCentral or the network, 130 for
-    Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
+    SIGHUP: once a record was listed, the error ends the records as their last page would, and is kept
+    (`error`) instead of raised, so what was fetched is written in full first (a closed JSON array,
+    whole NDJSON lines and CSV rows, the table, the summary). `raise_error` then raises it: one line on
+    stderr, and an exit code that tells a script the output is incomplete (5 for RingCentral or the
+    network, 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). An error before the first record is
+    raised as it comes: nothing was listed, so nothing is written (not an empty array or a CSV header
+    that would pass for an empty period).
 
     Inside the `with`, those signals stop the listing only where it waits for its next record (a page
     in flight, a rate-limit wait), never in the middle of writing one: a signal that arrives while a
@@ -202,8 +204,10 @@ class _Listing:
                 yield record
         except GeneratorExit:
             raise
-        except BaseException as exc:  # noqa: BLE001 - kept, and raised by `raise_error` once written
-            self.error = exc
+        except BaseException as exc:
+            if not self.count:  # nothing was listed: there is nothing to show, only the error
+                raise
+            self.error = exc  # raised by `raise_error`, once what was listed is written
 
     def raise_error(self, *, narrow: str, stopped: str) -> None:
         """Raise what ended the listing, if anything did. RingCentral's page cap is told `narrow`
@@ -319,7 +323,7 @@ def call_log(
                     f"incomplete: the listing stopped after {len(rows)} calls" if listing.error else None
                 )
                 console().print(call_log_table(rows, caption=caption))
-            elif listing.error is None:
+            else:
                 span = "in that period" if date_from or date_to else "in the last 24 hours (try --from 7d)"
                 click.echo(f"No calls {span}.", err=True)
     listing.raise_error(narrow=NARROW_PERIOD, stopped="the listing stopped after {count} calls")
@@ -342,15 +346,13 @@ def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
         listed = resources.call_log(client, query, limit=None, on_page=keep_latest)
         with _Listing(listed) as listing:
             result = summarize(_with_progress(iter(listing), pages)).to_json()
-            result["complete"] = listing.error is None
-            # What was listed before an error, marked incomplete; nothing when nothing was listed.
-            if listing.error is None or listing.count:
-                if fmt == "json":
-                    write_json(result)
-                elif not result["total"]:
-                    click.echo("No calls in that period.", err=True)
-                else:
-                    console().print(call_summary_view(result))
+            result["complete"] = listing.error is None  # else it counts what was listed before the error
+            if fmt == "json":
+                write_json(result)
+            elif not result["total"]:
+                click.echo("No calls in that period.", err=True)
+            else:
+                console().print(call_summary_view(result))
     listing.raise_error(narrow=NARROW_PERIOD, stopped="the summary counts the {count} calls listed before it")
 
 

@@ -180,3 +180,16 @@ def test_a_signal_mid_listing_leaves_whole_output_of_what_was_fetched_and_its_ex
     assert result.code == code, result
     assert result.err.splitlines() == [f"Error: {said}"], result
     assert 0 < records_shown(result, reader) <= PER_PAGE, result
+
+
+@pytest.mark.parametrize("output", sorted(OUTPUTS))
+def test_a_listing_that_fails_on_page_1_writes_nothing_and_exits_5(
+    start_listing, rcauth, proxy, output
+) -> None:
+    """Nothing was listed: no empty array, CSV header or empty summary that would pass for an empty
+    period; the error alone."""
+    args, _ = OUTPUTS[output]
+    proxy.answer = Answer(500, "application/json", json.dumps(SERVER_ERROR))
+    result = rcauth.finish(start_listing(args), timeout=60)
+    assert (result.code, result.out) == (5, ""), result
+    assert result.err == "Error: CMN-201: Service temporary unavailable (HTTP 500)\n", result

@@ -7,7 +7,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
     from rich.console import Console
     from rich.table import Table
+
+    # A format's `write(record, index)` and `close(count)` (`write_records`).
+    RecordWriter = tuple[Callable[[Any, int], None], Callable[[int], None]]
 
 # rich is imported by the table renderers only: `--json`, `--format ndjson|csv` and the CLI's start-up
 # never pay for it (about 20 ms).
@@ -46,22 +49,22 @@ def json_safe(data: Any) -> Any:
     return data
 
 
-def _strict(encode: Any) -> Any:
+def _strict(encode: Callable[[Any], str]) -> Callable[[Any], str]:
     """`encode` (a JSONEncoder's, made with allow_nan=False) that writes a non-finite number as null: the
     record is copied only when the fast path refused it, so the usual record pays nothing."""
 
     def strict(data: Any) -> str:
         try:
-            return str(encode(data))
+            return encode(data)
         except ValueError:
-            return str(encode(json_safe(data)))
+            return encode(json_safe(data))
 
     return strict
 
 
 def json_text(data: Any, *, indent: int | None = None) -> str:
     """`data` as RFC 8259 JSON text: never NaN or Infinity (written as null), non-ASCII kept as it is."""
-    return str(_strict(json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=indent).encode)(data))
+    return _strict(json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=indent).encode)(data)
 
 
 def _cell(value: Any) -> Any:
@@ -432,7 +435,7 @@ def write_records(
     return count
 
 
-def _close_after_failure(close: Any, count: int, stream: TextIO) -> None:
+def _close_after_failure(close: Callable[[int], None], count: int, stream: TextIO) -> None:
     """Close an output that has started (`count` records) whose listing failed. The listing's error is
     the one to report, not one from closing: a failure here (the reader went away too) is dropped."""
     if count:
@@ -441,7 +444,7 @@ def _close_after_failure(close: Any, count: int, stream: TextIO) -> None:
             stream.flush()
 
 
-def _record_writer(fmt: str, stream: TextIO, csv_fields: Iterable[str] | None) -> tuple[Any, Any]:
+def _record_writer(fmt: str, stream: TextIO, csv_fields: Iterable[str] | None) -> RecordWriter:
     """`write(record, index)` and `close(count)` for one format."""
     if fmt == "ndjson":
         # One encoder for the whole stream: `json.dumps` with any option builds a new one per record.
@@ -472,7 +475,9 @@ def _record_writer(fmt: str, stream: TextIO, csv_fields: Iterable[str] | None) -
     return write_element, close_array
 
 
-def _csv_record_writer(stream: TextIO, csv_fields: Iterable[str] | None) -> tuple[Any, Any]:
+def _csv_record_writer(stream: TextIO, csv_fields: Iterable[str] | None) -> RecordWriter:
+    """CSV's `write` (a row a record, server text neutralised) and `close` (the header alone when no
+    record came)."""
     # The plain writer, and one that quotes every cell (see below); made with the first record.
     writers: list[csv.DictWriter[str]] = []
 

@@ -190,11 +190,11 @@ class _Listing:
         try:
             records = iter(self._records)
             while True:
-                if self._signal is not None:  # held while the last record was being written
-                    held, self._signal = self._signal, None
-                    raise _stop(held)
-                self._waiting = True
+                self._waiting = True  # from here a signal raises; one that came before is looked at here
                 try:
+                    if self._signal is not None:  # held while the last record was being written
+                        held, self._signal = self._signal, None
+                        raise _stop(held)
                     record = next(records)
                 except StopIteration:
                     return

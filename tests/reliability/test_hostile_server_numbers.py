@@ -218,3 +218,12 @@ def test_a_page_of_another_shape_is_one_line_and_exit_5_not_a_complete_listing(
     result = run(*CALL_LOG, "--format", "json")
     assert (result.code, result.out) == (5, ""), result
     assert result.err == f"Error: RingCentral answered a page whose {said}\n", result
+
+
+def test_api_writes_an_answer_nested_past_the_parser_as_it_came(run, proxy: InterceptingProxy) -> None:
+    """`api` shows what answered, JSON or not: JSON too deep for Python's parser is passed on as bytes."""
+    proxy.transform = None
+    proxy.answer = Answer(200, "application/json", NOT_AN_OBJECT["JSON nested past what Python parses"])
+    result = run("api", "GET", EXTENSION)
+    assert (result.code, result.err) == (0, ""), result
+    assert result.out == NOT_AN_OBJECT["JSON nested past what Python parses"]

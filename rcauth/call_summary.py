@@ -6,6 +6,14 @@ Counted as RingCentral labels them: a call's `result` is its own ("Missed", "Voi
 "Call connected"...); "missed" are the calls whose result is `Missed`, "voicemail" those whose result is
 `Voicemail` (an inbound call sent to voicemail). Days and hours are those of `startTime` in the given
 time zone (the CLI's: the local one), so "busiest hours" are the hours the user lives in.
+
+Whatever a record holds, it is counted and nothing raises: the records are the server's, and one odd
+record must not cost the user the summary of a year. A `duration` that is not a call's length in
+seconds as RingCentral could send it (`call_duration`: a number from 0 to 2**31 - 1; not infinity,
+NaN, a negative or a text) adds nothing to the minutes; a `startTime` that is unreadable, or that has
+no date in the time zone of the summary (`0001-01-01T00:00:00Z` seen from UTC-12 is in year 0,
+`9999-12-31T23:59:59Z` from UTC+14 in year 10000, neither of which a date can hold), counts in the
+totals and in the first and last times only, not in a day or an hour.
 """
 
 from __future__ import annotations
@@ -18,6 +26,19 @@ from typing import Any
 
 MISSED = "Missed"
 VOICEMAIL = "Voicemail"
+# RingCentral's `duration` is an int32 of seconds (about 68 years): nothing longer is a call's length.
+MAX_DURATION = 2**31 - 1
+
+
+def call_duration(value: object) -> int | None:
+    """A record's `duration` as whole seconds, or None when it is not one RingCentral could send: not a
+    number (text, a boolean, a list), not finite (JSON's `1e400` reads as infinity; NaN), negative, or
+    over an int32. The table shows None as a blank and the summary adds nothing for it."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not 0 <= value <= MAX_DURATION:  # False for NaN too
+        return None
+    return int(value)
 
 
 @dataclass
@@ -40,31 +61,34 @@ class CallSummary:
     _last: tuple[datetime, str] | None = field(default=None, repr=False)
 
     def add(self, record: Mapping[str, Any], tz: tzinfo | None = None) -> None:
-        """Count one record. One without a readable `startTime` still counts in the totals."""
+        """Count one record. One without a readable `startTime` (or not an object at all) still counts in
+        the totals."""
         self.total += 1
+        if not isinstance(record, Mapping):  # RingCentral's records are objects; anything else has no fields
+            record = {}
         direction = str(record.get("direction") or "Unknown")
         result = str(record.get("result") or "Unknown")
         self.by_direction[direction] += 1
         self.by_result[result] += 1
         self.by_direction_result[(direction, result)] += 1
-        duration = record.get("duration")
-        if isinstance(duration, int | float) and not isinstance(duration, bool) and duration > 0:
-            self.duration += int(duration)
+        self.duration += call_duration(record.get("duration")) or 0
         self.missed += result == MISSED
         self.voicemail += result == VOICEMAIL
         start = _instant(record.get("startTime"))
         if start is None:
             return
-        local = start.astimezone(tz)
+        if self._first is None or start < self._first[0]:
+            self._first = (start, str(record["startTime"]))
+        if self._last is None or start > self._last[0]:
+            self._last = (start, str(record["startTime"]))
+        local = _local(start, tz)
+        if local is None:
+            return
         day = local.date().isoformat()
         self.by_day[day] += 1
         self.missed_by_day[day] += result == MISSED
         self.voicemail_by_day[day] += result == VOICEMAIL
         self.by_hour[local.hour] += 1
-        if self._first is None or start < self._first[0]:
-            self._first = (start, str(record["startTime"]))
-        if self._last is None or start > self._last[0]:
-            self._last = (start, str(record["startTime"]))
 
     def busiest_hours(self, count: int = 3) -> list[tuple[int, int]]:
         """The `count` hours of the day with most calls, as (hour, calls), most first (earlier on a tie)."""
@@ -123,3 +147,13 @@ def _instant(value: object) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
+
+
+def _local(moment: datetime, tz: tzinfo | None) -> datetime | None:
+    """`moment` in `tz` (None: this machine's zone), or None where that is outside the years 1 to 9999
+    (OverflowError), or where the platform has no local time for it (OSError: Windows' localtime
+    before 1970)."""
+    try:
+        return moment.astimezone(tz)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -489,8 +489,7 @@ class ApiClient:
         while True:
             if on_page is not None:
                 on_page(page)
-            records = page.get("records") or []
-            next_url: str = ((page.get("navigation") or {}).get("nextPage") or {}).get("uri") or ""
+            records, next_url = _page_parts(page)
             wanted = bool(next_url) and (limit is None or seen + len(records) < limit)
             ahead = self._fetch_ahead(next_url) if wanted and fetch_ahead else None
             for record in records:
@@ -543,12 +542,35 @@ def _waiting_for_the_lock() -> None:
     log.debug("another rcauth holds the session's refresh lock: waiting for it")
 
 
+def _page_parts(page: dict[str, Any]) -> tuple[list[Any], str]:
+    """A page's records and its next page's link ("" for none). A page shaped otherwise (records that
+    are not a list, a `navigation.nextPage.uri` that is not text at any step) is an `ApiError`, raised
+    before any of its records: read as an empty or a last page, it would pass a listing off as complete."""
+    records = page.get("records")
+    if records is None:
+        records = []
+    if not isinstance(records, list):
+        raise ApiError("RingCentral answered a page whose records are not a list")
+    link: Any = page
+    for key in ("navigation", "nextPage", "uri"):
+        if not isinstance(link, dict):
+            raise ApiError("RingCentral answered a page whose next-page link is not a URL")
+        link = link.get(key)
+        if link is None:
+            return records, ""
+    if not isinstance(link, str):
+        raise ApiError("RingCentral answered a page whose next-page link is not a URL")
+    return records, link
+
+
 def _check_complete(page: dict[str, Any], listed: int) -> None:
     """Raise `ListingIncomplete` when the listing stopped at page LAST_PAGE (it has no `nextPage`)
     although its totals say more records follow: a listing a script cannot tell from a complete one
     would be worse than an error after the records. Only at that page: elsewhere a missing `nextPage`
     is the end, whatever totals RingCentral estimated ("may be omitted ... for performance reasons")."""
-    paging = page.get("paging") or {}
+    paging = page.get("paging")
+    if not isinstance(paging, dict):
+        return
     number, end = paging.get("page"), paging.get("pageEnd")
     total, pages = paging.get("totalElements"), paging.get("totalPages")
     if not isinstance(number, int) or number < LAST_PAGE:
@@ -561,12 +583,17 @@ def _check_complete(page: dict[str, Any], listed: int) -> None:
 
 
 def _json_of(response: requests.Response) -> dict[str, Any]:
+    """The answer's JSON object. Anything else is an `ApiError` (exit 5): text that is not JSON, JSON
+    nested deeper than Python parses (RecursionError), or JSON that is not an object (every resource
+    rcauth reads, and every page of a listing, is one)."""
     try:
-        data: dict[str, Any] = response.json()
-    except ValueError:
+        data = response.json()
+    except (ValueError, RecursionError):
         raise ApiError(
             "RingCentral answered with something that is not JSON", status=response.status_code
         ) from None
+    if not isinstance(data, dict):
+        raise ApiError("RingCentral answered with JSON that is not an object", status=response.status_code)
     return data
 
 

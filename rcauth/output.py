@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -15,20 +17,64 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    # A format's `write(record, index)` and `close(count)` (`write_records`).
+    RecordWriter = tuple[Callable[[Any, int], None], Callable[[int], None]]
+
 # rich is imported by the table renderers only: `--json`, `--format ndjson|csv` and the CLI's start-up
 # never pay for it (about 20 ms).
 #
 # Every value a table shows goes in as `Text(visible(value))`: plain text, never rich markup (a caller
 # named "[bold]x[/]" or "Front Desk [main]" is shown as named, and "[/]" cannot crash the table), with
 # control and bidi characters escaped (rcauth.terminal_text).
+#
+# Numbers from the server are data like any other: JSON's `1e400` reads as infinity and some parsers
+# accept `NaN`, and RFC 8259 has no way to write either. So every JSON rcauth writes holds `null` in
+# their place (as JavaScript's JSON.stringify does), a CSV cell holds nothing, and a table shows a blank.
+
+
+def _finite(value: Any) -> Any:
+    """None for a float JSON cannot hold (infinity, NaN); any other value as it is."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def json_safe(data: Any) -> Any:
+    """`data` with every float JSON cannot hold (infinity, NaN: what `1e400` and `NaN` in an answer
+    parse to) replaced by None, in objects and lists at any depth; everything else unchanged."""
+    if isinstance(data, float):
+        return _finite(data)
+    if isinstance(data, Mapping):
+        return {key: json_safe(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [json_safe(value) for value in data]
+    return data
+
+
+def _strict(encode: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`encode` (a JSONEncoder's, made with allow_nan=False) that writes a non-finite number as null: the
+    record is copied only when the fast path refused it, so the usual record pays nothing."""
+
+    def strict(data: Any) -> str:
+        try:
+            return encode(data)
+        except ValueError:
+            return encode(json_safe(data))
+
+    return strict
+
+
+def json_text(data: Any, *, indent: int | None = None) -> str:
+    """`data` as RFC 8259 JSON text: never NaN or Infinity (written as null), non-ASCII kept as it is."""
+    return _strict(json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=indent).encode)(data)
 
 
 def _cell(value: Any) -> Any:
-    """A table cell from data: visible plain text, never parsed as markup."""
+    """A table cell from data: visible plain text, never parsed as markup; a blank for None and for a
+    number that is not finite."""
     from rich.text import Text
 
     from rcauth.terminal_text import visible
 
+    value = _finite(value)
     return Text(visible("" if value is None else value))
 
 
@@ -49,16 +95,24 @@ def write_json(data: Any, stream: TextIO | None = None, *, pretty: bool | None =
     stream = stream or sys.stdout
     if pretty is None:
         pretty = stream.isatty()
-    stream.write(json.dumps(data, indent=2 if pretty else None, ensure_ascii=False) + "\n")
+    stream.write(json_text(data, indent=2 if pretty else None) + "\n")
     stream.flush()
 
 
-def _get(data: Mapping[str, Any], *path: str) -> Any:
+def _get(data: Any, *path: str) -> Any:
+    """`data[path[0]][path[1]]...`, or None where a step is missing or not an object (server data can be
+    shaped anyhow: a `contact` that is text, a `records` entry that is a number)."""
     for key in path:
         if not isinstance(data, Mapping):
             return None
-        data = data.get(key)  # type: ignore[assignment]
+        data = data.get(key)
     return data
+
+
+def _text(value: Any) -> str:
+    """A value from data as text for a table: None and a non-finite number as "", else `str()`."""
+    value = _finite(value)
+    return "" if value is None else str(value)
 
 
 def extension_table(ext: Mapping[str, Any], server: str | None = None) -> Table:
@@ -68,22 +122,22 @@ def extension_table(ext: Mapping[str, Any], server: str | None = None) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
-    contact = ext.get("contact") or {}
-    name = ext.get("name") or " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
+    names = (_text(_get(ext, "contact", part)) for part in ("firstName", "lastName"))
+    name = _get(ext, "name") or " ".join(part for part in names if part)
     rows = [
         ("Name", name),
-        ("Extension", ext.get("extensionNumber")),
-        ("Email", contact.get("email")),
-        ("Company", contact.get("company")),
+        ("Extension", _get(ext, "extensionNumber")),
+        ("Email", _get(ext, "contact", "email")),
+        ("Company", _get(ext, "contact", "company")),
         ("Account ID", _get(ext, "account", "id")),
-        ("Extension ID", ext.get("id")),
-        ("Type", ext.get("type")),
-        ("Status", ext.get("status")),
+        ("Extension ID", _get(ext, "id")),
+        ("Type", _get(ext, "type")),
+        ("Status", _get(ext, "status")),
     ]
     if server:
         rows.append(("Server", server))
     for label, value in rows:
-        if value not in (None, ""):
+        if _text(value):
             table.add_row(label, _cell(value))
     return table
 
@@ -91,41 +145,59 @@ def extension_table(ext: Mapping[str, Any], server: str | None = None) -> Table:
 def _party(party: Any) -> str:
     if not isinstance(party, Mapping):
         return ""
-    number = party.get("phoneNumber") or (
-        f"ext {party['extensionNumber']}" if party.get("extensionNumber") else ""
-    )
-    name = party.get("name")
+    extension = _text(party.get("extensionNumber"))
+    number = _text(party.get("phoneNumber")) or (f"ext {extension}" if extension else "")
+    name = _text(party.get("name"))
     if name and number:
         return f"{name} {number}"
-    return str(name or number or "")
+    return name or number
 
 
 def _duration(seconds: Any) -> str:
-    try:
-        total = int(seconds)
-    except (TypeError, ValueError):
+    """`1:01`, `2:00:05`; blank for a duration RingCentral could not have sent (`call_duration`)."""
+    from rcauth.call_summary import call_duration
+
+    total = call_duration(seconds)
+    if total is None:
         return ""
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _stamp(moment: datetime, seconds: bool = True) -> str:
+    """`2026-11-28 14:03:02` (or without seconds): the year always in four digits, which strftime's
+    `%Y` does not give for years before 1000 on every platform."""
+    shown = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}"
+    return f"{shown}:{moment.second:02d}" if seconds else shown
+
+
 def _time(value: Any) -> str:
+    """RingCentral's `startTime` in local time; as written when it is not a date-time, or has no local
+    time (0001-01-01T00:00:00Z west of UTC is in year 0: OverflowError; OSError where the platform's
+    localtime refuses it)."""
     if not isinstance(value, str):
         return ""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        # A valid date-time at the edge of the calendar (0001-01-01T00:00:00+01:00) has no local time.
-        return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    except (ValueError, OverflowError):
+        return _stamp(moment.astimezone())
+    except (ValueError, OverflowError, OSError):
         return value
 
 
 def human_until(epoch: float | None, now: float | None = None) -> str:
-    """`in 59 min (2026-11-28 14:03)`, `expired 2 h ago`: expiry in human terms, local time."""
+    """`in 59 min (2026-11-28 14:03)`, `expired 2 h ago`: expiry in human terms, local time. "unknown"
+    for None or a time that is no number of seconds (NaN, infinity, a boolean); past the years a date
+    can hold (1 to 9999), the span alone."""
     import time
 
-    if epoch is None:
+    if isinstance(epoch, bool) or not isinstance(epoch, int | float):
+        return "unknown"
+    try:
+        epoch = float(epoch)
+    except OverflowError:  # an integer past a float's range
+        return "unknown"
+    if not math.isfinite(epoch):
         return "unknown"
     now = time.time() if now is None else now
     delta = epoch - now
@@ -138,8 +210,11 @@ def human_until(epoch: float | None, now: float | None = None) -> str:
         amount = f"{span / 3600:.0f} h"
     else:
         amount = f"{span / 86400:.0f} days"
-    stamp = datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M")
-    return f"in {amount} ({stamp})" if delta > 0 else f"expired {amount} ago ({stamp})"
+    try:
+        stamp = f" ({_stamp(datetime.fromtimestamp(epoch), seconds=False)})"
+    except (OverflowError, OSError, ValueError):  # past year 9999, or before what localtime can tell
+        stamp = ""
+    return f"in {amount}{stamp}" if delta > 0 else f"expired {amount} ago{stamp}"
 
 
 def status_table(info: Mapping[str, Any]) -> Table:
@@ -149,15 +224,15 @@ def status_table(info: Mapping[str, Any]) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
-    user = info.get("user") or {}
-    who = " ".join(str(v) for v in (user.get("name"), user.get("email")) if v)
-    who = who or f"extension id {info.get('owner_id')}"
+    who = " ".join(t for t in (_text(_get(info, "user", "name")), _text(_get(info, "user", "email"))) if t)
+    who = who or f"extension id {_text(info.get('owner_id'))}"
+    scopes = info.get("scopes")
     rows = [
         ("Profile", info.get("profile")),
         ("Server", info.get("server")),
         ("Client ID", info.get("client_id")),
         ("User", who),
-        ("Scopes", " ".join(info.get("scopes") or []) or "-"),
+        ("Scopes", " ".join(map(_text, scopes)) if isinstance(scopes, list) and scopes else "-"),
         ("Access token", human_until(info.get("access_token_expires_at"))),
         (
             "Refresh token",
@@ -194,18 +269,22 @@ def profiles_table(rows: Iterable[Mapping[str, Any]]) -> Table:
 CALL_LOG_COLUMNS = ("Start time", "Direction", "Type", "From", "To", "Duration", "Result")
 
 
-def call_log_table(records: Iterable[Mapping[str, Any]], title: str | None = None) -> Table:
+def call_log_table(
+    records: Iterable[Mapping[str, Any]], title: str | None = None, caption: str | None = None
+) -> Table:
     """call-log: one row a call, local time. A record RingCentral marks `deleted: true` (listed only
     when asked for with showDeleted, which rcauth never sends) says so beside its result, so a deleted
-    call never passes for one still in the log."""
+    call never passes for one still in the log. `caption`, under the table: that it is incomplete."""
     from rich.table import Table
 
-    table = Table(title=title, header_style="bold")
+    table = Table(title=title, caption=caption, header_style="bold")
     for column in CALL_LOG_COLUMNS:
         table.add_column(
             column, justify="right" if column == "Duration" else "left", no_wrap=column == "Start time"
         )
     for record in records:
+        if not isinstance(record, Mapping):  # RingCentral's records are objects: this one has no fields
+            record = {}
         table.add_row(
             _cell(_time(record.get("startTime"))),
             _cell(record.get("direction") or ""),
@@ -260,16 +339,20 @@ def choose_format(fmt: str | None, as_json: bool, *, piped_default: str, stream:
 
 
 def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested objects become dotted keys (`from.phoneNumber`); lists become JSON text."""
+    """Nested objects become dotted keys (`from.phoneNumber`); lists become JSON text; a number that is
+    not finite becomes None (an empty cell: `inf` or `nan` would pass for a number in a spreadsheet).
+    A record that is not an object (RingCentral's never are) has no fields: an empty row."""
     flat: dict[str, Any] = {}
+    if not isinstance(record, Mapping):
+        return flat
     for key, value in record.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
             flat.update(flatten(value, f"{name}."))
         elif isinstance(value, list):
-            flat[name] = json.dumps(value, ensure_ascii=False)
+            flat[name] = json_text(value)
         else:
-            flat[name] = value
+            flat[name] = _finite(value)
     return flat
 
 
@@ -315,51 +398,110 @@ def write_records(
     """Write records as they arrive (never all held at once) in json (an array), ndjson or csv.
 
     Returns how many were written. CSV has a header row; its columns are `csv_fields`, or the
-    flattened keys of the first record.
+    flattened keys of the first record. Numbers JSON cannot hold are written as null in JSON and
+    NDJSON and as empty cells in CSV (`json_safe`).
+
+    What is written is well-formed however the listing ends: each record goes out in one write (an
+    NDJSON line, a CSV row, a JSON array element, whole), and when `records` raises (a page that failed,
+    a link elsewhere, Ctrl-C) the output is closed before the error goes on: a JSON array gets its
+    `]`. A listing that fails before its first record leaves the stream empty, not holding half an
+    array (or a CSV header for rows that never came). When writing itself fails (a full disk, a reader
+    gone), that error goes on and nothing more is tried.
     """
+    from rcauth.errors import OutputFailed
+
     stream = stream or sys.stdout
+    write, close = _record_writer(fmt, stream, csv_fields)
     count = 0
-    if fmt == "ndjson":
-        # One encoder for the whole stream: `json.dumps` with any option builds a new one per record.
-        encode = json.JSONEncoder(ensure_ascii=False).encode
-        for record in records:
-            stream.write(encode(record) + "\n")
-            count += 1
-    elif fmt == "csv":
-        # The plain writer, and one that quotes every cell (see below); made with the first record.
-        writers: tuple[csv.DictWriter[str], csv.DictWriter[str]] | None = None
-        for record in records:
-            row = flatten(record)
-            carriage_return = False
-            for key, value in row.items():
-                if isinstance(value, str):
-                    if value[:1] in _CSV_TRIGGERS or _CSV_NUL in value:
-                        row[key] = csv_cell(value)
-                    if "\r" in value:
-                        carriage_return = True
-            if writers is None:
-                writers = _csv_writers(stream, list(csv_fields) if csv_fields else list(row))
-            # csv quotes a cell holding a line break only if the break is in `lineterminator` ("\n" here)
-            # up to Python 3.12; 3.13 quotes "\r" too. Unquoted, a "\r" in server text (a caller-ID name)
-            # starts a new row in every reader: such a row is written fully quoted, on every version.
-            (writers[1] if carriage_return else writers[0]).writerow(row)
-            count += 1
-        if writers is None and csv_fields:
-            _csv_writers(stream, list(csv_fields))  # the header alone
-    else:
-        pretty = stream.isatty()
-        encode = json.JSONEncoder(ensure_ascii=False, indent=2 if pretty else None).encode
-        # The "[" goes out with the first record, not before the first page: a listing that fails
-        # before any record leaves stdout empty, not holding half an array.
-        for record in records:
-            text = encode(record)
-            if pretty:
-                text = text.replace("\n", "\n  ")
-            stream.write(("," if count else "[") + "\n  " + text)
-            count += 1
-        stream.write("\n]\n" if count else "[]\n")
+    iterator = iter(records)
+    while True:
+        try:
+            record = next(iterator)
+        except StopIteration:
+            break
+        except BaseException:
+            _close_after_failure(close, count, stream)
+            raise
+        try:
+            write(record, count)
+        except (OSError, OutputFailed):  # the output itself failed: nothing more can be written
+            raise
+        except BaseException:  # a record that cannot be written (rendered before any byte of it went out)
+            _close_after_failure(close, count, stream)
+            raise
+        count += 1
+    close(count)
     stream.flush()
     return count
+
+
+def _close_after_failure(close: Callable[[int], None], count: int, stream: TextIO) -> None:
+    """Close an output that has started (`count` records) whose listing failed. The listing's error is
+    the one to report, not one from closing: a failure here (the reader went away too) is dropped."""
+    if count:
+        with contextlib.suppress(Exception):
+            close(count)
+            stream.flush()
+
+
+def _record_writer(fmt: str, stream: TextIO, csv_fields: Iterable[str] | None) -> RecordWriter:
+    """`write(record, index)` and `close(count)` for one format."""
+    if fmt == "ndjson":
+        # One encoder for the whole stream: `json.dumps` with any option builds a new one per record.
+        encode = _strict(json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode)
+
+        def write_line(record: Any, index: int) -> None:
+            stream.write(encode(record) + "\n")
+
+        return write_line, lambda count: None
+    if fmt == "csv":
+        return _csv_record_writer(stream, csv_fields)
+    pretty = stream.isatty()
+    encode = _strict(
+        json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=2 if pretty else None).encode
+    )
+
+    # The "[" goes out with the first record, not before the first page: a listing that fails before
+    # any record leaves stdout empty, not holding half an array.
+    def write_element(record: Any, index: int) -> None:
+        text = encode(record)
+        if pretty:
+            text = text.replace("\n", "\n  ")
+        stream.write(("," if index else "[") + "\n  " + text)
+
+    def close_array(count: int) -> None:
+        stream.write("\n]\n" if count else "[]\n")
+
+    return write_element, close_array
+
+
+def _csv_record_writer(stream: TextIO, csv_fields: Iterable[str] | None) -> RecordWriter:
+    """CSV's `write` (a row a record, server text neutralised) and `close` (the header alone when no
+    record came)."""
+    # The plain writer, and one that quotes every cell (see below); made with the first record.
+    writers: list[csv.DictWriter[str]] = []
+
+    def write_row(record: Any, index: int) -> None:
+        row = flatten(record)
+        carriage_return = False
+        for key, value in row.items():
+            if isinstance(value, str):
+                if value[:1] in _CSV_TRIGGERS or _CSV_NUL in value:
+                    row[key] = csv_cell(value)
+                if "\r" in value:
+                    carriage_return = True
+        if not writers:
+            writers.extend(_csv_writers(stream, list(csv_fields) if csv_fields else list(row)))
+        # csv quotes a cell holding a line break only if the break is in `lineterminator` ("\n" here)
+        # up to Python 3.12; 3.13 quotes "\r" too. Unquoted, a "\r" in server text (a caller-ID name)
+        # starts a new row in every reader: such a row is written fully quoted, on every version.
+        (writers[1] if carriage_return else writers[0]).writerow(row)
+
+    def header_if_empty(count: int) -> None:
+        if not writers and csv_fields:
+            _csv_writers(stream, list(csv_fields))  # the header alone
+
+    return write_row, header_if_empty
 
 
 def _csv_writers(stream: TextIO, fields: list[str]) -> tuple[csv.DictWriter[str], csv.DictWriter[str]]:
@@ -435,6 +577,11 @@ def call_summary_view(summary: Mapping[str, Any]) -> Any:
         ", ",
         (f"{summary.get('voicemail', 0)} voicemail", "bold yellow"),
     )
+    if summary.get("complete") is False:
+        head.append("\n")
+        head.append(
+            "Incomplete: the listing stopped early; only the calls listed before it are counted.", "bold red"
+        )
     days = list(summary.get("by_day") or [])
     top_day = max((int(d["calls"]) for d in days), default=0)
     by_day = Table(title="By day", title_justify="left", box=None, header_style="bold", pad_edge=False)
@@ -442,7 +589,7 @@ def call_summary_view(summary: Mapping[str, Any]) -> Any:
         by_day.add_column(column, justify=justify)  # type: ignore[arg-type]
     by_day.add_column("Voicemail", justify="right")
     for day in days:
-        date = datetime.fromisoformat(day["date"]).strftime("%a %Y-%m-%d")
+        date = f"{datetime.fromisoformat(day['date']):%a} {day['date']}"  # "%Y" may drop the year's zeros
         missed, voicemail = int(day.get("missed") or 0), int(day.get("voicemail") or 0)
         by_day.add_row(
             date,

@@ -33,12 +33,18 @@ def describe_user(ext: Mapping[str, Any]) -> str:
 
     Raw server text (it is kept in the profile index as the server gave it): pass it through
     `rcauth.terminal_text.visible` before showing it."""
-    contact = ext.get("contact") or {}
-    name = ext.get("name") or contact.get("email") or f"extension id {ext.get('id')}"
+    email = contact_email(ext)
+    name = ext.get("name") or email or f"extension id {ext.get('id')}"
     extras = [f"extension {ext['extensionNumber']}"] if ext.get("extensionNumber") else []
-    if contact.get("email"):
-        extras.append(str(contact["email"]))
+    if email:
+        extras.append(str(email))
     return f"{name} ({', '.join(extras)})" if extras else str(name)
+
+
+def contact_email(ext: Mapping[str, Any]) -> Any:
+    """The extension's `contact.email`, or None (also when `contact` is not an object: server data)."""
+    contact = ext.get("contact")
+    return contact.get("email") if isinstance(contact, Mapping) else None
 
 
 def call_log(

@@ -7,16 +7,19 @@ import contextlib
 import json
 import math
 import re
+import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from rcauth import resources
 from rcauth.cli import api_client, common_options, format_option
-from rcauth.errors import ListingIncomplete
+from rcauth.errors import ListingIncomplete, RcauthError, Terminated
 from rcauth.origin import ForeignOrigin
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
@@ -107,8 +110,9 @@ def _with_progress(records: Any, pages: list[dict[str, Any]]) -> Any:
         for record in records:
             count += 1
             if pages and progress.tasks[0].total is None:
-                total = (pages[-1].get("paging") or {}).get("totalElements")
-                if isinstance(total, int):
+                paging = pages[-1].get("paging")
+                total = paging.get("totalElements") if isinstance(paging, dict) else None
+                if isinstance(total, int) and not isinstance(total, bool):
                     progress.update(task, total=total)
             if count % 100 == 0:
                 progress.update(task, completed=count)
@@ -117,22 +121,107 @@ def _with_progress(records: Any, pages: list[dict[str, Any]]) -> Any:
 
 
 NARROW_PERIOD = "use --from/--to to narrow the period"
+# The signals a listing stops for: Ctrl-C, a service manager's stop, a closed terminal.
+_STOP_SIGNALS: tuple[int, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
-def _held_back(records: Iterator[dict[str, Any]], held: list[ListingIncomplete]) -> Iterator[dict[str, Any]]:
-    """The records, with a `ListingIncomplete` at their end kept in `held` instead of raised: what was
-    listed is written in full (a closed JSON array, the table, the summary) before the error is
-    raised, so the user sees it and a script learns from the exit code (5) that records are missing."""
-    try:
-        yield from records
-    except ListingIncomplete as exc:
-        held.append(exc)
+def _stop(signum: int) -> BaseException:
+    """What a signal that stops a listing raises: KeyboardInterrupt for Ctrl-C (exit 130), `Terminated`
+    for SIGTERM and SIGHUP (exit 128 + its number), as everywhere else in rcauth."""
+    if signum == signal.SIGINT:
+        return KeyboardInterrupt()
+    return Terminated(signum, signal.Signals(signum).name)
 
 
-def _raise_held(held: list[ListingIncomplete], hint: str) -> None:
-    if held:
-        held[0].hint = hint
-        raise held[0]
+class _Listing:
+    """One listing's records as a command writes them, ended the same way whatever ends it.
+
+    A page that fails, a next-page link elsewhere, RingCentral's 1000-page cap, Ctrl-C, SIGTERM or
+    SIGHUP: once a record was listed, the error ends the records as their last page would, and is kept
+    (`error`) instead of raised, so what was fetched is written in full first (a closed JSON array,
+    whole NDJSON lines and CSV rows, the table, the summary). `raise_error` then raises it: one line on
+    stderr, and an exit code that tells a script the output is incomplete (5 for RingCentral or the
+    network, 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). An error before the first record is
+    raised as it comes: nothing was listed, so nothing is written (not an empty array or a CSV header
+    that would pass for an empty period).
+
+    Inside the `with`, those signals stop the listing only where it waits for its next record (a page
+    in flight, a rate-limit wait), never in the middle of writing one: a signal that arrives while a
+    record is being written is held until the record is out, then stops the listing; one that arrives
+    after the last record (while a table is drawn) is raised when the `with` ends. A signal the process
+    ignores (`nohup`) stays ignored. A token refresh inside the listing still holds them until the new
+    pair is stored (`rcauth.interrupts.deferred`, which hands a held signal back to this handler).
+    """
+
+    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
+        self._records = records
+        self.count = 0
+        self.error: BaseException | None = None
+        self._waiting = False  # the next record is awaited: a signal stops the listing at once
+        self._signal: int | None = None  # a signal that came while it was not
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Listing:
+        if threading.current_thread() is threading.main_thread():
+            for signum in _STOP_SIGNALS:
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._previous[signum] = signal.signal(signum, self._on_signal)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        self._previous.clear()
+        held, self._signal = self._signal, None
+        if held is not None and exc is None:
+            raise _stop(held)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self._waiting:
+            raise _stop(signum)
+        if self._signal is None:
+            self._signal = signum
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        try:
+            records = iter(self._records)
+            while True:
+                self._waiting = True  # from here a signal raises; one that came before is looked at here
+                try:
+                    if self._signal is not None:  # held while the last record was being written
+                        held, self._signal = self._signal, None
+                        raise _stop(held)
+                    record = next(records)
+                except StopIteration:
+                    return
+                finally:
+                    self._waiting = False
+                self.count += 1
+                yield record
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            if not self.count:  # nothing was listed: there is nothing to show, only the error
+                raise
+            self.error = exc  # raised by `raise_error`, once what was listed is written
+
+    def raise_error(self, *, narrow: str, stopped: str) -> None:
+        """Raise what ended the listing, if anything did. RingCentral's page cap is told `narrow`
+        (how to ask for less); any other error, once records were written, is told `stopped` (what was
+        written: formatted with `count`), so the line says the output is incomplete."""
+        error = self.error
+        if error is None:
+            return
+        if isinstance(error, ListingIncomplete):
+            error.hint = narrow
+        elif isinstance(error, RcauthError) and self.count:
+            note = stopped.format(count=self.count)
+            error.hint = f"{error.hint}; {note}" if error.hint else note
+        raise error
 
 
 @click.command("call-log")
@@ -221,23 +310,23 @@ def call_log(
     def keep_latest(page: dict[str, Any]) -> None:
         pages[:] = [page]
 
-    held: list[ListingIncomplete] = []
     with api_client() as client:
-        records = resources.call_log(client, query, limit=None if fetch_all else limit, on_page=keep_latest)
-        records = _held_back(records, held)
-        if fetch_all:
-            records = _with_progress(records, pages)
-        if fmt != "table":
-            write_records(records, fmt, csv_fields=CALL_LOG_CSV_FIELDS)
-            _raise_held(held, NARROW_PERIOD)
-            return
-        rows = list(records)
-    if not rows:
-        span = "in that period" if date_from or date_to else "in the last 24 hours (try --from 7d)"
-        click.echo(f"No calls {span}.", err=True)
-        return
-    console().print(call_log_table(rows))
-    _raise_held(held, NARROW_PERIOD)
+        listed = resources.call_log(client, query, limit=None if fetch_all else limit, on_page=keep_latest)
+        with _Listing(listed) as listing:
+            records = iter(listing)
+            if fetch_all:
+                records = _with_progress(records, pages)
+            if fmt != "table":
+                write_records(records, fmt, csv_fields=CALL_LOG_CSV_FIELDS)
+            elif rows := list(records):
+                caption = (
+                    f"incomplete: the listing stopped after {len(rows)} calls" if listing.error else None
+                )
+                console().print(call_log_table(rows, caption=caption))
+            else:
+                span = "in that period" if date_from or date_to else "in the last 24 hours (try --from 7d)"
+                click.echo(f"No calls {span}.", err=True)
+    listing.raise_error(narrow=NARROW_PERIOD, stopped="the listing stopped after {count} calls")
 
 
 def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
@@ -253,17 +342,18 @@ def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
     def keep_latest(page: dict[str, Any]) -> None:
         pages[:] = [page]
 
-    held: list[ListingIncomplete] = []
     with api_client() as client:
-        records = _held_back(resources.call_log(client, query, limit=None, on_page=keep_latest), held)
-        result = summarize(_with_progress(records, pages)).to_json()
-    if fmt == "json":
-        write_json(result)
-    elif not result["total"]:
-        click.echo("No calls in that period.", err=True)
-    else:
-        console().print(call_summary_view(result))
-    _raise_held(held, NARROW_PERIOD)  # the summary shown counts the calls listed, not every call
+        listed = resources.call_log(client, query, limit=None, on_page=keep_latest)
+        with _Listing(listed) as listing:
+            result = summarize(_with_progress(iter(listing), pages)).to_json()
+            result["complete"] = listing.error is None  # else it counts what was listed before the error
+            if fmt == "json":
+                write_json(result)
+            elif not result["total"]:
+                click.echo("No calls in that period.", err=True)
+            else:
+                console().print(call_summary_view(result))
+    listing.raise_error(narrow=NARROW_PERIOD, stopped="the summary counts the {count} calls listed before it")
 
 
 # JSON's own spelling of an integer: no leading zero, no `+`, ASCII digits only. `007` and
@@ -390,16 +480,19 @@ def api(
             if method != "GET":
                 raise click.UsageError("--paginate works with GET only")
             fmt = fmt or ("json" if sys.stdout.isatty() else "ndjson")
-            held: list[ListingIncomplete] = []
-            write_records(_held_back(client.paginate(path, query, limit=None), held), fmt)
-            _raise_held(held, "narrow the query (a call log's dateFrom/dateTo)")
+            with _Listing(client.paginate(path, query, limit=None)) as listing:
+                write_records(listing, fmt)
+            listing.raise_error(
+                narrow="narrow the query (a call log's dateFrom/dateTo)",
+                stopped="the listing stopped after {count} records",
+            )
             return
         response = client.request(method, path, params=query, json=body)
     if not response.content:
         return
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
         # Not JSON: a terminal is shown text, never its control sequences; a pipe gets the exact bytes.
         if sys.stdout.isatty():
             from rcauth.terminal_text import visible_lines

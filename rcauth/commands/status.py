@@ -67,7 +67,7 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
         info["user"] = {
             "name": ext.get("name"),
             "extensionNumber": ext.get("extensionNumber"),
-            "email": (ext.get("contact") or {}).get("email"),
+            "email": resources.contact_email(ext),
         }
         info["check"] = "ok"
         session = fresh

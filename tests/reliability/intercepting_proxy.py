@@ -8,11 +8,18 @@ captive portal, a web filter. RingCentral never answers with an HTML page; these
 While `answer` is set, every request gets that answer instead of going on; with `answer = None`
 (the network recovered) each request is passed to where it was going (`upstream` for the second
 way) and the answer relayed unchanged. `rewrite`, when set, changes the forwarded path and query first.
+
+Faults on one request, not all: `intercept(method, target)`, when set, is asked first for each request
+and answers it when it returns an `Answer` (it may also block a while, to hold that request in flight,
+and return None to let it go on); `transform(target, body)` rewrites a forwarded answer's body (a page
+whose records or links a test wants otherwise). An `Answer` with `cut=True` sends its headers and half
+its body, then closes the connection: a connection dropped mid-body.
 """
 
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +44,7 @@ class Answer:
     status: int
     content_type: str
     body: str
+    cut: bool = False  # headers and half the body, then the connection closes
 
 
 WEB_FILTER_400 = Answer(
@@ -58,6 +66,8 @@ class InterceptingProxy:
         self.upstream = urlsplit(upstream)
         self.answer: Answer | None = None
         self.rewrite: Callable[[str], str] | None = None  # path?query as forwarded upstream
+        self.intercept: Callable[[str, str], Answer | None] | None = None  # (method, target) -> answer
+        self.transform: Callable[[str, bytes], bytes] | None = None  # (path?query, body) -> body
         self.seen: list[tuple[str, str]] = []  # (method, target as it arrived)
         self._server: ThreadingHTTPServer | None = None
 
@@ -82,8 +92,11 @@ class InterceptingProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 proxy.seen.append((self.command, self.path))
-                if proxy.answer is not None:
-                    self._reply(proxy.answer.status, proxy.answer.content_type, proxy.answer.body.encode())
+                answer = proxy.answer
+                if answer is None and proxy.intercept is not None:
+                    answer = proxy.intercept(self.command, self.path)
+                if answer is not None:
+                    self._reply(answer.status, answer.content_type, answer.body.encode(), cut=answer.cut)
                     return
                 self._forward(body)
 
@@ -112,6 +125,8 @@ class InterceptingProxy:
                     connection.request(self.command, path, body=body or None, headers=headers)
                     response = connection.getresponse()
                     data = response.read()
+                    if proxy.transform is not None:
+                        data = proxy.transform(path, data)
                     self.send_response(response.status)
                     for name, value in response.getheaders():
                         if name.lower() not in HOP_BY_HOP | {"content-length"}:
@@ -122,11 +137,17 @@ class InterceptingProxy:
                 finally:
                     connection.close()
 
-            def _reply(self, status: int, content_type: str, data: bytes) -> None:
+            def _reply(self, status: int, content_type: str, data: bytes, *, cut: bool = False) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                if cut:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.wfile.write(data)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

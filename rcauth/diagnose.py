@@ -5,9 +5,10 @@ held by macOS AirPlay Receiver, a redirect URI that does not match the app's reg
 (RingCentral's OAU-109), a TLS-inspecting proxy, a clock that is off, a refresh token that expired after
 seven idle days. Each check here returns `Check` values and changes nothing on the machine, except the
 keyring probe's own test entry (written, read and deleted) and, as any command would, the state
-directory and the profile's empty lock file when they are missing (the directory check). Each is bounded in time, in total: the
-server's by a deadline on the whole exchange (its status and headers only; a body is never read),
-keyring calls by `store`'s bounded calls, the socket scan by the size of `/proc`.
+directory and the profile's empty lock file when they are missing (the directory check). Each is
+bounded in time, in total: the server's by a deadline on the whole exchange (its status and headers
+only; a body is never read), keyring calls by `store`'s bounded calls, the socket scan by the size
+of `/proc`.
 
 Where a command decides (where the session goes, which directories it needs, what an unusable
 keyring means with or without consent to a file), the check asks the function the command asks

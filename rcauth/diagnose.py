@@ -325,16 +325,6 @@ def clock_offset(date_header: str | None, local: float) -> Check:
 
 
 # -- storage ---------------------------------------------------------------------------------------------
-def keyring_backend() -> tuple[str, str]:
-    """The keyring backend a command would use now (its module.Class), and why: the user's choice
-    (`keyring.set_keyring`, PYTHON_KEYRING_BACKEND, keyring's config file), remembered by rcauth, or
-    discovered; `rcauth.store.keyring_backend_choice` decides, as it does for every command."""
-    from rcauth.store import keyring_backend_choice
-
-    backend, why = keyring_backend_choice()
-    return f"{type(backend).__module__}.{type(backend).__name__}", why
-
-
 def check_storage(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False) -> list[Check]:
     """The keyring backend and why; where a session of `profile` goes, as the commands decide it
     (`store.open_store`), with a write/read/delete probe of the keyring when that is where; the

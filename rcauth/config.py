@@ -295,7 +295,10 @@ def set_default_profile(name: str, path: Path | None = None) -> Path:
             f"cannot set the default profile in {str(path)!r} without changing its other settings",
             hint=f'add default_profile = "{name}" at its top by hand',
         )
-    _replace_file(path, edited)
+    try:
+        _replace_file(path, edited)
+    except OSError as exc:  # a directory left root-owned by `sudo`, a read-only mount, a full disk
+        raise ConfigError(f"cannot write the config file {str(path)!r}: {exc.strerror or exc}") from None
     return path
 
 

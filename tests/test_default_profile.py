@@ -121,3 +121,23 @@ def test_a_config_file_with_a_byte_order_mark_is_read_and_edited(tmp_path: Path)
     set_default_profile("dev", path)
     assert default_profile(path) == "dev"
     assert read_config_file(path)["client_id"] == "abc"
+
+
+def test_a_config_file_that_cannot_be_written_is_a_config_error_and_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config directory left root-owned by `sudo rcauth ...` (refused at the write here: the suite
+    runs as root) is one line, exit 3, not an unexpected error."""
+    import tempfile
+
+    path = tmp_path / "config.toml"
+    path.write_text(USER_FILE, encoding="utf-8")
+
+    def refused(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(ConfigError) as raised:
+        set_default_profile("dev", path)
+    assert str(raised.value) == f"cannot write the config file {str(path)!r}: Permission denied"
+    assert path.read_text(encoding="utf-8") == USER_FILE

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +31,6 @@ from typing import Any
 
 import pytest
 from reliability_support import (
-    PLAINTEXT_FILE,
     FileKeyring,
     Rcauth,
     Result,
@@ -95,6 +93,8 @@ def codes(default: int, **overrides: int) -> dict[str, int]:
 
 
 def with_env(**values: str | None) -> Callable[[dict[str, str], Path], dict[str, str]]:
+    """The suite's environment with `values` set (None: the variable removed)."""
+
     def make(env: dict[str, str], home: Path) -> dict[str, str]:
         merged = {**env, **{k: v for k, v in values.items() if v is not None}}
         return {k: v for k, v in merged.items() if values.get(k, "") is not None}
@@ -490,4 +490,3 @@ def test_the_catalogue_covers_every_command_and_names_its_invariants() -> None:
         assert set(row.codes) == set(COMMANDS), row.id
         assert row.invariants and set(row.invariants) <= {1, 2, 3, 4, 5, 7}, row.id
     assert {row.boundary for row in ROWS} == {"keyring", "stored entry", "disk", "config"}
-    assert os.fspath(PLAINTEXT_FILE).endswith("keyring_pass.cfg")

@@ -37,6 +37,7 @@ _EXPORTS = {
     "LoginFailed": "rcauth.errors",
     "PortInUse": "rcauth.errors",
     "StorageUnavailable": "rcauth.errors",
+    "KeyringUnreachable": "rcauth.errors",
     "StoredSessionDamaged": "rcauth.errors",
     "ApiError": "rcauth.errors",
     "TransportError": "rcauth.errors",
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time `__getattr__` 
     from rcauth.errors import ApiError as ApiError
     from rcauth.errors import ConfigError as ConfigError
     from rcauth.errors import InvalidProfileName as InvalidProfileName
+    from rcauth.errors import KeyringUnreachable as KeyringUnreachable
     from rcauth.errors import LoginFailed as LoginFailed
     from rcauth.errors import NotLoggedIn as NotLoggedIn
     from rcauth.errors import PortInUse as PortInUse

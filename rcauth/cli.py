@@ -88,6 +88,8 @@ class AppState:
     profile_from_command_line: bool = False
     profile_from_env: str | None = None
     default_read: bool = False
+    # A config file that cannot be parsed is mentioned once per run (`configured_default`).
+    config_warned: bool = False
     # The refresh token's "expires soon" warning is given once per run, whatever the command loads.
     expiry_warned: bool = False
 
@@ -97,9 +99,10 @@ class AppState:
         return open_store(self.profile, insecure_storage=self.insecure_storage)
 
 
-def state() -> AppState:
+def state(*, strict_config: bool = False) -> AppState:
     """The shared options; the profile is `--profile`, else `RCAUTH_PROFILE`, else the default set by
-    `rcauth profiles use`, else 'default'."""
+    `rcauth profiles use`, else 'default'. `strict_config`: a config file that cannot be parsed is an
+    error (for `login`, which reads its settings from it), not a warning (`configured_default`)."""
     ctx = click.get_current_context()
     app = ctx.ensure_object(AppState)
     if app.profile_from_env is not None:
@@ -111,11 +114,31 @@ def state() -> AppState:
             raise click.BadParameter(message, ctx, param_hint="'--profile'") from None
         app.profile, app.profile_named = value, True
     if not app.profile_named and not app.default_read:
-        from rcauth.config import default_profile
-
         app.default_read = True
-        app.profile = default_profile() or DEFAULT_PROFILE
+        app.profile = configured_default(strict=strict_config)
     return app
+
+
+def configured_default(*, strict: bool = False) -> str:
+    """The default profile `rcauth profiles use` set (`default_profile` in config.toml), else
+    'default'. A config file that cannot be parsed stops only `login` (`strict`): every other command
+    works on what can be read of it (`config.read_default_profile`) and says what is wrong, once, in
+    one line on stderr."""
+    from rcauth import config
+
+    if strict:
+        return config.default_profile() or DEFAULT_PROFILE
+    profile, problem = config.read_default_profile()
+    app = click.get_current_context().ensure_object(AppState)
+    if problem is not None and not app.config_warned:
+        from rcauth.terminal_text import visible
+
+        app.config_warned = True
+        used = profile or DEFAULT_PROFILE
+        click.echo(
+            visible(f"warning: {' '.join(problem.message.split())} (using profile {used!r})"), err=True
+        )
+    return profile or DEFAULT_PROFILE
 
 
 def warn_if_refresh_ending(session: Any) -> None:
@@ -380,7 +403,8 @@ def report_signed_out(result: SignedOut) -> None:
     from rcauth.terminal_text import visible
 
     if result.damaged:
-        click.echo("Removed a damaged stored session.", err=True)
+        revoked = f"; the session it still named was revoked at {result.server}" if result.revoked else ""
+        click.echo(visible(f"Removed a damaged stored session{revoked}."), err=True)
         return
     if not result.removed:
         click.echo("Not signed in; nothing to do.", err=True)

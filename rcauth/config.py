@@ -157,7 +157,7 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     from dotenv import dotenv_values
 
     try:
-        values = dotenv_values(path, encoding="utf-8")
+        values = dotenv_values(path, encoding="utf-8")  # a leading byte-order mark is dropped by dotenv
     except UnicodeDecodeError as exc:
         raise ConfigError(f"env file {str(path)!r} is not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
@@ -166,13 +166,14 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def _parse_toml(path: Path, text: str | None = None) -> dict[str, object]:
-    """The config file's TOML (`text`, or the file's); an unreadable or invalid one is a `ConfigError`."""
+    """The config file's TOML (`text`, or the file's); an unreadable or invalid one is a `ConfigError`.
+    A UTF-8 byte-order mark at its start is accepted (Windows Notepad writes one; TOML forbids it)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8") if text is None else text)
+        return tomllib.loads(path.read_text(encoding="utf-8-sig") if text is None else text.removeprefix(BOM))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
     except OSError as exc:
@@ -201,6 +202,9 @@ def config_file_path() -> Path:
     return config_dir() / "config.toml"
 
 
+BOM = "\ufeff"
+
+
 def default_profile(path: Path | None = None) -> str | None:
     """The profile `rcauth profiles use NAME` made the default (`default_profile` at the top of
     `config.toml`), or None. `--profile` and `RCAUTH_PROFILE` win over it, as `gh auth switch`'s
@@ -217,6 +221,39 @@ def default_profile(path: Path | None = None) -> str | None:
         return check_profile_name(value)
     except InvalidProfileName as exc:
         raise ConfigError(f"config file {str(path)!r}: default_profile: {exc.message}") from None
+
+
+def read_default_profile(path: Path | None = None) -> tuple[str | None, ConfigError | None]:
+    """`default_profile` for a command that needs nothing else of the config file (every command but
+    `login`): the profile, and the problem with the file if it has one.
+
+    A file that is not valid TOML (a typo in an unrelated setting, a half-saved edit) must not keep
+    `logout` or `status` from working on the session they find: the default is read from what can be
+    read, the `default_profile = "..."` line before any table, and the problem is returned for the
+    caller to mention. Raises the `ConfigError` only when the file names a default that cannot be read
+    (a broken line, a value that is no profile name): acting on another profile than the user's
+    default, logging it out, would be worse than stopping.
+    """
+    path = path if path is not None else config_file_path()
+    try:
+        return default_profile(path), None
+    except ConfigError as exc:
+        problem = exc
+    try:
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError:
+        raise problem from None
+    header = re.search(_TABLE_HEADER, text)
+    head = text[: header.start()] if header else text
+    match = re.search(_DEFAULT_PROFILE_VALUE, head)
+    if match is None:
+        if "default_profile" in text:
+            raise problem
+        return None, problem
+    try:
+        return check_profile_name(match.group(1)[1:-1]), problem
+    except InvalidProfileName:
+        raise problem from None
 
 
 # `default_profile = "..."` (or '...') on a line of its own, the rest of the line (a comment) kept.
@@ -237,7 +274,7 @@ def set_default_profile(name: str, path: Path | None = None) -> Path:
     check_profile_name(name)
     path = path if path is not None else config_file_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is dropped: TOML has none
     except FileNotFoundError:
         text = ""
     except (OSError, UnicodeDecodeError) as exc:
@@ -258,7 +295,10 @@ def set_default_profile(name: str, path: Path | None = None) -> Path:
             f"cannot set the default profile in {str(path)!r} without changing its other settings",
             hint=f'add default_profile = "{name}" at its top by hand',
         )
-    _replace_file(path, edited)
+    try:
+        _replace_file(path, edited)
+    except OSError as exc:  # a directory left root-owned by `sudo`, a read-only mount, a full disk
+        raise ConfigError(f"cannot write the config file {str(path)!r}: {exc.strerror or exc}") from None
     return path
 
 

@@ -4,8 +4,15 @@ What trips people up with sign-in CLIs is rarely the happy path: no keyring on a
 held by macOS AirPlay Receiver, a redirect URI that does not match the app's registration exactly
 (RingCentral's OAU-109), a TLS-inspecting proxy, a clock that is off, a refresh token that expired after
 seven idle days. Each check here returns `Check` values and changes nothing on the machine, except the
-keyring probe's own test entry (written, read and deleted). Each is bounded in time: HTTP by its
-timeouts, keyring calls by `store`'s bounded calls, the socket scan by the size of `/proc`.
+keyring probe's own test entry (written, read and deleted) and, as any command would, the state
+directory and the profile's empty lock file when they are missing (the directory check). Each is
+bounded in time, in total: the server's by a deadline on the whole exchange (its status and headers
+only; a body is never read), keyring calls by `store`'s bounded calls, the socket scan by the size
+of `/proc`.
+
+Where a command decides (where the session goes, which directories it needs, what an unusable
+keyring means with or without consent to a file), the check asks the function the command asks
+(`store.open_store`, `store.check_login_dirs`): the verdict here is the commands' verdict.
 """
 
 from __future__ import annotations
@@ -15,15 +22,20 @@ import errno
 import os
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from rcauth.config import DEFAULT_PROFILE, FIELDS, Settings
-from rcauth.errors import RcauthError
+from rcauth.errors import RcauthError, StoredSessionDamaged
+
+if TYPE_CHECKING:
+    import requests
 
 # What the commands ask of RingCentral: whoami and status read the extension (ReadAccounts), call-log
 # reads the call log (ReadCallLog); `call-log --account` reads the whole account's (FullCompanyCallLog).
@@ -33,6 +45,9 @@ ACCOUNT_SCOPE = "FullCompanyCallLog"
 # and `iat` the server checks against its own clock) go wrong.
 CLOCK_TOLERANCE = 60.0
 HTTP_TIMEOUT = (5.0, 10.0)  # connect, read: a reachable server answers well within these
+# The server check as a whole: a server (or a proxy) that trickles its answer a byte at a time never
+# trips a per-read timeout, so the exchange runs against this deadline too.
+SERVER_DEADLINE = 15.0
 SECRETS = ("client_secret",)
 
 
@@ -62,7 +77,9 @@ def ok(name: str, detail: str) -> Check:
 
 
 def _failed(name: str, exc: RcauthError, status: Status = Status.PROBLEM) -> Check:
-    return Check(name, status, exc.message, exc.hint or "")
+    # One line: an error's message may carry outside text (a keyring's or a server's), and only the
+    # checks' own details (the configuration's, one setting a line) are several lines.
+    return Check(name, status, " ".join(exc.message.split()), exc.hint or "")
 
 
 # -- configuration -------------------------------------------------------------------------------------
@@ -209,8 +226,19 @@ def check_server(server: str, *, now: Callable[[], float] = time.time) -> list[C
     session = transport.new_session()
     try:
         sent = now()
-        response = session.get(url, timeout=HTTP_TIMEOUT, allow_redirects=False)
+        response = _status_and_headers(session, url)
         answered = now()
+        if response is None:
+            checks.append(
+                Check(
+                    "server",
+                    Status.PROBLEM,
+                    f"{server} did not finish answering within {SERVER_DEADLINE:g} s",
+                    "check the server URL (--server, RC_SERVER_URL) and this machine's network: "
+                    "something on the way sends its answer too slowly to use",
+                )
+            )
+            return checks
     except requests.RequestException as exc:
         failure = transport.failure(exc, url)
         if proxy and isinstance(exc, requests.exceptions.ProxyError):
@@ -233,6 +261,30 @@ def check_server(server: str, *, now: Callable[[], float] = time.time) -> list[C
     checks.append(ok("server", f"{server} answers (HTTP {response.status_code}); {trust_store(server)}"))
     checks.append(clock_offset(response.headers.get("Date"), (sent + answered) / 2))
     return checks
+
+
+def _status_and_headers(session: requests.Session, url: str) -> requests.Response | None:
+    """GET `url` and read its status and headers only (the body is left unread and the connection
+    closed), within `SERVER_DEADLINE` in total; None when that passes first. On a daemon thread: the
+    only way to bound a socket that keeps answering, a byte at a time, just inside each read timeout."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            response = session.get(url, timeout=HTTP_TIMEOUT, allow_redirects=False, stream=True)
+            response.close()
+            outcome["response"] = response
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="rcauth-doctor-server", daemon=True)
+    thread.start()
+    thread.join(SERVER_DEADLINE)
+    if thread.is_alive():
+        return None
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["response"]  # type: ignore[return-value]
 
 
 def trust_store(server: str) -> str:
@@ -273,41 +325,117 @@ def clock_offset(date_header: str | None, local: float) -> Check:
 
 
 # -- storage ---------------------------------------------------------------------------------------------
-def keyring_backend() -> tuple[str, str]:
-    """The keyring backend a command would use now (its module.Class), and why: the user's choice
-    (`keyring.set_keyring`, PYTHON_KEYRING_BACKEND, keyring's config file), remembered by rcauth, or
-    discovered; `rcauth.store.keyring_backend_choice` decides, as it does for every command."""
-    from rcauth.store import keyring_backend_choice
+def check_storage(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False) -> list[Check]:
+    """The keyring backend and why; where a session of `profile` goes, as the commands decide it
+    (`store.open_store`), with a write/read/delete probe of the keyring when that is where; the
+    directories a sign-in needs (`store.check_login_dirs`, what `login` checks first); the
+    insecure-storage file.
 
-    backend, why = keyring_backend_choice()
-    return f"{type(backend).__module__}.{type(backend).__name__}", why
+    With consent to a file (`--insecure-storage`, RCAUTH_INSECURE_STORAGE), a keyring that does not
+    work is a warning, not a problem: the commands keep the session in the file, as the user chose."""
+    from rcauth import keyring_choice, store
 
-
-def check_storage(profile: str = DEFAULT_PROFILE) -> list[Check]:
-    """The keyring backend and a write/read/delete probe with its time; the insecure-storage file."""
-    from rcauth import store
-
+    consent = store.insecure_storage_allowed(insecure_storage)
     checks: list[Check] = []
+    plaintext: str | None = None
     try:
-        name, why = keyring_backend()
+        backend, why = store.keyring_backend_choice()
     except Exception as exc:  # noqa: BLE001 - a broken keyring install is a finding, not a crash
-        name, why = "unknown", f"keyring could not load a backend: {type(exc).__name__}"
-    checks.append(ok("keyring backend", f"{name} ({why})"))
-    try:
-        seconds = store.probe_keyring()  # bounded as every keyring call is (RCAUTH_KEYRING_TIMEOUT)
-    except RcauthError as exc:
-        checks.append(_failed("keyring probe", exc))
+        checks.append(
+            ok("keyring backend", f"unknown (keyring could not load a backend: {type(exc).__name__})")
+        )
     else:
-        checks.append(ok("keyring probe", f"wrote, read and deleted a test entry in {seconds * 1000:.0f} ms"))
-    checks.append(check_session_file(store.FileStore(profile).path))
+        name = keyring_choice.backend_name(backend)
+        plaintext = keyring_choice.plaintext(backend)
+        checks.append(_backend_check(name, why, plaintext, consent))
+    where, to_file = _where_sessions_go(profile, insecure_storage, consent)
+    checks.append(where)
+    checks.append(check_directories(profile, session_file=to_file))
+    checks.append(check_session_file(store.FileStore(profile).path, plaintext=plaintext))
     return checks
 
 
-def check_session_file(path: Path) -> Check:
+def _backend_check(name: str, why: str, plaintext: str | None, consent: bool) -> Check:
+    from rcauth import keyring_choice
+
+    if plaintext is None:
+        return ok("keyring backend", f"{name} ({why})")
+    chosen = keyring_choice.users_choice(why)
+    if not chosen and why.startswith("user's choice"):  # a keyringrc.cfg that names no backend
+        why = f"{keyring_choice.DISCOVERED}; {keyring_choice.keyring_config_path()} names no backend"
+    clear = f"{name} ({why}) keeps secrets in plain text ({plaintext}), readable by any program run as you"
+    if chosen:
+        return Check(
+            "keyring backend",
+            Status.WARNING,
+            f"{clear}: your choice, so rcauth keeps sessions there",
+            "name a keyring that encrypts (PYTHON_KEYRING_BACKEND, or keyring's keyringrc.cfg) to keep "
+            "them safe",
+        )
+    return Check(
+        "keyring backend",
+        Status.WARNING if consent else Status.PROBLEM,
+        f"{clear}: keyring chose it, not you, so rcauth keeps no session there",
+        ""
+        if consent
+        else "name a keyring that encrypts with PYTHON_KEYRING_BACKEND, or allow rcauth's "
+        "own 0600 file with --insecure-storage",
+    )
+
+
+def _where_sessions_go(profile: str, insecure_storage: bool, consent: bool) -> tuple[Check, bool]:
+    """The store the commands open for `profile` (`store.open_store`, the same call), and for the
+    keyring a write/read/delete probe of its own test entry; and whether sessions go to the file."""
+    from rcauth import store
+
+    moved = "once a keyring works, `rcauth logout` and `rcauth login` move the session into it"
+    try:
+        chosen = store.open_store(profile, insecure_storage=insecure_storage)
+    except StoredSessionDamaged:
+        chosen = store.KeyringStore(profile)  # the keyring answers; the session check says what it holds
+    except RcauthError as exc:
+        return _failed("keyring probe", exc), False
+    refused = chosen.fallback_reason if isinstance(chosen, store.FileStore) else chosen.refused
+    if refused is not None:
+        detail = (
+            f"{' '.join(refused.split())}; sessions are kept in {store.FileStore(profile).path} instead "
+            "(insecure storage allowed)"
+        )
+        return Check("keyring probe", Status.WARNING, detail, moved), True
+    try:
+        seconds = store.probe_keyring()  # bounded as every keyring call is (RCAUTH_KEYRING_TIMEOUT)
+    except RcauthError as exc:
+        # With consent, a keyring that refuses a write sends the session to the file (KeyringStore.save).
+        return _failed("keyring probe", exc, Status.WARNING if consent else Status.PROBLEM), consent
+    return ok("keyring probe", f"wrote, read and deleted a test entry in {seconds * 1000:.0f} ms"), False
+
+
+def check_directories(profile: str = DEFAULT_PROFILE, *, session_file: bool = False) -> Check:
+    """What `login` checks before it signs in, and every refresh and logout needs: the config
+    directory readable, the state directory (lock files, the profile index) writable, and the data
+    directory writable when the session goes to a file (`store.check_login_dirs`, the same call)."""
+    from rcauth import config, store
+
+    try:
+        store.check_login_dirs(profile, session_file=session_file)
+    except RcauthError as exc:
+        return _failed("directories", exc)
+    used = f"state {config.state_dir()} writable, config {config.config_dir()} readable"
+    if session_file:
+        used += f", data {config.data_dir()} writable"
+    return ok("directories", used)
+
+
+def check_session_file(path: Path, *, plaintext: str | None = None) -> Check:
     """The opt-in 0600 session file (`--insecure-storage`): where it is, and whether others can read it."""
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
+        if plaintext:
+            return ok(
+                "session file",
+                f"none (but the keyring backend, {plaintext}, keeps its entries in plain text)",
+            )
         return ok("session file", "none (no session kept outside the keyring)")
     except OSError as exc:
         return Check("session file", Status.PROBLEM, f"{path}: {exc.strerror or exc}")
@@ -430,7 +558,7 @@ def diagnose(
     if settings is not None:
         checks.append(check_redirect_uri(settings.redirect_uri))
         checks += check_server(settings.server)
-    checks += check_storage(profile)
+    checks += check_storage(profile, insecure_storage=insecure_storage)
     checks += check_sessions(
         list(profiles) if profiles is not None else [profile], insecure_storage=insecure_storage
     )

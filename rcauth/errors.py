@@ -90,10 +90,23 @@ class StorageUnavailable(RcauthError):
     exit_code = ExitCode.STORAGE
 
 
+class KeyringUnreachable(StorageUnavailable):
+    """A keyring is there but could not be looked in: locked, hung, or failing. What it holds is
+    unknown, so no command may take its silence for "not signed in" (a session may be stored there)."""
+
+
 class StoredSessionDamaged(RcauthError):
-    """What the store holds is not a session this version can read."""
+    """What the store holds is not a session this version can read.
+
+    `recovered` is the grant that could still be read from it (a `Session` holding the server, the app
+    and a well-formed token, nothing else), so that `logout` and a new `login` can end it at
+    RingCentral rather than leave it counting against the user's sessions; None when nothing could."""
 
     exit_code = ExitCode.STORAGE
+
+    def __init__(self, message: str, *, hint: str | None = None, recovered: Any = None) -> None:
+        super().__init__(message, hint=hint)
+        self.recovered = recovered
 
 
 class OutputFailed(RcauthError):

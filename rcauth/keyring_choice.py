@@ -36,6 +36,17 @@ REMEMBERED = REMEMBERED_PREFIX + " ({path})"
 DISCOVERED = "discovered (keyring's discovery)"
 # Never remembered: they mean "no keyring", and one may appear later (a daemon started, a login).
 _NOT_REMEMBERED = ("keyring.backends.fail.", "keyring.backends.null.")
+# Backends that keep what they are given as it is (keyrings.alt's write it base64-encoded, which is
+# no protection) in a file any process of the account, and every backup of the home directory, can
+# read. keyring's discovery falls back to them where no real keyring answers (a Linux box without a
+# Secret Service, a container), so a session must not go there unless the user chose it.
+# keyrings.alt's encrypted file backends (`EncryptedKeyring`, a password the user types; the
+# Windows one, the user's logon credentials) are not on this list: they are what their user set up.
+PLAINTEXT_BACKENDS = frozenset({"keyrings.alt.file.PlaintextKeyring", "keyrings.alt.pyfs.PlaintextKeyring"})
+# keyrings.alt's file backends name their encryption in `scheme`; the plain one says this.
+_PLAINTEXT_SCHEME = "no encryption"
+NULL_BACKEND = "keyring.backends.null.Keyring"
+CHAINER = "keyring.backends.chainer.ChainerBackend"
 
 # The backend this module installed in keyring (`keyring.set_keyring`), so that it is not taken for
 # a choice the user made in this process.
@@ -45,6 +56,65 @@ _ours: object | None = None
 def backend_name(backend: object) -> str:
     cls = type(backend)
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def users_choice(reason: str) -> bool:
+    """`reason` (from `choose`) says the user chose the backend, rather than rcauth or keyring. A
+    keyringrc.cfg that names none (only `keyring-path`, say) leaves the choice to keyring's discovery,
+    as keyring itself reads it: that is no choice of the user's."""
+    if reason.startswith(FROM_CONFIG.partition("{")[0]):
+        return _config_names_a_backend()
+    return reason.startswith("user's choice")
+
+
+def _config_names_a_backend() -> bool:
+    """keyring's config file sets `default-keyring` in `[backend]` (keyring's `core.load_config`)."""
+    import configparser
+
+    config = configparser.RawConfigParser()
+    try:
+        config.read(keyring_config_path(), encoding="utf-8")
+        return bool(config.get("backend", "default-keyring", fallback="").strip())
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return False
+
+
+def _is_a(backend: object, names: frozenset[str] | set[str]) -> bool:
+    """`backend`'s class, or one it derives from, is one of `names` ("module.Class")."""
+    return any(f"{cls.__module__}.{cls.__qualname__}" in names for cls in type(backend).__mro__)
+
+
+def _chained(backend: object) -> list[object] | None:
+    """The backends keyring's chainer passes each call to, in its order (the first one that takes a
+    write keeps it); None when `backend` is no chainer. Read through the chainer's public `backends`."""
+    if not _is_a(backend, {CHAINER}):
+        return None
+    return list(getattr(backend, "backends", None) or [])
+
+
+def plaintext(backend: object) -> str | None:
+    """The backend ("module.Class") that would keep a session written to `backend` in plain text, or
+    None when it would not: `backend` itself (keyrings.alt's plain file backends, or any of its file
+    backends whose `scheme` says "no encryption"), or, for keyring's chainer, the first backend it
+    chains (the one its writes go to)."""
+    members = _chained(backend)
+    if members is not None:
+        first = plaintext(members[0]) if members else None
+        return f"{first} (through keyring's chainer)" if first else None
+    if _is_a(backend, PLAINTEXT_BACKENDS):
+        return backend_name(backend)
+    module = type(backend).__module__
+    if module.startswith("keyrings.alt.") and getattr(backend, "scheme", None) == _PLAINTEXT_SCHEME:
+        return backend_name(backend)
+    return None
+
+
+def keeps_nothing(backend: object) -> bool:
+    """A write to `backend` is silently dropped: keyring's null backend (what `keyring --disable`
+    configures), or a chainer with nothing to chain. A session "stored" there would be lost at once,
+    and its grant left live at RingCentral: it counts as no keyring at all."""
+    members = _chained(backend)
+    return _is_a(backend, {NULL_BACKEND}) or (members is not None and not members)
 
 
 def _set_in_process() -> bool:

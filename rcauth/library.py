@@ -112,7 +112,9 @@ class Client:
     Raises:
         NotLoggedIn: the profile has no stored session (run `rcauth login`).
         InvalidProfileName: `profile` cannot name a profile.
-        StorageUnavailable: no keyring works and no consent to the file was given.
+        StorageUnavailable: no keyring works and no consent to the file was given; its subclass
+            `KeyringUnreachable`: the keyring is locked, does not answer or fails, so whether a
+            session is stored is unknown (never reported as `NotLoggedIn`).
         StoredSessionDamaged: what is stored is not a session this version reads.
     """
 

@@ -535,13 +535,18 @@ def doctor_checklist(checks: Iterable[Mapping[str, Any]]) -> Table:
     from rich.table import Table
     from rich.text import Text
 
+    from rcauth.terminal_text import visible
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(no_wrap=True)
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for check in checks:
         mark, style = _CHECK_MARKS.get(str(check.get("status")), ("?", ""))
-        detail = _cell(check.get("detail"))
+        # A detail may be several lines (the configuration's: one setting a line): each line made
+        # visible on its own, so a line break shows as one, never as a literal "\x0a".
+        lines = str(check.get("detail") or "").split("\n")
+        detail = Text("\n".join(visible(line) for line in lines))
         if check.get("advice"):
             detail.append("\n→ ")
             detail.append_text(_cell(check.get("advice")))

@@ -5,10 +5,13 @@ a secret, a server or a client id: those live only in the session's store."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from rcauth.config import state_dir
 from rcauth.store import FileStore, write_atomically
+
+log = logging.getLogger(__name__)
 
 
 def _index_path() -> Path:
@@ -27,9 +30,14 @@ def known() -> dict[str, dict[str, str]]:
 
 
 def _write(index: dict[str, dict[str, str]]) -> None:
+    """Best effort: the index only names profiles (`names` also finds file sessions), so a state
+    directory that cannot be written costs a line in `rcauth profiles`, never a signed-in session."""
     path = _index_path()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(index, indent=2, sort_keys=True))
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomically(path, json.dumps(index, indent=2, sort_keys=True))
+    except OSError as exc:
+        log.warning("could not update the profile index %s: %s", path, exc.strerror or exc)
 
 
 def names() -> set[str]:

@@ -115,19 +115,27 @@ class Session:
             raise StoredSessionDamaged("the stored session is not a JSON object", hint=hint)
         version = data.get("version")
         if version != SESSION_VERSION:
-            raise StoredSessionDamaged(f"the stored session has an unknown version ({version!r})", hint=hint)
+            raise StoredSessionDamaged(
+                f"the stored session has an unknown version ({version!r})",
+                hint=hint,
+                recovered=_recovered(data),
+            )
         known = {f.name for f in fields(cls)}
         try:
             session = cls(**{k: v for k, v in data.items() if k in known})
         except TypeError as exc:
             missing = sorted(f.name for f in fields(cls) if f.name not in data and f.default is MISSING)
             raise StoredSessionDamaged(
-                f"the stored session is missing fields: {', '.join(missing) or '?'}", hint=hint
+                f"the stored session is missing fields: {', '.join(missing) or '?'}",
+                hint=hint,
+                recovered=_recovered(data),
             ) from exc
         bad = sorted(name for name, ok in _FIELD_CHECKS.items() if not ok(getattr(session, name)))
         if bad:
             raise StoredSessionDamaged(
-                f"the stored session has malformed fields: {', '.join(bad)}", hint=hint
+                f"the stored session has malformed fields: {', '.join(bad)}",
+                hint=hint,
+                recovered=_recovered(data),
             )
         return session
 
@@ -137,6 +145,33 @@ class Session:
     @property
     def secrets(self) -> tuple[str | None, ...]:
         return (self.access_token, self.refresh_token, self.client_secret)
+
+
+def _recovered(data: Mapping[str, Any]) -> Session | None:
+    """The grant a damaged entry still names: its server (one `login` would accept), its app (client
+    id, and secret if any) and a well-formed refresh or access token; None when any is missing.
+    Enough to revoke it (`StoredSessionDamaged.recovered`), never to use it."""
+    server, client_id, secret = data.get("server"), data.get("client_id"), data.get("client_secret")
+    tokens = {
+        name: value
+        for name in ("refresh_token", "access_token")
+        if isinstance(value := data.get(name), str) and looks_like_token(value)
+    }
+    app_ok = _text(client_id) and (secret is None or isinstance(secret, str))
+    if not (tokens and app_ok and _text(server) and _server_url(str(server))):
+        return None
+    from rcauth import redact
+
+    redact.register(*tokens.values(), secret)
+    return Session(
+        server=str(server),
+        client_id=str(client_id),
+        client_secret=secret,
+        access_token=tokens.get("access_token", ""),
+        access_expires_at=0.0,
+        refresh_token=tokens.get("refresh_token"),
+        refresh_expires_at=None,
+    )
 
 
 def looks_like_token(text: str) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rcauth import interrupts
-from rcauth.errors import RcauthError, StoredSessionDamaged
+from rcauth.errors import KeyringUnreachable, RcauthError, StoredSessionDamaged
 from rcauth.oauth import grant_of, revoke_session
 from rcauth.session import Session
 from rcauth.store import SessionStore, check_login_dirs, refresh_lock
@@ -54,7 +54,7 @@ def sign_in(
     """
     if shared:
         check_login_dirs(profile, session_file=getattr(store, "kind", "") == "file")
-    with contextlib.suppress(StoredSessionDamaged):
+    with contextlib.suppress(StoredSessionDamaged, KeyringUnreachable):
         store.load()  # uses up the keyring probe's read: the load in `save` below reads the store afresh
     replaced: list[Session] = []
 
@@ -62,8 +62,10 @@ def sign_in(
         with refresh_lock(profile) if shared else contextlib.nullcontext():
             try:
                 old = store.load()
-            except StoredSessionDamaged:
-                old = None  # overwritten here
+            except StoredSessionDamaged as exc:
+                old = exc.recovered  # overwritten here; the grant it still names is revoked below
+            except KeyringUnreachable:
+                old = None  # the new session goes to the file; what the keyring holds stays there
             store.save(session)
         if old is not None and grant_of(old) != grant_of(session):
             replaced.append(old)
@@ -82,13 +84,16 @@ def sign_in(
 
 @dataclass(frozen=True)
 class SignedOut:
-    """What `sign_out` did, for the caller to tell: nothing was stored, a damaged entry was removed,
-    or a session was removed, revoked at RingCentral or not (`revoke_error` says why not)."""
+    """What `sign_out` did, for the caller to tell: nothing was stored, a damaged entry was removed
+    (and the grant it still named revoked, when one could be read from it), or a session was removed,
+    revoked at RingCentral or not (`revoke_error` says why not). `unchecked`: the keyring could not
+    be looked in (the session removed was the fallback file's), so it may still hold one."""
 
     server: str | None = None
     revoked: bool = False
     damaged: bool = False
     revoke_error: RcauthError | None = None
+    unchecked: RcauthError | None = None
 
     @property
     def removed(self) -> bool:
@@ -105,11 +110,18 @@ def sign_out(store: SessionStore) -> SignedOut:
     """
     try:
         session = store.load()
-    except StoredSessionDamaged:
-        store.delete()
-        return SignedOut(damaged=True)
+    except StoredSessionDamaged as exc:
+        revoked = False
+        with interrupts.deferred():  # as below: revoked and removed, or neither
+            if exc.recovered is not None:
+                with contextlib.suppress(RcauthError):
+                    revoke_session(exc.recovered)
+                    revoked = True
+            store.delete()
+        return SignedOut(server=getattr(exc.recovered, "server", None), revoked=revoked, damaged=True)
     if session is None:
         return SignedOut()
+    unchecked = getattr(store, "keyring_error", None)
     # Held from the revocation until the session is removed: a signal in between would leave a
     # stored session that RingCentral has ended, or (before the revocation is answered) one that
     # is live at RingCentral while the user was about to be told it is gone.
@@ -118,6 +130,6 @@ def sign_out(store: SessionStore) -> SignedOut:
             revoke_session(session)
         except RcauthError as exc:
             store.delete()
-            return SignedOut(server=session.server, revoke_error=exc)
+            return SignedOut(server=session.server, revoke_error=exc, unchecked=unchecked)
         store.delete()
-    return SignedOut(server=session.server, revoked=True)
+    return SignedOut(server=session.server, revoked=True, unchecked=unchecked)

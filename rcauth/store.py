@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from rcauth import keyring_choice, redact
 from rcauth.config import DEFAULT_PROFILE, check_profile_name, config_dir, data_dir, state_dir
-from rcauth.errors import RcauthError, StorageUnavailable, StoredSessionDamaged
+from rcauth.errors import KeyringUnreachable, RcauthError, StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
 
 if TYPE_CHECKING:
@@ -48,6 +48,11 @@ def _keyring_timeout(default: float = 20.0) -> float:
 # Longer than any refresh (connect + read timeouts, plus retries), shorter than a user's patience.
 LOCK_TIMEOUT = 120.0
 INSECURE_HINT = "pass --insecure-storage (or set RCAUTH_INSECURE_STORAGE=1) to keep it in a 0600 file instead"
+PLAINTEXT_HINT = (
+    "name a keyring that encrypts with PYTHON_KEYRING_BACKEND, or pass --insecure-storage "
+    "(or set RCAUTH_INSECURE_STORAGE=1) to keep the session in rcauth's own 0600 file"
+)
+UNREACHABLE_HINT = "unlock the keyring (or wait until it answers) and try again"
 
 T = TypeVar("T")
 
@@ -105,8 +110,8 @@ class MemoryStore:
         return existed
 
 
-def _timed_out(what: str, timeout: float) -> StorageUnavailable:
-    return StorageUnavailable(
+def _timed_out(what: str, timeout: float) -> KeyringUnreachable:
+    return KeyringUnreachable(
         f"the system keyring did not answer within {timeout:g} s while trying to {what} (is it locked?)",
         hint=INSECURE_HINT,
     )
@@ -147,6 +152,14 @@ _GENERATION = re.compile(r"[0-9a-f]{16}")
 # CRED_MAX_CREDENTIAL_BLOB_SIZE (5 * 512 bytes).
 _WINDOWS_TOO_BIG = 1783
 _DAMAGED_HINT = "run `rcauth login` to sign in again (it overwrites the damaged entry)"
+
+
+def _not_text(exc: UnicodeDecodeError) -> StoredSessionDamaged:
+    """What an entry whose bytes are not UTF-8 is (keyring's backends decode what they read and raise
+    this): damage to report, which `login` overwrites and `logout` removes, never a crash."""
+    return StoredSessionDamaged(
+        f"the stored session is not text (byte {exc.start} is not UTF-8)", hint=_DAMAGED_HINT
+    )
 
 
 def _stamp(session: Session) -> float:
@@ -233,17 +246,41 @@ class KeyringStore:
         self._probed: tuple[str | None] | None = None
         # The keyring backend and why it was chosen (`keyring_choice.choose`), once needed.
         self._choice: tuple[KeyringBackend, str] | None = None
+        # Why writes go to the fallback file although the keyring reads (`_check_backend`): keyring's
+        # discovery chose a backend that keeps secrets in plain text, and the user consented to a file.
+        self._refused: StorageUnavailable | None = None
 
     @property
     def kind(self) -> str:
-        return "file" if self._in_file else "keyring"
+        """Where this store keeps a session: "file" once the session in use is the fallback file's, or
+        when every write goes there (`refused`); else the keyring, said to be plain text if it is."""
+        if self._in_file or self._refused is not None:
+            return "file"
+        return "keyring (plain text)" if self._plaintext() else "keyring"
 
     @property
     def location(self) -> str:
         if self._in_file and self.fallback is not None:
             return self.fallback.location
-        backend = type(self._backend()[0]).__module__.split(".")[-1]
-        return f"system keyring ({backend}: service {KEYRING_SERVICE!r}, entry {self.profile!r})"
+        backend, reason = self._backend()
+        entry = f"service {KEYRING_SERVICE!r}, entry {self.profile!r}"
+        kept = self._plaintext()
+        if kept:
+            # Never "system keyring": the session is readable by anyone who can read the file.
+            return f"plain-text keyring ({kept}, {reason}: {entry})"
+        return f"system keyring ({type(backend).__module__.split('.')[-1]}: {entry})"
+
+    @property
+    def refused(self) -> str | None:
+        """Why sessions are written to the fallback file although this keyring reads (a backend
+        keyring's discovery chose that keeps secrets in plain text), once `probe` has found it."""
+        return self._refused.message if self._refused is not None else None
+
+    def _plaintext(self) -> str | None:
+        """The backend keeping this profile's entry in plain text ("module.Class"), if it does."""
+        if self._choice is None:
+            return None  # nothing chosen yet: the fast path read the Secret Service, which encrypts
+        return keyring_choice.plaintext(self._choice[0])
 
     def _backend(self) -> tuple[KeyringBackend, str]:
         if self._choice is None:
@@ -280,18 +317,20 @@ class KeyringStore:
         try:
             return _bounded(call, what, self.timeout)
         except keyring.errors.KeyringLocked as exc:
-            raise StorageUnavailable(f"the system keyring is locked ({what})", hint=INSECURE_HINT) from exc
+            raise KeyringUnreachable(f"the system keyring is locked ({what})", hint=INSECURE_HINT) from exc
         except keyring.errors.NoKeyringError as exc:
             raise StorageUnavailable("no system keyring is available", hint=INSECURE_HINT) from exc
         except keyring.errors.KeyringError as exc:
-            raise StorageUnavailable(
+            raise KeyringUnreachable(
                 f"the system keyring failed to {what}: {redact.redact(str(exc)) or type(exc).__name__}",
                 hint=INSECURE_HINT,
             ) from exc
+        except UnicodeDecodeError as exc:  # the backend could not decode the entry it read
+            raise _not_text(exc) from None
         except Exception as exc:
             if not _backend_failure(exc):
                 raise
-            raise StorageUnavailable(
+            raise KeyringUnreachable(
                 f"the system keyring failed to {what}: {redact.redact(str(exc)) or type(exc).__name__}",
                 hint=INSECURE_HINT,
             ) from exc
@@ -300,14 +339,49 @@ class KeyringStore:
         """Raise `StorageUnavailable` unless a keyring backend can actually be read."""
         if _keyring_switched_off():
             raise StorageUnavailable("no system keyring is available", hint=INSECURE_HINT)
-        fast = self._read_fast()
-        if fast is not None:
-            self._probed = fast
+        try:
+            fast = self._read_fast()
+            if fast is not None:
+                self._probed = fast
+                return
+
+            def read(keyring: KeyringBackend) -> str | None:
+                self._check_backend(keyring)
+                return keyring.get_password(KEYRING_SERVICE, self.profile)
+
+            value = self._call("read the session", lambda: self._use(read))
+        except StoredSessionDamaged:
+            # The keyring answers; what it holds is damaged, which `load` reports (and `login`
+            # overwrites, `logout` removes): the store is usable.
+            self._probed = None
             return
-        value = self._call(
-            "read the session", lambda: self._use(lambda kr: kr.get_password(KEYRING_SERVICE, self.profile))
-        )
         self._probed = (value,)
+
+    def _check_backend(self, keyring: KeyringBackend) -> None:
+        """Refuse a backend no session may go to (on the keyring thread: choosing one may take
+        keyring's discovery, bounded as every keyring call is).
+
+        One that keeps nothing (keyring's null backend) is no keyring. One that keeps secrets in
+        plain text (`keyring_choice.plaintext`) is used only if the user chose it; if keyring's
+        discovery chose it, it is no keyring either, except that with consent to a file it is still
+        read and cleared (a session an older rcauth stored there is found, used, revoked by logout)
+        while every write goes to the file (`save`)."""
+        name = keyring_choice.backend_name(keyring)
+        if keyring_choice.keeps_nothing(keyring):
+            raise StorageUnavailable(
+                f"no system keyring is available ({name} keeps nothing)", hint=INSECURE_HINT
+            )
+        kept = keyring_choice.plaintext(keyring)
+        reason = self._choice[1] if self._choice is not None else keyring_choice.DISCOVERED
+        if kept is None or keyring_choice.users_choice(reason):
+            return
+        refusal = StorageUnavailable(
+            f"no secure keyring is available: keyring chose {kept}, which keeps secrets in plain text",
+            hint=PLAINTEXT_HINT,
+        )
+        if self.fallback is None:
+            raise refusal
+        self._refused = refusal
 
     def _read_fast(self) -> tuple[str | None] | None:
         """The profile's entry read straight from the Secret Service (`rcauth.secret_service`) where
@@ -319,6 +393,8 @@ class KeyringStore:
         try:
             with SecretServiceReader(self.timeout) as reader:
                 return (reader.get(KEYRING_SERVICE, self.profile),)
+        except UnicodeDecodeError as exc:
+            raise _not_text(exc) from None
         except NotHere as exc:
             log.debug("reading the Secret Service through keyring: %s", exc)
             return None
@@ -380,6 +456,8 @@ class KeyringStore:
             return
         text = session.to_json()
         try:
+            if self._refused is not None:
+                raise self._refused
             self._call("save the session", lambda: self._use(lambda kr: self._write(kr, text)))
         except StorageUnavailable as exc:
             if self.fallback is None:
@@ -394,7 +472,10 @@ class KeyringStore:
 
     def _write(self, keyring: KeyringBackend, text: str) -> None:
         """Store `text` whole if the backend takes it, else in parts (on the keyring thread)."""
-        old = keyring.get_password(KEYRING_SERVICE, self.profile)  # beside a token request: no cost
+        try:
+            old = keyring.get_password(KEYRING_SERVICE, self.profile)  # beside a token request: no cost
+        except UnicodeDecodeError:
+            old = None  # a damaged entry, overwritten here; it names no parts to remove
         try:
             keyring.set_password(KEYRING_SERVICE, self.profile, text)
         except Exception as exc:
@@ -425,19 +506,29 @@ class KeyringStore:
             raise
         keyring.set_password(KEYRING_SERVICE, self.profile, index.to_text())
 
-    def _remove_parts(self, keyring: KeyringBackend, value: str | None) -> None:
-        """Best effort: remove the parts `value` (an index, else nothing) names."""
+    def _remove_parts(self, keyring: KeyringBackend, value: str | None) -> list[tuple[int, Exception]]:
+        """Remove the parts `value` (an index, else nothing) names, every one even when one fails;
+        returns the parts that could not be removed, with why (a part already gone is removed)."""
         if value is None or not value.startswith(INDEX_MARK):
-            return
+            return []
         try:
             index = _Index.parse(value)
         except StoredSessionDamaged:
-            return
+            return []
+        failed: list[tuple[int, Exception]] = []
         for number in range(index.parts):
+            name = _part_name(self.profile, index.generation, number)
             try:
-                keyring.delete_password(KEYRING_SERVICE, _part_name(self.profile, index.generation, number))
-            except Exception as exc:  # noqa: BLE001 - a part already gone, or a backend hiccup
+                keyring.delete_password(KEYRING_SERVICE, name)
+            except Exception as exc:  # noqa: BLE001 - reported by the caller that needs them gone
                 log.debug("could not remove part %d of the stored session: %s", number, type(exc).__name__)
+                # keyring's backends say "not found" with PasswordDeleteError, and some say other
+                # failures with it too (libsecret): whether the part is still there decides.
+                with contextlib.suppress(Exception):
+                    if keyring.get_password(KEYRING_SERVICE, name) is None:
+                        continue
+                failed.append((number, exc))
+        return failed
 
     def delete(self) -> bool:
         self._probed = None
@@ -447,17 +538,32 @@ class KeyringStore:
         return existed
 
     def _remove(self, keyring: KeyringBackend) -> bool:
-        """Remove the profile's entry, then the parts it named (on the keyring thread)."""
+        """Remove the parts the profile's entry names, then the entry (on the keyring thread).
+
+        In that order: a part that cannot be removed (it holds part of a token) keeps the entry that
+        names it, so the next `logout` finds it again; removed first, the entry would leave parts no
+        one could ever name. Such a failure is raised after every other part is removed."""
         from keyring.errors import PasswordDeleteError
 
-        value = keyring.get_password(KEYRING_SERVICE, self.profile)
+        try:
+            value = keyring.get_password(KEYRING_SERVICE, self.profile)
+        except UnicodeDecodeError:
+            value = ""  # not even text: damaged, removed all the same (it names no parts)
         if value is None:
             return False
+        failed = self._remove_parts(keyring, value)
+        if failed:
+            numbers = ", ".join(str(number) for number, _ in failed)
+            error = failed[0][1]
+            raise KeyringUnreachable(
+                f"the system keyring failed to remove part {numbers} of the stored session: "
+                f"{redact.redact(str(error)) or type(error).__name__}",
+                hint="try again: the entry naming the rest is kept until every part is gone",
+            )
         try:
             keyring.delete_password(KEYRING_SERVICE, self.profile)
         except PasswordDeleteError:
             return False
-        self._remove_parts(keyring, value)
         return True
 
 
@@ -500,12 +606,16 @@ class FileStore:
         directory: Path | None = None,
         *,
         fallback_reason: str | None = None,
+        keyring_error: KeyringUnreachable | None = None,
     ) -> None:
         self.profile = profile
         self.directory = directory if directory is not None else data_dir()
         # Why the keyring was passed over (`open_store`): said once, when this store creates the
         # file, so the user learns where the tokens went without a warning on every later command.
         self.fallback_reason = fallback_reason
+        # The keyring is there but could not be looked in (locked, hung, failing): it may hold the
+        # profile's session, so an empty file is not "not signed in" (`load`).
+        self.keyring_error = keyring_error
 
     @property
     def path(self) -> Path:
@@ -522,9 +632,13 @@ class FileStore:
         return f"file {self.path} (insecure storage)"
 
     def load(self) -> Session | None:
+        """The file's session; None when there is none, unless the keyring could not be looked in
+        (`keyring_error`): then that is raised, naming the keyring, rather than "not signed in"."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
+            if self.keyring_error is not None:
+                raise self.keyring_error from None
             return None
         except UnicodeDecodeError as exc:
             raise StoredSessionDamaged(
@@ -536,17 +650,28 @@ class FileStore:
         return _register(Session.from_json(text))
 
     def save(self, session: Session) -> None:
-        if self.fallback_reason and not self.path.exists():
+        try:
+            exists = self.path.exists()
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self.directory, 0o700)
+            write_atomically(self.path, session.to_json())
+        except OSError as exc:
+            raise StorageUnavailable(
+                f"cannot write the session file {self.path}: {exc.strerror or exc}",
+                hint="set RCAUTH_DATA_DIR to a directory rcauth can write to",
+            ) from None
+        if self.fallback_reason and not exists:
             log.warning("%s; keeping the session in %s", self.fallback_reason, self.path)
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self.directory, 0o700)
-        write_atomically(self.path, session.to_json())
 
     def delete(self) -> bool:
         try:
             self.path.unlink()
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise StorageUnavailable(
+                f"cannot remove the session file {self.path}: {exc.strerror or exc}"
+            ) from None
         return True
 
 
@@ -567,7 +692,13 @@ def open_store(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False
     except StorageUnavailable as exc:
         if not consent:
             raise
-        return FileStore(profile, fallback_reason=exc.message)
+        unreachable = None
+        if isinstance(exc, KeyringUnreachable):
+            unreachable = KeyringUnreachable(
+                f"{exc.message}, so whether it holds this profile's session is unknown",
+                hint=UNREACHABLE_HINT,
+            )
+        return FileStore(profile, fallback_reason=exc.message, keyring_error=unreachable)
     return keyring_store
 
 
@@ -594,10 +725,14 @@ def check_login_dirs(profile: str, *, session_file: bool) -> None:
     except Timeout:
         pass  # a refresh holds it right now: it works
     except OSError as exc:
-        raise StorageUnavailable(
-            f"cannot use the lock file {lock}: {exc.strerror or exc}",
-            hint="set RCAUTH_STATE_DIR to a directory rcauth can write to",
-        ) from None
+        raise _lock_problem(lock, exc) from None
+
+
+def _lock_problem(lock: Path, exc: OSError) -> StorageUnavailable:
+    return StorageUnavailable(
+        f"cannot use the lock file {lock}: {exc.strerror or exc}",
+        hint="set RCAUTH_STATE_DIR to a directory rcauth can write to",
+    )
 
 
 def _check_dir(directory: Path, kind: str, override_env: str, *, write: bool) -> None:
@@ -636,9 +771,9 @@ def refresh_lock(
 
     directory = state_dir()
     lock_path = directory / f"{check_profile_name(profile)}.refresh.lock"
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock = FileLock(str(lock_path), timeout=timeout)
     try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if on_wait is not None:
             try:
                 lock.acquire(timeout=0)
@@ -651,6 +786,11 @@ def refresh_lock(
         raise StorageUnavailable(
             f"another rcauth has been refreshing the session for over {timeout:g} s; try again"
         ) from exc
+    except OSError as exc:
+        # A state directory that is a file, or that this user cannot write (left root-owned by a
+        # `sudo rcauth ...`): said as `login` says it, naming the directory where that is the cause.
+        _check_dir(directory, "state", "RCAUTH_STATE_DIR", write=True)
+        raise _lock_problem(lock_path, exc) from None
     try:
         yield
     finally:

@@ -31,7 +31,8 @@ def doctor(
 ) -> None:
     """Check what sign-in and the commands need: settings, port, server, clock, keyring, session, browser.
 
-    Needs no sign-in and changes nothing (the keyring probe writes and deletes its own test entry).
+    Needs no sign-in and changes nothing (the keyring probe writes and deletes its own test entry;
+    the state directory and its empty lock file are made if missing, as any command makes them).
     Each problem comes with one line saying what to do. Exits 0 when there is no problem (warnings
     allowed), 1 otherwise.
 

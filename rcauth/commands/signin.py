@@ -125,7 +125,7 @@ def login(
     use_jwt = use_jwt or bool(jwt_file)
     if sum((use_jwt, paste, no_browser)) > 1:
         raise click.UsageError("choose one of --jwt, --paste and --no-browser")
-    app = state()
+    app = state(strict_config=True)  # its settings come from the config file too
     settings = config.resolve(
         {
             "client_id": client_id,
@@ -197,7 +197,8 @@ def logout() -> None:
     """Revoke the session at RingCentral and remove it from this machine.
 
     If RingCentral cannot be reached, the session is still removed here, and you are told the
-    revocation failed. Logging out when not signed in does nothing.
+    revocation failed. Logging out when not signed in does nothing; a keyring that is locked or does
+    not answer is an error (exit 6), never taken for "not signed in".
 
     \b
     Examples:
@@ -217,5 +218,9 @@ def logout() -> None:
     # session is removed.
     with refresh_lock(app.profile, on_wait=waiting):
         store = app.open_store()
-        profiles.forget(app.profile)
-        report_signed_out(sign_out(store))
+        result = sign_out(store)
+        if result.unchecked is None:
+            profiles.forget(app.profile)
+        report_signed_out(result)
+    if result.unchecked is not None:
+        raise result.unchecked  # the file's session is gone; the keyring's, if any, could not be reached

@@ -8,9 +8,16 @@ import click
 
 from rcauth import profiles as profile_index
 from rcauth import resources
-from rcauth.cli import AppState, api_client, common_options, format_option, state, warn_if_refresh_ending
-from rcauth.config import DEFAULT_PROFILE
-from rcauth.errors import NotLoggedIn, RcauthError
+from rcauth.cli import (
+    AppState,
+    api_client,
+    common_options,
+    configured_default,
+    format_option,
+    state,
+    warn_if_refresh_ending,
+)
+from rcauth.errors import NotLoggedIn, RcauthError, StorageUnavailable
 from rcauth.output import (
     choose_format,
     console,
@@ -45,6 +52,7 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
     session = store.load()
     if session is None:
         raise NotLoggedIn("not signed in", hint="run `rcauth login` first")
+    _warn_if_directories_unusable(app.profile, store)
     info: dict[str, Any] = {
         "profile": app.profile,
         "server": session.server,
@@ -79,6 +87,19 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
         write_object(info, fmt)
 
 
+def _warn_if_directories_unusable(profile: str, store: Any) -> None:
+    """Say on stderr what `login` would refuse over (the same check): a state directory that is a
+    file or cannot be written fails the next refresh, and `status` is where one looks first."""
+    from rcauth.store import check_login_dirs
+    from rcauth.terminal_text import visible
+
+    try:
+        check_login_dirs(profile, session_file=store.kind == "file")
+    except RcauthError as exc:
+        hint = f"; {exc.hint}" if exc.hint else ""
+        click.echo(visible(f"warning: {exc.message}{hint} (a refresh would fail)"), err=True)
+
+
 @click.group(invoke_without_command=True)
 @format_option
 @click.pass_context
@@ -99,13 +120,13 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from rcauth.config import default_profile
-
     app = state()
-    default = default_profile() or DEFAULT_PROFILE
+    default = configured_default()
     index = profile_index.known()
-    names = profile_index.names()
+    # The profile in use is looked for even if the index lost it: a keyring cannot list its entries.
+    names = profile_index.names() | {app.profile}
     rows: list[dict[str, Any]] = []
+    unreadable: list[tuple[str, RcauthError]] = []
     for name in sorted(names):
         app_for_profile = AppState(profile=name, insecure_storage=app.insecure_storage, profile_named=True)
         try:
@@ -113,6 +134,7 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
             session = store.load()
         except RcauthError as exc:
             rows.append({"profile": name, "status": f"unreadable: {exc}"})
+            unreadable.append((name, exc))
             continue
         if session is None:
             continue
@@ -140,6 +162,10 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
         console().print(profiles_table(rows))
     else:
         write_records(rows, fmt)
+    if unreadable:
+        # Listed above, each with why; the exit code says the list may be missing sessions.
+        which = ", ".join(repr(name) for name, _ in unreadable)
+        raise StorageUnavailable(f"could not read the stored session of {which}: {unreadable[0][1]}")
 
 
 @profiles.command("use")

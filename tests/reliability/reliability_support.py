@@ -5,8 +5,9 @@
   `FileKeyring` (a working keyring kept in files, so several processes share it), `LockedKeyring`
   (a locked Secret Service), `ErroringKeyring` (a Secret Service that fails), `HangingKeyring`
   (a keyring waiting on an unlock prompt nobody answers), `WindowsLimitKeyring` (Windows Credential
-  Manager's size limit and its error over the shared files), `NoWritesKeyring` (reads work, writes
-  are refused), `PausingKeyring` (a working keyring whose writes and removals wait for the test);
+  Manager's size limit and its error over the shared files), `StuckPartKeyring` (that, and the first
+  removal of a part refused), `NoWritesKeyring` (reads work, writes are refused), `PausingKeyring`
+  (a working keyring whose writes and removals wait for the test);
 - `Rcauth`, `run_on_terminal` and the waits, from tests/runner.py (the one runner both subprocess
   suites use), re-exported here for this suite's tests.
 """
@@ -83,6 +84,21 @@ class WindowsLimitKeyring(FileKeyring):
 
             raise pywintypes.error(1783, "CredWrite", "The stub received bad data.")
         super().set_password(service, username, password)
+
+
+class StuckPartKeyring(WindowsLimitKeyring):
+    """Windows Credential Manager's limit, and the first removal of a session's part 0 refused (what
+    CredDelete says when another program holds the credential, access denied): once, remembered in a
+    marker file beside the entries, so a second try succeeds."""
+
+    def delete_password(self, service: str, username: str) -> None:
+        marker = self.entry("test", "part-0-stuck-once")
+        if username.endswith(":0") and not marker.exists():
+            write_atomically(marker, "refused once")
+            from wincred import pywintypes
+
+            raise pywintypes.error(5, "CredDelete", "Access is denied.")
+        super().delete_password(service, username)
 
 
 class NoWritesKeyring(FileKeyring):
@@ -178,6 +194,54 @@ class HangingKeyring(keyring.backend.KeyringBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         time.sleep(3600)
+
+
+# ---------------------------------------------------------------------------------------- discovery
+PLUGINS = HERE / "keyring_plugins"
+PLAINTEXT_FILE = Path("xdg-data", "python_keyring", "keyring_pass.cfg")
+
+
+def discovery_env(env: dict[str, str], home: Path, *plugins: str) -> dict[str, str]:
+    """`env` with no keyring named anywhere (no PYTHON_KEYRING_BACKEND, no keyringrc.cfg under the
+    isolated XDG_CONFIG_HOME): keyring's discovery chooses, among what it finds installed and the
+    plugin directories `plugins` (keyring_plugins/NAME) put on the path. Without a D-Bus address no
+    Secret Service is among them, wherever the suite runs."""
+    base = {k: v for k, v in env.items() if k not in ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")}
+    base.update(
+        XDG_CONFIG_HOME=str(home / "xdg-config"),
+        XDG_DATA_HOME=str(home / "xdg-data"),
+        PYTHONPATH=os.pathsep.join([*(str(PLUGINS / name) for name in plugins), env["PYTHONPATH"]]),
+    )
+    return base
+
+
+def plaintext_entries(home: Path) -> dict[tuple[str, str], str]:
+    """What the keyrings.alt stand-in (keyring_plugins/plaintext) keeps: (service, username) -> value,
+    decoded as anyone who can read the file decodes it."""
+    import base64
+    import configparser
+
+    config = configparser.RawConfigParser()
+    config.read(home / PLAINTEXT_FILE, encoding="utf-8")
+    return {
+        (service, username): base64.b64decode(value).decode("utf-8")
+        for service in config.sections()
+        for username, value in config.items(service)
+    }
+
+
+def write_plaintext_entry(home: Path, service: str, username: str, value: str) -> None:
+    """Put an entry where the keyrings.alt stand-in keeps it (as an older rcauth would have)."""
+    import base64
+    import configparser
+
+    config = configparser.RawConfigParser()
+    config.add_section(service)
+    config.set(service, username, base64.b64encode(value.encode("utf-8")).decode("ascii"))
+    path = home / PLAINTEXT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        config.write(handle)
 
 
 def write_atomically(path: Path, text: str) -> None:

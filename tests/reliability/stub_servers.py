@@ -103,3 +103,65 @@ class StubServer:
     def __exit__(self, *exc_info: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class TricklingServer:
+    """A server that never finishes answering: it sends a byte every `interval` seconds, each well
+    inside any read timeout, forever (until the client hangs up or the server stops). With
+    `headers_done`, the status line and headers arrive whole (a 200 with a `Date`) and the body
+    trickles; without, even the headers trickle. A read timeout alone never ends such an exchange."""
+
+    def __init__(self, *, headers_done: bool, interval: float = 0.2, host: str = "127.0.0.1") -> None:
+        import socket
+
+        self.headers_done = headers_done
+        self.interval = interval
+        self.connections = 0
+        self._stop = threading.Event()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind((host, 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        self.host, self.port = host, self._sock.getsockname()[1]
+        self.base_url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: Any) -> None:
+        from email.utils import formatdate
+
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n"
+            f"Date: {formatdate(usegmt=True)}\r\n\r\n"
+        ).encode()
+        import itertools
+
+        with conn:
+            try:
+                conn.recv(65536)  # the request (one read is enough for a GET)
+                if self.headers_done:
+                    conn.sendall(head)
+                    head = b""
+                trickle = itertools.chain((head[i : i + 1] for i in range(len(head))), itertools.repeat(b"{"))
+                for byte in trickle:
+                    if self._stop.wait(self.interval):
+                        return
+                    conn.sendall(byte)
+            except OSError:
+                return  # the client gave up: what it should do
+
+    def __enter__(self) -> TricklingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._sock.close()

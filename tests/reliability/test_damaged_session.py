@@ -53,6 +53,9 @@ def test_damaged_keyring_entry_points_to_login_which_overwrites_it(
     emu, rcauth, keyring_dir, damage, stored
 ) -> None:
     text, message = DAMAGE[damage]
+    # The server a damaged entry names is one a login would accept: the emulator's, not RingCentral's
+    # (a grant recovered from it is revoked there).
+    text = text.replace(GOOD.server, emu.base_url)
     write_atomically(FileKeyring.entry("rcauth", "default", keyring_dir), text)
     for command in (("whoami",), ("status",), ("token",), ("call-log", "--limit", "1", "--format", "ndjson")):
         result = rcauth.run(*command)
@@ -120,3 +123,53 @@ def test_any_stored_object_is_a_usable_session_or_reported_as_damaged(changes, r
     session.scope.split()
     assert all(isinstance(secret, str | None) for secret in session.secrets)
     assert Session.from_json(session.to_json()) == session
+
+
+# -- issue 20: bytes that are not UTF-8; a grant a damaged entry still names ---------------------------------
+NOT_TEXT = "the stored session is not text (byte 20 is not UTF-8)"
+
+
+def test_an_entry_that_is_not_utf8_is_reported_as_damage_replaced_by_login_removed_by_logout(
+    emu, rcauth, keyring_dir, stored
+) -> None:
+    """Every command, login and logout included, once exited 1 with "unexpected error:
+    UnicodeDecodeError", so the user could not even recover by signing in again."""
+    entry = FileKeyring.entry("rcauth", "default", keyring_dir)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_bytes(b'{"access_token": "AT\xff\xfe garbage')
+    for command in (("whoami",), ("status",), ("token",), ("profiles", "--json"), ("api", "get", "/x")):
+        result = rcauth.run(*command)
+        assert result.code == 6, result
+        assert "unexpected error" not in result.err
+        last = result.err.splitlines()[-1]
+        assert last == (f"Error: {NOT_TEXT}; {LOGIN_HINT}" if command[0] != "profiles" else last), result
+        assert NOT_TEXT in result.out + result.err
+    logout = rcauth.run("logout")
+    assert (logout.code, logout.err) == (0, "Removed a damaged stored session.\n"), logout
+    assert not entry.exists()
+
+    entry.write_bytes(b'{"access_token": "AT\xff\xfe garbage')
+    login = rcauth.run("login", "--jwt", env={"RC_JWT": DEMO_JWT})
+    assert login.code == 0, login
+    assert stored() is not None and rcauth.run("whoami").code == 0
+
+
+@pytest.mark.parametrize("command", ["logout", "login"])
+def test_a_grant_a_damaged_entry_still_names_is_revoked_by_logout_and_by_the_login_replacing_it(
+    emu, rcauth, sign_in, keyring_dir, command
+) -> None:
+    """An entry of another format version (written by a newer rcauth, say) still names its server,
+    its app and a well-formed refresh token: removing it without ending that session would leave it
+    live at RingCentral, counting against the user's sessions until it expires."""
+    session = sign_in()
+    fields = json.loads(session.to_json())
+    write_atomically(
+        FileKeyring.entry("rcauth", "default", keyring_dir), json.dumps({**fields, "version": 2})
+    )
+    ended = emu.counters()["sessions_ended"]
+    result = rcauth.run(command, *(("--jwt",) if command == "login" else ()), env={"RC_JWT": DEMO_JWT})
+    assert result.code == 0, result
+    if command == "logout":
+        revoked = f"the session it still named was revoked at {emu.base_url}"
+        assert result.err == f"Removed a damaged stored session; {revoked}.\n"
+    assert emu.counters()["sessions_ended"] == ended + 1  # that session is over at RingCentral

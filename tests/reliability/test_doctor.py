@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import test_network_trouble_explained as network
+from stub_servers import TricklingServer
 
 from rcauth import profiles
 from rcauth.store import FileStore
@@ -91,7 +92,8 @@ def test_doctor_reports_a_locked_keyring(rcauth) -> None:
     result, checks, _ = doctor(rcauth, env=locked)
     assert result.code == 1, result
     assert checks["keyring probe"]["status"] == "problem"
-    assert checks["keyring probe"]["detail"] == "the system keyring is locked (write a test entry)"
+    # What every command meets first, said as they say it: reading the session.
+    assert checks["keyring probe"]["detail"] == "the system keyring is locked (read the session)"
     assert "--insecure-storage" in checks["keyring probe"]["advice"]
     assert "LockedKeyring (user's choice (PYTHON_KEYRING_BACKEND))" in checks["keyring backend"]["detail"]
 
@@ -101,7 +103,7 @@ def test_doctor_finishes_when_the_keyring_never_answers(rcauth) -> None:
     result, checks, _ = doctor(rcauth, env=hanging)
     assert result.code == 1, result
     assert checks["keyring probe"]["detail"] == (
-        "the system keyring did not answer within 1 s while trying to write a test entry (is it locked?)"
+        "the system keyring did not answer within 1 s while trying to read the session (is it locked?)"
     )
     assert checks["server"]["status"] == "ok"  # the other checks still ran
 
@@ -252,3 +254,97 @@ def test_doctor_names_the_trust_store_that_verified_the_server(
     assert checks["server"]["detail"].endswith(
         f"TLS verified with the CA bundle {private_ca.ca_file} (REQUESTS_CA_BUNDLE)"
     )
+
+
+# -- issue 20: the verdict is the commands' verdict; every check bounded in total --------------------------
+def test_doctor_reports_the_state_directory_login_refuses_in_logins_words(rcauth, env, sign_in) -> None:
+    sign_in()
+    state = Path(env["RCAUTH_STATE_DIR"])
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text("not a directory\n", encoding="utf-8")  # in the way, whoever runs rcauth (root too)
+    login = rcauth.run("login", "--jwt", env={"RC_JWT": "any"})
+    assert login.code == 6, login
+    result, checks, report = doctor(rcauth)
+    assert result.code == 1 and report["ok"] is False, result
+    directories = checks["directories"]
+    assert directories["status"] == "problem"
+    assert login.err.splitlines() == [f"Error: {directories['detail']}; {directories['advice']}"]
+
+
+def test_doctor_is_healthy_when_the_user_consented_to_the_session_file(rcauth, file_store_env, sign_in):
+    """No keyring and RCAUTH_INSECURE_STORAGE=1: every command works (the session is in the 0600
+    file), so doctor warns and exits 0, as the commands succeed."""
+    sign_in(store="file")
+    result, checks, report = doctor(rcauth, env=file_store_env)
+    assert result.code == 0 and report["ok"] is True, result
+    probe = checks["keyring probe"]
+    assert probe["status"] == "warning"
+    assert probe["detail"] == (
+        f"no system keyring is available; sessions are kept in {FileStore('default').path} instead "
+        "(insecure storage allowed)"
+    )
+    assert checks["session default"]["status"] == "ok"
+    assert checks["directories"]["status"] == "ok"
+    whoami = rcauth.run("whoami", env=file_store_env)
+    assert whoami.code == 0, whoami  # the verdict the command reaches
+
+
+def test_doctor_with_a_locked_keyring_and_consent_says_what_the_commands_say(rcauth) -> None:
+    locked = {
+        "PYTHON_KEYRING_BACKEND": "reliability_support.LockedKeyring",
+        "RCAUTH_INSECURE_STORAGE": "1",
+    }
+    result, checks, _ = doctor(rcauth, env=locked)
+    assert checks["keyring probe"]["status"] == "warning"  # a login would keep the session in the file
+    session = checks["session default"]
+    whoami = rcauth.run("whoami", env=locked)
+    assert whoami.code == 6, whoami
+    assert whoami.err.splitlines() == [f"Error: {session['detail']}; {session['advice']}"]
+    assert session["status"] == "problem" and result.code == 1
+
+
+def test_doctor_shows_the_configuration_one_setting_a_line(rcauth, sign_in) -> None:
+    sign_in()
+    result = rcauth.run("doctor", timeout=60)
+    assert "\\x0a" not in result.out, result  # a line break shown as one, never as an escape
+    lines = result.out.splitlines()
+    first = next(i for i, line in enumerate(lines) if "configuration" in line)
+    settings = [line.strip() for line in lines[first : first + 4]]
+    assert settings[0].endswith("client_id=rcauth-emulator-client (from $RC_APP_CLIENT_ID)"), result
+    assert settings[1] == "client_secret=set (from $RC_APP_CLIENT_SECRET)", result
+    assert settings[2].startswith("server=http://127.0.0.1:"), result
+    assert settings[3].startswith("redirect_uri=http://127.0.0.1:"), result
+
+
+def test_doctor_reads_only_the_status_and_headers_of_a_server_whose_body_never_ends(rcauth) -> None:
+    """A server (or something on the way) that trickles its body a byte at a time, each byte inside
+    the read timeout: doctor takes the status and headers and leaves the body unread."""
+    with TricklingServer(headers_done=True) as stub:
+        result = rcauth.run("doctor", "--json", "--server", stub.base_url, timeout=30)
+    checks = {check["name"]: check for check in json.loads(result.out)["checks"]}
+    assert checks["server"]["status"] == "ok", checks["server"]
+    assert checks["server"]["detail"].startswith(f"{stub.base_url} answers (HTTP 200)")
+    assert checks["clock"]["status"] == "ok"
+
+
+def test_the_server_check_ends_at_its_deadline_when_even_the_headers_trickle(monkeypatch) -> None:
+    """Each byte comes inside the read timeout, so only a deadline on the whole exchange ends it.
+    In this process, with the deadline shortened; run on a thread so a regression fails, not hangs."""
+    import threading
+
+    from rcauth import diagnose
+
+    monkeypatch.setattr(diagnose, "SERVER_DEADLINE", 1.0, raising=False)
+    found: list = []
+    with TricklingServer(headers_done=False) as stub:
+        started = time.monotonic()
+        worker = threading.Thread(target=lambda: found.extend(diagnose.check_server(stub.base_url)))
+        worker.daemon = True
+        worker.start()
+        worker.join(20)
+        elapsed = time.monotonic() - started
+    assert not worker.is_alive(), "the server check never ended"
+    assert elapsed < 10
+    server = {check.name: check for check in found}["server"]
+    assert server.status is diagnose.Status.PROBLEM
+    assert server.detail == f"{stub.base_url} did not finish answering within 1 s"

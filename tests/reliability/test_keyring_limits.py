@@ -21,6 +21,7 @@ from ringcentral_emulator import DEMO_JWT
 
 WINDOWS = {"PYTHON_KEYRING_BACKEND": "reliability_support.WindowsLimitKeyring", "RC_JWT": DEMO_JWT}
 NO_WRITES = {"PYTHON_KEYRING_BACKEND": "reliability_support.NoWritesKeyring", "RC_JWT": DEMO_JWT}
+STUCK = {"PYTHON_KEYRING_BACKEND": "reliability_support.StuckPartKeyring", "RC_JWT": DEMO_JWT}
 
 
 def entries(keyring_dir) -> dict[str, str]:
@@ -105,3 +106,32 @@ def test_insecure_storage_keeps_the_session_when_the_keyring_refuses_a_write(
     assert logout.code == 0, logout
     assert not store.path.exists()
     assert rcauth.run("status", *flag, env=env).code == 4
+
+
+def test_no_part_of_a_session_stays_behind_when_the_keyring_refuses_to_remove_one(
+    emu, rcauth, keyring_dir
+) -> None:
+    """Issue 20: a part that cannot be removed holds a piece of the tokens. logout removes every other
+    part, keeps the index that names the stuck one (so it can be found again), and says so (exit 6);
+    the next logout removes the rest. Removed first, the index would leave a part no one can name."""
+    emu.set(token_length=1000)
+    login = rcauth.run("login", "--jwt", env=STUCK)
+    assert login.code == 0, login
+    stored = entries(keyring_dir)
+    generation = json.loads(stored["default"])["generation"]
+    assert len(stored) > 2
+    ended = emu.counters()["sessions_ended"]
+
+    first = rcauth.run("logout", env=STUCK)
+    assert first.code == 6, first
+    assert first.err.splitlines() == [
+        "Error: the system keyring failed to remove part 0 of the stored session: "
+        "(5, 'CredDelete', 'Access is denied.'); try again: the entry naming the rest is kept until "
+        "every part is gone"
+    ]
+    assert emu.counters()["sessions_ended"] == ended + 1  # revoked before anything was removed
+    assert set(entries(keyring_dir)) == {"default", f"default:{generation}:0"}
+
+    second = rcauth.run("logout", env=STUCK)
+    assert (second.code, second.err) == (0, "Removed a damaged stored session.\n"), second
+    assert entries(keyring_dir) == {}

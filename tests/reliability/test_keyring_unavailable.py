@@ -101,3 +101,36 @@ def test_the_file_is_kept_private_even_in_a_directory_left_open(emu, rcauth, fil
     assert result.code == 0, result
     assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+
+
+# -- issue 20, invariant 5: a keyring rcauth could not look in is never "not signed in" ---------------------
+@pytest.mark.parametrize("backend", ["locked", "erroring", "hanging"])
+def test_with_consent_logout_never_says_nothing_to_do_when_it_could_not_look(emu, rcauth, sign_in, backend):
+    """The session may be in that keyring, live at RingCentral: "Not signed in; nothing to do." and
+    exit 0 would tell a script it is gone. The keyring is named, exit 6, and nothing is claimed."""
+    sign_in()  # a live session, in a keyring the backend below cannot reach
+    env = {**keyring_env(backend), "RCAUTH_INSECURE_STORAGE": "1"}
+    for command in (("logout",), ("whoami",), ("status",), ("token",)):
+        result = rcauth.run(*command, env=env, timeout=15)
+        assert result.code == 6, result
+        reason = BACKENDS[backend][1]
+        assert result.err.splitlines() == [
+            f"Error: {reason}, so whether it holds this profile's session is unknown; "
+            "unlock the keyring (or wait until it answers) and try again"
+        ]
+        assert "nothing to do" not in result.err and "not signed in" not in result.err
+
+
+def test_logout_ends_the_file_session_and_still_says_the_keyring_was_not_looked_in(emu, rcauth, sign_in):
+    sign_in(store="file")  # the session a login kept in the file while the keyring was locked
+    env = {**keyring_env("locked"), "RCAUTH_INSECURE_STORAGE": "1"}
+    ended = emu.counters()["sessions_ended"]
+    result = rcauth.run("logout", env=env)
+    assert result.code == 6, result
+    assert result.out == "Signed out: tokens revoked and removed.\n"
+    assert result.err.splitlines() == [
+        f"Error: {BACKENDS['locked'][1]}, so whether it holds this profile's session is unknown; "
+        "unlock the keyring (or wait until it answers) and try again"
+    ]
+    assert emu.counters()["sessions_ended"] == ended + 1
+    assert not FileStore("default").path.exists()

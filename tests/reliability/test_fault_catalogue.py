@@ -60,10 +60,6 @@ class Scene:
     extra_secrets: list[str] = field(default_factory=list)
     hostile: HostileRingCentral | None = None
 
-    @property
-    def dirs(self) -> dict[str, Path]:
-        return {kind: Path(self.env[f"RCAUTH_{kind.upper()}_DIR"]) for kind in ("config", "state", "data")}
-
     def keyring_entry(self) -> Path:
         return FileKeyring.entry("rcauth", "default", self.keyring_dir)
 
@@ -82,40 +78,6 @@ class Scene:
     def use_hostile_server(self, **kwargs: Any) -> None:
         self.hostile = self.stack.enter_context(HostileRingCentral(**kwargs))
         self.point_session_at(self.hostile.base_url)
-
-    def split_entry(self, *, mix_with_another: bool = False, drop_part: bool = False) -> None:
-        """The stored session as the store splits it for a size-capped keyring: an index and its parts;
-        then one part lost, or one part replaced by the same part of another session's split."""
-        from rcauth.store import INDEX_MARK, KEYRING_SERVICE, PART_SIZE
-
-        def write_parts(text: str, generation: str) -> list[Path]:
-            chunks = [text[i : i + PART_SIZE] for i in range(0, len(text), PART_SIZE)]
-            paths = []
-            for number, chunk in enumerate(chunks):
-                path = FileKeyring.entry(KEYRING_SERVICE, f"default:{generation}:{number}", self.keyring_dir)
-                path.write_text(chunk, encoding="utf-8")
-                paths.append(path)
-            return paths
-
-        import hashlib
-
-        long_scope = " ".join(["ReadAccounts", "ReadCallLog"] * 150)
-        text = self.stored_session().with_updates(scope=long_scope).to_json()
-        assert len(text) > 2 * PART_SIZE
-        generation = "00112233445566ff"
-        paths = write_parts(text, generation)
-        if drop_part:
-            paths[-1].unlink()
-        if mix_with_another:
-            other_scope = " ".join(["ReadCallLog", "ReadAccounts"] * 150)
-            other = self.sign_in_now().with_updates(scope=other_scope).to_json()
-            assert other[PART_SIZE : 2 * PART_SIZE] != text[PART_SIZE : 2 * PART_SIZE]
-            other_chunk = other[PART_SIZE : 2 * PART_SIZE]
-            paths[1].write_text(other_chunk, encoding="utf-8")
-        index = {"rcauth_parts": 1, "generation": generation, "count": len(paths),
-                 "sha256": hashlib.sha256(text.encode()).hexdigest()}  # fmt: skip
-        assert json.dumps(index).startswith(INDEX_MARK)
-        self.keyring_entry().write_text(json.dumps(index), encoding="utf-8")
 
 
 @pytest.fixture
@@ -273,7 +235,7 @@ def test_every_row_names_invariants_and_the_catalogue_covers_every_boundary() ->
     from fault_catalogue import CMD, FAULTS
 
     boundaries = {f.boundary for f in FAULTS}
-    assert {"keyring", "disk", "config", "token endpoint", "network", "server data", "listing"} <= boundaries
+    assert {"token endpoint", "network", "server data", "listing"} <= boundaries
     assert all(f.invariants for f in FAULTS)
     used = {name for f in FAULTS for name in f.commands}
     assert used == set(CMD), f"commands no fault meets: {sorted(set(CMD) - used)}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import random
 import threading
 import time
@@ -48,17 +47,7 @@ log = logging.getLogger(__name__)
 # advises refreshing ahead rather than in reaction to a 401).
 REFRESH_MARGIN = 60.0
 TIMEOUT = (10.0, 60.0)
-ANSWER_WITHIN = 120.0  # seconds for a whole answer, its body included (RCAUTH_TIMEOUT overrides)
 
-
-def answer_budget(default: float = ANSWER_WITHIN) -> float:
-    """`RCAUTH_TIMEOUT` seconds if it is a positive number, else `default`: the most one answer may take
-    from send to its last byte. Read when a client is made, not at import: a script may set it later."""
-    try:
-        value = float(os.environ.get("RCAUTH_TIMEOUT", default))
-    except ValueError:
-        return default
-    return value if 0 < value < float("inf") else default
 
 
 MAX_RATE_LIMIT_WAIT = 120.0
@@ -191,10 +180,8 @@ class ApiClient:
         refresh_margin: float = REFRESH_MARGIN,
         on_wait: WaitCallback | None = None,
         timeout: float | tuple[float, float] = TIMEOUT,
-        answer_within: float | None = None,
     ) -> None:
         self.store = store
-        self.answer_within = answer_within if answer_within is not None else answer_budget()
         self.profile = profile
         self.refresh_margin = refresh_margin
         self.on_wait = on_wait
@@ -384,23 +371,14 @@ class ApiClient:
             self._wait(wait, "pacing to stay under the rate limit")
         with self._send_lock:
             sent_at = time.monotonic()
-            streamed = bool(kwargs.pop("stream", False))
             try:
                 # The caller's headers go as given; the token is set last (an auth object, which also
                 # keeps requests from reading ~/.netrc), so no header of the caller's can replace it.
                 response = self.http.request(
-                    method,
-                    url,
-                    auth=transport.BearerToken(access_token),
-                    timeout=self.timeout,
-                    stream=True,
-                    **kwargs,
+                    method, url, auth=transport.BearerToken(access_token), timeout=self.timeout, **kwargs
                 )
             except requests.RequestException as exc:
                 raise transport.failure(exc, url) from None
-            if not streamed:
-                # The whole answer within the budget, not only each read (a trickling body).
-                transport.read_within(response, self.answer_within - (time.monotonic() - sent_at), url)
             log.debug("%s %s -> %s", method, redact.redact(url), response.status_code)
             self.rate_limiter.observe(response, sent_at, time.monotonic())
             if group := response.headers.get("X-Rate-Limit-Group"):

@@ -22,6 +22,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -70,7 +71,16 @@ class OSTrustAdapter(HTTPAdapter):
             # to fix, said in one line.
             names = [n for n in (*CA_BUNDLE_ENV, CA_FILE_ENV) if os.environ.get(n) == verify] or ["verify"]
             raise ConfigError(f"the CA bundle {verify!r} named by {names[0]} does not exist")
-        return super().send(request, *args, **kwargs)
+        if kwargs.get("stream"):
+            return super().send(request, *args, **kwargs)
+        # The whole answer within the budget, not only each read: the body is read here, against a
+        # deadline counted from the send, instead of by requests after this returns.
+        budget = answer_budget()
+        started = time.monotonic()
+        response = super().send(request, *args, **{**kwargs, "stream": True})
+        if isinstance(response, requests.Response):
+            read_within(response, budget - (time.monotonic() - started), request.url or "", budget=budget)
+        return response
 
     def build_connection_pool_key_attributes(
         self, request: PreparedRequest, verify: bool | str, cert: Any = None
@@ -176,14 +186,31 @@ def failure(exc: requests.RequestException, url: str) -> TransportError:
     return TransportError(f"could not reach {host}: {_reason(exc)}")
 
 
-def read_within(response: requests.Response, seconds: float, url: str) -> None:
+ANSWER_WITHIN = 120.0  # seconds for a whole answer, its body included (RCAUTH_TIMEOUT overrides)
+
+
+def answer_budget(default: float = ANSWER_WITHIN) -> float:
+    """`RCAUTH_TIMEOUT` seconds if it is a positive number, else `default`: the most one answer may take
+    from its send to its last byte. Read at each send, not at import: a script may set it later."""
+    try:
+        value = float(os.environ.get("RCAUTH_TIMEOUT", default))
+    except ValueError:
+        return default
+    return value if 0 < value < float("inf") else default
+
+
+def read_within(
+    response: requests.Response, seconds: float, url: str, *, budget: float | None = None
+) -> None:
     """Read a streamed answer's body whole, or hang up once `seconds` have passed.
 
     requests' read timeout bounds each read, not the answer: a server (or a proxy) that sends a byte
     every few seconds would hold a command forever. A timer shuts the connection's socket down at the
     deadline, which ends the blocked read at once; the broken connection is not reused. When the
     socket cannot be found (another transport adapter), the body is read with the per-read bound only.
+    `budget` is the whole answer's allowance the error names (default `seconds`).
     """
+    said = seconds if budget is None else budget
     connection = getattr(response.raw, "connection", None)
     sock = getattr(connection, "sock", None)
     fired = threading.Event()
@@ -203,13 +230,13 @@ def read_within(response: requests.Response, seconds: float, url: str) -> None:
         response.content  # noqa: B018 - reads and keeps the body
     except requests.RequestException as exc:
         if fired.is_set():
-            raise too_slow(url, seconds) from None
+            raise too_slow(url, said) from None
         raise failure(exc, url) from None
     finally:
         if timer is not None:
             timer.cancel()
     if fired.is_set() and not response.content:
-        raise too_slow(url, seconds)
+        raise too_slow(url, said)
 
 
 def too_slow(url: str, seconds: float) -> TransportError:

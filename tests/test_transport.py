@@ -343,7 +343,7 @@ def test_ssl_cert_file_applies_when_the_adapter_is_called_without_verify(monkeyp
     corp.write_text("")
     monkeypatch.setenv("SSL_CERT_FILE", str(corp))
     OSTrustAdapter().send(requests.Request("GET", SERVER).prepare())
-    assert seen == [{"verify": str(corp)}]
+    assert [kw["verify"] for kw in seen] == [str(corp)]
 
 
 def test_a_missing_ca_bundle_passed_as_verify_is_named_as_such(monkeypatch, tmp_path) -> None:
@@ -383,3 +383,67 @@ def test_the_bearer_token_is_sent_as_authorization_and_never_shown_by_repr() -> 
         m.get(URL, json={})
         http.get(URL, auth=auth)
         assert m.request_history[0].headers["Authorization"] == "Bearer AT-s3cret"
+
+
+# -- every answer bounded in total, not per read ---------------------------------------------------------
+class _Trickle(BaseHTTPRequestHandler):
+    """A 200 whose body comes a byte every 0.2 s, 100 bytes in all: each read is quick, the whole slow."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        try:
+            for _ in range(100):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                threading.Event().wait(0.2)
+        except OSError:
+            pass  # the client hung up: what the bound is for
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def trickling() -> Any:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/restapi/v1.0/account/~"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_answer_that_trickles_past_the_budget_is_hung_up_on(trickling: str, monkeypatch) -> None:
+    """Each byte arrives well within the read timeout; the whole would take 20 s. RCAUTH_TIMEOUT=1 ends it
+    after about a second with one line naming the host (were it not bounded, the 200 would come back)."""
+    from rcauth.errors import TransportError
+
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "1")
+    with transport.new_session() as http, pytest.raises(TransportError) as caught:
+        http.get(trickling, timeout=(5, 5))
+    assert str(caught.value) == f"{urlsplit(trickling).netloc} did not finish its answer within 1 s"
+
+
+def test_an_answer_within_the_budget_is_read_whole(trickling: str, monkeypatch) -> None:
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "60")
+    with transport.new_session() as http:
+        assert http.get(trickling, timeout=(5, 5)).content == b" " * 100
+
+
+def test_a_streamed_answer_is_left_to_its_reader(trickling: str, monkeypatch) -> None:
+    """A caller that streams (a download) reads at its own pace: the bound is for answers read whole."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "1")
+    with transport.new_session() as http, http.get(trickling, timeout=(5, 5), stream=True) as response:
+        assert next(response.iter_content(10)) == b" " * 10
+
+
+@pytest.mark.parametrize(("value", "budget"), [("7.5", 7.5), ("0", 120.0), ("-3", 120.0), ("inf", 120.0),
+                                               ("nan", 120.0), ("soon", 120.0), ("", 120.0)])  # fmt: skip
+def test_rcauth_timeout_is_a_positive_number_of_seconds_else_the_default(monkeypatch, value, budget) -> None:
+    monkeypatch.setenv("RCAUTH_TIMEOUT", value)
+    assert transport.answer_budget() == budget

@@ -167,6 +167,12 @@ def token_endpoint(**switches: Any) -> Callable[[Scene], None]:
     return arrange
 
 
+def token_answer_trickles(scene: Scene) -> None:
+    scene.use_hostile_server(trickle_token=True)
+    scene.env["RCAUTH_TIMEOUT"] = "3"
+    scene.make_due()
+
+
 def session_ended_elsewhere(scene: Scene) -> None:
     scene.make_due()
     scene.emu.revoke_all()
@@ -208,11 +214,19 @@ FAULTS: tuple[Fault, ...] = (
         session_ended_elsewhere,
         exits={"*": NOT_SIGNED_IN},
     ),
+    Fault(
+        "token endpoint",
+        "a refresh answer that trickles forever",
+        REFRESHERS,
+        token_answer_trickles,
+        invariants=ALL - {Inv.GRANTS},  # a hostile server's "grant" is no grant
+        exits={"*": codes(5)},
+    ),
     # -- the network ----------------------------------------------------------------------------------------
     Fault(
         "network",
         "server refuses connections",
-        ("whoami", "api", "call-log-json", "logout", "status", "status-json", "doctor", "library-client"),
+        ("whoami", "call-log-json", "logout", "doctor", "library-client"),
         server_down,
         # The session is re-pointed at a closed port, so its grant (made at the emulator) can never be
         # revoked there: what this row checks is that each command says so in one line, in time.

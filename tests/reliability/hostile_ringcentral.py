@@ -79,8 +79,10 @@ class HostileRingCentral:
         listing: Listing | None = None,
         foreign_origin: str = "http://127.0.0.1:9",
         trickle_extension: bool = False,
+        trickle_token: bool = False,
     ) -> None:
         self.trickle_extension = trickle_extension
+        self.trickle_token = trickle_token
         self.extension_body = extension_body if extension_body is not None else extension()
         self.listing = listing or Listing()
         self.foreign_origin = foreign_origin
@@ -98,7 +100,9 @@ class HostileRingCentral:
             def do_POST(self) -> None:  # noqa: N802
                 hostile.requests.append(self.path)
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path.startswith("/restapi/oauth/revoke"):
+                if self.path.startswith("/restapi/oauth/token") and hostile.trickle_token:
+                    hostile._trickle(self)
+                elif self.path.startswith("/restapi/oauth/revoke"):
                     hostile._send(self, 200, b"")
                 else:
                     hostile._send(self, 404, b'{"errorCode":"CMN-102","message":"Resource not found"}')

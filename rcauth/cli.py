@@ -406,6 +406,15 @@ def report_signed_out(result: SignedOut) -> None:
         revoked = f"; the session it still named was revoked at {result.server}" if result.revoked else ""
         click.echo(visible(f"Removed a damaged stored session{revoked}."), err=True)
         return
+    if result.kept:
+        from rcauth.errors import TransportError
+
+        raise TransportError(
+            f"could not revoke the session at {result.server} ({result.revoke_error}); it is still "
+            "stored here",
+            hint="run `rcauth logout` again once RingCentral can be reached, or `rcauth logout --forget` "
+            "to remove it from this machine anyway (it then stays valid at RingCentral until it expires)",
+        )
     if not result.removed:
         click.echo("Not signed in; nothing to do.", err=True)
         return
@@ -413,7 +422,7 @@ def report_signed_out(result: SignedOut) -> None:
         click.echo(
             visible(
                 f"Warning: could not revoke the session at {result.server} ({result.revoke_error}); "
-                "it will expire on its own."
+                "it is removed from this machine and will expire on its own."
             ),
             err=True,
         )

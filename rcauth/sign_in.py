@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rcauth import interrupts
-from rcauth.errors import KeyringUnreachable, RcauthError, StoredSessionDamaged
+from rcauth.errors import KeyringUnreachable, RcauthError, StoredSessionDamaged, TransportError
 from rcauth.oauth import grant_of, revoke_session
 from rcauth.session import Session
 from rcauth.store import SessionStore, check_login_dirs, refresh_lock
@@ -94,19 +94,32 @@ class SignedOut:
     damaged: bool = False
     revoke_error: RcauthError | None = None
     unchecked: RcauthError | None = None
+    kept: bool = False  # RingCentral could not be told: the session stays stored, live at both ends
 
     @property
     def removed(self) -> bool:
-        return self.damaged or self.server is not None
+        return not self.kept and (self.damaged or self.server is not None)
 
 
-def sign_out(store: SessionStore) -> SignedOut:
+def ringcentral_did_not_answer(exc: RcauthError) -> bool:
+    """True when a revocation got no verdict from RingCentral (no connection, a proxy's page, a 5xx or
+    a 429): the grant may well be live. An OAuth refusal is a verdict: the grant is dead, or these
+    credentials can never end it."""
+    if isinstance(exc, TransportError):
+        return True
+    status = getattr(exc, "status", None)
+    return isinstance(status, int) and (status >= 500 or status == 429)
+
+
+def sign_out(store: SessionStore, *, forget: bool = False) -> SignedOut:
     """Revoke the stored session at RingCentral (every token of it) and remove it from `store`.
 
-    The session is removed even when the revocation fails (RingCentral unreachable): it will expire
-    on its own, and RingCentral advises against retrying a revoke. The caller holds the profile's
-    refresh lock where other processes share the store (`rcauth logout`), so no refresh in flight
-    can store the session again afterwards.
+    When RingCentral cannot be told (unreachable, a proxy answering in its place, a 5xx), the session
+    is kept (`kept`): removed, it would stay valid at RingCentral for up to a week with nothing left
+    to end it. `forget` removes it anyway, for a user who would rather lose the means to end it than
+    leave it on this machine. When RingCentral refuses the revocation (an OAuth error), the session
+    is removed: its answer is final. The caller holds the profile's refresh lock where other processes
+    share the store (`rcauth logout`), so no refresh in flight can store the session again afterwards.
     """
     try:
         session = store.load()
@@ -129,6 +142,8 @@ def sign_out(store: SessionStore) -> SignedOut:
         try:
             revoke_session(session)
         except RcauthError as exc:
+            if ringcentral_did_not_answer(exc) and not forget:
+                return SignedOut(server=session.server, revoke_error=exc, unchecked=unchecked, kept=True)
             store.delete()
             return SignedOut(server=session.server, revoke_error=exc, unchecked=unchecked)
         store.delete()

@@ -396,13 +396,48 @@ def test_logout_revokes_then_deletes(runner, memory_keyring) -> None:
     assert memory_keyring.entries == {}
 
 
-def test_logout_deletes_even_when_revoke_fails(runner, memory_keyring) -> None:
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"exc": requests.ConnectionError("network down")},
+        {"status_code": 503, "text": "<html>Service Unavailable</html>"},
+        {"status_code": 403, "text": "<html>Blocked</html>", "headers": {"Content-Type": "text/html"}},
+    ],
+    ids=["unreachable", "5xx", "a proxy's page"],
+)
+def test_logout_keeps_the_session_when_ringcentral_cannot_be_told(runner, memory_keyring, answer) -> None:
+    """Removed without a revocation, the session would stay valid at RingCentral with nothing left to
+    end it: logout keeps it, says so in one line (exit 5), and a later logout can still end it."""
+    logged_in()
+    before = dict(memory_keyring.entries)
+    with requests_mock.Mocker() as m:
+        m.post(REVOKE_URL, **answer)
+        result = runner.invoke(cli, ["logout"], catch_exceptions=False)
+    assert result.exit_code == 5, result.stderr
+    assert result.stderr.startswith("Error: could not revoke the session at ")
+    assert "it is still stored here; run `rcauth logout` again" in result.stderr
+    assert "rcauth logout --forget" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert memory_keyring.entries == before
+
+
+def test_logout_forget_removes_the_session_it_could_not_revoke(runner, memory_keyring) -> None:
     logged_in()
     with requests_mock.Mocker() as m:
         m.post(REVOKE_URL, exc=requests.ConnectionError("network down"))
-        result = runner.invoke(cli, ["logout"], catch_exceptions=False)
+        result = runner.invoke(cli, ["logout", "--forget"], catch_exceptions=False)
     assert result.exit_code == 0
-    assert "could not revoke the session" in result.stderr
+    assert "could not revoke the session" in result.stderr and "will expire on its own" in result.stderr
+    assert memory_keyring.entries == {}
+
+
+def test_logout_removes_a_session_ringcentral_refuses_to_revoke(runner, memory_keyring) -> None:
+    """An OAuth refusal is RingCentral's verdict (the grant is dead, or these credentials can never end
+    it): keeping the session would only make every later logout fail the same way."""
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.post(REVOKE_URL, status_code=401, json={"error": "invalid_client", "error_description": "bad"})
+        result = runner.invoke(cli, ["logout"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
     assert memory_keyring.entries == {}
 
 

@@ -192,13 +192,19 @@ def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> Non
 
 
 @click.command()
+@click.option(
+    "--forget",
+    is_flag=True,
+    help="Remove the session from this machine even if RingCentral cannot be reached to revoke it "
+    "(it then stays valid at RingCentral until it expires).",
+)
 @common_options
-def logout() -> None:
+def logout(forget: bool) -> None:
     """Revoke the session at RingCentral and remove it from this machine.
 
-    If RingCentral cannot be reached, the session is still removed here, and you are told the
-    revocation failed. Logging out when not signed in does nothing; a keyring that is locked or does
-    not answer is an error (exit 6), never taken for "not signed in".
+    If RingCentral cannot be reached, the session is kept (exit 5) so that a later `rcauth logout`
+    can still end it; `--forget` removes it anyway. Logging out when not signed in does nothing; a
+    keyring that is locked or does not answer is an error (exit 6), never taken for "not signed in".
 
     \b
     Examples:
@@ -218,7 +224,7 @@ def logout() -> None:
     # session is removed.
     with refresh_lock(app.profile, on_wait=waiting):
         store = app.open_store()
-        result = sign_out(store)
+        result = sign_out(store, forget=forget)
         if result.unchecked is None:
             profiles.forget(app.profile)
         report_signed_out(result)

@@ -180,8 +180,14 @@ class ApiClient:
         refresh_margin: float = REFRESH_MARGIN,
         on_wait: WaitCallback | None = None,
         timeout: float | tuple[float, float] = TIMEOUT,
+        answer_within: float | None = None,
     ) -> None:
+        from rcauth.config import answer_budget
+
         self.store = store
+        # Seconds for a whole answer, from its send to its last byte: a server or proxy that trickles
+        # its body is hung up on (`RCAUTH_TIMEOUT`, read here: a script may set it before the client).
+        self.answer_within = answer_within if answer_within is not None else answer_budget()
         self.profile = profile
         self.refresh_margin = refresh_margin
         self.on_wait = on_wait
@@ -204,7 +210,7 @@ class ApiClient:
         if self._http is None:
             from rcauth import transport
 
-            http = transport.new_session(_transient_retry())
+            http = transport.new_session(_transient_retry(), answer_within=self.answer_within)
             http.headers.update({"Accept": "application/json", "User-Agent": _user_agent()})
             self._http = http
         return self._http

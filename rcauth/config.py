@@ -37,6 +37,19 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
 FIELDS = tuple(ENV_NAMES)
 
 
+ANSWER_WITHIN = 120.0  # seconds for a whole HTTP answer, its body included (RCAUTH_TIMEOUT overrides)
+
+
+def answer_budget(default: float = ANSWER_WITHIN) -> float:
+    """`RCAUTH_TIMEOUT` seconds if it is a positive number, else `default`: the most one answer may take
+    from its send to its last byte. Read when it is needed, not at import: a script may set it later."""
+    try:
+        value = float(os.environ.get("RCAUTH_TIMEOUT", default))
+    except ValueError:
+        return default
+    return value if 0 < value < float("inf") else default
+
+
 def check_profile_name(name: str) -> str:
     """The one rule for profile names, checked where a name comes in (the command line) and again
     where one is used to name storage (`store.open_store`, `store.refresh_lock`): a name such as

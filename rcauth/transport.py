@@ -32,6 +32,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.models import PreparedRequest
 
+from rcauth.config import answer_budget
 from rcauth.errors import ConfigError, TransportError
 from rcauth.origin import ForeignOrigin, same_origin
 from rcauth.redact import mask_credentials
@@ -59,7 +60,13 @@ def os_trust_context() -> ssl.SSLContext:
 
 
 class OSTrustAdapter(HTTPAdapter):
-    """An `HTTPAdapter` that verifies https with the OS trust store unless a CA bundle was named."""
+    """An `HTTPAdapter` that verifies https with the OS trust store unless a CA bundle was named, and
+    reads each answer whole within `answer_within` seconds of its send (default: `answer_budget()` at
+    each send)."""
+
+    def __init__(self, *args: Any, answer_within: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answer_within = answer_within
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("verify", True) is True and os.environ.get(CA_FILE_ENV):
@@ -75,7 +82,7 @@ class OSTrustAdapter(HTTPAdapter):
             return super().send(request, *args, **kwargs)
         # The whole answer within the budget, not only each read: the body is read here, against a
         # deadline counted from the send, instead of by requests after this returns.
-        budget = answer_budget()
+        budget = self.answer_within if self.answer_within is not None else answer_budget()
         started = time.monotonic()
         response = super().send(request, *args, **{**kwargs, "stream": True})
         if isinstance(response, requests.Response):
@@ -151,16 +158,23 @@ def staying_on_origin(cls: type[_S]) -> type[_S]:
     return cast("type[_S]", type(f"{cls.__name__}OnOrigin", (StayOnOrigin, cls), {}))
 
 
-def new_session(max_retries: Any = 0) -> StayOnOrigin:
-    """A session for rcauth's own calls: OS trust, redirects pinned to the origin, `max_retries`."""
+def new_session(max_retries: Any = 0, *, answer_within: float | None = None) -> StayOnOrigin:
+    """A session for rcauth's own calls: OS trust, redirects pinned to the origin, `max_retries`, each
+    answer read within `answer_within` seconds (default `RCAUTH_TIMEOUT`)."""
     session = StayOnOrigin()
-    mount(session, max_retries)
+    mount(session, max_retries, answer_within=answer_within)
     return session
 
 
-def mount(session: requests.Session, max_retries: Any = 0, prefix: str | None = None) -> None:
+def mount(
+    session: requests.Session,
+    max_retries: Any = 0,
+    prefix: str | None = None,
+    *,
+    answer_within: float | None = None,
+) -> None:
     """Mount an `OSTrustAdapter` with `max_retries` on `prefix` (default: every http(s) URL)."""
-    adapter = OSTrustAdapter(max_retries=max_retries)
+    adapter = OSTrustAdapter(max_retries=max_retries, answer_within=answer_within)
     for each in [prefix] if prefix else ["https://", "http://"]:
         session.mount(each, adapter)
 
@@ -184,19 +198,6 @@ def failure(exc: requests.RequestException, url: str) -> TransportError:
             "or name a CA bundle in REQUESTS_CA_BUNDLE",
         )
     return TransportError(f"could not reach {host}: {_reason(exc)}")
-
-
-ANSWER_WITHIN = 120.0  # seconds for a whole answer, its body included (RCAUTH_TIMEOUT overrides)
-
-
-def answer_budget(default: float = ANSWER_WITHIN) -> float:
-    """`RCAUTH_TIMEOUT` seconds if it is a positive number, else `default`: the most one answer may take
-    from its send to its last byte. Read at each send, not at import: a script may set it later."""
-    try:
-        value = float(os.environ.get("RCAUTH_TIMEOUT", default))
-    except ValueError:
-        return default
-    return value if 0 < value < float("inf") else default
 
 
 def read_within(

@@ -1133,3 +1133,194 @@ def test_a_slow_answer_is_not_taken_for_another_process_sharing_the_allowance(
         client.get_json(CALLS)  # sent at 101, answered at 106
         client.get_json(CALLS)
     assert m.call_count == 3 and waits == [] and clock.sleeps == []
+
+
+def test_waiting_for_another_rcauths_refresh_lock_is_in_the_debug_log(
+    store: MemoryStore, isolated, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rcauth.store import refresh_lock
+
+    caplog.set_level(logging.DEBUG, logger="rcauth.client")
+    store.save(session(expires_in=0))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with refresh_lock():  # another process's refresh (a separate lock file handle)
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(10)
+    threading.Timer(0.3, release.set).start()
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        assert client.fresh_session().access_token == "AT-new-2"
+    holder.join(10)
+    assert "another rcauth holds the session's refresh lock: waiting for it" in caplog.messages
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ({"records": "abc"}, "RingCentral answered a page whose records are not a list"),
+        (
+            {"records": [], "navigation": {"nextPage": "text"}},
+            "RingCentral answered a page whose next-page link is not a URL",
+        ),
+        (
+            {"records": [], "navigation": {"nextPage": {"uri": 5}}},
+            "RingCentral answered a page whose next-page link is not a URL",
+        ),
+    ],
+)
+def test_a_page_shaped_otherwise_is_an_api_error_not_an_empty_or_last_page(
+    store: MemoryStore, page: dict, message: str
+) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=page)
+        with pytest.raises(ApiError) as caught:
+            list(client.paginate(CALLS))
+    assert caught.value.message == message
+
+
+def test_a_page_with_null_records_and_no_navigation_is_an_empty_last_page(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json={"records": None, "navigation": {"nextPage": None}})
+        assert list(client.paginate(CALLS)) == []
+
+
+def test_an_answer_whose_json_is_not_an_object_is_an_api_error(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(EXT, json=[1, 2, 3])
+        with pytest.raises(ApiError) as caught:
+            client.get_json(EXT)
+    assert caught.value.message == "RingCentral answered with JSON that is not an object"
+    assert caught.value.status == 200
+
+
+def _trickle_once(listener, pause: float) -> None:
+    """Answer one request with a 100-byte JSON body, one byte every `pause` s (until hung up on)."""
+    body = b'{"id": 101, "pad": "' + b"x" * 80
+    body += b" " * (98 - len(body)) + b'"}'
+    connection, _ = listener.accept()
+    with connection:
+        connection.recv(65536)
+        try:
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            )
+            for byte in body:
+                connection.sendall(bytes([byte]))
+                threading.Event().wait(pause)
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["read", "streamed"])
+def test_a_trickling_answer_is_hung_up_on_at_the_clients_deadline_unless_the_caller_streams_it(
+    streamed: bool,
+) -> None:
+    """Each byte comes well within the per-read timeout; the whole answer would take 5 s, the client's
+    budget is 0.4 s. A caller that asks to stream the answer reads the body itself, at its own pace."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        server = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        worker = threading.Thread(target=_trickle_once, args=(listener, 0.05), daemon=True)
+        worker.start()
+        store = MemoryStore()
+        store.save(session().with_updates(server=server))
+        with ApiClient(store, answer_within=0.4) as client:
+            started = time.monotonic()
+            if streamed:
+                response = client.request("GET", "/restapi/v1.0/account/~/extension/~", stream=True)
+                assert time.monotonic() - started < 2.0 and response.status_code == 200  # headers only
+                response.close()
+            else:
+                with pytest.raises(TransportError) as caught:
+                    client.get_json("/restapi/v1.0/account/~/extension/~")
+                assert time.monotonic() - started < 3.0
+                assert caught.value.message.startswith(f"{server[7:]} did not finish its answer within ")
+        worker.join(10)
+
+
+@pytest.mark.parametrize(
+    ("value", "budget"),
+    [
+        (None, 120.0),
+        ("3", 3.0),
+        ("0.5", 0.5),
+        ("0", 120.0),
+        ("-1", 120.0),
+        ("inf", 120.0),
+        ("nan", 120.0),
+        ("soon", 120.0),
+    ],
+)
+def test_rcauth_timeout_sets_the_budget_of_a_whole_answer_if_it_is_a_positive_number(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch, value: str | None, budget: float
+) -> None:
+    if value is None:
+        monkeypatch.delenv("RCAUTH_TIMEOUT", raising=False)
+    else:
+        monkeypatch.setenv("RCAUTH_TIMEOUT", value)
+    with ApiClient(store) as client:
+        assert client.answer_within == budget
+    with ApiClient(store, answer_within=7.0) as client:  # the caller's own budget wins
+        assert client.answer_within == 7.0
+
+
+def _late_answer(listener, head_after: float, body_after: float, pause: float) -> None:
+    """Headers after `head_after` s, then a 100-byte body `body_after` s later, a byte every `pause` s."""
+    connection, _ = listener.accept()
+    with connection:
+        connection.recv(65536)
+        body = b'{"id": 101, "pad": "' + b"x" * 78 + b'"}'
+        try:
+            threading.Event().wait(head_after)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            )
+            threading.Event().wait(body_after)
+            for byte in body:
+                connection.sendall(bytes([byte]))
+                threading.Event().wait(pause)
+        except OSError:
+            pass
+
+
+def _get_from(answer: tuple[float, float, float], budget: float) -> tuple[float, dict | TransportError]:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        worker = threading.Thread(target=_late_answer, args=(listener, *answer), daemon=True)
+        worker.start()
+        store = MemoryStore()
+        store.save(session().with_updates(server=f"http://127.0.0.1:{listener.getsockname()[1]}"))
+        with ApiClient(store, answer_within=budget) as client:
+            started = time.monotonic()
+            try:
+                got: dict | TransportError = client.get_json("/restapi/v1.0/account/~/extension/~")
+            except TransportError as exc:
+                got = exc
+            took = time.monotonic() - started
+        worker.join(10)
+    return took, got
+
+
+def test_an_answer_slower_than_a_read_but_within_the_budget_is_returned_whole() -> None:
+    took, got = _get_from((0.0, 0.3, 0.0), budget=5.0)
+    assert isinstance(got, dict) and got["id"] == 101
+
+
+def test_the_time_to_the_headers_counts_against_the_budget_of_the_answer() -> None:
+    """Headers after 1 s, then a body that would take 5 s, on a 1.2 s budget: hung up on 1.2 s after
+    the request was sent, not 1.2 s after the headers came."""
+    took, got = _get_from((1.0, 0.0, 0.05), budget=1.2)
+    assert isinstance(got, TransportError) and "did not finish its answer within" in got.message
+    assert took < 2.1

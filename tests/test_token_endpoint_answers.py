@@ -20,7 +20,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rcauth.client import ApiClient
-from rcauth.errors import ExitCode, RcauthError, SessionExpired, TransportError, UnexpectedAnswer
+from rcauth.errors import (
+    ExitCode,
+    NotLoggedIn,
+    RcauthError,
+    SessionExpired,
+    TransportError,
+    UnexpectedAnswer,
+)
 from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth
 from rcauth.session import (
     ACCESS_TOKEN_MAX_LIFETIME,
@@ -277,6 +284,11 @@ ISSUED = {
     "refresh token": ({**GOOD, "expires_in": -1}, "RT-new-2"),
     "access token of a grant without a refresh token": ({**NO_REFRESH_TOKEN, "expires_in": -1}, "AT-new-2"),
     "access token when the refresh token is no text": ({**GOOD, "refresh_token": 42}, "AT-new-2"),
+    # Neither looks like a token: the grant is still revoked, by the refresh token as it was sent.
+    "refresh token when neither looks like a token": (
+        {**GOOD, "refresh_token": "RT new 2", "access_token": "AT new 2"},
+        "RT new 2",
+    ),
 }
 
 
@@ -371,6 +383,11 @@ def test_any_lifetime_gives_a_clear_error_or_a_session_that_reads_back(
         # token is not used, and (being a grant all the same) it is revoked.
         ({**GOOD, "error": "invalid_grant"}, "it also carries an OAuth error (invalid_grant)"),
         ({**GOOD, "error": {"x": 1}}, "it also carries an OAuth error"),
+        # The code is the server's text: shown printable (no terminal escapes) and at most 40 characters.
+        (
+            {**GOOD, "error": "invalid\x1b[2J" + "x" * 60},
+            "it also carries an OAuth error (invalid?[2J" + "x" * 29 + ")",
+        ),
         ({**GOOD, "error": ""}, "it also carries an OAuth error"),
         ({**GOOD, "scope": 5}, "its scope is not text"),  # oauthlib crashed on it (AttributeError)
         ({**GOOD, "scope": {"a": 1}}, "its scope is not text"),
@@ -520,3 +537,61 @@ def test_a_rotated_pair_that_cannot_be_stored_is_revoked_and_the_session_ends(re
     else:
         assert str(caught.value) == "the system keyring failed to save the session: refused"
         assert store.load() == before
+
+
+class RefusingEverythingStore(RefusingStore):
+    """Refuses to store, and then to remove too: a keyring gone bad, or a disk gone read-only."""
+
+    def __init__(self, delete_error: BaseException) -> None:
+        super().__init__()
+        self.delete_error = delete_error
+
+    def delete(self) -> None:
+        raise self.delete_error
+
+
+@pytest.mark.parametrize(
+    "delete_error",
+    [OSError(30, "Read-only file system"), RcauthError("the system keyring failed to delete the session")],
+    ids=["os", "rcauth"],
+)
+def test_a_store_that_cannot_remove_the_revoked_pair_either_still_reports_why_it_could_not_save(
+    delete_error,
+) -> None:
+    store = RefusingEverythingStore(delete_error)
+    store.save(stored_session())
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=GOOD)
+        m.post(REVOKE_URL, text="")
+        with pytest.raises(RcauthError) as caught:
+            client.get_json("/restapi/v1.0/account/~/extension/~")
+    assert str(caught.value) == (
+        "the system keyring failed to save the session: refused; "
+        "the session was ended at RingCentral, as its new tokens could not be kept"
+    )
+
+
+class RefusingWithoutHintStore(MemoryStore):
+    def save(self, session: Session) -> None:
+        from rcauth.errors import StorageUnavailable
+
+        if self.load() is not None:
+            raise StorageUnavailable("the system keyring failed to save the session: refused")
+        super().save(session)
+
+
+def test_an_unkept_pair_whose_store_error_has_no_hint_gets_the_login_hint_and_is_forgotten() -> None:
+    """The store's error had no hint of its own: the login hint alone, not one with an empty part. The
+    client forgets the ended session: its next request finds none, it does not reuse the revoked one."""
+    store = RefusingWithoutHintStore()
+    store.save(stored_session())
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.post(TOKEN_URL, json=GOOD)
+        m.post(REVOKE_URL, text="")
+        with pytest.raises(RcauthError) as caught:
+            client.get_json("/restapi/v1.0/account/~/extension/~")
+        assert caught.value.hint == "run `rcauth login` to sign in again"
+        with pytest.raises(NotLoggedIn):
+            client.get_json("/restapi/v1.0/account/~/extension/~")
+    revoked = [parse_qs(r.text)["token"] for r in m.request_history if r.url == REVOKE_URL]
+    assert revoked == [["RT-new-2"]]

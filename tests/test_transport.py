@@ -8,6 +8,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ import requests_mock
 from urllib3.exceptions import MaxRetryError
 
 from rcauth import transport
+from rcauth.errors import TransportError
 from rcauth.origin import ForeignOrigin
 from rcauth.transport import OSTrustAdapter, mask_credentials
 
@@ -447,3 +449,171 @@ def test_a_streamed_answer_is_left_to_its_reader(trickling: str, monkeypatch) ->
 def test_rcauth_timeout_is_a_positive_number_of_seconds_else_the_default(monkeypatch, value, budget) -> None:
     monkeypatch.setenv("RCAUTH_TIMEOUT", value)
     assert transport.answer_budget() == budget
+
+
+def _trickling_server(listener: socket.socket, head: bytes, chunks: list[bytes], pause: float) -> None:
+    """Answers one request with `head`, then sends `chunks` one every `pause` seconds (until hung up on)."""
+    connection, _ = listener.accept()
+    with connection:
+        connection.recv(65536)
+        try:
+            connection.sendall(head)
+            for chunk in chunks:
+                connection.sendall(chunk)
+                threading.Event().wait(pause)
+        except OSError:
+            pass  # the client hung up: what read_within is for
+
+
+@pytest.mark.parametrize(
+    ("head", "chunks"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", [b"x"] * 100),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", [b"1\r\nx\r\n"] * 100 + [b"0\r\n\r\n"]),
+    ],
+    ids=["content-length", "chunked"],
+)
+def test_an_answer_trickling_past_its_deadline_is_hung_up_on_and_named_as_too_slow(head, chunks) -> None:
+    """A byte every 0.05 s keeps every read under its timeout; the whole answer would take 5 s. The
+    deadline (0.4 s) shuts the socket down, which ends the blocked read at once."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/restapi"
+        worker = threading.Thread(target=_trickling_server, args=(listener, head, chunks, 0.05), daemon=True)
+        worker.start()
+        with transport.new_session() as http:
+            response = http.get(url, stream=True, timeout=10)
+            started = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                transport.read_within(response, 0.4, url)
+            took = time.monotonic() - started
+        worker.join(10)
+    assert 0.3 < took < 3.0  # hung up on at the deadline, not when the server was done
+    assert caught.value.message == f"{urlsplit(url).netloc} did not finish its answer within 0.4 s"
+    assert caught.value.hint == "the server or a proxy on the way is sending it too slowly; try again later"
+    assert caught.value.exit_code == 5
+
+
+@pytest.mark.parametrize("body", [b"{}", b""], ids=["json", "empty"])
+def test_an_answer_read_in_time_is_kept_whole_and_nothing_fires_later(body: bytes) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/restapi"
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+        worker = threading.Thread(target=_trickling_server, args=(listener, head, [body], 0.0), daemon=True)
+        worker.start()
+        with transport.new_session() as http:
+            response = http.get(url, stream=True, timeout=10)
+            transport.read_within(response, 0.3, url)
+            threading.Event().wait(0.5)  # past the deadline: the timer was cancelled, the body stays
+        worker.join(10)
+    assert response.content == body
+
+
+class _SlowRaw:
+    """A body from another transport adapter: no connection or socket to find, and slow to read."""
+
+    def __init__(self, body: bytes, pause: float) -> None:
+        self._body, self._pause = body, pause
+
+    def read(self, size: int = -1, **kwargs: Any) -> bytes:
+        threading.Event().wait(self._pause)
+        body, self._body = self._body, b""
+        return body
+
+
+def test_without_a_socket_to_hang_up_on_the_body_is_read_with_the_per_read_bound_only() -> None:
+    response = requests.Response()
+    response.raw = _SlowRaw(b"", 0.2)  # an empty body that takes longer than its 0 s budget
+    transport.read_within(response, 0.0, SERVER + "/restapi")
+    assert response.content == b""
+
+
+def test_a_read_timing_out_before_the_deadline_is_named_as_the_failure_it_is_not_as_too_slow() -> None:
+    """One read past requests' per-read timeout, the answer's own deadline still far: a network failure."""
+
+    class Broken:
+        def read(self, size: int = -1, **kwargs: Any) -> bytes:
+            raise requests.exceptions.ConnectionError("HTTPSConnectionPool(...): Read timed out.")
+
+    response = requests.Response()
+    response.raw = Broken()
+    with pytest.raises(TransportError) as caught:
+        transport.read_within(response, 60.0, SERVER + "/restapi")
+    assert caught.value.message == "could not reach platform.ringcentral.com: timed out"
+
+
+def test_an_answer_whose_headers_used_up_the_budget_is_hung_up_on_at_once() -> None:
+    """The client passes what is left of the budget after the headers: none left (or less than none)
+    means the deadline is now, not a second or the whole per-read timeout later."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/restapi"
+        trickle = (listener, head, [b"x"] * 100, 0.05)
+        worker = threading.Thread(target=_trickling_server, args=trickle, daemon=True)
+        worker.start()
+        with transport.new_session() as http:
+            response = http.get(url, stream=True, timeout=10)
+            started = time.monotonic()
+            with pytest.raises(TransportError, match="did not finish its answer within"):
+                transport.read_within(response, -2.0, url)
+            took = time.monotonic() - started
+        worker.join(10)
+    assert took < 0.8
+
+
+class _RawOnASocket(_SlowRaw):
+    """A body whose read is not ended by the hang-up (it returns when it is done, after the deadline):
+    what read_within sees when the deadline and the body's end cross."""
+
+    def __init__(self, body: bytes, pause: float, sock: socket.socket) -> None:
+        super().__init__(body, pause)
+        self.connection = type("Connection", (), {"sock": sock})()
+
+
+@pytest.mark.parametrize(("body", "too_slow"), [(b'{"id": 1}', False), (b"", True)], ids=["whole", "nothing"])
+def test_a_body_ending_as_the_deadline_passes_is_kept_unless_the_hang_up_left_nothing(body, too_slow) -> None:
+    mine, theirs = socket.socketpair()
+    with mine, theirs:
+        response = requests.Response()
+        response.raw = _RawOnASocket(body, 0.4, mine)
+        if too_slow:
+            with pytest.raises(TransportError) as caught:
+                transport.read_within(response, 0.05, SERVER + "/restapi")
+            assert caught.value.message == "platform.ringcentral.com did not finish its answer within 0.05 s"
+        else:
+            transport.read_within(response, 0.05, SERVER + "/restapi")
+            assert response.content == body
+
+
+def test_the_deadlines_timer_never_holds_the_process_open() -> None:
+    """A page fetched ahead reads on a daemon thread that an exiting rcauth does not wait for (`rcauth
+    call-log | head`): its timer must not be a thread the interpreter waits for at exit either, which
+    would hold the process open until the deadline (up to RCAUTH_TIMEOUT, 120 s by default)."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+    timers: list[object] = []
+
+    def look() -> None:
+        threading.Event().wait(0.15)
+        timers.extend(t.daemon for t in threading.enumerate() if isinstance(t, threading.Timer))
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/restapi"
+        trickle = (listener, head, [b"x"] * 100, 0.05)
+        worker = threading.Thread(target=_trickling_server, args=trickle, daemon=True)
+        worker.start()
+        with transport.new_session() as http:
+            response = http.get(url, stream=True, timeout=10)
+            looker = threading.Thread(target=look)
+            looker.start()
+            with pytest.raises(TransportError):
+                transport.read_within(response, 0.6, url)
+            looker.join(10)
+        worker.join(10)
+    assert timers == [True]

@@ -170,7 +170,9 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     from dotenv import dotenv_values
 
     try:
-        values = dotenv_values(path, encoding="utf-8")  # a leading byte-order mark is dropped by dotenv
+        # utf-8-sig: a leading byte-order mark (Windows Notepad) is dropped here, not left to dotenv
+        # (python-dotenv 1.0.0, the lowest allowed, keeps it in the first key).
+        values = dotenv_values(path, encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"env file {str(path)!r} is not UTF-8 text ({exc.reason})") from None
     except OSError as exc:

@@ -167,7 +167,7 @@ def test_config_dir_honours_override(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 def test_an_env_file_with_a_byte_order_mark_gives_its_first_setting(tmp_path: Path) -> None:
     """Saved by Windows Notepad, `.env` begins with a BOM; its first key must still be the client id
-    (python-dotenv drops the mark: pinned, as config.toml's is, since rcauth relies on it)."""
+    (rcauth reads it as utf-8-sig: python-dotenv 1.0.0, the lowest allowed, would keep the mark)."""
     env_file = tmp_path / ".env"
     env_file.write_bytes(b"\xef\xbb\xbfRC_APP_CLIENT_ID=from-notepad\nRC_APP_CLIENT_SECRET=s\n")
     settings = resolve({}, environ={}, env_file=env_file, config_file=tmp_path / "none.toml")

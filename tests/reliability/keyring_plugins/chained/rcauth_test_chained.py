@@ -12,7 +12,7 @@ from pathlib import Path
 
 import keyring.backend
 import keyring.errors
-from keyring.compat import properties
+from jaraco.classes import properties  # what keyring's own backends use (keyring.compat is 25+ only)
 
 
 def _priority(name: str, value: float) -> float:

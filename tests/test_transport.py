@@ -11,7 +11,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -389,7 +389,8 @@ def test_the_bearer_token_is_sent_as_authorization_and_never_shown_by_repr() -> 
 
 # -- every answer bounded in total, not per read ---------------------------------------------------------
 class _Trickle(BaseHTTPRequestHandler):
-    """A 200 whose body comes a byte every 0.2 s, 100 bytes in all: each read is quick, the whole slow."""
+    """A 200 whose body comes a byte every 0.2 s (or `?pause=` seconds), 100 bytes in all: each read is
+    quick, the whole slow."""
 
     protocol_version = "HTTP/1.1"
 
@@ -398,11 +399,12 @@ class _Trickle(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", "100")
         self.end_headers()
+        pause = float(parse_qs(urlsplit(self.path).query).get("pause", ["0.2"])[0])
         try:
             for _ in range(100):
                 self.wfile.write(b" ")
                 self.wfile.flush()
-                threading.Event().wait(0.2)
+                threading.Event().wait(pause)
         except OSError:
             pass  # the client hung up: what the bound is for
 
@@ -432,9 +434,10 @@ def test_an_answer_that_trickles_past_the_budget_is_hung_up_on(trickling: str, m
 
 
 def test_an_answer_within_the_budget_is_read_whole(trickling: str, monkeypatch) -> None:
-    monkeypatch.setenv("RCAUTH_TIMEOUT", "60")
+    """100 reads over about 2 s, each well within the read timeout, the whole within the 10 s budget."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "10")
     with transport.new_session() as http:
-        assert http.get(trickling, timeout=(5, 5)).content == b" " * 100
+        assert http.get(f"{trickling}?pause=0.02", timeout=(5, 5)).content == b" " * 100
 
 
 def test_a_streamed_answer_is_left_to_its_reader(trickling: str, monkeypatch) -> None:

@@ -261,6 +261,13 @@ class RcauthGroup(click.Group):
             # Click's own, and a reader that went away (`rcauth call-log --all | head`): click ends
             # that quietly with exit 1, and keeps the final flush of stdout from failing too.
             raise
+        except MemoryError:
+            # An answer or an input far larger than any RingCentral sends (a decompression bomb,
+            # `--input /dev/zero`): one line, not a bug report. What was stored stays as it was.
+            raise CliError(
+                "ran out of memory: an answer or an input was far larger than RingCentral's ever are",
+                int(ExitCode.GENERIC),
+            ) from None
         except Exception as exc:  # a bug: say so in one line; --debug shows the (redacted) traceback
             from rcauth.redact import redact
 

@@ -49,7 +49,6 @@ REFRESH_MARGIN = 60.0
 TIMEOUT = (10.0, 60.0)
 
 
-
 MAX_RATE_LIMIT_WAIT = 120.0
 MAX_429_RETRIES = 5
 # RingCentral: a 429 without Retry-After means wait at least 30 s.
@@ -470,12 +469,17 @@ class ApiClient:
             params["perPage"] = min(limit, MAX_PER_PAGE) if limit else MAX_PER_PAGE
         page = self.get_json(path, params=params)
         seen = 0
+        # The pages followed, by link: RingCentral never links back to a page of the same listing nor
+        # past page 1000, so a server that does (a loop, an endless chain) is stopped here, after the
+        # records it sent, instead of writing them again and again for ever.
+        followed: set[str] = set()
         while True:
             if on_page is not None:
                 on_page(page)
             records, next_url = _page_parts(page)
             wanted = bool(next_url) and (limit is None or seen + len(records) < limit)
-            ahead = self._fetch_ahead(next_url) if wanted and fetch_ahead else None
+            stop = _why_not_follow(self, next_url, followed, seen + len(records)) if wanted else None
+            ahead = self._fetch_ahead(next_url) if wanted and fetch_ahead and stop is None else None
             for record in records:
                 yield record
                 seen += 1
@@ -485,11 +489,14 @@ class ApiClient:
                 if not next_url:
                     _check_complete(page, seen)
                 return
+            if stop is not None:
+                raise stop
             try:
                 url = self.url_for(next_url)
             except ForeignOrigin as exc:
                 exc.hint = "the next-page link RingCentral sent leads elsewhere; the listing stops here"
                 raise
+            followed.add(url)
             page = _json_of(self._complete("GET", url, ahead.result() if ahead else None, {}))
 
     def _fetch_ahead(self, next_url: str) -> Future[tuple[str, requests.Response]] | None:
@@ -545,6 +552,23 @@ def _page_parts(page: dict[str, Any]) -> tuple[list[Any], str]:
     if not isinstance(link, str):
         raise ApiError("RingCentral answered a page whose next-page link is not a URL")
     return records, link
+
+
+def _why_not_follow(client: ApiClient, next_url: str, followed: set[str], listed: int) -> ApiError | None:
+    """Why the next page must not be fetched, if it must not: a link back to a page already listed,
+    or a 1001st page (RingCentral serves 1000 at most). A foreign link is refused where it is followed."""
+    try:
+        url = client.url_for(next_url)
+    except ApiError:
+        return None
+    if url in followed:
+        return ApiError(
+            f"RingCentral's next-page link leads back to a page already listed ({listed} records listed); "
+            "the listing stops here"
+        )
+    if len(followed) + 1 >= LAST_PAGE:
+        return ListingIncomplete(listed, None, LAST_PAGE)
+    return None
 
 
 def _check_complete(page: dict[str, Any], listed: int) -> None:

@@ -38,16 +38,25 @@ FIELDS = tuple(ENV_NAMES)
 
 
 ANSWER_WITHIN = 120.0  # seconds for a whole HTTP answer, its body included (RCAUTH_TIMEOUT overrides)
+# The longest wait any setting may ask for: a day. Timers refuse more than the platform's time_t holds
+# (`threading.TIMEOUT_MAX`), and no answer or keyring call worth waiting for takes longer.
+LONGEST_WAIT = 86400.0
 
 
 def answer_budget(default: float = ANSWER_WITHIN) -> float:
     """`RCAUTH_TIMEOUT` seconds if it is a positive number, else `default`: the most one answer may take
-    from its send to its last byte. Read when it is needed, not at import: a script may set it later."""
+    from its send to its last byte (at most `LONGEST_WAIT`). Read when it is needed, not at import: a
+    script may set it later."""
+    return seconds_from_env("RCAUTH_TIMEOUT", default)
+
+
+def seconds_from_env(name: str, default: float) -> float:
+    """The environment's `name` as a positive number of seconds, at most `LONGEST_WAIT`; else `default`."""
     try:
-        value = float(os.environ.get("RCAUTH_TIMEOUT", default))
+        value = float(os.environ.get(name, default))
     except ValueError:
         return default
-    return value if 0 < value < float("inf") else default
+    return min(value, LONGEST_WAIT) if 0 < value < float("inf") else default
 
 
 def check_profile_name(name: str) -> str:

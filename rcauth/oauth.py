@@ -250,7 +250,7 @@ class RingCentralOAuth:
         self.client_id = client_id
         self.client_secret = client_secret or None
         self.timeout = timeout
-        redact.register(self.client_secret)
+        redact.register_client(self.client_id, self.client_secret)
         # oauthlib refuses plain http outright. The emulator is served over http on loopback, where no
         # one can listen in; config.normalize_server already refused http anywhere else.
         parts = urlsplit(self.server)
@@ -421,6 +421,14 @@ class RingCentralOAuth:
             raise transport.failure(exc, self.server) from None
         if response.status_code >= 400:
             raise error_from_response(response, "the revoke endpoint")
+        if not _revoked(response):
+            # A captive portal or a proxy answering 200 with its own page in RingCentral's place has
+            # revoked nothing: said so, the caller keeps the session it could not end.
+            raise UnexpectedAnswer(
+                f"the revoke endpoint answered {what_answered(response)}, which is not RingCentral's answer "
+                "(a proxy, captive portal or web filter may be in the way)",
+                status=response.status_code,
+            )
 
     def revoke_quietly(self, token: str | None) -> bool:
         """Best effort `revoke`, for a session nobody will use: False when it could not be done."""
@@ -431,6 +439,15 @@ class RingCentralOAuth:
         except RcauthError:
             return False
         return True
+
+
+def _revoked(response: requests.Response) -> bool:
+    """RingCentral's revoke succeeds with 200 and no body (its OpenAPI spec): a 2xx with an empty or
+    JSON body is that answer; any other status, or a page of another type, came from someone else."""
+    if not 200 <= response.status_code < 300:
+        return False
+    media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    return not response.content.strip() or media_type == "application/json" or media_type.endswith("+json")
 
 
 def grant_of(session: Session) -> str:

@@ -480,9 +480,16 @@ def _csv_record_writer(stream: TextIO, csv_fields: Iterable[str] | None) -> Reco
     record came)."""
     # The plain writer, and one that quotes every cell (see below); made with the first record.
     writers: list[csv.DictWriter[str]] = []
+    # CSV is data, written as the server sent it, except to a terminal: there server text (a caller-ID
+    # name) is shown, and an escape sequence in it would act on the terminal, so it is shown as `\x1b`.
+    on_terminal = stream.isatty()
+    if on_terminal:
+        from rcauth.terminal_text import visible
 
     def write_row(record: Any, index: int) -> None:
         row = flatten(record)
+        if on_terminal:
+            row = {visible(k): visible(v) if isinstance(v, str) else v for k, v in row.items()}
         carriage_return = False
         for key, value in row.items():
             if isinstance(value, str):
@@ -491,7 +498,8 @@ def _csv_record_writer(stream: TextIO, csv_fields: Iterable[str] | None) -> Reco
                 if "\r" in value:
                     carriage_return = True
         if not writers:
-            writers.extend(_csv_writers(stream, list(csv_fields) if csv_fields else list(row)))
+            fields = list(csv_fields) if csv_fields else list(row)
+            writers.extend(_csv_writers(stream, fields))
         # csv quotes a cell holding a line break only if the break is in `lineterminator` ("\n" here)
         # up to Python 3.12; 3.13 quotes "\r" too. Unquoted, a "\r" in server text (a caller-ID name)
         # starts a new row in every reader: such a row is written fully quoted, on every version.

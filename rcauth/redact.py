@@ -16,12 +16,15 @@ _MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+_clients: set[tuple[str, str]] = set()  # (client id, secret) whose Basic credential is not yet in _secrets
 
 # Kept as text and compiled on first use (`re` caches them): every command imports this module,
 # few ever redact anything, and compiling these three costs about half a millisecond.
 _PATTERNS = (
     # Authorization: Bearer xxx / Basic xxx, in headers dumped as dicts or lines.
     r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^'\"\s,}]+",
+    # A credential quoted without its header's name (a server echoing the request back).
+    r"(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9+/_.~-]{16,}=*",
     # form bodies and query strings: access_token=..., code=..., code_verifier=..., client_secret=...
     r"(?i)((?:access_token|refresh_token|id_token|client_secret|code_verifier|code|assertion|token|password)=)"
     r"[^&\s'\"]+",
@@ -39,8 +42,37 @@ def register(*values: str | None) -> None:
                 _secrets.add(value)
 
 
+def register_client(client_id: str | None, client_secret: str | None) -> None:
+    """Remember an app's secret and the Basic credential made of it (`base64(id:secret)`, as requests
+    sends it): a server that echoes the request's Authorization header would otherwise show it. The
+    base64 is made when text is first redacted, not here: every command that loads a session calls
+    this, few ever redact anything."""
+    if client_secret:
+        register(client_secret)
+        with _lock:
+            _clients.add((client_id or "", client_secret))
+
+
+def _basic_credentials(client_id: str, client_secret: str) -> list[str]:
+    import base64
+
+    pair = f"{client_id}:{client_secret}"
+    encoded = []
+    for encoding in ("latin-1", "utf-8"):  # requests encodes latin-1 when it can
+        try:
+            encoded.append(base64.b64encode(pair.encode(encoding)).decode("ascii"))
+        except UnicodeEncodeError:
+            continue
+    return encoded
+
+
 def redact(text: str) -> str:
     """Return text with every registered secret and every secret-carrying field masked."""
+    with _lock:
+        clients = list(_clients)
+        _clients.clear()
+    for client_id, client_secret in clients:
+        register(*_basic_credentials(client_id, client_secret))
     with _lock:
         known = sorted(_secrets, key=len, reverse=True)
     for secret in known:

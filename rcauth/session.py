@@ -162,7 +162,8 @@ def _recovered(data: Mapping[str, Any]) -> Session | None:
         return None
     from rcauth import redact
 
-    redact.register(*tokens.values(), secret)
+    redact.register(*tokens.values())
+    redact.register_client(str(client_id), secret)
     return Session(
         server=str(server),
         client_id=str(client_id),
@@ -213,9 +214,11 @@ def validated_token(token: object) -> dict[str, Any]:
     # RFC 6749 §3.3: a space-separated string (oauthlib hands it on as a list of them). oauthlib splits
     # whatever else it is given as one: a number or an object there crashed it.
     scope = token.get("scope")
-    if not (scope is None or isinstance(scope, str) or (
-        isinstance(scope, list | tuple) and all(isinstance(s, str) for s in scope)
-    )):
+    if not (
+        scope is None
+        or isinstance(scope, str)
+        or (isinstance(scope, list | tuple) and all(isinstance(s, str) for s in scope))
+    ):
         raise unusable("its scope is not text")
     return checked
 

@@ -8,13 +8,16 @@ and what it replaces. The rules, in one place so `rcauth.login()` cannot drift f
 - the new session is stored under the profile's refresh lock, so a refresh in flight in another
   process stores its pair first and is then replaced, never the other way round;
 - the session it replaces (what the store holds at that moment, not at the start) is revoked
-  afterwards, best effort: RingCentral limits parallel sessions per user and app, and a replaced
-  session nobody can use any more should not hold a place.
+  afterwards: RingCentral limits parallel sessions per user and app, and a replaced session nobody
+  can use any more should not hold a place. When RingCentral gives no verdict on that revocation (it
+  cannot be reached, a proxy answers in its place), the grant may stay live with nothing left on this
+  machine to end it: the caller is told (`unrevoked`), never silently.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +27,10 @@ from rcauth.oauth import grant_of, revoke_session
 from rcauth.session import Session
 from rcauth.store import SessionStore, check_login_dirs, refresh_lock
 
+log = logging.getLogger(__name__)
+
 Save = Callable[[Session], None]
+Unrevoked = Callable[[Session, RcauthError], None]
 
 
 def sign_in(
@@ -33,6 +39,7 @@ def sign_in(
     run: Callable[[Save], Session],
     *,
     shared: bool = True,
+    unrevoked: Unrevoked | None = None,
 ) -> Session:
     """Run a login and store its session for `profile`, replacing (and revoking) the one stored.
 
@@ -43,6 +50,8 @@ def sign_in(
             `lambda save: flow.login_with_jwt(settings, jwt, save=save)`.
         shared: False for a store of this process alone (the demo's memory store): no directory
             check, no lock file; nobody else can be refreshing it.
+        unrevoked: called with a replaced session RingCentral could not be told to end, and why (it
+            stays valid there until it expires); default: a warning in the `rcauth` log.
 
     Returns:
         The new session, stored.
@@ -78,8 +87,15 @@ def sign_in(
         # process ends (the revocation is held against signals too).
         with interrupts.deferred():
             for old in replaced:
-                with contextlib.suppress(RcauthError):
+                try:
                     revoke_session(old)
+                except RcauthError as exc:
+                    if ringcentral_did_not_answer(exc):
+                        (unrevoked or _log_unrevoked)(old, exc)
+
+
+def _log_unrevoked(old: Session, exc: RcauthError) -> None:
+    log.warning("could not revoke the session this sign-in replaced at %s (%s)", old.server, exc)
 
 
 @dataclass(frozen=True)

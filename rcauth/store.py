@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from rcauth import keyring_choice, redact
-from rcauth.config import DEFAULT_PROFILE, check_profile_name, config_dir, data_dir, state_dir
+from rcauth.config import (
+    DEFAULT_PROFILE,
+    check_profile_name,
+    config_dir,
+    data_dir,
+    seconds_from_env,
+    state_dir,
+)
 from rcauth.errors import KeyringUnreachable, RcauthError, StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
 
@@ -38,11 +45,7 @@ def _keyring_timeout(default: float = 20.0) -> float:
     """`RCAUTH_KEYRING_TIMEOUT` seconds if it is a positive number, else `default`: how long a keyring
     call may take. A keyring that hangs (a locked Secret Service waiting on a prompt no one sees) must
     not hang rcauth. Read when a store is made, not at import: a library user may set it later."""
-    try:
-        value = float(os.environ.get("RCAUTH_KEYRING_TIMEOUT", default))
-    except ValueError:
-        return default
-    return value if 0 < value < float("inf") else default
+    return seconds_from_env("RCAUTH_KEYRING_TIMEOUT", default)
 
 
 # Longer than any refresh (connect + read timeouts, plus retries), shorter than a user's patience.
@@ -83,6 +86,7 @@ def _keyring_switched_off() -> bool:
 
 def _register(session: Session) -> Session:
     redact.register(*session.secrets)
+    redact.register_client(session.client_id, session.client_secret)
     return session
 
 
@@ -327,13 +331,18 @@ class KeyringStore:
             ) from exc
         except UnicodeDecodeError as exc:  # the backend could not decode the entry it read
             raise _not_text(exc) from None
+        except RcauthError:
+            raise
         except Exception as exc:
-            if not _backend_failure(exc):
-                raise
+            # Anything else a backend raises (a RuntimeError, a parser's error over its own damaged
+            # file) is the keyring failing, not rcauth: exit 6, named by its type only. Its text may
+            # quote what the backend read, which can be the session itself (keyrings.alt's parser
+            # quotes the line it choked on: base64 of the session's JSON).
+            said = redact.redact(str(exc)) if _backend_failure(exc) else ""
             raise KeyringUnreachable(
-                f"the system keyring failed to {what}: {redact.redact(str(exc)) or type(exc).__name__}",
+                f"the system keyring failed to {what}: {said or type(exc).__name__}",
                 hint=INSECURE_HINT,
-            ) from exc
+            ) from None
 
     def probe(self) -> None:
         """Raise `StorageUnavailable` unless a keyring backend can actually be read."""

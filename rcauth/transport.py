@@ -31,6 +31,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.models import PreparedRequest
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from rcauth.config import answer_budget
 from rcauth.errors import ConfigError, TransportError
@@ -59,14 +61,108 @@ def os_trust_context() -> ssl.SSLContext:
     return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+class _Watch:
+    """The deadline of one answer until its headers are in: a server that sends its status line and
+    headers a byte at a time (or never) satisfies every read timeout and would hold a command, and a
+    sign-in that holds Ctrl-C, forever. The connection waiting for the headers hands its socket over
+    (`_WatchedConnection`); at the deadline the socket is shut down, which ends the wait at once, and
+    any socket handed over later (a retry) is shut down as it comes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = threading.Event()
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watch:
+        self._previous = getattr(_watching, "watch", None)
+        _watching.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _watching.watch = self._previous
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sock = sock
+            late = self.fired.is_set()
+        if late:
+            _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired.set()
+            sock = self._sock
+        if sock is not None:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: the wait has ended by itself
+
+
+# The watch of the answer this thread is waiting for, if any (rcauth's own state, per thread).
+_watching = threading.local()
+
+
+class _WatchedConnection:
+    """Hands its socket to this thread's `_Watch` before waiting for the answer's headers."""
+
+    sock: socket.socket | None
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        watch = getattr(_watching, "watch", None)
+        if watch is not None and isinstance(self.sock, socket.socket):
+            watch.attach(self.sock)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+# urllib3's documented hooks: a pool manager makes its pools from `pool_classes_by_scheme`, a pool its
+# connections from `ConnectionCls`. A SOCKS proxy has pools of its own: there the headers have the
+# per-read bound only.
+WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 class OSTrustAdapter(HTTPAdapter):
     """An `HTTPAdapter` that verifies https with the OS trust store unless a CA bundle was named, and
     reads each answer whole within `answer_within` seconds of its send (default: `answer_budget()` at
-    each send)."""
+    each send): its headers under a `_Watch`, its body by `read_within`."""
 
     def __init__(self, *args: Any, answer_within: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.answer_within = answer_within
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = WATCHED_POOLS
+        return manager
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("verify", True) is True and os.environ.get(CA_FILE_ENV):
@@ -78,13 +174,24 @@ class OSTrustAdapter(HTTPAdapter):
             # to fix, said in one line.
             names = [n for n in (*CA_BUNDLE_ENV, CA_FILE_ENV) if os.environ.get(n) == verify] or ["verify"]
             raise ConfigError(f"the CA bundle {verify!r} named by {names[0]} does not exist")
-        if kwargs.get("stream"):
-            return super().send(request, *args, **kwargs)
-        # The whole answer within the budget, not only each read: the body is read here, against a
-        # deadline counted from the send, instead of by requests after this returns.
+        # The whole answer within the budget, not only each read: the headers under a watch, then the
+        # body here, against a deadline counted from the send, instead of by requests after this
+        # returns. A caller that streams (a download) reads the body at its own pace.
         budget = self.answer_within if self.answer_within is not None else answer_budget()
         started = time.monotonic()
-        response = super().send(request, *args, **{**kwargs, "stream": True})
+        streamed = bool(kwargs.get("stream"))
+        with _Watch(budget) as watch:
+            try:
+                response = super().send(request, *args, **{**kwargs, "stream": True})
+            except requests.RequestException:
+                if watch.fired.is_set():
+                    raise too_slow(request.url or "", budget) from None
+                raise
+        if watch.fired.is_set():  # the headers came as the deadline passed: the socket is shut
+            response.close()
+            raise too_slow(request.url or "", budget)
+        if streamed:
+            return response
         if isinstance(response, requests.Response):
             read_within(response, budget - (time.monotonic() - started), request.url or "", budget=budget)
         return response

@@ -259,6 +259,52 @@ def test_login_over_existing_session_revokes_the_old_one(runner, env, monkeypatc
     assert json.loads(memory_keyring.entries[("rcauth", "default")])["access_token"] == TOKEN["access_token"]
 
 
+@pytest.mark.parametrize(
+    ("answer", "warned"),
+    [
+        ({"status_code": 503, "text": "<html>down</html>", "headers": {"Content-Type": "text/html"}}, True),
+        (
+            {
+                "status_code": 200,
+                "text": "<html>hotel Wi-Fi</html>",
+                "headers": {"Content-Type": "text/html"},
+            },
+            True,
+        ),
+        ({"exc": requests.ConnectionError("network down")}, True),
+        (
+            {"status_code": 400, "json": {"error": "invalid_grant", "error_description": "Token is expired"}},
+            False,
+        ),
+    ],
+    ids=["5xx", "a captive portal's 200 page", "unreachable", "RingCentral's refusal"],
+)
+def test_login_over_a_session_it_could_not_revoke_says_so(
+    runner, env, monkeypatch, memory_keyring, answer, warned
+) -> None:
+    """The replaced session is gone from this machine: if RingCentral gave no verdict on its
+    revocation it may be live there, and the user is told, on stderr, in one line; the new session is
+    stored all the same. A refusal is RingCentral's verdict (the grant was already dead): nothing to say."""
+    logged_in()
+    monkeypatch.setattr(signin, "open_browser", ScriptedBrowser())
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        m.post(REVOKE_URL, **answer)
+        m.get(EXT_URL, json=EXT)
+        result = runner.invoke(cli, ["login", "--timeout", "10"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert "Signed in as Alex Doe" in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    if warned:
+        assert len(warnings) == 1 and warnings[0].startswith(
+            f"Warning: could not revoke the session this sign-in replaced at {SERVER} ("
+        )
+        assert warnings[0].endswith("it stays valid at RingCentral until it expires")
+    else:
+        assert warnings == []
+    assert json.loads(memory_keyring.entries[("rcauth", "default")])["access_token"] == TOKEN["access_token"]
+
+
 def test_whoami_shows_the_user(runner) -> None:
     logged_in()
     with requests_mock.Mocker() as m:
@@ -402,8 +448,15 @@ def test_logout_revokes_then_deletes(runner, memory_keyring) -> None:
         {"exc": requests.ConnectionError("network down")},
         {"status_code": 503, "text": "<html>Service Unavailable</html>"},
         {"status_code": 403, "text": "<html>Blocked</html>", "headers": {"Content-Type": "text/html"}},
+        {
+            "status_code": 200,
+            "text": "<html>Sign in to the hotel Wi-Fi</html>",
+            "headers": {"Content-Type": "text/html"},
+        },
+        {"status_code": 204, "text": "<html>Portal</html>", "headers": {"Content-Type": "text/html"}},
+        {"status_code": 304, "text": ""},
     ],
-    ids=["unreachable", "5xx", "a proxy's page"],
+    ids=["unreachable", "5xx", "a proxy's page", "a captive portal's 200 page", "a 2xx page", "a 3xx"],
 )
 def test_logout_keeps_the_session_when_ringcentral_cannot_be_told(runner, memory_keyring, answer) -> None:
     """Removed without a revocation, the session would stay valid at RingCentral with nothing left to
@@ -608,3 +661,25 @@ def test_no_command_module_imports_another() -> None:
             )
             found += [(path.name, n) for n in names if n.startswith("rcauth.commands.")]
     assert found == []
+
+
+def test_running_out_of_memory_is_one_line_not_an_unexpected_error(
+    runner, monkeypatch, memory_keyring
+) -> None:
+    """A decompression bomb or `--input /dev/zero` exhausts memory: said in one line (exit 1), the
+    stored session untouched."""
+    from rcauth.client import ApiClient
+
+    logged_in()
+    before = dict(memory_keyring.entries)
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(ApiClient, "get_json", exhausted)
+    result = runner.invoke(cli, ["whoami", "--json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: ran out of memory: an answer or an input was far larger than RingCentral's ever are"
+    ]
+    assert memory_keyring.entries == before

@@ -420,3 +420,21 @@ def test_help_and_version_import_no_command_module() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [(b"\xff\xfe binary", "is not text"), (b"x" * 70000, "more than 65536 characters")],
+    ids=["not text", "far too long"],
+)
+def test_a_jwt_file_that_cannot_be_a_jwt_is_one_line_before_any_request(
+    run, tmp_path: Path, emulator, content: bytes, says: str
+) -> None:
+    """A wrong file (a binary, /dev/zero) is read no further than a JWT could be long: exit 3, one line,
+    and nothing asked of RingCentral."""
+    credential = tmp_path / "cred.jwt"
+    credential.write_bytes(content)
+    before = emulator.counters()["grants"]
+    result = run("login", "--jwt-file", str(credential), code=3)
+    assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert emulator.counters()["grants"] == before

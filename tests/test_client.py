@@ -172,6 +172,40 @@ def test_paginate_stops_on_last_page(store: MemoryStore) -> None:
         assert len(list(client.paginate(CALLS, {}, limit=100))) == 1
 
 
+def test_paginate_stops_at_a_next_page_link_back_to_a_page_already_listed(store: MemoryStore) -> None:
+    """RingCentral never links a listing back to itself: a server that does would have `--all` write
+    the same records for ever. Its records come once, then one error (exit 5)."""
+    looping = {"records": [{"id": "r"}], "navigation": {"nextPage": {"uri": f"{CALLS}?perPage=1"}},
+               "paging": {"page": 1}}  # fmt: skip
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=looping)
+        got = []
+        with pytest.raises(ApiError, match="leads back to a page already listed") as caught:
+            got.extend(client.paginate(CALLS, {}))
+    assert got == [{"id": "r"}, {"id": "r"}]  # the first page, then the linked one, then the loop is seen
+    assert m.call_count == 2 and caught.value.exit_code == 5
+
+
+def test_paginate_stops_an_endless_chain_of_next_pages_after_page_1000(store: MemoryStore) -> None:
+    """Each link new, each page saying it is page 1: no loop to see, but RingCentral serves no page
+    past 1000, so the 1001st is never asked for."""
+
+    def page(request, context) -> dict:
+        n = int(request.qs.get("n", ["0"])[0])
+        return {
+            "records": [{"id": n}],
+            "navigation": {"nextPage": {"uri": f"{CALLS}?n={n + 1}"}},
+            "paging": {"page": 1},
+        }
+
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=page)
+        got = []
+        with pytest.raises(ListingIncomplete):
+            got.extend(client.paginate(CALLS, {}))
+    assert len(got) == 1000 and m.call_count == 1000
+
+
 def _last_page(page: int, paging: dict) -> dict:
     """A page without `nextPage`: one record, with `paging` as RingCentral would send it."""
     return {"records": [{"id": "r"}], "navigation": {}, "paging": {"page": page, "perPage": 1, **paging}}

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
+from rcauth import output
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
     call_log_table,
@@ -221,3 +222,23 @@ def test_json_output_keeps_server_text_exact(fmt: str) -> None:
     assert (parsed[0] if fmt == "json" else parsed) == record
     assert "\x9b" in text and "\u202e" in text  # C1 and bidi stay as data (JSON escapes C0 itself)
     assert "\x1b" not in text and "\\u001b" in text
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_csv_on_a_terminal_shows_control_sequences_in_server_text_as_escapes_and_keeps_them_in_a_file() -> (
+    None
+):
+    """CSV written to a terminal is read by a person: a caller-ID name holding `ESC[2J` or an OSC title
+    must not clear the screen or retitle the window. Written to a file or a pipe, it is data, kept as sent."""
+    record = {"id": "1", "from": {"name": "\x1b[2J\x1b]0;pwned\x07Evil\u009b"}, "\x1bkey": "v"}
+    shown = _Terminal()
+    output.write_records([record], "csv", shown)
+    assert not any(c in shown.getvalue() for c in ("\x1b", "\x07", "\u009b"))
+    assert "\\x1b[2J\\x1b]0;pwned\\x07Evil\\x9b" in shown.getvalue()
+    kept = io.StringIO()
+    output.write_records([record], "csv", kept)
+    assert "\x1b[2J\x1b]0;pwned\x07Evil\u009b" in kept.getvalue()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from rcauth.redact import MASK, RedactingFilter, redact, register
+from rcauth.redact import MASK, RedactingFilter, redact, register, register_client
 
 TOKEN = "U0pDMTFQMDFQQVMwMHxBQUJ4c2VjcmV0"
 
@@ -160,3 +160,28 @@ def test_the_filter_drops_the_live_exception_after_rendering_it() -> None:
     # A handler would otherwise render the exception again, unmasked, from exc_info.
     assert record.exc_info is None
     assert record.exc_text is not None and TOKEN not in record.exc_text and MASK in record.exc_text
+
+
+def test_the_basic_credential_of_a_registered_app_is_masked_wherever_it_is_echoed() -> None:
+    """A server echoing the request's Authorization header (in an error description, say) shows
+    base64(client_id:client_secret): that is the client secret, in another spelling."""
+    register_client("my-client-id", "s3cret-of-the-app")
+    import base64
+
+    basic = base64.b64encode(b"my-client-id:s3cret-of-the-app").decode()
+    assert redact(f"bad header {basic}!") == f"bad header {MASK}!"
+    assert redact("client s3cret-of-the-app") == f"client {MASK}"
+
+
+def test_a_bearer_or_basic_credential_quoted_without_its_header_is_masked() -> None:
+    assert (
+        redact("you sent Basic dW5rbm93bjpzZWNyZXQtdmFsdWU= (HTTP 400)")
+        == f"you sent Basic {MASK} (HTTP 400)"
+    )
+    assert redact("got bearer U0FNUExFLUFDQ0VTUy1UT0tFTi12YWx1ZQ") == f"got bearer {MASK}"
+    assert redact("basic auth is not used") == "basic auth is not used"  # words, not credentials
+
+
+def test_an_app_without_a_secret_registers_nothing() -> None:
+    register_client("public-client-id-only", None)
+    assert redact("public-client-id-only") == "public-client-id-only"

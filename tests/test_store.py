@@ -120,7 +120,8 @@ def test_refresh_lock_excludes_a_second_holder() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [("1.5", 1.5), ("soon", 20.0), ("0", 20.0), ("-3", 20.0), ("inf", 20.0)]
+    ("value", "expected"),
+    [("1.5", 1.5), ("soon", 20.0), ("0", 20.0), ("-3", 20.0), ("inf", 20.0), ("1e10", 86400.0)],
 )
 def test_keyring_timeout_comes_from_the_environment_when_it_is_a_positive_number(
     monkeypatch: pytest.MonkeyPatch, value: str, expected: float

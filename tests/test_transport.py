@@ -448,7 +448,8 @@ def test_a_streamed_answer_is_left_to_its_reader(trickling: str, monkeypatch) ->
 
 
 @pytest.mark.parametrize(("value", "budget"), [("7.5", 7.5), ("0", 120.0), ("-3", 120.0), ("inf", 120.0),
-                                               ("nan", 120.0), ("soon", 120.0), ("", 120.0)])  # fmt: skip
+                                               ("nan", 120.0), ("soon", 120.0), ("", 120.0),
+                                               ("1e10", 86400.0), ("1e308", 86400.0)])  # fmt: skip
 def test_rcauth_timeout_is_a_positive_number_of_seconds_else_the_default(monkeypatch, value, budget) -> None:
     monkeypatch.setenv("RCAUTH_TIMEOUT", value)
     assert transport.answer_budget() == budget
@@ -496,6 +497,53 @@ def test_an_answer_trickling_past_its_deadline_is_hung_up_on_and_named_as_too_sl
     assert caught.value.message == f"{urlsplit(url).netloc} did not finish its answer within 0.4 s"
     assert caught.value.hint == "the server or a proxy on the way is sending it too slowly; try again later"
     assert caught.value.exit_code == 5
+
+
+def _serving(head: bytes, chunks: list[bytes], pause: float) -> Any:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    threading.Thread(target=_trickling_server, args=(listener, head, chunks, pause), daemon=True).start()
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}/restapi"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["read whole", "streamed"])
+@pytest.mark.parametrize(
+    ("head", "chunks"),
+    [(b"HTTP/1.1 200 OK\r\nX-Slow: ", [b"a"] * 200), (b"", [b""] * 200)],
+    ids=["headers a byte at a time", "no answer at all"],
+)
+def test_headers_that_never_finish_are_hung_up_on_at_the_deadline(monkeypatch, head, chunks, stream) -> None:
+    """Every read of the status line and headers comes within the read timeout (or the server says
+    nothing, within a read timeout longer than the budget): the deadline from the send still ends the
+    wait, for a streamed answer too, with the one line of an answer that came too slowly."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "0.5")
+    listener, url = _serving(head, chunks, 0.05)
+    with listener, transport.new_session() as http:
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            http.get(url, timeout=(5, 30), stream=stream)
+        took = time.monotonic() - started
+    assert took < 4.0  # not the 10 s of the trickle, nor the 30 s read timeout
+    assert caught.value.message == f"{urlsplit(url).netloc} did not finish its answer within 0.5 s"
+
+
+def test_headers_in_time_then_a_streamed_body_are_left_to_the_reader(monkeypatch) -> None:
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "0.5")
+    listener, url = _serving(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", [b"x"] * 10, 0.1)
+    with listener, transport.new_session() as http, http.get(url, timeout=(5, 5), stream=True) as response:
+        assert response.raw.read(10) == b"x" * 10  # 1 s of body, past the 0.5 s the headers had
+
+
+def test_a_proxy_managers_pools_are_watched_too() -> None:
+    """Through an http(s) proxy the answer's headers are watched as they are without one; a SOCKS
+    proxy's pools are its own (urllib3's SOCKS connections), and keep the per-read bound."""
+    adapter = transport.OSTrustAdapter()
+    assert adapter.poolmanager.pool_classes_by_scheme is transport.WATCHED_POOLS
+    assert (
+        adapter.proxy_manager_for("http://proxy.example:3128").pool_classes_by_scheme
+        is transport.WATCHED_POOLS
+    )
 
 
 @pytest.mark.parametrize("body", [b"{}", b""], ids=["json", "empty"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -35,15 +35,20 @@ def open_browser(url: str) -> None:
     open_in_background(url, tell)
 
 
+# A JWT credential is a few kilobytes; more than this is not one (a wrong file, /dev/zero), and reading
+# it whole would only fill memory.
+JWT_MAX_CHARS = 65536
+
+
 def _read_jwt(jwt_file: str | None, env_file: str | None) -> str:
     """The JWT credential: --jwt-file (a path, or - for stdin), else RC_JWT (environment, then the
     --env-file), else standard input when it is not a terminal."""
     if jwt_file == "-":
-        return sys.stdin.read()
+        return _bounded_jwt(sys.stdin, "standard input")
     if jwt_file:
         try:
             with open(jwt_file, encoding="utf-8") as fh:
-                return fh.read()
+                return _bounded_jwt(fh, f"the JWT file {jwt_file!r}")
         except OSError as exc:
             raise ConfigError(f"cannot read the JWT file {jwt_file!r}: {exc.strerror}") from None
     if os.environ.get("RC_JWT"):
@@ -52,8 +57,21 @@ def _read_jwt(jwt_file: str | None, env_file: str | None) -> str:
         if value := config.read_env_file(env_file).get("RC_JWT"):
             return value
     if not sys.stdin.isatty():
-        return sys.stdin.read()
+        return _bounded_jwt(sys.stdin, "standard input")
     raise ConfigError("no JWT credential: pass --jwt-file PATH (or - for stdin), or set RC_JWT")
+
+
+def _bounded_jwt(stream: TextIO, source: str) -> str:
+    """What `stream` holds, if it can be a JWT: text, and no longer than `JWT_MAX_CHARS`."""
+    try:
+        text = stream.read(JWT_MAX_CHARS + 1)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source} is not text: a JWT credential is base64url text") from None
+    if len(text) > JWT_MAX_CHARS:
+        raise ConfigError(
+            f"{source} holds more than {JWT_MAX_CHARS} characters: that is not a JWT credential"
+        )
+    return text
 
 
 @click.command()
@@ -175,8 +193,18 @@ def login(
 
     # Stored under the profile's lock, replacing (and revoking) the session stored before: the same
     # code path as `rcauth.login()`.
-    session = sign_in(app.profile, store, run)
+    unrevoked: list[str] = []
+
+    def warn_unrevoked(old: Session, exc: RcauthError) -> None:
+        unrevoked.append(
+            f"Warning: could not revoke the session this sign-in replaced at {old.server} ({exc}); "
+            "it stays valid at RingCentral until it expires"
+        )
+
+    session = sign_in(app.profile, store, run, unrevoked=warn_unrevoked)
     _announce_signed_in(app, store, session)
+    for line in unrevoked:
+        click.echo(visible(line), err=True)
 
 
 def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> None:

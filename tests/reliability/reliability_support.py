@@ -180,6 +180,23 @@ class ErroringKeyring(keyring.backend.KeyringBackend):
         raise keyring.errors.KeyringError(self.MESSAGE)
 
 
+class BuggyKeyring(FileKeyring):
+    """A backend failing with an exception no keyring class names, as keyrings.alt's does over its own
+    damaged file (configparser's error, quoting the line it choked on: the stored entry itself). Here
+    the message quotes the entry it read, so a message shown whole would show the session's tokens."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise RuntimeError(
+            f"File contains no section headers. line: 1 {super().get_password(service, username)!r}"
+        )
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise RuntimeError(f"cannot write {password!r}")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise RuntimeError("cannot delete")
+
+
 class HangingKeyring(keyring.backend.KeyringBackend):
     """A keyring that never answers (an unlock prompt on a display nobody sees)."""
 

@@ -301,6 +301,19 @@ ROWS = [
     ),
     keyring_row("raising", "reliability_support.ErroringKeyring", "the system keyring failed", consent=False),
     keyring_row("raising", "reliability_support.ErroringKeyring", "the system keyring failed", consent=True),
+    # A backend's own bug (not a KeyringError): the same exit 6, named by type, its text never shown.
+    keyring_row(
+        "raising what no keyring class names",
+        "reliability_support.BuggyKeyring",
+        "RuntimeError",
+        consent=False,
+    ),  # fmt: skip
+    keyring_row(
+        "raising what no keyring class names",
+        "reliability_support.BuggyKeyring",
+        "RuntimeError",
+        consent=True,
+    ),  # fmt: skip
     # -- the entry the keyring holds ------------------------------------------------------------------------
     *(
         Row(

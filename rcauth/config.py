@@ -141,6 +141,8 @@ def normalize_server(url: str) -> str:
         raise ConfigError(
             f"server URL {url!r} is not an http(s) URL", hint="e.g. --server https://platform.ringcentral.com"
         )
+    if not _host_name_ok(parts.hostname):
+        raise ConfigError(f"server URL {url!r} has an invalid host or port")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigError(
             f"server URL {url!r} must use https (plain http is allowed only on a loopback address)"
@@ -148,6 +150,15 @@ def normalize_server(url: str) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(f"server URL {url!r} must be just scheme://host[:port]")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _host_name_ok(host: str) -> bool:
+    """A host a connection can be made to: an IP literal, or dot-separated labels of letters, digits,
+    `-` and `_`, none empty (`a..b` and `ho st` would pass urlsplit and fail later, as a network error)."""
+    if ":" in host:  # an IPv6 literal (urlsplit took the brackets off)
+        return True
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    return all(0 < len(label) <= 63 and all(c.isalnum() or c in "-_" for c in label) for label in labels)
 
 
 def validate_redirect_uri(uri: str) -> str:

@@ -12,6 +12,9 @@ redirects may go, and what a network failure is called.
   header on a cross-host redirect, but not the body: a 307/308 from the token endpoint would re-send
   the refresh token, the code and PKCE verifier to wherever it points. Such a redirect is an error
   before anything is sent, for the API client and the token endpoint alike.
+- Deadlines: every answer is read whole within `RCAUTH_TIMEOUT` seconds of its send, its headers
+  (`_Watch`, through urllib3's `ConnectionCls` hook) and its body (`read_within`): requests' read
+  timeout bounds each read only, and a server sending a byte at a time never lets one time out.
 - Failures: one line naming what failed (the host and the certificate problem, or the proxy and
   the environment variable that set it, credentials masked).
 """

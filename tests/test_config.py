@@ -121,7 +121,11 @@ def test_a_server_url_with_a_user_or_password_is_refused_without_showing_them(
     assert "platform.ringcentral.com" in message or "127.0.0.1" in message
 
 
-@pytest.mark.parametrize("server", ["https://platform.ringcentral.com:99999", "https://x.example.com:port"])
+@pytest.mark.parametrize(
+    "server",
+    ["https://platform.ringcentral.com:99999", "https://x.example.com:port", "https://a..b", "https://ho st",
+     "https://.example.com", "https://x.example.com\u3002"],
+)  # fmt: skip
 def test_a_server_url_with_an_invalid_port_is_a_config_error(server: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="invalid host or port"):
         resolve({"client_id": "x", "server": server}, environ={}, config_file=tmp_path / "none")

@@ -167,10 +167,14 @@ def token_endpoint(**switches: Any) -> Callable[[Scene], None]:
     return arrange
 
 
-def token_answer_trickles(scene: Scene) -> None:
-    scene.use_hostile_server(trickle_token=True)
+def token_answer_trickles(scene: Scene, trickle: str = "body") -> None:
+    scene.use_hostile_server(trickle_token=True, trickle=trickle)
     scene.env["RCAUTH_TIMEOUT"] = "3"
     scene.make_due()
+
+
+def token_headers_trickle(scene: Scene) -> None:
+    token_answer_trickles(scene, trickle="headers")
 
 
 def session_ended_elsewhere(scene: Scene) -> None:
@@ -222,6 +226,14 @@ FAULTS: tuple[Fault, ...] = (
         invariants=ALL - {Inv.GRANTS},  # a hostile server's "grant" is no grant
         exits={"*": codes(5)},
     ),
+    Fault(
+        "token endpoint",
+        "a refresh answer whose headers trickle forever",
+        REFRESHERS,
+        token_headers_trickle,
+        invariants=ALL - {Inv.GRANTS},
+        exits={"*": codes(5)},
+    ),
     # -- the network ----------------------------------------------------------------------------------------
     Fault(
         "network",
@@ -243,6 +255,21 @@ FAULTS: tuple[Fault, ...] = (
         ("whoami", "api", "library-client"),
         hostile(trickle_extension=True),
         invariants=ALL - {Inv.GRANTS},
+    ),
+    Fault(
+        "network",
+        "extension headers that never end",
+        ("whoami", "api", "library-client"),
+        hostile(trickle_extension=True, trickle="headers"),
+        invariants=ALL - {Inv.GRANTS},
+    ),
+    Fault(
+        "network",
+        "a revocation whose headers never end",
+        ("logout",),
+        hostile(trickle_revoke=True, trickle="headers"),
+        invariants=ALL - {Inv.GRANTS},
+        exits={"logout": codes(5)},  # RingCentral could not be told: the session is kept
     ),
     Fault(
         "network",

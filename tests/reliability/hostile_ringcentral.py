@@ -80,9 +80,13 @@ class HostileRingCentral:
         foreign_origin: str = "http://127.0.0.1:9",
         trickle_extension: bool = False,
         trickle_token: bool = False,
+        trickle_revoke: bool = False,
+        trickle: str = "body",
     ) -> None:
         self.trickle_extension = trickle_extension
         self.trickle_token = trickle_token
+        self.trickle_revoke = trickle_revoke
+        self.trickle = trickle  # what trickles: "body" (after whole headers) or "headers"
         self.extension_body = extension_body if extension_body is not None else extension()
         self.listing = listing or Listing()
         self.foreign_origin = foreign_origin
@@ -101,6 +105,8 @@ class HostileRingCentral:
                 hostile.requests.append(self.path)
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path.startswith("/restapi/oauth/token") and hostile.trickle_token:
+                    hostile._trickle(self)
+                elif self.path.startswith("/restapi/oauth/revoke") and hostile.trickle_revoke:
                     hostile._trickle(self)
                 elif self.path.startswith("/restapi/oauth/revoke"):
                     hostile._send(self, 200, b"")
@@ -187,11 +193,15 @@ class HostileRingCentral:
         self._send(handler, 200, body)
 
     def _trickle(self, handler: BaseHTTPRequestHandler) -> None:
-        """A 200 whose body arrives one byte a second and never ends (until the server stops)."""
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", "100000000")
-        handler.end_headers()
+        """A 200 whose body (or, with `trickle="headers"`, whose headers) arrives one byte a second and
+        never ends (until the server stops): every read is quick, the answer never whole."""
+        if self.trickle == "headers":
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        else:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", "100000000")
+            handler.end_headers()
         try:
             while not self._stop.wait(1.0):
                 handler.wfile.write(b" ")

@@ -26,6 +26,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -337,17 +338,56 @@ def read_within(
     if timer is not None:
         timer.daemon = True
         timer.start()
+    raw = response.raw
+    if callable(getattr(raw, "stream", None)):
+        response.raw = _Capped(raw, ANSWER_MAX_BYTES)
     try:
         response.content  # noqa: B018 - reads and keeps the body
     except requests.RequestException as exc:
         if fired.is_set():
             raise too_slow(url, said) from None
         raise failure(exc, url) from None
+    except _TooLarge:
+        response.close()
+        raise TransportError(
+            f"{urlsplit(url).netloc} sent an answer larger than {ANSWER_MAX_BYTES // 2**20} MiB, "
+            "more than RingCentral ever sends; it was not read",
+            hint="a proxy or server in the way may be misbehaving",
+        ) from None
     finally:
+        response.raw = raw
         if timer is not None:
             timer.cancel()
     if fired.is_set() and not response.content:
         raise too_slow(url, said)
+
+
+# The most an answer read whole may hold, decompressed: RingCentral's largest (a page of 1000 detailed
+# call-log records) is a few MB. A compressed answer that inflates past it (a decompression bomb) or an
+# endless one is refused as it is read, not once memory is gone. Downloads stream and are not bounded.
+ANSWER_MAX_BYTES = 64 * 2**20
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Capped:
+    """urllib3's response as requests reads it (its public `stream()`), counting the decoded bytes."""
+
+    def __init__(self, raw: Any, limit: int) -> None:
+        self._raw, self._limit = raw, limit
+
+    def stream(self, amt: int = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
+        seen = 0
+        for chunk in self._raw.stream(amt, decode_content=decode_content):
+            seen += len(chunk)
+            if seen > self._limit:
+                raise _TooLarge
+            yield chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
 
 
 def too_slow(url: str, seconds: float) -> TransportError:

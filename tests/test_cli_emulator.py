@@ -195,6 +195,9 @@ def test_api_input_body_is_sent_as_json(run, signed_in, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
     assert "not JSON" in run("api", "POST", "/x", "--input", str(bad), code=2).stderr
+    endless = run("api", "POST", "/x", "--input", "/dev/zero", code=2).stderr  # read no further than 16 MiB
+    last = endless.strip().splitlines()[-1]
+    assert last == "Error: Invalid value for --input: more than 16 MiB: not a request body"
 
 
 def test_call_log_formats(run, signed_in) -> None:

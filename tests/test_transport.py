@@ -668,3 +668,29 @@ def test_the_deadlines_timer_never_holds_the_process_open() -> None:
             looker.join(10)
         worker.join(10)
     assert timers == [True]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", None], ids=["a decompression bomb", "a huge body"])
+def test_an_answer_larger_than_any_ringcentral_sends_is_refused_as_it_is_read(monkeypatch, encoding) -> None:
+    """4 MiB of zeros (gzip makes them 4 KB on the wire) against a 1 MiB cap: one line (exit 5), and
+    the body is never held whole in memory; within the cap the same answer is read as usual."""
+    import gzip
+
+    monkeypatch.setattr(transport, "ANSWER_MAX_BYTES", 2**20)
+    inflated = b"0" * (4 * 2**20)
+    body = gzip.compress(inflated) if encoding else inflated
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+    head += (b"Content-Encoding: gzip\r\n" if encoding else b"") + b"\r\n"
+    listener, url = _serving(head, [body], 0.0)
+    with listener, transport.new_session() as http, pytest.raises(TransportError) as caught:
+        http.get(url, timeout=(5, 5))
+    assert caught.value.message == (
+        f"{urlsplit(url).netloc} sent an answer larger than 1 MiB, more than RingCentral ever sends; "
+        "it was not read"
+    )
+    assert caught.value.exit_code == 5
+
+    monkeypatch.setattr(transport, "ANSWER_MAX_BYTES", 8 * 2**20)
+    listener, url = _serving(head, [body], 0.0)
+    with listener, transport.new_session() as http:
+        assert http.get(url, timeout=(5, 5)).content == inflated

@@ -400,11 +400,21 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# A request body RingCentral's API takes is kilobytes (an SMS, a rule, a contact); more than this is a
+# wrong file or an endless one (/dev/zero), and reading it whole would only fill memory.
+INPUT_MAX_CHARS = 16 * 2**20
+
+
 def _read_json_body(input_file: Any) -> Any:
     """--input's JSON, strictly: RFC 8259 has no NaN or Infinity, and requests refuses to send a
     body holding one, so they are the user's error here, not a transport failure later."""
     try:
-        return json.load(input_file, parse_constant=_no_constant, parse_float=_finite_float)
+        text = input_file.read(INPUT_MAX_CHARS + 1)
+        if len(text) > INPUT_MAX_CHARS:
+            raise click.BadParameter(
+                f"more than {INPUT_MAX_CHARS // 2**20} MiB: not a request body", param_hint="--input"
+            )
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except UnicodeDecodeError as exc:
         raise click.BadParameter(f"not UTF-8 text ({exc.reason})", param_hint="--input") from None
     except ValueError as exc:

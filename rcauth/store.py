@@ -510,10 +510,12 @@ class KeyringStore:
                 raise StorageUnavailable(
                     "the system keyring did not keep the session intact", hint=INSECURE_HINT
                 )
+            # Last, and inside the `try`: refused (macOS refuses an item whose access list does not
+            # name this program, whatever its size), it would leave parts no index names.
+            keyring.set_password(KEYRING_SERVICE, self.profile, index.to_text())
         except BaseException:
-            self._remove_parts(keyring, index.to_text())  # nothing names them yet: leave nothing behind
+            self._remove_parts(keyring, index.to_text())  # nothing names them: leave nothing behind
             raise
-        keyring.set_password(KEYRING_SERVICE, self.profile, index.to_text())
 
     def _remove_parts(self, keyring: KeyringBackend, value: str | None) -> list[tuple[int, Exception]]:
         """Remove the parts `value` (an index, else nothing) names, every one even when one fails;

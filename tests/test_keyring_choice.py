@@ -21,8 +21,16 @@ import keyring.errors
 import pytest
 
 from rcauth import keyring_choice
+from rcauth.errors import StorageUnavailable
 from rcauth.session import Session
-from rcauth.store import KeyringStore, keyring_backend_choice
+from rcauth.store import (
+    INSECURE_HINT,
+    PLAINTEXT_HINT,
+    FileStore,
+    KeyringStore,
+    keyring_backend_choice,
+    open_store,
+)
 
 SESSION = Session(
     server="https://s.example.com",
@@ -217,3 +225,83 @@ def test_the_fast_path_is_only_for_keyrings_own_secret_service_with_its_defaults
     monkeypatch.delenv("KEYRING_PROPERTY_PREFERRED_COLLECTION")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", name(OtherKeyring))
     assert keyring_choice.fast_path_backend() is None
+
+
+# -- issue 20 (session 8): backends no session may go to (`KeyringStore._check_backend`) ----------------
+class PlainKeyring(SharedKeyring):
+    """keyrings.alt's PlaintextKeyring as keyring reports it (its module and class name)."""
+
+    entries: ClassVar[dict[tuple[str, str], str]] = {}
+
+
+PlainKeyring.__module__, PlainKeyring.__qualname__ = "keyrings.alt.file", "PlaintextKeyring"
+PLAIN = "keyrings.alt.file.PlaintextKeyring"
+PLAINTEXT_REFUSAL = (
+    f"no secure keyring is available: keyring chose {PLAIN}, which keeps secrets in plain text"
+)
+
+
+@pytest.fixture
+def plain_discovered(no_user_choice) -> type[PlainKeyring]:
+    """keyring's discovery chooses the plain-text backend (as on a Linux box with no Secret Service)."""
+    PlainKeyring.entries.clear()
+    no_user_choice["choice"]["backend"] = PlainKeyring
+    return PlainKeyring
+
+
+def test_a_plain_text_keyring_discovery_chose_is_no_keyring(plain_discovered) -> None:
+    with pytest.raises(StorageUnavailable) as caught:
+        open_store("default")
+    assert str(caught.value) == PLAINTEXT_REFUSAL
+    assert caught.value.hint == PLAINTEXT_HINT
+    assert plain_discovered.entries == {}
+
+
+def test_with_consent_a_discovered_plain_text_keyring_is_read_but_every_write_goes_to_the_file(
+    plain_discovered,
+) -> None:
+    """A session an older rcauth left there is found and used; saved again, it moves to the 0600 file
+    and the plain-text copy is removed."""
+    plain_discovered.entries[("rcauth", "default")] = SESSION.to_json()
+    store = open_store("default", insecure_storage=True)
+    assert isinstance(store, KeyringStore)
+    assert store.refused == PLAINTEXT_REFUSAL
+    assert store.kind == "file"
+    assert store.load() == SESSION
+    store.save(SESSION.with_updates(access_token="AT-choice-2"))
+    assert plain_discovered.entries == {}
+    assert FileStore("default").load().access_token == "AT-choice-2"
+
+
+def test_a_plain_text_keyring_the_user_chose_is_used_and_said_to_be_plain_text(memory_keyring) -> None:
+    mine = PlainKeyring()
+    PlainKeyring.entries.clear()
+    keyring.set_keyring(mine)
+    store = open_store("default")
+    store.save(SESSION)
+    assert store.load() == SESSION and PlainKeyring.entries != {}
+    assert store.refused is None
+    assert store.kind == "keyring (plain text)"
+    assert store.location == (
+        f"plain-text keyring ({PLAIN}, {keyring_choice.SET_IN_PROCESS}: service 'rcauth', entry 'default')"
+    )
+
+
+def test_a_keyring_the_fast_path_read_is_not_called_plain_text(memory_keyring) -> None:
+    """Before any backend is chosen (the Secret Service read directly) the store says "keyring"."""
+    store = KeyringStore("default")
+    assert store.kind == "keyring"
+    store.save(SESSION)  # a backend is chosen now: the user's (set_keyring), which encrypts
+    assert store.kind == "keyring"
+
+
+def test_keyrings_null_backend_is_no_keyring_with_or_without_consent() -> None:
+    import keyring.backends.null
+
+    keyring.set_keyring(keyring.backends.null.Keyring())
+    with pytest.raises(StorageUnavailable) as caught:
+        open_store("default")
+    assert str(caught.value) == "no system keyring is available (keyring.backends.null.Keyring keeps nothing)"
+    assert caught.value.hint == INSECURE_HINT
+    store = open_store("default", insecure_storage=True)
+    assert isinstance(store, FileStore) and store.load() is None

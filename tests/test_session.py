@@ -308,3 +308,98 @@ def test_the_refresh_token_end_is_measured_from_now_by_default() -> None:
     assert alive.refresh_ends_within(86_400.0)
     assert not alive.refresh_ends_within(60.0)
     assert not make().refresh_ends_within(86_400.0 * 365)  # ended long ago (at 1000 + 604799)
+
+
+# -- issue 20: a damaged entry that still names a grant hands it over to be revoked ----------------------
+STORED = Session(
+    server="https://platform.ringcentral.com",
+    client_id="recovery-cid",
+    client_secret="recovery-secret-1",
+    access_token="AT-recovery-1",
+    access_expires_at=2e9,
+    refresh_token="RT-recovery-1",
+    refresh_expires_at=2e9,
+    scope="ReadAccounts",
+    owner_id="7",
+    created_at=5.0,
+)
+GONE = object()  # a key removed from the stored entry
+
+
+def _damaged(**changes: object) -> StoredSessionDamaged:
+    data = {**json.loads(STORED.to_json()), **changes}
+    text = json.dumps({k: v for k, v in data.items() if v is not GONE})
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(text)
+    return caught.value
+
+
+def _grant(**changes: object) -> Session:
+    """What a recovered grant holds: where, which app, which tokens; nothing that would let it be used."""
+    fields = {
+        "server": STORED.server,
+        "client_id": STORED.client_id,
+        "client_secret": STORED.client_secret,
+        "access_token": STORED.access_token,
+        "access_expires_at": 0.0,
+        "refresh_token": STORED.refresh_token,
+        "refresh_expires_at": None,
+    }
+    return Session(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"version": 2}, {"access_expires_at": GONE}, {"scope": 1}],
+    ids=["unknown version", "missing field", "malformed field"],
+)
+def test_a_damaged_entry_hands_over_its_server_app_and_tokens_and_nothing_else(damage: dict) -> None:
+    assert _damaged(**damage).recovered == _grant()
+
+
+@pytest.mark.parametrize(
+    ("changes", "grant"),
+    [
+        ({"refresh_token": 42}, {"refresh_token": None}),
+        ({"refresh_token": "has space", "version": 2}, {"refresh_token": None}),
+        ({"refresh_token": None, "version": 2}, {"refresh_token": None}),
+        ({"access_token": ""}, {"access_token": ""}),
+        ({"access_token": 5}, {"access_token": ""}),
+        ({"access_token": "tab\tinside", "version": 2}, {"access_token": ""}),
+        ({"client_secret": None, "version": 2}, {"client_secret": None}),
+    ],
+)
+def test_a_damaged_entry_hands_over_only_the_well_formed_tokens_it_names(changes: dict, grant: dict) -> None:
+    assert _damaged(**changes).recovered == _grant(**grant)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"access_token": "", "refresh_token": "has space"},  # "" is damage itself
+        {"access_token": GONE, "refresh_token": GONE},
+        {"client_id": ""},
+        {"client_id": 7},
+        {"client_id": GONE},
+        {"client_secret": 42},
+        {"server": "http://platform.ringcentral.com"},
+        {"server": ""},
+        {"server": 5},
+        {"server": GONE},
+    ],
+)
+def test_a_damaged_entry_without_a_token_an_app_or_a_server_login_accepts_hands_over_nothing(
+    changes: dict,
+) -> None:
+    assert _damaged(**changes).recovered is None
+
+
+def test_a_recovered_grant_is_masked_in_any_later_output_with_its_apps_basic_credential() -> None:
+    import base64
+
+    from rcauth import redact
+
+    _damaged(version=2)
+    basic = base64.b64encode(b"recovery-cid:recovery-secret-1").decode()
+    said = f"{STORED.access_token} {STORED.refresh_token} {STORED.client_secret} echoed {basic}"
+    assert redact.redact(said) == "*** *** *** echoed ***"

@@ -12,10 +12,12 @@ import keyring.backends.fail
 import keyring.errors
 import pytest
 
-from rcauth.errors import StorageUnavailable, StoredSessionDamaged
+from rcauth.errors import KeyringUnreachable, StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
 from rcauth.store import (
     INSECURE_HINT,
+    PART_SIZE,
+    UNREACHABLE_HINT,
     FileStore,
     KeyringStore,
     MemoryStore,
@@ -1300,3 +1302,227 @@ def test_a_store_whose_session_moved_to_the_file_does_not_ask_the_keyring_again(
 
     monkeypatch.setattr(memory_keyring, "get_password", locked)  # the keyring has locked since
     assert store.load() == SESSION
+
+
+# -- issue 20 (session 8): what the store's mutants showed unpinned by the fast tests --------------------
+def _refusing_the_profiles_entry(memory_keyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keyring that refuses every write to the profile's own entry, whatever its size, as macOS does
+    (PasswordSetError, -25244) for an item whose access list does not name this program."""
+    set_password = memory_keyring.set_password
+
+    def refuse_the_entry(service: str, username: str, password: str) -> None:
+        if username == "default":
+            raise refuse_like_keyring()
+        set_password(service, username, password)
+
+    monkeypatch.setattr(memory_keyring, "set_password", refuse_the_entry)
+
+
+@pytest.mark.parametrize("characters", [PART_SIZE, 3 * PART_SIZE])
+def test_a_keyring_that_refuses_the_profiles_entry_is_reported_and_no_part_is_left_behind(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, characters: int
+) -> None:
+    """The parts of a session are named only by the entry written last: if that write is refused,
+    parts left behind would hold a live refresh token that no logout could ever find."""
+    session = _exactly(characters)
+    _refusing_the_profiles_entry(memory_keyring, monkeypatch)
+    with pytest.raises(StorageUnavailable) as caught:
+        KeyringStore().save(session)
+    assert str(caught.value) == (
+        "the system keyring failed to save the session: "
+        "Can't store password on keychain: (-25244, 'Unknown Error')"
+    )
+    assert memory_keyring.entries == {}
+
+
+def _exactly(characters: int) -> Session:
+    """A session whose stored JSON is exactly `characters` long."""
+    padding = characters - len(SESSION.to_json())
+    session = SESSION.with_updates(access_token=SESSION.access_token + "a" * padding)
+    assert len(session.to_json()) == characters
+    return session
+
+
+def _entries_as_bytes(memory_keyring, monkeypatch: pytest.MonkeyPatch, raw: bytes) -> None:
+    """The profile's entry holds `raw`, which the backend decodes as UTF-8 when it reads it."""
+    get_password = memory_keyring.get_password
+
+    def decoding(service: str, username: str) -> str | None:
+        if username == "default" and ("rcauth", "default") in memory_keyring.entries:
+            value = memory_keyring.entries[("rcauth", "default")]
+            return raw.decode("utf-8") if value == "<raw>" else value
+        return get_password(service, username)
+
+    memory_keyring.entries[("rcauth", "default")] = "<raw>"
+    monkeypatch.setattr(memory_keyring, "get_password", decoding)
+
+
+def test_an_entry_that_is_not_utf8_is_damage_saying_where_and_logout_removes_it(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _entries_as_bytes(memory_keyring, monkeypatch, b'{"access_token": "\xff')
+    store = open_store("default")  # the keyring answers: the store is usable, its entry damaged
+    with pytest.raises(StoredSessionDamaged) as caught:
+        store.load()
+    assert str(caught.value) == "the stored session is not text (byte 18 is not UTF-8)"
+    assert caught.value.hint == "run `rcauth login` to sign in again (it overwrites the damaged entry)"
+    assert KeyringStore().delete() is True
+    assert memory_keyring.entries == {}
+
+
+def test_an_entry_the_secret_service_cannot_decode_is_damage_not_a_crash(
+    secret_service, memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def undecodable(self: object, service: str, username: str) -> str:
+        return b"\x80".decode("utf-8")
+
+    monkeypatch.setattr(secret_service, "get", undecodable)
+    _entries_as_bytes(memory_keyring, monkeypatch, b"\x80")
+    store = open_store("default")
+    with pytest.raises(StoredSessionDamaged) as caught:
+        store.load()
+    assert str(caught.value) == "the stored session is not text (byte 0 is not UTF-8)"
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (RuntimeError("could not parse line: eyJhY2Nlc3NfdG9rZW4iOiAiQVQteHl6LTEi"), "RuntimeError"),
+        (OSError(5, "Input/output error"), "[Errno 5] Input/output error"),
+        (WindowsError1783(1312, "CredRead", "A specified logon session does not exist."), "(1312, "),
+    ],
+)
+def test_a_backend_failure_outside_keyrings_classes_is_named_by_its_type_unless_it_is_the_os(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, error: Exception, said: str
+) -> None:
+    """A backend's own exception may quote what it read (keyrings.alt's parser quotes the line it
+    choked on: base64 of the session): only an OS-level error's text is shown."""
+    _failing_keyring(memory_keyring, monkeypatch, error)
+    with pytest.raises(KeyringUnreachable) as caught:
+        KeyringStore().load()
+    assert str(caught.value).startswith(f"the system keyring failed to read the session: {said}")
+    assert "eyJ" not in str(caught.value)
+    assert caught.value.hint == INSECURE_HINT
+
+
+@pytest.mark.parametrize("store_kind", ["keyring", "file", "memory"])
+def test_a_loaded_session_masks_its_apps_basic_credential(store_kind: str, tmp_path: Path) -> None:
+    """A server that echoes the request's `Authorization: Basic base64(id:secret)` must not show it."""
+    import base64
+
+    from rcauth.redact import redact
+
+    session = SESSION.with_updates(client_id=f"cid-{store_kind}-basic", client_secret="app-secret-basic-1")
+    store = {"keyring": KeyringStore(), "file": FileStore("default", tmp_path), "memory": MemoryStore()}[
+        store_kind
+    ]
+    store.save(session)
+    store.load()
+    basic = base64.b64encode(f"cid-{store_kind}-basic:app-secret-basic-1".encode()).decode()
+    assert redact(f"echoed {basic}") == "echoed ***"
+
+
+def test_with_consent_a_locked_keyring_is_not_taken_for_not_signed_in(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _failing_keyring(memory_keyring, monkeypatch, keyring.errors.KeyringLocked("locked"))
+    store = open_store("default", insecure_storage=True)
+    assert isinstance(store, FileStore)
+    with pytest.raises(KeyringUnreachable) as caught:
+        store.load()
+    assert str(caught.value) == (
+        "the system keyring is locked (read the session), "
+        "so whether it holds this profile's session is unknown"
+    )
+    assert caught.value.hint == UNREACHABLE_HINT
+    store.save(SESSION)  # the file is used all the same, and its session found
+    assert open_store("default", insecure_storage=True).load() == SESSION
+
+
+def test_with_consent_and_no_keyring_at_all_an_empty_file_is_not_signed_in() -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    store = open_store("default", insecure_storage=True)
+    assert isinstance(store, FileStore) and store.load() is None
+
+
+def test_a_session_file_that_cannot_be_written_or_removed_says_which_and_what_to_do(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(StorageUnavailable) as caught:
+        FileStore("default", blocker / "rcauth").save(SESSION)
+    path = blocker / "rcauth" / "default.session.json"
+    assert str(caught.value) == f"cannot write the session file {path}: Not a directory"
+    assert caught.value.hint == "set RCAUTH_DATA_DIR to a directory rcauth can write to"
+
+    store = FileStore("default", tmp_path)
+    store.path.mkdir()  # a directory where the file should be
+    with pytest.raises(StorageUnavailable) as caught:
+        store.delete()
+    assert str(caught.value) == f"cannot remove the session file {store.path}: Is a directory"
+
+
+def _stuck(memory_keyring, monkeypatch: pytest.MonkeyPatch, stuck: dict[int, Exception], gone: bool = False):
+    """The in-memory keyring's part removals: part n fails with `stuck[n]` (and stays, unless `gone`:
+    then it is removed all the same, as libsecret does when it says a failure)."""
+    delete_password = memory_keyring.delete_password
+
+    def delete(service: str, username: str) -> None:
+        number = int(username.rsplit(":", 1)[1]) if ":" in username else None
+        if number in stuck:
+            if gone:
+                delete_password(service, username)
+            raise stuck[number]
+        delete_password(service, username)
+
+    monkeypatch.setattr(memory_keyring, "delete_password", delete)
+
+
+def test_logout_names_every_part_it_could_not_remove_with_the_first_ones_reason(
+    limited_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    KeyringStore().save(big())
+    parts = sorted(u for (_, u) in limited_keyring.entries if u != "default")
+    assert len(parts) == 3
+    _stuck(limited_keyring, monkeypatch, {0: keyring.errors.KeyringError("busy"), 2: OSError("gone away")})
+    with pytest.raises(KeyringUnreachable) as caught:
+        KeyringStore().delete()
+    assert str(caught.value) == "the system keyring failed to remove part 0, 2 of the stored session: busy"
+    assert caught.value.hint == "try again: the entry naming the rest is kept until every part is gone"
+    assert sorted(u for (_, u) in limited_keyring.entries) == ["default", parts[0], parts[2]]
+
+
+def test_a_part_that_could_not_be_removed_is_named_by_type_when_its_error_says_nothing(
+    limited_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    KeyringStore().save(big())
+    _stuck(limited_keyring, monkeypatch, {1: keyring.errors.KeyringError("")})
+    with pytest.raises(KeyringUnreachable, match=r"remove part 1 of the stored session: KeyringError$"):
+        KeyringStore().delete()
+
+
+def test_a_part_whose_removal_is_refused_but_which_is_gone_counts_as_removed(
+    limited_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    KeyringStore().save(big())
+    _stuck(limited_keyring, monkeypatch, {0: keyring.errors.PasswordDeleteError("not found")}, gone=True)
+    assert KeyringStore().delete() is True
+    assert limited_keyring.entries == {}
+
+
+def test_a_part_that_cannot_be_removed_or_looked_at_is_still_named(
+    limited_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    KeyringStore().save(big())
+    _stuck(limited_keyring, monkeypatch, {1: keyring.errors.KeyringError("busy")})
+    get_password = limited_keyring.get_password
+
+    def not_now(service: str, username: str) -> str | None:
+        if username.endswith(":1"):
+            raise keyring.errors.KeyringLocked("locked")
+        return get_password(service, username)
+
+    monkeypatch.setattr(limited_keyring, "get_password", not_now)
+    with pytest.raises(KeyringUnreachable) as caught:
+        KeyringStore().delete()
+    assert str(caught.value) == "the system keyring failed to remove part 1 of the stored session: busy"
+    assert ("rcauth", "default") in limited_keyring.entries

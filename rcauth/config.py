@@ -134,7 +134,8 @@ def normalize_server(url: str) -> str:
         )
     try:
         parts = urlsplit(url)
-        _ = parts.port  # urlsplit checks the port only when asked
+        if parts.port == 0:  # urlsplit checks the port only when asked; 0 is no port to connect to
+            raise ValueError("port 0")
     except ValueError:
         raise ConfigError(f"server URL {url!r} has an invalid host or port") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -158,7 +159,13 @@ def _host_name_ok(host: str) -> bool:
     if ":" in host:  # an IPv6 literal (urlsplit took the brackets off)
         return True
     labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
-    return all(0 < len(label) <= 63 and all(c.isalnum() or c in "-_" for c in label) for label in labels)
+    return len(host) <= 253 and all(
+        0 < len(label) <= 63
+        and all(c.isalnum() or c in "-_" for c in label)
+        and not label.startswith("-")
+        and not label.endswith("-")
+        for label in labels
+    )
 
 
 def validate_redirect_uri(uri: str) -> str:

@@ -416,7 +416,10 @@ class RingCentralOAuth:
             data["client_id"] = self.client_id
         try:
             with transport.new_session() as http:
-                response = http.post(self.revoke_endpoint, data=data, auth=auth, timeout=self.timeout)
+                # Not followed: RingCentral's revoke answers itself; a redirect is a portal or a proxy.
+                response = http.post(
+                    self.revoke_endpoint, data=data, auth=auth, timeout=self.timeout, allow_redirects=False
+                )
         except requests.RequestException as exc:
             raise transport.failure(exc, self.server) from None
         if response.status_code >= 400:

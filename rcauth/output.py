@@ -55,11 +55,24 @@ def _strict(encode: Callable[[Any], str]) -> Callable[[Any], str]:
 
     def strict(data: Any) -> str:
         try:
-            return encode(data)
+            text = encode(data)
         except ValueError:
-            return encode(json_safe(data))
+            text = encode(json_safe(data))
+        return _escape_surrogates(text)
 
     return strict
+
+
+# A lone surrogate: what JSON's "\ud800" escape decodes to, and no UTF-8 encoder will write.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(text: str) -> str:
+    """JSON text with every lone surrogate (only inside a string: JSON has them nowhere else) written
+    back as the `\\uXXXX` escape the server sent: the same data, and text stdout can encode."""
+    if _SURROGATE.search(text) is None:
+        return text  # the usual case: one scan, no copy
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def json_text(data: Any, *, indent: int | None = None) -> str:
@@ -381,6 +394,8 @@ def csv_cell(value: Any) -> Any:
         return value
     if _CSV_NUL in value:
         value = value.replace(_CSV_NUL, _CSV_NUL_SHOWN)
+    if _SURROGATE.search(value) is not None:  # a lone surrogate no encoder writes: shown as U+FFFD
+        value = _SURROGATE.sub(_CSV_NUL_SHOWN, value)
     if value.startswith(_CSV_FORMULA_START):
         return "'" + value
     if value[0] in "+-" and re.fullmatch(_CSV_NUMBER, value) is None:
@@ -493,7 +508,7 @@ def _csv_record_writer(stream: TextIO, csv_fields: Iterable[str] | None) -> Reco
         carriage_return = False
         for key, value in row.items():
             if isinstance(value, str):
-                if value[:1] in _CSV_TRIGGERS or _CSV_NUL in value:
+                if value[:1] in _CSV_TRIGGERS or _CSV_NUL in value or _SURROGATE.search(value):
                     row[key] = csv_cell(value)
                 if "\r" in value:
                     carriage_return = True

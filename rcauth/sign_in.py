@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rcauth import interrupts
-from rcauth.errors import KeyringUnreachable, RcauthError, StoredSessionDamaged, TransportError
-from rcauth.oauth import grant_of, revoke_session
+from rcauth.errors import KeyringUnreachable, RcauthError, StoredSessionDamaged
+from rcauth.oauth import OAuthError, grant_of, revoke_session
 from rcauth.session import Session
 from rcauth.store import SessionStore, check_login_dirs, refresh_lock
 
@@ -118,11 +118,11 @@ class SignedOut:
 
 
 def ringcentral_did_not_answer(exc: RcauthError) -> bool:
-    """True when a revocation got no verdict from RingCentral (no connection, a proxy's page, a 5xx or
-    a 429): the grant may well be live. An OAuth refusal is a verdict: the grant is dead, or these
-    credentials can never end it."""
-    if isinstance(exc, TransportError):
-        return True
+    """True when a revocation got no verdict from RingCentral (no connection, a proxy's page, a
+    redirect to another host, a 5xx or a 429): the grant may well be live. Only an OAuth refusal (an
+    OAuth error body in a 4xx) is a verdict: the grant is dead, or these credentials can never end it."""
+    if not isinstance(exc, OAuthError):
+        return True  # unreachable, a proxy's or portal's page, a redirect elsewhere: no verdict at all
     status = getattr(exc, "status", None)
     return isinstance(status, int) and (status >= 500 or status == 429)
 

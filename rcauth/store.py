@@ -329,8 +329,15 @@ class KeyringStore:
                 f"the system keyring failed to {what}: {redact.redact(str(exc)) or type(exc).__name__}",
                 hint=INSECURE_HINT,
             ) from exc
-        except UnicodeDecodeError as exc:  # the backend could not decode the entry it read
-            raise _not_text(exc) from None
+        except UnicodeDecodeError as exc:
+            if what == "read the session":  # the backend could not decode the entry it read
+                raise _not_text(exc) from None
+            # Writing or removing (the damaged entry's own read is handled where it happens): the
+            # backend's own storage is what it cannot decode (keyrings.alt's file), and a new login
+            # would meet it again: the keyring failing, not a session to replace.
+            raise KeyringUnreachable(
+                f"the system keyring failed to {what}: UnicodeDecodeError", hint=INSECURE_HINT
+            ) from None
         except RcauthError:
             raise
         except Exception as exc:

@@ -67,15 +67,18 @@ def os_trust_context() -> ssl.SSLContext:
 
 class _Watch:
     """The deadline of one answer until its headers are in: a server that sends its status line and
-    headers a byte at a time (or never) satisfies every read timeout and would hold a command, and a
-    sign-in that holds Ctrl-C, forever. The connection waiting for the headers hands its socket over
-    (`_WatchedConnection`); at the deadline the socket is shut down, which ends the wait at once, and
-    any socket handed over later (a retry) is shut down as it comes."""
+    headers a byte at a time (or never), or a proxy answering CONNECT so, or a TLS handshake so,
+    satisfies every read timeout and would hold a command, and a sign-in that holds Ctrl-C, forever.
+    Each connection used for the answer is handed over (`_WatchedConnection`) as it connects or waits
+    for the headers; at the deadline its socket is shut down, which ends the wait at once. A socket not
+    there yet (the connection between its TCP connect and keeping the socket) is looked for again
+    until it is, and a connection handed over later (a retry) is refused at once."""
 
     def __init__(self, seconds: float) -> None:
         self.fired = threading.Event()
+        self._done = threading.Event()
         self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
+        self._connections: list[Any] = []
         self._timer = threading.Timer(max(seconds, 0.0), self._fire)
         self._timer.daemon = True
 
@@ -86,25 +89,34 @@ class _Watch:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._done.set()
         self._timer.cancel()
         _watching.watch = self._previous
 
-    def attach(self, sock: socket.socket) -> None:
+    def attach(self, connection: Any) -> None:
+        """Watch `connection`; raise `TimeoutError` (a connect error to urllib3) past the deadline."""
         with self._lock:
-            self._sock = sock
+            self._connections.append(connection)
             late = self.fired.is_set()
         if late:
-            _shut(sock)
+            _shut(getattr(connection, "sock", None))
+            raise TimeoutError("the answer's deadline has passed")
 
     def _fire(self) -> None:
         with self._lock:
             self.fired.set()
-            sock = self._sock
-        if sock is not None:
-            _shut(sock)
+            connections = list(self._connections)
+        waiting = connections
+        while waiting and not self._done.is_set():
+            for connection in waiting:
+                _shut(getattr(connection, "sock", None))
+            waiting = [c for c in waiting if getattr(c, "sock", None) is None]
+            self._done.wait(0.05)
 
 
-def _shut(sock: socket.socket) -> None:
+def _shut(sock: object) -> None:
+    if not isinstance(sock, socket.socket):
+        return
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
@@ -116,14 +128,21 @@ _watching = threading.local()
 
 
 class _WatchedConnection:
-    """Hands its socket to this thread's `_Watch` before waiting for the answer's headers."""
+    """Hands itself to this thread's `_Watch` as it connects (a proxy's CONNECT answer and the TLS
+    handshake are read there) and before it waits for the answer's headers (a reused connection)."""
 
     sock: socket.socket | None
 
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        watch = getattr(_watching, "watch", None)
+        if watch is not None:
+            watch.attach(self)
+        return super().connect(*args, **kwargs)  # type: ignore[misc]
+
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         watch = getattr(_watching, "watch", None)
-        if watch is not None and isinstance(self.sock, socket.socket):
-            watch.attach(self.sock)
+        if watch is not None:
+            watch.attach(self)
         return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 

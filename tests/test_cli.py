@@ -272,12 +272,13 @@ def test_login_over_existing_session_revokes_the_old_one(runner, env, monkeypatc
             True,
         ),
         ({"exc": requests.ConnectionError("network down")}, True),
+        ({"status_code": 302, "text": "", "headers": {"Location": "http://10.0.0.1/portal"}}, True),
         (
             {"status_code": 400, "json": {"error": "invalid_grant", "error_description": "Token is expired"}},
             False,
         ),
     ],
-    ids=["5xx", "a captive portal's 200 page", "unreachable", "RingCentral's refusal"],
+    ids=["5xx", "a captive portal's 200 page", "unreachable", "a redirect elsewhere", "a refusal"],
 )
 def test_login_over_a_session_it_could_not_revoke_says_so(
     runner, env, monkeypatch, memory_keyring, answer, warned
@@ -455,8 +456,11 @@ def test_logout_revokes_then_deletes(runner, memory_keyring) -> None:
         },
         {"status_code": 204, "text": "<html>Portal</html>", "headers": {"Content-Type": "text/html"}},
         {"status_code": 304, "text": ""},
+        {"status_code": 302, "text": "", "headers": {"Location": "http://10.0.0.1/portal"}},
+        {"status_code": 302, "text": "", "headers": {"Location": "/portal"}},
     ],
-    ids=["unreachable", "5xx", "a proxy's page", "a captive portal's 200 page", "a 2xx page", "a 3xx"],
+    ids=["unreachable", "5xx", "a proxy's page", "a captive portal's 200 page", "a 2xx page", "a 3xx",
+         "a redirect to another host", "a redirect on the server"],  # fmt: skip
 )
 def test_logout_keeps_the_session_when_ringcentral_cannot_be_told(runner, memory_keyring, answer) -> None:
     """Removed without a revocation, the session would stay valid at RingCentral with nothing left to
@@ -683,3 +687,11 @@ def test_running_out_of_memory_is_one_line_not_an_unexpected_error(
         "Error: ran out of memory: an answer or an input was far larger than RingCentral's ever are"
     ]
     assert memory_keyring.entries == before
+
+
+@pytest.mark.parametrize("value", ["nan", "1e10", "inf", "0"])
+def test_login_timeout_is_a_number_of_seconds_up_to_a_day(runner, value: str) -> None:
+    """`--timeout 1e10` overflowed the wait's timer (an unexpected error), and nan ended it at once."""
+    result = runner.invoke(cli, ["login", "--no-browser", "--client-id", "x", "--timeout", value])
+    assert result.exit_code == 2
+    assert "Invalid value for '--timeout'" in result.stderr and "unexpected" not in result.stderr

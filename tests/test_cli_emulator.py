@@ -196,6 +196,11 @@ def test_api_input_body_is_sent_as_json(run, signed_in, tmp_path: Path) -> None:
     bad.write_text("{nope")
     assert "not JSON" in run("api", "POST", "/x", "--input", str(bad), code=2).stderr
     endless = run("api", "POST", "/x", "--input", "/dev/zero", code=2).stderr  # read no further than 16 MiB
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100000 + "]" * 100000)
+    nested = run("api", "POST", "/x", "--input", str(deep), code=2).stderr
+    said = nested.strip().splitlines()[-1]
+    assert said == "Error: Invalid value for --input: JSON nested deeper than it can be read"
     last = endless.strip().splitlines()[-1]
     assert last == "Error: Invalid value for --input: more than 16 MiB: not a request body"
 

@@ -124,7 +124,8 @@ def test_a_server_url_with_a_user_or_password_is_refused_without_showing_them(
 @pytest.mark.parametrize(
     "server",
     ["https://platform.ringcentral.com:99999", "https://x.example.com:port", "https://a..b", "https://ho st",
-     "https://.example.com", "https://x.example.com\u3002"],
+     "https://.example.com", "https://x.example.com\u3002", "https://a.com:0", "https://-a.com",
+     "https://" + "a" * 64 + ".com", "https://" + "a." * 130 + "com"],
 )  # fmt: skip
 def test_a_server_url_with_an_invalid_port_is_a_config_error(server: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="invalid host or port"):

@@ -242,3 +242,19 @@ def test_csv_on_a_terminal_shows_control_sequences_in_server_text_as_escapes_and
     kept = io.StringIO()
     output.write_records([record], "csv", kept)
     assert "\x1b[2J\x1b]0;pwned\x07Evil\u009b" in kept.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "csv"])
+def test_a_lone_surrogate_from_the_server_is_written_as_text_stdout_can_encode(fmt: str) -> None:
+    """JSON's "\\ud800" decodes to a character no UTF-8 encoder writes: JSON and NDJSON give the escape
+    back (the same data), CSV shows U+FFFD, and none stops with an encoding error part-way."""
+    record = json.loads('{"id": "a\\ud800", "from": {"name": "Bob\\udfff"}}')
+    out = io.StringIO()
+    output.write_records([record], fmt, out)
+    out.getvalue().encode("utf-8")  # what stdout would have refused
+    if fmt == "csv":
+        assert "Bob\ufffd" in out.getvalue()
+    elif fmt == "json":
+        assert json.loads(out.getvalue()) == [record]
+    else:
+        assert json.loads(out.getvalue()) == record

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import keyring
+import keyring.backend
 import keyring.backends.fail
 import keyring.errors
 import pytest
@@ -1526,3 +1527,37 @@ def test_a_part_that_cannot_be_removed_or_looked_at_is_still_named(
         KeyringStore().delete()
     assert str(caught.value) == "the system keyring failed to remove part 1 of the stored session: busy"
     assert ("rcauth", "default") in limited_keyring.entries
+
+
+class _UndecodableStorage(keyring.backend.KeyringBackend):
+    """keyrings.alt over a file of garbage bytes: every operation fails decoding the backend's own file."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def _fail(self) -> None:
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._fail()
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._fail()
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._fail()
+
+
+def test_a_keyring_that_cannot_decode_its_own_storage_on_a_write_is_a_keyring_failure_not_damage() -> None:
+    """A read that cannot be decoded is a damaged entry, which login overwrites; a write or a removal
+    that cannot be is the keyring's own storage failing, and sending the user to `rcauth login` (which
+    would meet it again) would be a dead end."""
+    keyring.set_keyring(_UndecodableStorage())
+    store = KeyringStore("default", timeout=5)
+    with pytest.raises(StoredSessionDamaged):
+        store.load()
+    for attempt in (lambda: store.save(SESSION), store.delete):
+        with pytest.raises(KeyringUnreachable) as caught:
+            attempt()
+        assert caught.value.message.startswith("the system keyring failed to ")
+        assert caught.value.message.endswith(": UnicodeDecodeError")

@@ -528,6 +528,36 @@ def test_headers_that_never_finish_are_hung_up_on_at_the_deadline(monkeypatch, h
     assert caught.value.message == f"{urlsplit(url).netloc} did not finish its answer within 0.5 s"
 
 
+def test_a_proxy_answering_connect_a_byte_at_a_time_is_hung_up_on_at_the_deadline(monkeypatch) -> None:
+    """An HTTPS proxy's answer to CONNECT is read while the connection is made, before any answer:
+    each byte comes in time, the deadline from the send still ends the wait, with the same one line."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "0.5")
+    listener, proxy = _serving(b"HTTP/1.1 200 Connection established\r\nX-Slow: ", [b"a"] * 200, 0.05)
+    target = "https://rc.example.com/restapi"
+    with listener, transport.new_session() as http:
+        http.trust_env = False
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            http.get(target, timeout=(5, 30), proxies={"https": proxy.removesuffix("/restapi")})
+        took = time.monotonic() - started
+    assert took < 4.0  # not the 10 s of the trickle, nor the 30 s read timeout
+    assert caught.value.message == f"{urlsplit(target).netloc} did not finish its answer within 0.5 s"
+
+
+def test_a_tls_handshake_that_trickles_ends_within_the_connect_timeout() -> None:
+    """The handshake reads through the socket Python's ssl module wraps, out of the watch's reach; it
+    is bounded in total all the same: CPython applies the socket's (connect) timeout to the whole
+    handshake as one deadline, not to each read. A record announcing 16 KB, sent a byte every 0.05 s."""
+    listener, url = _serving(b"\x16\x03\x03\x40\x00", [b"\x02"] * 200, 0.05)
+    port = listener.getsockname()[1]
+    with listener, transport.new_session() as http:
+        started = time.monotonic()
+        with pytest.raises(requests.Timeout):  # the handshake's timeout (a command names it in one line)
+            http.get(f"https://127.0.0.1:{port}/restapi", timeout=(1, 30))
+        took = time.monotonic() - started
+    assert took < 4.0  # the 1 s connect timeout as a whole (and no retry), not the 10 s of the trickle
+
+
 def test_headers_in_time_then_a_streamed_body_are_left_to_the_reader(monkeypatch) -> None:
     monkeypatch.setenv("RCAUTH_TIMEOUT", "0.5")
     listener, url = _serving(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", [b"x"] * 10, 0.1)

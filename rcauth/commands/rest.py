@@ -419,6 +419,8 @@ def _read_json_body(input_file: Any) -> Any:
         raise click.BadParameter(f"not UTF-8 text ({exc.reason})", param_hint="--input") from None
     except ValueError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--input") from None
+    except RecursionError:
+        raise click.BadParameter("JSON nested deeper than it can be read", param_hint="--input") from None
 
 
 @click.command()

@@ -35,6 +35,13 @@ def open_browser(url: str) -> None:
     open_in_background(url, tell)
 
 
+def _a_number(value: float, param: click.Parameter) -> float:
+    """NaN passes FloatRange (it compares false with either bound): refused here."""
+    if value != value:
+        raise click.BadParameter("nan is not a number of seconds", param=param)
+    return value
+
+
 # A JWT credential is a few kilobytes; more than this is not one (a wrong file, /dev/zero), and reading
 # it whole would only fill memory.
 JWT_MAX_CHARS = 65536
@@ -104,7 +111,8 @@ def _bounded_jwt(stream: TextIO, source: str) -> str:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=1),
+    type=click.FloatRange(min=1, max=86400),  # a day: more is no wait anyone means, and overflows timers
+    callback=lambda ctx, param, value: _a_number(value, param),
     default=300,
     show_default=True,
     help="Seconds to wait for the browser sign-in.",

@@ -94,13 +94,13 @@ class _Watch:
         _watching.watch = self._previous
 
     def attach(self, connection: Any) -> None:
-        """Watch `connection`; raise `TimeoutError` (a connect error to urllib3) past the deadline."""
+        """Watch `connection`; past the deadline, raise `_Overdue` instead: no new try starts."""
         with self._lock:
             self._connections.append(connection)
             late = self.fired.is_set()
         if late:
             _shut(getattr(connection, "sock", None))
-            raise TimeoutError("the answer's deadline has passed")
+            raise _Overdue
 
     def _fire(self) -> None:
         with self._lock:
@@ -112,6 +112,11 @@ class _Watch:
                 _shut(getattr(connection, "sock", None))
             waiting = [c for c in waiting if getattr(c, "sock", None) is None]
             self._done.wait(0.05)
+
+
+class _Overdue(Exception):
+    """A try about to start after its answer's deadline. Of no class urllib3 retries or requests wraps,
+    so it ends the whole send at once, retries and all (urllib3 closes the connection on its way out)."""
 
 
 def _shut(sock: object) -> None:
@@ -206,6 +211,8 @@ class OSTrustAdapter(HTTPAdapter):
         with _Watch(budget) as watch:
             try:
                 response = super().send(request, *args, **{**kwargs, "stream": True})
+            except _Overdue:
+                raise too_slow(request.url or "", budget) from None
             except requests.RequestException:
                 if watch.fired.is_set():
                     raise too_slow(request.url or "", budget) from None

@@ -724,3 +724,22 @@ def test_an_answer_larger_than_any_ringcentral_sends_is_refused_as_it_is_read(mo
     listener, url = _serving(head, [body], 0.0)
     with listener, transport.new_session() as http:
         assert http.get(url, timeout=(5, 5)).content == inflated
+
+
+def test_no_new_try_starts_once_the_answers_deadline_has_passed(monkeypatch) -> None:
+    """Retries sit inside the answer's deadline: a server refusing connections, retried with backoff
+    (here for up to a minute), ends at the first try due after RCAUTH_TIMEOUT, as an answer too slow."""
+    from rcauth.retry import BoundedRetry
+
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "1")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/restapi"  # bound, never listening: refused
+        retry = BoundedRetry(total=20, connect=20, backoff_factor=0.5, budget=60.0)
+        with transport.new_session(retry) as http:
+            started = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                http.get(url, timeout=(5, 5))
+            took = time.monotonic() - started
+    assert took < 4.0  # the deadline and at most one backoff pause, not the minute of retries
+    assert caught.value.message == f"{urlsplit(url).netloc} did not finish its answer within 1 s"

@@ -329,18 +329,13 @@ class KeyringStore:
                 f"the system keyring failed to {what}: {redact.redact(str(exc)) or type(exc).__name__}",
                 hint=INSECURE_HINT,
             ) from exc
-        except UnicodeDecodeError as exc:
-            if what == "read the session":  # the backend could not decode the entry it read
-                raise _not_text(exc) from None
-            # Writing or removing (the damaged entry's own read is handled where it happens): the
-            # backend's own storage is what it cannot decode (keyrings.alt's file), and a new login
-            # would meet it again: the keyring failing, not a session to replace.
-            raise KeyringUnreachable(
-                f"the system keyring failed to {what}: UnicodeDecodeError", hint=INSECURE_HINT
-            ) from None
         except RcauthError:
             raise
         except Exception as exc:
+            if isinstance(exc, UnicodeDecodeError) and what == "read the session":
+                raise _not_text(exc) from None  # the backend could not decode the entry it read
+            # Writing or removing, an entry's bytes that will not decode are the backend's own storage
+            # (keyrings.alt's file), which a new login would meet again: the keyring failing, below.
             # Anything else a backend raises (a RuntimeError, a parser's error over its own damaged
             # file) is the keyring failing, not rcauth: exit 6, named by its type only. Its text may
             # quote what the backend read, which can be the session itself (keyrings.alt's parser

@@ -139,16 +139,17 @@ class _WatchedConnection:
     sock: socket.socket | None
 
     def connect(self, *args: Any, **kwargs: Any) -> Any:
-        watch = getattr(_watching, "watch", None)
-        if watch is not None:
-            watch.attach(self)
+        self._hand_over()
         return super().connect(*args, **kwargs)  # type: ignore[misc]
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        self._hand_over()
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+    def _hand_over(self) -> None:
         watch = getattr(_watching, "watch", None)
         if watch is not None:
             watch.attach(self)
-        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
 class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
@@ -355,10 +356,7 @@ def read_within(
 
     def hang_up() -> None:
         fired.set()
-        try:
-            sock.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
-        except OSError:
-            pass  # already closed: the read has ended by itself
+        _shut(sock)
 
     timer = threading.Timer(max(seconds, 0.0), hang_up) if isinstance(sock, socket.socket) else None
     if timer is not None:

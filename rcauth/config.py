@@ -6,7 +6,6 @@ Order for each setting: command-line flag > environment > `--env-file` (a RingCe
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import os
 import re
@@ -346,23 +345,14 @@ def set_default_profile(name: str, path: Path | None = None) -> Path:
 
 def _replace_file(path: Path, text: str) -> None:
     """Replace `path` atomically, keeping its mode (a new file is 0600: it may hold a client secret)."""
-    import tempfile
+    from rcauth.files import write_atomically
 
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         mode = 0o600
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, text, mode=mode)
 
 
 def _settings_in(path: Path, table: Mapping[str, object], prefix: str) -> dict[str, str]:

@@ -220,7 +220,7 @@ def remember(backend: object) -> None:
         pass
     path = _record_path()
     try:
-        from rcauth.store import write_atomically
+        from rcauth.files import write_atomically
 
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomically(path, json.dumps({**key, "backend": name}, indent=1))

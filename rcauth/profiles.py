@@ -9,7 +9,8 @@ import logging
 from pathlib import Path
 
 from rcauth.config import state_dir
-from rcauth.store import FileStore, write_atomically
+from rcauth.files import write_atomically
+from rcauth.store import FileStore
 
 log = logging.getLogger(__name__)
 

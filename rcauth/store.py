@@ -31,6 +31,7 @@ from rcauth.config import (
     state_dir,
 )
 from rcauth.errors import KeyringUnreachable, RcauthError, StorageUnavailable, StoredSessionDamaged
+from rcauth.files import write_atomically
 from rcauth.session import Session
 
 if TYPE_CHECKING:
@@ -586,23 +587,6 @@ def keyring_backend_choice() -> tuple[KeyringBackend, str]:
     For `rcauth doctor`; it may run keyring's discovery, and does not remember its answer (only a
     backend that has worked for a store is remembered)."""
     return keyring_choice.choose()
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text`: a sibling temp file, created 0600, flushed to disk and renamed over,
-    so a reader (or a crash) sees the old content or the new, never half of either. Every file rcauth
-    keeps (a session, the profile index) is written this way."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 SESSION_FILE_SUFFIX = ".session.json"

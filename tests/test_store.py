@@ -364,7 +364,7 @@ def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temp_file(
 ) -> None:
     import os
 
-    from rcauth.store import write_atomically
+    from rcauth.files import write_atomically
 
     target = tmp_path / "index.json"
     write_atomically(target, "old")
@@ -946,7 +946,7 @@ def test_a_session_removed_by_another_logout_meanwhile_was_not_this_logouts(
 def test_a_failed_save_reports_the_write_error_even_when_the_temp_file_cannot_be_removed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rcauth.store import write_atomically
+    from rcauth.files import write_atomically
 
     def fail(*_: object) -> None:
         raise OSError(28, "No space left on device")

@@ -14,20 +14,20 @@ locked collection, two matches, a foreign entry, no DH session) raises `NotHere`
 asks keyring, which unlocks, prompts, chooses and reports as it always has. Writes and deletes
 always go through keyring.
 
-The Secret Service session is `plain` by default: the secret crosses the user's own session bus
-unencrypted. bench/ measured the encrypted one (`encrypted=True`: the API's
-`dh-ietf1024-sha256-aes128-cbc-pkcs7`, as secretstorage negotiates it) as what kept `whoami` over
-its target: `cryptography`'s bindings, two modular exponentiations and AES cost whoami 7 % of its
-time. What plain exposes, and why that is acceptable, is in SECURITY.md: in short, the only
-transport jeepney speaks is a local Unix socket to the user's own bus daemon, and every process
-that could watch that bus (one running as the same user) can ask the Secret Service for the same
-unlocked secret directly. With `encrypted=True` the private exponent is 256 random bits, not
-secretstorage's 1024: the group caps the exchange near 80-bit strength whatever the exponent, and a
-2s-bit exponent gives s-bit strength (NIST SP 800-56A rev. 3, 5.6.1.1).
+The secret crosses the bus encrypted, in the session keyring's backend (secretstorage) negotiates:
+the Secret Service API's `dh-ietf1024-sha256-aes128-cbc-pkcs7`. A `plain` session would put the
+session's JSON (refresh token, client secret) in clear on the user's session bus, where a bus
+monitor, or a capture made while debugging, holds it. A service that offers no DH session is left
+to keyring. The private exponent is 256 random bits, not secretstorage's 1024: the group caps the
+exchange near 80-bit strength whatever the exponent, and a 2s-bit exponent gives s-bit strength
+(NIST SP 800-56A rev. 3, 5.6.1.1).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import time
 from typing import Any
 
@@ -65,7 +65,7 @@ class SecretServiceReader:
     serial): a read is two waits on the Secret Service instead of five.
     """
 
-    def __init__(self, timeout: float, *, encrypted: bool = False) -> None:
+    def __init__(self, timeout: float) -> None:
         try:
             from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
         except ImportError as exc:
@@ -78,7 +78,6 @@ class SecretServiceReader:
             raise TimedOut from None
         except Exception as exc:  # noqa: BLE001 - no bus address, no socket, refused: keyring decides
             raise NotHere(f"no D-Bus session bus ({type(exc).__name__})") from None
-        self.encrypted = encrypted
         self._session: str | None = None
         self._key = b""
 
@@ -139,19 +138,11 @@ class SecretServiceReader:
         )
         locked_query = self._get(DEFAULT_COLLECTION, "Collection", "Locked")
         if self._session is None:
-            private = 0
-            offer: tuple[str, tuple[str, Any]] = ("plain", ("s", ""))
-            if self.encrypted:
-                import secrets
-
-                private = secrets.randbits(EXPONENT_BITS) | (1 << (EXPONENT_BITS - 1))
-                offer = (ALGORITHM, ("ay", pow(2, private, DH_PRIME).to_bytes(128, "big")))
+            private = secrets.randbits(EXPONENT_BITS) | (1 << (EXPONENT_BITS - 1))
+            offer = (ALGORITHM, ("ay", pow(2, private, DH_PRIME).to_bytes(128, "big")))
             opening = (SERVICE_PATH, PREFIX + "Service", "OpenSession", "sv", offer)
             opened, (locked,), (items,) = self._calls(opening, locked_query, search)
-            if self.encrypted:
-                self._session, self._key = self._agree(private, *opened)
-            else:
-                self._session = opened[1]
+            self._session, self._key = self._agree(private, *opened)
         else:
             (locked,), (items,) = self._calls(locked_query, search)
         if locked[1]:
@@ -168,8 +159,7 @@ class SecretServiceReader:
         if attributes[1].get("application") != KEYRING_APPLICATION:
             raise NotHere("the entry was not written by keyring")
         _session, iv, value, _content_type = secret
-        plain = self._decrypt(bytes(iv), bytes(value)) if self.encrypted else bytes(value)
-        return plain.decode("utf-8")
+        return self._decrypt(bytes(iv), bytes(value)).decode("utf-8")
 
     @staticmethod
     def _agree(private: int, output: tuple[str, bytes], session: str) -> tuple[str, bytes]:
@@ -180,9 +170,6 @@ class SecretServiceReader:
         if not 1 < server < DH_PRIME - 1:
             raise NotHere("the Secret Service sent an invalid public key")
         shared = pow(server, private, DH_PRIME).to_bytes(128, "big")
-        import hashlib
-        import hmac
-
         # HKDF-SHA256 (RFC 5869) with no salt and no info, one block, first 16 bytes: the AES key.
         pseudo_random_key = hmac.new(b"\0" * 32, shared, hashlib.sha256).digest()
         return session, hmac.new(pseudo_random_key, b"\x01", hashlib.sha256).digest()[:16]

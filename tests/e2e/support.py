@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import textwrap
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -93,6 +97,65 @@ class SecretService:
         subprocess.run(
             ["secret-tool", "clear", "service", service], capture_output=True, timeout=WAIT, check=False
         )
+
+
+def wait_until_read_directly(username: str, service: str = "rcauth", timeout: float = WAIT) -> str:
+    """The entry as `rcauth.secret_service` reads it, once it can.
+
+    gnome-keyring re-publishes its "default" alias object shortly after a write, and a client asking
+    in that moment is told UnknownMethod (rcauth then reads through keyring, as it should). A test
+    about the direct read waits until the alias answers.
+    """
+    from rcauth.secret_service import NotHere, SecretServiceReader
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with SecretServiceReader(5) as reader:
+                if (value := reader.get(service, username)) is not None:
+                    return value
+        except NotHere:
+            pass
+        assert time.monotonic() < deadline, "the Secret Service never answered the direct read"
+        time.sleep(0.05)
+
+
+@contextmanager
+def session_bus_capture(path: Path) -> Iterator[Path]:
+    """Every message on the session bus while the block runs, bodies and all, written to `path` as
+    `dbus-monitor --pcap` records it (what a person debugging D-Bus would capture, and keep).
+
+    The block starts once the monitor sees the bus and ends once it has seen everything sent
+    before: a marker call is sent until it shows in the capture.
+    """
+    if shutil.which("dbus-monitor") is None:
+        unavailable("dbus-monitor not found (Debian package dbus-bin, which the dbus package installs)")
+    with open(path, "wb") as out:
+        monitor = subprocess.Popen(
+            ["dbus-monitor", "--session", "--pcap"], stdout=out, stderr=subprocess.DEVNULL
+        )
+    try:
+        _wait_for_marker(path, monitor)
+        yield path
+        _wait_for_marker(path, monitor)
+    finally:
+        monitor.terminate()
+        monitor.wait(timeout=WAIT)
+
+
+def _wait_for_marker(path: Path, monitor: subprocess.Popen[bytes]) -> None:
+    """Ask the bus about a name no one owns, again and again, until the capture holds the question."""
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+
+    marker = f"org.rcauth.test.capture_{uuid.uuid4().hex}"
+    deadline = time.monotonic() + WAIT
+    with open_dbus_connection(bus="SESSION") as bus:
+        while marker.encode() not in path.read_bytes():
+            assert monitor.poll() is None, f"dbus-monitor exited ({monitor.returncode})"
+            assert time.monotonic() < deadline, f"dbus-monitor recorded nothing within {WAIT:.0f}s"
+            bus.send_and_get_reply(message_bus.NameHasOwner(marker), timeout=WAIT)
+            time.sleep(0.05)
 
 
 @dataclass

@@ -1,7 +1,8 @@
-"""The session in a real Secret Service (gnome-keyring on a private D-Bus), and nowhere else.
+"""The session in a real Secret Service (gnome-keyring on a private D-Bus), and nowhere else: not in a
+file, not in output, not in clear on the session bus.
 
-The test plays the browser with `requests` (consent page -> its Approve form -> the loopback redirect),
-so only the keyring is under test here; Chromium has its own tests.
+The login test plays the browser with `requests` (consent page -> its Approve form -> the loopback
+redirect), so only the keyring is under test here; Chromium has its own tests.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Any
 import pytest
 from runner import Rcauth
 
-from .support import BrowserHandoff, SecretService
+from rcauth.secret_service import ALGORITHM
+from ringcentral_emulator import DEMO_JWT
+
+from .support import BrowserHandoff, SecretService, session_bus_capture, wait_until_read_directly
 
 pytestmark = [pytest.mark.e2e, pytest.mark.secret_service]
 
@@ -76,3 +80,42 @@ def test_session_lives_in_the_keyring_only(
         for token in tokens:
             assert token not in result.out and token not in result.err, f"token printed by:\n{result}"
     assert all(token not in landed.text for token in tokens), "a token reached the browser"
+
+
+def test_the_session_crosses_the_session_bus_only_encrypted(
+    secret_service: SecretService, rcauth: Rcauth, emulator: Any, tmp_path: Path
+) -> None:
+    """A capture of the session bus (`dbus-monitor`, what a person debugging D-Bus records and keeps)
+    made while rcauth reads the session straight from the Secret Service (whoami, token) and stores a
+    rotated pair through keyring holds neither token nor the client secret: the reads open the same
+    encrypted session keyring's backend opens for the writes."""
+    login = rcauth.run("login", "--jwt", env={"RC_JWT": DEMO_JWT})
+    assert login.code == 0, login
+    signed_in = json.loads(wait_until_read_directly("default"))
+
+    with session_bus_capture(tmp_path / "session-bus.pcap") as capture:
+        for command in ("whoami", "token"):
+            result = rcauth.run("--debug", command)
+            assert result.code == 0, result
+            # Read straight from the Secret Service, not by keyring (which rcauth's read falls back to).
+            assert "through keyring" not in result.err, result
+        emulator.expire_access_tokens()
+        refreshed = rcauth.run("whoami")
+        assert refreshed.code == 0, refreshed
+        assert emulator.counters()["refreshes"] == 1
+
+    rotated = json.loads(secret_service.lookup() or "{}")
+    assert rotated["refresh_token"] != signed_in["refresh_token"]
+    recorded = capture.read_bytes()
+    # The capture saw the Secret Service traffic: sessions opened, secrets fetched, the rotated pair stored.
+    assert ALGORITHM.encode() in recorded
+    for method in (b"OpenSession", b"GetSecret", b"CreateItem"):
+        assert method in recorded, method
+    secrets = {
+        "access token": signed_in["access_token"],
+        "refresh token": signed_in["refresh_token"],
+        "client secret": signed_in["client_secret"],
+        "rotated access token": rotated["access_token"],
+        "rotated refresh token": rotated["refresh_token"],
+    }
+    assert [name for name, value in secrets.items() if value.encode() in recorded] == []

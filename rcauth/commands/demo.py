@@ -6,7 +6,7 @@ import click
 
 from rcauth import resources
 from rcauth.browser import BrowserOutcome, open_in_background
-from rcauth.cli import countdown, report_signed_out
+from rcauth.cli_common import countdown, report_signed_out
 from rcauth.client import ApiClient
 from rcauth.config import Settings
 from rcauth.demo import HeadlessApprover, free_loopback_port

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rcauth import resources
-from rcauth.cli import api_client, common_options, format_option
+from rcauth.cli import common_options
+from rcauth.cli_common import api_client, format_option
 from rcauth.errors import ListingIncomplete, RcauthError, Terminated
 from rcauth.origin import ForeignOrigin
 from rcauth.output import (

@@ -8,15 +8,8 @@ import click
 
 from rcauth import profiles as profile_index
 from rcauth import resources
-from rcauth.cli import (
-    AppState,
-    api_client,
-    common_options,
-    configured_default,
-    format_option,
-    state,
-    warn_if_refresh_ending,
-)
+from rcauth.cli import AppState, common_options, configured_default, state
+from rcauth.cli_common import api_client, format_option, warn_if_refresh_ending
 from rcauth.errors import NotLoggedIn, RcauthError, StorageUnavailable
 from rcauth.output import (
     choose_format,

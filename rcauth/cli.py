@@ -77,7 +77,7 @@ class AppState:
     debug: bool = False
     profile: str = DEFAULT_PROFILE
     insecure_storage: bool = False
-    # --profile or RCAUTH_PROFILE named the profile; else the config file's default, read once.
+    # --profile or RCAUTH_PROFILE named the profile; else the default (`configured_default`), read once.
     profile_named: bool = False
     # The group and the command both read --profile and RCAUTH_PROFILE. One given on the command line,
     # before or after the command name, wins over the environment's, whichever is parsed first; the
@@ -97,9 +97,9 @@ class AppState:
 
 
 def state(*, strict_config: bool = False) -> AppState:
-    """The shared options; the profile is `--profile`, else `RCAUTH_PROFILE`, else the default set by
-    `rcauth profiles use`, else 'default'. `strict_config`: a config file that cannot be parsed is an
-    error (for `login`, which reads its settings from it), not a warning (`configured_default`)."""
+    """The shared options; the profile is `--profile`, else `RCAUTH_PROFILE`, else the default
+    (`configured_default`). `strict_config`: a config file that cannot be parsed is an error (for
+    `login`, which reads its settings from it), not a warning."""
     ctx = click.get_current_context()
     app = ctx.ensure_object(AppState)
     if app.profile_from_env is not None:
@@ -117,25 +117,26 @@ def state(*, strict_config: bool = False) -> AppState:
 
 
 def configured_default(*, strict: bool = False) -> str:
-    """The default profile `rcauth profiles use` set (`default_profile` in config.toml), else
-    'default'. A config file that cannot be parsed stops only `login` (`strict`): every other command
-    works on what can be read of it (`config.read_default_profile`) and says what is wrong, once, in
-    one line on stderr."""
-    from rcauth import config
+    """The profile commands use when neither `--profile` nor `RCAUTH_PROFILE` names one:
+    `default_profile` in config.toml (what the user wrote wins), else the profile `rcauth profiles use`
+    chose (`rcauth.profiles.chosen_default`, rcauth's own state), else 'default'.
 
-    if strict:
-        return config.default_profile() or DEFAULT_PROFILE
-    profile, problem = config.read_default_profile()
+    A config file that cannot be parsed stops only `login` (`strict`): every other command works on
+    what can be read of it (`config.read_default_profile`) and says what is wrong, once, in one line
+    on stderr."""
+    from rcauth import config, profiles
+
+    written, problem = (config.default_profile(), None) if strict else config.read_default_profile()
+    profile = written or profiles.chosen_default() or DEFAULT_PROFILE
     app = click.get_current_context().ensure_object(AppState)
     if problem is not None and not app.config_warned:
         from rcauth.terminal_text import visible
 
         app.config_warned = True
-        used = profile or DEFAULT_PROFILE
         click.echo(
-            visible(f"warning: {' '.join(problem.message.split())} (using profile {used!r})"), err=True
+            visible(f"warning: {' '.join(problem.message.split())} (using profile {profile!r})"), err=True
         )
-    return profile or DEFAULT_PROFILE
+    return profile
 
 
 class CliError(click.ClickException):
@@ -349,7 +350,8 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             envvar="RCAUTH_PROFILE",
             expose_value=False,
             callback=_profile_callback,
-            help="Keep an independent session under this name (default: 'default').",
+            help="Keep an independent session under this name. Default: RCAUTH_PROFILE, else the "
+            "default profile (see `rcauth profiles --help`), else 'default'.",
         ),
         click.option(
             "--insecure-storage",

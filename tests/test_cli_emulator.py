@@ -423,8 +423,8 @@ def test_help_and_version_import_no_command_module() -> None:
         "        main(args)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "heavy = ('rcauth.commands.', 'rcauth.cli_common', 'ringcentral_emulator', 'requests', 'rich', 'keyring',"
-        " 'oauthlib')\n"
+        "heavy = ('rcauth.commands.', 'rcauth.cli_common', 'ringcentral_emulator', 'requests', 'rich',"
+        " 'keyring', 'oauthlib')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

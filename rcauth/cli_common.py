@@ -108,12 +108,12 @@ def warn_if_refresh_ending(session: Any) -> None:
     app = click.get_current_context().ensure_object(AppState)
     if session is None or app.expiry_warned or not session.refresh_ends_within(REFRESH_ENDING_NOTICE):
         return
-    from rcauth.output import human_until
+    from rcauth.timeparse import expiry
 
     app.expiry_warned = True
     login = "rcauth login" if app.profile == DEFAULT_PROFILE else f"rcauth --profile {app.profile} login"
     click.echo(
-        f"warning: the session's refresh token expires {human_until(session.refresh_expires_at)}; "
+        f"warning: the session's refresh token {expiry(session.refresh_expires_at)}; "
         f"after that `{login}` is needed (RingCentral renews it at each refresh, about hourly in use)",
         err=True,
     )

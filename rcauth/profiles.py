@@ -85,7 +85,7 @@ def chosen_default() -> str | None:
     path = _default_record_path()
     try:
         text = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # none chosen, or no state directory to hold one
         return None
     except OSError as exc:
         raise StorageUnavailable(

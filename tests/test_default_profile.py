@@ -180,7 +180,7 @@ def test_profiles_marks_the_default_in_use_and_its_help_gives_the_order(runner) 
     ]
     shown = " ".join(runner.invoke(cli, ["profiles", "--help"]).stdout.split())
     assert (
-        "--profile, else RCAUTH_PROFILE, else the default profile (marked \"default\"): "
+        '--profile, else RCAUTH_PROFILE, else the default profile (marked "default"): '
         '`default_profile = "NAME"` if you wrote one in config.toml, else the one `rcauth profiles use '
         "NAME` chose, else 'default'."
     ) in shown
@@ -276,3 +276,15 @@ def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     }
     assert read_config_file(path, "dev")["client_id"] == "dev-app"
     assert default_profile(path) == "dev"
+
+
+def test_a_state_directory_that_is_a_file_holds_no_choice_and_is_left_to_the_directory_check(runner) -> None:
+    """No record can lie beneath a file: 'default' is used, and `status` says what is wrong with the
+    directory in `login`'s words, not as a damaged record."""
+    KeyringStore().save(Session(SERVER, "cid", None, "AT-default", time.time() + 3600, None, None))
+    state_dir().parent.mkdir(parents=True, exist_ok=True)
+    state_dir().write_text("not a directory\n", encoding="utf-8")
+    assert profiles.chosen_default() is None
+    result = runner.invoke(cli, ["status", "--json"])
+    assert json.loads(result.stdout)["profile"] == "default"
+    assert "warning: cannot use the state directory" in result.stderr

@@ -14,13 +14,13 @@ from rcauth.errors import ConfigError, NotLoggedIn, RcauthError, StorageUnavaila
 from rcauth.output import (
     choose_format,
     console,
-    human_until,
     profiles_table,
     status_table,
     write_object,
     write_records,
 )
 from rcauth.session import NO_REFRESH_TOKEN
+from rcauth.timeparse import expiry
 
 
 @click.command()
@@ -138,7 +138,7 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
                 "user": (index.get(name) or {}).get("user") or f"extension id {session.owner_id}",
                 "server": session.server,
                 "refresh_token_expires_at": session.refresh_expires_at,
-                "refresh_token_expires": human_until(session.refresh_expires_at)
+                "refresh_token_expires": expiry(session.refresh_expires_at)
                 if session.refresh_token
                 else NO_REFRESH_TOKEN,
                 "storage": store.kind,

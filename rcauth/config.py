@@ -104,11 +104,6 @@ class Settings:
     redirect_uri: str
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
-    @property
-    def is_public_client(self) -> bool:
-        """No secret: authenticate with `client_id` in the body and rely on PKCE alone."""
-        return not self.client_secret
-
 
 def is_loopback_host(host: str | None) -> bool:
     """True for `localhost` and any loopback literal (127.0.0.0/8, ::1)."""

@@ -1,20 +1,27 @@
-"""A call-log request (`GET .../call-log`): the period, filters and view, checked once and spelled as
-RingCentral spells them (`dateFrom`, `dateTo`, `type`, `direction`, `view`: docs/ringcentral.md).
+"""The call log (`GET .../call-log`): a request's period, filters and view, checked once and spelled as
+RingCentral spells them (`dateFrom`, `dateTo`, `type`, `direction`, `view`: docs/ringcentral.md), and
+the listing itself (`call_log`).
 
-Shared by `rcauth call-log` and `rcauth.Client().call_log()`, so both send exactly the same request.
-Its own module so that the commands that never list calls (`whoami`, `token`) do not load it.
+Shared by `rcauth call-log`, `rcauth demo` and `rcauth.Client().call_log()`, so all send exactly the
+same request. Its own module, apart from `rcauth.resources` (which imports nothing of it), so that the
+commands that never list calls (`whoami`, `token`) do not load it or the time parser.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
-from rcauth.resources import ACCOUNT_CALL_LOG_PATH, CALL_LOG_PATH
 from rcauth.timeparse import to_ringcentral
 
+if TYPE_CHECKING:
+    from rcauth.client import ApiClient
+
+CALL_LOG_PATH = "/restapi/v1.0/account/~/extension/~/call-log"
+# The whole account's log: needs the user's FullCompanyCallLog permission (an admin), else 403.
+ACCOUNT_CALL_LOG_PATH = "/restapi/v1.0/account/~/call-log"
 CALL_TYPES = ("Voice", "Fax")
 DIRECTIONS = ("Inbound", "Outbound")
 VIEWS = ("Simple", "Detailed")
@@ -32,9 +39,9 @@ def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
 class CallLogQuery:
     """A call-log request: the period, filters and view, checked once and spelled as RingCentral does.
 
-    Raises `ValueError` for a filter RingCentral does not know, or a `date_from` later than `date_to`
-    (RingCentral would answer an empty list; no call can match, so it is a mistake worth naming).
-    Naive datetimes are refused: RingCentral reads times as UTC, a local time would shift silently.
+    Raises `ValueError` for a filter RingCentral does not know, or a period no call can match
+    (`check_period`). Naive datetimes are refused: RingCentral reads times as UTC, a local time would
+    shift silently.
     """
 
     date_from: datetime | None = None
@@ -49,8 +56,7 @@ class CallLogQuery:
             moment = getattr(self, name)
             if moment is not None and moment.tzinfo is None:
                 raise ValueError(f"{name} must be timezone-aware (RingCentral reads times as UTC)")
-        if self.date_from is not None and self.date_to is not None and self.date_from > self.date_to:
-            raise ValueError("date_from is later than date_to: no call can match")
+        check_period(self.date_from, self.date_to, datetime.now(timezone.utc))
         object.__setattr__(self, "types", tuple(_one_of(t, CALL_TYPES, "type") for t in self.types))
         object.__setattr__(
             self, "directions", tuple(_one_of(d, DIRECTIONS, "direction") for d in self.directions)
@@ -76,6 +82,36 @@ class CallLogQuery:
         if self.view:
             params["view"] = self.view
         return params
+
+
+def check_period(
+    date_from: datetime | None,
+    date_to: datetime | None,
+    now: datetime,
+    *,
+    names: tuple[str, str] = ("date_from", "date_to"),
+) -> None:
+    """Raise `ValueError` when `date_from` is later than `date_to`, or than `now` when there is no
+    `date_to` (RingCentral's default `dateTo`): RingCentral would answer an empty list, and since no
+    call can match, it is a mistake worth naming. `names` are what the caller calls the two bounds
+    (`--from '7d'` for the command line), shown with the moment each was read as."""
+    if date_from is None or date_from <= (date_to or now):
+        return
+    later_than = f"{names[1]} ({to_ringcentral(date_to)})" if date_to is not None else "now"
+    moment = to_ringcentral(date_from)
+    raise ValueError(f"{names[0]} ({moment}) is later than {later_than}: no call can match")
+
+
+def call_log(
+    client: ApiClient,
+    query: CallLogQuery | None = None,
+    *,
+    limit: int | None = None,
+    on_page: Callable[[dict[str, Any]], None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Call-log records, newest first, streamed page by page (`limit=None`: every page)."""
+    query = query if query is not None else CallLogQuery()
+    return client.paginate(query.path, query.params(), limit=limit, on_page=on_page)
 
 
 def as_tuple(values: Iterable[str] | str | None) -> tuple[str, ...]:

@@ -1,5 +1,5 @@
 """A call log at a glance: counts by day, by direction and result, and by hour, from a stream of
-call-log records (`resources.call_log`), in memory bounded by the number of days and results, never
+call-log records (`call_log_query.call_log`), in memory bounded by the number of days and results, never
 by the number of calls: a week of 700 calls and a year of 200 000 cost the same.
 
 Counted as RingCentral labels them: a call's `result` is its own ("Missed", "Voicemail", "Accepted",

@@ -8,8 +8,6 @@ for whoami alone.
 
 from __future__ import annotations
 
-import io
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,13 +17,12 @@ import click
 
 from rcauth import __version__
 from rcauth.config import DEFAULT_PROFILE, check_profile_name
-from rcauth.errors import ExitCode, OutputFailed, RcauthError, Terminated
+from rcauth.errors import ExitCode, RcauthError, Terminated
+from rcauth.stdio import guard_std_streams
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
-    from rcauth.client import ApiClient
-    from rcauth.sign_in import SignedOut
     from rcauth.store import SessionStore
 
 # name -> (where the command lives, the one line `rcauth --help` shows for it). A test checks each
@@ -80,7 +77,7 @@ class AppState:
     debug: bool = False
     profile: str = DEFAULT_PROFILE
     insecure_storage: bool = False
-    # --profile or RCAUTH_PROFILE named the profile; else the config file's default, read once.
+    # --profile or RCAUTH_PROFILE named the profile; else the default (`configured_default`), read once.
     profile_named: bool = False
     # The group and the command both read --profile and RCAUTH_PROFILE. One given on the command line,
     # before or after the command name, wins over the environment's, whichever is parsed first; the
@@ -100,9 +97,9 @@ class AppState:
 
 
 def state(*, strict_config: bool = False) -> AppState:
-    """The shared options; the profile is `--profile`, else `RCAUTH_PROFILE`, else the default set by
-    `rcauth profiles use`, else 'default'. `strict_config`: a config file that cannot be parsed is an
-    error (for `login`, which reads its settings from it), not a warning (`configured_default`)."""
+    """The shared options; the profile is `--profile`, else `RCAUTH_PROFILE`, else the default
+    (`configured_default`). `strict_config`: a config file that cannot be parsed is an error (for
+    `login`, which reads its settings from it), not a warning."""
     ctx = click.get_current_context()
     app = ctx.ensure_object(AppState)
     if app.profile_from_env is not None:
@@ -120,45 +117,26 @@ def state(*, strict_config: bool = False) -> AppState:
 
 
 def configured_default(*, strict: bool = False) -> str:
-    """The default profile `rcauth profiles use` set (`default_profile` in config.toml), else
-    'default'. A config file that cannot be parsed stops only `login` (`strict`): every other command
-    works on what can be read of it (`config.read_default_profile`) and says what is wrong, once, in
-    one line on stderr."""
-    from rcauth import config
+    """The profile commands use when neither `--profile` nor `RCAUTH_PROFILE` names one:
+    `default_profile` in config.toml (what the user wrote wins), else the profile `rcauth profiles use`
+    chose (`rcauth.profiles.chosen_default`, rcauth's own state), else 'default'.
 
-    if strict:
-        return config.default_profile() or DEFAULT_PROFILE
-    profile, problem = config.read_default_profile()
+    A config file that cannot be parsed stops only `login` (`strict`): every other command works on
+    what can be read of it (`config.read_default_profile`) and says what is wrong, once, in one line
+    on stderr."""
+    from rcauth import config, profiles
+
+    written, problem = (config.default_profile(), None) if strict else config.read_default_profile()
+    profile = written or profiles.chosen_default() or DEFAULT_PROFILE
     app = click.get_current_context().ensure_object(AppState)
     if problem is not None and not app.config_warned:
         from rcauth.terminal_text import visible
 
         app.config_warned = True
-        used = profile or DEFAULT_PROFILE
         click.echo(
-            visible(f"warning: {' '.join(problem.message.split())} (using profile {used!r})"), err=True
+            visible(f"warning: {' '.join(problem.message.split())} (using profile {profile!r})"), err=True
         )
-    return profile or DEFAULT_PROFILE
-
-
-def warn_if_refresh_ending(session: Any) -> None:
-    """Say once on stderr that the session's refresh token ends within a day: RingCentral's refresh
-    tokens last 7 days from the last refresh, so a session left idle ends silently. stderr only:
-    stdout carries data (`token`, `--json`)."""
-    from rcauth.session import REFRESH_ENDING_NOTICE
-
-    app = click.get_current_context().ensure_object(AppState)
-    if session is None or app.expiry_warned or not session.refresh_ends_within(REFRESH_ENDING_NOTICE):
-        return
-    from rcauth.output import human_until
-
-    app.expiry_warned = True
-    login = "rcauth login" if app.profile == DEFAULT_PROFILE else f"rcauth --profile {app.profile} login"
-    click.echo(
-        f"warning: the session's refresh token expires {human_until(session.refresh_expires_at)}; "
-        f"after that `{login}` is needed (RingCentral renews it at each refresh, about hourly in use)",
-        err=True,
-    )
+    return profile
 
 
 class CliError(click.ClickException):
@@ -372,7 +350,8 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             envvar="RCAUTH_PROFILE",
             expose_value=False,
             callback=_profile_callback,
-            help="Keep an independent session under this name (default: 'default').",
+            help="Keep an independent session under this name. Default: RCAUTH_PROFILE, else the "
+            "default profile (see `rcauth profiles --help`), else 'default'.",
         ),
         click.option(
             "--insecure-storage",
@@ -386,83 +365,6 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
-
-
-def api_client(store: SessionStore | None = None) -> ApiClient:
-    """The API client for the current profile's stored session (or `store`), with a countdown on
-    long rate-limit waits: what every command that calls the REST API starts from.
-
-    The HTTP stack is imported by the first request, on this thread, after the session is read. It
-    was once imported on a thread of its own during the keyring read, to overlap the D-Bus waits:
-    bench/ measured that slower (whoami 5 % with the Secret Service; two threads importing contend
-    for the GIL, and each D-Bus reply waited for it), so it no longer is."""
-    from rcauth.client import ApiClient
-
-    app = state()
-    client = ApiClient(store or app.open_store(), profile=app.profile, on_wait=countdown)
-    # Checked when the command is done with it: a refresh during the command renews the token.
-    click.get_current_context().call_on_close(lambda: warn_if_refresh_ending(client.loaded_session))
-    return client
-
-
-def report_signed_out(result: SignedOut) -> None:
-    """What `logout` (and the demo's sign-out) tells the user about `rcauth.sign_in.sign_out`."""
-    from rcauth.terminal_text import visible
-
-    if result.damaged:
-        revoked = f"; the session it still named was revoked at {result.server}" if result.revoked else ""
-        click.echo(visible(f"Removed a damaged stored session{revoked}."), err=True)
-        return
-    if result.kept:
-        from rcauth.errors import TransportError
-
-        raise TransportError(
-            f"could not revoke the session at {result.server} ({result.revoke_error}); it is still "
-            "stored here",
-            hint="run `rcauth logout` again once RingCentral can be reached, or `rcauth logout --forget` "
-            "to remove it from this machine anyway (it then stays valid at RingCentral until it expires)",
-        )
-    if not result.removed:
-        click.echo("Not signed in; nothing to do.", err=True)
-        return
-    if result.revoke_error is not None:
-        click.echo(
-            visible(
-                f"Warning: could not revoke the session at {result.server} ({result.revoke_error}); "
-                "it is removed from this machine and will expire on its own."
-            ),
-            err=True,
-        )
-    click.echo(
-        "Signed out: "
-        + ("tokens revoked and removed." if result.revoked else "tokens removed from this machine.")
-    )
-
-
-def countdown(seconds: float, reason: str) -> None:
-    """Wait, showing a countdown on a terminal (stderr) and a single line otherwise."""
-    import time
-
-    if not sys.stderr.isatty():
-        click.echo(f"{reason}: waiting {seconds:.0f} s", err=True)
-        time.sleep(seconds)
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from rcauth.output import console
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeRemainingColumn(),
-        console=console(True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"{reason}: waiting", total=seconds)
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            time.sleep(min(0.2, left))
-            progress.update(task, completed=seconds - max(left, 0))
 
 
 @click.group(cls=RcauthGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -506,134 +408,6 @@ def _end_of_start_up() -> None:
         gc.enable()
 
 
-def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--format and its --json shortcut."""
-    func = click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.")(func)
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["table", "json", "ndjson", "csv"]),
-        help="Output format. Default: table on a terminal, JSON when piped.",
-    )(func)
-
-
-class _GuardedRaw(io.RawIOBase):
-    """The bottom layer of rcauth's own stdout and stderr: the only place a write reaches the OS, so
-    the only place a failed one is caught (once per buffer, not once per record).
-
-    On stdout a failure becomes `OutputFailed` (one line, exit 1), each time a write fails, except a
-    reader that went away (`BrokenPipeError`: click ends that quietly). On stderr it is dropped:
-    there is nowhere left to report it, and the exit code still tells. Once rcauth is done (`main`),
-    what a failed write left buffered is discarded, so the interpreter's last flush cannot fail
-    again with a traceback and exit 120.
-    """
-
-    def __init__(self, raw: Any, *, report: bool) -> None:
-        super().__init__()
-        self._raw = raw
-        self._report = report
-        self.failed = False
-        self.discard = False
-
-    def writable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return int(self._raw.fileno())
-
-    def isatty(self) -> bool:
-        return bool(self._raw.isatty())
-
-    @property
-    def name(self) -> Any:
-        """The stream's name as the OS layer gives it (`<stdout>`): `sys.stdout.name` keeps working."""
-        return self._raw.name
-
-    def write(self, data: Any) -> int | None:
-        # Nothing to write never reaches the OS: click probes streams with empty writes, and on
-        # /dev/full even an empty write fails.
-        if self.discard or not data:
-            return len(data)
-        try:
-            written: int | None = self._raw.write(data)
-            return written
-        except OSError as exc:
-            self.failed = True
-            if not self._report:
-                self.discard = True
-                return len(data)
-            if isinstance(exc, BrokenPipeError):
-                raise
-            reason = exc.strerror or str(exc) or type(exc).__name__
-            raise OutputFailed(f"{reason[:1].lower()}{reason[1:]} while writing the output") from None
-
-
-class _ClosedOutput(io.TextIOBase):
-    """sys.stdout when the process started with fd 1 closed (`rcauth token >&-`): Python sets it to
-    None, and click then drops what is echoed, so `token` exited 0 having printed nothing."""
-
-    encoding = "utf-8"
-    errors = "strict"
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        if not isinstance(text, str):
-            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        if text:
-            raise OutputFailed("cannot write the output: standard output is closed")
-        return 0
-
-
-def _occupy_if_closed(fd: int) -> None:
-    """Point a closed fd 0, 1 or 2 at the null device, so no file or socket opened later (the
-    session file, a lock, a connection) is given that number and a child process's input or output."""
-    try:
-        os.fstat(fd)
-        return
-    except OSError:
-        pass
-    null = os.open(os.devnull, os.O_RDWR)
-    if null != fd:
-        os.dup2(null, fd)
-        os.close(null)
-
-
-def _guard_std_streams() -> _GuardedRaw | None:
-    """Make every output failure a plain error, once, at the edge, for every command: a full disk
-    (ENOSPC), an I/O error, a stdout closed at start. Only the process's own streams are touched:
-    tests and programs that call `cli` keep theirs. Returns stdout's guard, if it has one."""
-    stdout_guard = None
-    if sys.stdin is None:  # started with fd 0 closed (`<&-`): reading it reads nothing, as from /dev/null
-        _occupy_if_closed(0)
-        sys.stdin = open(os.devnull, encoding="utf-8")
-    for fd, name in ((1, "stdout"), (2, "stderr")):
-        stream = getattr(sys, name)
-        if stream is None:
-            _occupy_if_closed(fd)
-            setattr(sys, name, _ClosedOutput() if fd == 1 else open(os.devnull, "w", encoding="utf-8"))
-            continue
-        buffer = getattr(stream, "buffer", None)
-        raw = getattr(buffer, "raw", buffer)
-        if stream is not getattr(sys, f"__{name}__") or raw is None:
-            continue
-        stream.flush()
-        guarded_raw = _GuardedRaw(raw, report=fd == 1)
-        # Buffered as Python buffered it: unbuffered (-u, PYTHONUNBUFFERED) stays so.
-        guarded = io.TextIOWrapper(
-            guarded_raw if raw is buffer else io.BufferedWriter(guarded_raw),
-            encoding=stream.encoding,
-            errors=stream.errors,
-            line_buffering=stream.line_buffering,
-            write_through=stream.write_through,
-        )
-        setattr(sys, name, guarded)
-        if fd == 1:
-            stdout_guard = guarded_raw
-    return stdout_guard
-
-
 # True when `main` runs: rcauth is the program, and may install its signal handlers.
 _as_the_program = False
 
@@ -641,7 +415,7 @@ _as_the_program = False
 def main(argv: list[str] | None = None) -> None:
     global _as_the_program
     _as_the_program = True
-    stdout_guard = _guard_std_streams()
+    stdout_guard = guard_std_streams()
     try:
         cli.main(args=argv, prog_name="rcauth")
     except Terminated as exc:  # outside a command (parsing done, closing up): the same line and code

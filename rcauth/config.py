@@ -104,11 +104,6 @@ class Settings:
     redirect_uri: str
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
-    @property
-    def is_public_client(self) -> bool:
-        """No secret: authenticate with `client_id` in the body and rely on PKCE alone."""
-        return not self.client_secret
-
 
 def is_loopback_host(host: str | None) -> bool:
     """True for `localhost` and any loopback literal (127.0.0.0/8, ::1)."""
@@ -206,15 +201,15 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _parse_toml(path: Path, text: str | None = None) -> dict[str, object]:
-    """The config file's TOML (`text`, or the file's); an unreadable or invalid one is a `ConfigError`.
-    A UTF-8 byte-order mark at its start is accepted (Windows Notepad writes one; TOML forbids it)."""
+def _parse_toml(path: Path) -> dict[str, object]:
+    """The config file's TOML; an unreadable or invalid one is a `ConfigError`. A UTF-8 byte-order
+    mark at its start is accepted (Windows Notepad writes one; TOML forbids it)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig") if text is None else text.removeprefix(BOM))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
     except OSError as exc:
@@ -243,13 +238,10 @@ def config_file_path() -> Path:
     return config_dir() / "config.toml"
 
 
-BOM = "\ufeff"
-
-
 def default_profile(path: Path | None = None) -> str | None:
-    """The profile `rcauth profiles use NAME` made the default (`default_profile` at the top of
-    `config.toml`), or None. `--profile` and `RCAUTH_PROFILE` win over it, as `gh auth switch`'s
-    choice yields to `GH_TOKEN`."""
+    """The default profile the user wrote into `config.toml` (`default_profile = "NAME"` at its top),
+    or None. `--profile` and `RCAUTH_PROFILE` win over it; it wins over the profile `rcauth profiles
+    use` chose (`rcauth.profiles.chosen_default`): rcauth never overrides what the user wrote."""
     path = path if path is not None else config_file_path()
     if not path.is_file():
         return None
@@ -297,62 +289,11 @@ def read_default_profile(path: Path | None = None) -> tuple[str | None, ConfigEr
         raise problem from None
 
 
-# `default_profile = "..."` (or '...') on a line of its own, the rest of the line (a comment) kept.
-# Patterns as text, compiled when first used (`re` caches them): only `profiles use` needs them.
+# `default_profile = "..."` (or '...') on a line of its own, and the first table's header: what
+# `read_default_profile` reads of a file TOML cannot parse. Patterns as text, compiled when first used
+# (`re` caches them): only a broken config file needs them.
 _DEFAULT_PROFILE_VALUE = r"(?m)^[ \t]*default_profile[ \t]*=[ \t]*(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')"
 _TABLE_HEADER = r"(?m)^[ \t]*\["
-
-
-def set_default_profile(name: str, path: Path | None = None) -> Path:
-    """Write `default_profile = "NAME"` into `config.toml`, keeping every other line (comments, other
-    settings, their order) as it was; returns the file's path.
-
-    tomllib only reads, and a TOML writer (tomli-w) would drop the user's comments and layout: so the
-    one line is edited (or added at the top, where top-level keys belong), and the result is parsed
-    again and must equal the old settings plus the new default, else nothing is written and the user
-    is told to make the edit by hand.
-    """
-    check_profile_name(name)
-    path = path if path is not None else config_file_path()
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is dropped: TOML has none
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the config file {str(path)!r}: {exc}") from exc
-    before = _parse_toml(path, text)
-    header = re.search(_TABLE_HEADER, text)
-    match = re.search(_DEFAULT_PROFILE_VALUE, text[: header.start() if header else len(text)])
-    if match:
-        edited = f'{text[: match.start(1)]}"{name}"{text[match.end(1) :]}'
-    else:
-        edited = f'default_profile = "{name}"\n{text}'
-    try:
-        after = _parse_toml(path, edited)
-    except ConfigError:
-        after = None
-    if after != {**before, "default_profile": name}:
-        raise ConfigError(
-            f"cannot set the default profile in {str(path)!r} without changing its other settings",
-            hint=f'add default_profile = "{name}" at its top by hand',
-        )
-    try:
-        _replace_file(path, edited)
-    except OSError as exc:  # a directory left root-owned by `sudo`, a read-only mount, a full disk
-        raise ConfigError(f"cannot write the config file {str(path)!r}: {exc.strerror or exc}") from None
-    return path
-
-
-def _replace_file(path: Path, text: str) -> None:
-    """Replace `path` atomically, keeping its mode (a new file is 0600: it may hold a client secret)."""
-    from rcauth.files import write_atomically
-
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o600
-    write_atomically(path, text, mode=mode)
 
 
 def _settings_in(path: Path, table: Mapping[str, object], prefix: str) -> dict[str, str]:

@@ -460,6 +460,7 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
     and whether the app issues refresh tokens."""
     from rcauth import store
     from rcauth.session import NO_REFRESH_TOKEN, REFRESH_ENDING_NOTICE
+    from rcauth.timeparse import expiry
 
     name = f"session {profile}"
     now = time.time() if now is None else now
@@ -476,7 +477,7 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
         f"scopes {' '.join(sorted(scopes)) or '-'} "
         f"({account} {ACCOUNT_SCOPE}, which call-log --account needs)"
     )
-    access = _until(session.access_expires_at, now)
+    access = expiry(session.access_expires_at, now)
     if session.refresh_token is None:
         detail = f"access token {access}; {NO_REFRESH_TOKEN}; {scope_text}"
         return Check(
@@ -486,7 +487,7 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
             "turn on 'Issue refresh tokens' for the app in the Developer Console, or sign in every hour",
         )
     refresh_left = (session.refresh_expires_at or float("inf")) - now
-    detail = f"access token {access}; refresh token {_until(session.refresh_expires_at, now)}; {scope_text}"
+    detail = f"access token {access}; refresh token {expiry(session.refresh_expires_at, now)}; {scope_text}"
     login = f"run `rcauth --profile {profile} login`" if profile != DEFAULT_PROFILE else "run `rcauth login`"
     if refresh_left <= 0:
         return Check(name, Status.PROBLEM, detail, f"the session has ended: {login}")
@@ -500,22 +501,6 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
     if session.refresh_ends_within(REFRESH_ENDING_NOTICE, now):
         return Check(name, Status.WARNING, detail, f"use it (any command refreshes it) or {login}")
     return ok(name, detail)
-
-
-def _until(epoch: float | None, now: float) -> str:
-    if epoch is None:
-        return "expiry unknown"
-    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
-    left = epoch - now
-    span = abs(left)
-    amount = (
-        f"{span / 86400:.1f} days"
-        if span >= 172_800
-        else f"{span / 3600:.1f} h"
-        if span >= 5400
-        else f"{span / 60:.0f} min"
-    )
-    return f"expires in {amount} ({stamp})" if left > 0 else f"expired {amount} ago ({stamp})"
 
 
 def check_sessions(profiles: Iterable[str], *, insecure_storage: bool = False) -> list[Check]:

@@ -24,7 +24,7 @@ import requests
 from requests.auth import AuthBase
 
 from rcauth import resources
-from rcauth.call_log_query import CallLogQuery, as_tuple
+from rcauth.call_log_query import CallLogQuery, as_tuple, call_log
 from rcauth.client import ApiClient
 from rcauth.config import DEFAULT_PROFILE, check_profile_name
 from rcauth.origin import ForeignOrigin, origin_of, same_origin
@@ -265,9 +265,7 @@ class Client:
             view=view,
             account=account,
         )
-        if start is not None and end is None and start > now:
-            raise ValueError("date_from is later than now: no call can match")
-        return resources.call_log(self._api, query, limit=limit)
+        return call_log(self._api, query, limit=limit)
 
 
 class Auth(AuthBase):

@@ -300,15 +300,14 @@ class RingCentralOAuth:
         transport.mount(session, _token_retry(), prefix=self.server + "/")
         return session
 
-    def authorization_url(self, *, redirect_uri: str, state: str, pkce: Pkce, **extra: str) -> str:
-        """The URL to open in the browser; `extra` adds RingCentral's optional parameters (prompt...)."""
+    def authorization_url(self, *, redirect_uri: str, state: str, pkce: Pkce) -> str:
+        """The URL to open in the browser: the authorization request with PKCE (RFC 7636 §4.3)."""
         with self._oauthlib_allows_http():
             url, _ = self._oauth_session(redirect_uri).authorization_url(
                 self.authorize_endpoint,
                 state=state,
                 code_challenge=pkce.challenge,
                 code_challenge_method=pkce.method,
-                **extra,
             )
         return url
 

@@ -178,61 +178,26 @@ def _duration(seconds: Any) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def _stamp(moment: datetime, seconds: bool = True) -> str:
-    """`2026-11-28 14:03:02` (or without seconds): the year always in four digits, which strftime's
-    `%Y` does not give for years before 1000 on every platform."""
-    shown = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}"
-    return f"{shown}:{moment.second:02d}" if seconds else shown
-
-
 def _time(value: Any) -> str:
     """RingCentral's `startTime` in local time; as written when it is not a date-time, or has no local
     time (0001-01-01T00:00:00Z west of UTC is in year 0: OverflowError; OSError where the platform's
     localtime refuses it)."""
     if not isinstance(value, str):
         return ""
+    from rcauth.timeparse import local_stamp
+
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return _stamp(moment.astimezone())
+        return local_stamp(moment.astimezone())
     except (ValueError, OverflowError, OSError):
         return value
-
-
-def human_until(epoch: float | None, now: float | None = None) -> str:
-    """`in 59 min (2026-11-28 14:03)`, `expired 2 h ago`: expiry in human terms, local time. "unknown"
-    for None or a time that is no number of seconds (NaN, infinity, a boolean); past the years a date
-    can hold (1 to 9999), the span alone."""
-    import time
-
-    if isinstance(epoch, bool) or not isinstance(epoch, int | float):
-        return "unknown"
-    try:
-        epoch = float(epoch)
-    except OverflowError:  # an integer past a float's range
-        return "unknown"
-    if not math.isfinite(epoch):
-        return "unknown"
-    now = time.time() if now is None else now
-    delta = epoch - now
-    span = abs(delta)
-    if span < 90:
-        amount = f"{span:.0f} s"
-    elif span < 5400:
-        amount = f"{span / 60:.0f} min"
-    elif span < 172800:
-        amount = f"{span / 3600:.0f} h"
-    else:
-        amount = f"{span / 86400:.0f} days"
-    try:
-        stamp = f" ({_stamp(datetime.fromtimestamp(epoch), seconds=False)})"
-    except (OverflowError, OSError, ValueError):  # past year 9999, or before what localtime can tell
-        stamp = ""
-    return f"in {amount}{stamp}" if delta > 0 else f"expired {amount} ago{stamp}"
 
 
 def status_table(info: Mapping[str, Any]) -> Table:
     """status: the session without its secrets."""
     from rich.table import Table
+
+    from rcauth.timeparse import expiry
 
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", no_wrap=True)
@@ -246,11 +211,8 @@ def status_table(info: Mapping[str, Any]) -> Table:
         ("Client ID", info.get("client_id")),
         ("User", who),
         ("Scopes", " ".join(map(_text, scopes)) if isinstance(scopes, list) and scopes else "-"),
-        ("Access token", human_until(info.get("access_token_expires_at"))),
-        (
-            "Refresh token",
-            info.get("refresh_token_note") or human_until(info.get("refresh_token_expires_at")),
-        ),
+        ("Access token", expiry(info.get("access_token_expires_at"))),
+        ("Refresh token", info.get("refresh_token_note") or expiry(info.get("refresh_token_expires_at"))),
         ("Stored in", info.get("storage")),
     ]
     if info.get("check"):

@@ -7,7 +7,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 from rcauth.errors import ConfigError, StoredSessionDamaged, UnexpectedAnswer
@@ -138,9 +138,6 @@ class Session:
                 recovered=_recovered(data),
             )
         return session
-
-    def with_updates(self, **changes: Any) -> Session:
-        return replace(self, **changes)
 
     @property
     def secrets(self) -> tuple[str | None, ...]:

@@ -1,8 +1,12 @@
-"""`--from` / `--to` values: ISO 8601 dates and times, or relative spans like `7d`, `12h`, `30m`."""
+"""Times as people write and read them: `--from` / `--to` values in (ISO 8601 dates and times, or
+relative spans like `7d`, `12h`, `30m`), and out, a token's expiry in one wording (`expiry`) wherever
+it is shown (`status`, `profiles`, `doctor`, the refresh-ending warning)."""
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -54,3 +58,42 @@ def to_ringcentral(moment: datetime) -> str:
     (`strftime("%Y")` writes year 1 as `1` on glibc, which RingCentral would refuse)."""
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
+
+
+def local_stamp(moment: datetime, *, seconds: bool = True) -> str:
+    """`2026-11-28 14:03:02` (or without seconds): the year always in four digits, which strftime's
+    `%Y` does not give for years before 1000 on every platform."""
+    shown = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}"
+    return f"{shown}:{moment.second:02d}" if seconds else shown
+
+
+def expiry(epoch: object, now: float | None = None) -> str:
+    """`expires in 59 min (2026-11-28 14:03)`, `expired 2 h ago (...)`: an expiry time (seconds since
+    the epoch) in human terms and local time, the one wording every command and `doctor` show.
+
+    The span is rounded to whole units, in seconds below 90 s, minutes below 90 min, hours below two
+    days, then days. "expiry unknown" for None or what is no number of seconds (NaN, infinity, a
+    boolean: a stored value is data); past the years a date can hold (1 to 9999), the span alone."""
+    if isinstance(epoch, bool) or not isinstance(epoch, int | float):
+        return "expiry unknown"
+    try:
+        seconds = float(epoch)
+    except OverflowError:  # an integer past a float's range
+        return "expiry unknown"
+    if not math.isfinite(seconds):
+        return "expiry unknown"
+    left = seconds - (time.time() if now is None else now)
+    span = abs(left)
+    if span < 90:
+        amount = f"{span:.0f} s"
+    elif span < 5400:
+        amount = f"{span / 60:.0f} min"
+    elif span < 172_800:
+        amount = f"{span / 3600:.0f} h"
+    else:
+        amount = f"{span / 86400:.0f} days"
+    try:
+        stamp = f" ({local_stamp(datetime.fromtimestamp(seconds), seconds=False)})"
+    except (OverflowError, OSError, ValueError):  # past year 9999, or before what localtime can tell
+        stamp = ""
+    return f"expires in {amount}{stamp}" if left > 0 else f"expired {amount} ago{stamp}"

@@ -633,9 +633,9 @@ def test_guarded_stdout_and_stderr_keep_their_names_as_python_gave_them() -> Non
 
     probe = (
         "import json, sys\n"
-        "from rcauth.cli import _guard_std_streams\n"
+        "from rcauth.stdio import guard_std_streams\n"
         "before = [sys.stdout.name, sys.stderr.name]\n"
-        "_guard_std_streams()\n"
+        "guard_std_streams()\n"
         "sys.stdout.write(json.dumps([before, [sys.stdout.name, sys.stderr.name]]))\n"
     )
     done = subprocess.run(

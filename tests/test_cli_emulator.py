@@ -382,7 +382,7 @@ def test_tab_after_rcauth_lists_commands_without_loading_them() -> None:
         "    main([])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('rcauth.commands.', 'ringcentral_emulator', 'requests')\n"
+        "heavy = ('rcauth.commands.', 'rcauth.cli_common', 'ringcentral_emulator', 'requests')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
 
@@ -423,7 +423,8 @@ def test_help_and_version_import_no_command_module() -> None:
         "        main(args)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "heavy = ('rcauth.commands.', 'ringcentral_emulator', 'requests', 'rich', 'keyring', 'oauthlib')\n"
+        "heavy = ('rcauth.commands.', 'rcauth.cli_common', 'ringcentral_emulator', 'requests', 'rich',"
+        " 'keyring', 'oauthlib')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

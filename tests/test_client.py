@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -321,7 +322,7 @@ def test_paginate_leaves_a_due_refresh_to_the_callers_thread(store: MemoryStore)
 
         def expire_soon(page: dict) -> None:
             if page["paging"]["page"] == 1:
-                client._session = client.session.with_updates(access_expires_at=time.time() + 5)
+                client._session = dataclasses.replace(client.session, access_expires_at=time.time() + 5)
 
         records = client.paginate(CALLS, {}, on_page=expire_soon)
         assert [next(records)["id"], next(records)["id"]] == ["1-0", "1-1"]
@@ -566,7 +567,7 @@ def test_a_dead_refresh_leaves_alone_a_session_a_concurrent_login_just_stored(
 
 def test_a_session_past_its_refresh_expiry_is_removed_without_a_request() -> None:
     store = MemoryStore()
-    store.save(session(expires_in=0).with_updates(refresh_expires_at=time.time() - 1))
+    store.save(dataclasses.replace(session(expires_in=0), refresh_expires_at=time.time() - 1))
     with requests_mock.Mocker() as m, ApiClient(store) as client, pytest.raises(SessionExpired) as caught:
         client.get_json(EXT)
     assert m.call_count == 0 and store.load() is None
@@ -590,7 +591,7 @@ def test_the_refresh_margin_is_60_s_left_inclusive(
     now = 1_900_000_000.0
     monkeypatch.setattr(time, "time", lambda: now)
     store = MemoryStore()
-    store.save(session().with_updates(access_expires_at=now + left))
+    store.save(dataclasses.replace(session(), access_expires_at=now + left))
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.post(TOKEN_URL, json=new_pair())
         fresh = client.fresh_session()
@@ -633,7 +634,7 @@ def test_a_session_removed_while_waiting_for_the_lock_is_reported(store: MemoryS
 
 def test_an_expired_refresh_token_says_so_and_points_to_login() -> None:
     store = MemoryStore()
-    store.save(session(expires_in=0).with_updates(refresh_expires_at=time.time() - 1))
+    store.save(dataclasses.replace(session(expires_in=0), refresh_expires_at=time.time() - 1))
     with ApiClient(store) as client, pytest.raises(SessionExpired) as caught:
         client.fresh_session()
     assert str(caught.value) == "the session has expired (its refresh token is no longer valid)"
@@ -1024,7 +1025,9 @@ def test_a_session_without_a_refresh_token_uses_its_access_token_to_its_end(
     monkeypatch.setattr(time, "time", lambda: now)
     store = MemoryStore()
     store.save(
-        session().with_updates(access_expires_at=now + left, refresh_token=None, refresh_expires_at=None)
+        dataclasses.replace(
+            session(), access_expires_at=now + left, refresh_token=None, refresh_expires_at=None
+        )
     )
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(EXT, json={"id": 101})
@@ -1036,7 +1039,7 @@ def test_a_session_without_a_refresh_token_uses_its_access_token_to_its_end(
 
 def test_a_session_without_a_refresh_token_ends_when_its_access_token_expires() -> None:
     store = MemoryStore()
-    store.save(session(expires_in=0).with_updates(refresh_token=None, refresh_expires_at=None))
+    store.save(dataclasses.replace(session(expires_in=0), refresh_token=None, refresh_expires_at=None))
     with requests_mock.Mocker() as m, ApiClient(store) as client, pytest.raises(SessionExpired) as caught:
         client.get_json(EXT)
     assert str(caught.value) == (
@@ -1053,7 +1056,7 @@ def test_the_debug_log_says_when_the_refreshed_token_expires(
     monkeypatch.setattr(time, "time", lambda: now)
     caplog.set_level(logging.DEBUG, logger="rcauth.client")
     store = MemoryStore()
-    store.save(session().with_updates(access_expires_at=now))
+    store.save(dataclasses.replace(session(), access_expires_at=now))
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.post(TOKEN_URL, json=new_pair())
         client.fresh_session()
@@ -1266,7 +1269,7 @@ def test_a_trickling_answer_is_hung_up_on_at_the_clients_deadline_unless_the_cal
         worker = threading.Thread(target=_trickle_once, args=(listener, 0.05), daemon=True)
         worker.start()
         store = MemoryStore()
-        store.save(session().with_updates(server=server))
+        store.save(dataclasses.replace(session(), server=server))
         with ApiClient(store, answer_within=0.4) as client:
             started = time.monotonic()
             if streamed:
@@ -1335,7 +1338,7 @@ def _get_from(answer: tuple[float, float, float], budget: float) -> tuple[float,
         worker = threading.Thread(target=_late_answer, args=(listener, *answer), daemon=True)
         worker.start()
         store = MemoryStore()
-        store.save(session().with_updates(server=f"http://127.0.0.1:{listener.getsockname()[1]}"))
+        store.save(dataclasses.replace(session(), server=f"http://127.0.0.1:{listener.getsockname()[1]}"))
         with ApiClient(store, answer_within=budget) as client:
             started = time.monotonic()
             try:

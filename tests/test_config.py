@@ -74,7 +74,7 @@ def test_defaults_are_production_and_quick_start_redirect(tmp_path: Path) -> Non
     settings = resolve({"client_id": "x"}, environ={}, config_file=tmp_path / "none")
     assert settings.server == DEFAULT_SERVER == "https://platform.ringcentral.com"
     assert settings.redirect_uri == DEFAULT_REDIRECT_URI == "http://localhost:5000/oauth2callback"
-    assert settings.client_secret is None and settings.is_public_client
+    assert settings.client_secret is None
 
 
 def test_missing_client_id_names_every_way_to_give_it(tmp_path: Path) -> None:

@@ -1,17 +1,29 @@
-"""`rcauth profiles use NAME` writes `default_profile` into config.toml (issue 14, point 2) by editing
-one line: the user's comments, other settings and their order stay as they were."""
+"""The default profile (issue 14, point 2; issue 21): `rcauth profiles use NAME` keeps its choice in
+rcauth's own state (`default-profile.json` in the state dir, written atomically), never in the user's
+`config.toml`. Which profile a command uses: --profile > RCAUTH_PROFILE > a `default_profile` line the
+user wrote in config.toml > the profile `profiles use` chose > 'default'. A damaged record is one line
+and an exit code, never a guess (logging out another profile than the chosen one would be worse)."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
+from cli_runner import cli_runner
+from click.testing import CliRunner
 
-from rcauth.config import default_profile, read_config_file, set_default_profile
+from rcauth import profiles
+from rcauth.cli import cli
+from rcauth.config import config_file_path, default_profile, read_config_file, state_dir
 from rcauth.errors import ConfigError
+from rcauth.session import Session
+from rcauth.store import KeyringStore
 
+SERVER = "https://platform.ringcentral.com"
 USER_FILE = """\
 # my RingCentral settings
 client_id = "abc"   # the sandbox app
@@ -23,45 +35,190 @@ client_id = "dev-app"
 """
 
 
-def test_setting_the_default_keeps_comments_and_settings_and_adds_one_line(tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text(USER_FILE, encoding="utf-8")
-    os.chmod(path, 0o640)
-    set_default_profile("dev", path)
-    assert path.read_text(encoding="utf-8") == 'default_profile = "dev"\n' + USER_FILE
-    assert default_profile(path) == "dev"
-    assert read_config_file(path, "dev")["client_id"] == "dev-app"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the user's mode is kept
+@pytest.fixture
+def runner() -> CliRunner:
+    return cli_runner()
 
 
-def test_setting_it_again_replaces_the_value_and_keeps_the_lines_comment(tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text("# top\ndefault_profile = 'dev'  # chosen by rcauth\n" + USER_FILE, encoding="utf-8")
-    set_default_profile("prod", path)
+def record_path() -> Path:
+    return state_dir() / "default-profile.json"
+
+
+def signed_in(*names: str) -> None:
+    """A stored session (and an index entry) for each profile, as `rcauth --profile NAME login` leaves."""
+    now = time.time()
+    for name in names:
+        KeyringStore(name).save(Session(SERVER, "cid", None, f"AT-{name}", now + 3600, None, None))
+        profiles.remember(name)
+
+
+def profile_used(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> str:
+    result = runner.invoke(cli, [*args, "status", "--json"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return str(json.loads(result.stdout)["profile"])
+
+
+def write_config(text: str) -> Path:
+    path = config_file_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- profiles use: rcauth's own state, written atomically; config.toml untouched --------------------------
+def test_profiles_use_keeps_the_choice_in_rcauths_state_and_leaves_config_toml_untouched(runner) -> None:
+    signed_in("default", "dev")
+    config = write_config(USER_FILE)
+    os.chmod(config, 0o640)
+    before = (config.read_bytes(), config.stat().st_mtime_ns, stat.S_IMODE(config.stat().st_mode))
+
+    result = runner.invoke(cli, ["profiles", "use", "dev"], catch_exceptions=False)
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"Default profile is now 'dev' (kept in {record_path()}).\n"
+    assert json.loads(record_path().read_text(encoding="utf-8")) == {"profile": "dev"}
+    assert stat.S_IMODE(record_path().stat().st_mode) == 0o600
+    assert (config.read_bytes(), config.stat().st_mtime_ns, stat.S_IMODE(config.stat().st_mode)) == before
+    assert profile_used(runner) == "dev"
+
+
+def test_profiles_use_without_a_config_file_creates_none(runner) -> None:
+    signed_in("dev")
+    assert runner.invoke(cli, ["profiles", "use", "dev"]).exit_code == 0
+    assert not config_file_path().exists()
+    assert profile_used(runner) == "dev"
+
+
+def test_the_choice_is_replaced_whole_and_a_failed_write_keeps_the_old_one(runner, monkeypatch) -> None:
+    """Written beside itself and renamed over: a crash or a full disk part-way leaves the previous
+    choice, whole, and no temporary file; the failure is one line, exit 6."""
+    signed_in("dev", "ops")
+    assert runner.invoke(cli, ["profiles", "use", "dev"]).exit_code == 0
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", disk_full)
+        result = runner.invoke(cli, ["profiles", "use", "ops"])
+
+    assert result.exit_code == 6
+    assert result.stderr.splitlines() == [
+        f"Error: cannot write the default profile record {str(record_path())!r}: No space left on device; "
+        "set RCAUTH_STATE_DIR to a directory rcauth can write to"
+    ]
+    assert json.loads(record_path().read_text(encoding="utf-8")) == {"profile": "dev"}
+    assert sorted(p.name for p in record_path().parent.iterdir()) == ["default-profile.json", "profiles.json"]
+    assert profile_used(runner) == "dev"
+
+
+def test_the_choice_survives_logins_and_logouts_that_rewrite_the_profile_index(runner) -> None:
+    signed_in("default", "dev")
+    assert runner.invoke(cli, ["profiles", "use", "dev"]).exit_code == 0
+    profiles.remember("ops", "Kim Poe")  # another profile's login
+    profiles.forget("default")  # another profile's logout
+    (state_dir() / "profiles.json").write_text("{damaged", encoding="utf-8")  # the index is best effort
+    assert profiles.chosen_default() == "dev"
+    assert profile_used(runner) == "dev"
+
+
+def test_profiles_use_refuses_a_profile_this_machine_does_not_have(runner) -> None:
+    signed_in("default")
+    result = runner.invoke(cli, ["profiles", "use", "nope"])
+    assert result.exit_code == 2
+    assert "no profile named 'nope' on this machine (profiles: default)" in result.stderr
+    assert not record_path().exists()
+
+
+# -- precedence -------------------------------------------------------------------------------------------
+def test_flag_then_environment_then_config_toml_then_the_chosen_one_then_default(runner) -> None:
+    signed_in("default", "chosen", "written", "env", "flag")
+    assert profile_used(runner) == "default"
+    assert runner.invoke(cli, ["profiles", "use", "chosen"]).exit_code == 0
+    assert profile_used(runner) == "chosen"
+    write_config('default_profile = "written"\n')
+    assert profile_used(runner) == "written"
+    assert profile_used(runner, env={"RCAUTH_PROFILE": "env"}) == "env"
+    assert profile_used(runner, "--profile", "flag", env={"RCAUTH_PROFILE": "env"}) == "flag"
+
+
+def test_profiles_use_refuses_when_config_toml_names_another_default_and_changes_nothing(runner) -> None:
+    """What the user wrote wins, so a choice that would not apply is not made: said in one line, exit 3."""
+    signed_in("dev", "ops")
+    assert runner.invoke(cli, ["profiles", "use", "dev"]).exit_code == 0
+    config = write_config("default_profile = 'ops'  # mine\n" + USER_FILE)
+    before = config.read_bytes()
+
+    result = runner.invoke(cli, ["profiles", "use", "dev"])
+
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        f"Error: config file {str(config)!r} sets default_profile = 'ops', which wins over "
+        "`rcauth profiles use`; nothing was changed; remove that line (rcauth never edits your config "
+        "file), then run this again"
+    ]
+    assert json.loads(record_path().read_text(encoding="utf-8")) == {"profile": "dev"}
+    assert config.read_bytes() == before
+    assert profile_used(runner) == "ops"
+
+
+def test_profiles_use_notes_that_rcauth_profile_wins_in_this_environment(runner) -> None:
+    signed_in("dev", "ops")
+    result = runner.invoke(cli, ["profiles", "use", "dev"], env={"RCAUTH_PROFILE": "ops"})
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[-1] == "Note: RCAUTH_PROFILE=ops is set and wins over the default."
+    assert profile_used(runner) == "dev"
+
+
+def test_profiles_marks_the_default_in_use_and_its_help_gives_the_order(runner) -> None:
+    signed_in("default", "dev")
+    assert runner.invoke(cli, ["profiles", "use", "dev"]).exit_code == 0
+    listing = json.loads(runner.invoke(cli, ["profiles", "--json"]).stdout)
+    assert [(p["profile"], p["default"], p["active"]) for p in listing] == [
+        ("default", False, False),
+        ("dev", True, True),
+    ]
+    shown = " ".join(runner.invoke(cli, ["profiles", "--help"]).stdout.split())
     assert (
-        path.read_text(encoding="utf-8")
-        == '# top\ndefault_profile = "prod"  # chosen by rcauth\n' + USER_FILE
-    )
-    assert default_profile(path) == "prod"
+        '--profile, else RCAUTH_PROFILE, else the default profile (marked "default"): '
+        '`default_profile = "NAME"` if you wrote one in config.toml, else the one `rcauth profiles use '
+        "NAME` chose, else 'default'."
+    ) in shown
 
 
-def test_a_new_config_file_is_private_and_holds_only_the_default(tmp_path: Path) -> None:
-    path = tmp_path / "new" / "config.toml"
-    set_default_profile("dev", path)
-    assert path.read_text(encoding="utf-8") == 'default_profile = "dev"\n'
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+# -- a damaged record: one line and an exit code, never a guess -------------------------------------------
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{not json", b"[1, 2]", b'"dev"', b"{}", b'{"profile": 3}', b'{"profile": "../x"}', b"\xff\xfe"],
+    ids=["empty", "not json", "a list", "a string", "no profile", "a number", "no profile name", "binary"],
+)
+def test_a_damaged_record_is_one_line_exit_3_not_another_profile(runner, content: bytes) -> None:
+    signed_in("default", "dev")
+    record_path().write_bytes(content)
+    for command in (["status"], ["logout"], ["profiles"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 3, (command, result.stderr)
+        assert result.stderr.splitlines() == [
+            f"Error: the default profile record {str(record_path())!r} is damaged: it names no profile; "
+            "run `rcauth profiles use NAME` to choose the default again, or remove the file"
+        ]
+        assert "Traceback" not in result.stdout + result.stderr
+    assert KeyringStore("default").load() is not None  # logout stopped rather than guess 'default'
+    assert profile_used(runner, "--profile", "dev") == "dev"  # a profile named is not in question
+    assert runner.invoke(cli, ["profiles", "use", "dev"]).exit_code == 0  # and the choice can be made anew
+    assert profile_used(runner) == "dev"
 
 
-def test_a_default_it_cannot_edit_safely_is_refused_and_the_file_left_alone(tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    original = "default_profile = 3\n" + USER_FILE
-    path.write_text(original, encoding="utf-8")
-    with pytest.raises(ConfigError, match="cannot set the default profile") as caught:
-        set_default_profile("dev", path)
-    assert caught.value.hint == 'add default_profile = "dev" at its top by hand'
-    assert path.read_text(encoding="utf-8") == original
+def test_a_record_that_cannot_be_read_is_a_storage_error(runner) -> None:
+    signed_in("default")
+    record_path().mkdir(parents=True)  # a directory where the record should be: EISDIR
+    result = runner.invoke(cli, ["status"])
+    assert result.exit_code == 6
+    assert result.stderr.startswith(f"Error: cannot read the default profile record {str(record_path())!r}: ")
+    assert len(result.stderr.splitlines()) == 1
 
 
+# -- default_profile in config.toml: the user's own line, read (never written) -----------------------------
 def test_a_default_profile_that_is_not_a_profile_name_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('default_profile = "../x"\n', encoding="utf-8")
@@ -109,35 +266,25 @@ def test_a_default_that_cannot_be_read_is_an_error_not_a_guess(tmp_path: Path, t
         read_default_profile(path)
 
 
-def test_a_config_file_with_a_byte_order_mark_is_read_and_edited(tmp_path: Path) -> None:
+def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     """Windows Notepad saves UTF-8 with a BOM, which TOML does not allow: accepted all the same."""
     path = tmp_path / "config.toml"
-    path.write_bytes(b"\xef\xbb\xbf" + USER_FILE.encode())
+    path.write_bytes(b"\xef\xbb\xbf" + ('default_profile = "dev"\n' + USER_FILE).encode())
     assert read_config_file(path) == {
         "client_id": "abc",
         "server": "https://platform.devtest.ringcentral.com",
     }
     assert read_config_file(path, "dev")["client_id"] == "dev-app"
-    set_default_profile("dev", path)
     assert default_profile(path) == "dev"
-    assert read_config_file(path)["client_id"] == "abc"
 
 
-def test_a_config_file_that_cannot_be_written_is_a_config_error_and_left_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A config directory left root-owned by `sudo rcauth ...` (refused at the write here: the suite
-    runs as root) is one line, exit 3, not an unexpected error."""
-    import tempfile
-
-    path = tmp_path / "config.toml"
-    path.write_text(USER_FILE, encoding="utf-8")
-
-    def refused(*args: object, **kwargs: object) -> tuple[int, str]:
-        raise PermissionError(13, "Permission denied")
-
-    monkeypatch.setattr(tempfile, "mkstemp", refused)
-    with pytest.raises(ConfigError) as raised:
-        set_default_profile("dev", path)
-    assert str(raised.value) == f"cannot write the config file {str(path)!r}: Permission denied"
-    assert path.read_text(encoding="utf-8") == USER_FILE
+def test_a_state_directory_that_is_a_file_holds_no_choice_and_is_left_to_the_directory_check(runner) -> None:
+    """No record can lie beneath a file: 'default' is used, and `status` says what is wrong with the
+    directory in `login`'s words, not as a damaged record."""
+    KeyringStore().save(Session(SERVER, "cid", None, "AT-default", time.time() + 3600, None, None))
+    state_dir().parent.mkdir(parents=True, exist_ok=True)
+    state_dir().write_text("not a directory\n", encoding="utf-8")
+    assert profiles.chosen_default() is None
+    result = runner.invoke(cli, ["status", "--json"])
+    assert json.loads(result.stdout)["profile"] == "default"
+    assert "warning: cannot use the state directory" in result.stderr

@@ -36,12 +36,12 @@ from rcauth.output import (
     call_log_table,
     call_summary_view,
     extension_table,
-    human_until,
     status_table,
     write_json,
     write_object,
     write_records,
 )
+from rcauth.timeparse import expiry
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "60")),
@@ -362,7 +362,7 @@ def test_status_shows_and_writes_any_session_times_and_user(
     }
     with local_zone(zone):
         assert_no_controls(shown(status_table(info)))
-        assert isinstance(human_until(access), str)
+        assert isinstance(expiry(access), str)
     out = io.StringIO()
     write_object(info, "json", out)
     assert strict_json(out.getvalue()) == nulls(info)

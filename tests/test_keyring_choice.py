@@ -8,6 +8,7 @@ gives it in place of the machine's (keyring.backend.get_all_keyring), so no test
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import json
 import logging
@@ -268,7 +269,7 @@ def test_with_consent_a_discovered_plain_text_keyring_is_read_but_every_write_go
     assert store.refused == PLAINTEXT_REFUSAL
     assert store.kind == "file"
     assert store.load() == SESSION
-    store.save(SESSION.with_updates(access_token="AT-choice-2"))
+    store.save(dataclasses.replace(SESSION, access_token="AT-choice-2"))
     assert plain_discovered.entries == {}
     assert FileStore("default").load().access_token == "AT-choice-2"
 

@@ -14,8 +14,16 @@ else:  # pragma: no cover - Python 3.10
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "rcauth"
-# The CLI layer: the only modules allowed click, rich, and each other's commands.
-CLI_LAYER = {"rcauth.__main__", "rcauth.cli", "rcauth.output", "rcauth.commands"}
+# The CLI layer: the only modules allowed click, rich, and each other's commands; `stdio` is in it
+# (though it needs neither) because it changes process-wide state, which only the program may.
+CLI_LAYER = {
+    "rcauth.__main__",
+    "rcauth.cli",
+    "rcauth.cli_common",
+    "rcauth.output",
+    "rcauth.stdio",
+    "rcauth.commands",
+}
 
 
 def contracts() -> dict[str, dict]:

@@ -4,6 +4,7 @@ exactly where `rcauth login` puts it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
@@ -66,7 +67,7 @@ def stored(profile: str = "default") -> Session:
 
 def make_due(profile: str = "default") -> Session:
     """The stored access token as if it expired a moment ago (the refresh token still good)."""
-    session = stored(profile).with_updates(access_expires_at=time.time() - 5)
+    session = dataclasses.replace(stored(profile), access_expires_at=time.time() - 5)
     KeyringStore(profile).save(session)
     return session
 

@@ -489,14 +489,6 @@ def test_insecure_transport_is_never_allowed_for_plain_http_elsewhere(
     assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
 
 
-def test_the_authorize_url_carries_ringcentrals_optional_parameters() -> None:
-    url = RingCentralOAuth(SERVER, "cid").authorization_url(
-        redirect_uri=REDIRECT, state="st-123", pkce=new_pkce(), prompt="login", ui_locales="en-US"
-    )
-    query = parse_qs(urlsplit(url).query)
-    assert query["prompt"] == ["login"] and query["ui_locales"] == ["en-US"]
-
-
 def test_a_new_verifier_is_registered_for_redaction_at_once() -> None:
     from rcauth.redact import redact
 

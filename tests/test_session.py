@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -94,9 +95,9 @@ def test_a_stored_server_login_would_refuse_is_damage_not_a_destination(server: 
         client_secret=None,
     )
     assert Session.from_json(good.to_json()) == good
-    assert Session.from_json(good.with_updates(server="http://127.0.0.1:8080").to_json()).server
+    assert Session.from_json(dataclasses.replace(good, server="http://127.0.0.1:8080").to_json()).server
     with pytest.raises(StoredSessionDamaged) as caught:
-        Session.from_json(good.with_updates(server=server).to_json())
+        Session.from_json(dataclasses.replace(good, server=server).to_json())
     assert "malformed fields: server" in str(caught.value)
 
 
@@ -297,14 +298,17 @@ def test_a_refresh_token_ends_within_a_day_only_while_it_is_still_alive(left: fl
 def test_a_session_without_a_refresh_token_or_its_expiry_never_warns_of_its_end() -> None:
     ending_soon = make(refresh_token_expires_in=60)
     assert ending_soon.refresh_ends_within(86_400.0, now=1000.0)
-    assert not ending_soon.with_updates(refresh_token=None).refresh_ends_within(86_400.0, now=1000.0)
-    assert not ending_soon.with_updates(refresh_expires_at=None).refresh_ends_within(86_400.0, now=1000.0)
+    for ending_never in (
+        dataclasses.replace(ending_soon, refresh_token=None),
+        dataclasses.replace(ending_soon, refresh_expires_at=None),
+    ):
+        assert not ending_never.refresh_ends_within(86_400.0, now=1000.0)
 
 
 def test_the_refresh_token_end_is_measured_from_now_by_default() -> None:
     import time
 
-    alive = make().with_updates(refresh_expires_at=time.time() + 3600)
+    alive = dataclasses.replace(make(), refresh_expires_at=time.time() + 3600)
     assert alive.refresh_ends_within(86_400.0)
     assert not alive.refresh_ends_within(60.0)
     assert not make().refresh_ends_within(86_400.0 * 365)  # ended long ago (at 1000 + 604799)

@@ -9,6 +9,7 @@ using rcauth's library would set its own (the user's choice, in keyring's terms)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -237,7 +238,7 @@ def test_an_entry_not_utf8_is_damage_that_a_save_overwrites_and_a_delete_removes
 
 
 def test_logout_removes_every_part_it_can_and_keeps_the_index_naming_the_one_it_cannot(bytes_keyring) -> None:
-    big = SESSION.with_updates(access_token="AT-" + "a" * 1500, refresh_token="RT-" + "r" * 1500)
+    big = dataclasses.replace(SESSION, access_token="AT-" + "a" * 1500, refresh_token="RT-" + "r" * 1500)
     KeyringStore().save(big)
     parts = sorted(u for (_, u) in bytes_keyring.entries if u != "default")
     assert len(parts) >= 3

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -41,7 +42,7 @@ SESSION = Session(
 
 def test_keyring_store_keeps_one_entry_per_profile(memory_keyring) -> None:
     KeyringStore("default").save(SESSION)
-    KeyringStore("dev").save(SESSION.with_updates(access_token="AT-dev-1"))
+    KeyringStore("dev").save(dataclasses.replace(SESSION, access_token="AT-dev-1"))
     assert KeyringStore("default").load() == SESSION
     assert KeyringStore("dev").load().access_token == "AT-dev-1"
     assert set(memory_keyring.entries) == {("rcauth", "default"), ("rcauth", "dev")}
@@ -75,7 +76,8 @@ def test_no_keyring_with_consent_falls_back_to_a_file_named_once_when_it_is_crea
         store.save(SESSION)
         assert f"no system keyring is available; keeping the session in {store.path}" in caplog.text
         caplog.clear()
-        open_store().save(SESSION.with_updates(access_token="AT-xyz-2"))  # ... nor is a refresh's write
+        # ... nor is a refresh's write
+        open_store().save(dataclasses.replace(SESSION, access_token="AT-xyz-2"))
         assert open_store().load().access_token == "AT-xyz-2"
     assert caplog.text == ""  # said once: when the file was created
 
@@ -85,7 +87,7 @@ def test_file_store_is_0600_in_a_0700_dir_and_atomic(tmp_path: Path) -> None:
     store.save(SESSION)
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
-    store.save(SESSION.with_updates(access_token="AT-2-abc"))
+    store.save(dataclasses.replace(SESSION, access_token="AT-2-abc"))
     assert store.load().access_token == "AT-2-abc"
     assert [p.name for p in store.directory.iterdir()] == ["default.session.json"]  # no temp files left
     assert store.delete() and store.load() is None
@@ -180,7 +182,9 @@ def refusing(*_: object) -> None:
 
 
 def big(n: int = 1) -> Session:
-    return SESSION.with_updates(access_token=f"AT{n}-" + "a" * 1200, refresh_token=f"RT{n}-" + "r" * 1200)
+    return dataclasses.replace(
+        SESSION, access_token=f"AT{n}-" + "a" * 1200, refresh_token=f"RT{n}-" + "r" * 1200
+    )
 
 
 def test_a_session_too_big_for_one_entry_is_kept_in_parts_and_read_back_whole(limited_keyring) -> None:
@@ -292,7 +296,7 @@ def test_a_write_the_keyring_refuses_goes_to_the_file_with_consent_said_once(
     memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()  # an older login's copy
     set_password = memory_keyring.set_password
     monkeypatch.setattr(memory_keyring, "set_password", refusing)
-    newer = SESSION.with_updates(access_token="AT-newer", refreshed_at=5.0)
+    newer = dataclasses.replace(SESSION, access_token="AT-newer", refreshed_at=5.0)
     with pytest.raises(StorageUnavailable) as caught:
         open_store().save(newer)  # without consent: an error naming the way out, and no file
     assert "--insecure-storage" in (caught.value.hint or "")
@@ -411,7 +415,7 @@ def test_a_save_interrupted_mid_write_leaves_the_old_session_and_no_temp_file(
     monkeypatch.setattr(os, failing, fail)
     # A full disk is a storage problem said in one line (exit 6); Ctrl-C stays Ctrl-C.
     with pytest.raises(StorageUnavailable if isinstance(error, OSError) else type(error)) as raised:
-        store.save(SESSION.with_updates(access_token="AT-new-2", refresh_token="RT-new-2"))
+        store.save(dataclasses.replace(SESSION, access_token="AT-new-2", refresh_token="RT-new-2"))
     if isinstance(error, OSError):
         assert str(raised.value) == f"cannot write the session file {store.path}: No space left on device"
     monkeypatch.undo()
@@ -444,7 +448,7 @@ def test_a_save_whose_write_fails_halfway_leaves_the_old_session(
 
     monkeypatch.setattr(os, "fdopen", lambda *a, **k: HalfWritten(real_fdopen(*a, **k)))
     with pytest.raises(StorageUnavailable, match="No space left"):
-        store.save(SESSION.with_updates(access_token="AT-new-2"))
+        store.save(dataclasses.replace(SESSION, access_token="AT-new-2"))
     monkeypatch.undo()
     assert store.load() == SESSION
     assert [p.name for p in store.directory.iterdir()] == ["default.session.json"]
@@ -493,7 +497,7 @@ def test_a_loaded_session_registers_its_secrets_for_redaction(
     from rcauth.redact import redact
 
     store = {"memory": MemoryStore(), "keyring": KeyringStore(), "file": FileStore("default", tmp_path)}[kind]
-    store.save(SESSION.with_updates(access_token="AT-loaded-123", refresh_token="RT-loaded-123"))
+    store.save(dataclasses.replace(SESSION, access_token="AT-loaded-123", refresh_token="RT-loaded-123"))
     assert redact("AT-loaded-123 RT-loaded-123") == "AT-loaded-123 RT-loaded-123"  # not known before loading
     store.load()
     assert redact("AT-loaded-123 RT-loaded-123 sec") == "*** *** sec"
@@ -745,8 +749,8 @@ def test_missing_parts_say_the_session_is_incomplete(limited_keyring) -> None:
 
 def _huge(characters: int) -> Session:
     """A session whose JSON is exactly `characters` long."""
-    base = len(SESSION.with_updates(access_token="").to_json())
-    return SESSION.with_updates(access_token="A" * (characters - base))
+    base = len(dataclasses.replace(SESSION, access_token="").to_json())
+    return dataclasses.replace(SESSION, access_token="A" * (characters - base))
 
 
 def test_the_largest_session_the_parts_can_hold_is_kept_and_one_part_more_is_refused(limited_keyring) -> None:
@@ -883,7 +887,7 @@ def test_a_write_the_keyring_refuses_moves_the_store_to_the_file_for_good(
     store.save(SESSION)
     assert store.kind == "file" and store.location == FileStore("default").location
     monkeypatch.setattr(memory_keyring, "set_password", set_password)  # the keyring takes writes again
-    refreshed = SESSION.with_updates(access_token="AT-refreshed", refreshed_at=9.0)
+    refreshed = dataclasses.replace(SESSION, access_token="AT-refreshed", refreshed_at=9.0)
     store.save(refreshed)  # the same session stays in one place: the file
     assert memory_keyring.entries == {}
     assert FileStore("default").load() == refreshed and store.load() == refreshed
@@ -899,7 +903,7 @@ def test_a_refused_write_is_kept_in_the_file_even_when_the_keyring_copy_cannot_b
 
     monkeypatch.setattr(memory_keyring, "set_password", refusing)
     monkeypatch.setattr(memory_keyring, "delete_password", locked)
-    newer = SESSION.with_updates(access_token="AT-newer", refreshed_at=5.0)
+    newer = dataclasses.replace(SESSION, access_token="AT-newer", refreshed_at=5.0)
     store = KeyringStore(fallback=FileStore("default"))
     store.save(newer)
     assert FileStore("default").load() == newer
@@ -908,7 +912,7 @@ def test_a_refused_write_is_kept_in_the_file_even_when_the_keyring_copy_cannot_b
 
 def test_a_newer_file_copy_wins_and_the_store_then_says_it_is_the_file(memory_keyring) -> None:
     memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()
-    newer = SESSION.with_updates(access_token="AT-in-file", refreshed_at=5.0)
+    newer = dataclasses.replace(SESSION, access_token="AT-in-file", refreshed_at=5.0)
     FileStore("default").save(newer)
     store = KeyringStore(fallback=FileStore("default"))
     assert store.load() == newer
@@ -918,7 +922,7 @@ def test_a_newer_file_copy_wins_and_the_store_then_says_it_is_the_file(memory_ke
 def test_a_file_copy_as_old_as_the_keyrings_does_not_replace_it(memory_keyring) -> None:
     """The keyring is the session's home: a file copy wins only when it is newer."""
     memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()
-    FileStore("default").save(SESSION.with_updates(access_token="AT-same-age"))
+    FileStore("default").save(dataclasses.replace(SESSION, access_token="AT-same-age"))
     store = KeyringStore(fallback=FileStore("default"))
     assert store.load() == SESSION and store.kind == "keyring"
 
@@ -1339,7 +1343,7 @@ def test_a_keyring_that_refuses_the_profiles_entry_is_reported_and_no_part_is_le
 def _exactly(characters: int) -> Session:
     """A session whose stored JSON is exactly `characters` long."""
     padding = characters - len(SESSION.to_json())
-    session = SESSION.with_updates(access_token=SESSION.access_token + "a" * padding)
+    session = dataclasses.replace(SESSION, access_token=SESSION.access_token + "a" * padding)
     assert len(session.to_json()) == characters
     return session
 
@@ -1413,7 +1417,9 @@ def test_a_loaded_session_masks_its_apps_basic_credential(store_kind: str, tmp_p
 
     from rcauth.redact import redact
 
-    session = SESSION.with_updates(client_id=f"cid-{store_kind}-basic", client_secret="app-secret-basic-1")
+    session = dataclasses.replace(
+        SESSION, client_id=f"cid-{store_kind}-basic", client_secret="app-secret-basic-1"
+    )
     store = {"keyring": KeyringStore(), "file": FileStore("default", tmp_path), "memory": MemoryStore()}[
         store_kind
     ]

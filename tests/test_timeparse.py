@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcauth.timeparse import parse_instant, to_ringcentral
+from rcauth.timeparse import expiry, local_stamp, parse_instant, to_ringcentral
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
@@ -78,3 +78,77 @@ def test_what_rcauth_sends_reads_back_as_the_same_millisecond(moment: datetime) 
     (the year always four digits, so years 1-999 survive too)."""
     sent = to_ringcentral(moment)
     assert parse_instant(sent, NOW) == moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+# -- expiry: one wording for status, profiles, doctor and the refresh-ending warning -----------------------
+@pytest.fixture
+def utc_zone(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TZ", "UTC0")
+    time.tzset()
+    yield
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+EPOCH_NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("offset", "wording"),
+    [
+        (30, "expires in 30 s (2026-11-28 12:00)"),
+        (89, "expires in 89 s (2026-11-28 12:01)"),
+        (90, "expires in 2 min (2026-11-28 12:01)"),
+        (3600, "expires in 60 min (2026-11-28 13:00)"),
+        (5399, "expires in 90 min (2026-11-28 13:29)"),
+        (5400, "expires in 2 h (2026-11-28 13:30)"),
+        (5 * 3600, "expires in 5 h (2026-11-28 17:00)"),
+        (36 * 3600, "expires in 36 h (2026-11-30 00:00)"),
+        (172_800, "expires in 2 days (2026-11-30 12:00)"),
+        (int(2.6 * 86400), "expires in 3 days (2026-12-01 02:24)"),
+        (7 * 86400, "expires in 7 days (2026-12-05 12:00)"),
+        (0, "expired 0 s ago (2026-11-28 12:00)"),
+        (-2 * 3600, "expired 2 h ago (2026-11-28 10:00)"),
+        (-10 * 86400, "expired 10 days ago (2026-11-18 12:00)"),
+    ],
+)
+def test_an_expiry_is_said_in_whole_units_with_the_local_time(utc_zone, offset: int, wording: str) -> None:
+    """Seconds below 90 s, minutes below 90 min, hours below two days, then days, rounded: `doctor` once
+    said "2.6 days" where `status` said "3 days" for the same session."""
+    assert expiry(EPOCH_NOW + offset, EPOCH_NOW) == wording
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), float("inf"), True, "soon", 10**400])
+def test_an_expiry_that_is_no_number_of_seconds_is_unknown(value: object) -> None:
+    assert expiry(value, EPOCH_NOW) == "expiry unknown"
+
+
+def test_an_expiry_past_the_years_a_date_can_hold_is_the_span_alone() -> None:
+    assert expiry(EPOCH_NOW + 10**13, EPOCH_NOW) == f"expires in {10**13 / 86400:.0f} days"
+
+
+def test_a_local_stamp_always_has_four_digits_of_year() -> None:
+    assert local_stamp(datetime(999, 1, 2, 3, 4, 5)) == "0999-01-02 03:04:05"
+    assert local_stamp(datetime(999, 1, 2, 3, 4, 5), seconds=False) == "0999-01-02 03:04"
+
+
+def test_status_profiles_and_doctor_say_an_expiry_in_the_same_words() -> None:
+    from cli_runner import cli_runner
+
+    from rcauth.cli import cli
+    from rcauth.diagnose import check_session
+    from rcauth.session import Session
+    from rcauth.store import KeyringStore
+
+    now = time.time()
+    access, refresh = now + 3600, now + 7 * 86400
+    session = Session("https://platform.ringcentral.com", "cid", None, "AT-x", access, "RT-x", refresh)
+    KeyringStore().save(session)
+
+    doctor = check_session("default", now=now).detail
+    status = cli_runner().invoke(cli, ["status", "--format", "table"], env={"COLUMNS": "200"}).stdout
+    listed = cli_runner().invoke(cli, ["profiles", "--json"]).stdout
+
+    assert f"access token {expiry(access, now)}; refresh token {expiry(refresh, now)}" in doctor
+    assert expiry(access, now) in status and expiry(refresh, now) in status
+    assert f'"refresh_token_expires": "{expiry(refresh, now)}"' in listed

@@ -6,7 +6,8 @@ import click
 
 from rcauth import resources
 from rcauth.browser import BrowserOutcome, open_in_background
-from rcauth.cli import countdown, report_signed_out
+from rcauth.call_log_query import call_log
+from rcauth.cli_common import countdown, report_signed_out
 from rcauth.client import ApiClient
 from rcauth.config import Settings
 from rcauth.demo import HeadlessApprover, free_loopback_port
@@ -80,7 +81,7 @@ def demo(headless: bool, records: int) -> None:
             _step("rcauth whoami")
             console().print(extension_table(resources.extension_info(client), client.session.server))
             _step("rcauth call-log --limit 10")
-            rows = list(resources.call_log(client, limit=10))
+            rows = list(call_log(client, limit=10))
         if rows:
             console().print(call_log_table(rows))
         else:

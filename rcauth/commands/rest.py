@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rcauth import resources
-from rcauth.cli import api_client, common_options, format_option
+from rcauth.cli import common_options
+from rcauth.cli_common import api_client, format_option
 from rcauth.errors import ListingIncomplete, RcauthError, Terminated
 from rcauth.origin import ForeignOrigin
 from rcauth.output import (
@@ -75,18 +76,16 @@ def _parse_when(value: str | None, param: str, now: datetime) -> datetime | None
 
 
 def _call_log_period(date_from: str | None, date_to: str | None) -> tuple[datetime | None, datetime | None]:
-    """--from/--to read against one "now"; a --from later than --to (or than now, when --to is not
-    given: RingCentral's default dateTo) is a usage error, not an empty list."""
-    from rcauth.timeparse import to_ringcentral
+    """--from/--to read against one "now"; a period no call can match is a usage error, not an empty
+    list (`call_log_query.check_period`, the check `rcauth.Client().call_log()` makes too)."""
+    from rcauth.call_log_query import check_period
 
     now = datetime.now(timezone.utc)
     start, end = _parse_when(date_from, "--from", now), _parse_when(date_to, "--to", now)
-    if start is not None and start > (end or now):
-        later_than = f"--to {date_to!r} ({to_ringcentral(end)})" if end is not None else "now"
-        raise click.BadParameter(
-            f"{date_from!r} ({to_ringcentral(start)}) is later than {later_than}: no call can match",
-            param_hint="--from",
-        )
+    try:
+        check_period(start, end, now, names=(repr(date_from), f"--to {date_to!r}"))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--from") from None
     return start, end
 
 
@@ -297,7 +296,7 @@ def call_log(
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
-    from rcauth.call_log_query import CallLogQuery
+    from rcauth.call_log_query import CallLogQuery, call_log
 
     start, end = _call_log_period(date_from, date_to)
     query = CallLogQuery(start, end, types=types, directions=directions, view=view, account=account)
@@ -311,7 +310,7 @@ def call_log(
         pages[:] = [page]
 
     with api_client() as client:
-        listed = resources.call_log(client, query, limit=None if fetch_all else limit, on_page=keep_latest)
+        listed = call_log(client, query, limit=None if fetch_all else limit, on_page=keep_latest)
         with _Listing(listed) as listing:
             records = iter(listing)
             if fetch_all:
@@ -331,6 +330,7 @@ def call_log(
 
 def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
     """call-log --summary: every page of the period streamed into counters (constant memory)."""
+    from rcauth.call_log_query import call_log
     from rcauth.call_summary import summarize
     from rcauth.output import call_summary_view
 
@@ -343,7 +343,7 @@ def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
         pages[:] = [page]
 
     with api_client() as client:
-        listed = resources.call_log(client, query, limit=None, on_page=keep_latest)
+        listed = call_log(client, query, limit=None, on_page=keep_latest)
         with _Listing(listed) as listing:
             result = summarize(_with_progress(iter(listing), pages)).to_json()
             result["complete"] = listing.error is None  # else it counts what was listed before the error

@@ -10,7 +10,8 @@ import click
 
 from rcauth import config, flow, profiles, resources
 from rcauth.browser import BrowserOutcome, open_in_background
-from rcauth.cli import AppState, api_client, common_options, report_signed_out, state
+from rcauth.cli import AppState, common_options, state
+from rcauth.cli_common import api_client, report_signed_out
 from rcauth.errors import ConfigError, RcauthError
 from rcauth.resources import describe_user
 from rcauth.sign_in import Save, sign_in, sign_out

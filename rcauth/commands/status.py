@@ -8,26 +8,19 @@ import click
 
 from rcauth import profiles as profile_index
 from rcauth import resources
-from rcauth.cli import (
-    AppState,
-    api_client,
-    common_options,
-    configured_default,
-    format_option,
-    state,
-    warn_if_refresh_ending,
-)
-from rcauth.errors import NotLoggedIn, RcauthError, StorageUnavailable
+from rcauth.cli import AppState, common_options, configured_default, state
+from rcauth.cli_common import api_client, format_option, warn_if_refresh_ending
+from rcauth.errors import ConfigError, NotLoggedIn, RcauthError, StorageUnavailable
 from rcauth.output import (
     choose_format,
     console,
-    human_until,
     profiles_table,
     status_table,
     write_object,
     write_records,
 )
 from rcauth.session import NO_REFRESH_TOKEN
+from rcauth.timeparse import expiry
 
 
 @click.command()
@@ -106,8 +99,9 @@ def _warn_if_directories_unusable(profile: str, store: Any) -> None:
 def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
     """List profiles: who is signed in to each, and when its refresh token expires.
 
-    The profile commands use (marked *) is --profile, else RCAUTH_PROFILE, else the default set
-    with `rcauth profiles use NAME` (marked "default"), else 'default'.
+    The profile commands use (marked *) is --profile, else RCAUTH_PROFILE, else the default profile
+    (marked "default"): `default_profile = "NAME"` if you wrote one in config.toml, else the one
+    `rcauth profiles use NAME` chose, else 'default'.
 
     \b
     Examples:
@@ -144,7 +138,7 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
                 "user": (index.get(name) or {}).get("user") or f"extension id {session.owner_id}",
                 "server": session.server,
                 "refresh_token_expires_at": session.refresh_expires_at,
-                "refresh_token_expires": human_until(session.refresh_expires_at)
+                "refresh_token_expires": expiry(session.refresh_expires_at)
                 if session.refresh_token
                 else NO_REFRESH_TOKEN,
                 "storage": store.kind,
@@ -171,7 +165,10 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
 @profiles.command("use")
 @click.argument("name")
 def use(name: str) -> None:
-    """Make NAME the default profile (kept in config.toml); --profile and RCAUTH_PROFILE still win.
+    """Make NAME the default profile (kept in rcauth's state directory, not in config.toml).
+
+    --profile and RCAUTH_PROFILE still win over it, and so does a `default_profile` line you wrote in
+    config.toml: then nothing is changed and the command says so (exit 3).
 
     \b
     Example:
@@ -179,7 +176,8 @@ def use(name: str) -> None:
     """
     import os
 
-    from rcauth.config import check_profile_name, set_default_profile
+    from rcauth.config import check_profile_name, config_file_path, read_default_profile
+    from rcauth.terminal_text import visible
 
     try:
         check_profile_name(name)
@@ -193,9 +191,17 @@ def use(name: str) -> None:
             f"sign in first with `rcauth --profile {name} login`",
             param_hint="NAME",
         )
-    path = set_default_profile(name)
-    click.echo(f"Default profile is now {name!r} (in {path}).", err=True)
+    written, _ = read_default_profile()
+    if written is not None and written != name:
+        raise ConfigError(
+            f"config file {str(config_file_path())!r} sets default_profile = {written!r}, which wins "
+            "over `rcauth profiles use`; nothing was changed",
+            hint="remove that line (rcauth never edits your config file), then run this again",
+        )
+    path = profile_index.choose_default(name)
+    click.echo(f"Default profile is now {name!r} (kept in {path}).", err=True)
     if os.environ.get("RCAUTH_PROFILE"):
         click.echo(
-            f"Note: RCAUTH_PROFILE={os.environ['RCAUTH_PROFILE']} is set and wins over the default.", err=True
+            visible(f"Note: RCAUTH_PROFILE={os.environ['RCAUTH_PROFILE']} is set and wins over the default."),
+            err=True,
         )

@@ -7,6 +7,7 @@ under the test's home, so several processes share one keyring as they would a re
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -115,9 +116,10 @@ def sign_in(emu: Emulator, keyring_dir: Path) -> Callable[..., Session]:
     def sign_in(profile: str = "default", store: str = "keyring", **changes: Any) -> Session:
         app = emu.config.apps[0]
         token = RingCentralOAuth(emu.base_url, app.client_id, app.client_secret).jwt_bearer(DEMO_JWT)
-        session = Session.from_token_response(
+        issued = Session.from_token_response(
             token, server=emu.base_url, client_id=app.client_id, client_secret=app.client_secret
-        ).with_updates(**changes)
+        )
+        session = dataclasses.replace(issued, **changes)
         if store == "keyring":
             write_atomically(FileKeyring.entry("rcauth", profile, keyring_dir), session.to_json())
         else:

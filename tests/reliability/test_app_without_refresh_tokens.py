@@ -4,6 +4,7 @@ not that a refresh token "is no longer valid" (there never was one)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -53,7 +54,7 @@ def test_status_says_the_app_issues_no_refresh_token(signed_in, rcauth) -> None:
 def test_access_token_expired_by_the_clock_says_to_log_in_again(
     signed_in, rcauth, stored, keyring_dir
 ) -> None:
-    expired = signed_in.with_updates(access_expires_at=time.time() - 1)
+    expired = dataclasses.replace(signed_in, access_expires_at=time.time() - 1)
     write_atomically(FileKeyring.entry("rcauth", "default", keyring_dir), expired.to_json())
     result = rcauth.run("whoami")
     assert result.code == 4, result
@@ -73,7 +74,7 @@ def test_access_token_is_used_to_its_last_second_without_a_refresh_margin(
     emu, signed_in, rcauth, keyring_dir
 ) -> None:
     """Nothing can be renewed ahead, so a token inside the usual 60 s margin is still used."""
-    nearly = signed_in.with_updates(access_expires_at=time.time() + 30)
+    nearly = dataclasses.replace(signed_in, access_expires_at=time.time() + 30)
     write_atomically(FileKeyring.entry("rcauth", "default", keyring_dir), nearly.to_json())
     result = rcauth.run("whoami", "--json")
     assert result.code == 0, result

@@ -225,8 +225,8 @@ def test_a_closed_standard_fd_is_held_on_the_null_device_so_no_file_can_take_its
     or 2, and a child process (the browser) would read it or write its output into it."""
     probe = (
         "import os\n"
-        "from rcauth.cli import _guard_std_streams\n"
-        "_guard_std_streams()\n"
+        "from rcauth.stdio import guard_std_streams\n"
+        "guard_std_streams()\n"
         "opened = open(os.devnull)\n"
         "with open(os.environ['PROBE_OUT'], 'w') as out:\n"
         "    out.write(' '.join(os.readlink(f'/proc/self/fd/{fd}') for fd in (0, 1, 2)))\n"

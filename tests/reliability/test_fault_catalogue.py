@@ -19,6 +19,7 @@ where RingCentral would never answer so), and checks what the row names:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -70,10 +71,10 @@ class Scene:
         self.keyring_entry().write_text(session.to_json(), encoding="utf-8")
 
     def make_due(self) -> None:
-        self.store(self.stored_session().with_updates(access_expires_at=time.time() - 5))
+        self.store(dataclasses.replace(self.stored_session(), access_expires_at=time.time() - 5))
 
     def point_session_at(self, server: str) -> None:
-        self.store(self.stored_session().with_updates(server=server))
+        self.store(dataclasses.replace(self.stored_session(), server=server))
 
     def use_hostile_server(self, **kwargs: Any) -> None:
         self.hostile = self.stack.enter_context(HostileRingCentral(**kwargs))

@@ -10,6 +10,7 @@ code and verifier of the real browser login and every rotated pair, not just wha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -45,7 +46,7 @@ def test_debug_output_of_every_command_holds_no_secret(
     session = stored()
     write_atomically(  # due by the stored expiry: the refresh-ahead path
         FileKeyring.entry("rcauth", "default", keyring_dir),
-        session.with_updates(access_expires_at=time.time() - 1).to_json(),
+        dataclasses.replace(session, access_expires_at=time.time() - 1).to_json(),
     )
     results.append(rcauth.run("--debug", "call-log", "--limit", "5", "--json"))
     results.append(rcauth.run("--debug", "status"))

@@ -1,7 +1,8 @@
 """Session health where users look (issue 14, point 2): a refresh token ending within a day is said
 once on stderr by any command using the session (never on stdout: `token`, `--json`); `status` shows
-both expiries; `rcauth profiles use NAME` sets the default profile, which --profile and RCAUTH_PROFILE
-still override, and `profiles` marks it."""
+both expiries; `rcauth profiles use NAME` sets the default profile (in rcauth's state: the user's
+config.toml is left as it was), which --profile and RCAUTH_PROFILE still override, and `profiles`
+marks it."""
 
 from __future__ import annotations
 
@@ -55,10 +56,6 @@ def test_status_shows_both_expiries_and_warns_of_the_ending_refresh_token(rcauth
     assert result.err.count(WARNING) == 1
 
 
-def config_text(env: dict[str, str]) -> str:
-    return (Path(env["RCAUTH_CONFIG_DIR"]) / "config.toml").read_text(encoding="utf-8")
-
-
 def test_profiles_use_sets_the_default_that_flags_and_environment_still_override(
     rcauth, sign_in, env
 ) -> None:
@@ -73,8 +70,10 @@ def test_profiles_use_sets_the_default_that_flags_and_environment_still_override
 
     result = rcauth.run("profiles", "use", "dev")
     assert result.code == 0, result
-    assert result.err.startswith("Default profile is now 'dev'")
-    assert config_text(env) == 'default_profile = "dev"\n' + user_lines
+    record = Path(env["RCAUTH_STATE_DIR"]) / "default-profile.json"
+    assert result.err == f"Default profile is now 'dev' (kept in {record}).\n"
+    assert config.read_text(encoding="utf-8") == user_lines
+    assert json.loads(record.read_text(encoding="utf-8")) == {"profile": "dev"}
 
     assert json.loads(rcauth.run("status", "--json").out)["profile"] == "dev"
     assert json.loads(rcauth.run("--profile", "default", "status", "--json").out)["profile"] == "default"
@@ -97,3 +96,4 @@ def test_profiles_use_refuses_a_profile_this_machine_does_not_have(rcauth, sign_
     assert result.code == 2, result
     assert "no profile named 'nope' on this machine (profiles: default)" in result.err
     assert not (Path(env["RCAUTH_CONFIG_DIR"]) / "config.toml").exists()
+    assert not (Path(env["RCAUTH_STATE_DIR"]) / "default-profile.json").exists()

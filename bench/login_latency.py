@@ -98,7 +98,7 @@ def one_login(settings: Settings, store: FileStore | MemoryStore) -> dict[str, A
         store.save(session)
         writes.append(time.perf_counter() - start)
 
-    flow.login(settings, save=save, announce=lambda url: None, open_browser=browser, timeout=30, oauth=oauth)
+    flow.login(settings, flow.Browser(open_browser=browser, timeout=30), save=save, oauth=oauth)
     if not browser.done.wait(30) or browser.error:
         raise RuntimeError(f"the browser failed: {browser.error}")
     return {

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from rcauth.config import DEFAULT_PROFILE, FIELDS, Settings
-from rcauth.errors import RcauthError, StoredSessionDamaged
+from rcauth.errors import RcauthError
 
 if TYPE_CHECKING:
     import requests
@@ -389,13 +389,12 @@ def _where_sessions_go(profile: str, insecure_storage: bool, consent: bool) -> t
     from rcauth import store
 
     moved = "once a keyring works, `rcauth logout` and `rcauth login` move the session into it"
+    chosen = store.open_store(profile, insecure_storage=insecure_storage)
     try:
-        chosen = store.open_store(profile, insecure_storage=insecure_storage)
-    except StoredSessionDamaged:
-        chosen = store.KeyringStore(profile)  # the keyring answers; the session check says what it holds
+        chosen.probe()  # as `login` does before a grant; a damaged entry is a keyring that answers
     except RcauthError as exc:
         return _failed("keyring probe", exc), False
-    refused = chosen.fallback_reason if isinstance(chosen, store.FileStore) else chosen.refused
+    refused = chosen.refused
     if refused is not None:
         detail = (
             f"{' '.join(refused.split())}; sessions are kept in {store.FileStore(profile).path} instead "
@@ -405,7 +404,7 @@ def _where_sessions_go(profile: str, insecure_storage: bool, consent: bool) -> t
     try:
         seconds = store.probe_keyring()  # bounded as every keyring call is (RCAUTH_KEYRING_TIMEOUT)
     except RcauthError as exc:
-        # With consent, a keyring that refuses a write sends the session to the file (KeyringStore.save).
+        # With consent, a keyring that refuses a write sends the session to the file (KeyringOrFile.save).
         return _failed("keyring probe", exc, Status.WARNING if consent else Status.PROBLEM), consent
     return ok("keyring probe", f"wrote, read and deleted a test entry in {seconds * 1000:.0f} ms"), False
 

@@ -1,16 +1,19 @@
-"""Signing in: `LoginFlow`, one sign-in with three ways in (browser via the loopback receiver, an
-address pasted back, a JWT credential) and one way out (exchange, store, or revoke what cannot be stored).
+"""Signing in: `LoginFlow`, one sign-in with three ways in (`Browser`, via the loopback receiver;
+`Paste`, an address pasted back; `Jwt`, a JWT credential) and one way out (exchange, store, or revoke
+what cannot be stored).
 
 google-auth-oauthlib's `Flow` is the shape: the flow builds the authorization URL (with PKCE and
 `state`), takes the callback, fetches the token; the loopback server is a helper it is handed
 (`receiver_factory`), and the browser is the caller's (`open_browser`), so the flow runs without a
 socket or a browser in tests. It never prints: what the user should see goes to `announce`.
-`login`, `login_by_paste` and `login_with_jwt` are the one-call forms the CLI uses.
+`login(settings, way, ...)` is the one-call form; `rcauth.sign_in.sign_in` (what `rcauth login` and
+`rcauth.login()` call) runs it with the store's `save`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -40,6 +43,37 @@ class Receiver(Protocol):
 
 
 ReceiverFactory = Callable[..., Receiver]
+Announce = Callable[[str], object]
+
+
+@dataclass(frozen=True)
+class Browser:
+    """The browser way in: RingCentral redirects the browser to a loopback receiver on this machine.
+    `open_browser(url)` tries to open the sign-in page (None: the URL is only announced); the
+    redirect is waited for up to `timeout` seconds."""
+
+    open_browser: Callable[[str], object] | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    receiver_factory: ReceiverFactory = CallbackReceiver
+
+
+@dataclass(frozen=True)
+class Paste:
+    """For SSH and containers, where the browser's redirect cannot reach this machine's loopback: the
+    URL is opened anywhere, and `read_redirect()` returns the address the browser landed on."""
+
+    read_redirect: Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Jwt:
+    """RingCentral's JWT bearer grant (RFC 7523), for scripts and CI: a credential from the
+    developer console, no browser. (Left out of the repr: it is a secret.)"""
+
+    assertion: str = field(repr=False)
+
+
+WayIn = Browser | Paste | Jwt
 
 
 def _denied_message(result: CallbackResult) -> str:
@@ -56,11 +90,11 @@ class LoginFlow:
     """One sign-in to RingCentral: its `state` and PKCE pair, the app's OAuth endpoints, and `save`,
     which keeps the session it makes.
 
-    One object per attempt (a new `state` and verifier each time). Way in: `run_local_server` (the
-    browser redirects to a loopback receiver), `run_paste` (the user pastes the address the browser
-    landed on), `run_jwt` (RingCentral's JWT bearer grant), or, to drive it by hand,
-    `authorization_url` then `fetch_session` with the parsed callback. Every way ends in the same
-    exchange-and-store step.
+    One object per attempt (a new `state` and verifier each time). Way in: `run(way)`, which is
+    `run_local_server` (the browser redirects to a loopback receiver), `run_paste` (the user pastes
+    the address the browser landed on) or `run_jwt` (RingCentral's JWT bearer grant); or, to drive
+    it by hand, `authorization_url` then `fetch_session` with the parsed callback. Every way ends in
+    the same exchange-and-store step.
     """
 
     def __init__(
@@ -83,10 +117,28 @@ class LoginFlow:
             redirect_uri=redirect_uri or self.settings.redirect_uri, state=self.state, pkce=self.pkce
         )
 
+    def run(self, way: WayIn, *, announce: Announce | None = None) -> Session:
+        """Sign in the way `way` says; `announce(url)` gets the authorize URL (browser and paste).
+
+        Returns the stored `Session`; raises as the way's own method (`run_local_server`,
+        `run_paste`, `run_jwt`).
+        """
+        announce = announce or _nobody
+        if isinstance(way, Jwt):
+            return self.run_jwt(way.assertion)
+        if isinstance(way, Paste):
+            return self.run_paste(announce=announce, read_redirect=way.read_redirect)
+        return self.run_local_server(
+            announce=announce,
+            open_browser=way.open_browser,
+            timeout=way.timeout,
+            receiver_factory=way.receiver_factory,
+        )
+
     def run_local_server(
         self,
         *,
-        announce: Callable[[str], None],
+        announce: Announce,
         open_browser: Callable[[str], object] | None,
         timeout: float = DEFAULT_TIMEOUT,
         receiver_factory: ReceiverFactory = CallbackReceiver,
@@ -111,7 +163,7 @@ class LoginFlow:
                 )
             return self.fetch_session(result, redirect_uri=receiver.redirect_uri, page=receiver)
 
-    def run_paste(self, *, announce: Callable[[str], None], read_redirect: Callable[[], str]) -> Session:
+    def run_paste(self, *, announce: Announce, read_redirect: Callable[[], str]) -> Session:
         """For SSH and containers, where the browser's redirect cannot reach this machine's loopback:
         `announce` the URL (open it anywhere), then `read_redirect()` the address the browser landed on.
 
@@ -216,6 +268,10 @@ class LoginFlow:
         return session
 
 
+def _nobody(url: str) -> None:
+    """No one to tell: a JWT sign-in has no URL, and a caller opening the browser may show none."""
+
+
 def parse_pasted_redirect(text: str, expected_state: str, redirect_uri: str) -> CallbackResult:
     """Read the URL the browser landed on (or just its query) as the loopback receiver would
     (`loopback.parse_callback`), after checking it is the redirect URI's path.
@@ -242,45 +298,17 @@ def parse_pasted_redirect(text: str, expected_state: str, redirect_uri: str) -> 
 
 def login(
     settings: Settings,
+    way: WayIn,
     *,
     save: Callable[[Session], None],
-    announce: Callable[[str], None],
-    open_browser: Callable[[str], object] | None,
-    timeout: float = DEFAULT_TIMEOUT,
-    receiver_factory: ReceiverFactory = CallbackReceiver,
+    announce: Announce | None = None,
     oauth: RingCentralOAuth | None = None,
 ) -> Session:
-    """The browser sign-in in one call: `LoginFlow(...).run_local_server(...)`; returns the stored session.
+    """One sign-in in one call: `LoginFlow(settings, save=save, oauth=oauth).run(way, announce=...)`.
 
-    `announce(url)` always gets the authorize URL (in case no browser opens); `open_browser(url)`,
-    when given, tries to open it. `save` is called before the browser is told the sign-in worked.
-    Raises `LoginFailed` (denied, timed out, code refused), `PortInUse`, or `TransportError`.
+    `announce(url)`, when given, gets the authorize URL (browser and paste: in case no browser opens).
+    `save` is called before the browser is told the sign-in worked. Returns the stored session;
+    raises `LoginFailed` (denied, timed out, refused, a pasted address from elsewhere), `PortInUse`,
+    `TransportError`, or whatever `save` raises.
     """
-    return LoginFlow(settings, save=save, oauth=oauth).run_local_server(
-        announce=announce, open_browser=open_browser, timeout=timeout, receiver_factory=receiver_factory
-    )
-
-
-def login_by_paste(
-    settings: Settings,
-    *,
-    save: Callable[[Session], None],
-    announce: Callable[[str], None],
-    read_redirect: Callable[[], str],
-    oauth: RingCentralOAuth | None = None,
-) -> Session:
-    """The paste sign-in in one call (`LoginFlow.run_paste`); returns the stored session."""
-    return LoginFlow(settings, save=save, oauth=oauth).run_paste(
-        announce=announce, read_redirect=read_redirect
-    )
-
-
-def login_with_jwt(
-    settings: Settings,
-    assertion: str,
-    *,
-    save: Callable[[Session], None],
-    oauth: RingCentralOAuth | None = None,
-) -> Session:
-    """The JWT sign-in in one call (`LoginFlow.run_jwt`); returns the stored session."""
-    return LoginFlow(settings, save=save, oauth=oauth).run_jwt(assertion)
+    return LoginFlow(settings, save=save, oauth=oauth).run(way, announce=announce)

@@ -1,14 +1,24 @@
 """Which keyring backend keeps the session, and why: the user's choice, a remembered one, or keyring's.
 
+rcauth makes its backend itself and calls it directly. It never calls `keyring.set_keyring` nor reads
+keyring's process-wide backend (`keyring.get_keyring()`): in a program that imports rcauth, the
+program's keyring stays the program's, and rcauth's choice follows only the rules below.
+
+The user's choice is made where keyring documents it, for every program alike, and made as keyring
+makes it: `PYTHON_KEYRING_BACKEND` (keyring's `core.load_env`), then keyring's config file
+(`keyringrc.cfg` in `keyring.util.platform_.config_root()`). A program's own `keyring.set_keyring`
+is not one: keyring offers no public way to tell a backend a program set from one its discovery made
+(`get_keyring()` runs the discovery, and sets the backend of the whole process, when none is set);
+rcauth would have to read keyring's private `core._keyring_backend`. That backend is the program's,
+not the user's answer to where rcauth keeps sessions.
+
 On first use keyring discovers a backend: it scans entry points for plugins, imports every backend it
 ships (the macOS one runs `ctypes.util.find_library` even on Linux) and asks each for its priority,
-which for the Secret Service means a D-Bus round trip. That is about 40 ms of every command. The
-user's choice always wins and is left to keyring to apply: `keyring.set_keyring` in this process,
-`PYTHON_KEYRING_BACKEND`, keyring's config file (`keyringrc.cfg`). Where the user made none, rcauth
-remembers the backend keyring's discovery chose, in the state directory, keyed by keyring's version
-and location (and where keyring looks for its config file), and instantiates that class directly
-next time. A remembered backend that fails is forgotten and keyring discovers again; if it then
-chooses another backend, rcauth says so (a warning) rather than switch stores silently.
+which for the Secret Service means a D-Bus round trip. That is about 40 ms of every command. Where the
+user made no choice, rcauth remembers the backend discovery chose, in the state directory, keyed by
+keyring's version and location (and where keyring looks for its config file), and instantiates that
+class directly next time. A remembered backend that fails is forgotten and discovered again; if
+discovery then chooses another backend, rcauth says so (a warning) rather than switch stores silently.
 """
 
 from __future__ import annotations
@@ -28,7 +38,6 @@ log = logging.getLogger(__name__)
 RECORD_NAME = "keyring-backend.json"
 SECRET_SERVICE = "keyring.backends.SecretService.Keyring"  # noqa: S105 - a class name, not a secret
 # The reasons `choose` gives; `rcauth doctor` shows them.
-SET_IN_PROCESS = "user's choice (keyring.set_keyring in this process)"
 FROM_ENV = "user's choice (PYTHON_KEYRING_BACKEND)"
 FROM_CONFIG = "user's choice (keyring's config file {path})"
 REMEMBERED_PREFIX = "remembered"
@@ -47,10 +56,6 @@ PLAINTEXT_BACKENDS = frozenset({"keyrings.alt.file.PlaintextKeyring", "keyrings.
 _PLAINTEXT_SCHEME = "no encryption"
 NULL_BACKEND = "keyring.backends.null.Keyring"
 CHAINER = "keyring.backends.chainer.ChainerBackend"
-
-# The backend this module installed in keyring (`keyring.set_keyring`), so that it is not taken for
-# a choice the user made in this process.
-_ours: object | None = None
 
 
 def backend_name(backend: object) -> str:
@@ -117,20 +122,13 @@ def keeps_nothing(backend: object) -> bool:
     return _is_a(backend, {NULL_BACKEND}) or (members is not None and not members)
 
 
-def _set_in_process() -> bool:
-    """`keyring.set_keyring` was called by someone other than rcauth (a program using the library,
-    the test suite). Without keyring imported, nobody can have called it."""
-    core = sys.modules.get("keyring.core")
-    current = getattr(core, "_keyring_backend", None) if core is not None else None
-    return current is not None and current is not _ours
-
-
 def keyring_config_path() -> Path:
-    """Where keyring looks for `keyringrc.cfg` (keyring.util.platform_.config_root): %LOCALAPPDATA%
-    (else %ProgramData%) `/Python Keyring` on Windows; `$XDG_CONFIG_HOME` (else ~/.config)
-    `/python_keyring` elsewhere, macOS included. Mirrored, not imported: importing any part of
-    keyring imports its core. The remembered record holds keyring's own answer, so a difference
-    only makes rcauth discover again, never miss the user's file."""
+    """Where keyring looks for `keyringrc.cfg` (`keyring.util.platform_.config_root()`, as keyring
+    documents it): %LOCALAPPDATA% (else %ProgramData%) `/Python Keyring` on Windows;
+    `$XDG_CONFIG_HOME` (else ~/.config) `/python_keyring` elsewhere, macOS included. Mirrored, not
+    imported: importing any part of keyring imports its core. The remembered record holds keyring's
+    own answer (`_keyrings_config_path`), so a difference only makes rcauth discover again, never
+    miss the user's file."""
     if sys.platform == "win32":
         root = Path(os.environ.get("LOCALAPPDATA", os.environ.get("ProgramData", "."))) / "Python Keyring"
     else:
@@ -138,10 +136,15 @@ def keyring_config_path() -> Path:
     return root / "keyringrc.cfg"
 
 
+def _keyrings_config_path() -> Path:
+    """keyring's own answer to `keyring_config_path`, through its documented `config_root()`."""
+    import keyring.util.platform_
+
+    return Path(keyring.util.platform_.config_root()) / "keyringrc.cfg"
+
+
 def user_choice() -> str | None:
     """The choice the user made, if any, in keyring's own order; found without importing keyring."""
-    if _set_in_process():
-        return SET_IN_PROCESS
     if "PYTHON_KEYRING_BACKEND" in os.environ:  # keyring reads os.environ[...]: even empty is a choice
         return FROM_ENV
     path = keyring_config_path()
@@ -213,10 +216,8 @@ def remember(backend: object) -> None:
     if key is None or name.startswith(_NOT_REMEMBERED):
         return
     try:
-        import keyring.core
-
-        key["config"] = str(keyring.core._config_path())  # keyring's own answer (see keyring_config_path)
-    except (ImportError, AttributeError):
+        key["config"] = str(_keyrings_config_path())
+    except (ImportError, AttributeError, RuntimeError):  # RuntimeError: keyring 24's old-location check
         pass
     path = _record_path()
     try:
@@ -237,37 +238,62 @@ def forget() -> None:
 
 def _instantiate(name: str) -> KeyringBackend:
     """The class `name`, made directly: no priority check (for the Secret Service a D-Bus round trip;
-    a backend that no longer works fails on use instead, and is forgotten then)."""
+    a backend that no longer works fails on use instead, and is forgotten then). Not
+    `keyring.core.load_keyring`, which asks the class for its priority first."""
     import importlib
 
-    import keyring
-
     module, _, cls = name.rpartition(".")
-    backend = getattr(importlib.import_module(module), cls)()
-    global _ours
-    _ours = backend
-    keyring.set_keyring(backend)  # the rest of this process (and keyring's own functions) agree
+    backend: KeyringBackend = getattr(importlib.import_module(module), cls)()
     return backend
 
 
 def discover() -> KeyringBackend:
-    """keyring's full discovery, as on its first use."""
+    """keyring's discovery, as on its first use where nothing is configured: the viable backend of
+    highest priority among those keyring ships and its plugins register, else keyring's `fail`
+    backend. Put together from keyring's public parts (`backend.get_all_keyring`,
+    `backend.by_priority`) because its own entry point, `core.init_backend`, sets the backend of the
+    whole process; tests/test_keyring_choice.py checks the two agree on the locked keyring and on the
+    lowest one `pyproject.toml` allows."""
+    import keyring.backend
+    from keyring.backends import fail
+
+    return max(keyring.backend.get_all_keyring(), default=fail.Keyring(), key=keyring.backend.by_priority)
+
+
+def _configured() -> KeyringBackend | None:
+    """The backend keyring's config file names, made as keyring makes it (`core.load_keyring`);
+    None where it names none (keyring's discovery then chooses). The file is read here as keyring's
+    `core.load_config` reads it, rather than through it: `load_config` puts the file's
+    `keyring-path` on `sys.path` again at every call, and rcauth chooses once per store, not once per
+    process. The path is put there once, as keyring itself does on its first use: the backend named
+    (or a plugin discovery finds) may live there."""
+    import configparser
+
     import keyring.core
 
-    keyring.core.init_backend()
-    backend = keyring.get_keyring()
-    global _ours
-    _ours = backend
-    return backend
+    config = configparser.RawConfigParser()
+    config.read(keyring_config_path(), encoding="utf-8")
+    extra = os.path.expanduser(config.get("backend", "keyring-path", fallback="").strip())
+    if extra and extra not in sys.path:
+        sys.path.insert(0, extra)
+    name = config.get("backend", "default-keyring", fallback="").strip()
+    return keyring.core.load_keyring(name) if name else None
+
+
+def _users_backend(reason: str) -> KeyringBackend:
+    """The backend the user's choice (`user_choice`'s `reason`) names, or keyring's discovery where
+    their config file names none."""
+    import keyring.core
+
+    backend = keyring.core.load_env() if reason == FROM_ENV else _configured()
+    return backend if backend is not None else discover()
 
 
 def choose() -> tuple[KeyringBackend, str]:
-    """The backend to use, and why (one of the reasons above)."""
-    import keyring
-
+    """The backend to use, and why (one of the reasons above): a new instance, rcauth's own."""
     reason = user_choice()
     if reason is not None:
-        return keyring.get_keyring(), reason
+        return _users_backend(reason), reason
     name = remembered()
     if name is not None:
         try:
@@ -296,7 +322,7 @@ def fast_path_backend() -> str | None:
     """The backend whose entries rcauth may read without keyring (`rcauth.secret_service`): the
     Secret Service, when keyring would use it with its defaults, i.e. named by PYTHON_KEYRING_BACKEND
     or remembered, and no KEYRING_PROPERTY_* changes where or how it looks."""
-    if keyring_properties_set() or _set_in_process():
+    if keyring_properties_set():
         return None
     if "PYTHON_KEYRING_BACKEND" in os.environ:
         return SECRET_SERVICE if os.environ["PYTHON_KEYRING_BACKEND"] == SECRET_SERVICE else None

@@ -315,7 +315,12 @@ class Auth(AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         session = self._client().fresh_session()
         self._attach(request, session)
-        request.hooks["response"].append(self._on_response)
+        start = _body_start(request.body)
+
+        def on_response(response: requests.Response, **kwargs: Any) -> requests.Response:
+            return self._on_response(response, start, on_response, **kwargs)
+
+        request.register_hook("response", on_response)  # type: ignore[no-untyped-call]
         return request
 
     def _attach(self, request: requests.PreparedRequest, session: Session) -> None:
@@ -328,30 +333,52 @@ class Auth(AuthBase):
             raise ForeignOrigin(url, session.server, why)
         request.headers["Authorization"] = f"Bearer {session.access_token}"
 
-    def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        """The response hook: on a 401, refresh once and send the request again, once."""
-        request = response.request
-        if response.status_code != 401 or getattr(request, "_rcauth_retried", False):
+    def _on_response(
+        self,
+        response: requests.Response,
+        start: int | None,
+        hook: Callable[..., requests.Response],
+        **kwargs: Any,
+    ) -> requests.Response:
+        """The response hook: on a 401, refresh once and send a copy of the request again, once
+        (as requests' own `HTTPDigestAuth` answers its 401: `PreparedRequest.copy`, the
+        response's `connection`). A body that is a file is rewound to where it began (`start`);
+        one that cannot be (a generator, a pipe) is not sent again, empty: its 401 is returned."""
+        if response.status_code != 401:
             return response
+        request = response.request
         body = request.body
-        position = getattr(request, "_body_position", None)
         if body is not None and not isinstance(body, (bytes, str)):
-            if not isinstance(position, int):
-                return response  # a stream that cannot be rewound: it cannot be sent again
-            body.seek(position)
+            if start is None:
+                return response
+            try:
+                body.seek(start)
+            except (AttributeError, OSError):
+                return response
         sent = str(request.headers.get("Authorization", "")).removeprefix("Bearer ")
         response.content  # noqa: B018 - read it all, so the connection goes back to the pool
         response.close()
         session = self._client().refresh(stale_access_token=sent)
         retry = request.copy()
-        retry.hooks = {"response": [h for h in request.hooks["response"] if h != self._on_response]}
+        # Once: the copy does not carry this hook, so its own 401 is the answer.
+        retry.hooks = {**request.hooks, "response": [h for h in request.hooks["response"] if h is not hook]}
         self._attach(retry, session)
-        retry._rcauth_retried = True  # type: ignore[attr-defined]
-        connection = response.connection
-        second: requests.Response = connection.send(retry, **kwargs)
+        second: requests.Response = response.connection.send(retry, **kwargs)
         second.history.append(response)
         second.request = retry
         return second
+
+
+def _body_start(body: object) -> int | None:
+    """Where a file body begins (its position now, as requests' `HTTPDigestAuth` records it), so a
+    request sent again sends it whole; None for a body that is not a file or cannot tell (a pipe)."""
+    if body is None or isinstance(body, (bytes, str)):
+        return None
+    try:
+        position = body.tell()  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return None
+    return position if isinstance(position, int) else None
 
 
 def token(profile: str | None = None, *, insecure_storage: bool = False) -> str:
@@ -459,9 +486,10 @@ def login(
         ValueError: `open_browser=False` (or `read_redirect`) without `announce`: nobody would see
             the sign-in URL; or both `jwt` and `read_redirect` given.
     """
-    from rcauth import config, flow, profiles
-    from rcauth.errors import LoginFailed, RcauthError
-    from rcauth.sign_in import Save, sign_in
+    from rcauth import config
+    from rcauth.errors import LoginFailed
+    from rcauth.flow import Browser, Jwt, Paste, WayIn
+    from rcauth.sign_in import sign_in
 
     if jwt is not None and read_redirect is not None:
         raise ValueError("give either jwt or read_redirect, not both")
@@ -483,35 +511,17 @@ def login(
             "no browser can be opened here (no display): pass announce=print to see the sign-in URL, "
             "or sign in with jwt= or read_redirect="
         )
+    way: WayIn
+    if jwt is not None:
+        way = Jwt(jwt)
+    elif read_redirect is not None:
+        way = Paste(read_redirect)
+    else:
+        way = Browser(open_browser=_open_browser if open_browser else None, timeout=timeout)
     store = open_store(name, insecure_storage=insecure_storage)
-
-    def tell(url: str) -> None:
-        if announce is not None:
-            announce(url)
-
-    def run(save: Save) -> Session:
-        if jwt is not None:
-            return flow.login_with_jwt(settings, jwt, save=save)
-        if read_redirect is not None:
-            return flow.login_by_paste(settings, save=save, announce=tell, read_redirect=read_redirect)
-        return flow.login(
-            settings,
-            save=save,
-            announce=tell,
-            open_browser=_open_browser if open_browser else None,
-            timeout=timeout,
-        )
-
-    session = sign_in(name, store, run)
-    # As `rcauth login`: `rcauth profiles` lists the profile with whom it belongs to.
-    user = None
-    try:
-        with ApiClient(store, profile=name) as api:
-            user = resources.describe_user(resources.extension_info(api))
-    except RcauthError:
-        pass  # signed in all the same; the profile is listed without a name
-    profiles.remember(name, user)
-    return SessionInfo.of(session, name, store.location)
+    # The same sign-in as `rcauth login`, which only prints more: nothing is printed here.
+    signed_in = sign_in(settings, way, store, announce=announce)
+    return SessionInfo.of(signed_in.session, name, store.location)
 
 
 def _browser_here() -> bool:

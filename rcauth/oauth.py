@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -185,8 +186,24 @@ def _token_answer(response: requests.Response, issued_out: list[str] | None = No
         token = validated_token(body)
     except UnexpectedAnswer as exc:
         raise unusable(exc.message.removeprefix(UNUSABLE_TOKEN_ANSWER)) from None
-    response._content = json.dumps(token, default=float).encode("utf-8")
-    return response
+    return _answer_with(response, json.dumps(token, default=float))
+
+
+def _answer_with(response: requests.Response, text: str) -> requests.Response:
+    """`response` with `text` as its body: what the compliance hook hands on to oauthlib, which reads
+    the answer's `.text`. requests-oauthlib's hooks must return a response, and requests has no
+    public way to change the body of one it has read; this one is made anew from `Response`'s
+    documented attributes, its body a file object (`raw`) that `.content` reads as it reads a socket."""
+    answer = requests.Response()
+    answer.status_code = response.status_code
+    answer.reason = response.reason
+    answer.headers = response.headers
+    answer.url = response.url
+    answer.history = response.history
+    answer.request = response.request
+    answer.encoding = "utf-8"
+    answer.raw = io.BytesIO(text.encode("utf-8"))
+    return answer
 
 
 def _jwt_bearer_client(client_id: str) -> OAuthlibClient:

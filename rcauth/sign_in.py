@@ -1,17 +1,20 @@
-"""Storing a new sign-in as `rcauth login` does, for the command and the Python API alike.
+"""Signing in as `rcauth login` and `rcauth.login()` both do (`sign_in`), and out (`sign_out`).
 
-A login (browser, paste or JWT: `rcauth.flow`) yields a session; this module decides where it goes
-and what it replaces. The rules, in one place so `rcauth.login()` cannot drift from `rcauth login`:
+`sign_in` takes the settings, the way in (`flow.Browser`, `flow.Paste`, `flow.Jwt`) and the store, and
+is the whole of a sign-in; the command and the Python API differ only in what they tell the user
+(the callbacks it takes, and what they make of what it returns). The rules, in one place:
 
-- the directories the login needs are checked before a grant is made (a grant this machine could
-  not keep would hold one of RingCentral's concurrent-session places until it expired);
+- the store and the directories the login needs are checked before a grant is made (a grant this
+  machine could not keep would hold one of RingCentral's concurrent-session places until it expired);
 - the new session is stored under the profile's refresh lock, so a refresh in flight in another
   process stores its pair first and is then replaced, never the other way round;
 - the session it replaces (what the store holds at that moment, not at the start) is revoked
   afterwards: RingCentral limits parallel sessions per user and app, and a replaced session nobody
   can use any more should not hold a place. When RingCentral gives no verdict on that revocation (it
   cannot be reached, a proxy answers in its place), the grant may stay live with nothing left on this
-  machine to end it: the caller is told (`unrevoked`), never silently.
+  machine to end it: the caller is told (`warn`), never silently;
+- who signed in is read with the new session and kept in the profile index (`rcauth profiles`); a
+  failure there leaves the sign-in made, and is returned for the caller to mention.
 """
 
 from __future__ import annotations
@@ -21,54 +24,67 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rcauth import interrupts
+from rcauth import flow, interrupts, profiles, resources
+from rcauth.client import ApiClient, WaitCallback
+from rcauth.config import Settings
 from rcauth.errors import KeyringUnreachable, RcauthError, StoredSessionDamaged
-from rcauth.oauth import OAuthError, grant_of, revoke_session
+from rcauth.oauth import OAuthError, RingCentralOAuth, grant_of, revoke_session
 from rcauth.session import Session
 from rcauth.store import SessionStore, check_login_dirs, refresh_lock
 
 log = logging.getLogger(__name__)
 
-Save = Callable[[Session], None]
-Unrevoked = Callable[[Session, RcauthError], None]
+
+@dataclass(frozen=True)
+class SignedIn:
+    """What a sign-in made: the stored session, and who it belongs to (`resources.describe_user`,
+    e.g. "Alex Doe (extension 101, alex@example.com)"), or, when that could not be read, why
+    (`user_error`: the sign-in stands all the same)."""
+
+    session: Session
+    user: str | None
+    user_error: RcauthError | None = None
 
 
 def sign_in(
-    profile: str,
+    settings: Settings,
+    way: flow.WayIn,
     store: SessionStore,
-    run: Callable[[Save], Session],
     *,
-    shared: bool = True,
-    unrevoked: Unrevoked | None = None,
-) -> Session:
-    """Run a login and store its session for `profile`, replacing (and revoking) the one stored.
+    announce: flow.Announce | None = None,
+    on_wait: WaitCallback | None = None,
+    warn: Callable[[str], object] | None = None,
+    oauth: RingCentralOAuth | None = None,
+) -> SignedIn:
+    """Sign in `way` and store the session for `store`'s profile, replacing (and revoking) the one
+    stored; then read who signed in and list the profile with it.
 
     Args:
-        profile: the profile the session is stored for (names the refresh lock).
-        store: where the session goes (`rcauth.store.open_store(profile)`).
-        run: the login itself, given the `save` callback to call with the new session, e.g.
-            `lambda save: flow.login_with_jwt(settings, jwt, save=save)`.
-        shared: False for a store of this process alone (the demo's memory store): no directory
-            check, no lock file; nobody else can be refreshing it.
-        unrevoked: called with a replaced session RingCentral could not be told to end, and why (it
-            stays valid there until it expires); default: a warning in the `rcauth` log.
+        settings: the app and server to sign in to (`rcauth.config.resolve`).
+        way: `flow.Browser(...)`, `flow.Paste(read_redirect)` or `flow.Jwt(assertion)`.
+        store: where the session goes (`rcauth.store.open_store(profile)`); its profile names the
+            refresh lock and the profile index entry.
+        announce: given the sign-in URL (browser and paste), for the user to open.
+        on_wait: told of a rate-limit wait while reading who signed in (`ApiClient`'s).
+        warn: given a sentence the user should read: a replaced session RingCentral could not be
+            told to end (it stays valid there until it expires). Default: the `rcauth` log.
+        oauth: the OAuth client to use (tests); default: one for `settings`.
 
     Returns:
-        The new session, stored.
+        `SignedIn`: the new session, stored, and who it belongs to.
 
     Raises:
-        StorageUnavailable: a directory or the lock file cannot be used (before any grant is made),
-            or the store refused the session (the grant is then revoked by the flow).
-        LoginFailed, TransportError, ConfigError: from the login itself.
+        StorageUnavailable: the store, a directory or the lock file cannot be used (before any grant
+            is made), or the store refused the session (the grant is then revoked by the flow).
+        LoginFailed, PortInUse, TransportError, ConfigError: from the login itself.
     """
-    if shared:
-        check_login_dirs(profile, session_file=getattr(store, "kind", "") == "file")
-    with contextlib.suppress(StoredSessionDamaged, KeyringUnreachable):
-        store.load()  # uses up the keyring probe's read: the load in `save` below reads the store afresh
+    store.probe()
+    profile = store.profile
+    check_login_dirs(profile, session_file=store.kind == "file")
     replaced: list[Session] = []
 
     def save(session: Session) -> None:
-        with refresh_lock(profile) if shared else contextlib.nullcontext():
+        with refresh_lock(profile):
             try:
                 old = store.load()
             except StoredSessionDamaged as exc:
@@ -80,7 +96,7 @@ def sign_in(
             replaced.append(old)
 
     try:
-        return run(save)
+        session = flow.login(settings, way, save=save, announce=announce, oauth=oauth)
     finally:
         # Also when a signal held through the sign-in ends it once the new session is stored: the
         # session it replaced is gone from this machine, so it is ended at RingCentral before the
@@ -91,11 +107,19 @@ def sign_in(
                     revoke_session(old)
                 except RcauthError as exc:
                     if ringcentral_did_not_answer(exc):
-                        (unrevoked or _log_unrevoked)(old, exc)
-
-
-def _log_unrevoked(old: Session, exc: RcauthError) -> None:
-    log.warning("could not revoke the session this sign-in replaced at %s (%s)", old.server, exc)
+                        (warn or log.warning)(
+                            f"could not revoke the session this sign-in replaced at {old.server} ({exc}); "
+                            "it stays valid at RingCentral until it expires"
+                        )
+    user: str | None = None
+    user_error: RcauthError | None = None
+    try:
+        with ApiClient(store, profile=profile, on_wait=on_wait) as api:
+            user = resources.describe_user(resources.extension_info(api))
+    except RcauthError as exc:
+        user_error = exc
+    profiles.remember(profile, user)  # `rcauth profiles` lists it, with whom it belongs to if known
+    return SignedIn(session, user, user_error)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The keyring is the only default home of a session. A file is used only with the user's consent
 (`--insecure-storage` / `RCAUTH_INSECURE_STORAGE=1`) when no keyring works, because a file is only as
-safe as the account's file permissions and backups.
+safe as the account's file permissions and backups. `open_store` chooses: `KeyringStore` (the keyring
+only), or with consent `KeyringOrFile` (the keyring while it works, the file where it does not).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 import os
 import re
 import secrets
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -65,10 +65,17 @@ class SessionStore(Protocol):
     """What the CLI and client need of a place that keeps a session."""
 
     @property
+    def profile(self) -> str: ...
+
+    @property
     def kind(self) -> str: ...
 
     @property
     def location(self) -> str: ...
+
+    def probe(self) -> None:
+        """Raise `StorageUnavailable` unless a session can be kept here: called before a grant is
+        made (`sign_in`) and by `rcauth doctor`; a command just loads, which finds the same."""
 
     def load(self) -> Session | None: ...
 
@@ -79,10 +86,10 @@ class SessionStore(Protocol):
 
 def _keyring_switched_off() -> bool:
     """`PYTHON_KEYRING_BACKEND` names keyring's `fail` backend (keyring's documented way to run without
-    one, as on CI) and keyring is not loaded yet (so no `keyring.set_keyring` overrides it): every keyring
-    call would fail, and importing keyring to find that out costs about 15 ms a command."""
-    backend = os.environ.get("PYTHON_KEYRING_BACKEND", "").strip()
-    return backend == "keyring.backends.fail.Keyring" and "keyring" not in sys.modules
+    one, as on CI): every keyring call would fail, and importing keyring to find that out costs about
+    15 ms a command. (rcauth makes its backend from that variable whatever a program set in keyring:
+    `keyring_choice`.)"""
+    return os.environ.get("PYTHON_KEYRING_BACKEND", "").strip() == "keyring.backends.fail.Keyring"
 
 
 def _register(session: Session) -> Session:
@@ -103,6 +110,9 @@ class MemoryStore:
     @property
     def location(self) -> str:
         return "memory (this process only)"
+
+    def probe(self) -> None:
+        pass
 
     def load(self) -> Session | None:
         return _register(Session.from_json(self._value)) if self._value is not None else None
@@ -231,7 +241,8 @@ class KeyringStore:
     """One keyring entry per profile (service `rcauth`, username = the profile name, value = JSON),
     split into parts under an index when the backend refuses it whole (see PART_SIZE above).
 
-    With consent to insecure storage (`fallback`), a write the keyring refuses goes to that file instead.
+    The keyring only: with consent to a file, `KeyringOrFile` puts the file beside it, and makes this
+    store with `plaintext_reads` (see `_check_backend`).
     """
 
     def __init__(
@@ -239,34 +250,23 @@ class KeyringStore:
         profile: str = DEFAULT_PROFILE,
         *,
         timeout: float | None = None,
-        fallback: FileStore | None = None,
+        plaintext_reads: bool = False,
     ) -> None:
         self.profile = profile
         self.timeout = timeout if timeout is not None else _keyring_timeout()
-        self.fallback = fallback
-        # True once the session in use is the fallback file's (read from it, or written to it).
-        self._in_file = False
-        # What `probe()` read, handed to the next `load()` once: every command loads right after
-        # probing, and a Secret Service read costs a D-Bus session and a key exchange (about 20 ms).
-        self._probed: tuple[str | None] | None = None
+        self.plaintext_reads = plaintext_reads
         # The keyring backend and why it was chosen (`keyring_choice.choose`), once needed.
         self._choice: tuple[KeyringBackend, str] | None = None
-        # Why writes go to the fallback file although the keyring reads (`_check_backend`): keyring's
+        # Why no session may be written here although it may be read (`_check_backend`): keyring's
         # discovery chose a backend that keeps secrets in plain text, and the user consented to a file.
         self._refused: StorageUnavailable | None = None
 
     @property
     def kind(self) -> str:
-        """Where this store keeps a session: "file" once the session in use is the fallback file's, or
-        when every write goes there (`refused`); else the keyring, said to be plain text if it is."""
-        if self._in_file or self._refused is not None:
-            return "file"
         return "keyring (plain text)" if self._plaintext() else "keyring"
 
     @property
     def location(self) -> str:
-        if self._in_file and self.fallback is not None:
-            return self.fallback.location
         backend, reason = self._backend()
         entry = f"service {KEYRING_SERVICE!r}, entry {self.profile!r}"
         kept = self._plaintext()
@@ -277,8 +277,8 @@ class KeyringStore:
 
     @property
     def refused(self) -> str | None:
-        """Why sessions are written to the fallback file although this keyring reads (a backend
-        keyring's discovery chose that keeps secrets in plain text), once `probe` has found it."""
+        """Why sessions may not be written here although this keyring reads (a backend keyring's
+        discovery chose that keeps secrets in plain text), once a call has found it."""
         return self._refused.message if self._refused is not None else None
 
     def _plaintext(self) -> str | None:
@@ -292,14 +292,16 @@ class KeyringStore:
             self._choice = keyring_choice.choose()
         return self._choice
 
-    def _use(self, op: Callable[[KeyringBackend], T]) -> T:
-        """Run `op` with the chosen backend (on the keyring thread). A remembered backend that fails
-        is forgotten and keyring discovers again (`keyring_choice`); one keyring chose is remembered
-        once it has worked. A locked keyring is the keyring's state, not a wrong choice."""
+    def _use(self, op: Callable[[KeyringBackend], T], *, write: bool = False) -> T:
+        """Run `op` with the chosen backend (on the keyring thread), once `_check_backend` allows it
+        (`write`: `op` writes). A remembered backend that fails is forgotten and keyring discovers
+        again (`keyring_choice`); one keyring chose is remembered once it has worked. A locked
+        keyring is the keyring's state, not a wrong choice."""
         import keyring.errors
 
         backend, reason = self._backend()
         try:
+            self._check_backend(backend, reason, write=write)
             result = op(backend)
         except Exception as exc:
             if not reason.startswith(keyring_choice.REMEMBERED_PREFIX) or isinstance(
@@ -309,14 +311,17 @@ class KeyringStore:
             log.debug("the remembered keyring backend failed: %s", type(exc).__name__)
             backend = keyring_choice.rediscover(backend, exc)
             self._choice = (backend, keyring_choice.DISCOVERED)
-            result = op(backend)
             reason = keyring_choice.DISCOVERED
+            self._check_backend(backend, reason, write=write)
+            result = op(backend)
         if reason == keyring_choice.DISCOVERED:
             keyring_choice.remember(backend)
             self._choice = (backend, keyring_choice.REMEMBERED_PREFIX)
         return result
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
+        if _keyring_switched_off():
+            raise StorageUnavailable("no system keyring is available", hint=INSECURE_HINT)
         import keyring.errors
 
         try:
@@ -348,50 +353,35 @@ class KeyringStore:
             ) from None
 
     def probe(self) -> None:
-        """Raise `StorageUnavailable` unless a keyring backend can actually be read."""
-        if _keyring_switched_off():
-            raise StorageUnavailable("no system keyring is available", hint=INSECURE_HINT)
-        try:
-            fast = self._read_fast()
-            if fast is not None:
-                self._probed = fast
-                return
+        """Raise `StorageUnavailable` unless the keyring can be read: the profile's session is read
+        (the same read as `load`; nothing is kept of it). A damaged entry is a keyring that answers:
+        `load` reports it, `login` overwrites it, `logout` removes it."""
+        with contextlib.suppress(StoredSessionDamaged):
+            self.load()
 
-            def read(keyring: KeyringBackend) -> str | None:
-                self._check_backend(keyring)
-                return keyring.get_password(KEYRING_SERVICE, self.profile)
-
-            value = self._call("read the session", lambda: self._use(read))
-        except StoredSessionDamaged:
-            # The keyring answers; what it holds is damaged, which `load` reports (and `login`
-            # overwrites, `logout` removes): the store is usable.
-            self._probed = None
-            return
-        self._probed = (value,)
-
-    def _check_backend(self, keyring: KeyringBackend) -> None:
+    def _check_backend(self, keyring: KeyringBackend, reason: str, *, write: bool) -> None:
         """Refuse a backend no session may go to (on the keyring thread: choosing one may take
         keyring's discovery, bounded as every keyring call is).
 
         One that keeps nothing (keyring's null backend) is no keyring. One that keeps secrets in
         plain text (`keyring_choice.plaintext`) is used only if the user chose it; if keyring's
-        discovery chose it, it is no keyring either, except that with consent to a file it is still
-        read and cleared (a session an older rcauth stored there is found, used, revoked by logout)
-        while every write goes to the file (`save`)."""
+        discovery chose it, it is no keyring either, except that with consent to a file
+        (`plaintext_reads`) it is still read and cleared (a session an older rcauth stored there is
+        found, used, revoked by logout) while every write is refused (`KeyringOrFile` then writes
+        the file)."""
         name = keyring_choice.backend_name(keyring)
         if keyring_choice.keeps_nothing(keyring):
             raise StorageUnavailable(
                 f"no system keyring is available ({name} keeps nothing)", hint=INSECURE_HINT
             )
         kept = keyring_choice.plaintext(keyring)
-        reason = self._choice[1] if self._choice is not None else keyring_choice.DISCOVERED
         if kept is None or keyring_choice.users_choice(reason):
             return
         refusal = StorageUnavailable(
             f"no secure keyring is available: keyring chose {kept}, which keeps secrets in plain text",
             hint=PLAINTEXT_HINT,
         )
-        if self.fallback is None:
+        if write or not self.plaintext_reads:
             raise refusal
         self._refused = refusal
 
@@ -414,31 +404,17 @@ class KeyringStore:
             raise _timed_out("read the session", self.timeout) from None
 
     def load(self) -> Session | None:
-        if self._in_file and self.fallback is not None:
-            return self.fallback.load()
-        probed, self._probed = self._probed, None
-        if probed is not None and (probed[0] is None or not probed[0].startswith(INDEX_MARK)):
-            text = probed[0]  # the whole answer already (no keyring needed for a fresh probe's value)
+        fast = self._read_fast()
+        if fast is not None and (fast[0] is None or not fast[0].startswith(INDEX_MARK)):
+            text = fast[0]  # the whole answer (an index names parts only keyring reads)
         else:
-            text = self._call("read the session", lambda: self._use(lambda kr: self._read(kr, probed)))
-        if text is None:
-            if self.fallback is not None and (session := self.fallback.load()) is not None:
-                self._in_file = True  # the keyring refused to store it earlier (`save`)
-                return session
-            return None
-        session = _register(Session.from_json(text))
-        if self.fallback is not None and self.fallback.path.exists():
-            # Both hold a session only when the keyring refused a write and then its copy could not
-            # be removed: the newer one is the live one (the other's refresh token may be spent).
-            in_file = self.fallback.load()
-            if in_file is not None and _stamp(in_file) > _stamp(session):
-                self._in_file = True
-                return in_file
-        return session
+            text = self._call("read the session", lambda: self._use(lambda kr: self._read(kr, fast)))
+        return _register(Session.from_json(text)) if text is not None else None
 
-    def _read(self, keyring: KeyringBackend, probed: tuple[str | None] | None) -> str | None:
-        """The session's JSON: the profile's entry, or the parts its index names (on the keyring thread)."""
-        value = probed[0] if probed is not None else keyring.get_password(KEYRING_SERVICE, self.profile)
+    def _read(self, keyring: KeyringBackend, fast: tuple[str | None] | None) -> str | None:
+        """The session's JSON: the profile's entry (unless `_read_fast` read it already), or the parts
+        its index names (on the keyring thread)."""
+        value = fast[0] if fast is not None else keyring.get_password(KEYRING_SERVICE, self.profile)
         for _ in range(3):
             if value is None or not value.startswith(INDEX_MARK):
                 return value
@@ -462,25 +438,8 @@ class KeyringStore:
         )
 
     def save(self, session: Session) -> None:
-        self._probed = None
-        if self._in_file and self.fallback is not None:
-            self.fallback.save(session)
-            return
         text = session.to_json()
-        try:
-            if self._refused is not None:
-                raise self._refused
-            self._call("save the session", lambda: self._use(lambda kr: self._write(kr, text)))
-        except StorageUnavailable as exc:
-            if self.fallback is None:
-                raise
-            # Consent to a file was given: keep the session rather than lose it, say why once (when the
-            # file is created), and take the keyring's copy away so it cannot shadow the newer file.
-            self.fallback.fallback_reason = exc.message
-            self.fallback.save(session)
-            self._in_file = True
-            with contextlib.suppress(StorageUnavailable):
-                self._call("delete the session", lambda: self._use(self._remove))
+        self._call("save the session", lambda: self._use(lambda kr: self._write(kr, text), write=True))
 
     def _write(self, keyring: KeyringBackend, text: str) -> None:
         """Store `text` whole if the backend takes it, else in parts (on the keyring thread)."""
@@ -545,11 +504,7 @@ class KeyringStore:
         return failed
 
     def delete(self) -> bool:
-        self._probed = None
-        existed = self._call("delete the session", lambda: self._use(self._remove))
-        if self.fallback is not None:
-            existed = self.fallback.delete() or existed
-        return existed
+        return self._call("delete the session", lambda: self._use(self._remove))
 
     def _remove(self, keyring: KeyringBackend) -> bool:
         """Remove the parts the profile's entry names, then the entry (on the keyring thread).
@@ -582,8 +537,8 @@ class KeyringStore:
 
 
 def keyring_backend_choice() -> tuple[KeyringBackend, str]:
-    """The keyring backend a command would use now, and why: "user's choice (...)" (keyring.set_keyring,
-    PYTHON_KEYRING_BACKEND or keyring's config file), "remembered (record)" or "discovered (...)".
+    """The keyring backend a command would use now, and why: "user's choice (...)"
+    (PYTHON_KEYRING_BACKEND or keyring's config file), "remembered (record)" or "discovered (...)".
     For `rcauth doctor`; it may run keyring's discovery, and does not remember its answer (only a
     backend that has worked for a store is remembered)."""
     return keyring_choice.choose()
@@ -627,6 +582,9 @@ class FileStore:
     @property
     def location(self) -> str:
         return f"file {self.path} (insecure storage)"
+
+    def probe(self) -> None:
+        pass  # what the directory allows is `check_login_dirs`'s to say, before a grant
 
     def load(self) -> Session | None:
         """The file's session; None when there is none, unless the keyring could not be looked in
@@ -677,26 +635,126 @@ def insecure_storage_allowed(flag: bool = False) -> bool:
     return flag or os.environ.get("RCAUTH_INSECURE_STORAGE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def open_store(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False) -> KeyringStore | FileStore:
-    """The store for a profile: the keyring when it works; else the file, with consent; else an error."""
-    consent = insecure_storage_allowed(insecure_storage)
-    # With consent, a keyring that reads but refuses a write falls back to the file (KeyringStore.save).
-    keyring_store = KeyringStore(
-        check_profile_name(profile), fallback=FileStore(profile) if consent else None
-    )
-    try:
-        keyring_store.probe()
-    except StorageUnavailable as exc:
-        if not consent:
-            raise
-        unreachable = None
-        if isinstance(exc, KeyringUnreachable):
-            unreachable = KeyringUnreachable(
-                f"{exc.message}, so whether it holds this profile's session is unknown",
-                hint=UNREACHABLE_HINT,
-            )
-        return FileStore(profile, fallback_reason=exc.message, keyring_error=unreachable)
-    return keyring_store
+class KeyringOrFile:
+    """With the user's consent to insecure storage: the keyring while it works, rcauth's 0600 file
+    (`FileStore`) where it does not.
+
+    The first read decides (a command's first call is its load, a sign-in's its probe: no read is
+    added for it): a keyring that cannot be used then (none, one that keeps nothing, locked, hung,
+    failing) hands every later call to the file. One that could not be looked in is named when the
+    file holds no session (`FileStore.keyring_error`): it may hold one, so that is not "not signed
+    in". A keyring that works but refuses a write (or refuses every write: a plain-text backend
+    keyring's discovery chose, `KeyringStore.refused`) sends that session to the file, and the
+    keyring's copy is removed so it cannot shadow the newer file; reads then take the newer of the two.
+    """
+
+    def __init__(self, keyring: KeyringStore, file: FileStore) -> None:
+        self.keyring = keyring
+        self.file = file
+        self._decided = False  # the first read has been made
+        self._unusable: StorageUnavailable | None = None  # why the keyring is not used at all
+        self._in_file = False  # the session in use is the file's (read from it, or written to it)
+
+    @property
+    def profile(self) -> str:
+        return self.keyring.profile
+
+    @property
+    def kind(self) -> str:
+        """Says "file" once the session in use is the file's, or when every write goes there; else
+        what the keyring is (plain text, where it is)."""
+        if self._unusable is not None or self._in_file or self.keyring.refused is not None:
+            return "file"
+        return self.keyring.kind
+
+    @property
+    def location(self) -> str:
+        if self._unusable is not None or self._in_file:
+            return self.file.location
+        return self.keyring.location
+
+    @property
+    def refused(self) -> str | None:
+        """Why sessions are written to the file: the keyring could not be used, or it refuses every
+        write (`KeyringStore.refused`); None while the keyring keeps them."""
+        return self._unusable.message if self._unusable is not None else self.keyring.refused
+
+    @property
+    def keyring_error(self) -> KeyringUnreachable | None:
+        """The keyring could not be looked in: it may still hold this profile's session."""
+        return self.file.keyring_error
+
+    def _first_read(self, read: Callable[[], T]) -> tuple[T] | None:
+        """`read` on the keyring, in a 1-tuple; None when this is the first read and the keyring
+        cannot be used (every later call then goes to the file)."""
+        first, self._decided = not self._decided, True
+        try:
+            return (read(),)
+        except StorageUnavailable as exc:
+            if not first:
+                raise
+            self._unusable = exc
+            self.file.fallback_reason = exc.message
+            if isinstance(exc, KeyringUnreachable):
+                self.file.keyring_error = KeyringUnreachable(
+                    f"{exc.message}, so whether it holds this profile's session is unknown",
+                    hint=UNREACHABLE_HINT,
+                )
+            return None
+
+    def probe(self) -> None:
+        if not self._decided:
+            self._first_read(self.keyring.probe)
+
+    def load(self) -> Session | None:
+        if self._unusable is not None or self._in_file:
+            return self.file.load()
+        read = self._first_read(self.keyring.load)
+        if read is None:
+            return self.file.load()
+        session = read[0]
+        # Both hold a session only when the keyring refused a write and then its copy could not be
+        # removed: the newer one is the live one (the other's refresh token may be spent).
+        if session is None or self.file.path.exists():
+            in_file = self.file.load()
+            if in_file is not None and (session is None or _stamp(in_file) > _stamp(session)):
+                self._in_file = True
+                return in_file
+        return session
+
+    def save(self, session: Session) -> None:
+        if self._unusable is not None or self._in_file:
+            self.file.save(session)
+            return
+        try:
+            self.keyring.save(session)
+        except StorageUnavailable as exc:
+            # Consent to a file was given: keep the session rather than lose it, say why once (when the
+            # file is created), and take the keyring's copy away so it cannot shadow the newer file.
+            self.file.fallback_reason = exc.message
+            self.file.save(session)
+            self._in_file = True
+            with contextlib.suppress(StorageUnavailable):
+                self.keyring.delete()
+
+    def delete(self) -> bool:
+        if self._unusable is not None:
+            return self.file.delete()
+        existed = self.keyring.delete()
+        return self.file.delete() or existed
+
+
+def open_store(
+    profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = False
+) -> KeyringStore | KeyringOrFile:
+    """The store for a profile: the keyring; with consent to insecure storage, the keyring or, where
+    it cannot be used, the 0600 file (`KeyringOrFile`). Nothing is read here: a keyring that cannot
+    be used says so at the store's first call (a command's load; `sign_in` and `rcauth doctor` probe
+    first), and without consent that is the command's error."""
+    profile = check_profile_name(profile)
+    if not insecure_storage_allowed(insecure_storage):
+        return KeyringStore(profile)
+    return KeyringOrFile(KeyringStore(profile, plaintext_reads=True), FileStore(profile))
 
 
 def check_login_dirs(profile: str, *, session_file: bool) -> None:
@@ -804,18 +862,18 @@ def probe_keyring(timeout: float | None = None) -> float:
     `StorageUnavailable` as a session's own read or write would."""
     import time
 
-    if _keyring_switched_off():
-        raise StorageUnavailable("no system keyring is available", hint=INSECURE_HINT)
-    import keyring
-
     probe = KeyringStore(f"{PROBE_ENTRY}-{secrets.token_hex(4)}", timeout=timeout)
     value = secrets.token_hex(8)
+
+    def step(what: str, op: Callable[[KeyringBackend], T], *, write: bool = False) -> T:
+        return probe._call(what, lambda: probe._use(op, write=write))
+
     started = time.monotonic()
-    probe._call("write a test entry", lambda: keyring.set_password(KEYRING_SERVICE, probe.profile, value))
+    step("write a test entry", lambda kr: kr.set_password(KEYRING_SERVICE, probe.profile, value), write=True)
     try:
-        read = probe._call("read a test entry", lambda: keyring.get_password(KEYRING_SERVICE, probe.profile))
+        read = step("read a test entry", lambda kr: kr.get_password(KEYRING_SERVICE, probe.profile))
     finally:
-        probe._call("delete a test entry", lambda: keyring.delete_password(KEYRING_SERVICE, probe.profile))
+        step("delete a test entry", lambda kr: kr.delete_password(KEYRING_SERVICE, probe.profile))
     if read != value:
         raise StorageUnavailable("the system keyring did not give back the test entry it was given")
     return time.monotonic() - started

@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backend
-import keyring.errors
 import pytest
+from installed_keyring import MemoryKeyring, install
 
 from rcauth import redact
 
@@ -29,26 +27,6 @@ RC_ENV = (
 )
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A real keyring backend (the library's own interface), kept in memory."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("not found")
-
-
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Config, state and data dirs under tmp_path; no RC_* settings leak in from the environment."""
@@ -62,18 +40,14 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring(request: pytest.FixtureRequest) -> Iterator[MemoryKeyring | None]:
-    """Unit tests get an in-memory keyring; tests/e2e use whatever the machine has (subprocesses)."""
+def memory_keyring(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring | None:
+    """Unit tests get an in-memory keyring, named as the user names one (`installed_keyring`);
+    tests/e2e use whatever the machine has (subprocesses)."""
     if "e2e" in Path(str(request.node.path)).parts:
-        yield None
-        return
-    previous = keyring.get_keyring()
+        return None
     backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+    install(monkeypatch, backend)
+    return backend
 
 
 @pytest.fixture(autouse=True)

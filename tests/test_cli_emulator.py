@@ -16,8 +16,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backends.fail
 import pytest
 import requests
 from cli_runner import cli_runner
@@ -272,7 +270,7 @@ def test_jwt_login_from_environment_file_and_stdin(run, tmp_path: Path, monkeypa
 
 
 def test_jwt_login_works_without_a_keyring_given_consent(run, isolated: Path, monkeypatch) -> None:
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("RC_JWT", DEMO_JWT)
     denied = run("login", "--jwt", code=6)
     assert "--insecure-storage" in denied.stderr

@@ -9,7 +9,7 @@ import pytest
 
 from rcauth.config import Settings
 from rcauth.errors import LoginFailed, StorageUnavailable, TransportError
-from rcauth.flow import LoginFlow, login, login_by_paste, login_with_jwt, parse_pasted_redirect
+from rcauth.flow import Browser, Jwt, LoginFlow, Paste, login, parse_pasted_redirect
 from rcauth.loopback import CallbackResult, ForeignCallback, parse_callback
 from rcauth.oauth import OAuthError
 from rcauth.session import Session
@@ -248,9 +248,9 @@ class FakeReceiver:
 
 
 @pytest.mark.parametrize("how", ["browser", "paste", "jwt"])
-def test_the_one_call_logins_use_the_oauth_client_and_receiver_they_are_given(how: str) -> None:
-    """`login`, `login_by_paste` and `login_with_jwt` hand `oauth` (and `receiver_factory`) to the
-    flow: a caller's client (its own HTTP session, its own server) is the one that signs in."""
+def test_the_one_call_login_uses_the_oauth_client_and_receiver_it_is_given(how: str) -> None:
+    """`login` hands `oauth` (and the browser way's `receiver_factory`) to the flow, whichever the way
+    in: a caller's client (its own HTTP session, its own server) is the one that signs in."""
     oauth = FakeOAuth()
     saved: list[Session] = []
     FakeReceiver.made.clear()
@@ -258,24 +258,23 @@ def test_the_one_call_logins_use_the_oauth_client_and_receiver_they_are_given(ho
     if how == "browser":
         session = login(
             SETTINGS,
+            # a real receiver would wait this long, in vain
+            Browser(open_browser=None, timeout=0.5, receiver_factory=FakeReceiver),
             save=saved.append,
             announce=announced.append,
-            open_browser=None,
-            timeout=0.5,  # a real receiver would wait this long, in vain
-            receiver_factory=FakeReceiver,
             oauth=oauth,  # type: ignore[arg-type]
         )
         assert [r.told for r in FakeReceiver.made] == [[(True, "Signed in to RingCentral")]]
     elif how == "paste":
-        session = login_by_paste(
+        session = login(
             SETTINGS,
+            Paste(lambda: f"{REDIRECT}?code=C1&state={state_of(announced[0])}"),
             save=saved.append,
             announce=announced.append,
-            read_redirect=lambda: f"{REDIRECT}?code=C1&state={state_of(announced[0])}",
             oauth=oauth,  # type: ignore[arg-type]
         )
     else:
-        session = login_with_jwt(SETTINGS, "eyJ.jwt", save=saved.append, oauth=oauth)  # type: ignore[arg-type]
+        session = login(SETTINGS, Jwt("eyJ.jwt"), save=saved.append, oauth=oauth)  # type: ignore[arg-type]
     assert saved == [session] and session.access_token == "AT-flow-1"
     if how != "jwt":
         assert [(e["code"], e["redirect_uri"]) for e in oauth.exchanged] == [("C1", REDIRECT)]

@@ -16,7 +16,7 @@ import requests_mock
 
 from rcauth.config import Settings
 from rcauth.errors import LoginFailed, StorageUnavailable
-from rcauth.flow import login, login_by_paste, login_with_jwt, parse_pasted_redirect
+from rcauth.flow import Browser, Jwt, Paste, login, parse_pasted_redirect
 from rcauth.loopback import CallbackResult
 from rcauth.session import Session
 
@@ -120,9 +120,7 @@ def test_a_pasted_redirect_without_a_code_ends_the_sign_in_and_exchanges_nothing
         return pasted.format(state=parse_qs(urlsplit(announced[0]).query)["state"][0])
 
     with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
-        login_by_paste(
-            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=read_redirect
-        )
+        login(settings(PASTE_REDIRECT), Paste(read_redirect), save=pytest.fail, announce=announced.append)
     assert str(caught.value) == (
         "RingCentral returned an error: invalid_request (the redirect carried no code)"
     )
@@ -145,11 +143,8 @@ def test_login_by_paste_exchanges_the_pasted_code_and_saves_the_session() -> Non
 
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=TOKEN)
-        session = login_by_paste(
-            settings(PASTE_REDIRECT),
-            save=saved.append,
-            announce=announced.append,
-            read_redirect=read_redirect,
+        session = login(
+            settings(PASTE_REDIRECT), Paste(read_redirect), save=saved.append, announce=announced.append
         )
     assert saved == [session] and session.access_token == "AT-flow-123"
     assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
@@ -165,9 +160,7 @@ def test_login_by_paste_reports_a_denied_sign_in_and_exchanges_nothing() -> None
         return f"error=access_denied&state={state}"
 
     with requests_mock.Mocker() as m, pytest.raises(LoginFailed, match="access was denied in the browser"):
-        login_by_paste(
-            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=read_redirect
-        )
+        login(settings(PASTE_REDIRECT), Paste(read_redirect), save=pytest.fail, announce=announced.append)
     assert m.call_count == 0
 
 
@@ -211,10 +204,9 @@ def test_the_browser_is_told_signed_in_only_after_the_session_is_stored() -> Non
         m.post(TOKEN_URL, json=TOKEN)
         session = login(
             settings(),
+            Browser(open_browser=browser_redirect("code=C0DE-1&state={state}", answers), timeout=WAIT),
             save=save,
             announce=lambda url: None,
-            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
-            timeout=WAIT,
         )
     assert session.refresh_token == "RT-flow-123"
     assert seen_at_save == [False]  # the browser was still waiting while the session was stored
@@ -235,10 +227,9 @@ def _login_whose_save_fails(message: str) -> tuple[requests_mock.Mocker, int, st
         m.post(REVOKE_URL, text="")
         login(
             settings(),
+            Browser(open_browser=browser_redirect("code=C0DE-1&state={state}", answers), timeout=WAIT),
             save=save,
             announce=lambda url: None,
-            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
-            timeout=WAIT,
         )
     status, page = answers[0].result(WAIT)
     return m, status, page
@@ -262,10 +253,9 @@ def test_a_refused_code_tells_the_browser_and_the_caller() -> None:
         )
         login(
             settings(),
+            Browser(open_browser=browser_redirect("code=C0DE-1&state={state}", answers), timeout=WAIT),
             save=pytest.fail,
             announce=lambda url: None,
-            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
-            timeout=WAIT,
         )
     status, page = answers[0].result(WAIT)
     assert status == 400 and "Sign-in failed" in page and "Code expired" in page
@@ -276,10 +266,11 @@ def test_a_sign_in_denied_in_the_browser_exchanges_nothing() -> None:
     with requests_mock.Mocker() as m, pytest.raises(LoginFailed, match="access was denied in the browser"):
         login(
             settings(),
+            Browser(
+                open_browser=browser_redirect("error=access_denied&state={state}", answers), timeout=WAIT
+            ),
             save=pytest.fail,
             announce=lambda url: None,
-            open_browser=browser_redirect("error=access_denied&state={state}", answers),
-            timeout=WAIT,
         )
     assert m.call_count == 0
     status, page = answers[0].result(WAIT)
@@ -289,7 +280,9 @@ def test_a_sign_in_denied_in_the_browser_exchanges_nothing() -> None:
 def test_the_authorize_url_is_announced_even_without_a_browser() -> None:
     announced: list[str] = []
     with pytest.raises(LoginFailed, match="no sign-in arrived within 0.2 s"):
-        login(settings(), save=pytest.fail, announce=announced.append, open_browser=None, timeout=0.2)
+        login(
+            settings(), Browser(open_browser=None, timeout=0.2), save=pytest.fail, announce=announced.append
+        )
     (url,) = announced
     params = parse_qs(urlsplit(url).query)
     assert url.startswith(SERVER + "/restapi/oauth/authorize?")
@@ -302,14 +295,14 @@ def test_login_with_jwt_trades_the_trimmed_credential_and_saves_the_session() ->
     saved: list[Session] = []
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=TOKEN)
-        session = login_with_jwt(settings(), "  eyJ.jwt.credential\n", save=saved.append)
+        session = login(settings(), Jwt("  eyJ.jwt.credential\n"), save=saved.append)
     assert saved == [session]
     assert parse_qs(m.request_history[0].text)["assertion"] == ["eyJ.jwt.credential"]
 
 
 def test_an_empty_jwt_is_refused_before_any_request() -> None:
     with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
-        login_with_jwt(settings(), " \n", save=pytest.fail)
+        login(settings(), Jwt(" \n"), save=pytest.fail)
     assert str(caught.value) == "the JWT credential is empty"
     assert m.call_count == 0
 
@@ -317,7 +310,7 @@ def test_an_empty_jwt_is_refused_before_any_request() -> None:
 def test_a_refused_jwt_is_a_login_failure_and_nothing_is_saved() -> None:
     with requests_mock.Mocker() as m, pytest.raises(LoginFailed, match="refused the JWT credential"):
         m.post(TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "bad JWT"})
-        login_with_jwt(settings(), "eyJ.jwt.credential", save=pytest.fail)
+        login(settings(), Jwt("eyJ.jwt.credential"), save=pytest.fail)
 
 
 # -- mutation testing: what the surviving mutants of flow.py showed unpinned ------------------------------
@@ -332,10 +325,9 @@ def test_the_code_is_exchanged_with_the_verifier_of_the_challenge_sent_and_the_b
         m.post(TOKEN_URL, json=TOKEN)
         session = login(
             settings(),
+            Browser(open_browser=browser_redirect("code=C0DE-1&state={state}", answers), timeout=WAIT),
             save=saved.append,
             announce=announced.append,
-            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
-            timeout=WAIT,
         )
     authorize = parse_qs(urlsplit(announced[0]).query)
     sent = parse_qs(m.request_history[0].text)
@@ -374,10 +366,9 @@ def test_a_sign_in_refused_in_the_browser_says_why_in_the_terminal_and_the_brows
     with pytest.raises(LoginFailed) as caught:
         login(
             settings(),
+            Browser(open_browser=browser_redirect(query, answers), timeout=WAIT),
             save=pytest.fail,
             announce=lambda url: None,
-            open_browser=browser_redirect(query, answers),
-            timeout=WAIT,
         )
     assert str(caught.value) == message
     status, page = answers[0].result(WAIT)
@@ -392,10 +383,9 @@ def test_a_refused_code_names_ringcentrals_reason() -> None:
         m.post(TOKEN_URL, status_code=400, json=body)
         login(
             settings(),
+            Browser(open_browser=browser_redirect("code=C0DE-1&state={state}", answers), timeout=WAIT),
             save=pytest.fail,
             announce=lambda url: None,
-            open_browser=browser_redirect("code=C0DE-1&state={state}", answers),
-            timeout=WAIT,
         )
     assert (
         str(caught.value)
@@ -417,7 +407,9 @@ def test_an_unsaved_sign_in_page_names_the_storage_error() -> None:
 
 def test_no_sign_in_in_time_says_how_to_try_again() -> None:
     with pytest.raises(LoginFailed) as caught:
-        login(settings(), save=pytest.fail, announce=lambda url: None, open_browser=None, timeout=0.2)
+        login(
+            settings(), Browser(open_browser=None, timeout=0.2), save=pytest.fail, announce=lambda url: None
+        )
     assert (
         str(caught.value) == "no sign-in arrived within 0.2 s; run `rcauth login` again (or raise --timeout)"
     )
@@ -432,9 +424,7 @@ def test_login_by_paste_names_a_refused_code_and_sends_the_verifier() -> None:
 
     with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
         m.post(TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "Code used"})
-        login_by_paste(
-            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=read_redirect
-        )
+        login(settings(PASTE_REDIRECT), Paste(read_redirect), save=pytest.fail, announce=announced.append)
     assert (
         str(caught.value) == "RingCentral refused the authorization code: invalid_grant: Code used (HTTP 400)"
     )
@@ -444,11 +434,11 @@ def test_login_by_paste_names_a_refused_code_and_sends_the_verifier() -> None:
 def test_login_with_jwt_names_the_refusal_and_builds_the_session_for_the_app() -> None:
     with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
         m.post(TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "bad JWT"})
-        login_with_jwt(settings(), "eyJ.jwt.credential", save=pytest.fail)
+        login(settings(), Jwt("eyJ.jwt.credential"), save=pytest.fail)
     assert str(caught.value) == "RingCentral refused the JWT credential: invalid_grant: bad JWT (HTTP 400)"
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=TOKEN)
-        session = login_with_jwt(settings(), "eyJ.jwt.credential", save=lambda s: None)
+        session = login(settings(), Jwt("eyJ.jwt.credential"), save=lambda s: None)
     assert (session.server, session.client_id, session.client_secret) == (SERVER, "cid", "sec")
     assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
 
@@ -484,8 +474,6 @@ def test_a_refused_paste_says_why(pasted: str, message: str) -> None:
 def test_login_by_paste_announces_the_url_for_the_configured_redirect() -> None:
     announced: list[str] = []
     with pytest.raises(LoginFailed):
-        login_by_paste(
-            settings(PASTE_REDIRECT), save=pytest.fail, announce=announced.append, read_redirect=lambda: "x"
-        )
+        login(settings(PASTE_REDIRECT), Paste(lambda: "x"), save=pytest.fail, announce=announced.append)
     params = parse_qs(urlsplit(announced[0]).query)
     assert params["redirect_uri"] == [PASTE_REDIRECT] and params["client_id"] == ["cid"]

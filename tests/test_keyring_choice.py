@@ -2,8 +2,10 @@
 keyring's discovery chose, remembered in the state dir and made directly next time; a remembered one
 that fails, or whose key (keyring's version, the backend class) no longer holds, is discovered again.
 
-Discovery here is keyring's own (`keyring.core.init_backend`), over a list of backends this module
-gives it in place of the machine's (keyring.backend.get_all_keyring), so no test touches a real keyring.
+Discovery here is rcauth's own instance of keyring's (`keyring_choice.discover`), over a list of
+backends this module gives keyring in place of the machine's (keyring.backend.get_all_keyring), so no
+test touches a real keyring. Every store makes its own backend, as a new process would: nothing here
+resets keyring's process-wide backend, which rcauth neither reads nor sets.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from typing import ClassVar
 
 import keyring
 import keyring.backend
+import keyring.backends.fail
 import keyring.core
 import keyring.errors
+import keyring.util.platform_
 import pytest
+from installed_keyring import install, programs_keyring
 
 from rcauth import keyring_choice
 from rcauth.errors import StorageUnavailable
@@ -86,9 +91,8 @@ def name(cls: type) -> str:
 
 @pytest.fixture
 def no_user_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, int]:
-    """No set_keyring, no PYTHON_KEYRING_BACKEND, no keyringrc.cfg; keyring's discovery finds
+    """No PYTHON_KEYRING_BACKEND, no keyringrc.cfg; keyring's discovery finds
     `discovered["backend"]` (SharedKeyring unless a test says otherwise) and is counted."""
-    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     SharedKeyring.entries.clear()
@@ -115,8 +119,7 @@ def test_the_backend_keyring_discovered_is_remembered_and_made_directly_next_tim
     assert record()["backend"] == name(SharedKeyring)
     assert record()["keyring"] == importlib.metadata.version("keyring")
 
-    keyring.core._keyring_backend = None  # a new process: keyring knows nothing yet
-    store = KeyringStore("default")
+    store = KeyringStore("default")  # as in a new process
     assert store.load() == SESSION
     assert no_user_choice["discoveries"] == 1  # no second discovery
     backend, reason = keyring_backend_choice()
@@ -130,7 +133,6 @@ def test_a_changed_key_means_discovering_again(no_user_choice, field: str) -> No
     data = record()
     data[field] = {"keyring": "0.0.1", "keyring_path": "/elsewhere/keyring", "backend": "gone.Module"}[field]
     path.write_text(json.dumps(data), encoding="utf-8")
-    keyring.core._keyring_backend = None
 
     assert KeyringStore("default").load() == SESSION
     assert no_user_choice["discoveries"] == 2
@@ -151,7 +153,6 @@ def test_a_failing_remembered_backend_is_forgotten_and_discovery_says_it_chose_a
     path.write_text(json.dumps({**keyring_choice._key(), "backend": name(GoneKeyring)}), encoding="utf-8")
     OtherKeyring.entries[("rcauth", "default")] = SESSION.to_json()
     no_user_choice["choice"]["backend"] = OtherKeyring
-    keyring.core._keyring_backend = None
     with caplog.at_level(logging.WARNING):
         assert KeyringStore("default").load() == SESSION
     warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -185,34 +186,61 @@ def test_the_users_choice_wins_over_a_remembered_backend(
     no_user_choice, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     KeyringStore("default").save(SESSION)  # remembered: SharedKeyring
-    keyring.core._keyring_backend = None
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", name(OtherKeyring))
     backend, reason = keyring_backend_choice()
     assert type(backend) is OtherKeyring and reason == keyring_choice.FROM_ENV
     assert KeyringStore("default").load() is None  # OtherKeyring's entries, not the remembered one's
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
-    keyring.core._keyring_backend = None
 
-    config = Path(keyring.core._config_path())
+    config = keyring.util.platform_.config_root() / "keyringrc.cfg"
     config.parent.mkdir(parents=True)
     config.write_text(f"[backend]\ndefault-keyring={name(OtherKeyring)}\n", encoding="utf-8")
     backend, reason = keyring_backend_choice()
     assert type(backend) is OtherKeyring and reason == keyring_choice.FROM_CONFIG.format(path=config)
     config.unlink()
-
-    mine = OtherKeyring()
-    keyring.set_keyring(mine)
-    backend, reason = keyring_backend_choice()
-    assert backend is mine and reason == keyring_choice.SET_IN_PROCESS
     assert no_user_choice["discoveries"] == 1
 
 
+def test_a_programs_own_keyring_is_neither_rcauths_choice_nor_changed_by_it(no_user_choice) -> None:
+    """A program that imports rcauth keeps its keyring (`keyring.set_keyring`) to itself: rcauth
+    chooses by its own rules (here the backend it remembered) and leaves the program's in place."""
+    KeyringStore("default").save(SESSION)  # remembered: SharedKeyring
+    mine = OtherKeyring()
+    with programs_keyring(mine):
+        backend, reason = keyring_backend_choice()
+        assert type(backend) is SharedKeyring and reason.startswith(keyring_choice.REMEMBERED_PREFIX)
+        assert KeyringStore("default").load() == SESSION and OtherKeyring.entries == {}
+        assert keyring.get_keyring() is mine
+
+
+def test_rcauths_discovery_chooses_as_keyrings_own(no_user_choice, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`keyring_choice.discover` is keyring's discovery put together from its public parts (its own,
+    `keyring.core.init_backend`, would set the backend of the whole process): the two must agree, on
+    the locked keyring and on the lowest one allowed (scripts/test runs this file on both)."""
+
+    class Low(SharedKeyring):
+        priority = 1  # type: ignore[assignment]
+
+    class High(SharedKeyring):
+        priority = 9  # type: ignore[assignment]
+
+    for found in ([Low(), High(), SharedKeyring()], [Low()], []):
+        monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda found=found: list(found))
+        with programs_keyring(keyring.backends.fail.Keyring()):
+            keyring.core.init_backend()
+            keyrings_own = keyring.get_keyring()
+        assert type(keyring_choice.discover()) is type(keyrings_own)
+
+
 def test_the_mirrored_config_path_is_keyrings_own(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def keyrings() -> Path:
+        return keyring.util.platform_.config_root() / "keyringrc.cfg"
+
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "somewhere"))
-    assert keyring_choice.keyring_config_path() == Path(keyring.core._config_path())
+    assert keyring_choice.keyring_config_path() == keyrings() == keyring_choice._keyrings_config_path()
     monkeypatch.delenv("XDG_CONFIG_HOME")
-    assert keyring_choice.keyring_config_path() == Path(keyring.core._config_path())
+    assert keyring_choice.keyring_config_path() == keyrings()
 
 
 def test_the_fast_path_is_only_for_keyrings_own_secret_service_with_its_defaults(
@@ -252,7 +280,7 @@ def plain_discovered(no_user_choice) -> type[PlainKeyring]:
 
 def test_a_plain_text_keyring_discovery_chose_is_no_keyring(plain_discovered) -> None:
     with pytest.raises(StorageUnavailable) as caught:
-        open_store("default")
+        open_store("default").probe()
     assert str(caught.value) == PLAINTEXT_REFUSAL
     assert caught.value.hint == PLAINTEXT_HINT
     assert plain_discovered.entries == {}
@@ -265,26 +293,26 @@ def test_with_consent_a_discovered_plain_text_keyring_is_read_but_every_write_go
     and the plain-text copy is removed."""
     plain_discovered.entries[("rcauth", "default")] = SESSION.to_json()
     store = open_store("default", insecure_storage=True)
-    assert isinstance(store, KeyringStore)
+    assert store.load() == SESSION
     assert store.refused == PLAINTEXT_REFUSAL
     assert store.kind == "file"
-    assert store.load() == SESSION
     store.save(dataclasses.replace(SESSION, access_token="AT-choice-2"))
     assert plain_discovered.entries == {}
     assert FileStore("default").load().access_token == "AT-choice-2"
 
 
-def test_a_plain_text_keyring_the_user_chose_is_used_and_said_to_be_plain_text(memory_keyring) -> None:
-    mine = PlainKeyring()
+def test_a_plain_text_keyring_the_user_chose_is_used_and_said_to_be_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     PlainKeyring.entries.clear()
-    keyring.set_keyring(mine)
+    install(monkeypatch, PlainKeyring())
     store = open_store("default")
     store.save(SESSION)
     assert store.load() == SESSION and PlainKeyring.entries != {}
     assert store.refused is None
     assert store.kind == "keyring (plain text)"
     assert store.location == (
-        f"plain-text keyring ({PLAIN}, {keyring_choice.SET_IN_PROCESS}: service 'rcauth', entry 'default')"
+        f"plain-text keyring ({PLAIN}, {keyring_choice.FROM_ENV}: service 'rcauth', entry 'default')"
     )
 
 
@@ -292,17 +320,17 @@ def test_a_keyring_the_fast_path_read_is_not_called_plain_text(memory_keyring) -
     """Before any backend is chosen (the Secret Service read directly) the store says "keyring"."""
     store = KeyringStore("default")
     assert store.kind == "keyring"
-    store.save(SESSION)  # a backend is chosen now: the user's (set_keyring), which encrypts
+    store.save(SESSION)  # a backend is chosen now: the user's (the in-memory one), which encrypts
     assert store.kind == "keyring"
 
 
-def test_keyrings_null_backend_is_no_keyring_with_or_without_consent() -> None:
+def test_keyrings_null_backend_is_no_keyring_with_or_without_consent(monkeypatch: pytest.MonkeyPatch) -> None:
     import keyring.backends.null
 
-    keyring.set_keyring(keyring.backends.null.Keyring())
+    install(monkeypatch, keyring.backends.null.Keyring())
     with pytest.raises(StorageUnavailable) as caught:
-        open_store("default")
+        open_store("default").load()
     assert str(caught.value) == "no system keyring is available (keyring.backends.null.Keyring keeps nothing)"
     assert caught.value.hint == INSECURE_HINT
     store = open_store("default", insecure_storage=True)
-    assert isinstance(store, FileStore) and store.load() is None
+    assert store.load() is None and store.kind == "file"

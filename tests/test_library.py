@@ -5,7 +5,9 @@ exactly where `rcauth login` puts it."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import os
 import re
 import socket
 import subprocess
@@ -16,9 +18,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 import requests
 from cli_runner import cli_runner
+from installed_keyring import MemoryKeyring, programs_keyring
 
 import rcauth
 from rcauth import profiles
@@ -134,6 +138,23 @@ def test_login_without_a_display_or_announce_fails_at_once_instead_of_waiting(
 def test_login_without_a_client_id_is_a_config_error() -> None:
     with pytest.raises(rcauth.ConfigError, match="no RingCentral client id"):
         rcauth.login(jwt=DEMO_JWT)
+
+
+def test_the_library_leaves_the_programs_keyring_alone_and_keeps_to_its_own_choice(
+    emu: Emulator, memory_keyring
+) -> None:
+    """A program that imports rcauth and sets its own keyring (`keyring.set_keyring`) keeps it:
+    `rcauth.login()`, `Client` and `token` neither change it nor use it, but the backend rcauth's
+    own rules choose (here the user's, PYTHON_KEYRING_BACKEND: the in-memory one)."""
+    programs = MemoryKeyring()
+    with programs_keyring(programs):
+        jwt_login(emu)
+        access = rcauth.token()
+        with rcauth.Client() as rc:
+            assert rc.whoami()["id"]
+        assert keyring.get_keyring() is programs
+    assert programs.entries == {}
+    assert json.loads(memory_keyring.entries[("rcauth", "default")])["access_token"] == access
 
 
 # -- rcauth.Client -------------------------------------------------------------------------------
@@ -291,6 +312,76 @@ def test_auth_returns_the_401_of_a_streamed_body_it_cannot_send_again(signed_in:
     answer = requests.post(signed_in.base_url + EXT_PATH, data=body, auth=rcauth.Auth(), timeout=30)
     assert answer.status_code == 401 and answer.history == []
     assert signed_in.counters()["refreshes"] == 0
+
+
+UPLOAD = "https://platform.ringcentral.com/restapi/v1.0/account/~/upload"
+TOKEN_URL = "https://platform.ringcentral.com/restapi/oauth/token"
+
+
+def _ends_early_then_answers(requests_mock: Any) -> list[tuple[str, bytes]]:
+    """The production session, stored; RingCentral refreshes it, and answers the first upload with
+    401 (the access token ended early) and the next with 200. Returns what each upload carried:
+    its token and its body, read as a socket would read it."""
+    KeyringStore("default").save(_production_session())
+    requests_mock.post(TOKEN_URL, json=_refreshed_answer())
+    seen: list[tuple[str, bytes]] = []
+
+    def answer(request: Any, context: Any) -> str:
+        body = request.body
+        sent = body.read() if hasattr(body, "read") else body
+        seen.append((request.headers["Authorization"], sent.encode() if isinstance(sent, str) else sent))
+        context.status_code = 401 if len(seen) == 1 else 200
+        return "{}"
+
+    requests_mock.post(UPLOAD, text=answer)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "body",
+    [lambda: b"\x00payload", lambda: "payload", lambda: io.BytesIO(b"payload")],
+    ids=["bytes", "text", "a file"],
+)
+def test_auth_sends_the_same_body_again_after_a_401_with_the_refreshed_token(requests_mock, body) -> None:
+    seen = _ends_early_then_answers(requests_mock)
+    answer = requests.post(UPLOAD, data=body(), auth=rcauth.Auth(), timeout=30)
+    assert answer.status_code == 200 and [r.status_code for r in answer.history] == [401]
+    (first_token, first_body), (second_token, second_body) = seen
+    assert first_body == second_body != b""
+    assert (first_token, second_token) == ("Bearer U0pDMDFQMDFQQVMwMXxBQUE", "Bearer U0pDMDFQMDFQQVMwMXxORVc")
+
+
+def test_auth_sends_a_file_again_from_where_it_began_not_from_its_start(requests_mock) -> None:
+    seen = _ends_early_then_answers(requests_mock)
+    upload = io.BytesIO(b"skipped:payload")
+    upload.seek(len(b"skipped:"))
+    assert requests.post(UPLOAD, data=upload, auth=rcauth.Auth(), timeout=30).status_code == 200
+    assert [body for _, body in seen] == [b"payload", b"payload"]
+
+
+def test_auth_never_sends_a_body_it_cannot_rewind_again_empty(requests_mock) -> None:
+    """A pipe cannot be read twice: its 401 is the answer, and nothing is refreshed or re-sent."""
+    seen = _ends_early_then_answers(requests_mock)
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"payload")
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        answer = requests.post(UPLOAD, data=pipe, auth=rcauth.Auth(), timeout=30)
+    assert answer.status_code == 401 and answer.history == []
+    assert [body for _, body in seen] == [b"payload"]
+    assert TOKEN_URL not in [r.url for r in requests_mock.request_history]
+
+
+def _refreshed_answer() -> dict[str, Any]:
+    return {
+        "access_token": "U0pDMDFQMDFQQVMwMXxORVc",
+        "token_type": "bearer",
+        "expires_in": 3600,
+        "refresh_token": "U0pDMDFQMDFQQVMwMXxSRUYy",
+        "refresh_token_expires_in": 604800,
+        "scope": "ReadAccounts",
+        "owner_id": "101",
+    }
 
 
 def test_auth_gives_up_when_the_session_has_ended(signed_in: Emulator) -> None:
@@ -482,3 +573,19 @@ def test_the_package_is_marked_typed() -> None:
     from importlib.resources import files
 
     assert files("rcauth").joinpath("py.typed").is_file()
+
+
+def test_rcauth_sets_no_keyring_and_reads_no_private_part_of_keyring_requests_or_oauthlib() -> None:
+    """ARCHITECTURE.md's "public APIs of dependencies only", for the parts issue 21 took out: keyring's
+    process-wide backend is the program's (never set, never read privately), and requests' private
+    body position and content are not rcauth's to touch."""
+    import ast
+
+    banned = {"set_keyring", "init_backend", "_keyring_backend", "_config_path", "_body_position", "_content"}
+    found = [
+        f"{path.relative_to(path.parents[1])}:{node.lineno} {node.attr}"
+        for path in Path(rcauth.__file__).parent.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr in banned
+    ]
+    assert found == []

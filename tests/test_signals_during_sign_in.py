@@ -78,7 +78,7 @@ def signalling(name: str, events: list, body: Any = None, text: str | None = Non
 def test_a_signal_during_the_exchange_is_held_until_the_session_is_stored(events, name) -> None:
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=signalling(name, events, answer(1)))
-        session = flow.login_with_jwt(SETTINGS, JWT, save=lambda s: events.append(("saved", s.access_token)))
+        session = flow.login(SETTINGS, flow.Jwt(JWT), save=lambda s: events.append(("saved", s.access_token)))
     assert session.access_token == "AT-1"
     assert events == [("answered", "token"), ("saved", "AT-1"), ("signal", name)]
     assert signal.getsignal(getattr(signal, name)) is not signal.SIG_DFL  # the test's own, put back
@@ -95,7 +95,7 @@ def test_a_signal_during_the_exchange_of_a_session_that_cannot_be_stored_waits_f
         m.post(TOKEN_URL, json=signalling(name, events, answer(1)))
         m.post(REVOKE_URL, text=lambda request, context: events.append(("revoked", request.text)) or "")
         with pytest.raises(StorageUnavailable):
-            flow.login_with_jwt(SETTINGS, JWT, save=refuse)
+            flow.login(SETTINGS, flow.Jwt(JWT), save=refuse)
     assert events == [("answered", "token"), ("revoked", "token=RT-1"), ("signal", name)]
 
 
@@ -110,9 +110,7 @@ def test_ctrl_c_during_a_new_sign_in_still_revokes_the_session_it_replaced() -> 
         m.post(TOKEN_URL, json=signalling("SIGINT", events, answer(1)))
         m.post(REVOKE_URL, text="")
         with pytest.raises(KeyboardInterrupt):
-            sign_in(
-                "default", store, lambda save: flow.login_with_jwt(SETTINGS, JWT, save=save), shared=False
-            )
+            sign_in(SETTINGS, flow.Jwt(JWT), store)
     stored = store.load()
     assert stored is not None and stored.access_token == "AT-1"
     assert [parse_qs(r.text)["token"] for r in m.request_history if r.url == REVOKE_URL] == [["RT-0"]]
@@ -138,7 +136,7 @@ def test_off_the_main_thread_a_sign_in_holds_nothing_and_still_signs_in() -> Non
 
     def run() -> None:
         try:
-            flow.login_with_jwt(SETTINGS, JWT, save=saved.append)
+            flow.login(SETTINGS, flow.Jwt(JWT), save=saved.append)
         except BaseException as exc:  # noqa: BLE001 - reported to the test
             failures.append(exc)
 
@@ -179,7 +177,7 @@ def test_the_library_leaves_sigterm_at_its_default_after_a_sign_in(default_handl
     """Holding is temporary: after the sign-in the program's handlers are what they were."""
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=answer(1))
-        flow.login_with_jwt(SETTINGS, JWT, save=lambda s: None)
+        flow.login(SETTINGS, flow.Jwt(JWT), save=lambda s: None)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
 

@@ -4,15 +4,14 @@ the store removes every part of a split session or says which it could not; an e
 UTF-8 is damage; the state directory's failures are one documented line; a damaged entry that still
 names a grant hands it over to be revoked.
 
-The keyring backends here are real `keyring` backends set with `keyring.set_keyring`, as a program
-using rcauth's library would set its own (the user's choice, in keyring's terms)."""
+The keyring backends here are real `keyring` backends, named with PYTHON_KEYRING_BACKEND as a user
+names theirs (`installed_keyring`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -22,6 +21,7 @@ import keyring.backends.fail
 import keyring.backends.null
 import keyring.errors
 import pytest
+from installed_keyring import install
 
 import rcauth
 from rcauth import keyring_choice
@@ -105,25 +105,16 @@ class Bytes(keyring.backend.KeyringBackend):
 
 
 @pytest.fixture
-def bytes_keyring() -> Iterator[Bytes]:
-    previous = keyring.get_keyring()
+def bytes_keyring(monkeypatch: pytest.MonkeyPatch) -> Bytes:
     backend = Bytes()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+    install(monkeypatch, backend)
+    return backend
 
 
 @pytest.fixture(params=[Locked, Raising, Hanging], ids=["locked", "raising", "hanging"])
-def unreachable(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def unreachable(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", "0.3")
-    previous = keyring.get_keyring()
-    keyring.set_keyring(request.param())
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
+    install(monkeypatch, request.param())
 
 
 # -- invariant 5: could not look is never "not signed in" ------------------------------------------------
@@ -142,22 +133,17 @@ def test_the_library_never_takes_an_unreachable_keyring_for_not_signed_in(unreac
 def test_with_consent_an_unreachable_keyring_still_lets_the_file_session_be_used(unreachable) -> None:
     FileStore("default").save(SESSION)
     store = open_store("default", insecure_storage=True)
-    assert isinstance(store, FileStore)
-    assert store.load() == SESSION
+    assert store.load() == SESSION and store.kind == "file"
     FileStore("default").delete()
     with pytest.raises(KeyringUnreachable, match="whether it holds this profile's session is unknown"):
         store.load()
 
 
-def test_a_keyring_that_is_not_there_is_not_unreachable() -> None:
+def test_a_keyring_that_is_not_there_is_not_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     """keyring's fail backend: no keyring at all, so an empty file is "not signed in"."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    try:
-        store = open_store("default", insecure_storage=True)
-        assert isinstance(store, FileStore) and store.load() is None
-    finally:
-        keyring.set_keyring(previous)
+    install(monkeypatch, keyring.backends.fail.Keyring())
+    store = open_store("default", insecure_storage=True)
+    assert store.load() is None and store.kind == "file"
 
 
 # -- invariant 4: plain text and "keeps nothing", by keyring's public API ------------------------------------
@@ -213,21 +199,22 @@ def test_keyrings_chainer_is_plain_text_when_its_first_backend_is(monkeypatch: p
     assert keyring_choice.keeps_nothing(chainer)
 
 
-def test_keyrings_null_backend_keeps_nothing_so_no_session_goes_there() -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.null.Keyring())
-    try:
-        with pytest.raises(StorageUnavailable, match=r"keyring.backends.null.Keyring keeps nothing"):
-            open_store("default")
-        assert isinstance(open_store("default", insecure_storage=True), FileStore)
-    finally:
-        keyring.set_keyring(previous)
+def test_keyrings_null_backend_keeps_nothing_so_no_session_goes_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    install(monkeypatch, keyring.backends.null.Keyring())
+    with pytest.raises(StorageUnavailable, match=r"keyring.backends.null.Keyring keeps nothing"):
+        open_store("default").probe()
+    store = open_store("default", insecure_storage=True)
+    store.probe()
+    assert store.kind == "file"
 
 
 # -- entries that are not text; parts that will not go -------------------------------------------------------
 def test_an_entry_not_utf8_is_damage_that_a_save_overwrites_and_a_delete_removes(bytes_keyring) -> None:
     bytes_keyring.entries[(KEYRING_SERVICE, "default")] = b'{"access_token": "\xff'
-    store = open_store("default")  # the keyring answers: usable
+    store = open_store("default")
+    store.probe()  # the keyring answers: usable
     with pytest.raises(StoredSessionDamaged, match=r"is not text \(byte 18 is not UTF-8\)"):
         store.load()
     store.save(SESSION)

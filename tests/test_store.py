@@ -13,6 +13,7 @@ import keyring.backend
 import keyring.backends.fail
 import keyring.errors
 import pytest
+from installed_keyring import install, programs_keyring
 
 from rcauth.errors import KeyringUnreachable, StorageUnavailable, StoredSessionDamaged
 from rcauth.session import Session
@@ -58,23 +59,27 @@ def test_damaged_keyring_entry_is_reported(memory_keyring) -> None:
 
 
 def test_no_keyring_without_consent_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+    install(monkeypatch, keyring.backends.fail.Keyring())
     with pytest.raises(StorageUnavailable) as caught:
-        open_store()
+        open_store().load()
     assert "--insecure-storage" in (caught.value.hint or "")
+    with pytest.raises(StorageUnavailable):
+        open_store().probe()  # what a sign-in asks before any grant
 
 
 def test_no_keyring_with_consent_falls_back_to_a_file_named_once_when_it_is_created(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, isolated: Path
 ) -> None:
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+    install(monkeypatch, keyring.backends.fail.Keyring())
     monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", "1")
     with caplog.at_level(logging.WARNING):
         store = open_store()
-        assert isinstance(store, FileStore)
+        assert store.load() is None and store.kind == "file"
         assert caplog.text == ""  # reading (or finding nothing) is not worth a warning ...
         store.save(SESSION)
-        assert f"no system keyring is available; keeping the session in {store.path}" in caplog.text
+        path = FileStore().path
+        assert store.location == f"file {path} (insecure storage)"
+        assert f"no system keyring is available; keeping the session in {path}" in caplog.text
         caplog.clear()
         # ... nor is a refresh's write
         open_store().save(dataclasses.replace(SESSION, access_token="AT-xyz-2"))
@@ -205,10 +210,8 @@ def test_a_new_session_replaces_every_part_of_the_old_one(limited_keyring) -> No
     KeyringStore().save(SESSION)  # fits again: one entry, as before parts existed
     assert limited_keyring.entries == {("rcauth", "default"): SESSION.to_json()}
     limited_keyring.reads = 0
-    store = KeyringStore()
-    store.probe()
-    assert store.load() == SESSION
-    assert limited_keyring.reads == 1  # one keyring round trip per command, as before
+    assert open_store().load() == SESSION
+    assert limited_keyring.reads == 1  # one keyring round trip per command: opening the store reads nothing
 
 
 def test_logout_removes_every_part(limited_keyring) -> None:
@@ -304,7 +307,7 @@ def test_a_write_the_keyring_refuses_goes_to_the_file_with_consent_said_once(
     monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", "1")
     with caplog.at_level(logging.WARNING):
         store = open_store()
-        assert isinstance(store, KeyringStore) and store.kind == "keyring"
+        assert store.load() == SESSION and store.kind == "keyring"
         store.save(newer)
     file = FileStore("default")
     assert caplog.text.count("keeping the session in") == 1
@@ -564,24 +567,24 @@ def test_a_hanging_keyring_points_to_the_file_fallback(
     assert caught.value.hint == INSECURE_HINT
 
 
-def test_a_probe_reads_the_profiles_entry_once_for_the_next_load(memory_keyring) -> None:
+def test_a_probe_keeps_nothing_of_what_it_read(memory_keyring) -> None:
+    """No cache between a probe and a load: the load reads the keyring as it is then."""
     KeyringStore("work").save(SESSION)
     store = KeyringStore("work")
     store.probe()
-    memory_keyring.entries.clear()  # a second read would find nothing
-    assert store.load() == SESSION
-    assert store.load() is None  # the probed value is used once
+    memory_keyring.entries.clear()
+    assert store.load() is None
 
 
 def test_without_a_keyring_the_consented_file_is_the_profiles(
     monkeypatch: pytest.MonkeyPatch, isolated
 ) -> None:
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+    install(monkeypatch, keyring.backends.fail.Keyring())
     store = open_store("work", insecure_storage=True)
-    assert isinstance(store, FileStore)
-    assert store.path == isolated / "data" / "work.session.json"
-    assert store.fallback_reason == "no system keyring is available"
-    assert open_store("work", insecure_storage=True).path == store.path
+    store.probe()
+    assert store.kind == "file"
+    assert store.location == f"file {isolated / 'data' / 'work.session.json'} (insecure storage)"
+    assert store.refused == "no system keyring is available"
 
 
 def test_a_save_writes_a_hidden_temp_file_beside_the_session_then_renames_it(
@@ -639,14 +642,16 @@ def test_keyrings_fail_backend_switches_the_keyring_off_without_importing_it(
     assert str(caught.value) == "no system keyring is available" and caught.value.hint == INSECURE_HINT
 
 
-def test_a_keyring_set_by_the_program_wins_over_the_fail_backend_variable(
+def test_the_fail_backend_variable_decides_whatever_the_program_set_in_keyring(
     memory_keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    """rcauth's choice is the user's (the variable), never the backend a program set in keyring."""
     KeyringStore().save(SESSION)
-    store = KeyringStore()
-    store.probe()  # keyring is loaded and set (as the tests do): the variable no longer decides
-    assert store.load() == SESSION
+    with programs_keyring(memory_keyring):
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+        with pytest.raises(StorageUnavailable, match="no system keyring is available"):
+            KeyringStore().load()
+        assert keyring.get_keyring() is memory_keyring
 
 
 def test_a_save_or_delete_after_a_probe_reads_afresh(memory_keyring) -> None:
@@ -782,13 +787,11 @@ def test_a_keyring_that_loses_parts_silently_is_not_trusted_with_the_session(
     assert limited_keyring.entries == {}  # no parts left behind
 
 
-def test_a_probed_chunked_session_is_read_from_the_index_the_probe_found(limited_keyring) -> None:
+def test_a_chunked_session_is_read_as_its_index_then_its_parts(limited_keyring) -> None:
     KeyringStore().save(big(1))
-    store = KeyringStore()
-    store.probe()
     limited_keyring.reads = 0
-    assert store.load() == big(1)
-    assert limited_keyring.reads == 3  # the three parts; the index is not read twice
+    assert open_store().load() == big(1)
+    assert limited_keyring.reads == 4  # the index, then the three parts it names; nothing twice
 
 
 class WindowsOSError(OSError):
@@ -883,7 +886,7 @@ def test_a_write_the_keyring_refuses_moves_the_store_to_the_file_for_good(
 ) -> None:
     set_password = memory_keyring.set_password
     monkeypatch.setattr(memory_keyring, "set_password", refusing)
-    store = KeyringStore(fallback=FileStore("default"))
+    store = open_store(insecure_storage=True)
     store.save(SESSION)
     assert store.kind == "file" and store.location == FileStore("default").location
     monkeypatch.setattr(memory_keyring, "set_password", set_password)  # the keyring takes writes again
@@ -904,17 +907,17 @@ def test_a_refused_write_is_kept_in_the_file_even_when_the_keyring_copy_cannot_b
     monkeypatch.setattr(memory_keyring, "set_password", refusing)
     monkeypatch.setattr(memory_keyring, "delete_password", locked)
     newer = dataclasses.replace(SESSION, access_token="AT-newer", refreshed_at=5.0)
-    store = KeyringStore(fallback=FileStore("default"))
+    store = open_store(insecure_storage=True)
     store.save(newer)
     assert FileStore("default").load() == newer
-    assert KeyringStore(fallback=FileStore("default")).load() == newer  # the newer copy wins
+    assert open_store(insecure_storage=True).load() == newer  # the newer copy wins
 
 
 def test_a_newer_file_copy_wins_and_the_store_then_says_it_is_the_file(memory_keyring) -> None:
     memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()
     newer = dataclasses.replace(SESSION, access_token="AT-in-file", refreshed_at=5.0)
     FileStore("default").save(newer)
-    store = KeyringStore(fallback=FileStore("default"))
+    store = open_store(insecure_storage=True)
     assert store.load() == newer
     assert store.kind == "file" and store.location == FileStore("default").location
 
@@ -923,13 +926,13 @@ def test_a_file_copy_as_old_as_the_keyrings_does_not_replace_it(memory_keyring) 
     """The keyring is the session's home: a file copy wins only when it is newer."""
     memory_keyring.entries[("rcauth", "default")] = SESSION.to_json()
     FileStore("default").save(dataclasses.replace(SESSION, access_token="AT-same-age"))
-    store = KeyringStore(fallback=FileStore("default"))
+    store = open_store(insecure_storage=True)
     assert store.load() == SESSION and store.kind == "keyring"
 
 
 def test_logout_with_the_file_fallback_allowed_reports_a_keyring_session_removed(memory_keyring) -> None:
     KeyringStore().save(SESSION)
-    assert KeyringStore(fallback=FileStore("default")).delete() is True
+    assert open_store(insecure_storage=True).delete() is True
     assert memory_keyring.entries == {}
 
 
@@ -1011,10 +1014,9 @@ def test_the_secret_service_is_read_directly_when_keyring_would_read_it_there(
 ) -> None:
     secret_service.entries[("rcauth", "work")] = SESSION.to_json()
     _keyring_must_not_be_asked(memory_keyring, monkeypatch)
-    store = KeyringStore("work", timeout=3.5)
-    store.probe()
-    assert store.load() == SESSION
-    assert secret_service.timeouts == [3.5]  # the read is bounded by the keyring timeout
+    monkeypatch.setenv("RCAUTH_KEYRING_TIMEOUT", "3.5")
+    assert open_store("work").load() == SESSION
+    assert secret_service.timeouts == [3.5]  # one read, bounded by the keyring timeout
 
 
 def test_a_hung_secret_service_is_a_timeout_not_a_hang(
@@ -1299,7 +1301,7 @@ def test_a_store_whose_session_moved_to_the_file_does_not_ask_the_keyring_again(
     memory_keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(memory_keyring, "set_password", refusing)
-    store = KeyringStore(fallback=FileStore("default"))
+    store = open_store(insecure_storage=True)
     store.save(SESSION)
 
     def locked(*_: object) -> None:
@@ -1434,7 +1436,6 @@ def test_with_consent_a_locked_keyring_is_not_taken_for_not_signed_in(
 ) -> None:
     _failing_keyring(memory_keyring, monkeypatch, keyring.errors.KeyringLocked("locked"))
     store = open_store("default", insecure_storage=True)
-    assert isinstance(store, FileStore)
     with pytest.raises(KeyringUnreachable) as caught:
         store.load()
     assert str(caught.value) == (
@@ -1442,14 +1443,17 @@ def test_with_consent_a_locked_keyring_is_not_taken_for_not_signed_in(
         "so whether it holds this profile's session is unknown"
     )
     assert caught.value.hint == UNREACHABLE_HINT
+    assert store.kind == "file"
     store.save(SESSION)  # the file is used all the same, and its session found
     assert open_store("default", insecure_storage=True).load() == SESSION
 
 
-def test_with_consent_and_no_keyring_at_all_an_empty_file_is_not_signed_in() -> None:
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+def test_with_consent_and_no_keyring_at_all_an_empty_file_is_not_signed_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    install(monkeypatch, keyring.backends.fail.Keyring())
     store = open_store("default", insecure_storage=True)
-    assert isinstance(store, FileStore) and store.load() is None
+    assert store.load() is None and store.kind == "file"
 
 
 def test_a_session_file_that_cannot_be_written_or_removed_says_which_and_what_to_do(tmp_path: Path) -> None:
@@ -1554,11 +1558,13 @@ class _UndecodableStorage(keyring.backend.KeyringBackend):
         self._fail()
 
 
-def test_a_keyring_that_cannot_decode_its_own_storage_on_a_write_is_a_keyring_failure_not_damage() -> None:
+def test_a_keyring_that_cannot_decode_its_own_storage_on_a_write_is_a_keyring_failure_not_damage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A read that cannot be decoded is a damaged entry, which login overwrites; a write or a removal
     that cannot be is the keyring's own storage failing, and sending the user to `rcauth login` (which
     would meet it again) would be a dead end."""
-    keyring.set_keyring(_UndecodableStorage())
+    install(monkeypatch, _UndecodableStorage())
     store = KeyringStore("default", timeout=5)
     with pytest.raises(StoredSessionDamaged):
         store.load()

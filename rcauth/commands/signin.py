@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TextIO
 
 import click
 
-from rcauth import config, flow, profiles, resources
+from rcauth import config, profiles
 from rcauth.browser import BrowserOutcome, open_in_background
-from rcauth.cli import AppState, common_options, state
-from rcauth.cli_common import api_client, report_signed_out
-from rcauth.errors import ConfigError, RcauthError
-from rcauth.resources import describe_user
-from rcauth.sign_in import Save, sign_in, sign_out
+from rcauth.cli import common_options, state
+from rcauth.cli_common import countdown, report_signed_out, warn_if_refresh_ending
+from rcauth.errors import ConfigError
+from rcauth.flow import Browser, Jwt, Paste, WayIn
+from rcauth.sign_in import sign_in, sign_out
 from rcauth.store import refresh_lock
 from rcauth.terminal_text import visible
-
-if TYPE_CHECKING:
-    from rcauth.session import Session
-    from rcauth.store import SessionStore
 
 
 def open_browser(url: str) -> None:
@@ -187,45 +183,25 @@ def login(
             "Paste the full address from the browser's address bar", hide_input=True, err=True
         )
 
-    def run(save: Save) -> Session:
-        if use_jwt:
-            return flow.login_with_jwt(settings, _read_jwt(jwt_file, env_file), save=save)
-        if paste:
-            return flow.login_by_paste(settings, save=save, announce=announce, read_redirect=read_redirect)
-        return flow.login(
-            settings,
-            save=save,
-            announce=announce,
-            open_browser=None if no_browser else open_browser,
-            timeout=timeout,
-        )
-
-    # Stored under the profile's lock, replacing (and revoking) the session stored before: the same
-    # code path as `rcauth.login()`.
-    unrevoked: list[str] = []
-
-    def warn_unrevoked(old: Session, exc: RcauthError) -> None:
-        unrevoked.append(
-            f"Warning: could not revoke the session this sign-in replaced at {old.server} ({exc}); "
-            "it stays valid at RingCentral until it expires"
-        )
-
-    session = sign_in(app.profile, store, run, unrevoked=warn_unrevoked)
-    _announce_signed_in(app, store, session)
-    for line in unrevoked:
-        click.echo(visible(line), err=True)
-
-
-def _announce_signed_in(app: AppState, store: SessionStore, session: Any) -> None:
-    with api_client(store) as client:
-        try:
-            ext = resources.extension_info(client)
-        except RcauthError as exc:
-            click.echo(visible(f"Signed in to {session.server} (could not read your profile: {exc})"))
-            return
-    user = describe_user(ext)
-    profiles.remember(app.profile, user)
-    click.echo(visible(f"Signed in as {user} on {session.server}"))
+    way: WayIn
+    if use_jwt:
+        way = Jwt(_read_jwt(jwt_file, env_file))
+    elif paste:
+        way = Paste(read_redirect)
+    else:
+        way = Browser(open_browser=None if no_browser else open_browser, timeout=timeout)
+    warnings: list[str] = []  # said after the sign-in's own line
+    # The same sign-in as `rcauth.login()`: stored under the profile's lock, replacing (and revoking)
+    # the session stored before, the profile listed with whom it belongs to.
+    signed_in = sign_in(settings, way, store, announce=announce, on_wait=countdown, warn=warnings.append)
+    server = signed_in.session.server
+    if signed_in.user is not None:
+        click.echo(visible(f"Signed in as {signed_in.user} on {server}"))
+    else:
+        click.echo(visible(f"Signed in to {server} (could not read your profile: {signed_in.user_error})"))
+    for line in warnings:
+        click.echo(visible(f"Warning: {line}"), err=True)
+    warn_if_refresh_ending(signed_in.session)
 
 
 @click.command()

@@ -166,11 +166,11 @@ def test_a_pasted_login_whose_session_cannot_be_stored_is_revoked(emu, redirect_
 
     try:
         with pytest.raises(StorageUnavailable):
-            flow.login_by_paste(
+            flow.login(
                 settings,
+                flow.Paste(lambda: landed[0]),
                 save=refuse,
                 announce=lambda url: landed.append(HeadlessApprover("Approve").approve(url).url),
-                read_redirect=lambda: landed[0],
             )
     finally:
         server.shutdown()

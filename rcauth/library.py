@@ -13,6 +13,7 @@ Nothing here prints, prompts or imports click or rich; failures are `rcauth.Rcau
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -35,10 +36,25 @@ if TYPE_CHECKING:
 
 PROFILE_ENV = "RCAUTH_PROFILE"
 
+log = logging.getLogger(__name__)
+
 
 def _profile(profile: str | None) -> str:
-    """The profile named, else `$RCAUTH_PROFILE`, else "default", as the CLI picks it."""
-    return check_profile_name(profile or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE)
+    """The profile a command would use: the one named, else `$RCAUTH_PROFILE`, else `default_profile`
+    in config.toml, else the one `rcauth profiles use` chose, else "default". A script run after
+    `rcauth profiles use work` must reach the session `rcauth whoami` reaches, not another one.
+
+    As for the commands, a config file that cannot be parsed does not stop a script that needs nothing
+    else of it: the default is read from what can be read, and the problem logged."""
+    named = profile or os.environ.get(PROFILE_ENV)
+    if named:
+        return check_profile_name(named)
+    from rcauth import config, profiles
+
+    written, problem = config.read_default_profile()
+    if problem is not None:
+        log.warning("%s", " ".join(problem.message.split()))
+    return check_profile_name(written or profiles.chosen_default() or DEFAULT_PROFILE)
 
 
 def _api_client(profile: str, insecure_storage: bool) -> ApiClient:

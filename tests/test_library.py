@@ -589,3 +589,22 @@ def test_rcauth_sets_no_keyring_and_reads_no_private_part_of_keyring_requests_or
         if isinstance(node, ast.Attribute) and node.attr in banned
     ]
     assert found == []
+
+
+def test_client_uses_the_default_profile_the_cli_would_use(emu: Emulator, monkeypatch, tmp_path) -> None:
+    """After `rcauth profiles use work`, a script reaches the session `rcauth whoami` reaches; a
+    `default_profile` the user wrote in config.toml wins over that choice, as for the commands."""
+    from rcauth import profiles
+    from rcauth.config import config_file_path
+
+    jwt_login(emu, profile="work")
+    profiles.choose_default("work")
+    with rcauth.Client() as rc:
+        assert rc.profile == "work"
+    config_file_path().parent.mkdir(parents=True, exist_ok=True)
+    config_file_path().write_text('default_profile = "home"\n', encoding="utf-8")
+    with pytest.raises(rcauth.NotLoggedIn):
+        rcauth.Client()  # "home" has no session
+    monkeypatch.setenv("RCAUTH_PROFILE", "work")
+    with rcauth.Client() as rc:
+        assert rc.profile == "work"

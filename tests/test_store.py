@@ -13,6 +13,7 @@ import keyring.backend
 import keyring.backends.fail
 import keyring.errors
 import pytest
+from helpers import FakeClock, make_session
 from installed_keyring import install, programs_keyring
 
 from rcauth.errors import KeyringUnreachable, StorageUnavailable, StoredSessionDamaged
@@ -29,15 +30,9 @@ from rcauth.store import (
     refresh_lock,
 )
 
-SESSION = Session(
-    server="https://s.example.com",
-    client_id="cid",
-    client_secret="sec",
-    access_token="AT-xyz-1",
-    access_expires_at=2e9,
-    refresh_token="RT-xyz-1",
-    refresh_expires_at=2e9,
-    created_at=1.0,
+# Made long ago (`created_at`): a copy refreshed since (`refreshed_at`) is the newer one.
+SESSION = make_session(
+    server="https://s.example.com", access_token="AT-xyz-1", refresh_token="RT-xyz-1", created_at=1.0
 )
 
 
@@ -396,10 +391,13 @@ def test_the_file_store_names_the_profiles_it_holds(tmp_path: Path) -> None:
     assert FileStore.stored_profiles(tmp_path / "missing") == set()
 
 
-def _session_for_listing():
-    from rcauth.session import Session
-
-    return Session("https://rc.example", "cid", None, "AT-listing-1", 0.0, "RT-listing-1", None)
+def _session_for_listing() -> Session:
+    return make_session(
+        server="https://rc.example",
+        client_secret=None,
+        access_token="AT-listing-1",
+        refresh_token="RT-listing-1",
+    )
 
 
 # -- issue 10 §7: an interrupted save keeps the old session --------------------------------------------
@@ -1053,12 +1051,11 @@ def test_the_keyring_probe_writes_reads_back_and_removes_a_test_entry(
     memory_keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import re
-    import time
 
     from rcauth.store import probe_keyring
 
     calls: list[tuple[str, ...]] = []
-    clock = [100.0]
+    clock = FakeClock(100.0)
     real = {
         name: getattr(memory_keyring, name) for name in ("get_password", "set_password", "delete_password")
     }
@@ -1066,15 +1063,14 @@ def test_the_keyring_probe_writes_reads_back_and_removes_a_test_entry(
     def recorded(name: str):
         def call(*args: str):
             calls.append((name, *args))
-            clock[0] += 0.25
+            clock.now += 0.25
             return real[name](*args)
 
         return call
 
     for name in real:
         monkeypatch.setattr(memory_keyring, name, recorded(name))
-    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
-    assert probe_keyring(timeout=5) == 0.75  # the three calls' time
+    assert probe_keyring(timeout=5, monotonic=clock.monotonic) == 0.75  # the three calls' time
     (set_call, get_call, delete_call) = calls
     assert set_call[0:2] == ("set_password", "rcauth")
     assert re.fullmatch(r"rcauth-doctor-probe-[0-9a-f]+", set_call[2]) and set_call[3]

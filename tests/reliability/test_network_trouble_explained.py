@@ -31,6 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from helpers import free_port
 from stub_servers import StubServer, json_answer
 
 ACCOUNT = "/restapi/v1.0/account/~"
@@ -134,12 +135,6 @@ def clean_env(env: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # closed when this returns: nothing listens there
-
-
 def one_line_error(result) -> str:
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result
@@ -230,7 +225,7 @@ def test_an_unreachable_proxy_is_named_with_its_credentials_masked(
 ) -> None:
     due = {"access_expires_at": 0} if command == ("token",) else {}
     session = sign_in(server=tls_server.base_url, **due)
-    port = closed_port()
+    port = free_port()  # nothing listens there
     proxy = {"HTTPS_PROXY": f"http://proxy-user:pr0xy-s3cret@127.0.0.1:{port}"}
     result = rcauth.run(*command, env=proxy)
     assert result.code == 5, result

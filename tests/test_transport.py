@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -174,14 +173,6 @@ def test_the_token_endpoints_session_keeps_redirects_on_the_server() -> None:
     session = RingCentralOAuth(SERVER, "cid", "secret")._oauth_session()
     assert isinstance(session, transport.StayOnOrigin)
     assert isinstance(session.get_adapter(SERVER + "/restapi/oauth/token"), OSTrustAdapter)
-
-
-def test_importing_rcauth_transport_does_not_import_truststore() -> None:
-    import subprocess
-
-    code = "import sys, rcauth.client, rcauth.oauth; print('truststore' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_a_missing_ca_bundle_matters_to_https_only(monkeypatch, tmp_path) -> None:

@@ -21,7 +21,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,21 +201,6 @@ def test_a_ca_bundle_that_does_not_exist_is_a_config_error(
     assert result.code == 3, result
     line = one_line_error(result)
     assert str(missing) in line and variable in line
-
-
-def test_plain_http_to_the_emulator_does_not_load_truststore(clean_env, emu, sign_in, rcauth) -> None:
-    sign_in()
-    code = (
-        "import sys\n"
-        "from rcauth.cli import main\n"
-        "try:\n"
-        f"    main(['api', 'GET', '{ACCOUNT}'])\n"
-        "except SystemExit as exc:\n"
-        "    print('exit', exc.code, file=sys.stderr)\n"
-        "print('truststore' in sys.modules, file=sys.stderr)\n"
-    )
-    result = rcauth.finish(rcauth.start(argv=[sys.executable, "-c", code]))
-    assert result.err.splitlines()[-2:] == ["exit 0", "False"], result
 
 
 @pytest.mark.parametrize("command", [("api", "GET", ACCOUNT), ("token",)])

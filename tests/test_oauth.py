@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import requests_mock
+from helpers import make_session, token_answer
 
 from rcauth.errors import TransportError, UnexpectedAnswer
 from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth, new_pkce, new_state, pkce_challenge
@@ -16,16 +17,9 @@ from rcauth.origin import ForeignOrigin
 SERVER = "https://platform.ringcentral.com"
 TOKEN_URL = SERVER + "/restapi/oauth/token"
 REDIRECT = "http://localhost:5000/oauth2callback"
-TOKEN = {
-    "access_token": "AT-abcdef-1",
-    "token_type": "bearer",
-    "expires_in": 3600,
-    "refresh_token": "RT-abcdef-1",
-    "refresh_token_expires_in": 604800,
-    "scope": "ReadAccounts ReadCallLog",
-    "owner_id": "101",
-    "endpoint_id": "e1",
-}
+TOKEN = token_answer(
+    "AT-abcdef-1", "RT-abcdef-1", scope="ReadAccounts ReadCallLog", owner_id="101", endpoint_id="e1"
+)
 
 
 # requests-mock's `json=` sets no Content-Type; RingCentral's answers carry this one.
@@ -236,16 +230,9 @@ def test_revoke_session_ends_the_grant_with_the_app_that_made_it(
     refresh_token: str | None, named_by: str
 ) -> None:
     from rcauth.oauth import revoke_session
-    from rcauth.session import Session
 
-    session = Session(
-        server=SERVER,
-        client_id="cid",
-        client_secret="s3cret",
-        access_token="AT-abcdef-1",
-        access_expires_at=0.0,
-        refresh_token=refresh_token,
-        refresh_expires_at=None,
+    session = make_session(
+        server=SERVER, client_secret="s3cret", access_token="AT-abcdef-1", refresh_token=refresh_token
     )
     with requests_mock.Mocker() as m:
         m.post(SERVER + "/restapi/oauth/revoke", status_code=200)
@@ -256,9 +243,10 @@ def test_revoke_session_ends_the_grant_with_the_app_that_made_it(
 
 def test_revoke_session_raises_what_refused_it() -> None:
     from rcauth.oauth import revoke_session
-    from rcauth.session import Session
 
-    session = Session(SERVER, "cid", None, "AT-abcdef-1", 0.0, "RT-abcdef-1", None)
+    session = make_session(
+        server=SERVER, client_secret=None, access_token="AT-abcdef-1", refresh_token="RT-abcdef-1"
+    )
     with requests_mock.Mocker() as m:
         m.post(SERVER + "/restapi/oauth/revoke", status_code=400, json={"error": "invalid_request"})
         with pytest.raises(OAuthError) as caught:

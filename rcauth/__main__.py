@@ -12,10 +12,6 @@ is where rcauth deals with them (`bench/` measures both):
   20 ms for a command that has loaded requests, more than rcauth's own modules take to load. The
   objects are freed at exit anyway, so they are frozen first and those collections skip them.
   Output is flushed and atexit handlers run as usual.
-
-And one import is deferred to its first use: the character-set detector requests loads with itself,
-which no command's JSON needs (`rcauth.lazy_charset_detector`; about 10 ms of a whoami with
-charset-normalizer 3.5, 20 ms with 3.4).
 """
 
 import gc
@@ -25,9 +21,6 @@ import sys
 def main() -> None:
     gc.disable()
     try:
-        from rcauth.lazy_charset_detector import install
-
-        install()
         from rcauth.cli import main as run
 
         run()

@@ -337,8 +337,8 @@ def machine() -> dict[str, Any]:
     except OSError:
         model = platform.processor()
     versions = {}
-    # charset-normalizer: requests and the SDK import it, rcauth defers it; its import time differs
-    # by version (3.4 imports every codec), so it moves the per-call ratios.
+    # charset-normalizer: requests imports it (rcauth's whoami and the baselines alike); its import time
+    # differs by version (3.4 imports every codec), so it moves the per-call times.
     names = ("rcauth", "click", "requests", "urllib3", "charset-normalizer", "keyring", "jeepney", "rich")
     for name in (*names, "ringcentral"):
         try:

@@ -1,10 +1,10 @@
 """Per-record cost of the listing pipeline, without the network, the emulator or process start-up.
 
-The streaming benchmark includes the emulator generating pages (which rcauth overlaps with writing,
-by fetching the next page ahead), and its runs vary with the machine; this one feeds both clients the
-same pages (fetched once from the emulator) through a transport adapter that answers from memory, and
-times, in this process, rcauth's `ApiClient.paginate` into `output.write_records(..., "ndjson")`
-against the bare requests loop of `baselines/requests_call_log.py`, alternating, writing to /dev/null.
+The streaming benchmark includes the emulator generating pages, and its runs vary with the machine;
+this one feeds both clients the same pages (fetched once from the emulator) through a transport
+adapter that answers from memory, and times, in this process, rcauth's `ApiClient.paginate` into
+`output.write_records(..., "ndjson")` against the bare requests loop of
+`baselines/requests_call_log.py`, alternating, writing to /dev/null.
 Prints JSON: microseconds a record, median and best of the runs.
 
     python bench/pipeline.py --server URL --token-file FILE [--runs 12]
@@ -13,6 +13,7 @@ Prints JSON: microseconds a record, median and best of the runs.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
@@ -44,7 +45,7 @@ class Canned(BaseAdapter):
     def send(self, request: PreparedRequest, **kwargs: Any) -> Response:
         response = Response()
         response.status_code = 200
-        response._content = self.bodies[request.url or ""]
+        response.raw = io.BytesIO(self.bodies[request.url or ""])
         response.headers["Content-Type"] = "application/json"
         response.url = request.url or ""
         response.request = request
@@ -86,9 +87,7 @@ def main() -> None:
         store.save(session)
         with ApiClient(store) as client:
             client.http.mount("http://", Canned(bodies))
-            # Fetching ahead overlaps waiting for the server with writing; from memory there is no
-            # wait to overlap, only a thread's handover, so this row measures the work a record alone.
-            write_records(client.paginate(PATH, {"dateFrom": DATE_FROM}, fetch_ahead=False), "ndjson", out)
+            write_records(client.paginate(PATH, {"dateFrom": DATE_FROM}), "ndjson", out)
 
     def bare() -> None:
         with requests.Session() as http:

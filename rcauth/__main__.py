@@ -1,21 +1,18 @@
 """The `rcauth` program: `python -m rcauth` and the console script both start here.
 
-Two things about CPython's garbage collector make a short command slower than it need be, and this
-is where rcauth deals with them (`bench/` measures both):
+This is also the one place rcauth touches CPython's garbage collector, and only in its own process
+(the library and `rcauth.cli` called in-process leave a host program's collector alone). Two of its
+habits make a short command slower than it need be; together they cost a whoami about a fifth of its
+CPU time (bench/README.md):
 
-- Start-up creates some 40,000 objects that live as long as the process (modules, classes,
-  functions of click, requests and rcauth); the collector would walk them dozens of times while
-  they are being created, for nothing. Collection is paused until the command's modules are loaded;
-  `rcauth.cli` then freezes what exists (`gc.freeze()`: never walked again) and resumes it, so a
-  long listing collects as usual.
-- At exit, CPython collects every generation more than once while it tears the modules down: about
-  20 ms for a command that has loaded requests, more than rcauth's own modules take to load. The
-  objects are freed at exit anyway, so they are frozen first and those collections skip them.
-  Output is flushed and atexit handlers run as usual.
-
-And one import is deferred to its first use: the character-set detector requests loads with itself,
-which no command's JSON needs (`rcauth.lazy_charset_detector`; about 10 ms of a whoami with
-charset-normalizer 3.5, 20 ms with 3.4).
+- Start-up creates tens of thousands of objects that live as long as the process (the modules,
+  classes and functions of click and rcauth); the collector would walk them again and again while
+  they are being created, for nothing. So collection is paused while the root command loads, then
+  what exists is frozen (`gc.freeze()`: never walked again) and collection resumes before any
+  command runs, so a long listing collects as usual.
+- At exit, CPython collects every generation more than once while it tears the modules down, walking
+  every object the command loaded (requests and all) although they are freed anyway. Frozen first,
+  they are skipped. Output is flushed and atexit handlers run as usual.
 """
 
 import gc
@@ -25,11 +22,10 @@ import sys
 def main() -> None:
     gc.disable()
     try:
-        from rcauth.lazy_charset_detector import install
-
-        install()
         from rcauth.cli import main as run
 
+        gc.freeze()
+        gc.enable()
         run()
     except KeyboardInterrupt:  # before click took over (while importing it): no traceback either
         print("Error: interrupted", file=sys.stderr)

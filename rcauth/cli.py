@@ -384,7 +384,6 @@ def cli() -> None:
     RC_SERVER_URL, RC_REDIRECT_URL), else --env-file, else the config file.
     """
     click.get_current_context().ensure_object(AppState)
-    _end_of_start_up()
     if _as_the_program:
         from rcauth.interrupts import exit_on_termination
 
@@ -393,19 +392,6 @@ def cli() -> None:
         exit_on_termination()
 
 
-def _end_of_start_up() -> None:
-    """Resume garbage collection if `rcauth.__main__` paused it for start-up.
-
-    Click calls the group's callback once the command's module (with its libraries) is imported and
-    before the command runs: what exists now lives until exit, so `gc.freeze()` keeps collections
-    from ever walking it again, and from here collection is normal (a million-record listing needs
-    it). Where GC was never paused (tests, library use) this does nothing.
-    """
-    import gc
-
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 # True when `main` runs: rcauth is the program, and may install its signal handlers.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -33,8 +32,6 @@ from rcauth.session import NO_REFRESH_TOKEN, Session
 from rcauth.store import SessionStore, refresh_lock
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     import requests
 
     # Only a refresh needs the OAuth module (imported there): a call with a valid token does not pay for it.
@@ -207,7 +204,6 @@ class ApiClient:
         self.rate_limiter = RateLimiter()
         self._group_of_path: dict[str, str] = {}
         self._session: Session | None = None
-        self._send_lock = threading.Lock()
         self._http: requests.Session | None = None
 
     def __enter__(self) -> ApiClient:
@@ -382,14 +378,10 @@ class ApiClient:
         Returns the response for any status below 400; raises `ApiError` (with RingCentral's
         errorCode) otherwise, `SessionExpired` when the session cannot be renewed.
         """
-        return self._complete(method, self.url_for(path_or_url), None, kwargs)
+        return self._complete(method, self.url_for(path_or_url), kwargs)
 
     def _send(self, method: str, url: str, access_token: str, **kwargs: Any) -> requests.Response:
-        """One try: pace for the rate limit, send, and note what the answer says about the limit.
-
-        Sends are serialized: a page fetched ahead (`paginate`) and a request of the caller's own
-        never share the `requests.Session` or the pacing state at the same time.
-        """
+        """One try: pace for the rate limit, send, and note what the answer says about the limit."""
         import requests
 
         from rcauth import transport
@@ -400,42 +392,28 @@ class ApiClient:
         wait = self.rate_limiter.delay(self._group_of_path.get(path), self.monotonic())
         if wait > 0:
             self._wait(wait, "pacing to stay under the rate limit")
-        with self._send_lock:
-            sent_at = self.monotonic()
-            try:
-                # The caller's headers go as given; the token is set last (an auth object, which also
-                # keeps requests from reading ~/.netrc), so no header of the caller's can replace it.
-                response = self.http.request(
-                    method, url, auth=transport.BearerToken(access_token), timeout=self.timeout, **kwargs
-                )
-            except requests.RequestException as exc:
-                raise transport.failure(exc, url) from None
-            log.debug("%s %s -> %s", method, redact.redact(url), response.status_code)
-            self.rate_limiter.observe(response, sent_at, self.monotonic())
-            if group := response.headers.get("X-Rate-Limit-Group"):
-                self._group_of_path[path] = group
+        sent_at = self.monotonic()
+        try:
+            # The caller's headers go as given; the token is set last (an auth object, which also
+            # keeps requests from reading ~/.netrc), so no header of the caller's can replace it.
+            response = self.http.request(
+                method, url, auth=transport.BearerToken(access_token), timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise transport.failure(exc, url) from None
+        log.debug("%s %s -> %s", method, redact.redact(url), response.status_code)
+        self.rate_limiter.observe(response, sent_at, self.monotonic())
+        if group := response.headers.get("X-Rate-Limit-Group"):
+            self._group_of_path[path] = group
         return response
 
-    def _complete(
-        self,
-        method: str,
-        url: str,
-        answered: tuple[str, requests.Response] | None,
-        kwargs: Mapping[str, Any],
-    ) -> requests.Response:
-        """Send `method url` until it has a final answer, and return it (raise for 400 and up).
-
-        `answered` is a first answer already received (the access token it was sent with, and the
-        response), from a page fetched ahead: it is handled exactly as if it had been sent here.
-        """
+    def _complete(self, method: str, url: str, kwargs: Mapping[str, Any]) -> requests.Response:
+        """Send `method url` until it has a final answer, and return it (raise for 400 and up)."""
         refreshed = False
         limited = 0
         while True:
-            if answered is not None:
-                (access_token, response), answered = answered, None
-            else:
-                access_token = self.fresh_session().access_token
-                response = self._send(method, url, access_token, **kwargs)
+            access_token = self.fresh_session().access_token
+            response = self._send(method, url, access_token, **kwargs)
             if response.status_code == 401 and not refreshed:
                 # RingCentral may end an access token early (refresh elsewhere, session limits):
                 # refresh once and retry once.
@@ -476,16 +454,12 @@ class ApiClient:
         *,
         limit: int | None = None,
         on_page: Callable[[dict[str, Any]], None] | None = None,
-        fetch_ahead: bool = True,
     ) -> Iterator[dict[str, Any]]:
         """Yield records page by page, following `navigation.nextPage`, stopping after `limit` records.
 
-        Records are yielded as each page arrives, so a long listing runs in constant memory (two
-        pages at most). With `fetch_ahead`, the next page is requested while the caller works through
-        this one, so RingCentral preparing a page and the caller writing the last one overlap instead
-        of taking turns: the same requests, in the same order, sent sooner. A page is fetched ahead
-        only when it will be wanted (`limit`) and when nothing has to happen first (a token refresh
-        or a rate-limit wait, which stay on the caller's thread, where Ctrl-C is handled).
+        Records are yielded as each page arrives and the next page is asked for once the caller has
+        taken them all, so a long listing runs in constant memory (one page at a time), and an error
+        part-way comes after every record listed before it.
 
         A listing that ends at page 1000 (the most RingCentral's paging model allows) while its totals
         say records remain raises `ListingIncomplete` after the last record it could reach.
@@ -503,56 +477,34 @@ class ApiClient:
             if on_page is not None:
                 on_page(page)
             records, next_url = _page_parts(page)
-            wanted = bool(next_url) and (limit is None or seen + len(records) < limit)
-            stop = _why_not_follow(self, next_url, followed, seen + len(records)) if wanted else None
-            ahead = self._fetch_ahead(next_url) if wanted and fetch_ahead and stop is None else None
             for record in records:
                 yield record
                 seen += 1
                 if limit is not None and seen >= limit:
                     return
-            if not wanted:
-                if not next_url:
-                    _check_complete(page, seen)
+            if not next_url:
+                _check_complete(page, seen)
                 return
-            if stop is not None:
-                raise stop
-            try:
-                url = self.url_for(next_url)
-            except ForeignOrigin as exc:
-                exc.hint = "the next-page link RingCentral sent leads elsewhere; the listing stops here"
-                raise
+            url = self._next_page(next_url, followed, seen)
             followed.add(url)
-            page = _json_of(self._complete("GET", url, ahead.result() if ahead else None, {}))
+            page = _json_of(self._complete("GET", url, {}))
 
-    def _fetch_ahead(self, next_url: str) -> Future[tuple[str, requests.Response]] | None:
-        """Start fetching `next_url` on a background thread, if it can go at once, as it is; the
-        future holds the access token it was sent with and the answer (or the error)."""
-        from concurrent.futures import Future
-
+    def _next_page(self, next_url: str, followed: set[str], listed: int) -> str:
+        """The absolute URL of the next page, or why it must not be fetched: a link back to a page
+        already listed, a 1001st page (RingCentral serves 1000 at most), or another origin."""
         try:
             url = self.url_for(next_url)
-        except ApiError:
-            return None  # refused where the page would have been fetched, after this page's records
-        session = self.session
-        group = self._group_of_path.get(urlsplit(url).path)
-        if session.access_expires_within(self.refresh_margin) or self.rate_limiter.delay(
-            group, time.monotonic()
-        ):
-            return None
-        ahead: Future[tuple[str, requests.Response]] = Future()
-
-        def fetch() -> None:
-            try:
-                ahead.set_result((session.access_token, self._send("GET", url, session.access_token)))
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, raised there
-                ahead.set_exception(exc)
-
-        # A daemon thread: a page nobody waits for any more (Ctrl-C, a closed pipe) must not hold the
-        # process open. Abandoning it loses nothing: a GET changes nothing, and no token is rotated
-        # on this thread (none is started while a refresh is due).
-        threading.Thread(target=fetch, name="rcauth-page-ahead", daemon=True).start()
-        return ahead
+        except ForeignOrigin as exc:
+            exc.hint = "the next-page link RingCentral sent leads elsewhere; the listing stops here"
+            raise
+        if url in followed:
+            raise ApiError(
+                f"RingCentral's next-page link leads back to a page already listed ({listed} records "
+                "listed); the listing stops here"
+            )
+        if len(followed) + 1 >= LAST_PAGE:
+            raise ListingIncomplete(listed, None, LAST_PAGE)
+        return url
 
 
 def _waiting_for_the_lock() -> None:
@@ -578,23 +530,6 @@ def _page_parts(page: dict[str, Any]) -> tuple[list[Any], str]:
     if not isinstance(link, str):
         raise ApiError("RingCentral answered a page whose next-page link is not a URL")
     return records, link
-
-
-def _why_not_follow(client: ApiClient, next_url: str, followed: set[str], listed: int) -> ApiError | None:
-    """Why the next page must not be fetched, if it must not: a link back to a page already listed,
-    or a 1001st page (RingCentral serves 1000 at most). A foreign link is refused where it is followed."""
-    try:
-        url = client.url_for(next_url)
-    except ApiError:
-        return None
-    if url in followed:
-        return ApiError(
-            f"RingCentral's next-page link leads back to a page already listed ({listed} records listed); "
-            "the listing stops here"
-        )
-    if len(followed) + 1 >= LAST_PAGE:
-        return ListingIncomplete(listed, None, LAST_PAGE)
-    return None
 
 
 def _check_complete(page: dict[str, Any], listed: int) -> None:

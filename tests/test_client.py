@@ -268,39 +268,21 @@ def _pages(count: int, per_page: int = 2) -> list[dict]:
     return pages
 
 
-def _wait_until(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
-
-
-def test_paginate_requests_the_next_page_while_the_caller_is_still_on_this_one(store: MemoryStore) -> None:
+def test_paginate_asks_for_each_page_once_in_order(store: MemoryStore) -> None:
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, [{"json": page} for page in _pages(3)])
-        records = client.paginate(CALLS, {})
-        assert next(records)["id"] == "1-0"  # the caller holds the first record of page 1 ...
-        assert _wait_until(lambda: m.call_count == 2)  # ... and page 2 is already on its way
-        assert m.request_history[1].qs["page"] == ["2"]
-        rest = [r["id"] for r in records]
-    assert rest == ["1-1", "2-0", "2-1", "3-0", "3-1"]
-    assert m.call_count == 3  # the same requests as one at a time: none twice, none extra
+        assert [r["id"] for r in client.paginate(CALLS, {})] == ["1-0", "1-1", "2-0", "2-1", "3-0", "3-1"]
+    assert [r.qs.get("page") for r in m.request_history] == [None, ["2"], ["3"]]
 
 
-def test_paginate_fetches_nothing_ahead_that_the_limit_will_not_use(store: MemoryStore) -> None:
+def test_paginate_asks_for_no_page_past_the_limit(store: MemoryStore) -> None:
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, [{"json": page} for page in _pages(3)])
-        records = client.paginate(CALLS, {}, limit=2)
-        assert [r["id"] for r in records] == ["1-0", "1-1"]
-        time.sleep(0.05)
+        assert [r["id"] for r in client.paginate(CALLS, {}, limit=2)] == ["1-0", "1-1"]
     assert m.call_count == 1
 
 
-def test_paginate_leaves_a_due_refresh_to_the_callers_thread(store: MemoryStore) -> None:
-    """No token is ever rotated on the background thread (where Ctrl-C could strand a new pair): when
-    the access token is due, the next page waits for the caller, who refreshes and then fetches it."""
+def test_a_token_due_mid_listing_is_refreshed_before_the_next_page(store: MemoryStore) -> None:
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, [{"json": page} for page in _pages(2)])
         m.post(TOKEN_URL, json=new_pair())
@@ -309,16 +291,14 @@ def test_paginate_leaves_a_due_refresh_to_the_callers_thread(store: MemoryStore)
             if page["paging"]["page"] == 1:
                 client._session = dataclasses.replace(client.session, access_expires_at=time.time() + 5)
 
-        records = client.paginate(CALLS, {}, on_page=expire_soon)
-        assert [next(records)["id"], next(records)["id"]] == ["1-0", "1-1"]
-        time.sleep(0.05)
-        assert m.call_count == 1  # nothing fetched ahead
-        assert [r["id"] for r in records] == ["2-0", "2-1"]
+        listed = [r["id"] for r in client.paginate(CALLS, {}, on_page=expire_soon)]
+    assert listed == ["1-0", "1-1", "2-0", "2-1"]
     page1, refresh, page2 = m.request_history
+    assert page1.headers["Authorization"] == "Bearer AT-old-1"
     assert refresh.url == TOKEN_URL and page2.headers["Authorization"] == "Bearer AT-new-2"
 
 
-def test_a_401_on_a_page_fetched_ahead_is_refreshed_and_retried_by_the_caller(store: MemoryStore) -> None:
+def test_a_401_on_a_later_page_is_refreshed_and_retried_once(store: MemoryStore) -> None:
     page1, page2 = _pages(2)
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(
@@ -332,7 +312,7 @@ def test_a_401_on_a_page_fetched_ahead_is_refreshed_and_retried_by_the_caller(st
     assert page_2.headers["Authorization"] == "Bearer AT-new-2" and page_2.qs["page"] == ["2"]
 
 
-def test_a_429_on_a_page_fetched_ahead_is_waited_out_before_asking_again(store: MemoryStore) -> None:
+def test_a_429_on_a_later_page_is_waited_out_before_asking_again(store: MemoryStore) -> None:
     page1, page2 = _pages(2)
     waits: list[float] = []
     with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, reason: waits.append(s)) as client:
@@ -342,7 +322,7 @@ def test_a_429_on_a_page_fetched_ahead_is_waited_out_before_asking_again(store: 
     assert m.call_count == 3 and len(waits) == 1 and 2 <= waits[0] < 2.5
 
 
-def test_a_failed_page_fetched_ahead_fails_after_the_records_before_it(store: MemoryStore) -> None:
+def test_a_later_page_that_fails_fails_after_the_records_before_it(store: MemoryStore) -> None:
     page1, _ = _pages(2)
     got: list[str] = []
     with requests_mock.Mocker() as m, ApiClient(store) as client:
@@ -899,8 +879,8 @@ def test_pacing_applies_to_the_path_whose_answers_named_the_group(store: MemoryS
     assert len(waits) == 1
 
 
-def test_a_page_due_for_pacing_is_not_fetched_ahead_but_on_the_callers_thread(store: MemoryStore) -> None:
-    waited_on: list[str] = []
+def test_a_page_due_for_pacing_waits_for_the_window_before_it_is_asked_for(store: MemoryStore) -> None:
+    waits: list[float] = []
     headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "5"}
     pages = [
         {"json": {"records": [{"id": 1}], "navigation": {"nextPage": {"uri": CALLS + "?page=2"}}}},
@@ -908,11 +888,10 @@ def test_a_page_due_for_pacing_is_not_fetched_ahead_but_on_the_callers_thread(st
     ]
     for page in pages:
         page["headers"] = {**headers, "X-Rate-Limit-Remaining": "0"}
-    on_wait = lambda s, r: waited_on.append(threading.current_thread().name)  # noqa: E731
-    with requests_mock.Mocker() as m, ApiClient(store, on_wait=on_wait) as client:
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: waits.append(s)) as client:
         m.get(CALLS, pages)
         assert [r["id"] for r in client.paginate(CALLS, {})] == [1, 2]
-    assert waited_on == [threading.main_thread().name]
+    assert m.call_count == 2 and len(waits) == 1 and 4 < waits[0] <= 5
 
 
 def test_a_pacing_wait_under_a_second_is_slept_before_sending(store: MemoryStore) -> None:
@@ -925,7 +904,7 @@ def test_a_pacing_wait_under_a_second_is_slept_before_sending(store: MemoryStore
     assert len(clock.sleeps) == 1 and 0 < clock.sleeps[0] <= 0.5
 
 
-def test_a_page_that_failed_ahead_is_reported_not_sent_again(store: MemoryStore) -> None:
+def test_a_later_page_that_cannot_be_reached_fails_after_the_records_before_it(store: MemoryStore) -> None:
     first = {"records": [{"id": 1}], "navigation": {"nextPage": {"uri": CALLS + "?page=2"}}}
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, json=first)
@@ -1019,27 +998,19 @@ def test_the_debug_log_says_when_the_refreshed_token_expires(caplog: pytest.LogC
 def test_the_debug_log_names_every_page_request_the_same_way(
     store: MemoryStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Each request is one debug line `METHOD url -> status`, whether it was sent on the caller's
-    thread (the first page, a page after a wait) or fetched ahead."""
+    """Each request is one debug line `METHOD url -> status`: the first page, every next one, a page
+    asked for again after a 429."""
     caplog.set_level(logging.DEBUG, logger="rcauth.client")
     pages = _pages(3)
     limited = {"status_code": 429, "json": {}}
     with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: None) as client:
         m.get(CALLS, [{"json": pages[0]}, {"json": pages[1]}, limited, {"json": pages[2]}])
-        assert len(list(client.paginate(CALLS, {}, fetch_ahead=False))) == 6
+        assert len(list(client.paginate(CALLS, {}))) == 6
     assert [line for line in caplog.messages if " -> " in line] == [
         f"GET {CALLS} -> 200",
         f"GET {CALLS}?page=2&perPage=2 -> 200",
         f"GET {CALLS}?page=3&perPage=2 -> 429",
         f"GET {CALLS}?page=3&perPage=2 -> 200",
-    ]
-    caplog.clear()
-    with requests_mock.Mocker() as m, ApiClient(store) as client:
-        m.get(CALLS, [{"json": page} for page in _pages(2)])
-        assert len(list(client.paginate(CALLS, {}))) == 4
-    assert [line for line in caplog.messages if " -> " in line] == [
-        f"GET {CALLS} -> 200",
-        f"GET {CALLS}?page=2&perPage=2 -> 200",
     ]
 
 
@@ -1056,23 +1027,6 @@ def test_a_foreign_next_page_link_says_the_listing_stops_there(store: MemoryStor
             got.extend(r["id"] for r in client.paginate(CALLS, {}))
     assert got == [1]
     assert caught.value.hint == "the next-page link RingCentral sent leads elsewhere; the listing stops here"
-
-
-def test_a_page_fetched_ahead_never_holds_the_process_open(store: MemoryStore) -> None:
-    """The page ahead is fetched on a daemon thread: a listing abandoned midway (Ctrl-C, `| head`)
-    exits at once instead of waiting for an answer nobody will read."""
-    fetched_on: list[tuple[bool, bool]] = []
-    page1, page2 = _pages(2)
-
-    def second(request, context) -> dict:
-        thread = threading.current_thread()
-        fetched_on.append((thread is threading.main_thread(), thread.daemon))
-        return page2
-
-    with requests_mock.Mocker() as m, ApiClient(store) as client:
-        m.get(CALLS, [{"json": page1}, {"json": second}])
-        assert len(list(client.paginate(CALLS, {}))) == 4
-    assert fetched_on == [(False, True)]
 
 
 def test_a_slow_answer_is_not_taken_for_another_process_sharing_the_allowance(store: MemoryStore) -> None:

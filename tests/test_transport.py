@@ -646,9 +646,9 @@ def test_a_body_ending_as_the_deadline_passes_is_kept_unless_the_hang_up_left_no
 
 
 def test_the_deadlines_timer_never_holds_the_process_open() -> None:
-    """A page fetched ahead reads on a daemon thread that an exiting rcauth does not wait for (`rcauth
-    call-log | head`): its timer must not be a thread the interpreter waits for at exit either, which
-    would hold the process open until the deadline (up to RCAUTH_TIMEOUT, 120 s by default)."""
+    """A read may run on a daemon thread its program does not wait for at exit (a host program's
+    worker calling `rcauth.Client`): its timer must not be a thread the interpreter waits for either,
+    which would hold the process open until the deadline (up to RCAUTH_TIMEOUT, 120 s by default)."""
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
     timers: list[object] = []
 

@@ -174,7 +174,7 @@ def test_a_signal_mid_listing_leaves_whole_output_of_what_was_fetched_and_its_ex
     proc = start_listing(args)
     try:
         wait_for(requested.is_set, "page 2 to be requested", proc=proc)
-        # Page 2 is fetched ahead, before page 1's records are handed on: let some be (a signal
+        # Page 2 is asked for once page 1's records are handed on: let some be written (a signal
         # before the first record leaves the output empty, as a failure there does).
         if reader in ("json", "ndjson", "csv"):
             wait_for(lambda: stdout_of(proc), "the first records to be written", proc=proc)

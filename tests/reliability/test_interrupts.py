@@ -114,8 +114,7 @@ def test_ctrl_c_mid_listing_exits_130_with_whole_records_and_the_session_intact(
     emu.set(call_records=3000)
     emu.set(fault_rate=1.0, fault_kinds=("slow",), fault_scope="api", slow_seconds=SLOW)
     proc = rcauth.start("call-log", "--limit", "3000", "--from", "400d", "--format", "ndjson")
-    # The second page is requested as soon as the first arrives (fetched ahead), while the first is
-    # being written: interrupt once both are under way.
+    # The second page is requested once the first is written: interrupt while it is on its way.
     wait_for(lambda: emu.counters()["faults"] >= 2, "the second page to be requested", proc=proc)
     wait_for(lambda: stdout_of(proc), "the first records to be written", proc=proc)
     result = rcauth.interrupt(proc)

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 from rcauth import interrupts
 from rcauth.config import Settings
-from rcauth.errors import LoginFailed, RcauthError
+from rcauth.errors import LoginFailed, OAuthError, RcauthError
 from rcauth.loopback import CallbackReceiver, CallbackResult, ForeignCallback, parse_callback
-from rcauth.oauth import OAuthError, RingCentralOAuth, new_pkce, new_state
+from rcauth.oauth import RingCentralOAuth, new_pkce, new_state
 from rcauth.session import Session
 
 DEFAULT_TIMEOUT = 300.0

@@ -28,7 +28,8 @@ from rcauth import resources
 from rcauth.call_log_query import CallLogQuery, as_tuple, call_log
 from rcauth.client import ApiClient
 from rcauth.config import DEFAULT_PROFILE, check_profile_name
-from rcauth.origin import ForeignOrigin, origin_of, same_origin
+from rcauth.errors import ForeignOrigin
+from rcauth.origin import origin_of, same_origin
 from rcauth.store import open_store
 
 if TYPE_CHECKING:

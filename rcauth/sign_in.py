@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from rcauth import flow, interrupts, profiles, resources
 from rcauth.client import ApiClient, WaitCallback
 from rcauth.config import Settings
-from rcauth.errors import KeyringUnreachable, RcauthError, StoredSessionDamaged
-from rcauth.oauth import OAuthError, RingCentralOAuth, grant_of, revoke_session
+from rcauth.errors import KeyringUnreachable, OAuthError, RcauthError, StoredSessionDamaged
+from rcauth.oauth import RingCentralOAuth, grant_of, revoke_session
 from rcauth.session import Session
 from rcauth.store import SessionStore, check_login_dirs, refresh_lock
 

@@ -1091,7 +1091,7 @@ def test_the_debug_log_names_every_page_request_the_same_way(
 
 
 def test_a_foreign_next_page_link_says_the_listing_stops_there(store: MemoryStore) -> None:
-    from rcauth.origin import ForeignOrigin
+    from rcauth.errors import ForeignOrigin
 
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(

@@ -9,8 +9,8 @@ import pytest
 import requests
 import requests_mock
 
-from rcauth.errors import TransportError, UnexpectedAnswer
-from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth, new_pkce, new_state, pkce_challenge
+from rcauth.errors import OAuthError, TransportError, UnexpectedAnswer
+from rcauth.oauth import KEPT_HINT, RingCentralOAuth, new_pkce, new_state, pkce_challenge
 
 SERVER = "https://platform.ringcentral.com"
 TOKEN_URL = SERVER + "/restapi/oauth/token"

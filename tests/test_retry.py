@@ -16,8 +16,8 @@ import urllib3.util.retry
 import rcauth.interrupts
 import rcauth.retry
 from rcauth.client import ApiClient
-from rcauth.errors import ApiError, ExitCode, TransportError, UnexpectedAnswer
-from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth
+from rcauth.errors import ApiError, ExitCode, OAuthError, TransportError, UnexpectedAnswer
+from rcauth.oauth import KEPT_HINT, RingCentralOAuth
 from rcauth.session import Session
 from rcauth.store import MemoryStore
 from ringcentral_emulator import DEMO_JWT, Emulator, EmulatorConfig

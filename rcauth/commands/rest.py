@@ -20,8 +20,7 @@ import click
 from rcauth import resources
 from rcauth.cli import common_options
 from rcauth.cli_common import api_client, format_option
-from rcauth.errors import ListingIncomplete, RcauthError, Terminated
-from rcauth.origin import ForeignOrigin
+from rcauth.errors import ForeignOrigin, ListingIncomplete, RcauthError, Terminated
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
     call_log_table,
@@ -216,10 +215,10 @@ class _Listing:
         if error is None:
             return
         if isinstance(error, ListingIncomplete):
-            error.hint = narrow
-        elif isinstance(error, RcauthError) and self.count:
+            raise error.restated(hint=narrow) from error
+        if isinstance(error, RcauthError) and self.count:
             note = stopped.format(count=self.count)
-            error.hint = f"{error.hint}; {note}" if error.hint else note
+            raise error.restated(hint=f"{error.hint}; {note}" if error.hint else note) from error
         raise error
 
 

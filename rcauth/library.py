@@ -503,10 +503,9 @@ def login(
         ValueError: `open_browser=False` (or `read_redirect`) without `announce`: nobody would see
             the sign-in URL; or both `jwt` and `read_redirect` given.
     """
-    from rcauth import config
+    from rcauth import config, login_logout
     from rcauth.errors import LoginFailed
     from rcauth.flow import Browser, Jwt, Paste, WayIn
-    from rcauth.sign_in import sign_in
 
     if jwt is not None and read_redirect is not None:
         raise ValueError("give either jwt or read_redirect, not both")
@@ -537,8 +536,8 @@ def login(
         way = Browser(open_browser=_open_browser if open_browser else None, timeout=timeout)
     store = open_store(name, insecure_storage=insecure_storage)
     # The same sign-in as `rcauth login`, which only prints more: nothing is printed here.
-    signed_in = sign_in(settings, way, store, announce=announce)
-    return SessionInfo.of(signed_in.session, name, store.location)
+    logged_in = login_logout.login(settings, way, store, announce=announce)
+    return SessionInfo.of(logged_in.session, name, store.location)
 
 
 def _browser_here() -> bool:

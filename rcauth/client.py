@@ -221,9 +221,10 @@ class ApiClient:
             self._http.close()
 
     # -- the session -----------------------------------------------------------------------------
-    @property
-    def session(self) -> Session:
-        """The stored session (loaded once); raises `NotLoggedIn` when there is none."""
+    def load_session(self) -> Session:
+        """The session in use: the stored one, read from the store on the first call only (after a
+        refresh, the refreshed one); raises `NotLoggedIn` when there is none. `rcauth.Client.session`
+        is this without its secrets."""
         if self._session is None:
             session = self.store.load()
             if session is None:
@@ -243,7 +244,7 @@ class ApiClient:
 
     def fresh_session(self) -> Session:
         """The session with an access token valid for at least the refresh margin."""
-        session = self.session
+        session = self.load_session()
         # Without a refresh token nothing can be renewed ahead: the access token is used to its end.
         if session.access_expires_within(self.refresh_margin if session.refresh_token else 0.0):
             session = self.refresh(stale_access_token=session.access_token)
@@ -354,7 +355,7 @@ class ApiClient:
         """An absolute URL on the session's server; `ForeignOrigin` for any other origin, so the bearer
         token never goes anywhere but RingCentral (paging links are absolute and come from the server).
         `rcauth.origin` decides, for every request this client sends."""
-        return resolve_url(path_or_url, self.session.server)
+        return resolve_url(path_or_url, self.load_session().server)
 
     def request(self, method: str, path_or_url: str, **kwargs: Any) -> requests.Response:
         """Send an authenticated request; refresh and retry once on 401, wait out 429s (bounded).
@@ -514,7 +515,7 @@ class ApiClient:
             url = self.url_for(next_url)
         except ApiError:
             return None  # refused where the page would have been fetched, after this page's records
-        session = self.session
+        session = self.load_session()
         group = self._group_of_path.get(urlsplit(url).path)
         if session.access_expires_within(self.refresh_margin) or self.rate_limiter.delay(
             group, time.monotonic()

@@ -139,7 +139,7 @@ class Client:
         self.profile = _profile(profile)
         self._api = _api_client(self.profile, insecure_storage)
         try:
-            self._api.session  # noqa: B018 - loaded now, so a missing session is said at once
+            self._api.load_session()  # now, so a missing session is said at once
         except BaseException:
             self._api.close()
             raise
@@ -160,7 +160,7 @@ class Client:
     @property
     def session(self) -> SessionInfo:
         """The session in use (after any refresh), without its secrets."""
-        return SessionInfo.of(self._api.session, self.profile, self._api.store.location)
+        return SessionInfo.of(self._api.load_session(), self.profile, self._api.store.location)
 
     # -- requests ------------------------------------------------------------------------------
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -415,9 +415,10 @@ def token(profile: str | None = None, *, insecure_storage: bool = False) -> str:
         return api.fresh_session().access_token
 
 
-def sdk_token(session: Session, now: float | None = None) -> dict[str, Any]:
-    """The session's access token as RingCentral's Python SDK keeps it (`platform.auth().data()`),
-    for `platform.auth().set_data(...)`; what `rcauth token --json` prints.
+def token_data_of(session: Session, now: float | None = None) -> dict[str, Any]:
+    """`session`'s token data (`token_data`, for a session in hand): its access token as RingCentral's
+    Python SDK keeps it (`platform.auth().data()`), for `platform.auth().set_data(...)`; what
+    `rcauth token --json` prints.
 
     The refresh token is left out, on purpose: a refresh by the SDK would rotate the pair behind
     rcauth's back (RingCentral's refresh tokens are single-use), and the session rcauth keeps would
@@ -437,13 +438,13 @@ def sdk_token(session: Session, now: float | None = None) -> dict[str, Any]:
 
 def token_data(profile: str | None = None, *, insecure_storage: bool = False) -> dict[str, Any]:
     """A valid access token (refreshed if due) as RingCentral's SDK reads it, without the refresh
-    token: `platform.auth().set_data(rcauth.token_data())`. See `sdk_token`.
+    token: `platform.auth().set_data(rcauth.token_data())`. See `token_data_of`.
 
     Raises:
         As `token`.
     """
     with _api_client(_profile(profile), insecure_storage) as api:
-        return sdk_token(api.fresh_session())
+        return token_data_of(api.fresh_session())
 
 
 def login(

@@ -148,7 +148,7 @@ def test_pair_rotated_by_another_process_is_used_without_a_second_refresh() -> N
     store.save(session(expires_in=0))
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(EXT, json={})
-        assert client.session.access_token == "AT-old-1"  # loaded: stale
+        assert client.load_session().access_token == "AT-old-1"  # loaded: stale
         store.save(session(access="AT-other-9", refresh="RT-other-9"))  # someone else refreshed meanwhile
         client.get_json(EXT)
     assert [r.method for r in m.request_history] == ["GET"]
@@ -322,7 +322,8 @@ def test_paginate_leaves_a_due_refresh_to_the_callers_thread(store: MemoryStore)
 
         def expire_soon(page: dict) -> None:
             if page["paging"]["page"] == 1:
-                client._session = dataclasses.replace(client.session, access_expires_at=time.time() + 5)
+                soon = time.time() + 5
+                client._session = dataclasses.replace(client.load_session(), access_expires_at=soon)
 
         records = client.paginate(CALLS, {}, on_page=expire_soon)
         assert [next(records)["id"], next(records)["id"]] == ["1-0", "1-1"]
@@ -610,7 +611,7 @@ def test_a_refresh_keeps_the_apps_credentials_and_the_sessions_history(store: Me
     assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
     assert (new.client_id, new.client_secret, new.server) == ("cid", "sec", SERVER)
     assert (new.owner_id, new.created_at) == ("101", first.created_at) and new.refreshed_at is not None
-    assert store.load() == new and client.session == new
+    assert store.load() == new and client.load_session() == new
 
 
 def test_a_refresh_locks_the_profiles_own_lock(store: MemoryStore, isolated) -> None:
@@ -624,7 +625,7 @@ def test_a_refresh_locks_the_profiles_own_lock(store: MemoryStore, isolated) -> 
 
 def test_a_session_removed_while_waiting_for_the_lock_is_reported(store: MemoryStore) -> None:
     with ApiClient(store) as client:
-        assert client.session.access_token == "AT-old-1"
+        assert client.load_session().access_token == "AT-old-1"
         store.delete()  # `rcauth logout` in another terminal
         with pytest.raises(SessionExpired) as caught:
             client.refresh(stale_access_token="AT-old-1")
@@ -870,7 +871,7 @@ def test_a_registered_token_echoed_in_an_api_error_is_masked_and_details_are_kep
     body = {"message": "Token AT-old-1 is invalid", "errors": [{"errorCode": "OAU-129", "message": "x"}]}
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(EXT, status_code=400, json=body)
-        assert client.session.access_token == "AT-old-1"  # loading the session registers its tokens
+        assert client.load_session().access_token == "AT-old-1"  # loading the session registers its tokens
         with pytest.raises(ApiError) as caught:
             client.get_json(EXT)
     assert caught.value.message == "Token *** is invalid"
@@ -902,10 +903,10 @@ def test_a_refreshed_or_adopted_session_is_kept_without_reading_the_store_again(
         m.post(TOKEN_URL, json=new_pair())
         client.fresh_session()  # one load, one load under the lock
         before = store.loads
-        assert client.session.access_token == "AT-new-2"
+        assert client.load_session().access_token == "AT-new-2"
         store.save(session(access="AT-other-9", refresh="RT-other-9"))
         client.refresh(stale_access_token="AT-new-2")  # another process rotated meanwhile: adopt it
-        assert client.session.access_token == "AT-other-9"
+        assert client.load_session().access_token == "AT-other-9"
     assert store.loads == before + 1  # only the read under the lock
 
 

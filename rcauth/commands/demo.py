@@ -78,7 +78,7 @@ def demo(headless: bool, records: int) -> None:
             click.echo(visible(f"Signed in as {describe_user(ext)} on {session.server}"))
             # Tables even when piped: the demo shows what a person at a terminal sees.
             _step("rcauth whoami")
-            console().print(extension_table(resources.extension_info(client), client.session.server))
+            console().print(extension_table(resources.extension_info(client), client.load_session().server))
             _step("rcauth call-log --limit 10")
             rows = list(call_log(client, limit=10))
         if rows:

@@ -55,7 +55,7 @@ def whoami(fmt: str | None, as_json: bool) -> None:
     """
     with api_client() as client:
         ext = resources.extension_info(client)
-        server = client.session.server
+        server = client.load_session().server
     fmt = choose_format(fmt, as_json, piped_default="json")
     if fmt == "table":
         console().print(extension_table(ext, server))
@@ -550,8 +550,8 @@ def token(as_json: bool) -> None:
     with api_client() as client:  # a fresh token needs no request, so no HTTP stack is loaded
         session = client.fresh_session()
     if as_json:
-        from rcauth.library import sdk_token
+        from rcauth.library import token_data_of
 
-        write_json(sdk_token(session))
+        write_json(token_data_of(session))
         return
     click.echo(session.access_token)

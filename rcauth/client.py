@@ -65,7 +65,9 @@ LOGIN_HINT = "run `rcauth login` to sign in again"
 WaitCallback = Callable[[float, str], None]
 
 
-def _transient_retry() -> BoundedRetry:
+def _transient_retry(
+    monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = interrupts.sleep
+) -> BoundedRetry:
     """Connection errors and 502/503/504 on idempotent requests: exponential backoff with jitter.
 
     Bounded in count and in time: at most 7 tries (6 retries), pauses of 0.4, 0.8, 1.6, 3.2 and 6.4 s
@@ -92,6 +94,8 @@ def _transient_retry() -> BoundedRetry:
         retry_after_max=30,
         raise_on_status=False,
         budget=TRANSIENT_RETRY_BUDGET,
+        monotonic=monotonic,
+        sleep=sleep,
     )
 
 
@@ -171,6 +175,9 @@ class ApiClient:
     """Calls RingCentral's REST API as the stored session, refreshing it when due.
 
     `on_wait(seconds, reason)` is told before any long wait (rate limits) so a CLI can show a countdown.
+    `clock` (wall time: token expiry), `monotonic` (rate-limit pacing, retry budgets) and `sleep` (every
+    wait this client takes itself) are time's own unless given: a test passes a fake clock instead of
+    patching `time` in this module.
     """
 
     def __init__(
@@ -182,6 +189,9 @@ class ApiClient:
         on_wait: WaitCallback | None = None,
         timeout: float | tuple[float, float] = TIMEOUT,
         answer_within: float | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = interrupts.sleep,
     ) -> None:
         from rcauth.config import answer_budget
 
@@ -193,6 +203,9 @@ class ApiClient:
         self.refresh_margin = refresh_margin
         self.on_wait = on_wait
         self.timeout = timeout
+        self.clock = clock
+        self.monotonic = monotonic
+        self.sleep = sleep
         self.rate_limiter = RateLimiter()
         self._group_of_path: dict[str, str] = {}
         self._session: Session | None = None
@@ -211,7 +224,9 @@ class ApiClient:
         if self._http is None:
             from rcauth import transport
 
-            http = transport.new_session(_transient_retry(), answer_within=self.answer_within)
+            http = transport.new_session(
+                _transient_retry(self.monotonic, self.sleep), answer_within=self.answer_within
+            )
             http.headers.update({"Accept": "application/json", "User-Agent": _user_agent()})
             self._http = http
         return self._http
@@ -240,13 +255,20 @@ class ApiClient:
     def _oauth(self, session: Session) -> RingCentralOAuth:
         from rcauth.oauth import RingCentralOAuth
 
-        return RingCentralOAuth(session.server, session.client_id, session.client_secret)
+        return RingCentralOAuth(
+            session.server,
+            session.client_id,
+            session.client_secret,
+            monotonic=self.monotonic,
+            sleep=self.sleep,
+        )
 
     def fresh_session(self) -> Session:
         """The session with an access token valid for at least the refresh margin."""
         session = self.load_session()
         # Without a refresh token nothing can be renewed ahead: the access token is used to its end.
-        if session.access_expires_within(self.refresh_margin if session.refresh_token else 0.0):
+        margin = self.refresh_margin if session.refresh_token else 0.0
+        if session.access_expires_within(margin, self.clock()):
             session = self.refresh(stale_access_token=session.access_token)
         return session
 
@@ -261,8 +283,9 @@ class ApiClient:
             current = self.store.load()
             if current is None:
                 raise SessionExpired("the session was removed by another rcauth", hint=LOGIN_HINT)
+            now = self.clock()
             if current.access_token != stale_access_token and not current.access_expires_within(
-                self.refresh_margin
+                self.refresh_margin, now
             ):
                 self._session = current
                 return current
@@ -270,7 +293,7 @@ class ApiClient:
                 self._end_session(
                     current, f"the session has ended: its access token expired and {NO_REFRESH_TOKEN}"
                 )
-            if current.refresh_expired():
+            if current.refresh_expired(now):
                 self._end_session(current, "the session has expired (its refresh token is no longer valid)")
             with interrupts.deferred():
                 try:
@@ -300,6 +323,7 @@ class ApiClient:
                         server=current.server,
                         client_id=current.client_id,
                         client_secret=current.client_secret,
+                        now=self.clock(),
                         previous=current,
                     )
                     self.store.save(new)
@@ -308,7 +332,9 @@ class ApiClient:
                     if ended is not None:
                         raise ended from exc
                     raise
-            log.debug("refreshed the access token; it expires in %.0f s", new.access_expires_at - time.time())
+            log.debug(
+                "refreshed the access token; it expires in %.0f s", new.access_expires_at - self.clock()
+            )
             self._session = new
             return new
 
@@ -378,11 +404,11 @@ class ApiClient:
         url = self.url_for(url)  # the last check before the token is attached: every send passes here
         path = urlsplit(url).path
         # The group of the next request is known from the last answer for the same path.
-        wait = self.rate_limiter.delay(self._group_of_path.get(path), time.monotonic())
+        wait = self.rate_limiter.delay(self._group_of_path.get(path), self.monotonic())
         if wait > 0:
             self._wait(wait, "pacing to stay under the rate limit")
         with self._send_lock:
-            sent_at = time.monotonic()
+            sent_at = self.monotonic()
             try:
                 # The caller's headers go as given; the token is set last (an auth object, which also
                 # keeps requests from reading ~/.netrc), so no header of the caller's can replace it.
@@ -392,7 +418,7 @@ class ApiClient:
             except requests.RequestException as exc:
                 raise transport.failure(exc, url) from None
             log.debug("%s %s -> %s", method, redact.redact(url), response.status_code)
-            self.rate_limiter.observe(response, sent_at, time.monotonic())
+            self.rate_limiter.observe(response, sent_at, self.monotonic())
             if group := response.headers.get("X-Rate-Limit-Group"):
                 self._group_of_path[path] = group
         return response
@@ -445,7 +471,7 @@ class ApiClient:
         if self.on_wait is not None and seconds >= 1:
             self.on_wait(seconds, reason)
         else:
-            time.sleep(seconds)
+            self.sleep(seconds)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         return _json_of(self.request("GET", path, params=params, **kwargs))

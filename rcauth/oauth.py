@@ -17,7 +17,8 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import HTTPBasicAuth
 
-from rcauth import redact, transport
+from rcauth import interrupts, redact, transport
 from rcauth.config import is_loopback_host
 from rcauth.errors import OAuthError, RcauthError, UnexpectedAnswer, parse_error_body
 from rcauth.retry import BoundedRetry
@@ -203,7 +204,9 @@ def _jwt_bearer_client(client_id: str) -> OAuthlibClient:
     return JwtBearerClient(client_id)
 
 
-def _token_retry() -> BoundedRetry:
+def _token_retry(
+    monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = interrupts.sleep
+) -> BoundedRetry:
     """RingCentral's token endpoint policy: 429/503 wait for Retry-After, 408/500 retry with a pause.
 
     Only failures that did not consume the grant are retried: connect errors (nothing was sent) and
@@ -226,6 +229,8 @@ def _token_retry() -> BoundedRetry:
         retry_after_max=60,
         raise_on_status=False,
         budget=TOKEN_RETRY_BUDGET,
+        monotonic=monotonic,
+        sleep=sleep,
     )
 
 
@@ -239,11 +244,16 @@ class RingCentralOAuth:
         client_secret: str | None = None,
         *,
         timeout: float | tuple[float, float] = TIMEOUT,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = interrupts.sleep,
     ) -> None:
         self.server = server.rstrip("/")
         self.client_id = client_id
         self.client_secret = client_secret or None
         self.timeout = timeout
+        # The clock and the pause of the token endpoint's retries (`BoundedRetry`).
+        self.monotonic = monotonic
+        self.sleep = sleep
         redact.register_client(self.client_id, self.client_secret)
         # oauthlib refuses plain http outright. The emulator is served over http on loopback, where no
         # one can listen in; config.normalize_server already refused http anywhere else.
@@ -291,7 +301,7 @@ class RingCentralOAuth:
         # verifier) in the body to wherever it points, whatever happens to the Basic header.
         session_class = transport.staying_on_origin(OAuth2Session)
         session = session_class(client_id=self.client_id, client=client, redirect_uri=redirect_uri)
-        transport.mount(session, _token_retry(), prefix=self.server + "/")
+        transport.mount(session, _token_retry(self.monotonic, self.sleep), prefix=self.server + "/")
         return session
 
     def authorization_url(self, *, redirect_uri: str, state: str, pkce: Pkce) -> str:

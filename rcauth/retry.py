@@ -9,6 +9,7 @@ later. Mounted on a `requests` adapter, it is the one place transient failures a
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from urllib3.exceptions import MaxRetryError, ProxyError, ResponseError
@@ -37,19 +38,31 @@ class BoundedRetry(Retry):
     RETRY_AFTER_STATUS_CODES = frozenset()
 
     def __init__(
-        self, *args: Any, budget: float = 30.0, deadline: float | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        budget: float = 30.0,
+        deadline: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = interrupts.sleep,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.budget = budget
         # Set by `new()` on the first failure; the configured instance mounted on an adapter keeps None,
         # so every request starts its own budget.
         self.deadline = deadline
+        # The clock the budget is measured on and the pause between tries: given, so a test can run a
+        # minute of backoff in no time without patching `time` in any module.
+        self._monotonic = monotonic
+        self._pause = sleep
 
     def new(self, **kwargs: Any) -> BoundedRetry:
         kwargs.setdefault("budget", self.budget)
         kwargs.setdefault(
-            "deadline", self.deadline if self.deadline is not None else time.monotonic() + self.budget
+            "deadline", self.deadline if self.deadline is not None else self._monotonic() + self.budget
         )
+        kwargs.setdefault("monotonic", self._monotonic)
+        kwargs.setdefault("sleep", self._pause)
         return super().new(**kwargs)
 
     def increment(
@@ -65,7 +78,7 @@ class BoundedRetry(Retry):
             raise MaxRetryError(_pool, url, error) from error
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         pause = new._planned_pause(response)
-        if new.deadline is not None and time.monotonic() + pause > new.deadline:
+        if new.deadline is not None and self._monotonic() + pause > new.deadline:
             reason = error or ResponseError(f"gave up after {len(new.history)} tries in {new.budget:g} s")
             raise MaxRetryError(_pool, url, reason) from reason
         return new
@@ -75,7 +88,7 @@ class BoundedRetry(Retry):
         a Ctrl-C held during a token refresh: between tries nothing is in flight (`rcauth.interrupts`)."""
         pause = self._planned_pause(response)
         if pause > 0:
-            interrupts.sleep(pause)
+            self._pause(pause)
 
     def _planned_pause(self, response: Any) -> float:
         """The pause `sleep()` is about to take: the answer's Retry-After, else the backoff (at least

@@ -17,6 +17,7 @@ import re
 import secrets
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
@@ -855,20 +856,18 @@ def refresh_lock(
 PROBE_ENTRY = "rcauth-doctor-probe"
 
 
-def probe_keyring(timeout: float | None = None) -> float:
+def probe_keyring(timeout: float | None = None, *, monotonic: Callable[[], float] = time.monotonic) -> float:
     """Write, read back and delete a test entry (service `rcauth`, username `rcauth-doctor-probe-...`)
-    in the system keyring; returns the seconds it took. `rcauth doctor` proves the keyring this way:
-    a backend can read and still refuse writes (a locked collection, macOS access rules). Raises
-    `StorageUnavailable` as a session's own read or write would."""
-    import time
-
+    in the system keyring; returns the seconds it took (on `monotonic`, a test's clock if it gives one).
+    `rcauth doctor` proves the keyring this way: a backend can read and still refuse writes (a locked
+    collection, macOS access rules). Raises `StorageUnavailable` as a session's own read or write would."""
     probe = KeyringStore(f"{PROBE_ENTRY}-{secrets.token_hex(4)}", timeout=timeout)
     value = secrets.token_hex(8)
 
     def step(what: str, op: Callable[[KeyringBackend], T], *, write: bool = False) -> T:
         return probe._call(what, lambda: probe._use(op, write=write))
 
-    started = time.monotonic()
+    started = monotonic()
     step("write a test entry", lambda kr: kr.set_password(KEYRING_SERVICE, probe.profile, value), write=True)
     try:
         read = step("read a test entry", lambda kr: kr.get_password(KEYRING_SERVICE, probe.profile))
@@ -876,4 +875,4 @@ def probe_keyring(timeout: float | None = None) -> float:
         step("delete a test entry", lambda kr: kr.delete_password(KEYRING_SERVICE, probe.profile))
     if read != value:
         raise StorageUnavailable("the system keyring did not give back the test entry it was given")
-    return time.monotonic() - started
+    return monotonic() - started

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from cli_runner import cli_runner
+from helpers import loopback_redirect_uri
 
 from rcauth import browser
 from rcauth.cli import cli
@@ -29,15 +29,9 @@ from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 CLIENT_ID, CLIENT_SECRET = "rcauth-emulator-client", "rcauth-emulator-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redirect_uri() -> str:
-    return f"http://127.0.0.1:{free_port()}/oauth2callback"
+    return loopback_redirect_uri()
 
 
 @pytest.fixture(scope="module")

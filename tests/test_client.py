@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import requests_mock
+from helpers import FakeClock, make_session, token_answer
 
 from rcauth.client import LOGIN_HINT, MAX_429_RETRIES, MAX_RATE_LIMIT_WAIT, ApiClient, RateLimiter
 from rcauth.errors import (
@@ -31,30 +32,14 @@ TOKEN_URL = SERVER + "/restapi/oauth/token"
 CALLS = SERVER + "/restapi/v1.0/account/~/extension/~/call-log"
 
 
-def session(expires_in: float = 3600, access: str = "AT-old-1", refresh: str = "RT-old-1") -> Session:
-    now = time.time()
-    return Session(
-        server=SERVER,
-        client_id="cid",
-        client_secret="sec",
-        access_token=access,
-        access_expires_at=now + expires_in,
-        refresh_token=refresh,
-        refresh_expires_at=now + 604800,
-        owner_id="101",
-        created_at=now,
-    )
+def session(
+    expires_in: float = 3600, access: str = "AT-old-1", refresh: str = "RT-old-1", now: float | None = None
+) -> Session:
+    return make_session(expires_in, now=now, access_token=access, refresh_token=refresh, owner_id="101")
 
 
 def new_pair(n: int = 2) -> dict:
-    return {
-        "access_token": f"AT-new-{n}",
-        "token_type": "bearer",
-        "expires_in": 3600,
-        "refresh_token": f"RT-new-{n}",
-        "refresh_token_expires_in": 604800,
-        "scope": "ReadAccounts",
-    }
+    return token_answer(f"AT-new-{n}", f"RT-new-{n}", scope="ReadAccounts")
 
 
 @pytest.fixture
@@ -586,14 +571,11 @@ def test_a_rotated_client_secret_ends_the_session_and_says_which_secret(store: M
 
 
 @pytest.mark.parametrize(("left", "refreshes"), [(60.0, True), (60.001, False), (59.999, True), (0.0, True)])
-def test_the_refresh_margin_is_60_s_left_inclusive(
-    monkeypatch: pytest.MonkeyPatch, left: float, refreshes: bool
-) -> None:
-    now = 1_900_000_000.0
-    monkeypatch.setattr(time, "time", lambda: now)
+def test_the_refresh_margin_is_60_s_left_inclusive(left: float, refreshes: bool) -> None:
+    clock = FakeClock(1_900_000_000.0)
     store = MemoryStore()
-    store.save(dataclasses.replace(session(), access_expires_at=now + left))
-    with requests_mock.Mocker() as m, ApiClient(store) as client:
+    store.save(session(left, now=clock.now))
+    with requests_mock.Mocker() as m, ApiClient(store, clock=clock.time) as client:
         m.post(TOKEN_URL, json=new_pair())
         fresh = client.fresh_session()
     assert m.call_count == (1 if refreshes else 0)
@@ -716,47 +698,27 @@ def test_a_sliding_window_whose_oldest_request_was_answered_exactly_a_window_bef
     assert limiter.delay("Heavy", 105.0) == pytest.approx(5.0)
 
 
-class _Sleeps:
-    """`time` for rcauth.client: records sleeps instead of taking them (monotonic and time stay real)."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-        self.monotonic = time.monotonic
-        self.time = time.time
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> _Sleeps:
-    import rcauth.client
-
-    fake = _Sleeps()
-    monkeypatch.setattr(rcauth.client, "time", fake)
-    return fake
-
-
-def test_a_short_pacing_wait_is_slept_and_a_long_one_is_announced(
-    store: MemoryStore, sleeps: _Sleeps
-) -> None:
+def test_a_short_pacing_wait_is_slept_and_a_long_one_is_announced(store: MemoryStore) -> None:
+    clock = FakeClock()
     announced: list[tuple[float, str]] = []
-    with ApiClient(store, on_wait=lambda s, reason: announced.append((s, reason))) as client:
+    on_wait = lambda s, reason: announced.append((s, reason))  # noqa: E731
+    with ApiClient(store, on_wait=on_wait, sleep=clock.sleep) as client:
         client._wait(0.5, "pacing to stay under the rate limit")
         client._wait(1.0, "pacing to stay under the rate limit")
         client._wait(500, "rate limit reached (HTTP 429)")
-    assert sleeps.sleeps == [0.5]
+    assert clock.sleeps == [0.5]
     assert announced == [
         (1.0, "pacing to stay under the rate limit"),
         (120.0, "rate limit reached (HTTP 429)"),
     ]
 
 
-def test_without_a_listener_every_wait_is_slept(store: MemoryStore, sleeps: _Sleeps) -> None:
-    with requests_mock.Mocker() as m, ApiClient(store) as client:
+def test_without_a_listener_every_wait_is_slept(store: MemoryStore) -> None:
+    clock = FakeClock()
+    with requests_mock.Mocker() as m, ApiClient(store, sleep=clock.sleep) as client:
         m.get(EXT, [{"status_code": 429, "headers": {"Retry-After": "3"}, "json": {}}, {"json": {"id": 1}}])
         assert client.get_json(EXT) == {"id": 1}
-    assert len(sleeps.sleeps) == 1 and 3 <= sleeps.sleeps[0] <= 3.25
+    assert len(clock.sleeps) == 1 and 3 <= clock.sleeps[0] <= 3.25
 
 
 def test_the_pacing_wait_says_why(store: MemoryStore) -> None:
@@ -954,13 +916,14 @@ def test_a_page_due_for_pacing_is_not_fetched_ahead_but_on_the_callers_thread(st
     assert waited_on == [threading.main_thread().name]
 
 
-def test_a_pacing_wait_under_a_second_is_slept_before_sending(store: MemoryStore, sleeps: _Sleeps) -> None:
+def test_a_pacing_wait_under_a_second_is_slept_before_sending(store: MemoryStore) -> None:
+    clock = FakeClock()
     headers = {"X-Rate-Limit-Group": "Light", "X-Rate-Limit-Limit": "1", "X-Rate-Limit-Window": "0.5"}
-    with requests_mock.Mocker() as m, ApiClient(store) as client:
+    with requests_mock.Mocker() as m, ApiClient(store, sleep=clock.sleep) as client:
         m.get(EXT, json={}, headers={**headers, "X-Rate-Limit-Remaining": "0"})
         client.get_json(EXT)
         client.get_json(EXT)
-    assert len(sleeps.sleeps) == 1 and 0 < sleeps.sleeps[0] <= 0.5
+    assert len(clock.sleeps) == 1 and 0 < clock.sleeps[0] <= 0.5
 
 
 def test_a_page_that_failed_ahead_is_reported_not_sent_again(store: MemoryStore) -> None:
@@ -1016,21 +979,14 @@ def test_headers_of_the_caller_are_sent_and_cannot_replace_the_bearer_token(stor
 
 # -- mutation testing (session 4): what the surviving mutants of client.py showed unpinned ---------------
 @pytest.mark.parametrize("left", [30.0, 0.5])
-def test_a_session_without_a_refresh_token_uses_its_access_token_to_its_end(
-    monkeypatch: pytest.MonkeyPatch, left: float
-) -> None:
+def test_a_session_without_a_refresh_token_uses_its_access_token_to_its_end(left: float) -> None:
     """An app that issues no refresh token: nothing can be renewed ahead, so the margin does not apply
     and the token is used while it is valid at all (ending the session early would lose its last
     minute)."""
-    now = 1_900_000_000.0
-    monkeypatch.setattr(time, "time", lambda: now)
+    clock = FakeClock(1_900_000_000.0)
     store = MemoryStore()
-    store.save(
-        dataclasses.replace(
-            session(), access_expires_at=now + left, refresh_token=None, refresh_expires_at=None
-        )
-    )
-    with requests_mock.Mocker() as m, ApiClient(store) as client:
+    store.save(dataclasses.replace(session(left, now=clock.now), refresh_token=None, refresh_expires_at=None))
+    with requests_mock.Mocker() as m, ApiClient(store, clock=clock.time) as client:
         m.get(EXT, json={"id": 101})
         assert client.get_json(EXT) == {"id": 101}
     assert [r.method for r in m.request_history] == ["GET"]
@@ -1050,15 +1006,12 @@ def test_a_session_without_a_refresh_token_ends_when_its_access_token_expires() 
     assert m.call_count == 0 and store.load() is None
 
 
-def test_the_debug_log_says_when_the_refreshed_token_expires(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    now = 1_900_000_000.0
-    monkeypatch.setattr(time, "time", lambda: now)
+def test_the_debug_log_says_when_the_refreshed_token_expires(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock(1_900_000_000.0)
     caplog.set_level(logging.DEBUG, logger="rcauth.client")
     store = MemoryStore()
-    store.save(dataclasses.replace(session(), access_expires_at=now))
-    with requests_mock.Mocker() as m, ApiClient(store) as client:
+    store.save(session(0, now=clock.now))
+    with requests_mock.Mocker() as m, ApiClient(store, clock=clock.time) as client:
         m.post(TOKEN_URL, json=new_pair())
         client.fresh_session()
     assert "refreshed the access token; it expires in 3600 s" in caplog.messages
@@ -1123,32 +1076,11 @@ def test_a_page_fetched_ahead_never_holds_the_process_open(store: MemoryStore) -
     assert fetched_on == [(False, True)]
 
 
-class _Clock:
-    """`time` for rcauth.client with a monotonic clock the test moves (time.time stays real)."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.time = time.time
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def test_a_slow_answer_is_not_taken_for_another_process_sharing_the_allowance(
-    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_slow_answer_is_not_taken_for_another_process_sharing_the_allowance(store: MemoryStore) -> None:
     """The sliding window is measured from when a request was sent: the 2nd request, sent at 101 and
     answered 5 s later, was counted after the 1st (answered at 100), which leaves the window at 105,
     so at 106 the 3rd may go at once. Taking the answer time for the send time would wait 5 s more."""
-    import rcauth.client
-
-    clock = _Clock()
-    monkeypatch.setattr(rcauth.client, "time", clock)
+    clock = FakeClock(100.0)
     waits: list[float] = []
     headers = {"X-Rate-Limit-Group": "Heavy", "X-Rate-Limit-Limit": "2", "X-Rate-Limit-Window": "5"}
 
@@ -1157,7 +1089,9 @@ def test_a_slow_answer_is_not_taken_for_another_process_sharing_the_allowance(
         context.headers.update({**headers, "X-Rate-Limit-Remaining": "0"})
         return {}
 
-    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: waits.append(s)) as client:
+    on_wait = lambda s, r: waits.append(s)  # noqa: E731
+    pacing = ApiClient(store, on_wait=on_wait, monotonic=clock.monotonic, sleep=clock.sleep)
+    with requests_mock.Mocker() as m, pacing as client:
         m.get(
             CALLS,
             [

@@ -9,18 +9,17 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 from pathlib import Path
 
 import pytest
 from cli_runner import cli_runner
 from click.testing import CliRunner
+from helpers import save_session
 
 from rcauth import profiles
 from rcauth.cli import cli
 from rcauth.config import config_file_path, default_profile, read_config_file, state_dir
 from rcauth.errors import ConfigError
-from rcauth.session import Session
 from rcauth.store import KeyringStore
 
 SERVER = "https://platform.ringcentral.com"
@@ -46,9 +45,8 @@ def record_path() -> Path:
 
 def signed_in(*names: str) -> None:
     """A stored session (and an index entry) for each profile, as `rcauth --profile NAME login` leaves."""
-    now = time.time()
     for name in names:
-        KeyringStore(name).save(Session(SERVER, "cid", None, f"AT-{name}", now + 3600, None, None))
+        save_session(name, server=SERVER, client_secret=None, access_token=f"AT-{name}")
         profiles.remember(name)
 
 
@@ -281,7 +279,7 @@ def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
 def test_a_state_directory_that_is_a_file_holds_no_choice_and_is_left_to_the_directory_check(runner) -> None:
     """No record can lie beneath a file: 'default' is used, and `status` says what is wrong with the
     directory in `login`'s words, not as a damaged record."""
-    KeyringStore().save(Session(SERVER, "cid", None, "AT-default", time.time() + 3600, None, None))
+    save_session(server=SERVER, client_secret=None, access_token="AT-default")
     state_dir().parent.mkdir(parents=True, exist_ok=True)
     state_dir().write_text("not a directory\n", encoding="utf-8")
     assert profiles.chosen_default() is None

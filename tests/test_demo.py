@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers import serving
+
 from rcauth.demo import HeadlessApprover
 
 
@@ -32,7 +34,6 @@ def test_demo_runs_the_whole_flow_without_keyring_or_browser(isolated: Path, tmp
 
 def test_headless_approver_reports_a_page_without_the_button() -> None:
     import http.server
-    import threading
 
     class Page(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
@@ -45,13 +46,8 @@ def test_headless_approver_reports_a_page_without_the_button() -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(Page) as url:
         approver = HeadlessApprover("Approve")
-        approver(f"http://127.0.0.1:{server.server_address[1]}/")
+        approver(f"{url}/")
         assert approver.finished.wait(10)
-        assert approver.error and "no 'Approve' button" in approver.error
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert approver.error and "no 'Approve' button" in approver.error

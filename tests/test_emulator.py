@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from cli_runner import cli_runner
+from helpers import jwt_token
 
 from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 from ringcentral_emulator.cli import emulator_command
@@ -101,12 +102,6 @@ def login(emu: Emulator, http: requests.Session) -> dict[str, Any]:
     response = token(
         emu, http, grant_type="authorization_code", code=code, redirect_uri=REDIRECT, code_verifier=verifier
     )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def jwt_login(emu: Emulator, http: requests.Session) -> dict[str, Any]:
-    response = token(emu, http, grant_type=JWT_GRANT, assertion=DEMO_JWT)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -502,7 +497,7 @@ def test_refresh_rotates_both_tokens_and_the_old_access_token_dies_at_once(emu_h
 
 def test_spent_refresh_token_is_refused_in_strict_mode():
     with running(strict_rotation=True) as (emu, http):
-        first = jwt_login(emu, http)
+        first = jwt_token(emu, http)
         assert refresh(emu, http, first["refresh_token"]).status_code == 200
         replay = refresh(emu, http, first["refresh_token"])
         assert replay.status_code == 400
@@ -512,7 +507,7 @@ def test_spent_refresh_token_is_refused_in_strict_mode():
 
 def test_spent_refresh_token_replay_returns_the_same_pair_during_the_grace(emu_http):
     emu, http = emu_http
-    first = jwt_login(emu, http)
+    first = jwt_token(emu, http)
     new = refresh(emu, http, first["refresh_token"]).json()
     replay = refresh(emu, http, first["refresh_token"])
     assert replay.status_code == 200
@@ -525,7 +520,7 @@ def test_spent_refresh_token_replay_returns_the_same_pair_during_the_grace(emu_h
 
 def test_grace_ends_shortly_after_the_new_access_token_is_first_used():
     with running(rotation_grace_after_use=0.3) as (emu, http):
-        first = jwt_login(emu, http)
+        first = jwt_token(emu, http)
         new = refresh(emu, http, first["refresh_token"]).json()
         assert api(emu, http, new["access_token"], "/account/~").status_code == 200
         assert refresh(emu, http, first["refresh_token"]).status_code == 200  # still within 0.3 s of use
@@ -537,7 +532,7 @@ def test_grace_ends_shortly_after_the_new_access_token_is_first_used():
 
 def test_grace_ends_once_the_new_pair_is_itself_rotated(emu_http):
     emu, http = emu_http
-    first = jwt_login(emu, http)
+    first = jwt_token(emu, http)
     second = refresh(emu, http, first["refresh_token"]).json()
     assert refresh(emu, http, second["refresh_token"]).status_code == 200
     stale = refresh(emu, http, first["refresh_token"])
@@ -547,7 +542,7 @@ def test_grace_ends_once_the_new_pair_is_itself_rotated(emu_http):
 def test_concurrent_refreshes_of_one_token_in_strict_mode_let_exactly_one_win():
     with running(strict_rotation=True) as (emu, _):
         with requests.Session() as http:
-            refresh_token = jwt_login(emu, http)["refresh_token"]
+            refresh_token = jwt_token(emu, http)["refresh_token"]
         statuses: list[int] = []
         barrier = threading.Barrier(8)
 
@@ -574,7 +569,7 @@ def test_unknown_refresh_token_is_refused_with_invalid_grant(emu_http):
 
 def test_app_without_refresh_tokens_gets_only_an_access_token():
     with running(apps=(App(issue_refresh_tokens=False),)) as (emu, http):
-        body = jwt_login(emu, http)
+        body = jwt_token(emu, http)
         assert "refresh_token" not in body and "refresh_token_expires_in" not in body
 
 
@@ -583,7 +578,7 @@ def test_app_without_refresh_tokens_gets_only_an_access_token():
 
 def test_jwt_grant_starts_a_session_and_an_unknown_assertion_is_refused(emu_http):
     emu, http = emu_http
-    body = jwt_login(emu, http)
+    body = jwt_token(emu, http)
     assert api(emu, http, body["access_token"], "/account/~/extension/~").status_code == 200
     bad = token(emu, http, grant_type=JWT_GRANT, assertion="eyJhbGciOiJub25lIn0.e30.")
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
@@ -592,7 +587,7 @@ def test_jwt_grant_starts_a_session_and_an_unknown_assertion_is_refused(emu_http
 
 def test_a_sixth_parallel_session_ends_the_oldest(emu_http):
     emu, http = emu_http
-    sessions = [jwt_login(emu, http) for _ in range(6)]
+    sessions = [jwt_token(emu, http) for _ in range(6)]
     assert api(emu, http, sessions[0]["access_token"], "/account/~").status_code == 401
     assert all(api(emu, http, s["access_token"], "/account/~").status_code == 200 for s in sessions[1:])
     assert emu.counters()["sessions_evicted"] == 1
@@ -601,7 +596,7 @@ def test_a_sixth_parallel_session_ends_the_oldest(emu_http):
 @pytest.mark.parametrize("which", ["access_token", "refresh_token"])
 def test_revoking_either_token_ends_both(emu_http, which):
     emu, http = emu_http
-    body = jwt_login(emu, http)
+    body = jwt_token(emu, http)
     response = http.post(
         f"{emu.base_url}/restapi/oauth/revoke", data={"token": body[which]}, auth=BASIC, timeout=5
     )
@@ -613,7 +608,7 @@ def test_revoking_either_token_ends_both(emu_http, which):
 
 def test_revoke_takes_the_token_from_the_query_string_too(emu_http):
     emu, http = emu_http
-    body = jwt_login(emu, http)
+    body = jwt_token(emu, http)
     url = f"{emu.base_url}/restapi/oauth/revoke"
     assert http.post(url, params={"token": body["access_token"]}, auth=BASIC, timeout=5).status_code == 200
     assert api(emu, http, body["access_token"], "/account/~").status_code == 401
@@ -629,7 +624,7 @@ def test_revoke_of_an_unknown_token_succeeds_but_requires_client_authentication(
 
 def test_revoke_all_ends_every_session(emu_http):
     emu, http = emu_http
-    a, b = jwt_login(emu, http), login(emu, http)
+    a, b = jwt_token(emu, http), login(emu, http)
     assert emu.revoke_all() == 2
     for body in (a, b):
         assert api(emu, http, body["access_token"], "/account/~").status_code == 401
@@ -640,7 +635,7 @@ def test_live_grants_name_each_live_session_by_its_current_refresh_token(emu_htt
     """What a test compares with what a client stored: rotation moves the name to the new refresh
     token, revocation and expiry take it away."""
     emu, http = emu_http
-    kept, revoked, rotated = jwt_login(emu, http), jwt_login(emu, http), jwt_login(emu, http)
+    kept, revoked, rotated = jwt_token(emu, http), jwt_token(emu, http), jwt_token(emu, http)
     url = f"{emu.base_url}/restapi/oauth/revoke"
     assert http.post(url, data={"token": revoked["access_token"]}, auth=BASIC, timeout=5).status_code == 200
     new = refresh(emu, http, rotated["refresh_token"]).json()
@@ -663,7 +658,7 @@ def test_revoke_delay_holds_a_revocation_before_it_takes_effect_until_lowered(em
     """A slow revoke endpoint: while the request is held (and counted in `held`) the session is still
     live; lowering `revoke_delay` lets the revocation happen and be answered."""
     emu, http = emu_http
-    body = jwt_login(emu, http)
+    body = jwt_token(emu, http)
     emu.set(revoke_delay=60)
     answers: list[requests.Response] = []
 
@@ -690,7 +685,7 @@ def test_revoke_delay_holds_a_revocation_before_it_takes_effect_until_lowered(em
 
 def test_expired_access_token_gets_oau_128_and_refresh_still_works(emu_http):
     emu, http = emu_http
-    body = jwt_login(emu, http)
+    body = jwt_token(emu, http)
     assert emu.expire_access_tokens() == 1
     expired = api(emu, http, body["access_token"], "/account/~")
     assert expired.status_code == 401 and error_code(expired) == "OAU-128"
@@ -700,7 +695,7 @@ def test_expired_access_token_gets_oau_128_and_refresh_still_works(emu_http):
 
 def test_short_access_token_ttl_expires_on_its_own():
     with running(access_token_ttl=0.3) as (emu, http):
-        body = jwt_login(emu, http)
+        body = jwt_token(emu, http)
         assert body["expires_in"] == 1
         time.sleep(0.35)
         assert error_code(api(emu, http, body["access_token"], "/account/~")) == "OAU-128"
@@ -717,14 +712,14 @@ def test_bearer_errors_name_the_problem(emu_http):
     assert basic.status_code == 401 and error_code(basic) == "AGW-402"
     garbage = api(emu, http, "garbage", "/account/~")
     assert garbage.status_code == 401 and error_code(garbage) == "OAU-129"
-    refresh_token = jwt_login(emu, http)["refresh_token"]
+    refresh_token = jwt_token(emu, http)["refresh_token"]
     assert api(emu, http, refresh_token, "/account/~").status_code == 401
     assert emu.counters()["unauthorized"] == 4
 
 
 def test_extension_and_account_have_ringcentral_shapes_and_accept_numeric_ids(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     ext = api(emu, http, access, "/account/~/extension/~").json()
     assert ext["id"] == 2071360004 and isinstance(ext["id"], int)
     assert ext["extensionNumber"] == "101" and ext["status"] == "Enabled" and ext["type"] == "User"
@@ -744,7 +739,7 @@ def test_extension_and_account_have_ringcentral_shapes_and_accept_numeric_ids(em
 
 def test_unknown_uri_is_404_cmn_120_invalid_uri(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     for response in (
         api(emu, http, access, "/account/~/nothing-here"),
         http.get(f"{emu.base_url}/restapi/nowhere", timeout=5),
@@ -755,7 +750,7 @@ def test_unknown_uri_is_404_cmn_120_invalid_uri(emu_http):
 
 def test_app_without_read_call_log_gets_insufficient_permissions():
     with running(apps=(App(scopes=("ReadAccounts",)),)) as (emu, http):
-        access = jwt_login(emu, http)["access_token"]
+        access = jwt_token(emu, http)["access_token"]
         response = api(emu, http, access, CALL_LOG)
         assert response.status_code == 403
         body = response.json()
@@ -768,7 +763,7 @@ def test_app_without_read_call_log_gets_insufficient_permissions():
 
 def test_company_call_log_needs_full_company_call_log_permission():
     with running(admin=False) as (emu, http):
-        access = jwt_login(emu, http)["access_token"]
+        access = jwt_token(emu, http)["access_token"]
         response = api(emu, http, access, "/account/~/call-log")
         assert response.status_code == 403
         body = response.json()
@@ -779,7 +774,7 @@ def test_company_call_log_needs_full_company_call_log_permission():
 
 def test_company_call_log_holds_colleagues_records_too(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     mine = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST).json()["paging"]["totalElements"]
     company = api(emu, http, access, "/account/~/call-log", dateFrom=FAR_PAST, perPage=1000).json()
     assert mine == 1000 and company["paging"]["totalElements"] == 2000
@@ -789,7 +784,7 @@ def test_company_call_log_holds_colleagues_records_too(emu_http):
 
 def test_following_next_page_visits_every_record_once_newest_first():
     with running(call_records=250) as (emu, http):
-        access = jwt_login(emu, http)["access_token"]
+        access = jwt_token(emu, http)["access_token"]
         page = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=40).json()
         assert page["paging"]["totalElements"] == 250 and page["paging"]["totalPages"] == 7
         assert "previousPage" not in page["navigation"]
@@ -812,7 +807,7 @@ def test_following_next_page_visits_every_record_once_newest_first():
 
 def test_call_log_defaults_to_the_last_24_hours_and_100_per_page(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     body = api(emu, http, access, CALL_LOG).json()
     total = body["paging"]["totalElements"]
     assert 100 <= total <= 400
@@ -839,7 +834,7 @@ def test_call_log_defaults_to_the_last_24_hours_and_100_per_page(emu_http):
 
 def test_per_page_above_1000_is_clamped_and_max_means_1000(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     for per_page in ("1000", "1001", "5000", "max"):
         body = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=per_page).json()
         assert len(body["records"]) == 1000 and body["paging"]["perPage"] == 1000
@@ -853,7 +848,7 @@ def test_per_page_above_1000_is_clamped_and_max_means_1000(emu_http):
 
 def test_date_range_includes_date_from_and_excludes_date_to(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     records = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=50).json()["records"]
     newer, older = records[10]["startTime"], records[30]["startTime"]
     window = api(emu, http, access, CALL_LOG, dateFrom=older, dateTo=newer, perPage=1000).json()["records"]
@@ -864,7 +859,7 @@ def test_date_range_includes_date_from_and_excludes_date_to(emu_http):
 
 def test_type_and_direction_filters_select_matching_records(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     everything = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=1000).json()["records"]
     faxes = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=1000, type="Fax").json()["records"]
     assert faxes and all(r["type"] == "Fax" for r in faxes)
@@ -885,7 +880,7 @@ def test_type_and_direction_filters_select_matching_records(emu_http):
 
 def test_detailed_view_adds_legs_and_last_modified_time(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     simple = api(emu, http, access, CALL_LOG, perPage=5).json()["records"][0]
     assert "legs" not in simple and "lastModifiedTime" not in simple
     detailed = api(emu, http, access, CALL_LOG, perPage=5, view="Detailed").json()["records"][0]
@@ -895,14 +890,14 @@ def test_detailed_view_adds_legs_and_last_modified_time(emu_http):
 
 def test_a_record_uri_resolves_to_the_record(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     record = api(emu, http, access, CALL_LOG, perPage=1).json()["records"][0]
     assert api(emu, http, access, record["uri"]).json() == record
 
 
 def test_million_record_log_serves_full_pages_from_either_end():
     with running(call_records=1_000_000) as (emu, http):
-        access = jwt_login(emu, http)["access_token"]
+        access = jwt_token(emu, http)["access_token"]
         first = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, perPage=1000).json()
         assert first["paging"]["totalElements"] == 1_000_000 and first["paging"]["totalPages"] == 1000
         assert len(first["records"]) == 1000
@@ -918,7 +913,7 @@ def test_million_record_log_serves_full_pages_from_either_end():
 def test_same_seed_and_anchor_give_the_same_records_and_another_seed_differs():
     def first_ids(seed: int) -> list[str]:
         with running(seed=seed, anchor_time=1_750_000_000.0) as (emu, http):
-            access = jwt_login(emu, http)["access_token"]
+            access = jwt_token(emu, http)["access_token"]
             body = api(emu, http, access, CALL_LOG, dateFrom=FAR_PAST, dateTo="2030-01-01", perPage=20).json()
             return [(r["id"], r["startTime"], r["result"]) for r in body["records"]]
 
@@ -931,7 +926,7 @@ def test_same_seed_and_anchor_give_the_same_records_and_another_seed_differs():
 
 def test_heavy_group_answers_429_with_retry_after_and_each_request_restarts_the_penalty():
     with running() as (emu, http):
-        access = jwt_login(emu, http)["access_token"]
+        access = jwt_token(emu, http)["access_token"]
         emu.set(rate_limits_enabled=True, rate_limits={"Heavy": 10}, rate_window=2.0, rate_penalty=1.0)
         for expected_remaining in range(9, -1, -1):
             ok = api(emu, http, access, CALL_LOG, perPage=1)
@@ -970,7 +965,7 @@ def test_auth_group_allows_five_requests_a_minute_by_default():
 
 def test_fault_injection_answers_503_at_roughly_the_configured_rate(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     emu.set(fault_rate=0.3, fault_kinds=("503",))
     statuses = [api(emu, http, access, "/account/~").status_code for _ in range(200)]
     unavailable = statuses.count(503)
@@ -981,7 +976,7 @@ def test_fault_injection_answers_503_at_roughly_the_configured_rate(emu_http):
 
 def test_fault_injection_drops_connections_at_roughly_the_configured_rate(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     emu.set(fault_rate=0.3, fault_kinds=("drop",))
     dropped = 0
     for _ in range(200):
@@ -995,7 +990,7 @@ def test_fault_injection_drops_connections_at_roughly_the_configured_rate(emu_ht
 
 def test_a_dropped_request_has_no_effect(emu_http):
     emu, http = emu_http
-    body = jwt_login(emu, http)
+    body = jwt_token(emu, http)
     emu.set(fault_rate=1.0, fault_kinds=("drop",), fault_scope="all")
     with pytest.raises(requests.ConnectionError):
         http.post(
@@ -1011,7 +1006,7 @@ def test_a_dropped_request_has_no_effect(emu_http):
 
 def test_slow_fault_delays_the_answer(emu_http):
     emu, http = emu_http
-    access = jwt_login(emu, http)["access_token"]
+    access = jwt_token(emu, http)["access_token"]
     emu.set(fault_rate=1.0, fault_kinds=("slow",), slow_seconds=0.3)
     started = time.monotonic()
     assert api(emu, http, access, "/account/~").status_code == 200
@@ -1023,7 +1018,7 @@ def test_tokens_are_issued_at_the_length_asked_for_and_work(emu_http):
     client's storage to meet them (a keyring's size limit)."""
     emu, http = emu_http
     emu.set(token_length=1000)
-    first = jwt_login(emu, http)
+    first = jwt_token(emu, http)
     assert (len(first["access_token"]), len(first["refresh_token"])) == (1000, 1000)
     assert api(emu, http, first["access_token"], "/account/~").status_code == 200
     second = refresh(emu, http, first["refresh_token"]).json()
@@ -1040,7 +1035,7 @@ def test_token_delay_holds_token_answers_after_the_work_until_lowered(emu_http):
     """A slow token endpoint: the refresh has rotated the pair (counted) while its answer is held;
     lowering `token_delay` releases it at once. API calls are not held."""
     emu, http = emu_http
-    first = jwt_login(emu, http)
+    first = jwt_token(emu, http)
     emu.set(token_delay=60)
     assert api(emu, http, first["access_token"], "/account/~").status_code == 200
     answers: list[requests.Response] = []
@@ -1101,7 +1096,7 @@ def test_stop_hangs_up_open_connections_and_frees_the_port():
 
 def test_control_endpoints_drive_the_emulator_over_http(emu_http):
     emu, http = emu_http
-    body = jwt_login(emu, http)
+    body = jwt_token(emu, http)
     control = f"{emu.base_url}/__emulator"
     counters = http.get(f"{control}/counters", timeout=5).json()
     assert counters["grants"] == {JWT_GRANT: 1} and counters["requests"] == 1

@@ -7,21 +7,16 @@ from typing import Any
 
 import pytest
 import requests
+from helpers import jwt_token
 
-from ringcentral_emulator import DEMO_JWT, Emulator, EmulatorConfig
-from ringcentral_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from ringcentral_emulator import Emulator, EmulatorConfig
 
 HOSTILE = ["Eve\x1b[2J", "[bold red]x[/]", "Front Desk [main]"]
 CALL_LOG = "/restapi/v1.0/account/~/extension/~/call-log"
 
 
 def call_log(emu: Emulator, **params: Any) -> list[dict[str, Any]]:
-    token = requests.post(
-        f"{emu.base_url}/restapi/oauth/token",
-        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": DEMO_JWT},
-        auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
-        timeout=10,
-    ).json()["access_token"]
+    token = jwt_token(emu)["access_token"]
     answer = requests.get(
         f"{emu.base_url}{CALL_LOG}",
         params={"dateFrom": "2000-01-01T00:00:00Z", "perPage": 100, **params},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from helpers import FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,14 +18,6 @@ ANCHOR_MS = 1_750_000_000_000
 
 def make_log(records: int, seed: int = 1) -> CallLog:
     return CallLog(Directory(User(), seed), seed=seed, records=records, anchor_ms=ANCHOR_MS)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_start_times_strictly_decrease_through_the_ramp_and_the_tail():
@@ -180,7 +173,7 @@ def test_records_agree_with_their_category_and_owner():
 
 def test_sliding_window_admits_limit_requests_in_any_window_then_penalises():
     clock = FakeClock()
-    limiter = RateLimiter(clock)
+    limiter = RateLimiter(clock.monotonic)
 
     def check() -> bool:
         return limiter.check("u", "Heavy", 2, 10.0, 5.0).allowed
@@ -201,7 +194,7 @@ def test_sliding_window_admits_limit_requests_in_any_window_then_penalises():
 
 def test_grace_replay_stops_after_the_grace_maximum():
     clock = FakeClock()
-    state = AuthState(Counters(), clock)
+    state = AuthState(Counters(), clock.monotonic)
     first = state.create_session(
         client_id="c", extension_id=1, scope="s", access_ttl=3600, refresh_ttl=86400, max_sessions=None
     )

@@ -16,12 +16,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from helpers import jwt_token
 
-from ringcentral_emulator import DEMO_JWT, Emulator, EmulatorConfig
+from ringcentral_emulator import Emulator, EmulatorConfig
 from tests.contract import contract
 
-BASIC = ("rcauth-emulator-client", "rcauth-emulator-secret")
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 FAR_PAST = "2000-01-01T00:00:00.000Z"
 USER_LOG = "/account/~/extension/~/call-log"
 ACCOUNT_LOG = "/account/~/call-log"
@@ -74,24 +73,12 @@ class Api:
         return records
 
 
-def access_token(emu: Emulator, http: requests.Session) -> str:
-    """A session's access token, by RingCentral's JWT grant."""
-    answer = http.post(
-        f"{emu.base_url}/restapi/oauth/token",
-        data={"grant_type": JWT_GRANT, "assertion": DEMO_JWT},
-        auth=BASIC,
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
-
-
 @pytest.fixture(scope="module")
 def api() -> Iterator[Api]:
     config = EmulatorConfig(rate_limits_enabled=False, call_records=RECORDS, anchor_time=1_750_000_000.0)
     with Emulator(config) as emu, requests.Session() as http:
         http.trust_env = False
-        yield Api(emu, http, access_token(emu, http))
+        yield Api(emu, http, jwt_token(emu, http)["access_token"])
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +178,7 @@ def test_deleted_records_are_deterministic_for_a_seed(api):
     assert first
     config = EmulatorConfig(rate_limits_enabled=False, call_records=RECORDS, anchor_time=1_750_000_000.0)
     with Emulator(config) as again, requests.Session() as http:
-        token = access_token(again, http)
+        token = jwt_token(again, http)["access_token"]
         other = Api(again, http, token).everything(USER_LOG, showDeleted="true")
     assert [r["id"] for r in other if r["deleted"]] == first
 
@@ -411,7 +398,7 @@ def test_a_half_million_record_log_lists_its_deleted_records_from_either_end():
     # (Half a million: a log of more than 1000 pages would break the spec's `paging.page` maximum.)
     config = EmulatorConfig(rate_limits_enabled=False, call_records=500_000)
     with Emulator(config) as emu, requests.Session() as http:
-        token = access_token(emu, http)
+        token = jwt_token(emu, http)["access_token"]
         big = Api(emu, http, token)
         first = big.body(USER_LOG, dateFrom=FAR_PAST, perPage=1000, showDeleted="true")
         total = first["paging"]["totalElements"]

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers import token_answer
 
 from rcauth.config import Settings
 from rcauth.errors import LoginFailed, OAuthError, StorageUnavailable, TransportError
@@ -17,15 +18,7 @@ REDIRECT = "http://localhost:5000/oauth2callback"
 SETTINGS = Settings(
     client_id="cid", client_secret="s3cret", server="https://rc.example", redirect_uri=REDIRECT
 )
-TOKEN = {
-    "access_token": "AT-flow-1",
-    "token_type": "bearer",
-    "expires_in": 3600,
-    "refresh_token": "RT-flow-1",
-    "refresh_token_expires_in": 604800,
-    "scope": "ReadAccounts",
-    "owner_id": "101",
-}
+TOKEN = token_answer("AT-flow-1", "RT-flow-1", scope="ReadAccounts", owner_id="101")
 
 
 class FakeOAuth:

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests_mock
+from helpers import token_answer
 
 from rcauth.config import Settings
 from rcauth.errors import LoginFailed, StorageUnavailable
@@ -26,14 +27,7 @@ REVOKE_URL = SERVER + "/restapi/oauth/revoke"
 REDIRECT = "http://127.0.0.1:0/oauth2callback"
 STATE = "the-state-of-this-sign-in"
 WAIT = 5.0
-TOKEN = {
-    "access_token": "AT-flow-123",
-    "token_type": "bearer",
-    "expires_in": 3600,
-    "refresh_token": "RT-flow-123",
-    "refresh_token_expires_in": 604800,
-    "owner_id": "101",
-}
+TOKEN = token_answer("AT-flow-123", "RT-flow-123", owner_id="101")
 
 
 def settings(redirect_uri: str = REDIRECT) -> Settings:

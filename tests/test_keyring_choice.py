@@ -24,11 +24,11 @@ import keyring.core
 import keyring.errors
 import keyring.util.platform_
 import pytest
+from helpers import make_session
 from installed_keyring import install, programs_keyring
 
 from rcauth import keyring_choice
 from rcauth.errors import StorageUnavailable
-from rcauth.session import Session
 from rcauth.store import (
     INSECURE_HINT,
     PLAINTEXT_HINT,
@@ -38,15 +38,8 @@ from rcauth.store import (
     open_store,
 )
 
-SESSION = Session(
-    server="https://s.example.com",
-    client_id="cid",
-    client_secret="sec",
-    access_token="AT-choice-1",
-    access_expires_at=2e9,
-    refresh_token="RT-choice-1",
-    refresh_expires_at=2e9,
-    created_at=1.0,
+SESSION = make_session(
+    server="https://s.example.com", access_token="AT-choice-1", refresh_token="RT-choice-1"
 )
 
 

@@ -22,6 +22,7 @@ import keyring
 import pytest
 import requests
 from cli_runner import cli_runner
+from helpers import make_session, token_answer
 from installed_keyring import MemoryKeyring, programs_keyring
 
 import rcauth
@@ -373,15 +374,9 @@ def test_auth_never_sends_a_body_it_cannot_rewind_again_empty(requests_mock) -> 
 
 
 def _refreshed_answer() -> dict[str, Any]:
-    return {
-        "access_token": "U0pDMDFQMDFQQVMwMXxORVc",
-        "token_type": "bearer",
-        "expires_in": 3600,
-        "refresh_token": "U0pDMDFQMDFQQVMwMXxSRUYy",
-        "refresh_token_expires_in": 604800,
-        "scope": "ReadAccounts",
-        "owner_id": "101",
-    }
+    return token_answer(
+        "U0pDMDFQMDFQQVMwMXxORVc", "U0pDMDFQMDFQQVMwMXxSRUYy", scope="ReadAccounts", owner_id="101"
+    )
 
 
 def test_auth_gives_up_when_the_session_has_ended(signed_in: Emulator) -> None:
@@ -472,16 +467,12 @@ def test_auth_signs_the_servers_own_origin_however_it_is_spelled(requests_mock: 
 
 
 def _production_session() -> Session:
-    now = time.time()
-    return Session(
+    return make_session(
         server=PRODUCTION,
         client_id="client-id",
         client_secret=None,
-        access_token="U0pDMDFQMDFQQVMwMXxBQUE",  # noqa: S106 - a made-up token for a mocked server
-        access_expires_at=now + 3600,
-        refresh_token="U0pDMDFQMDFQQVMwMXxSRUY",  # noqa: S106
-        refresh_expires_at=now + 7 * 86400,
-        created_at=now,
+        access_token="U0pDMDFQMDFQQVMwMXxBQUE",  # a made-up token for a mocked server
+        refresh_token="U0pDMDFQMDFQQVMwMXxSRUY",
     )
 
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 import keyring.backends.fail
 import pytest
 import requests_mock
+from helpers import token_answer
 from installed_keyring import install
 
 from rcauth import profiles
@@ -32,14 +33,7 @@ EXT = {"id": 101, "extensionNumber": "101", "name": "Alex Doe", "contact": {"ema
 
 
 def answer(number: int) -> dict[str, object]:
-    return {
-        "access_token": f"AT-sign-in-{number}",
-        "token_type": "bearer",
-        "expires_in": 3600,
-        "refresh_token": f"RT-sign-in-{number}",
-        "refresh_token_expires_in": 604800,
-        "owner_id": "101",
-    }
+    return token_answer(f"AT-sign-in-{number}", f"RT-sign-in-{number}", owner_id="101")
 
 
 def test_a_sign_in_stores_the_session_reads_who_signed_in_and_lists_the_profile() -> None:

@@ -8,6 +8,7 @@ real callback still succeeds afterwards.
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import string
 from collections.abc import Iterator
@@ -142,15 +143,23 @@ def test_oversized_request_line_is_refused_with_its_page(receiver) -> None:
     ("line", "status"),
     [(b"BOGUS", 400), (b"GET / HTTP/9.9", 505), (b"GET / HTTP/1.1 extra", 400), (b"GET /", 400)],
 )
-def test_a_malformed_request_line_gets_the_receivers_own_page(receiver, line: bytes, status: int) -> None:
+def test_a_malformed_request_line_gets_the_receivers_own_page(
+    receiver, line: bytes, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
     # http.server's own page for these differs between Python versions and (refused before the version
     # is read) has no status line or headers; the receiver answers with its page and headers on all.
-    reply = raw(receiver.port, line + b"\r\nHost: localhost\r\n\r\n")
+    with caplog.at_level(logging.DEBUG, logger="rcauth.loopback"):
+        reply = raw(receiver.port, line + b"\r\nHost: localhost\r\n\r\n")
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.split(b"\r\n", 1)[0].startswith(b"HTTP/1.1 %d " % status), reply[:80]
     assert b"Content-Security-Policy: default-src 'none'" in head
     assert b"Referrer-Policy: no-referrer" in head and b"Cache-Control: no-store" in head
-    assert b"only accepts RingCentral" in body and b"BOGUS" not in body and b"9.9" not in body
+    assert b"<p>This address only accepts RingCentral&#x27;s sign-in redirect.</p>" in body
+    assert b"BOGUS" not in body and b"9.9" not in body
+    # Refused is the end of that request: no second answer after the page (as a request line that was
+    # read anyway would get: `GET /` served as a path), and no failure in the handler thread.
+    assert reply.count(b"HTTP/1.1 ") == 1, reply
+    assert not [record for record in caplog.records if record.exc_info], caplog.text
 
 
 def test_too_many_headers_are_refused(receiver) -> None:

@@ -8,23 +8,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import requests_mock
+from helpers import make_session, token_answer
 
-from rcauth.errors import OAuthError, TransportError, UnexpectedAnswer
+from rcauth.errors import ForeignOrigin, OAuthError, TransportError, UnexpectedAnswer
 from rcauth.oauth import KEPT_HINT, RingCentralOAuth, new_pkce, new_state, pkce_challenge
 
 SERVER = "https://platform.ringcentral.com"
 TOKEN_URL = SERVER + "/restapi/oauth/token"
 REDIRECT = "http://localhost:5000/oauth2callback"
-TOKEN = {
-    "access_token": "AT-abcdef-1",
-    "token_type": "bearer",
-    "expires_in": 3600,
-    "refresh_token": "RT-abcdef-1",
-    "refresh_token_expires_in": 604800,
-    "scope": "ReadAccounts ReadCallLog",
-    "owner_id": "101",
-    "endpoint_id": "e1",
-}
+TOKEN = token_answer(
+    "AT-abcdef-1", "RT-abcdef-1", scope="ReadAccounts ReadCallLog", owner_id="101", endpoint_id="e1"
+)
 
 
 # requests-mock's `json=` sets no Content-Type; RingCentral's answers carry this one.
@@ -235,16 +229,9 @@ def test_revoke_session_ends_the_grant_with_the_app_that_made_it(
     refresh_token: str | None, named_by: str
 ) -> None:
     from rcauth.oauth import revoke_session
-    from rcauth.session import Session
 
-    session = Session(
-        server=SERVER,
-        client_id="cid",
-        client_secret="s3cret",
-        access_token="AT-abcdef-1",
-        access_expires_at=0.0,
-        refresh_token=refresh_token,
-        refresh_expires_at=None,
+    session = make_session(
+        server=SERVER, client_secret="s3cret", access_token="AT-abcdef-1", refresh_token=refresh_token
     )
     with requests_mock.Mocker() as m:
         m.post(SERVER + "/restapi/oauth/revoke", status_code=200)
@@ -255,9 +242,10 @@ def test_revoke_session_ends_the_grant_with_the_app_that_made_it(
 
 def test_revoke_session_raises_what_refused_it() -> None:
     from rcauth.oauth import revoke_session
-    from rcauth.session import Session
 
-    session = Session(SERVER, "cid", None, "AT-abcdef-1", 0.0, "RT-abcdef-1", None)
+    session = make_session(
+        server=SERVER, client_secret=None, access_token="AT-abcdef-1", refresh_token="RT-abcdef-1"
+    )
     with requests_mock.Mocker() as m:
         m.post(SERVER + "/restapi/oauth/revoke", status_code=400, json={"error": "invalid_request"})
         with pytest.raises(OAuthError) as caught:
@@ -676,3 +664,152 @@ def test_only_a_trailing_slash_is_dropped_from_the_server_url() -> None:
     oauth = RingCentralOAuth("https://SANDBOX/", "cid", "s")
     assert oauth.token_endpoint == "https://SANDBOX/restapi/oauth/token"
     assert oauth.revoke_endpoint == "https://SANDBOX/restapi/oauth/revoke"
+
+
+# -- mutation testing, session 9: which revocation answers are RingCentral's ------------------------------
+REVOKE_URL = SERVER + "/restapi/oauth/revoke"
+NOT_RINGCENTRALS = (
+    ", which is not RingCentral's answer (a proxy, captive portal or web filter may be in the way)"
+)
+# Each answer to a revoke, and what it is taken for: None (the session is ended), or the error raised.
+REVOCATION_ANSWERS = {
+    "200 empty (RingCentral's)": ({"status_code": 200, "text": ""}, None),
+    "204 empty": ({"status_code": 204, "text": ""}, None),
+    "200 of blank lines, typed as a page": (
+        {"status_code": 200, "text": " \r\n", "headers": HTML_TYPE},
+        None,
+    ),
+    "200 JSON": ({"status_code": 200, "text": "{}", "headers": JSON_TYPE}, None),
+    "200 JSON, its media type in capitals, spaced, with parameters": (
+        {"status_code": 200, "text": "{}", "headers": {"Content-Type": "Application/JSON ; charset=UTF-8"}},
+        None,
+    ),
+    "200 JSON of a +json type": (
+        {"status_code": 200, "text": "{}", "headers": {"Content-Type": "application/problem+json"}},
+        None,
+    ),
+    "200 captive portal page": (
+        {"status_code": 200, "text": "<html>Sign in to the hotel Wi-Fi</html>", "headers": HTML_TYPE},
+        (UnexpectedAnswer, "the revoke endpoint answered HTTP 200 (text/html)" + NOT_RINGCENTRALS),
+    ),
+    "200 text without a content type": (
+        {"status_code": 200, "text": "OK"},
+        (UnexpectedAnswer, "the revoke endpoint answered HTTP 200 (no content type)" + NOT_RINGCENTRALS),
+    ),
+    "200 page that names JSON in a parameter only": (
+        {
+            "status_code": 200,
+            "text": "<html>",
+            "headers": {"Content-Type": "text/html; profile=application/json"},
+        },
+        (
+            UnexpectedAnswer,
+            "the revoke endpoint answered HTTP 200 (text/html; profile=application/json)" + NOT_RINGCENTRALS,
+        ),
+    ),
+    "204 page": (
+        {"status_code": 204, "text": "<html>Portal</html>", "headers": HTML_TYPE},
+        (UnexpectedAnswer, "the revoke endpoint answered HTTP 204 (text/html)" + NOT_RINGCENTRALS),
+    ),
+    "300 empty": (
+        {"status_code": 300, "text": ""},
+        (UnexpectedAnswer, "the revoke endpoint answered HTTP 300 (no content type)" + NOT_RINGCENTRALS),
+    ),
+    "300 JSON": (
+        {"status_code": 300, "text": "{}", "headers": JSON_TYPE},
+        (UnexpectedAnswer, "the revoke endpoint answered HTTP 300 (application/json)" + NOT_RINGCENTRALS),
+    ),
+    "302 on the server": (
+        {"status_code": 302, "text": "", "headers": {"Location": "/restapi/oauth/revoke/v2"}},
+        (UnexpectedAnswer, "the revoke endpoint answered HTTP 302 (no content type)" + NOT_RINGCENTRALS),
+    ),
+    "302 to a portal on another host (refused before anything could be sent there)": (
+        {"status_code": 302, "text": "", "headers": {"Location": "http://10.0.0.1/portal"}},
+        (
+            ForeignOrigin,
+            "refusing to send the session's token to 'http://10.0.0.1/portal': the server at "
+            "platform.ringcentral.com redirected there; rcauth does not follow a redirect to another server",
+        ),
+    ),
+    "307 on the server": (
+        {"status_code": 307, "text": "", "headers": {"Location": SERVER + "/restapi/oauth/revoke/v2"}},
+        (UnexpectedAnswer, "the revoke endpoint answered HTTP 307 (no content type)" + NOT_RINGCENTRALS),
+    ),
+    "400 OAuth error": (
+        {"status_code": 400, "json": {"error": "invalid_request", "message": "Token is missing"}},
+        (OAuthError, "invalid_request: Token is missing (HTTP 400)"),
+    ),
+    "403 page": (
+        {"status_code": 403, "text": "<html>Blocked</html>", "headers": HTML_TYPE},
+        (UnexpectedAnswer, "the revoke endpoint answered HTTP 403 (text/html)" + NOT_JSON),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "taken_for"), list(REVOCATION_ANSWERS.values()), ids=list(REVOCATION_ANSWERS)
+)
+def test_what_each_kind_of_revocation_answer_is_taken_for(answer: dict, taken_for) -> None:
+    """RingCentral revokes with a 2xx whose body is empty or JSON (its OpenAPI spec: 200, no body). Any
+    other answer came from someone else (a captive portal's page, a redirect, which is never followed):
+    the session may still be live, and the caller is told so, with what answered and its status."""
+    with requests_mock.Mocker() as m:
+        m.post(REVOKE_URL, **answer)
+        # Were a redirect followed, what it leads to would look like a revocation.
+        m.post(SERVER + "/restapi/oauth/revoke/v2", text="")
+        m.get(SERVER + "/restapi/oauth/revoke/v2", text="")
+        m.get("http://10.0.0.1/portal", text="")
+        m.post("http://10.0.0.1/portal", text="")
+        oauth = RingCentralOAuth(SERVER, "cid", "s")
+        if taken_for is None:
+            oauth.revoke("RT-1234567")
+        else:
+            kind, message = taken_for
+            with pytest.raises(kind) as caught:
+                oauth.revoke("RT-1234567")
+            assert type(caught.value) is kind
+            assert str(caught.value) == message
+            if kind is not ForeignOrigin:
+                assert caught.value.status == answer["status_code"]
+    assert [r.url for r in m.request_history] == [REVOKE_URL]
+
+
+def test_the_apps_basic_credential_echoed_without_its_scheme_in_a_refusal_is_masked() -> None:
+    """A server echoing the request's Authorization value (base64 of `client_id:client_secret`, the
+    secret in another spelling) in its error message: the credential rcauth sent, masked, not shown."""
+    sent = base64.b64encode(b"the-app-id:the-app-secret-1").decode()
+    body = {"error": "invalid_client", "error_description": f"unknown client credentials {sent}"}
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=401, json=body, headers=JSON_TYPE)
+        with pytest.raises(OAuthError) as caught:
+            RingCentralOAuth(SERVER, "the-app-id", "the-app-secret-1").refresh("RT-1234567")
+    assert m.request_history[0].headers["Authorization"] == f"Basic {sent}"
+    assert str(caught.value) == "invalid_client: unknown client credentials *** (HTTP 401)"
+
+
+def test_the_compliance_hook_hands_oauthlib_the_servers_answer_with_only_its_body_checked() -> None:
+    """requests-oauthlib's compliance hooks return the response it reads on: the server's answer as
+    it came (status, reason, headers, URL, request, redirects), its body the checked, clamped token.
+    requests-oauthlib 2.0.0 reads only the body after the hook; pyproject admits any later 2.x."""
+    import json
+
+    from rcauth.oauth import _token_answer
+    from rcauth.session import ACCESS_TOKEN_MAX_LIFETIME
+
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, status_code=307, headers={"Location": TOKEN_URL + "/v2"})
+        m.post(
+            TOKEN_URL + "/v2",
+            json={**TOKEN, "expires_in": 10**400},
+            headers={**JSON_TYPE, "X-Request-Id": "r-1"},
+            reason="Fine",
+        )
+        received = requests.post(TOKEN_URL, data={"grant_type": "refresh_token"}, timeout=5)
+    issued: list[str] = []
+    handed_on = _token_answer(received, issued)
+    assert handed_on.status_code == 200 and handed_on.reason == "Fine"
+    assert handed_on.headers["X-Request-Id"] == "r-1" and handed_on.url == TOKEN_URL + "/v2"
+    assert handed_on.request is received.request and handed_on.request.url == TOKEN_URL + "/v2"
+    assert [r.status_code for r in handed_on.history] == [307]
+    assert json.loads(handed_on.text) == {**TOKEN, "expires_in": ACCESS_TOKEN_MAX_LIFETIME}
+    assert issued == [TOKEN["refresh_token"]]

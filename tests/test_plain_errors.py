@@ -5,7 +5,6 @@ The same paths run end to end, with their exit codes, in tests/reliability/test_
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +14,7 @@ import pytest
 import requests_mock
 from cli_runner import cli_runner
 from click.testing import CliRunner
+from helpers import save_session
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,7 +23,6 @@ from rcauth.commands.rest import _parse_fields
 from rcauth.config import read_config_file, resolve
 from rcauth.errors import ConfigError, ExitCode
 from rcauth.session import Session
-from rcauth.store import KeyringStore
 from rcauth.timeparse import parse_instant, to_ringcentral
 
 SERVER = "https://platform.ringcentral.com"
@@ -37,21 +36,7 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def signed_in() -> Session:
-    now = time.time()
-    session = Session(
-        server=SERVER,
-        client_id="cid",
-        client_secret="client-secret-value-42",
-        access_token="AT-stored-access-1",
-        access_expires_at=now + 3600,
-        refresh_token="RT-stored-refresh-1",
-        refresh_expires_at=now + 604800,
-        scope="ReadAccounts ReadCallLog",
-        owner_id="62264425004",
-        created_at=now,
-    )
-    KeyringStore().save(session)
-    return session
+    return save_session(server=SERVER)
 
 
 # ---------------------------------------------------------------------------------------- --from / --to

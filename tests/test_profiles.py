@@ -9,10 +9,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from helpers import make_session
 
 from rcauth import profiles
 from rcauth.config import state_dir
-from rcauth.session import Session
 from rcauth.store import FileStore
 
 
@@ -93,7 +93,7 @@ def test_the_state_dir_it_creates_is_private_to_the_user() -> None:
 
 def test_profile_names_are_the_index_and_the_file_stores_sessions() -> None:
     profiles.remember("work", "Alex Morgan (extension 101)")
-    FileStore("ci").save(Session("https://rc.example", "cid", None, "AT-profiles-1", 0.0, None, None))
+    FileStore("ci").save(make_session(server="https://rc.example", access_token="AT-profiles-1"))
     assert profiles.names() == {"work", "ci"}
     profiles.forget("work")
     assert profiles.names() == {"ci"}

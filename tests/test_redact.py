@@ -173,6 +173,25 @@ def test_the_basic_credential_of_a_registered_app_is_masked_wherever_it_is_echoe
     assert redact("client s3cret-of-the-app") == f"client {MASK}"
 
 
+@pytest.mark.parametrize(
+    "secret",
+    ["s\u00e9cr\u00e8t-latin-1", "s\u20ac-not-latin-1", "\u79d8\u5bc6-cjk"],
+)
+def test_the_basic_credential_is_masked_in_every_encoding_a_client_may_send_it(secret: str) -> None:
+    """requests sends Basic credentials in latin-1; a client that encodes them as UTF-8 (the only way to
+    send a secret outside latin-1) sends another base64 of the same secret. Both are masked."""
+    import base64
+
+    register_client("app-id", secret)
+    pair = f"app-id:{secret}"
+    for encoding in ("latin-1", "utf-8"):
+        try:
+            basic = base64.b64encode(pair.encode(encoding)).decode()
+        except UnicodeEncodeError:
+            continue
+        assert redact(f"echo: Authorization {basic} end") == f"echo: Authorization {MASK} end", encoding
+
+
 def test_a_bearer_or_basic_credential_quoted_without_its_header_is_masked() -> None:
     assert (
         redact("you sent Basic dW5rbm93bjpzZWNyZXQtdmFsdWU= (HTTP 400)")

@@ -11,75 +11,46 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
-import urllib3.util.retry
+import urllib3
+from helpers import FakeClock, free_port, jwt_session, make_session, serving
 
 import rcauth.interrupts
 import rcauth.retry
 from rcauth.client import ApiClient
 from rcauth.errors import ApiError, ExitCode, OAuthError, TransportError, UnexpectedAnswer
 from rcauth.oauth import KEPT_HINT, RingCentralOAuth
-from rcauth.session import Session
 from rcauth.store import MemoryStore
-from ringcentral_emulator import DEMO_JWT, Emulator, EmulatorConfig
-
-
-class FakeClock:
-    """`time.monotonic` and `time.sleep` for urllib3's Retry and rcauth.retry: sleeping advances it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from ringcentral_emulator import Emulator, EmulatorConfig
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Replaces the `time` module seen by urllib3's retry and rcauth.retry only (not the process's)."""
-    fake = FakeClock()
-    fake_time = SimpleNamespace(sleep=fake.sleep, monotonic=fake.monotonic, time=time.time)
-    monkeypatch.setattr(urllib3.util.retry, "time", fake_time)
-    monkeypatch.setattr(rcauth.retry, "time", fake_time)
-    monkeypatch.setattr(rcauth.interrupts, "time", fake_time)
-    return fake
+def clock() -> FakeClock:
+    """The clock and the pauses of the retries under test: given to them, so no test sleeps for real."""
+    return FakeClock()
 
 
-def signed_in_store(server: str, emu: Emulator | None = None) -> MemoryStore:
+def client(store: MemoryStore, clock: FakeClock) -> ApiClient:
+    return ApiClient(store, monotonic=clock.monotonic, sleep=clock.sleep)
+
+
+def oauth(server: str, clock: FakeClock) -> RingCentralOAuth:
+    return RingCentralOAuth(server, "cid", "sec", monotonic=clock.monotonic, sleep=clock.sleep)
+
+
+def signed_in_store(server: str) -> MemoryStore:
+    """A made-up session for `server` (a stub that checks no token)."""
     store = MemoryStore()
-    if emu is not None:
-        app = emu.config.apps[0]
-        token = RingCentralOAuth(server, app.client_id, app.client_secret).jwt_bearer(DEMO_JWT)
-        store.save(
-            Session.from_token_response(
-                token, server=server, client_id=app.client_id, client_secret=app.client_secret
-            )
-        )
-    else:
-        store.save(
-            Session(
-                server=server,
-                client_id="cid",
-                client_secret="sec",
-                access_token="AT-x-123456",
-                access_expires_at=time.time() + 3600,
-                refresh_token="RT-x-123456",
-                refresh_expires_at=time.time() + 86400,
-            )
-        )
+    store.save(make_session(server=server, access_token="AT-x-123456", refresh_token="RT-x-123456"))
     return store
 
 
 def test_dropped_connections_are_retried_six_times_then_reported(clock: FakeClock) -> None:
     with Emulator(EmulatorConfig(rate_limits_enabled=False)) as emu:
-        store = signed_in_store(emu.base_url, emu)
+        store = MemoryStore()
+        store.save(jwt_session(emu))
         emu.set(fault_rate=1.0, fault_kinds=("drop",))
-        with ApiClient(store) as client, pytest.raises(TransportError) as caught:
-            client.get_json("/restapi/v1.0/account/~")
+        with client(store, clock) as api, pytest.raises(TransportError) as caught:
+            api.get_json("/restapi/v1.0/account/~")
         assert emu.counters()["faults"] == 7  # one try and six retries, every one dropped
     assert "could not reach" in str(caught.value)
     # Exponential backoff with jitter: 0, then about 0.4, 0.8, 1.6, 3.2, 6.4 s.
@@ -107,20 +78,14 @@ class _Always503(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def always_503() -> Iterator[str]:
     _Always503.hits = 0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Always503)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Always503) as url:
+        yield url
 
 
 def test_no_retry_starts_after_the_time_budget(clock: FakeClock, always_503: str) -> None:
     """Retry-After: 20 each time, budget 30 s: the second pause would end at 40 s, so it stops there."""
-    with ApiClient(signed_in_store(always_503)) as client, pytest.raises(ApiError) as caught:
-        client.get_json("/restapi/v1.0/account/~")
+    with client(signed_in_store(always_503), clock) as api, pytest.raises(ApiError) as caught:
+        api.get_json("/restapi/v1.0/account/~")
     assert caught.value.status == 503 and caught.value.error_code == "CMN-211"
     assert _Always503.hits == 2
     assert clock.sleeps == [20]
@@ -166,13 +131,9 @@ def test_a_proxy_that_refuses_the_connection_is_tried_once_not_retried(
     """HTTPS_PROXY at a closed port: urllib3 counts the refusal as a connect error (6 retries with
     backoff for the API, 3 for the token endpoint); a local proxy that is not running will not be
     there seconds later. Counted at the socket: one connection attempt, no pause."""
-    import socket
-
     import urllib3.util.connection
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     attempts: list[tuple[str, int]] = []
     connect = urllib3.util.connection.create_connection
 
@@ -185,16 +146,15 @@ def test_a_proxy_that_refuses_the_connection_is_tried_once_not_retried(
         monkeypatch.delenv(name)
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
     store = signed_in_store("https://platform.ringcentral.com")
-    with ApiClient(store) as client, pytest.raises(TransportError) as caught:
-        client.get_json("/restapi/v1.0/account/~")
+    with client(store, clock) as api, pytest.raises(TransportError) as caught:
+        api.get_json("/restapi/v1.0/account/~")
     assert attempts == [("127.0.0.1", port)]
     assert clock.sleeps == []
     assert f"HTTPS_PROXY=http://127.0.0.1:{port}" in str(caught.value)
 
     attempts.clear()
-    oauth = RingCentralOAuth("https://platform.ringcentral.com", "cid", "secret")
     with pytest.raises(TransportError, match="could not reach the proxy"):
-        oauth.refresh("RT-x-123456")
+        oauth("https://platform.ringcentral.com", clock).refresh("RT-x-123456")
     assert attempts == [("127.0.0.1", port)] and clock.sleeps == []
 
 
@@ -245,14 +205,8 @@ class _TokenEndpoint(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def token_endpoint() -> Iterator[str]:
     _TokenEndpoint.limited, _TokenEndpoint.retry_after, _TokenEndpoint.hits = 0, None, 0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TokenEndpoint)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_TokenEndpoint) as url:
+        yield url
 
 
 def test_a_token_endpoint_429_waits_out_its_retry_after_before_asking_again(
@@ -261,8 +215,21 @@ def test_a_token_endpoint_429_waits_out_its_retry_after_before_asking_again(
     """RingCentral restarts the Auth group's penalty on every request made during it: the retry must
     wait the whole Retry-After, not go again at once (nor after a short backoff)."""
     _TokenEndpoint.limited, _TokenEndpoint.retry_after = 1, "7"
-    token = RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    token = oauth(token_endpoint, clock).refresh("RT-old-123456")
     assert token["access_token"] == "AT-429-123456"
+    assert _TokenEndpoint.hits == 2
+    assert clock.sleeps == [7]
+
+
+def test_an_api_clients_refresh_waits_out_a_429_on_the_clock_the_client_was_given(
+    clock: FakeClock, token_endpoint: str
+) -> None:
+    """The refresh an `ApiClient` makes is paced as its own requests are: on its clock, not the process's."""
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after = 1, "7"
+    store = MemoryStore()
+    store.save(make_session(0, server=token_endpoint, refresh_token="RT-old-123456"))  # due now
+    with client(store, clock) as api:
+        assert api.fresh_session().access_token == "AT-429-123456"
     assert _TokenEndpoint.hits == 2
     assert clock.sleeps == [7]
 
@@ -270,7 +237,7 @@ def test_a_token_endpoint_429_waits_out_its_retry_after_before_asking_again(
 def test_a_token_endpoint_429_without_retry_after_waits_30_s(clock: FakeClock, token_endpoint: str) -> None:
     """RingCentral: a 429 without Retry-After means wait at least 30 s (urllib3's first backoff is 0)."""
     _TokenEndpoint.limited = 1
-    RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+    oauth(token_endpoint, clock).refresh("RT-old-123456")
     assert _TokenEndpoint.hits == 2
     assert clock.sleeps == [30]
 
@@ -282,7 +249,7 @@ def test_a_persistent_token_endpoint_429_is_tried_four_times_then_reported(
     (exit 5) that keeps the session, never RingCentral's verdict that it is over (an `OAuthError`)."""
     _TokenEndpoint.limited, _TokenEndpoint.retry_after = 100, "20"
     with pytest.raises(UnexpectedAnswer) as caught:
-        RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+        oauth(token_endpoint, clock).refresh("RT-old-123456")
     assert _TokenEndpoint.hits == 4
     assert clock.sleeps == [20, 20, 20]
     error = caught.value
@@ -301,7 +268,7 @@ def test_a_token_endpoint_429_whose_wait_outlasts_the_budget_is_not_waited_for(
     after the first failure: the second 60 s pause would end at 120 s, so it gives up after one."""
     _TokenEndpoint.limited, _TokenEndpoint.retry_after = 100, "3600"
     with pytest.raises(ApiError):
-        RingCentralOAuth(token_endpoint, "cid", "sec").refresh("RT-old-123456")
+        oauth(token_endpoint, clock).refresh("RT-old-123456")
     assert _TokenEndpoint.hits == 2
     assert clock.sleeps == [60]
 
@@ -324,15 +291,9 @@ class _Always503After15(_Always503):
 def test_a_retry_whose_pause_ends_exactly_at_the_budget_still_starts(clock: FakeClock) -> None:
     """Budget 30 s, Retry-After 15: the second pause ends at 30 s, inside the budget; the third would not."""
     _Always503After15.hits = 0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Always503After15)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        with ApiClient(signed_in_store(url)) as client, pytest.raises(ApiError):
-            client.get_json("/restapi/v1.0/account/~")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Always503After15) as url, client(signed_in_store(url), clock) as api:
+        with pytest.raises(ApiError):
+            api.get_json("/restapi/v1.0/account/~")
     assert _Always503After15.hits == 3
     assert clock.sleeps == [15, 15]
 
@@ -343,7 +304,9 @@ def _answer(status: int, retry_after: str | None = None) -> urllib3.HTTPResponse
 
 def test_giving_up_on_the_budget_says_how_many_tries_and_keeps_the_pool_and_url(clock: FakeClock) -> None:
     pool = object()
-    retry = rcauth.retry.BoundedRetry(3, status_forcelist={503}, budget=10, respect_retry_after_header=True)
+    retry = rcauth.retry.BoundedRetry(
+        3, status_forcelist={503}, budget=10, respect_retry_after_header=True, monotonic=clock.monotonic
+    )
     first = retry.increment("GET", "/x", response=_answer(503), _pool=pool)  # the budget starts now
     assert first.deadline == clock.now + 10 and first.total == 2
     assert [(h.method, h.url, h.status) for h in first.history] == [("GET", "/x", 503)]
@@ -354,7 +317,8 @@ def test_giving_up_on_the_budget_says_how_many_tries_and_keeps_the_pool_and_url(
 
 
 def test_giving_up_on_a_connection_error_reports_that_error(clock: FakeClock) -> None:
-    retry = rcauth.retry.BoundedRetry(3, budget=1, backoff_factor=1)  # the second pause is 2 s
+    # The second pause is 2 s.
+    retry = rcauth.retry.BoundedRetry(3, budget=1, backoff_factor=1, monotonic=clock.monotonic)
     error = urllib3.exceptions.NewConnectionError(None, "refused")
     with pytest.raises(urllib3.exceptions.MaxRetryError) as caught:
         retry.increment("GET", "/x", error=error).increment("GET", "/x", error=error)

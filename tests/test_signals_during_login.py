@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests_mock
+from helpers import token_answer
 
 from rcauth import flow, interrupts, login_logout
 from rcauth.config import Settings
@@ -35,14 +36,7 @@ SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 def answer(number: int) -> dict[str, Any]:
-    return {
-        "access_token": f"AT-{number}",
-        "token_type": "bearer",
-        "expires_in": 3600,
-        "refresh_token": f"RT-{number}",
-        "refresh_token_expires_in": 604800,
-        "owner_id": "101",
-    }
+    return token_answer(f"AT-{number}", f"RT-{number}", owner_id="101")
 
 
 @pytest.fixture

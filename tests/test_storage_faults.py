@@ -21,6 +21,7 @@ import keyring.backends.fail
 import keyring.backends.null
 import keyring.errors
 import pytest
+from helpers import make_session
 from installed_keyring import install
 
 import rcauth
@@ -42,15 +43,10 @@ from rcauth.store import (
     refresh_lock,
 )
 
-SESSION = Session(
-    server="https://platform.ringcentral.com",
-    client_id="cid",
+SESSION = make_session(
     client_secret="client-secret-value",
     access_token="AT-storage-faults-1",
-    access_expires_at=2e9,
     refresh_token="RT-storage-faults-1",
-    refresh_expires_at=2e9,
-    created_at=1.0,
 )
 
 

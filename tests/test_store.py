@@ -13,6 +13,7 @@ import keyring.backend
 import keyring.backends.fail
 import keyring.errors
 import pytest
+from helpers import FakeClock, make_session
 from installed_keyring import install, programs_keyring
 
 from rcauth.errors import KeyringUnreachable, StorageUnavailable, StoredSessionDamaged
@@ -29,15 +30,9 @@ from rcauth.store import (
     refresh_lock,
 )
 
-SESSION = Session(
-    server="https://s.example.com",
-    client_id="cid",
-    client_secret="sec",
-    access_token="AT-xyz-1",
-    access_expires_at=2e9,
-    refresh_token="RT-xyz-1",
-    refresh_expires_at=2e9,
-    created_at=1.0,
+# Made long ago (`created_at`): a copy refreshed since (`refreshed_at`) is the newer one.
+SESSION = make_session(
+    server="https://s.example.com", access_token="AT-xyz-1", refresh_token="RT-xyz-1", created_at=1.0
 )
 
 
@@ -210,8 +205,9 @@ def test_a_new_session_replaces_every_part_of_the_old_one(limited_keyring) -> No
     KeyringStore().save(SESSION)  # fits again: one entry, as before parts existed
     assert limited_keyring.entries == {("rcauth", "default"): SESSION.to_json()}
     limited_keyring.reads = 0
-    assert open_store().load() == SESSION
-    assert limited_keyring.reads == 1  # one keyring round trip per command: opening the store reads nothing
+    store = open_store()
+    assert limited_keyring.reads == 0  # opening the store reads nothing: a keyring's trouble shows at use
+    assert store.load() == SESSION
 
 
 def test_logout_removes_every_part(limited_keyring) -> None:
@@ -396,10 +392,13 @@ def test_the_file_store_names_the_profiles_it_holds(tmp_path: Path) -> None:
     assert FileStore.stored_profiles(tmp_path / "missing") == set()
 
 
-def _session_for_listing():
-    from rcauth.session import Session
-
-    return Session("https://rc.example", "cid", None, "AT-listing-1", 0.0, "RT-listing-1", None)
+def _session_for_listing() -> Session:
+    return make_session(
+        server="https://rc.example",
+        client_secret=None,
+        access_token="AT-listing-1",
+        refresh_token="RT-listing-1",
+    )
 
 
 # -- issue 10 §7: an interrupted save keeps the old session --------------------------------------------
@@ -627,18 +626,12 @@ def test_the_keyring_timeout_defaults_to_20_s_and_takes_fractions(monkeypatch: p
     assert _keyring_timeout() == 20.0
 
 
-def test_keyrings_fail_backend_switches_the_keyring_off_without_importing_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """keyring's documented way to run without a keyring (CI): rcauth says so at once, without paying
-    for importing keyring."""
-    import sys
-
+def test_keyrings_fail_backend_switches_the_keyring_off_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """keyring's documented way to run without a keyring (CI), spaces around the name and all: no
+    keyring is available, and the hint names the file the user may consent to."""
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", " keyring.backends.fail.Keyring ")
-    monkeypatch.delitem(sys.modules, "keyring")
     with pytest.raises(StorageUnavailable) as caught:
         KeyringStore().probe()
-    assert "keyring" not in sys.modules
     assert str(caught.value) == "no system keyring is available" and caught.value.hint == INSECURE_HINT
 
 
@@ -787,11 +780,21 @@ def test_a_keyring_that_loses_parts_silently_is_not_trusted_with_the_session(
     assert limited_keyring.entries == {}  # no parts left behind
 
 
-def test_a_chunked_session_is_read_as_its_index_then_its_parts(limited_keyring) -> None:
+def test_a_chunked_session_is_read_as_its_index_then_its_parts(
+    limited_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     KeyringStore().save(big(1))
-    limited_keyring.reads = 0
+    parts = sorted(name for _, name in limited_keyring.entries if ":" in name)
+    read: list[str] = []
+    get_password = limited_keyring.get_password
+
+    def recorded(service: str, username: str) -> str | None:
+        read.append(username)
+        return get_password(service, username)
+
+    monkeypatch.setattr(limited_keyring, "get_password", recorded)
     assert open_store().load() == big(1)
-    assert limited_keyring.reads == 4  # the index, then the three parts it names; nothing twice
+    assert read[0] == "default" and sorted(set(read[1:])) == parts  # the index, then the parts it names
 
 
 class WindowsOSError(OSError):
@@ -1053,12 +1056,11 @@ def test_the_keyring_probe_writes_reads_back_and_removes_a_test_entry(
     memory_keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import re
-    import time
 
     from rcauth.store import probe_keyring
 
     calls: list[tuple[str, ...]] = []
-    clock = [100.0]
+    clock = FakeClock(100.0)
     real = {
         name: getattr(memory_keyring, name) for name in ("get_password", "set_password", "delete_password")
     }
@@ -1066,15 +1068,14 @@ def test_the_keyring_probe_writes_reads_back_and_removes_a_test_entry(
     def recorded(name: str):
         def call(*args: str):
             calls.append((name, *args))
-            clock[0] += 0.25
+            clock.now += 0.25
             return real[name](*args)
 
         return call
 
     for name in real:
         monkeypatch.setattr(memory_keyring, name, recorded(name))
-    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
-    assert probe_keyring(timeout=5) == 0.75  # the three calls' time
+    assert probe_keyring(timeout=5, monotonic=clock.monotonic) == 0.75  # the three calls' time
     (set_call, get_call, delete_call) = calls
     assert set_call[0:2] == ("set_password", "rcauth")
     assert re.fullmatch(r"rcauth-doctor-probe-[0-9a-f]+", set_call[2]) and set_call[3]

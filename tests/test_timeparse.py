@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from helpers import save_session
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -137,13 +138,10 @@ def test_status_profiles_and_doctor_say_an_expiry_in_the_same_words() -> None:
 
     from rcauth.cli import cli
     from rcauth.diagnose import check_session
-    from rcauth.session import Session
-    from rcauth.store import KeyringStore
 
     now = time.time()
     access, refresh = now + 3600, now + 7 * 86400
-    session = Session("https://platform.ringcentral.com", "cid", None, "AT-x", access, "RT-x", refresh)
-    KeyringStore().save(session)
+    save_session(client_secret=None, access_expires_at=access, refresh_expires_at=refresh)
 
     doctor = check_session("default", now=now).detail
     status = cli_runner().invoke(cli, ["status", "--format", "table"], env={"COLUMNS": "200"}).stdout

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import requests_mock
+from helpers import make_session, token_answer
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -42,32 +43,13 @@ SERVER = "https://platform.ringcentral.com"
 TOKEN_URL = SERVER + "/restapi/oauth/token"
 REVOKE_URL = SERVER + "/restapi/oauth/revoke"
 EXT = SERVER + "/restapi/v1.0/account/~/extension/~"
-GOOD = {
-    "access_token": "AT-new-2",
-    "token_type": "bearer",
-    "expires_in": 3600,
-    "refresh_token": "RT-new-2",
-    "refresh_token_expires_in": 604800,
-    "scope": "ReadAccounts",
-    "owner_id": "101",
-}
+GOOD = token_answer("AT-new-2", "RT-new-2", scope="ReadAccounts", owner_id="101")
 HTML = "<html><body><h1>Blocked by the web filter</h1></body></html>"
 
 
-def stored_session(**changes) -> Session:
-    now = time.time()
-    fields = dict(
-        server=SERVER,
-        client_id="cid",
-        client_secret="sec",
-        access_token="AT-old-1",
-        access_expires_at=now - 5,  # due: the next call refreshes
-        refresh_token="RT-old-1",
-        refresh_expires_at=now + 604800,
-        owner_id="101",
-        created_at=now,
-    )
-    return Session(**{**fields, **changes})
+def stored_session() -> Session:
+    """Due: its access token expired 5 s ago, so the next call refreshes."""
+    return make_session(-5, server=SERVER, access_token="AT-old-1", refresh_token="RT-old-1", owner_id="101")
 
 
 # -- failures: who decides that a session is over ---------------------------------------------------

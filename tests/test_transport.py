@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import socket
 import ssl
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import requests_mock
+from helpers import free_port, serving
 from urllib3.exceptions import MaxRetryError
 
 from rcauth import transport
@@ -139,17 +139,9 @@ class _Redirecting(BaseHTTPRequestHandler):
 
 def test_a_redirect_on_the_same_origin_is_still_followed_with_the_token() -> None:
     _Redirecting.seen = []  # this run's requests only (a runner may run the test twice in one process)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirecting)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with transport.new_session() as http:
-            response = http.get(
-                f"http://127.0.0.1:{server.server_address[1]}/a", headers={"Authorization": "Bearer t"}
-            )
-        assert response.status_code == 200 and _Redirecting.seen == ["Bearer t"]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Redirecting) as url, transport.new_session() as http:
+        response = http.get(f"{url}/a", headers={"Authorization": "Bearer t"})
+    assert response.status_code == 200 and _Redirecting.seen == ["Bearer t"]
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -182,14 +174,6 @@ def test_the_token_endpoints_session_keeps_redirects_on_the_server() -> None:
     assert isinstance(session.get_adapter(SERVER + "/restapi/oauth/token"), OSTrustAdapter)
 
 
-def test_importing_rcauth_transport_does_not_import_truststore() -> None:
-    import subprocess
-
-    code = "import sys, rcauth.client, rcauth.oauth; print('truststore' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == "False", result.stderr
-
-
 def test_a_missing_ca_bundle_matters_to_https_only(monkeypatch, tmp_path) -> None:
     from rcauth.errors import ConfigError
 
@@ -205,14 +189,8 @@ def test_a_missing_ca_bundle_matters_to_https_only(monkeypatch, tmp_path) -> Non
 URL = SERVER + "/restapi/v1.0/account/~"
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_refused_connection_is_one_line_naming_the_host() -> None:
-    url = f"http://127.0.0.1:{closed_port()}/restapi"
+    url = f"http://127.0.0.1:{free_port()}/restapi"
     with transport.new_session() as http, pytest.raises(requests.ConnectionError) as caught:
         http.get(url, timeout=30)
     error = transport.failure(caught.value, url)
@@ -413,12 +391,8 @@ class _Trickle(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def trickling() -> Any:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/restapi/v1.0/account/~"
-    server.shutdown()
-    server.server_close()
+    with serving(_Trickle) as url:
+        yield f"{url}/restapi/v1.0/account/~"
 
 
 def test_an_answer_that_trickles_past_the_budget_is_hung_up_on(trickling: str, monkeypatch) -> None:

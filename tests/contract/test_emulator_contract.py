@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from helpers import jwt_token
 
 from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 from tests.contract import contract
@@ -46,20 +47,9 @@ def http() -> Iterator[requests.Session]:
         yield session
 
 
-def jwt_login(emu: Emulator, http: requests.Session) -> dict[str, Any]:
-    answer = http.post(
-        f"{emu.base_url}{TOKEN}",
-        data={"grant_type": JWT_GRANT, "assertion": DEMO_JWT},
-        auth=BASIC,
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
 @pytest.fixture(scope="module")
 def access(emu: Emulator, http: requests.Session) -> str:
-    return jwt_login(emu, http)["access_token"]
+    return jwt_token(emu, http)["access_token"]
 
 
 def get(emu: Emulator, http: requests.Session, access: str, path: str, **params: Any) -> requests.Response:
@@ -87,7 +77,7 @@ def conforms(answer: requests.Response, path: str, method: str = "get", *, stric
 
 
 def test_token_answers_are_token_info_with_nothing_undocumented(emu, http):
-    first = jwt_login(emu, http)
+    first = jwt_token(emu, http)
     assert (
         contract.errors(first, "TokenInfo") == [] and contract.undocumented_fields(first, "TokenInfo") == []
     )
@@ -290,7 +280,7 @@ def test_generation_stays_deterministic_for_a_seed():
     for _ in range(2):
         with Emulator(EmulatorConfig(rate_limits_enabled=False, anchor_time=1_750_000_000.0, seed=7)) as one:
             with requests.Session() as session:
-                token = jwt_login(one, session)["access_token"]
+                token = jwt_token(one, session)["access_token"]
                 body = get(
                     one, session, token, "/account/~/call-log", view="Detailed", dateFrom=FAR_PAST
                 ).json()
@@ -308,11 +298,11 @@ def test_rest_errors_have_the_documented_shapes(emu, http, access):
     assert unknown.status_code == 404 and unknown.json()["errorCode"] == "CMN-120"
     assert contract.errors(unknown.json(), "ApiErrorResponseModel") == []
     with Emulator(EmulatorConfig(rate_limits_enabled=False, admin=False)) as plain:
-        token = jwt_login(plain, http)["access_token"]
+        token = jwt_token(plain, http)["access_token"]
         forbidden = conforms(get(plain, http, token, "/account/~/call-log"), ACCOUNT_LOG)
         assert forbidden["errors"][0]["errorCode"] == "CMN-408"
     with Emulator(EmulatorConfig(rate_limits_enabled=False, apps=(App(scopes=("ReadAccounts",)),))) as narrow:
-        token = jwt_login(narrow, http)["access_token"]
+        token = jwt_token(narrow, http)["access_token"]
         missing = conforms(get(narrow, http, token, "/account/~/extension/~/call-log"), USER_LOG)
         assert missing["errors"][0]["permissionName"] == "ReadCallLog"
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import requests
 import schemathesis
+from helpers import jwt_token
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -24,12 +24,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from ringcentral_emulator import DEMO_JWT, Emulator, EmulatorConfig
+from ringcentral_emulator import Emulator, EmulatorConfig
 from tests.contract import contract
 
 CLIENT_ID = "rcauth-emulator-client"
 BASIC = (CLIENT_ID, "rcauth-emulator-secret")
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 schema = schemathesis.openapi.from_dict(contract.spec())
 
@@ -56,14 +55,7 @@ def emu() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="module")
 def access(emu: Emulator) -> str:
-    answer = requests.post(
-        f"{emu.base_url}/restapi/oauth/token",
-        data={"grant_type": JWT_GRANT, "assertion": DEMO_JWT},
-        auth=BASIC,
-        timeout=10,
-    )
-    answer.raise_for_status()
-    return answer.json()["access_token"]
+    return str(jwt_token(emu)["access_token"])
 
 
 BOUNDED = settings(

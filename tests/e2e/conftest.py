@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import loopback_redirect_uri
 from runner import Rcauth
 
 from .support import (
@@ -30,7 +31,6 @@ from .support import (
     BrowserHandoff,
     SecretService,
     SecretServiceStatus,
-    free_port,
     submit_consent,
     unavailable,
 )
@@ -135,7 +135,7 @@ def page(chromium: Any) -> Iterator[Any]:
 @pytest.fixture
 def redirect_uri() -> str:
     """The loopback redirect URI rcauth will listen on; the emulator's app registers exactly this one."""
-    return f"http://127.0.0.1:{free_port()}/oauth2callback"
+    return loopback_redirect_uri()
 
 
 @pytest.fixture

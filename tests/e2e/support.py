@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import textwrap
 import time
@@ -46,13 +45,6 @@ def unavailable(reason: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{reason} (required when CI=true)", pytrace=False)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago (the emulator must know the redirect URI up front)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 KEYRING_PROBE = textwrap.dedent(

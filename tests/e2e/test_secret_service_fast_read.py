@@ -8,18 +8,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import keyring.backends.SecretService
 import pytest
+from helpers import make_session
 
 from rcauth import keyring_choice
 from rcauth.errors import StoredSessionDamaged
 from rcauth.secret_service import NotHere, SecretServiceReader
-from rcauth.session import Session
 from rcauth.store import KeyringStore
 
 from .support import SecretService, wait_until_read_directly
@@ -78,16 +77,7 @@ def test_an_entry_keyring_did_not_write_is_left_to_keyring(backend) -> None:
 def test_rcauth_token_reads_the_secret_service_with_no_keyring_and_no_http_stack(
     backend, isolated: Path
 ) -> None:
-    session = Session(
-        server="https://platform.ringcentral.com",
-        client_id="cid",
-        client_secret="sec",
-        access_token="AT-fast-" + uuid.uuid4().hex,
-        access_expires_at=time.time() + 3600,
-        refresh_token="RT-fast-1",
-        refresh_expires_at=time.time() + 86400,
-        created_at=time.time(),
-    )
+    session = make_session(access_token="AT-fast-" + uuid.uuid4().hex, refresh_token="RT-fast-1")
     profile = "fast-" + uuid.uuid4().hex[:8]
     backend.set_password("rcauth", profile, session.to_json())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON_KEYRING", "KEYRING_PROPERTY"))}

@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import jwt_session, loopback_redirect_uri
 from intercepting_proxy import InterceptingProxy
 from reliability_support import (
     AUTHORIZE_URL,
@@ -32,24 +32,17 @@ from reliability_support import (
 )
 
 from rcauth.demo import HeadlessApprover
-from rcauth.oauth import RingCentralOAuth
 from rcauth.session import Session
 from rcauth.store import FileStore
-from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
+from ringcentral_emulator import App, Emulator, EmulatorConfig
 
 DROPPED_ENV = ("RC_", "RCAUTH_", "PYTHON_KEYRING", "BROWSER", "PYTEST_ADDOPTS", "COV_CORE")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def redirect_uri() -> str:
     """The loopback redirect URI a login listens on; the emulator's app registers exactly this one."""
-    return f"http://127.0.0.1:{free_port()}/oauth2callback"
+    return loopback_redirect_uri()
 
 
 @pytest.fixture
@@ -114,12 +107,7 @@ def sign_in(emu: Emulator, keyring_dir: Path) -> Callable[..., Session]:
     value (e.g. `access_expires_at=0` for a token that is due)."""
 
     def sign_in(profile: str = "default", store: str = "keyring", **changes: Any) -> Session:
-        app = emu.config.apps[0]
-        token = RingCentralOAuth(emu.base_url, app.client_id, app.client_secret).jwt_bearer(DEMO_JWT)
-        issued = Session.from_token_response(
-            token, server=emu.base_url, client_id=app.client_id, client_secret=app.client_secret
-        )
-        session = dataclasses.replace(issued, **changes)
+        session = dataclasses.replace(jwt_session(emu), **changes)
         if store == "keyring":
             write_atomically(FileKeyring.entry("rcauth", profile, keyring_dir), session.to_json())
         else:

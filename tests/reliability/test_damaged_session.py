@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+from helpers import make_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reliability_support import FileKeyring, write_atomically
@@ -16,15 +17,8 @@ from rcauth.session import Session
 from rcauth.store import FileStore
 from ringcentral_emulator import DEMO_JWT
 
-GOOD = Session(
-    server="https://platform.ringcentral.com",
-    client_id="cid",
-    client_secret="secret-value",
-    access_token="AT-good-access-token",
-    access_expires_at=2e9,
-    refresh_token="RT-good-refresh-token",
-    refresh_expires_at=2e9,
-    created_at=1.7e9,
+GOOD = make_session(
+    client_secret="secret-value", access_token="AT-good-access-token", refresh_token="RT-good-refresh-token"
 )
 GOOD_FIELDS = json.loads(GOOD.to_json())
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import test_network_trouble_explained as network
+from helpers import free_port
 from stub_servers import TricklingServer
 
 from rcauth import profiles
@@ -74,9 +75,7 @@ def test_doctor_names_the_program_holding_the_redirect_port(rcauth, sign_in, red
 
 def test_doctor_reports_a_proxy_that_does_not_answer(rcauth, sign_in, env) -> None:
     sign_in()
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    dead = f"http://127.0.0.1:{free_port()}"  # a port nobody listens on
     proxied = {"HTTP_PROXY": dead, "HTTPS_PROXY": dead, "NO_PROXY": "", "no_proxy": ""}
     result, checks, _ = doctor(rcauth, env=proxied)
     assert result.code == 1, result

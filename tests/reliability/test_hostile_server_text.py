@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+from helpers import serving
 from reliability_support import Rcauth, TerminalResult, run_on_terminal
 
 from rcauth.session import Session
@@ -135,14 +135,8 @@ class _HostileHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hostile_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_HostileHandler) as url:
+        yield url
 
 
 def test_an_error_line_shows_a_hostile_server_message_as_text(

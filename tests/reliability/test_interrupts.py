@@ -16,10 +16,8 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import jwt_session
 from reliability_support import stdout_of, wait_for, wait_for_stderr
-
-from rcauth.oauth import RingCentralOAuth
-from ringcentral_emulator import DEMO_JWT
 
 SLOW = 2.0
 
@@ -97,8 +95,7 @@ def test_ctrl_c_while_a_refresh_waits_out_a_429_stops_at_once_with_the_session_i
     so Ctrl-C ends it at once, rather than being held for the whole minute."""
     previous = sign_in(access_expires_at=time.time() - 5)
     emu.set(rate_limits_enabled=True, rate_limits={"Auth": 1}, rate_window=60, rate_penalty=60)
-    app = emu.config.apps[0]
-    RingCentralOAuth(emu.base_url, app.client_id, app.client_secret).jwt_bearer(DEMO_JWT)  # the allowance
+    jwt_session(emu)  # the allowance
     proc = rcauth.start("whoami", "--json")
     wait_for(lambda: emu.counters()["rate_limited"] >= 1, "the refresh to get a 429", proc=proc)
     result = rcauth.interrupt(proc, timeout=10)  # well inside the 60 s it was asked to wait

@@ -21,7 +21,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from helpers import free_port
 from stub_servers import StubServer, json_answer
 
 ACCOUNT = "/restapi/v1.0/account/~"
@@ -134,12 +134,6 @@ def clean_env(env: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # closed when this returns: nothing listens there
-
-
 def one_line_error(result) -> str:
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result
@@ -209,28 +203,13 @@ def test_a_ca_bundle_that_does_not_exist_is_a_config_error(
     assert str(missing) in line and variable in line
 
 
-def test_plain_http_to_the_emulator_does_not_load_truststore(clean_env, emu, sign_in, rcauth) -> None:
-    sign_in()
-    code = (
-        "import sys\n"
-        "from rcauth.cli import main\n"
-        "try:\n"
-        f"    main(['api', 'GET', '{ACCOUNT}'])\n"
-        "except SystemExit as exc:\n"
-        "    print('exit', exc.code, file=sys.stderr)\n"
-        "print('truststore' in sys.modules, file=sys.stderr)\n"
-    )
-    result = rcauth.finish(rcauth.start(argv=[sys.executable, "-c", code]))
-    assert result.err.splitlines()[-2:] == ["exit 0", "False"], result
-
-
 @pytest.mark.parametrize("command", [("api", "GET", ACCOUNT), ("token",)])
 def test_an_unreachable_proxy_is_named_with_its_credentials_masked(
     clean_env, sign_in, rcauth, tls_server, command
 ) -> None:
     due = {"access_expires_at": 0} if command == ("token",) else {}
     session = sign_in(server=tls_server.base_url, **due)
-    port = closed_port()
+    port = free_port()  # nothing listens there
     proxy = {"HTTPS_PROXY": f"http://proxy-user:pr0xy-s3cret@127.0.0.1:{port}"}
     result = rcauth.run(*command, env=proxy)
     assert result.code == 5, result

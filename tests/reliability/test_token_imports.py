@@ -1,18 +1,16 @@
 """`rcauth token` with a fresh access token is what scripts call in loops: it reads the store, checks the
-expiry and prints, so it loads no HTTP stack, no OAuth library, no keyring discovery (issue 13). And
-`whoami` loads the HTTP stack but not what it does not use: requests' character-set detector (its
-JSON names its encoding), the call-log query and the time parser.
+expiry and prints, so it loads no HTTP library, no OAuth library and no keyring discovery, as the README
+says (issue 13; the keyring's backend is the one the user named, or the one remembered).
 A real subprocess lists `sys.modules` as it exits (`python -X importtime` would miss the command's
 module: the CLI loads it with `importlib.import_module`, which the C-level timer does not see)."""
 
 from __future__ import annotations
 
-import json
 import sys
 
-# Nothing of these may load for a fresh token: the HTTP stack and what only a request or a refresh
-# needs, rich (no table), and keyring's discovery (every backend it ships, the Secret Service's
-# libraries), since the user named the backend.
+# Nothing of these may load for a fresh token: the HTTP and OAuth libraries (and rcauth's modules that
+# use them) and keyring's discovery (every backend it ships, the Secret Service's libraries), since the
+# user named the backend.
 NOT_FOR_A_FRESH_TOKEN = (
     "requests",
     "urllib3",
@@ -20,13 +18,10 @@ NOT_FOR_A_FRESH_TOKEN = (
     "idna",
     "requests_oauthlib",
     "oauthlib",
-    "filelock",
-    "rich",
     "truststore",
     "rcauth.transport",
     "rcauth.retry",
     "rcauth.oauth",
-    "rcauth.flow",
     "keyring.backends.SecretService",
     "keyring.backends.macOS",
     "keyring.backends.kwallet",
@@ -85,19 +80,3 @@ def test_token_that_must_refresh_loads_the_http_stack_then(emu, rcauth, sign_in,
     modules = imported(result.err)
     assert "requests" in modules and "rcauth.oauth" in modules
     assert emu.counters()["refreshes"] == refreshes + 1
-
-
-def test_whoami_loads_the_http_stack_but_not_the_character_set_detector(emu, rcauth, sign_in) -> None:
-    sign_in()
-    proc = rcauth.start(argv=[sys.executable, "-c", listing_modules("whoami", "--json")])
-    result = rcauth.finish(proc)
-    assert result.code == 0, result
-    assert json.loads(result.out)["extensionNumber"] == "101"
-    modules = imported(result.err)
-    assert "requests" in modules and "rcauth.transport" in modules
-    # requests read the detector's version (a module of its own) and nothing else of it.
-    assert loaded_of(modules, ("charset_normalizer", "chardet")) == [
-        "charset_normalizer",
-        "charset_normalizer.version",
-    ]
-    assert loaded_of(modules, ("rcauth.call_log_query", "rcauth.timeparse", "rich")) == []

@@ -39,9 +39,14 @@ _EXPORTS = {
     "StorageUnavailable": "rcauth.errors",
     "KeyringUnreachable": "rcauth.errors",
     "StoredSessionDamaged": "rcauth.errors",
+    "OutputFailed": "rcauth.errors",
     "ApiError": "rcauth.errors",
+    "OAuthError": "rcauth.errors",
+    "ForeignOrigin": "rcauth.errors",
+    "ListingIncomplete": "rcauth.errors",
     "TransportError": "rcauth.errors",
-    "ForeignOrigin": "rcauth.origin",
+    "UnexpectedAnswer": "rcauth.errors",
+    "Terminated": "rcauth.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -49,23 +54,28 @@ __all__ = ["__version__", *_EXPORTS]
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time `__getattr__` loads them
     from rcauth.errors import ApiError as ApiError
     from rcauth.errors import ConfigError as ConfigError
+    from rcauth.errors import ForeignOrigin as ForeignOrigin
     from rcauth.errors import InvalidProfileName as InvalidProfileName
     from rcauth.errors import KeyringUnreachable as KeyringUnreachable
+    from rcauth.errors import ListingIncomplete as ListingIncomplete
     from rcauth.errors import LoginFailed as LoginFailed
     from rcauth.errors import NotLoggedIn as NotLoggedIn
+    from rcauth.errors import OAuthError as OAuthError
+    from rcauth.errors import OutputFailed as OutputFailed
     from rcauth.errors import PortInUse as PortInUse
     from rcauth.errors import RcauthError as RcauthError
     from rcauth.errors import SessionExpired as SessionExpired
     from rcauth.errors import StorageUnavailable as StorageUnavailable
     from rcauth.errors import StoredSessionDamaged as StoredSessionDamaged
+    from rcauth.errors import Terminated as Terminated
     from rcauth.errors import TransportError as TransportError
+    from rcauth.errors import UnexpectedAnswer as UnexpectedAnswer
     from rcauth.library import Auth as Auth
     from rcauth.library import Client as Client
     from rcauth.library import SessionInfo as SessionInfo
     from rcauth.library import login as login
     from rcauth.library import token as token
     from rcauth.library import token_data as token_data
-    from rcauth.origin import ForeignOrigin as ForeignOrigin
 
 
 def __getattr__(name: str) -> Any:

@@ -47,11 +47,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run a RingCentral emulator on loopback until Ctrl-C.",
     ),
     "login": (
-        "rcauth.commands.signin:login",
+        "rcauth.commands.login:login",
         "Sign in to RingCentral and store the session in the system keyring.",
     ),
     "logout": (
-        "rcauth.commands.signin:logout",
+        "rcauth.commands.login:logout",
         "Revoke the session at RingCentral and remove it from this machine.",
     ),
     "profiles": (

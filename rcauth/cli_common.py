@@ -18,7 +18,7 @@ from rcauth.config import DEFAULT_PROFILE
 
 if TYPE_CHECKING:
     from rcauth.client import ApiClient
-    from rcauth.sign_in import SignedOut
+    from rcauth.login_logout import LoggedOut
     from rcauth.store import SessionStore
 
 
@@ -39,8 +39,8 @@ def api_client(store: SessionStore | None = None) -> ApiClient:
     return client
 
 
-def report_signed_out(result: SignedOut) -> None:
-    """What `logout` (and the demo's sign-out) tells the user about `rcauth.sign_in.sign_out`."""
+def report_logged_out(result: LoggedOut) -> None:
+    """What `logout` (and the demo's sign-out) tells the user about `rcauth.login_logout.logout`."""
     from rcauth.terminal_text import visible
 
     if result.damaged:

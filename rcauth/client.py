@@ -20,14 +20,16 @@ from urllib.parse import urlsplit
 from rcauth import interrupts, redact
 from rcauth.errors import (
     ApiError,
+    ForeignOrigin,
     ListingIncomplete,
     NotLoggedIn,
+    OAuthError,
     RcauthError,
     SessionExpired,
     UnexpectedAnswer,
     parse_error_body,
 )
-from rcauth.origin import ForeignOrigin, resolve_url
+from rcauth.origin import resolve_url
 from rcauth.session import NO_REFRESH_TOKEN, Session
 from rcauth.store import SessionStore, refresh_lock
 
@@ -230,9 +232,10 @@ class ApiClient:
             self._http.close()
 
     # -- the session -----------------------------------------------------------------------------
-    @property
-    def session(self) -> Session:
-        """The stored session (loaded once); raises `NotLoggedIn` when there is none."""
+    def load_session(self) -> Session:
+        """The session in use: the stored one, read from the store on the first call only (after a
+        refresh, the refreshed one); raises `NotLoggedIn` when there is none. `rcauth.Client.session`
+        is this without its secrets."""
         if self._session is None:
             session = self.store.load()
             if session is None:
@@ -258,7 +261,7 @@ class ApiClient:
 
     def fresh_session(self) -> Session:
         """The session with an access token valid for at least the refresh margin."""
-        session = self.session
+        session = self.load_session()
         # Without a refresh token nothing can be renewed ahead: the access token is used to its end.
         margin = self.refresh_margin if session.refresh_token else 0.0
         if session.access_expires_within(margin, self.clock()):
@@ -272,8 +275,6 @@ class ApiClient:
         (its access token differs from the one we found stale and is not due), that pair is used
         and no second refresh is spent.
         """
-        from rcauth.oauth import OAuthError
-
         with refresh_lock(self.profile, on_wait=_waiting_for_the_lock):
             current = self.store.load()
             if current is None:
@@ -323,7 +324,9 @@ class ApiClient:
                     )
                     self.store.save(new)
                 except BaseException as exc:
-                    self._revoke_unkept(current, token, exc)
+                    ended = self._revoke_unkept(current, token, exc)
+                    if ended is not None:
+                        raise ended from exc
                     raise
             log.debug(
                 "refreshed the access token; it expires in %.0f s", new.access_expires_at - self.clock()
@@ -331,27 +334,31 @@ class ApiClient:
             self._session = new
             return new
 
-    def _revoke_unkept(self, current: Session, token: Mapping[str, Any], error: BaseException) -> None:
+    def _revoke_unkept(
+        self, current: Session, token: Mapping[str, Any], error: BaseException
+    ) -> RcauthError | None:
         """The rotated pair could not be stored (the keyring refused it, ran out of room or time).
 
         RingCentral has spent the stored refresh token (at once under strict rotation, else once the
         new access token is used), so the new pair is the session's only live grant, and nothing
         can keep it. Kept in memory, it would outlive the process with nothing able to end it; so
         it is revoked, which ends the session, and the stored pair (ended with it) is removed, best
-        effort, as the store is failing. `error` then says the session is over. If the revocation
-        fails too, the stored pair is left as it is: RingCentral may still replay its rotation.
+        effort, as the store is failing. Returns `error` restated to say the session is over (None:
+        `error` goes up as it is). If the revocation fails too, the stored pair is left as it is:
+        RingCentral may still replay its rotation.
         """
         issued = token.get("refresh_token") or token.get("access_token")
         if not self._oauth(current).revoke_quietly(issued if isinstance(issued, str) else None):
-            return
+            return None
         with contextlib.suppress(RcauthError, OSError):
             self.store.delete()
         self._session = None
-        if isinstance(error, RcauthError):
-            error.message = (
-                f"{error.message}; the session was ended at RingCentral, as its new tokens could not be kept"
-            )
-            error.hint = LOGIN_HINT + (f"; {error.hint}" if error.hint else "")
+        if not isinstance(error, RcauthError):
+            return None
+        ended = "the session was ended at RingCentral, as its new tokens could not be kept"
+        return error.restated(
+            message=f"{error.message}; {ended}", hint=LOGIN_HINT + (f"; {error.hint}" if error.hint else "")
+        )
 
     def _end_session(self, session: Session, message: str, hint: str = LOGIN_HINT) -> None:
         """Remove a session that can no longer be refreshed, and say so. Only that session: if another
@@ -370,7 +377,7 @@ class ApiClient:
         """An absolute URL on the session's server; `ForeignOrigin` for any other origin, so the bearer
         token never goes anywhere but RingCentral (paging links are absolute and come from the server).
         `rcauth.origin` decides, for every request this client sends."""
-        return resolve_url(path_or_url, self.session.server)
+        return resolve_url(path_or_url, self.load_session().server)
 
     def request(self, method: str, path_or_url: str, **kwargs: Any) -> requests.Response:
         """Send an authenticated request; refresh and retry once on 401, wait out 429s (bounded).
@@ -425,9 +432,9 @@ class ApiClient:
                 if retry_after > MAX_RATE_LIMIT_WAIT:
                     # Asking again before the penalty is over would only restart it (RingCentral
                     # restarts the penalty on every request made during it): say when instead.
-                    error = api_error(response)
-                    error.hint = f"RingCentral asks to wait {retry_after:.0f} s before the next request"
-                    raise error
+                    raise api_error(
+                        response, hint=f"RingCentral asks to wait {retry_after:.0f} s before the next request"
+                    )
                 limited += 1
                 # A little jitter so processes that were limited together do not come back together.
                 jitter = random.uniform(0, 0.25)  # noqa: S311 - jitter, not a secret
@@ -495,8 +502,9 @@ class ApiClient:
         try:
             url = self.url_for(next_url)
         except ForeignOrigin as exc:
-            exc.hint = "the next-page link RingCentral sent leads elsewhere; the listing stops here"
-            raise
+            raise exc.restated(
+                hint="the next-page link RingCentral sent leads elsewhere; the listing stops here"
+            ) from exc
         if url in followed:
             raise ApiError(
                 f"RingCentral's next-page link leads back to a page already listed ({listed} records "
@@ -575,12 +583,14 @@ def _retry_after(response: requests.Response) -> float:
     return max(1.0, seconds)
 
 
-def api_error(response: requests.Response) -> ApiError:
-    """RingCentral's REST error JSON -> `ApiError` with its errorCode, message and details."""
+def api_error(response: requests.Response, *, hint: str | None = None) -> ApiError:
+    """RingCentral's REST error JSON -> `ApiError` with its errorCode, message and details; its hint
+    `hint` when the caller knows what to do, else what the answer says (a permission lacking, a 401)."""
     parsed = parse_error_body(response)
-    hint = f"your user or app lacks the {parsed.permission} permission" if parsed.permission else None
-    if response.status_code == 401:
+    if hint is None and response.status_code == 401:
         hint = LOGIN_HINT
+    elif hint is None and parsed.permission:
+        hint = f"your user or app lacks the {parsed.permission} permission"
     return ApiError(
         redact.redact(parsed.message or response.reason or "request failed"),
         status=response.status_code,

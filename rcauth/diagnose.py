@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,17 +59,17 @@ class Status(str, Enum):
 
 @dataclass(frozen=True)
 class Check:
-    """One line of the checklist: `advice` says what to do (empty when there is nothing to do)."""
+    """One line of the checklist: `hint` says what to do (empty when there is nothing to do), as an
+    error's `hint` does; an error a check meets gives its own."""
 
     name: str
     status: Status
     detail: str
-    advice: str = ""
+    hint: str = ""
 
     def to_json(self) -> dict[str, str]:
-        data = asdict(self)
-        data["status"] = self.status.value
-        return data
+        # The hint's key is `advice`: `rcauth doctor --json`'s documented output (README) since it began.
+        return {"name": self.name, "status": self.status.value, "detail": self.detail, "advice": self.hint}
 
 
 def ok(name: str, detail: str) -> Check:
@@ -99,13 +99,13 @@ def check_configuration(
             with contextlib.suppress(RcauthError):
                 stand_in = {**os.environ, config.ENV_NAMES["client_id"][0]: "unset"}
                 partial = config.resolve(flags, environ=stand_in, env_file=env_file, profile=profile)
-        advice = exc.hint or (
+        hint = exc.hint or (
             "set RC_APP_CLIENT_ID (and RC_APP_CLIENT_SECRET for a confidential app), or pass --env-file "
             "with the .env of your app from the RingCentral Developer Console"
             if "client id" in exc.message
             else "fix the setting named above"
         )
-        return [Check("configuration", Status.PROBLEM, exc.message, advice)], partial
+        return [Check("configuration", Status.PROBLEM, exc.message, hint)], partial
     parts = []
     for name in FIELDS:
         source = settings.sources.get(name, "unset")
@@ -145,16 +145,16 @@ def check_redirect_uri(uri: str) -> Check:
             )
         who = port_holder(port)
         detail = f"{form}; port {port} is in use" + (f" by {who}" if who else " by another program")
-        advice = (
+        hint = (
             "stop that program, or register another port for the app and pass "
             "--redirect-uri http://localhost:PORT/oauth2callback"
         )
         if port == 5000 and sys.platform == "darwin":
-            advice = (
+            hint = (
                 "port 5000 on macOS is AirPlay Receiver's: turn it off in System Settings > General > "
-                "AirDrop & Handoff, or " + advice
+                "AirDrop & Handoff, or " + hint
             )
-        return Check("redirect URI", Status.PROBLEM, detail, advice)
+        return Check("redirect URI", Status.PROBLEM, detail, hint)
     return ok("redirect URI", f"{form}; port {port} is free")
 
 
@@ -244,7 +244,7 @@ def check_server(server: str, *, now: Callable[[], float] = time.time) -> list[C
         if proxy and isinstance(exc, requests.exceptions.ProxyError):
             checks[0] = Check("proxy", Status.PROBLEM, f"{proxy} does not answer", failure.hint or "")
         server_check = _failed("server", failure)
-        if not server_check.advice:
+        if not server_check.hint:
             server_check = Check(
                 "server",
                 Status.PROBLEM,

@@ -1,9 +1,16 @@
-"""One exception hierarchy; each error knows its exit code so the CLI maps them in one place."""
+"""One exception hierarchy; each error knows its exit code so the CLI maps them in one place.
+
+Every exception a caller of rcauth can meet is defined here and exported from `rcauth`
+(`tests/test_errors.py` checks both). What to do about an error is its `hint`, given when the error
+is made; code that knows better than the raiser (a command that knows which option narrows a
+listing) raises a new error, `restated`, rather than changing the one it caught.
+"""
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 
 class ExitCode(IntEnum):
@@ -38,8 +45,12 @@ class Terminated(BaseException):
         self.exit_code = 128 + signum
 
 
+_Error = TypeVar("_Error", bound="RcauthError")
+
+
 class RcauthError(Exception):
-    """Root of every error rcauth expects; its message is one line meant for the user."""
+    """Root of every error rcauth expects; its message is one line meant for the user, and `hint`,
+    when there is one, says what to do about it."""
 
     exit_code: ExitCode = ExitCode.GENERIC
 
@@ -50,6 +61,17 @@ class RcauthError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def restated(self: _Error, *, message: str | None = None, hint: str | None) -> _Error:
+        """A new error of this type and with these fields, its message and hint replaced: for a caller
+        that knows more than the raiser about what happened or what to do (raise it `from` this one).
+        Made without `__init__`, whose arguments differ from class to class; the error caught is
+        left as it was."""
+        again = type(self).__new__(type(self), *self.args)
+        again.__dict__.update(self.__dict__)
+        again.message = self.message if message is None else message
+        again.hint = hint
+        return again
 
 
 class ConfigError(RcauthError):
@@ -143,6 +165,48 @@ class ApiError(RcauthError):
         return f"{code}{self.message}{status}"
 
 
+class OAuthError(ApiError):
+    """The token or revoke endpoint refused with an OAuth error body: keeps the OAuth `error` and
+    RingCentral's `errorCode`. Anything else that answers is an `UnexpectedAnswer`, not this."""
+
+    def __init__(self, message: str, *, oauth_error: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.oauth_error = oauth_error
+
+    @property
+    def session_is_dead(self) -> bool:
+        """True when the refresh token or client can no longer be used: log in again, do not retry.
+
+        Only RingCentral's verdict counts (`SESSION_ENDING_ERRORS` in an OAuth error body): a 400 or
+        401 page from a proxy or captive portal says nothing about the session, and must not end it.
+        """
+        return self.oauth_error in SESSION_ENDING_ERRORS
+
+
+# The OAuth `error` values (RFC 6749 §5.2) that are RingCentral's verdict that a session is over:
+# `invalid_grant` (refresh token expired, revoked or spent), `invalid_client` (the client secret was
+# rotated), `unauthorized_client` (the app may no longer use the grant). Nothing else ends one.
+SESSION_ENDING_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+
+
+class ForeignOrigin(ApiError):
+    """A URL that would take the session's token to another origin (scheme, host or port); the one
+    place that decides is `rcauth.origin`."""
+
+    def __init__(self, target: str, server: str, why: str, *, hint: str | None = None) -> None:
+        super().__init__(f"refusing to send the session's token to {_shown(target)}: {why}", hint=hint)
+        self.target = target
+        self.server = server
+        self.why = why
+
+
+def _shown(text: str, limit: int = 120) -> str:
+    """`text` quoted for a one-line message: controls escaped by repr(), long values cut, and any
+    user:password before an '@' masked (it may be a credential)."""
+    cut = text if len(text) <= limit else text[:limit] + "..."
+    return repr(re.sub(r"(//|\\\\|^|:)[^/\\@\s]*@", r"\1***@", cut))
+
+
 class ListingIncomplete(ApiError):
     """A paged listing that ended (no `nextPage`) while its totals say records remain: RingCentral's
     paging model caps `paging.page` at 1000 (the spec's EnumeratedPagingModel), so past 1000 pages at
@@ -173,8 +237,19 @@ class UnexpectedAnswer(TransportError):
     shown: the grant is revoked with it, being one all the same); `revoked` says whether that was
     done, in which case the session it belonged to is over."""
 
-    issued_token: str | None = None
-    revoked: bool = False
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        hint: str | None = None,
+        issued_token: str | None = None,
+        revoked: bool = False,
+    ) -> None:
+        super().__init__(message, status=status, error_code=error_code, hint=hint)
+        self.issued_token = issued_token
+        self.revoked = revoked
 
     def __str__(self) -> str:
         return self.message  # it names the status and what answered itself

@@ -6,7 +6,7 @@ google-auth-oauthlib's `Flow` is the shape: the flow builds the authorization UR
 `state`), takes the callback, fetches the token; the loopback server is a helper it is handed
 (`receiver_factory`), and the browser is the caller's (`open_browser`), so the flow runs without a
 socket or a browser in tests. It never prints: what the user should see goes to `announce`.
-`login(settings, way, ...)` is the one-call form; `rcauth.sign_in.sign_in` (what `rcauth login` and
+`login(settings, way, ...)` is the one-call form; `rcauth.login_logout.login` (what `rcauth login` and
 `rcauth.login()` call) runs it with the store's `save`.
 """
 
@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 from rcauth import interrupts
 from rcauth.config import Settings
-from rcauth.errors import LoginFailed, RcauthError
+from rcauth.errors import LoginFailed, OAuthError, RcauthError
 from rcauth.loopback import CallbackReceiver, CallbackResult, ForeignCallback, parse_callback
-from rcauth.oauth import OAuthError, RingCentralOAuth, new_pkce, new_state
+from rcauth.oauth import RingCentralOAuth, new_pkce, new_state
 from rcauth.session import Session
 
 DEFAULT_TIMEOUT = 300.0

@@ -28,7 +28,8 @@ from rcauth import resources
 from rcauth.call_log_query import CallLogQuery, as_tuple, call_log
 from rcauth.client import ApiClient
 from rcauth.config import DEFAULT_PROFILE, check_profile_name
-from rcauth.origin import ForeignOrigin, origin_of, same_origin
+from rcauth.errors import ForeignOrigin
+from rcauth.origin import origin_of, same_origin
 from rcauth.store import open_store
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class Client:
         self.profile = _profile(profile)
         self._api = _api_client(self.profile, insecure_storage)
         try:
-            self._api.session  # noqa: B018 - loaded now, so a missing session is said at once
+            self._api.load_session()  # now, so a missing session is said at once
         except BaseException:
             self._api.close()
             raise
@@ -159,7 +160,7 @@ class Client:
     @property
     def session(self) -> SessionInfo:
         """The session in use (after any refresh), without its secrets."""
-        return SessionInfo.of(self._api.session, self.profile, self._api.store.location)
+        return SessionInfo.of(self._api.load_session(), self.profile, self._api.store.location)
 
     # -- requests ------------------------------------------------------------------------------
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -414,9 +415,10 @@ def token(profile: str | None = None, *, insecure_storage: bool = False) -> str:
         return api.fresh_session().access_token
 
 
-def sdk_token(session: Session, now: float | None = None) -> dict[str, Any]:
-    """The session's access token as RingCentral's Python SDK keeps it (`platform.auth().data()`),
-    for `platform.auth().set_data(...)`; what `rcauth token --json` prints.
+def token_data_of(session: Session, now: float | None = None) -> dict[str, Any]:
+    """`session`'s token data (`token_data`, for a session in hand): its access token as RingCentral's
+    Python SDK keeps it (`platform.auth().data()`), for `platform.auth().set_data(...)`; what
+    `rcauth token --json` prints.
 
     The refresh token is left out, on purpose: a refresh by the SDK would rotate the pair behind
     rcauth's back (RingCentral's refresh tokens are single-use), and the session rcauth keeps would
@@ -436,13 +438,13 @@ def sdk_token(session: Session, now: float | None = None) -> dict[str, Any]:
 
 def token_data(profile: str | None = None, *, insecure_storage: bool = False) -> dict[str, Any]:
     """A valid access token (refreshed if due) as RingCentral's SDK reads it, without the refresh
-    token: `platform.auth().set_data(rcauth.token_data())`. See `sdk_token`.
+    token: `platform.auth().set_data(rcauth.token_data())`. See `token_data_of`.
 
     Raises:
         As `token`.
     """
     with _api_client(_profile(profile), insecure_storage) as api:
-        return sdk_token(api.fresh_session())
+        return token_data_of(api.fresh_session())
 
 
 def login(
@@ -502,10 +504,9 @@ def login(
         ValueError: `open_browser=False` (or `read_redirect`) without `announce`: nobody would see
             the sign-in URL; or both `jwt` and `read_redirect` given.
     """
-    from rcauth import config
+    from rcauth import config, login_logout
     from rcauth.errors import LoginFailed
     from rcauth.flow import Browser, Jwt, Paste, WayIn
-    from rcauth.sign_in import sign_in
 
     if jwt is not None and read_redirect is not None:
         raise ValueError("give either jwt or read_redirect, not both")
@@ -536,8 +537,8 @@ def login(
         way = Browser(open_browser=_open_browser if open_browser else None, timeout=timeout)
     store = open_store(name, insecure_storage=insecure_storage)
     # The same sign-in as `rcauth login`, which only prints more: nothing is printed here.
-    signed_in = sign_in(settings, way, store, announce=announce)
-    return SessionInfo.of(signed_in.session, name, store.location)
+    logged_in = login_logout.login(settings, way, store, announce=announce)
+    return SessionInfo.of(logged_in.session, name, store.location)
 
 
 def _browser_here() -> bool:

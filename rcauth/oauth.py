@@ -28,7 +28,7 @@ from requests.auth import HTTPBasicAuth
 
 from rcauth import interrupts, redact, transport
 from rcauth.config import is_loopback_host
-from rcauth.errors import ApiError, RcauthError, UnexpectedAnswer, parse_error_body
+from rcauth.errors import OAuthError, RcauthError, UnexpectedAnswer, parse_error_body
 from rcauth.retry import BoundedRetry
 from rcauth.session import UNUSABLE_TOKEN_ANSWER, Session, looks_like_token, validated_token
 
@@ -43,10 +43,6 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TIMEOUT = (10.0, 30.0)  # connect, read: no request may hang forever
 # Long enough to honour one Retry-After of RingCentral's 60 s Auth-group penalty, no longer.
 TOKEN_RETRY_BUDGET = 90.0
-# The OAuth `error` values (RFC 6749 §5.2) that are RingCentral's verdict that a session is over:
-# `invalid_grant` (refresh token expired, revoked or spent), `invalid_client` (the client secret was
-# rotated), `unauthorized_client` (the app may no longer use the grant). Nothing else ends one.
-SESSION_ENDING_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 KEPT_HINT = "the session is kept: run the command again once RingCentral can be reached"
 
 
@@ -75,24 +71,6 @@ def pkce_challenge(verifier: str) -> str:
 def new_state() -> str:
     """An unguessable `state` (256 bits) binding the callback to this login (RFC 6749 §10.12)."""
     return secrets.token_urlsafe(32)
-
-
-class OAuthError(ApiError):
-    """The token or revoke endpoint refused with an OAuth error body: keeps the OAuth `error` and
-    RingCentral's `errorCode`. Anything else that answers is an `UnexpectedAnswer`, not this."""
-
-    def __init__(self, message: str, *, oauth_error: str | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.oauth_error = oauth_error
-
-    @property
-    def session_is_dead(self) -> bool:
-        """True when the refresh token or client can no longer be used: log in again, do not retry.
-
-        Only RingCentral's verdict counts (`SESSION_ENDING_ERRORS` in an OAuth error body): a 400 or
-        401 page from a proxy or captive portal says nothing about the session, and must not end it.
-        """
-        return self.oauth_error in SESSION_ENDING_ERRORS
 
 
 def error_from_response(
@@ -170,12 +148,11 @@ def _token_answer(response: requests.Response, issued_out: list[str] | None = No
         issued_out.append(issued)
 
     def unusable(reason: str) -> UnexpectedAnswer:
-        error = UnexpectedAnswer(
+        return UnexpectedAnswer(
             f"the token endpoint answered {what_answered(response)} with no usable token: {reason}",
             status=response.status_code,
+            issued_token=issued,
         )
-        error.issued_token = issued
-        return error
 
     if issued and "error" in fields:
         # A success status whose body also reports a failure (RFC 6749 §5.2's `error`): which half to
@@ -378,9 +355,10 @@ class RingCentralOAuth:
         except requests.RequestException as exc:
             raise transport.failure(exc, self.server) from None
         except (OAuth2Error, Warning, ValueError, OverflowError) as exc:
-            error = UnexpectedAnswer(f"the token endpoint's answer is not usable ({type(exc).__name__})")
-            error.issued_token = issued[-1] if issued else None
-            raise error from None
+            raise UnexpectedAnswer(
+                f"the token endpoint's answer is not usable ({type(exc).__name__})",
+                issued_token=issued[-1] if issued else None,
+            ) from None
         return token
 
     @staticmethod
@@ -425,10 +403,15 @@ class RingCentralOAuth:
             # rcauth cannot use. It is revoked (ending the session: the caller removes the stored
             # pair and says so), as a new grant's would be. Nothing in it, or a revocation that
             # failed: the stored pair is kept, as it may still be good.
-            exc.revoked = self.revoke_quietly(exc.issued_token)
-            if not exc.revoked:
-                exc.hint = exc.hint or KEPT_HINT
-            raise
+            revoked = self.revoke_quietly(exc.issued_token)
+            raise UnexpectedAnswer(
+                exc.message,
+                status=exc.status,
+                error_code=exc.error_code,
+                hint=exc.hint or (None if revoked else KEPT_HINT),
+                issued_token=exc.issued_token,
+                revoked=revoked,
+            ) from exc
         return self._registered(token)
 
     def revoke(self, token: str) -> None:

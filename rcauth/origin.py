@@ -29,7 +29,7 @@ import re
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from rcauth.errors import ApiError
+from rcauth.errors import ForeignOrigin
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
 # WHATWG URL: leading and trailing "C0 control or space" are stripped before parsing.
@@ -41,16 +41,6 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # urllib3 uses) map them differently, so a host holding one could compare equal here and still
 # connect elsewhere. No RingCentral host has one.
 _IDNA_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
-
-
-class ForeignOrigin(ApiError):
-    """A URL that would take the session's token to another origin (scheme, host or port)."""
-
-    def __init__(self, target: str, server: str, why: str, *, hint: str | None = None) -> None:
-        super().__init__(f"refusing to send the session's token to {shown(target)}: {why}", hint=hint)
-        self.target = target
-        self.server = server
-        self.why = why
 
 
 class Origin(NamedTuple):
@@ -146,13 +136,3 @@ def _checked(url: str, asked: str, server: str) -> str:
     if not same_origin(url, server):
         raise ForeignOrigin(asked, server, f"it does not stay on the session's server {server}")
     return url
-
-
-def shown(text: str, limit: int = 120) -> str:
-    """`text` quoted for a one-line message: controls escaped by repr(), long values cut, and any
-    user:password before an '@' masked (it may be a credential)."""
-    cut = text if len(text) <= limit else text[:limit] + "..."
-    return repr(_USERINFO.sub(r"\1***@", cut))
-
-
-_USERINFO = re.compile(r"(//|\\\\|^|:)[^/\\@\s]*@")

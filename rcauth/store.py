@@ -76,7 +76,7 @@ class SessionStore(Protocol):
 
     def probe(self) -> None:
         """Raise `StorageUnavailable` unless a session can be kept here: called before a grant is
-        made (`sign_in`) and by `rcauth doctor`; a command just loads, which finds the same."""
+        made (`login_logout.login`) and by `rcauth doctor`; a command just loads, which finds the same."""
 
     def load(self) -> Session | None: ...
 
@@ -750,8 +750,8 @@ def open_store(
 ) -> KeyringStore | KeyringOrFile:
     """The store for a profile: the keyring; with consent to insecure storage, the keyring or, where
     it cannot be used, the 0600 file (`KeyringOrFile`). Nothing is read here: a keyring that cannot
-    be used says so at the store's first call (a command's load; `sign_in` and `rcauth doctor` probe
-    first), and without consent that is the command's error."""
+    be used says so at the store's first call (a command's load; `login_logout.login` and `rcauth
+    doctor` probe first), and without consent that is the command's error."""
     profile = check_profile_name(profile)
     if not insecure_storage_allowed(insecure_storage):
         return KeyringStore(profile)

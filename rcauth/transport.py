@@ -39,8 +39,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from rcauth.config import answer_budget
-from rcauth.errors import ConfigError, TransportError
-from rcauth.origin import ForeignOrigin, same_origin
+from rcauth.errors import ConfigError, ForeignOrigin, TransportError
+from rcauth.origin import same_origin
 from rcauth.redact import mask_credentials
 
 if TYPE_CHECKING:

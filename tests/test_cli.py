@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from helpers import save_session, token_answer
 
 from rcauth.cli import cli
-from rcauth.commands import signin
+from rcauth.commands import login as login_command
 from rcauth.session import Session
 
 SERVER = "https://platform.ringcentral.com"
@@ -130,7 +130,7 @@ def logged_in(expires_in: float = 3600) -> Session:
 
 def test_login_stores_session_and_prints_who_signed_in(runner, env, monkeypatch, memory_keyring) -> None:
     browser = ScriptedBrowser()
-    monkeypatch.setattr(signin, "open_browser", browser)
+    monkeypatch.setattr(login_command, "open_browser", browser)
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=TOKEN)
         m.get(EXT_URL, json=EXT)
@@ -166,7 +166,7 @@ def test_login_stores_session_and_prints_who_signed_in(runner, env, monkeypatch,
 
 
 def test_login_denied_stores_nothing(runner, env, monkeypatch, memory_keyring) -> None:
-    monkeypatch.setattr(signin, "open_browser", ScriptedBrowser(answer="deny"))
+    monkeypatch.setattr(login_command, "open_browser", ScriptedBrowser(answer="deny"))
     with requests_mock.Mocker() as m:
         result = runner.invoke(cli, ["login", "--timeout", "10"])
     assert result.exit_code == 1
@@ -178,7 +178,7 @@ def test_login_with_forged_state_times_out_and_stores_nothing(
     runner, env, monkeypatch, memory_keyring
 ) -> None:
     browser = ScriptedBrowser(state="forged-state")
-    monkeypatch.setattr(signin, "open_browser", browser)
+    monkeypatch.setattr(login_command, "open_browser", browser)
     with requests_mock.Mocker() as m:
         result = runner.invoke(cli, ["login", "--timeout", "1"])
     assert result.exit_code == 1
@@ -188,7 +188,7 @@ def test_login_with_forged_state_times_out_and_stores_nothing(
 
 
 def test_login_refused_code_is_a_clear_error(runner, env, monkeypatch, memory_keyring) -> None:
-    monkeypatch.setattr(signin, "open_browser", ScriptedBrowser())
+    monkeypatch.setattr(login_command, "open_browser", ScriptedBrowser())
     with requests_mock.Mocker() as m:
         m.post(
             TOKEN_URL,
@@ -217,7 +217,7 @@ def test_login_without_client_id_names_the_ways_to_give_it(runner) -> None:
 
 def test_login_no_browser_only_prints_the_url(runner, env, monkeypatch) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(signin, "open_browser", opened.append)
+    monkeypatch.setattr(login_command, "open_browser", opened.append)
     result = runner.invoke(cli, ["login", "--no-browser", "--timeout", "1"])
     assert opened == [] and result.exit_code == 1
     assert "/restapi/oauth/authorize?response_type=code" in result.stderr
@@ -238,7 +238,7 @@ def test_login_tells_the_user_when_no_browser_can_open(runner, env, monkeypatch)
 
 def test_login_over_existing_session_revokes_the_old_one(runner, env, monkeypatch, memory_keyring) -> None:
     logged_in()
-    monkeypatch.setattr(signin, "open_browser", ScriptedBrowser())
+    monkeypatch.setattr(login_command, "open_browser", ScriptedBrowser())
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=TOKEN)
         m.post(REVOKE_URL, text="")
@@ -278,7 +278,7 @@ def test_login_over_a_session_it_could_not_revoke_says_so(
     revocation it may be live there, and the user is told, on stderr, in one line; the new session is
     stored all the same. A refusal is RingCentral's verdict (the grant was already dead): nothing to say."""
     logged_in()
-    monkeypatch.setattr(signin, "open_browser", ScriptedBrowser())
+    monkeypatch.setattr(login_command, "open_browser", ScriptedBrowser())
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=TOKEN)
         m.post(REVOKE_URL, **answer)

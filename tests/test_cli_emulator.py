@@ -22,7 +22,7 @@ from helpers import loopback_redirect_uri
 
 from rcauth import browser
 from rcauth.cli import cli
-from rcauth.commands import signin
+from rcauth.commands import login as login_command
 from rcauth.demo import HeadlessApprover
 from ringcentral_emulator import DEMO_JWT, App, Emulator, EmulatorConfig
 
@@ -53,7 +53,7 @@ def env(emulator: Emulator, redirect_uri: str, monkeypatch: pytest.MonkeyPatch) 
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(signin, "open_browser", HeadlessApprover("Approve"))
+    monkeypatch.setattr(login_command, "open_browser", HeadlessApprover("Approve"))
     return values
 
 

@@ -133,7 +133,7 @@ def test_pair_rotated_by_another_process_is_used_without_a_second_refresh() -> N
     store.save(session(expires_in=0))
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(EXT, json={})
-        assert client.session.access_token == "AT-old-1"  # loaded: stale
+        assert client.load_session().access_token == "AT-old-1"  # loaded: stale
         store.save(session(access="AT-other-9", refresh="RT-other-9"))  # someone else refreshed meanwhile
         client.get_json(EXT)
     assert [r.method for r in m.request_history] == ["GET"]
@@ -289,7 +289,8 @@ def test_a_token_due_mid_listing_is_refreshed_before_the_next_page(store: Memory
 
         def expire_soon(page: dict) -> None:
             if page["paging"]["page"] == 1:
-                client._session = dataclasses.replace(client.session, access_expires_at=time.time() + 5)
+                soon = time.time() + 5
+                client._session = dataclasses.replace(client.load_session(), access_expires_at=soon)
 
         listed = [r["id"] for r in client.paginate(CALLS, {}, on_page=expire_soon)]
     assert listed == ["1-0", "1-1", "2-0", "2-1"]
@@ -572,7 +573,7 @@ def test_a_refresh_keeps_the_apps_credentials_and_the_sessions_history(store: Me
     assert m.request_history[0].headers["Authorization"] == "Basic Y2lkOnNlYw=="  # cid:sec
     assert (new.client_id, new.client_secret, new.server) == ("cid", "sec", SERVER)
     assert (new.owner_id, new.created_at) == ("101", first.created_at) and new.refreshed_at is not None
-    assert store.load() == new and client.session == new
+    assert store.load() == new and client.load_session() == new
 
 
 def test_a_refresh_locks_the_profiles_own_lock(store: MemoryStore, isolated) -> None:
@@ -586,7 +587,7 @@ def test_a_refresh_locks_the_profiles_own_lock(store: MemoryStore, isolated) -> 
 
 def test_a_session_removed_while_waiting_for_the_lock_is_reported(store: MemoryStore) -> None:
     with ApiClient(store) as client:
-        assert client.session.access_token == "AT-old-1"
+        assert client.load_session().access_token == "AT-old-1"
         store.delete()  # `rcauth logout` in another terminal
         with pytest.raises(SessionExpired) as caught:
             client.refresh(stale_access_token="AT-old-1")
@@ -812,7 +813,7 @@ def test_a_registered_token_echoed_in_an_api_error_is_masked_and_details_are_kep
     body = {"message": "Token AT-old-1 is invalid", "errors": [{"errorCode": "OAU-129", "message": "x"}]}
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(EXT, status_code=400, json=body)
-        assert client.session.access_token == "AT-old-1"  # loading the session registers its tokens
+        assert client.load_session().access_token == "AT-old-1"  # loading the session registers its tokens
         with pytest.raises(ApiError) as caught:
             client.get_json(EXT)
     assert caught.value.message == "Token *** is invalid"
@@ -844,10 +845,10 @@ def test_a_refreshed_or_adopted_session_is_kept_without_reading_the_store_again(
         m.post(TOKEN_URL, json=new_pair())
         client.fresh_session()  # one load, one load under the lock
         before = store.loads
-        assert client.session.access_token == "AT-new-2"
+        assert client.load_session().access_token == "AT-new-2"
         store.save(session(access="AT-other-9", refresh="RT-other-9"))
         client.refresh(stale_access_token="AT-new-2")  # another process rotated meanwhile: adopt it
-        assert client.session.access_token == "AT-other-9"
+        assert client.load_session().access_token == "AT-other-9"
     assert store.loads == before + 1  # only the read under the lock
 
 
@@ -1015,7 +1016,7 @@ def test_the_debug_log_names_every_page_request_the_same_way(
 
 
 def test_a_foreign_next_page_link_says_the_listing_stops_there(store: MemoryStore) -> None:
-    from rcauth.origin import ForeignOrigin
+    from rcauth.errors import ForeignOrigin
 
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(

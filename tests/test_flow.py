@@ -9,10 +9,9 @@ import pytest
 from helpers import token_answer
 
 from rcauth.config import Settings
-from rcauth.errors import LoginFailed, StorageUnavailable, TransportError
+from rcauth.errors import LoginFailed, OAuthError, StorageUnavailable, TransportError
 from rcauth.flow import Browser, Jwt, LoginFlow, Paste, login, parse_pasted_redirect
 from rcauth.loopback import CallbackResult, ForeignCallback, parse_callback
-from rcauth.oauth import OAuthError
 from rcauth.session import Session
 
 REDIRECT = "http://localhost:5000/oauth2callback"

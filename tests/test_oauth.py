@@ -10,9 +10,8 @@ import requests
 import requests_mock
 from helpers import make_session, token_answer
 
-from rcauth.errors import TransportError, UnexpectedAnswer
-from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth, new_pkce, new_state, pkce_challenge
-from rcauth.origin import ForeignOrigin
+from rcauth.errors import ForeignOrigin, OAuthError, TransportError, UnexpectedAnswer
+from rcauth.oauth import KEPT_HINT, RingCentralOAuth, new_pkce, new_state, pkce_challenge
 
 SERVER = "https://platform.ringcentral.com"
 TOKEN_URL = SERVER + "/restapi/oauth/token"

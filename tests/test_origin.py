@@ -15,8 +15,8 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
-from rcauth.errors import ApiError, ExitCode
-from rcauth.origin import ForeignOrigin, Origin, origin_of, resolve_url, same_origin
+from rcauth.errors import ApiError, ExitCode, ForeignOrigin
+from rcauth.origin import Origin, origin_of, resolve_url, same_origin
 
 SERVER = "https://platform.ringcentral.com"
 HOST = "platform.ringcentral.com"

@@ -17,8 +17,8 @@ from helpers import FakeClock, free_port, jwt_session, make_session, serving
 import rcauth.interrupts
 import rcauth.retry
 from rcauth.client import ApiClient
-from rcauth.errors import ApiError, ExitCode, TransportError, UnexpectedAnswer
-from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth
+from rcauth.errors import ApiError, ExitCode, OAuthError, TransportError, UnexpectedAnswer
+from rcauth.oauth import KEPT_HINT, RingCentralOAuth
 from rcauth.store import MemoryStore
 from ringcentral_emulator import Emulator, EmulatorConfig
 

@@ -24,12 +24,13 @@ from rcauth.client import ApiClient
 from rcauth.errors import (
     ExitCode,
     NotLoggedIn,
+    OAuthError,
     RcauthError,
     SessionExpired,
     TransportError,
     UnexpectedAnswer,
 )
-from rcauth.oauth import KEPT_HINT, OAuthError, RingCentralOAuth
+from rcauth.oauth import KEPT_HINT, RingCentralOAuth
 from rcauth.session import (
     ACCESS_TOKEN_MAX_LIFETIME,
     REFRESH_TOKEN_MAX_LIFETIME,

@@ -19,8 +19,7 @@ from helpers import free_port, serving
 from urllib3.exceptions import MaxRetryError
 
 from rcauth import transport
-from rcauth.errors import TransportError
-from rcauth.origin import ForeignOrigin
+from rcauth.errors import ForeignOrigin, TransportError
 from rcauth.transport import OSTrustAdapter, mask_credentials
 
 SERVER = "https://platform.ringcentral.com"

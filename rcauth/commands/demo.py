@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import click
 
-from rcauth import resources
+from rcauth import login_logout, resources
 from rcauth.browser import BrowserOutcome, open_in_background
 from rcauth.call_log_query import call_log
-from rcauth.cli_common import countdown, report_signed_out
+from rcauth.cli_common import countdown, report_logged_out
 from rcauth.client import ApiClient
 from rcauth.config import Settings
 from rcauth.demo import HeadlessApprover, free_loopback_port
 from rcauth.flow import LoginFlow
 from rcauth.output import call_log_table, console, extension_table
 from rcauth.resources import describe_user
-from rcauth.sign_in import sign_out
 from rcauth.store import MemoryStore
 from rcauth.terminal_text import visible
 from ringcentral_emulator import App, Emulator, EmulatorConfig
@@ -79,7 +78,7 @@ def demo(headless: bool, records: int) -> None:
             click.echo(visible(f"Signed in as {describe_user(ext)} on {session.server}"))
             # Tables even when piped: the demo shows what a person at a terminal sees.
             _step("rcauth whoami")
-            console().print(extension_table(resources.extension_info(client), client.session.server))
+            console().print(extension_table(resources.extension_info(client), client.load_session().server))
             _step("rcauth call-log --limit 10")
             rows = list(call_log(client, limit=10))
         if rows:
@@ -87,7 +86,7 @@ def demo(headless: bool, records: int) -> None:
         else:
             click.echo("No calls in the last 24 hours (try --from 7d).", err=True)
         _step("rcauth logout")
-        report_signed_out(sign_out(store))
+        report_logged_out(login_logout.logout(store))
         counters = emu.counters()
     click.echo("", err=True)
     click.echo(

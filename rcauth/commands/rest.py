@@ -20,8 +20,7 @@ import click
 from rcauth import resources
 from rcauth.cli import common_options
 from rcauth.cli_common import api_client, format_option
-from rcauth.errors import ListingIncomplete, RcauthError, Terminated
-from rcauth.origin import ForeignOrigin
+from rcauth.errors import ForeignOrigin, ListingIncomplete, RcauthError, Terminated
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
     call_log_table,
@@ -56,7 +55,7 @@ def whoami(fmt: str | None, as_json: bool) -> None:
     """
     with api_client() as client:
         ext = resources.extension_info(client)
-        server = client.session.server
+        server = client.load_session().server
     fmt = choose_format(fmt, as_json, piped_default="json")
     if fmt == "table":
         console().print(extension_table(ext, server))
@@ -216,10 +215,10 @@ class _Listing:
         if error is None:
             return
         if isinstance(error, ListingIncomplete):
-            error.hint = narrow
-        elif isinstance(error, RcauthError) and self.count:
+            raise error.restated(hint=narrow) from error
+        if isinstance(error, RcauthError) and self.count:
             note = stopped.format(count=self.count)
-            error.hint = f"{error.hint}; {note}" if error.hint else note
+            raise error.restated(hint=f"{error.hint}; {note}" if error.hint else note) from error
         raise error
 
 
@@ -551,8 +550,8 @@ def token(as_json: bool) -> None:
     with api_client() as client:  # a fresh token needs no request, so no HTTP stack is loaded
         session = client.fresh_session()
     if as_json:
-        from rcauth.library import sdk_token
+        from rcauth.library import token_data_of
 
-        write_json(sdk_token(session))
+        write_json(token_data_of(session))
         return
     click.echo(session.access_token)

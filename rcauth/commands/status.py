@@ -62,7 +62,7 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
     if check:
         with api_client(store) as client:
             ext = resources.extension_info(client)
-            fresh = client.session
+            fresh = client.load_session()
         info["access_token_expires_at"] = fresh.access_expires_at
         info["refresh_token_expires_at"] = fresh.refresh_expires_at
         info["user"] = {

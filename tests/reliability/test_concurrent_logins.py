@@ -9,7 +9,8 @@ import pytest
 from reliability_support import AUTHORIZE_URL, FileKeyring, wait_for_stderr, write_atomically
 
 from rcauth.demo import HeadlessApprover
-from rcauth.oauth import OAuthError, RingCentralOAuth
+from rcauth.errors import OAuthError
+from rcauth.oauth import RingCentralOAuth
 from ringcentral_emulator import DEMO_JWT
 
 

@@ -1,4 +1,4 @@
-"""`rcauth.sign_in.sign_in`, the one way a sign-in ends (stored under the lock, the replaced session
+"""`rcauth.login_logout.login`, the one way a sign-in ends (stored under the lock, the replaced session
 revoked, who signed in read and listed), for `rcauth login` and `rcauth.login()` alike. The HTTP
 exchanges are requests-mock's; the keyring is the in-memory one."""
 
@@ -19,8 +19,8 @@ from rcauth import profiles
 from rcauth.config import Settings
 from rcauth.errors import StorageUnavailable
 from rcauth.flow import Jwt
+from rcauth.login_logout import login
 from rcauth.session import Session
-from rcauth.sign_in import sign_in
 from rcauth.store import KeyringStore, open_store
 
 SERVER = "https://platform.ringcentral.com"
@@ -40,10 +40,10 @@ def test_a_sign_in_stores_the_session_reads_who_signed_in_and_lists_the_profile(
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=answer(1))
         m.get(EXT_URL, json=EXT)
-        signed_in = sign_in(SETTINGS, JWT, open_store("work"))
-    assert signed_in.session == KeyringStore("work").load()
-    assert signed_in.user == "Alex Doe (extension 101, alex@example.com)" and signed_in.user_error is None
-    assert profiles.known()["work"] == {"user": signed_in.user}
+        logged_in = login(SETTINGS, JWT, open_store("work"))
+    assert logged_in.session == KeyringStore("work").load()
+    assert logged_in.user == "Alex Doe (extension 101, alex@example.com)" and logged_in.user_error is None
+    assert profiles.known()["work"] == {"user": logged_in.user}
     assert m.request_history[1].headers["Authorization"] == "Bearer AT-sign-in-1"  # the new session's
 
 
@@ -51,9 +51,9 @@ def test_a_sign_in_whose_user_cannot_be_read_stands_and_says_why() -> None:
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=answer(1))
         m.get(EXT_URL, status_code=403, json={"errorCode": "CMN-401", "message": "In order to call this API"})
-        signed_in = sign_in(SETTINGS, JWT, open_store())
-    assert signed_in.session.access_token == "AT-sign-in-1" and KeyringStore().load() == signed_in.session
-    assert signed_in.user is None and "CMN-401" in str(signed_in.user_error)
+        logged_in = login(SETTINGS, JWT, open_store())
+    assert logged_in.session.access_token == "AT-sign-in-1" and KeyringStore().load() == logged_in.session
+    assert logged_in.user is None and "CMN-401" in str(logged_in.user_error)
     assert "default" in profiles.known()  # listed all the same, without a name
 
 
@@ -67,8 +67,8 @@ def test_a_sign_in_replaces_and_revokes_the_stored_session_and_warns_when_ringce
         m.post(TOKEN_URL, json=answer(1))
         m.post(REVOKE_URL, status_code=503, text="busy")
         m.get(EXT_URL, json=EXT)
-        signed_in = sign_in(SETTINGS, JWT, open_store(), warn=warned.append)
-    assert KeyringStore().load() == signed_in.session
+        logged_in = login(SETTINGS, JWT, open_store(), warn=warned.append)
+    assert KeyringStore().load() == logged_in.session
     assert [parse_qs(r.text)["token"] for r in m.request_history if r.url == REVOKE_URL] == [["RT-sign-in-0"]]
     assert len(warned) == 1 and warned[0].startswith(
         f"could not revoke the session this sign-in replaced at {SERVER} ("
@@ -80,7 +80,7 @@ def test_a_store_that_cannot_keep_the_session_stops_the_sign_in_before_any_grant
 ) -> None:
     install(monkeypatch, keyring.backends.fail.Keyring())
     with requests_mock.Mocker() as m, pytest.raises(StorageUnavailable, match="no system keyring"):
-        sign_in(SETTINGS, JWT, open_store())
+        login(SETTINGS, JWT, open_store())
     assert m.call_count == 0
 
 
@@ -92,25 +92,24 @@ def test_with_consent_and_no_keyring_the_sign_in_goes_to_the_file(
     with requests_mock.Mocker() as m:
         m.post(TOKEN_URL, json=answer(1))
         m.get(EXT_URL, json=EXT)
-        signed_in = sign_in(SETTINGS, JWT, store)
+        logged_in = login(SETTINGS, JWT, store)
     stored = json.loads((isolated / "data" / "default.session.json").read_text(encoding="utf-8"))
-    assert stored["access_token"] == signed_in.session.access_token and store.kind == "file"
+    assert stored["access_token"] == logged_in.session.access_token and store.kind == "file"
 
 
 RCAUTH = Path(__file__).resolve().parent.parent / "rcauth"
 
 
-@pytest.mark.parametrize("module", ["commands/signin.py", "library.py"])
-def test_rcauth_login_and_rcauth_login_end_a_sign_in_only_through_sign_in(module: str) -> None:
-    """ARCHITECTURE.md's "one way to end a sign-in": the command and the Python API call `sign_in`
-    and only print (or not) what it returns; neither runs the flow, stores, revokes or lists itself."""
+@pytest.mark.parametrize("module", ["commands/login.py", "library.py"])
+def test_rcauth_login_and_rcauth_login_end_a_sign_in_only_through_login_logout(module: str) -> None:
+    """ARCHITECTURE.md's "one way to end a sign-in": the command and the Python API call
+    `login_logout.login` and only print (or not) what it returns; neither runs the flow, stores,
+    revokes or lists itself."""
     tree = ast.parse((RCAUTH / module).read_text(encoding="utf-8"))
-    (login,) = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "login"]
-    called = [
-        ast.unparse(node.func).rsplit(".", 1)[-1] for node in ast.walk(login) if isinstance(node, ast.Call)
-    ]
-    assert called.count("sign_in") == 1
-    assert not set(called) & {
+    (function,) = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "login"]
+    called = [ast.unparse(node.func) for node in ast.walk(function) if isinstance(node, ast.Call)]
+    assert called.count("login_logout.login") == 1
+    assert not {name.rsplit(".", 1)[-1] for name in called if name != "login_logout.login"} & {
         "LoginFlow",
         "login",
         "run",

@@ -21,11 +21,10 @@ import pytest
 import requests_mock
 from helpers import token_answer
 
-from rcauth import flow, interrupts
+from rcauth import flow, interrupts, login_logout
 from rcauth.config import Settings
 from rcauth.errors import StorageUnavailable, Terminated
 from rcauth.session import Session
-from rcauth.sign_in import sign_in, sign_out
 from rcauth.store import MemoryStore
 
 SERVER = "https://platform.ringcentral.com"
@@ -104,7 +103,7 @@ def test_ctrl_c_during_a_new_sign_in_still_revokes_the_session_it_replaced() -> 
         m.post(TOKEN_URL, json=signalling("SIGINT", events, answer(1)))
         m.post(REVOKE_URL, text="")
         with pytest.raises(KeyboardInterrupt):
-            sign_in(SETTINGS, flow.Jwt(JWT), store)
+            login_logout.login(SETTINGS, flow.Jwt(JWT), store)
     stored = store.load()
     assert stored is not None and stored.access_token == "AT-1"
     assert [parse_qs(r.text)["token"] for r in m.request_history if r.url == REVOKE_URL] == [["RT-0"]]
@@ -116,8 +115,8 @@ def test_a_signal_during_a_logouts_revocation_waits_until_the_session_is_removed
     store.save(Session.from_token_response(answer(0), server=SERVER, client_id="cid", client_secret="sec"))
     with requests_mock.Mocker() as m:
         m.post(REVOKE_URL, text=signalling(name, events, text=""))
-        signed_out = sign_out(store)
-    assert signed_out.revoked
+        logged_out = login_logout.logout(store)
+    assert logged_out.revoked
     assert events == [("answered", "revoke"), ("signal", name)]
     assert store.load() is None
 

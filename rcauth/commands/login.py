@@ -1,4 +1,4 @@
-"""Signing in and out: `login` (browser, paste, JWT) and `logout`."""
+"""Logging in and out: `login` (browser, paste, JWT) and `logout`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from typing import TextIO
 
 import click
 
-from rcauth import config, profiles
+from rcauth import config, login_logout, profiles
 from rcauth.browser import BrowserOutcome, open_in_background
 from rcauth.cli import common_options, state
-from rcauth.cli_common import countdown, report_signed_out, warn_if_refresh_ending
+from rcauth.cli_common import countdown, report_logged_out, warn_if_refresh_ending
 from rcauth.errors import ConfigError
 from rcauth.flow import Browser, Jwt, Paste, WayIn
-from rcauth.sign_in import sign_in, sign_out
 from rcauth.store import refresh_lock
 from rcauth.terminal_text import visible
 
@@ -193,15 +192,17 @@ def login(
     warnings: list[str] = []  # said after the sign-in's own line
     # The same sign-in as `rcauth.login()`: stored under the profile's lock, replacing (and revoking)
     # the session stored before, the profile listed with whom it belongs to.
-    signed_in = sign_in(settings, way, store, announce=announce, on_wait=countdown, warn=warnings.append)
-    server = signed_in.session.server
-    if signed_in.user is not None:
-        click.echo(visible(f"Signed in as {signed_in.user} on {server}"))
+    logged_in = login_logout.login(
+        settings, way, store, announce=announce, on_wait=countdown, warn=warnings.append
+    )
+    server = logged_in.session.server
+    if logged_in.user is not None:
+        click.echo(visible(f"Signed in as {logged_in.user} on {server}"))
     else:
-        click.echo(visible(f"Signed in to {server} (could not read your profile: {signed_in.user_error})"))
+        click.echo(visible(f"Signed in to {server} (could not read your profile: {logged_in.user_error})"))
     for line in warnings:
         click.echo(visible(f"Warning: {line}"), err=True)
-    warn_if_refresh_ending(signed_in.session)
+    warn_if_refresh_ending(logged_in.session)
 
 
 @click.command()
@@ -237,9 +238,9 @@ def logout(forget: bool) -> None:
     # session is removed.
     with refresh_lock(app.profile, on_wait=waiting):
         store = app.open_store()
-        result = sign_out(store, forget=forget)
+        result = login_logout.logout(store, forget=forget)
         if result.unchecked is None:
             profiles.forget(app.profile)
-        report_signed_out(result)
+        report_logged_out(result)
     if result.unchecked is not None:
         raise result.unchecked  # the file's session is gone; the keyring's, if any, could not be reached

@@ -1,6 +1,6 @@
-"""Signing in as `rcauth login` and `rcauth.login()` both do (`sign_in`), and out (`sign_out`).
+"""Logging in as `rcauth login` and `rcauth.login()` both do (`login`), and out (`logout`).
 
-`sign_in` takes the settings, the way in (`flow.Browser`, `flow.Paste`, `flow.Jwt`) and the store, and
+`login` takes the settings, the way in (`flow.Browser`, `flow.Paste`, `flow.Jwt`) and the store, and
 is the whole of a sign-in; the command and the Python API differ only in what they tell the user
 (the callbacks it takes, and what they make of what it returns). The rules, in one place:
 
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from rcauth import flow, interrupts, profiles, resources
 from rcauth.client import ApiClient, WaitCallback
 from rcauth.config import Settings
-from rcauth.errors import KeyringUnreachable, RcauthError, StoredSessionDamaged
-from rcauth.oauth import OAuthError, RingCentralOAuth, grant_of, revoke_session
+from rcauth.errors import KeyringUnreachable, OAuthError, RcauthError, StoredSessionDamaged
+from rcauth.oauth import RingCentralOAuth, grant_of, revoke_session
 from rcauth.session import Session
 from rcauth.store import SessionStore, check_login_dirs, refresh_lock
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SignedIn:
+class LoggedIn:
     """What a sign-in made: the stored session, and who it belongs to (`resources.describe_user`,
     e.g. "Alex Doe (extension 101, alex@example.com)"), or, when that could not be read, why
     (`user_error`: the sign-in stands all the same)."""
@@ -46,7 +46,7 @@ class SignedIn:
     user_error: RcauthError | None = None
 
 
-def sign_in(
+def login(
     settings: Settings,
     way: flow.WayIn,
     store: SessionStore,
@@ -55,7 +55,7 @@ def sign_in(
     on_wait: WaitCallback | None = None,
     warn: Callable[[str], object] | None = None,
     oauth: RingCentralOAuth | None = None,
-) -> SignedIn:
+) -> LoggedIn:
     """Sign in `way` and store the session for `store`'s profile, replacing (and revoking) the one
     stored; then read who signed in and list the profile with it.
 
@@ -71,7 +71,7 @@ def sign_in(
         oauth: the OAuth client to use (tests); default: one for `settings`.
 
     Returns:
-        `SignedIn`: the new session, stored, and who it belongs to.
+        `LoggedIn`: the new session, stored, and who it belongs to.
 
     Raises:
         StorageUnavailable: the store, a directory or the lock file cannot be used (before any grant
@@ -119,12 +119,12 @@ def sign_in(
     except RcauthError as exc:
         user_error = exc
     profiles.remember(profile, user)  # `rcauth profiles` lists it, with whom it belongs to if known
-    return SignedIn(session, user, user_error)
+    return LoggedIn(session, user, user_error)
 
 
 @dataclass(frozen=True)
-class SignedOut:
-    """What `sign_out` did, for the caller to tell: nothing was stored, a damaged entry was removed
+class LoggedOut:
+    """What `logout` did, for the caller to tell: nothing was stored, a damaged entry was removed
     (and the grant it still named revoked, when one could be read from it), or a session was removed,
     revoked at RingCentral or not (`revoke_error` says why not). `unchecked`: the keyring could not
     be looked in (the session removed was the fallback file's), so it may still hold one."""
@@ -151,7 +151,7 @@ def ringcentral_did_not_answer(exc: RcauthError) -> bool:
     return isinstance(status, int) and (status >= 500 or status == 429)
 
 
-def sign_out(store: SessionStore, *, forget: bool = False) -> SignedOut:
+def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
     """Revoke the stored session at RingCentral (every token of it) and remove it from `store`.
 
     When RingCentral cannot be told (unreachable, a proxy answering in its place, a 5xx), the session
@@ -171,9 +171,9 @@ def sign_out(store: SessionStore, *, forget: bool = False) -> SignedOut:
                     revoke_session(exc.recovered)
                     revoked = True
             store.delete()
-        return SignedOut(server=getattr(exc.recovered, "server", None), revoked=revoked, damaged=True)
+        return LoggedOut(server=getattr(exc.recovered, "server", None), revoked=revoked, damaged=True)
     if session is None:
-        return SignedOut()
+        return LoggedOut()
     unchecked = getattr(store, "keyring_error", None)
     # Held from the revocation until the session is removed: a signal in between would leave a
     # stored session that RingCentral has ended, or (before the revocation is answered) one that
@@ -183,8 +183,8 @@ def sign_out(store: SessionStore, *, forget: bool = False) -> SignedOut:
             revoke_session(session)
         except RcauthError as exc:
             if ringcentral_did_not_answer(exc) and not forget:
-                return SignedOut(server=session.server, revoke_error=exc, unchecked=unchecked, kept=True)
+                return LoggedOut(server=session.server, revoke_error=exc, unchecked=unchecked, kept=True)
             store.delete()
-            return SignedOut(server=session.server, revoke_error=exc, unchecked=unchecked)
+            return LoggedOut(server=session.server, revoke_error=exc, unchecked=unchecked)
         store.delete()
-    return SignedOut(server=session.server, revoked=True, unchecked=unchecked)
+    return LoggedOut(server=session.server, revoked=True, unchecked=unchecked)

@@ -43,9 +43,17 @@ def report_logged_out(result: LoggedOut) -> None:
     """What `logout` (and the demo's sign-out) tells the user about `rcauth.login_logout.logout`."""
     from rcauth.terminal_text import visible
 
-    if result.damaged:
+    if result.damaged and not result.kept:
         revoked = f"; the session it still named was revoked at {result.server}" if result.revoked else ""
         click.echo(visible(f"Removed a damaged stored session{revoked}."), err=True)
+        if result.revoke_error is not None:
+            click.echo(
+                visible(
+                    f"Warning: could not revoke the session it named at {result.server} "
+                    f"({result.revoke_error}); it will expire on its own."
+                ),
+                err=True,
+            )
         return
     if result.kept:
         from rcauth.errors import TransportError

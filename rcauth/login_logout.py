@@ -19,7 +19,6 @@ is the whole of a sign-in; the command and the Python API differ only in what th
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -164,14 +163,21 @@ def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
     try:
         session = store.load()
     except StoredSessionDamaged as exc:
-        revoked = False
+        recovered = exc.recovered
+        server = getattr(recovered, "server", None)
         with interrupts.deferred():  # as below: revoked and removed, or neither
-            if exc.recovered is not None:
-                with contextlib.suppress(RcauthError):
-                    revoke_session(exc.recovered)
-                    revoked = True
+            if recovered is not None:
+                # A damaged entry that still names a grant is that grant's only means of being ended:
+                # like an intact session, it is removed only once RingCentral has said its word.
+                try:
+                    revoke_session(recovered)
+                except RcauthError as error:
+                    if ringcentral_did_not_answer(error) and not forget:
+                        return LoggedOut(server=server, revoke_error=error, damaged=True, kept=True)
+                    store.delete()
+                    return LoggedOut(server=server, revoke_error=error, damaged=True)
             store.delete()
-        return LoggedOut(server=getattr(exc.recovered, "server", None), revoked=revoked, damaged=True)
+        return LoggedOut(server=server, revoked=recovered is not None, damaged=True)
     if session is None:
         return LoggedOut()
     unchecked = getattr(store, "keyring_error", None)

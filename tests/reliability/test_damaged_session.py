@@ -167,3 +167,27 @@ def test_a_grant_a_damaged_entry_still_names_is_revoked_by_logout_and_by_the_log
         revoked = f"the session it still named was revoked at {emu.base_url}"
         assert result.err == f"Removed a damaged stored session; {revoked}.\n"
     assert emu.counters()["sessions_ended"] == ended + 1  # that session is over at RingCentral
+
+
+def test_a_damaged_entry_whose_grant_ringcentral_cannot_be_told_of_is_kept_unless_forgotten(
+    emu, rcauth, sign_in, keyring_dir
+) -> None:
+    """The entry is that grant's only means of being ended: as with an intact session, logout keeps it
+    when RingCentral cannot be reached (exit 5, one line) and removes it only with --forget, saying the
+    grant stays live until it expires."""
+    from helpers import free_port
+
+    session = sign_in()
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    fields = {**json.loads(session.to_json()), "version": 2, "server": unreachable}
+    entry = FileKeyring.entry("rcauth", "default", keyring_dir)
+    write_atomically(entry, json.dumps(fields))
+    kept = rcauth.run("logout", env={"RCAUTH_TIMEOUT": "3"})
+    assert kept.code == 5, kept
+    assert len(kept.err.splitlines()) <= 2 and "still stored here" in kept.err, kept
+    assert json.loads(entry.read_text(encoding="utf-8"))["refresh_token"] == session.refresh_token
+    forgotten = rcauth.run("logout", "--forget", env={"RCAUTH_TIMEOUT": "3"})
+    assert forgotten.code == 0, forgotten
+    assert forgotten.err.splitlines()[0] == "Removed a damaged stored session."
+    assert "could not revoke" in forgotten.err and "expire on its own" in forgotten.err
+    assert not entry.exists() or "refresh_token" not in entry.read_text(encoding="utf-8")

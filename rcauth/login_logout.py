@@ -90,6 +90,10 @@ def login(
                 old = exc.recovered  # overwritten here; the grant it still names is revoked below
             except KeyringUnreachable:
                 old = None  # the new session goes to the file; what the keyring holds stays there
+                (warn or log.warning)(
+                    "the keyring could not be read, so a session it may hold for this profile was not "
+                    "ended; `rcauth logout --insecure-storage` once it can be read ends both"
+                )
             store.save(session)
         if old is not None and grant_of(old) != grant_of(session):
             replaced.append(old)
@@ -181,6 +185,16 @@ def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
     if session is None:
         return LoggedOut()
     unchecked = getattr(store, "keyring_error", None)
+    # A second session both stores held (the keyring's, left there by a sign-in made while it was
+    # locked, or the file's): removed with the other, so it is ended first, under the same rule.
+    shadowed = getattr(store, "shadowed", None)
+    if shadowed is not None and grant_of(shadowed) != grant_of(session):
+        with interrupts.deferred():
+            try:
+                revoke_session(shadowed)
+            except RcauthError as exc:
+                if ringcentral_did_not_answer(exc) and not forget:
+                    return LoggedOut(server=shadowed.server, revoke_error=exc, unchecked=unchecked, kept=True)
     # Held from the revocation until the session is removed: a signal in between would leave a
     # stored session that RingCentral has ended, or (before the revocation is answered) one that
     # is live at RingCentral while the user was about to be told it is gone.

@@ -655,6 +655,9 @@ class KeyringOrFile:
         self._decided = False  # the first read has been made
         self._unusable: StorageUnavailable | None = None  # why the keyring is not used at all
         self._in_file = False  # the session in use is the file's (read from it, or written to it)
+        # The older of two sessions found in both (a sign-in made while the keyring was locked went to
+        # the file; the keyring's was left there): a grant too, which `delete` removes with the other.
+        self.shadowed: Session | None = None
 
     @property
     def profile(self) -> str:
@@ -720,7 +723,9 @@ class KeyringOrFile:
             in_file = self.file.load()
             if in_file is not None and (session is None or _stamp(in_file) > _stamp(session)):
                 self._in_file = True
+                self.shadowed = session
                 return in_file
+            self.shadowed = in_file
         return session
 
     def save(self, session: Session) -> None:

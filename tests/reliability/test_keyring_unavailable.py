@@ -68,7 +68,12 @@ def test_with_consent_the_session_goes_to_a_0600_file_named_in_a_warning(
 
     login = rcauth.run("login", "--jwt", *flag, env=env, timeout=15)
     assert login.code == 0, login
-    assert login.err.splitlines() == [warning]
+    unknown = (
+        "Warning: the keyring could not be read, so a session it may hold for this profile was not "
+        "ended; `rcauth logout --insecure-storage` once it can be read ends both"
+    )
+    # A keyring that is there but could not be looked in may hold a session this sign-in replaces.
+    assert login.err.splitlines() == [warning] + ([unknown] if backend != "no keyring" else [])
 
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
@@ -134,3 +139,38 @@ def test_logout_ends_the_file_session_and_still_says_the_keyring_was_not_looked_
     ]
     assert emu.counters()["sessions_ended"] == ended + 1
     assert not FileStore("default").path.exists()
+
+
+def test_a_sign_in_made_while_the_keyring_was_locked_says_so_and_logout_later_ends_both_sessions(
+    emu, rcauth, sign_in
+) -> None:
+    """The keyring's session could not be read, so the sign-in that went to the file could not end
+    it: the user is told. Once the keyring can be read again, both stores hold a session; logout
+    removes both, so it ends both at RingCentral (never deleting a grant it did not end)."""
+    from rcauth.oauth import grant_of
+
+    older = sign_in()  # in the keyring
+    locked = {**keyring_env("locked"), "RCAUTH_INSECURE_STORAGE": "1"}
+    login = rcauth.run("login", "--jwt", env=locked)
+    assert login.code == 0, login
+    assert "a session it may hold for this profile was not ended" in login.err, login
+    newer = FileStore("default").load()
+    assert newer is not None and grant_of(newer) != grant_of(older)
+    assert {grant_of(older), grant_of(newer)} <= set(emu.live_grants())
+    logout = rcauth.run("logout", env={"RCAUTH_INSECURE_STORAGE": "1"})
+    assert logout.code == 0, logout
+    assert not {grant_of(older), grant_of(newer)} & set(emu.live_grants())
+
+
+def test_logout_keeps_both_sessions_when_the_older_ones_grant_cannot_be_ended(emu, rcauth, sign_in) -> None:
+    from helpers import free_port
+
+    from rcauth.oauth import grant_of
+
+    older = sign_in(server=f"http://127.0.0.1:{free_port()}")  # its server cannot be reached
+    rcauth.run("login", "--jwt", env={**keyring_env("locked"), "RCAUTH_INSECURE_STORAGE": "1"})
+    newer = FileStore("default").load()
+    assert newer is not None
+    logout = rcauth.run("logout", env={"RCAUTH_INSECURE_STORAGE": "1", "RCAUTH_TIMEOUT": "3"})
+    assert logout.code == 5 and "still stored here" in logout.err, logout
+    assert grant_of(newer) in emu.live_grants() and FileStore("default").load() == newer

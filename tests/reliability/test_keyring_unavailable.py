@@ -162,7 +162,9 @@ def test_a_sign_in_made_while_the_keyring_was_locked_says_so_and_logout_later_en
     assert not {grant_of(older), grant_of(newer)} & set(emu.live_grants())
 
 
-def test_logout_keeps_both_sessions_when_the_older_ones_grant_cannot_be_ended(emu, rcauth, sign_in) -> None:
+def test_logout_keeps_both_sessions_when_the_older_ones_grant_cannot_be_ended(
+    emu, rcauth, sign_in, stored
+) -> None:
     from helpers import free_port
 
     from rcauth.oauth import grant_of
@@ -174,3 +176,4 @@ def test_logout_keeps_both_sessions_when_the_older_ones_grant_cannot_be_ended(em
     logout = rcauth.run("logout", env={"RCAUTH_INSECURE_STORAGE": "1", "RCAUTH_TIMEOUT": "3"})
     assert logout.code == 5 and "still stored here" in logout.err, logout
     assert grant_of(newer) in emu.live_grants() and FileStore("default").load() == newer
+    assert stored() == older  # the keyring's session too: nothing is removed that was not ended

@@ -929,13 +929,18 @@ def test_the_headers_deadline_timer_never_holds_the_process_open(monkeypatch) ->
     assert timers == [True]
 
 
-def _resolving_late(monkeypatch: pytest.MonkeyPatch, name: str, seconds: float) -> None:
-    """`name` resolves to 127.0.0.1 after `seconds` (a slow name server); every other name as usual."""
+def _resolving_late(
+    monkeypatch: pytest.MonkeyPatch, name: str, seconds: float, *, found: bool = True
+) -> None:
+    """`name` resolves to 127.0.0.1 (or, not `found`, to nothing) after `seconds`, as from a slow name
+    server; every other name as usual."""
     real = socket.getaddrinfo
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
         if host == name:
             threading.Event().wait(seconds)
+            if not found:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
             host = "127.0.0.1"
         return real(host, *args, **kwargs)
 
@@ -962,6 +967,22 @@ def test_a_proxy_whose_name_resolves_after_the_deadline_is_hung_up_on_once_reach
     assert took < 6.0  # the name's 1.5 s and a moment, not the proxy's 15 s
     assert caught.value.message == "rc.example.com did not finish its answer within 0.5 s"
     assert _noted(noted) == ["hung up on"]
+
+
+def test_a_name_still_being_looked_up_at_the_deadline_leaves_no_timer_running_once_the_send_ends(
+    monkeypatch,
+) -> None:
+    """The deadline passes while the server's name is looked up, and the name is then not found: the
+    connection never has a socket to shut. The send ends when the look-up does, as an answer that did
+    not come in time, and the watch stops looking for a socket with it: no thread is left running."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "0.3")
+    _resolving_late(monkeypatch, "slow-dns.test", 1.0, found=False)
+    with transport.new_session() as http:
+        http.trust_env = False
+        with pytest.raises(TransportError) as caught:
+            http.get("http://slow-dns.test:8080/restapi", timeout=(5, 5))
+    assert caught.value.message == "slow-dns.test:8080 did not finish its answer within 0.3 s"
+    assert _timers_still_running() == []
 
 
 def test_a_request_sent_mid_send_on_the_same_thread_leaves_the_first_answers_deadline_in_force(

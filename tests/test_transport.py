@@ -428,8 +428,11 @@ def test_rcauth_timeout_is_a_positive_number_of_seconds_else_the_default(monkeyp
     assert transport.answer_budget() == budget
 
 
-def _trickling_server(listener: socket.socket, head: bytes, chunks: list[bytes], pause: float) -> None:
-    """Answers one request with `head`, then sends `chunks` one every `pause` seconds (until hung up on)."""
+def _trickling_server(
+    listener: socket.socket, head: bytes, chunks: list[bytes], pause: float, noted: list[str] | None = None
+) -> None:
+    """Answers one request with `head`, then sends `chunks` one every `pause` seconds (until hung up on);
+    notes in `noted` whether it was hung up on or sent everything."""
     connection, _ = listener.accept()
     with connection:
         connection.recv(65536)
@@ -439,7 +442,11 @@ def _trickling_server(listener: socket.socket, head: bytes, chunks: list[bytes],
                 connection.sendall(chunk)
                 threading.Event().wait(pause)
         except OSError:
-            pass  # the client hung up: what read_within is for
+            if noted is not None:
+                noted.append("hung up on")  # the client hung up: what read_within is for
+            return
+        if noted is not None:
+            noted.append("sent everything")
 
 
 @pytest.mark.parametrize(
@@ -472,11 +479,12 @@ def test_an_answer_trickling_past_its_deadline_is_hung_up_on_and_named_as_too_sl
     assert caught.value.exit_code == 5
 
 
-def _serving(head: bytes, chunks: list[bytes], pause: float) -> Any:
+def _serving(head: bytes, chunks: list[bytes], pause: float, noted: list[str] | None = None) -> Any:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
-    threading.Thread(target=_trickling_server, args=(listener, head, chunks, pause), daemon=True).start()
+    trickle = (listener, head, chunks, pause, noted)
+    threading.Thread(target=_trickling_server, args=trickle, daemon=True).start()
     return listener, f"http://127.0.0.1:{listener.getsockname()[1]}/restapi"
 
 
@@ -691,6 +699,7 @@ def test_an_answer_larger_than_any_ringcentral_sends_is_refused_as_it_is_read(mo
         f"{urlsplit(url).netloc} sent an answer larger than 1 MiB, more than RingCentral ever sends; "
         "it was not read"
     )
+    assert caught.value.hint == "a proxy or server in the way may be misbehaving"
     assert caught.value.exit_code == 5
 
     monkeypatch.setattr(transport, "ANSWER_MAX_BYTES", 8 * 2**20)
@@ -716,3 +725,293 @@ def test_no_new_try_starts_once_the_answers_deadline_has_passed(monkeypatch) -> 
             took = time.monotonic() - started
     assert took < 4.0  # the deadline and at most one backoff pause, not the minute of retries
     assert caught.value.message == f"{urlsplit(url).netloc} did not finish its answer within 1 s"
+
+
+def test_an_answer_of_exactly_the_cap_is_read_and_one_byte_more_is_refused(monkeypatch) -> None:
+    """The cap is the most an answer may hold: that many bytes are read as usual, one more is refused."""
+    monkeypatch.setattr(transport, "ANSWER_MAX_BYTES", 2**20)
+    for size in (2**20, 2**20 + 1):
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size
+        listener, url = _serving(head, [b"x" * size], 0.0)
+        with listener, transport.new_session() as http:
+            if size == 2**20:
+                assert http.get(url, timeout=(5, 5)).content == b"x" * size
+            else:
+                with pytest.raises(TransportError, match="sent an answer larger than 1 MiB"):
+                    http.get(url, timeout=(5, 5))
+
+
+def _sending_then_silent(listener: socket.socket, head: bytes, body: bytes) -> None:
+    """Answers one request with `head` and `body`, then sends nothing more until the client hangs up."""
+    connection, _ = listener.accept()
+    with connection:
+        connection.settimeout(60)
+        connection.recv(65536)
+        try:
+            connection.sendall(head + body)
+            while connection.recv(65536):
+                pass
+        except OSError:
+            pass
+
+
+def test_an_answer_past_the_cap_is_refused_as_it_passes_even_if_the_sender_then_stalls(monkeypatch) -> None:
+    """A server (or a proxy) promises 8 MiB, sends a little more than the cap, then nothing: the answer is
+    refused as soon as what was read passes the cap, in requests' own reads of 10 KiB, not after waiting
+    for more until the deadline (30 s here) or for a whole body that never comes."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "30")
+    monkeypatch.setattr(transport, "ANSWER_MAX_BYTES", 2**20)
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (8 * 2**20)
+    body = b"x" * (2**20 + requests.models.CONTENT_CHUNK_SIZE)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/restapi"
+        threading.Thread(target=_sending_then_silent, args=(listener, head, body), daemon=True).start()
+        with transport.new_session() as http:
+            started = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                http.get(url, timeout=(5, 60))
+            took = time.monotonic() - started
+    assert took < 10.0  # not the 30 s deadline
+    assert caught.value.message == (
+        f"{urlsplit(url).netloc} sent an answer larger than 1 MiB, more than RingCentral ever sends; "
+        "it was not read"
+    )
+
+
+def test_a_cookie_the_server_sets_is_kept_by_the_session_as_requests_keeps_it() -> None:
+    """The answer read whole is handed back as requests' own (its urllib3 answer in `raw`), so the session
+    keeps the server's cookies (a load balancer's sticky one) as any requests session does."""
+    head = b"HTTP/1.1 200 OK\r\nSet-Cookie: lb=node-7; Path=/\r\nContent-Length: 2\r\n\r\n{}"
+    listener, url = _serving(head, [], 0.0)
+    with listener, transport.new_session() as http:
+        response = http.get(url, timeout=(5, 5))
+        assert response.content == b"{}" and response.raw.status == 200
+        assert http.cookies.get("lb") == "node-7"
+
+
+def test_the_adapter_takes_the_arguments_of_requests_own_adapter() -> None:
+    """OSTrustAdapter stands in for requests' HTTPAdapter: its arguments, by position or by name, reach
+    the pools as they would there (pool sizes, retries, and whether to wait for a free connection)."""
+    from requests.adapters import HTTPAdapter
+
+    by_position, theirs = OSTrustAdapter(3, 7, 2, True), HTTPAdapter(3, 7, 2, True)
+    assert by_position.poolmanager.connection_pool_kw == theirs.poolmanager.connection_pool_kw
+    assert by_position.poolmanager.connection_pool_kw == {"maxsize": 7, "block": True}
+    assert by_position.max_retries.total == 2 and by_position.poolmanager.pools._maxsize == 3
+    assert OSTrustAdapter(pool_block=True).poolmanager.connection_pool_kw["block"] is True
+
+
+def test_a_socks_proxys_own_pools_are_left_to_it(monkeypatch) -> None:
+    """With requests[socks] installed, a socks proxy gets urllib3's SOCKSProxyManager, whose own pools
+    are what connect through the proxy: they stay (urllib3's plain connections, watched, would be handed
+    the SOCKS options and fail). PySocks is no dependency of rcauth: a stand-in manager with pools of its
+    own takes its place here, as requests would make it."""
+    from urllib3 import PoolManager
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    own = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
+
+    class SocksManager(PoolManager):
+        def __init__(self, proxy_url: str, username: Any = None, password: Any = None, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.pool_classes_by_scheme = own  # as urllib3's SOCKSProxyManager.__init__ does
+
+    monkeypatch.setattr(requests.adapters, "SOCKSProxyManager", SocksManager)
+    adapter = transport.OSTrustAdapter()
+    for proxy in ("socks5h://127.0.0.1:1080", "SOCKS5://alice:pw@127.0.0.1:1081"):
+        manager = adapter.proxy_manager_for(proxy)
+        assert isinstance(manager, SocksManager) and manager.pool_classes_by_scheme is own
+    plain = adapter.proxy_manager_for("http://proxy.example:3128")
+    assert plain.pool_classes_by_scheme is transport.WATCHED_POOLS
+
+
+# -- the headers' deadline (_Watch), seen from outside ----------------------------------------------------
+TRICKLING_HEADERS = (b"HTTP/1.1 200 OK\r\nX-Slow: ", [b"a"] * 300, 0.05)  # 15 s of headers, a byte at a time
+
+
+def _noted(noted: list[str], within: float = 10.0) -> list[str]:
+    """`noted` once the server has noted how its answer ended (or after `within` seconds)."""
+    until = time.monotonic() + within
+    while not noted and time.monotonic() < until:
+        threading.Event().wait(0.02)
+    return noted
+
+
+def _timers_still_running(within: float = 5.0) -> list[threading.Thread]:
+    timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+    for timer in timers:
+        timer.join(within)
+    return [t for t in timers if t.is_alive()]
+
+
+def test_headers_trickling_on_a_threads_first_request_are_hung_up_on_and_leave_no_timer_running(
+    monkeypatch,
+) -> None:
+    """rcauth fetches pages ahead on threads of their own: a thread's very first request is watched as
+    any other. Its headers trickling past RCAUTH_TIMEOUT, the user gets the one line of an answer too
+    slow (a TransportError, exit 5) within the deadline and a moment, not the 15 s of the trickle; the
+    server sees the connection closed, and no timer is left running afterwards."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "0.5")
+    noted: list[str] = []
+    listener, url = _serving(*TRICKLING_HEADERS, noted)
+    raised: list[BaseException] = []
+
+    def fetch() -> None:
+        with transport.new_session() as http:
+            try:
+                http.get(url, timeout=(5, 30))
+            except BaseException as exc:  # whatever it is, the test shows it
+                raised.append(exc)
+
+    with listener:
+        started = time.monotonic()
+        worker = threading.Thread(target=fetch)
+        worker.start()
+        worker.join(30)
+        took = time.monotonic() - started
+    assert [type(exc) for exc in raised] == [TransportError], raised
+    error = raised[0]
+    assert isinstance(error, TransportError)
+    assert error.message == f"{urlsplit(url).netloc} did not finish its answer within 0.5 s"
+    assert error.hint == "the server or a proxy on the way is sending it too slowly; try again later"
+    assert error.exit_code == 5
+    assert took < 5.0  # the 0.5 s deadline and a moment, not the 15 s of the trickle
+    assert _noted(noted) == ["hung up on"]
+    assert _timers_still_running() == []
+
+
+def test_the_headers_deadline_timer_never_holds_the_process_open(monkeypatch) -> None:
+    """As read_within's timer: a page fetched ahead waits for its headers on a daemon thread an exiting
+    rcauth does not wait for, and the deadline's timer must not be a thread the interpreter waits for."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "0.6")
+    timers: list[object] = []
+
+    def look() -> None:
+        threading.Event().wait(0.15)
+        timers.extend(t.daemon for t in threading.enumerate() if isinstance(t, threading.Timer))
+
+    listener, url = _serving(*TRICKLING_HEADERS)
+    with listener, transport.new_session() as http:
+        looker = threading.Thread(target=look)
+        looker.start()
+        with pytest.raises(TransportError):
+            http.get(url, timeout=(5, 30))
+        looker.join(10)
+    assert timers == [True]
+
+
+def _resolving_late(
+    monkeypatch: pytest.MonkeyPatch, name: str, seconds: float, *, found: bool = True
+) -> None:
+    """`name` resolves to 127.0.0.1 (or, not `found`, to nothing) after `seconds`, as from a slow name
+    server; every other name as usual."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == name:
+            threading.Event().wait(seconds)
+            if not found:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_a_proxy_whose_name_resolves_after_the_deadline_is_hung_up_on_once_reached(monkeypatch) -> None:
+    """The deadline passes while the proxy's name is still being looked up: the connection has no socket
+    to shut yet. It is looked at again until it has one, and the proxy, answering CONNECT a byte at a
+    time, is hung up on as soon as it is reached, not left to trickle for 15 s."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "0.5")
+    _resolving_late(monkeypatch, "slow-dns.proxy.test", 1.5)
+    noted: list[str] = []
+    head = b"HTTP/1.1 200 Connection established\r\nX-Slow: "
+    listener, proxy = _serving(head, [b"a"] * 300, 0.05, noted)
+    proxy = f"http://slow-dns.proxy.test:{listener.getsockname()[1]}"
+    target = "https://rc.example.com/restapi"
+    with listener, transport.new_session() as http:
+        http.trust_env = False
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            http.get(target, timeout=(5, 30), proxies={"https": proxy})
+        took = time.monotonic() - started
+    assert took < 6.0  # the name's 1.5 s and a moment, not the proxy's 15 s
+    assert caught.value.message == "rc.example.com did not finish its answer within 0.5 s"
+    assert _noted(noted) == ["hung up on"]
+
+
+def test_a_name_still_being_looked_up_at_the_deadline_leaves_no_timer_running_once_the_send_ends(
+    monkeypatch,
+) -> None:
+    """The deadline passes while the server's name is looked up, and the name is then not found: the
+    connection never has a socket to shut. The send ends when the look-up does, as an answer that did
+    not come in time, and the watch stops looking for a socket with it: no thread is left running."""
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "0.3")
+    _resolving_late(monkeypatch, "slow-dns.test", 1.0, found=False)
+    with transport.new_session() as http:
+        http.trust_env = False
+        with pytest.raises(TransportError) as caught:
+            http.get("http://slow-dns.test:8080/restapi", timeout=(5, 5))
+    assert caught.value.message == "slow-dns.test:8080 did not finish its answer within 0.3 s"
+    assert _timers_still_running() == []
+
+
+def test_a_request_sent_mid_send_on_the_same_thread_leaves_the_first_answers_deadline_in_force(
+    monkeypatch,
+) -> None:
+    """A second request made on the same thread while the first is being sent (here by a log handler
+    posting urllib3's debug lines through rcauth, as an app logging to a chat might) has a deadline of
+    its own; once it is answered, the first answer's deadline still holds: its trickling headers are
+    hung up on, not left to trickle for 15 s."""
+    import logging
+
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "0.5")
+    listener, url = _serving(*TRICKLING_HEADERS)
+    quick, quick_url = _serving(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", [], 0.0)
+    posted: list[object] = []
+
+    class Posting(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if posted:
+                return  # once: the post itself logs a connection of its own
+            posted.append(record.getMessage())
+            with transport.new_session() as chat:
+                posted.append(chat.get(quick_url, timeout=(5, 5)).content)
+
+    log = logging.getLogger("urllib3")
+    handler, level = Posting(), log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    try:
+        with listener, quick, transport.new_session() as http:
+            started = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                http.get(url, timeout=(5, 30))
+            took = time.monotonic() - started
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+    assert posted[1:] == [b"{}"]  # the second request was made, and answered, mid-send
+    assert took < 6.0  # the 0.5 s deadline and a moment, not the 15 s of the trickle
+    assert caught.value.message == f"{urlsplit(url).netloc} did not finish its answer within 0.5 s"
+
+
+def test_a_proxy_refusing_under_the_deadline_is_named_as_the_proxy_not_as_an_answer_too_slow(
+    monkeypatch,
+) -> None:
+    """A failure before the deadline is what it is: the proxy that refused, named by the variable that
+    set it, not "did not finish its answer"."""
+    for each in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(each, raising=False)
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "30")
+    port = closed_port()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    target = "https://rc.example.com/restapi"
+    with transport.new_session() as http, pytest.raises(requests.exceptions.ProxyError) as caught:
+        http.get(target, timeout=(5, 5))
+    assert transport.failure(caught.value, target).message == (
+        f"could not reach the proxy HTTPS_PROXY=http://127.0.0.1:{port} (on the way to rc.example.com): "
+        "connection refused"
+    )

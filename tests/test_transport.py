@@ -1006,7 +1006,7 @@ def test_a_proxy_refusing_under_the_deadline_is_named_as_the_proxy_not_as_an_ans
     for each in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(each, raising=False)
     monkeypatch.setenv("RCAUTH_TIMEOUT", "30")
-    port = closed_port()
+    port = free_port()
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
     target = "https://rc.example.com/restapi"
     with transport.new_session() as http, pytest.raises(requests.exceptions.ProxyError) as caught:

@@ -471,6 +471,10 @@ class ApiClient:
         A listing that ends at page 1000 (the most RingCentral's paging model allows) while its totals
         say records remain raises `ListingIncomplete` after the last record it could reach.
         """
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be 0 or more, or None for every record, not {limit}")
+        if limit == 0:
+            return  # nothing asked for: no request (perPage=0 would be refused, and 1000 too many)
         params = dict(params or {})
         if "perPage" not in params:
             params["perPage"] = min(limit, MAX_PER_PAGE) if limit else MAX_PER_PAGE

@@ -1250,3 +1250,19 @@ def test_the_time_to_the_headers_counts_against_the_budget_of_the_answer() -> No
     took, got = _get_from((1.0, 0.0, 0.05), budget=1.2)
     assert isinstance(got, TransportError) and "did not finish its answer within" in got.message
     assert took < 2.1
+
+
+def test_a_limit_of_zero_lists_nothing_and_sends_nothing_and_a_negative_one_is_refused(
+    store: MemoryStore,
+) -> None:
+    """`limit=0` asks for no record: it once yielded one (and asked for a page of 1000). A negative
+    limit is a mistake in the caller's code, said as such, not a RingCentral error about perPage."""
+    page = {"records": [{"id": 1}, {"id": 2}], "navigation": {}}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, json=page)
+        assert list(client.paginate(CALLS, {}, limit=0)) == []
+        with pytest.raises(ValueError, match="limit must be 0 or more"):
+            list(client.paginate(CALLS, {}, limit=-5))
+        assert m.call_count == 0
+        assert [r["id"] for r in client.paginate(CALLS, {}, limit=1)] == [1]
+        assert m.last_request.qs["perpage"] == ["1"]  # requests-mock lowercases the query

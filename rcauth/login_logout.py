@@ -170,18 +170,14 @@ def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
         recovered = exc.recovered
         server = getattr(recovered, "server", None)
         with interrupts.deferred():  # as below: revoked and removed, or neither
-            if recovered is not None:
-                # A damaged entry that still names a grant is that grant's only means of being ended:
-                # like an intact session, it is removed only once RingCentral has said its word.
-                try:
-                    revoke_session(recovered)
-                except RcauthError as error:
-                    if ringcentral_did_not_answer(error) and not forget:
-                        return LoggedOut(server=server, revoke_error=error, damaged=True, kept=True)
-                    store.delete()
-                    return LoggedOut(server=server, revoke_error=error, damaged=True)
+            # A damaged entry that still names a grant is that grant's only means of being ended: like
+            # an intact session, it is removed only once RingCentral has said its word.
+            error, keep = _revoke(recovered, forget=forget) if recovered is not None else (None, False)
+            if keep:
+                return LoggedOut(server=server, revoke_error=error, damaged=True, kept=True)
             store.delete()
-        return LoggedOut(server=server, revoked=recovered is not None, damaged=True)
+        revoked = recovered is not None and error is None
+        return LoggedOut(server=server, revoked=revoked, revoke_error=error, damaged=True)
     if session is None:
         return LoggedOut()
     unchecked = getattr(store, "keyring_error", None)
@@ -190,21 +186,25 @@ def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
     shadowed = getattr(store, "shadowed", None)
     if shadowed is not None and grant_of(shadowed) != grant_of(session):
         with interrupts.deferred():
-            try:
-                revoke_session(shadowed)
-            except RcauthError as exc:
-                if ringcentral_did_not_answer(exc) and not forget:
-                    return LoggedOut(server=shadowed.server, revoke_error=exc, unchecked=unchecked, kept=True)
+            error, keep = _revoke(shadowed, forget=forget)
+        if keep:
+            return LoggedOut(server=shadowed.server, revoke_error=error, unchecked=unchecked, kept=True)
     # Held from the revocation until the session is removed: a signal in between would leave a
     # stored session that RingCentral has ended, or (before the revocation is answered) one that
     # is live at RingCentral while the user was about to be told it is gone.
     with interrupts.deferred():
-        try:
-            revoke_session(session)
-        except RcauthError as exc:
-            if ringcentral_did_not_answer(exc) and not forget:
-                return LoggedOut(server=session.server, revoke_error=exc, unchecked=unchecked, kept=True)
-            store.delete()
-            return LoggedOut(server=session.server, revoke_error=exc, unchecked=unchecked)
+        error, keep = _revoke(session, forget=forget)
+        if keep:
+            return LoggedOut(server=session.server, revoke_error=error, unchecked=unchecked, kept=True)
         store.delete()
-    return LoggedOut(server=session.server, revoked=True, unchecked=unchecked)
+    return LoggedOut(server=session.server, revoked=error is None, revoke_error=error, unchecked=unchecked)
+
+
+def _revoke(session: Session, *, forget: bool) -> tuple[RcauthError | None, bool]:
+    """End `session` at RingCentral: (why it was not ended, or None; whether it must be kept). It is
+    kept when RingCentral gave no verdict and the user did not ask to `forget` it."""
+    try:
+        revoke_session(session)
+    except RcauthError as exc:
+        return exc, ringcentral_did_not_answer(exc) and not forget
+    return None, False

@@ -22,7 +22,6 @@ from rcauth.errors import (
     ApiError,
     ForeignOrigin,
     ListingIncomplete,
-    NotLoggedIn,
     OAuthError,
     RcauthError,
     SessionExpired,
@@ -31,7 +30,7 @@ from rcauth.errors import (
 )
 from rcauth.origin import resolve_url
 from rcauth.session import NO_REFRESH_TOKEN, Session
-from rcauth.store import SessionStore, refresh_lock
+from rcauth.store import SessionStore, not_signed_in, refresh_lock
 
 if TYPE_CHECKING:
     import requests
@@ -239,7 +238,7 @@ class ApiClient:
         if self._session is None:
             session = self.store.load()
             if session is None:
-                raise NotLoggedIn("not signed in", hint="run `rcauth login` first")
+                raise not_signed_in(self.store)
             self._session = session
         return self._session
 

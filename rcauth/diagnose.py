@@ -340,9 +340,16 @@ def check_storage(profile: str = DEFAULT_PROFILE, *, insecure_storage: bool = Fa
     plaintext: str | None = None
     try:
         backend, why = store.keyring_backend_choice()
+    except RcauthError as exc:  # the user named a backend that does not load
+        checks.append(_failed("keyring backend", exc))
     except Exception as exc:  # noqa: BLE001 - a broken keyring install is a finding, not a crash
         checks.append(
-            ok("keyring backend", f"unknown (keyring could not load a backend: {type(exc).__name__})")
+            Check(
+                "keyring backend",
+                Status.PROBLEM,
+                f"unknown: keyring could not load a backend ({type(exc).__name__})",
+                "reinstall rcauth (its keyring and the backends keyring finds)",
+            )
         )
     else:
         name = keyring_choice.backend_name(backend)
@@ -464,10 +471,13 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
     name = f"session {profile}"
     now = time.time() if now is None else now
     try:
-        session = store.open_store(profile, insecure_storage=insecure_storage).load()
+        chosen = store.open_store(profile, insecure_storage=insecure_storage)
+        session = chosen.load()
     except RcauthError as exc:
         return _failed(name, exc)
     if session is None:
+        if store.session_file_not_read(chosen) is not None:
+            return _failed(name, store.not_signed_in(chosen), Status.WARNING)
         return Check(name, Status.WARNING, "not signed in", f"run `rcauth --profile {profile} login`")
     scopes = set(session.scope.split())
     missing = [s for s in NEEDED_SCOPES if s not in scopes]

@@ -279,9 +279,13 @@ def parse_pasted_redirect(text: str, expected_state: str, redirect_uri: str) -> 
     Raises `LoginFailed` for another URL, an unreadable query, or another sign-in's `state`.
     """
     text = text.strip()
+    expected = urlsplit(redirect_uri)
+    head = text.partition("?")[0]
+    if "://" not in head and not head.startswith("/") and "/" in head:
+        # "localhost:5000/oauth2callback?code=...": an address bar that hides the scheme copies this.
+        text = f"{expected.scheme}://{text}"
     parts = urlsplit(text)
     query_text = parts.query if (parts.scheme or parts.path.startswith("/")) else text.lstrip("?")
-    expected = urlsplit(redirect_uri)
     if parts.scheme and (parts.path or "/") != (expected.path or "/"):
         raise LoginFailed(
             f"that URL is not the redirect URI {redirect_uri}; paste the URL your browser landed on"

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
+    from rcauth.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 RECORD_NAME = "keyring-backend.json"
@@ -219,14 +221,35 @@ def remember(backend: object) -> None:
         key["config"] = str(_keyrings_config_path())
     except (ImportError, AttributeError, RuntimeError):  # RuntimeError: keyring 24's old-location check
         pass
+    record: dict[str, object] = {**key, "backend": name}
+    members = _chained(backend)
+    if members is not None:
+        record["chain"] = [backend_name(m) for m in members]
     path = _record_path()
     try:
         from rcauth.files import write_atomically
 
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_atomically(path, json.dumps({**key, "backend": name}, indent=1))
+        write_atomically(path, json.dumps(record, indent=1))
     except OSError as exc:
         log.debug("could not remember the keyring backend in %s: %s", path, exc)
+
+
+def missing_members(backend: object) -> list[str]:
+    """The backends ("module.Class") a remembered chainer chained when it was remembered and chains no
+    more: keyring leaves out a backend that is not viable now (a Secret Service without its D-Bus),
+    so the session it took is out of reach, and the chain's "no such entry" is no answer about it."""
+    members = _chained(backend)
+    if members is None:
+        return []
+    try:
+        chain = json.loads(_record_path().read_text(encoding="utf-8")).get("chain")
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(chain, list):
+        return []
+    now = {backend_name(m) for m in members}
+    return [name for name in chain if isinstance(name, str) and name not in now]
 
 
 def forget() -> None:
@@ -285,8 +308,34 @@ def _users_backend(reason: str) -> KeyringBackend:
     their config file names none."""
     import keyring.core
 
-    backend = keyring.core.load_env() if reason == FROM_ENV else _configured()
+    try:
+        backend = keyring.core.load_env() if reason == FROM_ENV else _configured()
+    except Exception as exc:  # noqa: BLE001 - keyring loads the class named: any import or init error
+        raise _unloadable(reason, exc) from None
     return backend if backend is not None else discover()
+
+
+def _unloadable(reason: str, exc: Exception) -> ConfigError:
+    """The user named a backend that does not load (misspelled, not installed, empty): their setting
+    to fix, not a keyring that failed, nor one to replace with a file (`--insecure-storage`)."""
+    from rcauth.errors import ConfigError
+
+    if reason == FROM_ENV:
+        named = os.environ.get("PYTHON_KEYRING_BACKEND", "")
+        where, fix = "PYTHON_KEYRING_BACKEND", "fix or unset PYTHON_KEYRING_BACKEND"
+    else:
+        named, where = "", str(keyring_config_path())
+        fix = f"fix default-keyring in {where}"
+    if named:
+        message = f"the keyring backend {named!r} named by {where} cannot be loaded ({type(exc).__name__})"
+    elif reason == FROM_ENV:
+        message = "PYTHON_KEYRING_BACKEND is set but empty: it names no keyring backend"
+    else:
+        message = f"{where} names a keyring backend that cannot be loaded ({type(exc).__name__})"
+    return ConfigError(
+        message,
+        hint=f"{fix} (`python3 -m keyring --list-backends` lists the backends installed)",
+    )
 
 
 def choose() -> tuple[KeyringBackend, str]:

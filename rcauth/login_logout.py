@@ -22,14 +22,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rcauth import flow, interrupts, profiles, resources
 from rcauth.client import ApiClient, WaitCallback
 from rcauth.config import Settings
-from rcauth.errors import KeyringUnreachable, OAuthError, RcauthError, StoredSessionDamaged
+from rcauth.errors import (
+    KeyringUnreachable,
+    OAuthError,
+    RcauthError,
+    StorageUnavailable,
+    StoredSessionDamaged,
+)
 from rcauth.oauth import RingCentralOAuth, grant_of, revoke_session
 from rcauth.session import Session
-from rcauth.store import SessionStore, check_login_dirs, refresh_lock
+from rcauth.store import (
+    SESSION_FILE_SUFFIX,
+    FileStore,
+    SessionStore,
+    check_login_dirs,
+    not_signed_in,
+    refresh_lock,
+    session_file_not_read,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +109,16 @@ def login(
                     "the keyring could not be read, so a session it may hold for this profile was not "
                     "ended; `rcauth logout --insecure-storage` once it can be read ends both"
                 )
+            left_in_file = session_file_not_read(store)
             store.save(session)
-        if old is not None and grant_of(old) != grant_of(session):
-            replaced.append(old)
+            # A session an earlier `--insecure-storage` sign-in left in the 0600 file is this
+            # profile's too: replaced like the keyring's, so no live grant stays behind in plain text.
+            earlier = [
+                old,
+                _take_from_file(left_in_file, warn) if left_in_file is not None else None,
+                _take_shadowed(store, warn),
+            ]
+        replaced.extend(e for e in earlier if e is not None and grant_of(e) != grant_of(session))
 
     try:
         session = flow.login(settings, way, save=save, announce=announce, oauth=oauth)
@@ -154,6 +176,35 @@ def ringcentral_did_not_answer(exc: RcauthError) -> bool:
     return isinstance(status, int) and (status >= 500 or status == 429)
 
 
+def _take_shadowed(store: SessionStore, warn: Callable[[str], object] | None) -> Session | None:
+    """The older of two sessions the keyring and the file held (`KeyringOrFile.shadowed`), removed
+    from its store for the caller to revoke."""
+    remove = getattr(store, "remove_shadowed", None)
+    if remove is None:
+        return None
+    try:
+        return remove()
+    except StorageUnavailable as exc:
+        (warn or log.warning)(f"{exc}; the older session kept there was left there")
+        return None
+
+
+def _take_from_file(path: Path, warn: Callable[[str], object] | None) -> Session | None:
+    """Remove the session file at `path` once the profile's new session is stored elsewhere; the
+    session it held (the grant a damaged one still names), for the caller to revoke."""
+    file = FileStore(path.name.removesuffix(SESSION_FILE_SUFFIX), path.parent)
+    try:
+        try:
+            earlier = file.load()
+        except StoredSessionDamaged as exc:
+            earlier = exc.recovered
+        file.delete()
+    except StorageUnavailable as exc:
+        (warn or log.warning)(f"{exc}; the session in {path} was left there")
+        return None
+    return earlier
+
+
 def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
     """Revoke the stored session at RingCentral (every token of it) and remove it from `store`.
 
@@ -179,6 +230,8 @@ def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
         revoked = recovered is not None and error is None
         return LoggedOut(server=server, revoked=revoked, revoke_error=error, damaged=True)
     if session is None:
+        if session_file_not_read(store) is not None:
+            raise not_signed_in(store)  # nothing was done, but there is something to do
         return LoggedOut()
     unchecked = getattr(store, "keyring_error", None)
     # A second session both stores held (the keyring's, left there by a sign-in made while it was

@@ -128,7 +128,21 @@ class SecretServiceReader:
         return (path, "org.freedesktop.DBus.Properties", "Get", "ss", (PREFIX + interface, name))
 
     def get(self, service: str, username: str) -> str | None:
-        """What `keyring.get_password(service, username)` returns with the Secret Service backend."""
+        """What `keyring.get_password(service, username)` returns with the Secret Service backend.
+
+        Whoever owns the bus name answers, in whatever shape: an answer the Secret Service API does
+        not specify (a body of another shape, an IV that is not one AES block, a secret that is not
+        whole blocks) is left to keyring, like any other case this reader does not handle. A secret
+        that decrypts but is not UTF-8 is the entry's damage (`UnicodeDecodeError`), as keyring's."""
+        try:
+            return self._lookup(service, username)
+        except UnicodeDecodeError:
+            raise
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+            shape = type(exc).__name__
+            raise NotHere(f"the Secret Service answered out of its API's shape ({shape})") from None
+
+    def _lookup(self, service: str, username: str) -> str | None:
         search = (
             DEFAULT_COLLECTION,
             PREFIX + "Collection",

@@ -31,7 +31,13 @@ from rcauth.config import (
     seconds_from_env,
     state_dir,
 )
-from rcauth.errors import KeyringUnreachable, RcauthError, StorageUnavailable, StoredSessionDamaged
+from rcauth.errors import (
+    KeyringUnreachable,
+    NotLoggedIn,
+    RcauthError,
+    StorageUnavailable,
+    StoredSessionDamaged,
+)
 from rcauth.files import write_atomically
 from rcauth.session import Session
 
@@ -410,7 +416,24 @@ class KeyringStore:
             text = fast[0]  # the whole answer (an index names parts only keyring reads)
         else:
             text = self._call("read the session", lambda: self._use(lambda kr: self._read(kr, fast)))
-        return _register(Session.from_json(text)) if text is not None else None
+        if text is None:
+            self._check_chain_whole()
+            return None
+        return _register(Session.from_json(text))
+
+    def _check_chain_whole(self) -> None:
+        """Raise `KeyringUnreachable` when the remembered backend is keyring's chainer and a backend it
+        chained then is missing from it now (`keyring_choice.missing_members`): the session may be
+        there, so the chain's empty answer is not "not signed in"."""
+        if self._choice is None or not self._choice[1].startswith(keyring_choice.REMEMBERED_PREFIX):
+            return
+        missing = keyring_choice.missing_members(self._choice[0])
+        if missing:
+            raise KeyringUnreachable(
+                f"the keyring backend {', '.join(missing)}, one of keyring's chainer's when rcauth "
+                "began using it, is not available now",
+                hint=UNREACHABLE_HINT,
+            )
 
     def _read(self, keyring: KeyringBackend, fast: tuple[str | None] | None) -> str | None:
         """The session's JSON: the profile's entry (unless `_read_fast` read it already), or the parts
@@ -743,6 +766,16 @@ class KeyringOrFile:
             with contextlib.suppress(StorageUnavailable):
                 self.keyring.delete()
 
+    def remove_shadowed(self) -> Session | None:
+        """Remove the older of two sessions the stores held (`shadowed`) from its store, and return it
+        for the caller to end: a sign-in replaces both. (A refresh does not: it rotates the one in
+        use, and the other stays stored, for `logout` to end, until a sign-in replaces it.)"""
+        shadowed = self.shadowed
+        if shadowed is not None:
+            (self.keyring if self._in_file else self.file).delete()
+            self.shadowed = None
+        return shadowed
+
     def delete(self) -> bool:
         if self._unusable is not None:
             return self.file.delete()
@@ -761,6 +794,32 @@ def open_store(
     if not insecure_storage_allowed(insecure_storage):
         return KeyringStore(profile)
     return KeyringOrFile(KeyringStore(profile, plaintext_reads=True), FileStore(profile))
+
+
+def session_file_not_read(store: SessionStore) -> Path | None:
+    """The profile's 0600 session file when `store` does not read it: a sign-in made with
+    `--insecure-storage` left it, and a command run without that consent reads the keyring only. Such
+    a session is live: it is never reported as if nothing were stored."""
+    if not isinstance(store, KeyringStore):
+        return None
+    path = FileStore(store.profile).path
+    try:
+        return path if path.is_file() else None
+    except OSError:
+        return None
+
+
+def not_signed_in(store: SessionStore) -> NotLoggedIn:
+    """The error for a store with no session: naming the session file it does not read, if there is one."""
+    path = session_file_not_read(store)
+    if path is None:
+        return NotLoggedIn("not signed in", hint="run `rcauth login` first")
+    return NotLoggedIn(
+        f"no session in the keyring; the session in {path} is kept in plain text and read only with "
+        "consent to insecure storage",
+        hint="pass --insecure-storage (or set RCAUTH_INSECURE_STORAGE=1; insecure_storage=True in Python) "
+        "to use it, or run `rcauth --insecure-storage logout` to end it",
+    )
 
 
 def check_login_dirs(profile: str, *, session_file: bool) -> None:

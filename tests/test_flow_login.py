@@ -46,6 +46,8 @@ PASTE_REDIRECT = "http://localhost:5000/oauth2callback"
         f"/oauth2callback?code=C0DE-1&state={STATE}",
         f"code=C0DE-1&state={STATE}",
         f"?code=C0DE-1&state={STATE}",
+        f"localhost:5000/oauth2callback?code=C0DE-1&state={STATE}",  # an address bar hiding the scheme
+        f"127.0.0.1:5000/oauth2callback?state={STATE}&code=C0DE-1",
     ],
 )
 def test_a_pasted_redirect_with_this_sign_ins_state_gives_its_code(pasted: str) -> None:
@@ -69,11 +71,10 @@ def test_a_pasted_redirect_with_a_forged_or_missing_state_is_refused(pasted: str
         parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT)
 
 
-def test_a_pasted_url_on_another_path_is_not_the_redirect() -> None:
+@pytest.mark.parametrize("address", ["http://localhost:5000/elsewhere", "localhost:5000/elsewhere"])
+def test_a_pasted_url_on_another_path_is_not_the_redirect(address: str) -> None:
     with pytest.raises(LoginFailed, match="not the redirect URI http://localhost:5000/oauth2callback"):
-        parse_pasted_redirect(
-            f"http://localhost:5000/elsewhere?code=C0DE-1&state={STATE}", STATE, PASTE_REDIRECT
-        )
+        parse_pasted_redirect(f"{address}?code=C0DE-1&state={STATE}", STATE, PASTE_REDIRECT)
 
 
 def test_a_redirect_uri_without_a_path_matches_the_root() -> None:

@@ -28,7 +28,7 @@ from helpers import make_session
 from installed_keyring import install, programs_keyring
 
 from rcauth import keyring_choice
-from rcauth.errors import StorageUnavailable
+from rcauth.errors import KeyringUnreachable, StorageUnavailable
 from rcauth.store import (
     INSECURE_HINT,
     PLAINTEXT_HINT,
@@ -117,6 +117,34 @@ def test_the_backend_keyring_discovered_is_remembered_and_made_directly_next_tim
     assert no_user_choice["discoveries"] == 1  # no second discovery
     backend, reason = keyring_backend_choice()
     assert type(backend) is SharedKeyring and reason.startswith("remembered")
+
+
+def test_a_remembered_chain_missing_a_backend_it_chained_is_no_answer_about_the_session(
+    no_user_choice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keyring's chainer leaves out a backend that is not viable now: "no such entry" from the rest
+    says nothing about a session that backend took. Found in the rest, a session is used as ever."""
+    from keyring.backends.chainer import ChainerBackend
+
+    viable: list[type[SharedKeyring]] = [SharedKeyring, OtherKeyring]
+    monkeypatch.setattr(
+        keyring.backend, "get_all_keyring", lambda: [ChainerBackend(), *(cls() for cls in viable)]
+    )
+    KeyringStore("default").save(SESSION)
+    assert record()["backend"] == "keyring.backends.chainer.ChainerBackend"
+    assert record()["chain"] == [name(SharedKeyring), name(OtherKeyring)]
+    assert SharedKeyring.entries  # the chain's first backend took it
+
+    viable.remove(SharedKeyring)  # gone from the chain, as a Secret Service without its bus
+    with pytest.raises(KeyringUnreachable) as caught:
+        KeyringStore("default", plaintext_reads=True).load()
+    assert name(SharedKeyring) in caught.value.message and "not available now" in caught.value.message
+    OtherKeyring.entries[("rcauth", "default")] = SESSION.to_json()
+    assert KeyringStore("default").load() == SESSION
+    viable.insert(0, SharedKeyring)
+    OtherKeyring.entries.clear()
+    assert KeyringStore("default").load() == SESSION
+    assert KeyringStore("dev").load() is None  # the whole chain answered: truly none
 
 
 @pytest.mark.parametrize("field", ["keyring", "keyring_path", "backend"])
@@ -327,3 +355,26 @@ def test_keyrings_null_backend_is_no_keyring_with_or_without_consent(monkeypatch
     assert caught.value.hint == INSECURE_HINT
     store = open_store("default", insecure_storage=True)
     assert store.load() is None and store.kind == "file"
+
+
+@pytest.mark.parametrize(
+    ("named", "said"),
+    [
+        ("keyring.backends.SecretServic.Keyring", "'keyring.backends.SecretServic.Keyring' named by "
+         "PYTHON_KEYRING_BACKEND cannot be loaded (ModuleNotFoundError)"),
+        ("", "PYTHON_KEYRING_BACKEND is set but empty"),
+    ],
+)  # fmt: skip
+def test_a_backend_the_user_named_that_does_not_load_is_their_setting_to_fix_not_a_file_to_use(
+    monkeypatch: pytest.MonkeyPatch, named: str, said: str
+) -> None:
+    """Not "the keyring failed" with a hint to use a file: with consent the file would hide the typo."""
+    from rcauth.errors import ConfigError
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", named)
+    for consent in (False, True):
+        with pytest.raises(ConfigError) as caught:
+            open_store("default", insecure_storage=consent).load()
+        assert said in caught.value.message
+        assert "fix or unset PYTHON_KEYRING_BACKEND" in (caught.value.hint or "")
+        assert not FileStore("default").path.exists()

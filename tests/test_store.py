@@ -26,8 +26,10 @@ from rcauth.store import (
     KeyringStore,
     MemoryStore,
     insecure_storage_allowed,
+    not_signed_in,
     open_store,
     refresh_lock,
+    session_file_not_read,
 )
 
 # Made long ago (`created_at`): a copy refreshed since (`refreshed_at`) is the newer one.
@@ -1574,3 +1576,44 @@ def test_a_keyring_that_cannot_decode_its_own_storage_on_a_write_is_a_keyring_fa
             attempt()
         assert caught.value.message.startswith("the system keyring failed to ")
         assert caught.value.message.endswith(": UnicodeDecodeError")
+
+
+def test_a_session_file_a_consented_sign_in_left_is_named_when_the_keyring_has_none(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without consent the file is not read, but its session is live: "not signed in" would be false."""
+    store = open_store()
+    assert session_file_not_read(store) is None
+    assert not_signed_in(store).message == "not signed in"
+    FileStore("default").save(SESSION)
+    assert store.load() is None  # the keyring is empty, and the file is not read without consent
+    path = FileStore("default").path
+    assert session_file_not_read(store) == path
+    error = not_signed_in(store)
+    assert str(path) in error.message and "plain text" in error.message
+    assert "--insecure-storage" in (error.hint or "") and "logout" in (error.hint or "")
+    assert session_file_not_read(open_store("dev")) is None  # another profile's file is its own
+    monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", "1")
+    consented = open_store()
+    assert session_file_not_read(consented) is None and consented.load() == SESSION
+
+
+@pytest.mark.parametrize("newer_in", ["keyring", "file"])
+def test_a_sign_in_takes_the_older_of_two_stored_sessions_out_of_its_store(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch, newer_in: str
+) -> None:
+    """The older session is a live grant too: handed back, once removed, for the sign-in to end."""
+    monkeypatch.setenv("RCAUTH_INSECURE_STORAGE", "1")
+    newer = dataclasses.replace(SESSION, refresh_token="RT-newer", refreshed_at=5.0)
+    in_keyring, in_file = (newer, SESSION) if newer_in == "keyring" else (SESSION, newer)
+    memory_keyring.entries[("rcauth", "default")] = in_keyring.to_json()
+    FileStore("default").save(in_file)
+    store = open_store()
+    assert store.load() == newer and store.shadowed == SESSION
+    assert store.remove_shadowed() == SESSION
+    assert store.shadowed is None and store.remove_shadowed() is None
+    if newer_in == "keyring":
+        assert not FileStore("default").path.exists()
+        assert Session.from_json(memory_keyring.entries[("rcauth", "default")]) == newer
+    else:
+        assert memory_keyring.entries == {} and FileStore("default").load() == newer

@@ -10,7 +10,7 @@ from rcauth import profiles as profile_index
 from rcauth import resources
 from rcauth.cli import AppState, common_options, configured_default, state
 from rcauth.cli_common import api_client, format_option, warn_if_refresh_ending
-from rcauth.errors import ConfigError, NotLoggedIn, RcauthError, StorageUnavailable
+from rcauth.errors import ConfigError, RcauthError
 from rcauth.output import (
     choose_format,
     console,
@@ -20,6 +20,7 @@ from rcauth.output import (
     write_records,
 )
 from rcauth.session import NO_REFRESH_TOKEN
+from rcauth.store import not_signed_in, session_file_not_read
 from rcauth.timeparse import expiry
 
 
@@ -44,7 +45,7 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
     store = app.open_store()
     session = store.load()
     if session is None:
-        raise NotLoggedIn("not signed in", hint="run `rcauth login` first")
+        raise not_signed_in(store)
     _warn_if_directories_unusable(app.profile, store)
     info: dict[str, Any] = {
         "profile": app.profile,
@@ -131,6 +132,8 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
             unreadable.append((name, exc))
             continue
         if session is None:
+            if session_file_not_read(store) is not None:  # kept, but only read with consent
+                rows.append({"profile": name, "status": not_signed_in(store).message})
             continue
         rows.append(
             {
@@ -159,7 +162,9 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
     if unreadable:
         # Listed above, each with why; the exit code says the list may be missing sessions.
         which = ", ".join(repr(name) for name, _ in unreadable)
-        raise StorageUnavailable(f"could not read the stored session of {which}: {unreadable[0][1]}")
+        first = unreadable[0][1]  # its class, so its exit code: a keyring (6), a setting (3)
+        said = f"could not read the stored session of {which}: {first}"
+        raise first.restated(message=said, hint=first.hint)
 
 
 @profiles.command("use")

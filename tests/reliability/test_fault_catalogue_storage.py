@@ -79,13 +79,39 @@ class Row:
     says: str = ""  # what every failing command's error line names (in any case)
     warns: tuple[str, ...] = ()  # commands that succeed and still say, on stderr, what `says` says
     env: Callable[[dict[str, str], Path], dict[str, str]] = lambda env, home: env
-    setup: Callable[[Context], None] = lambda ctx: None
+    setup: Callable[[Context], Any] = lambda ctx: None
     consent: bool = False  # the user allowed rcauth's 0600 file
     plaintext_chosen: bool = False
+    said_by: Mapping[str, str] = field(default_factory=dict)  # a command's own `says`
+    # What must hold of the grants and the stored state once a command has run (`After`).
+    then: Callable[[After], None] = lambda after: None
 
     @property
     def id(self) -> str:
         return f"{self.boundary}: {self.fault}"
+
+    def says_for(self, name: str) -> str:
+        return self.said_by.get(name, self.says)
+
+
+@dataclass
+class After:
+    """What a row's `then` looks at: the command just run, what it did, and the state it left."""
+
+    name: str
+    result: Result
+    emu: Any
+    keyring_dir: Path
+    setup: list[Any]  # what the row's setup returned (the sessions it stored)
+
+    @property
+    def live(self) -> set[str]:
+        return set(self.emu.live_grants())
+
+    @property
+    def in_keyring(self) -> Any:
+        path = FileKeyring.entry("rcauth", "default", self.keyring_dir)
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def codes(default: int, **overrides: int) -> dict[str, int]:
@@ -155,6 +181,54 @@ def parts_of_two_sessions(ctx: Context) -> None:
     }
     write_atomically(entry(ctx), json.dumps(index))
     assert json.dumps(index).startswith(INDEX_MARK)
+
+
+def in_the_file_only(ctx: Context) -> Any:
+    """A session an `--insecure-storage` sign-in put in the 0600 file; the keyring works and is empty."""
+    return ctx.sign_in(store="file")
+
+
+def in_both_stores(ctx: Context) -> tuple[Any, Any]:
+    """The file's session, and a newer one in the keyring (a keyring that refused a write whose copy
+    could not be removed, then worked again): two live grants for one profile."""
+    older = ctx.sign_in(store="file")
+    return older, ctx.sign_in(created_at=older.created_at + 60)
+
+
+def damaged_naming_an_unreachable_server(ctx: Context) -> Any:
+    """An entry of another format version whose grant is live but whose server does not answer."""
+    from helpers import free_port
+
+    session = ctx.sign_in()
+    fields = {**json.loads(session.to_json()), "version": 2, "server": f"http://127.0.0.1:{free_port()}"}
+    write_atomically(entry(ctx), json.dumps(fields))
+    return session
+
+
+def file_session_untouched_unless_replaced(after: After) -> None:
+    """Without consent the file is never read for use; a login replaces it (ended, removed)."""
+    (older,) = after.setup
+    if after.name == "login":
+        assert not FileStore("default").path.exists(), after.result
+        assert older.refresh_token not in after.live, after.result
+    else:
+        assert FileStore("default").path.exists() and older.refresh_token in after.live, after.result
+
+
+def both_sessions_ended_by_logout_or_login(after: After) -> None:
+    older, newer = after.setup
+    if after.name in ("logout", "login"):
+        assert older.refresh_token not in after.live and newer.refresh_token not in after.live, after.result
+        assert not FileStore("default").path.exists(), after.result
+
+
+def damaged_grant_kept_until_ringcentral_is_told(after: After) -> None:
+    (session,) = after.setup
+    if after.name == "logout":  # nothing else can end that grant: still stored, still live
+        assert after.in_keyring["refresh_token"] == session.refresh_token, after.result
+    if after.name == "login":  # replaced; the user told the old grant could not be ended
+        assert after.in_keyring["refresh_token"] != session.refresh_token, after.result
+        assert "could not revoke the session this sign-in replaced" in after.result.err, after.result
 
 
 def state_dir_is_a_file(ctx: Context) -> None:
@@ -293,6 +367,24 @@ ROWS = [
         says="no system keyring is available (keyring.backends.null.Keyring keeps nothing)",
         env=with_env(PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring"),
     ),
+    *(
+        Row(
+            "keyring",
+            f"PYTHON_KEYRING_BACKEND {fault}, {'with' if consent else 'without'} consent to a file",
+            (1, 2, 3, 5),
+            # The user's setting to fix (exit 3): not a keyring that failed, nor one a file replaces.
+            codes(3, doctor=1),
+            says=says,
+            env=with_env(PYTHON_KEYRING_BACKEND=value, RCAUTH_INSECURE_STORAGE="1" if consent else None),
+            setup=signed_in,
+            consent=consent,
+        )
+        for fault, value, says in (
+            ("misspelled", "keyring.backends.SecretServic.Keyring", "cannot be loaded (ModuleNotFoundError)"),
+            ("set but empty", "", "PYTHON_KEYRING_BACKEND is set but empty"),
+        )
+        for consent in (False, True)
+    ),
     keyring_row("locked", "reliability_support.LockedKeyring", "the system keyring is locked", consent=False),
     keyring_row("locked", "reliability_support.LockedKeyring", "the system keyring is locked", consent=True),
     *(
@@ -314,7 +406,39 @@ ROWS = [
         "RuntimeError",
         consent=True,
     ),  # fmt: skip
+    Row(
+        "keyring",
+        "a session in the 0600 file only, without consent to read it",
+        (1, 2, 3, 5),
+        # Never "not signed in": the file is named, with the flag that reads it; login replaces it.
+        codes(4, profiles=0, doctor=0, login=0),
+        says="is kept in plain text",
+        setup=in_the_file_only,
+        consent=True,  # given to the sign-in that wrote the file
+        then=file_session_untouched_unless_replaced,
+    ),
+    Row(
+        "keyring",
+        "a second session in the other store, with consent",
+        (1, 2, 3, 5),
+        codes(0),
+        env=with_env(RCAUTH_INSECURE_STORAGE="1"),
+        setup=in_both_stores,
+        consent=True,
+        then=both_sessions_ended_by_logout_or_login,
+    ),
     # -- the entry the keyring holds ------------------------------------------------------------------------
+    Row(
+        "stored entry",
+        "damaged, naming a grant at a server that does not answer",
+        (1, 2, 3, 5),
+        codes(6, doctor=1, logout=5, login=0),
+        says="the stored session has an unknown version (2)",
+        said_by={"logout": "it is still stored here"},
+        env=with_env(RCAUTH_TIMEOUT="3"),
+        setup=damaged_naming_an_unreachable_server,
+        then=damaged_grant_kept_until_ringcentral_is_told,
+    ),
     *(
         Row(
             "stored entry",
@@ -418,6 +542,7 @@ class Catalogue:
     base_env: dict[str, str]
     logs: Path
     results: list[Result] = field(default_factory=list)
+    made: list[Any] = field(default_factory=list)  # what the row's setup stored
 
     def __post_init__(self) -> None:
         self.env = self.row.env({**self.base_env, "RC_JWT": DEMO_JWT}, self.home)
@@ -430,7 +555,8 @@ class Catalogue:
             shutil.rmtree(self.home)
         self.home.mkdir(parents=True)
         app = {k: v for k, v in self.base_env.items() if k.startswith("RC_")}
-        self.row.setup(Context(self.home, self.keyring_dir, self.sign_in, self.env, app))
+        made = self.row.setup(Context(self.home, self.keyring_dir, self.sign_in, self.env, app))
+        self.made = list(made) if isinstance(made, tuple) else [made]
 
     def run(self, *names: str) -> dict[str, Result]:
         procs = {name: self.rcauth.start(*COMMANDS[name]) for name in names}
@@ -449,9 +575,9 @@ class Catalogue:
             if expected not in (0,) and name != "doctor":
                 assert len(errors) == 1, result
                 assert result.err.splitlines()[-1] == errors[0], result  # the last word, one line
-                if row.says:
-                    said = row.says.lower() in errors[0].lower()
-                    assert said, f"{row.id} / {name}: {row.says!r} not said\n{result}"
+                if row.says_for(name):
+                    said = row.says_for(name).lower() in errors[0].lower()
+                    assert said, f"{row.id} / {name}: {row.says_for(name)!r} not said\n{result}"
                 if name not in REPORTS:
                     assert result.out == "", result
             else:
@@ -471,6 +597,7 @@ class Catalogue:
             assert row.consent or not FileStore("default").path.exists(), f"{row.id} / {name}: a file"
         if 5 in row.invariants and expected != 0:
             assert not any(text in result.out + result.err for text in NOT_LOOKED), result
+        row.then(After(name, result, self.emu, self.keyring_dir, self.made))
 
 
 @pytest.fixture

@@ -181,6 +181,31 @@ def test_keyrings_chainer_writing_to_a_plaintext_backend_is_refused_and_one_writ
     assert json.loads(status.out)["storage"] == "system keyring (chainer: service 'rcauth', entry 'default')"
 
 
+def test_a_remembered_chain_whose_encrypting_member_is_gone_is_no_answer_about_the_session(
+    emu, discovering, isolated, keyring_dir
+) -> None:
+    """keyring's chainer is remembered with the backends it chained: when the one that took the
+    session is no longer viable (a Secret Service whose D-Bus is gone), the chain left reads only the
+    plain-text member, whose "nothing here" says nothing about the session. With consent to a file
+    that was "not signed in" (logout: "nothing to do", exit 0); it is exit 6, naming the member."""
+    login = discovering("plaintext", "chained", RCAUTH_TEST_CHAINED="high").run(
+        "login", "--jwt", env={"RC_JWT": DEMO_JWT}
+    )
+    assert (login.code, login.err) == (0, ""), login
+    entry = FileKeyring.entry("rcauth", "default", keyring_dir)
+    assert entry.exists()
+    gone = discovering("plaintext", "chained", RCAUTH_TEST_CHAINED="none", RCAUTH_INSECURE_STORAGE="1")
+    for command in (("whoami",), ("status",), ("logout",)):
+        result = gone.run(*command)
+        assert result.code == 6, result
+        assert result.err.startswith("Error: ") and len(result.err.splitlines()) == 1, result
+        assert "rcauth_test_chained.HighKeyring" in result.err, result
+        assert "not signed in" not in result.err.lower() and "nothing to do" not in result.err, result
+    assert entry.exists() and emu.live_grants()  # the session is untouched and live
+    back = discovering("plaintext", "chained", RCAUTH_TEST_CHAINED="high", RCAUTH_INSECURE_STORAGE="1")
+    assert back.run("whoami").code == 0
+
+
 def test_a_session_left_in_a_discovered_plaintext_keyring_is_moved_out_then_revoked_by_logout(
     emu, discovering, isolated, sign_in
 ) -> None:

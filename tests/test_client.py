@@ -56,9 +56,12 @@ def test_request_sends_bearer_token(store: MemoryStore) -> None:
     assert m.request_history[0].headers["Authorization"] == "Bearer AT-old-1"
 
 
-def test_not_logged_in_without_a_session() -> None:
-    with ApiClient(MemoryStore()) as client, pytest.raises(NotLoggedIn):
+def test_not_logged_in_without_a_session_says_so_and_to_log_in() -> None:
+    """What `rcauth whoami` and `rcauth.Client` say before any sign-in: the fact, and what to do."""
+    with ApiClient(MemoryStore()) as client, pytest.raises(NotLoggedIn) as caught:
         client.get_json("/restapi/v1.0/account/~/extension/~")
+    assert str(caught.value) == "not signed in"
+    assert caught.value.hint == "run `rcauth login` first"
 
 
 def test_refreshes_ahead_of_expiry_and_stores_the_rotated_pair_at_once() -> None:
@@ -166,10 +169,15 @@ def test_paginate_stops_at_a_next_page_link_back_to_a_page_already_listed(store:
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, json=looping)
         got = []
-        with pytest.raises(ApiError, match="leads back to a page already listed") as caught:
+        with pytest.raises(ApiError) as caught:
             got.extend(client.paginate(CALLS, {}))
     assert got == [{"id": "r"}, {"id": "r"}]  # the first page, then the linked one, then the loop is seen
     assert m.call_count == 2 and caught.value.exit_code == 5
+    # What the user reads: why it stopped, how much was written before it, and that nothing more comes.
+    assert str(caught.value) == (
+        "RingCentral's next-page link leads back to a page already listed (2 records listed); "
+        "the listing stops here"
+    )
 
 
 def test_paginate_stops_an_endless_chain_of_next_pages_after_page_1000(store: MemoryStore) -> None:
@@ -187,9 +195,12 @@ def test_paginate_stops_an_endless_chain_of_next_pages_after_page_1000(store: Me
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, json=page)
         got = []
-        with pytest.raises(ListingIncomplete):
+        with pytest.raises(ListingIncomplete) as caught:
             got.extend(client.paginate(CALLS, {}))
     assert len(got) == 1000 and m.call_count == 1000
+    # Said as a listing cut at page 1000 is: how many records came, and why no more can.
+    assert (caught.value.listed, caught.value.total, caught.value.exit_code) == (1000, None, 5)
+    assert str(caught.value) == "only 1000 records listed: RingCentral lists at most 1000 pages"
 
 
 def _last_page(page: int, paging: dict) -> dict:
@@ -1266,3 +1277,46 @@ def test_a_limit_of_zero_lists_nothing_and_sends_nothing_and_a_negative_one_is_r
         assert m.call_count == 0
         assert [r["id"] for r in client.paginate(CALLS, {}, limit=1)] == [1]
         assert m.last_request.qs["perpage"] == ["1"]  # requests-mock lowercases the query
+
+
+# -- issue 20, session 10: what the survivors of client.py after issue 21's rewrite showed unpinned -------
+# `clock` decides every expiry (the docstring of `ApiClient`): a client whose clock is far from the wall's
+# must reach the same decisions inside the refresh lock as `fresh_session` reached outside it.
+PAST = 1_000_000_000.0  # 2001: on the wall's clock every token made then is long over
+FUTURE = 4_000_000_000.0  # 2096: on the wall's clock every token made then is still to come
+
+
+def test_a_pair_another_process_rotated_is_judged_fresh_on_the_clients_clock() -> None:
+    clock = FakeClock(PAST)
+    store = MemoryStore()
+    store.save(session(expires_in=0, now=clock.now))
+    with requests_mock.Mocker() as m, ApiClient(store, clock=clock.time) as client:
+        m.get(EXT, json={})
+        assert client.load_session().access_token == "AT-old-1"  # loaded: stale
+        store.save(session(access="AT-other-9", refresh="RT-other-9", now=clock.now))  # rotated elsewhere
+        client.get_json(EXT)
+    assert [r.method for r in m.request_history] == ["GET"]  # no second refresh spent
+    assert m.request_history[0].headers["Authorization"] == "Bearer AT-other-9"
+
+
+def test_a_refresh_token_alive_on_the_clients_clock_is_used_whatever_the_wall_clock_says() -> None:
+    clock = FakeClock(PAST)
+    store = MemoryStore()
+    store.save(session(expires_in=0, now=clock.now))  # its refresh token good for 7 days from then
+    with requests_mock.Mocker() as m, ApiClient(store, clock=clock.time) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        m.get(EXT, json={})
+        client.get_json(EXT)
+    assert [r.method for r in m.request_history] == ["POST", "GET"]
+    assert store.load().refresh_token == "RT-new-2"
+
+
+def test_a_refresh_token_ended_on_the_clients_clock_ends_the_session_without_a_request() -> None:
+    clock = FakeClock(FUTURE)
+    store = MemoryStore()
+    store.save(dataclasses.replace(session(expires_in=0, now=clock.now), refresh_expires_at=clock.now - 1))
+    with requests_mock.Mocker() as m, ApiClient(store, clock=clock.time) as client:
+        m.post(TOKEN_URL, json=new_pair())
+        with pytest.raises(SessionExpired, match="refresh token is no longer valid"):
+            client.get_json(EXT)
+    assert m.call_count == 0 and store.load() is None

@@ -234,6 +234,24 @@ def test_an_api_clients_refresh_waits_out_a_429_on_the_clock_the_client_was_give
     assert clock.sleeps == [7]
 
 
+def test_an_api_clients_refresh_gives_up_at_the_token_budget_on_the_clock_the_client_was_given(
+    clock: FakeClock, token_endpoint: str
+) -> None:
+    """Its budget is the client's clock's too: Retry-After 3600 (capped at 60 s) ends the first pause at
+    60 s and would end the second at 120 s, past the 90 s budget, so the refresh gives up after two tries
+    (not four, as it would on a clock its own pauses do not move) and the stored pair is kept."""
+    _TokenEndpoint.limited, _TokenEndpoint.retry_after = 100, "3600"
+    store = MemoryStore()
+    store.save(make_session(0, server=token_endpoint, refresh_token="RT-old-123456"))  # due now
+    with client(store, clock) as api, pytest.raises(ApiError) as caught:
+        api.fresh_session()
+    assert caught.value.status == 429
+    assert _TokenEndpoint.hits == 2
+    assert clock.sleeps == [60]
+    kept = store.load()
+    assert kept is not None and kept.refresh_token == "RT-old-123456"
+
+
 def test_a_token_endpoint_429_without_retry_after_waits_30_s(clock: FakeClock, token_endpoint: str) -> None:
     """RingCentral: a 429 without Retry-After means wait at least 30 s (urllib3's first backoff is 0)."""
     _TokenEndpoint.limited = 1

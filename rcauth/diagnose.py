@@ -395,7 +395,10 @@ def _where_sessions_go(profile: str, insecure_storage: bool, consent: bool) -> t
     keyring a write/read/delete probe of its own test entry; and whether sessions go to the file."""
     from rcauth import store
 
-    moved = "once a keyring works, `rcauth logout` and `rcauth login` move the session into it"
+    moved = (
+        "once a keyring works, `rcauth login` without --insecure-storage replaces it with a session "
+        "kept there"
+    )
     chosen = store.open_store(profile, insecure_storage=insecure_storage)
     try:
         chosen.probe()  # as `login` does before a grant; a damaged entry is a keyring that answers
@@ -456,7 +459,8 @@ def check_session_file(path: Path, *, plaintext: str | None = None) -> Check:
         "session file",
         Status.WARNING,
         f"{path} holds a session (mode {mode:04o}: insecure storage, as safe as this account's files)",
-        "once a keyring works, `rcauth logout` and `rcauth login` move the session into it",
+        "once a keyring works, `rcauth login` without --insecure-storage replaces it with a session kept "
+        "there (and ends this one)",
     )
 
 

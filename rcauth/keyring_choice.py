@@ -17,8 +17,10 @@ ships (the macOS one runs `ctypes.util.find_library` even on Linux) and asks eac
 which for the Secret Service means a D-Bus round trip. That is about 40 ms of every command. Where the
 user made no choice, rcauth remembers the backend discovery chose, in the state directory, keyed by
 keyring's version and location (and where keyring looks for its config file), and instantiates that
-class directly next time. A remembered backend that fails is forgotten and discovered again; if
-discovery then chooses another backend, rcauth says so (a warning) rather than switch stores silently.
+class directly next time. A remembered backend that fails is the keyring failing (exit 6), never a
+reason to look elsewhere: the sessions rcauth stored are in it. One that can no longer be made (its
+package gone) is forgotten and discovered again, as is one whose key (keyring's version or location)
+no longer holds.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-    from rcauth.errors import ConfigError
+    from rcauth.errors import ConfigError, KeyringUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +263,7 @@ def forget() -> None:
 
 def _instantiate(name: str) -> KeyringBackend:
     """The class `name`, made directly: no priority check (for the Secret Service a D-Bus round trip;
-    a backend that no longer works fails on use instead, and is forgotten then). Not
+    a backend that no longer works fails on use instead, and is reported then). Not
     `keyring.core.load_keyring`, which asks the class for its priority first."""
     import importlib
 
@@ -310,9 +312,25 @@ def _users_backend(reason: str) -> KeyringBackend:
 
     try:
         backend = keyring.core.load_env() if reason == FROM_ENV else _configured()
-    except Exception as exc:  # noqa: BLE001 - keyring loads the class named: any import or init error
+    except (ImportError, AttributeError, ValueError) as exc:  # no such module or class, or no name
         raise _unloadable(reason, exc) from None
+    except Exception as exc:  # noqa: BLE001 - its priority check: not viable here and now
+        raise _not_viable(reason, exc) from None
     return backend if backend is not None else discover()
+
+
+def _not_viable(reason: str, exc: Exception) -> KeyringUnreachable:
+    """The backend the user named exists but says it cannot work here now (keyring asks its
+    priority first: a Secret Service without `DBUS_SESSION_BUS_ADDRESS`): the keyring unreachable,
+    as if it had failed on use, and keyring's reason said."""
+    from rcauth.errors import KeyringUnreachable
+
+    named = os.environ.get("PYTHON_KEYRING_BACKEND", "") if reason == FROM_ENV else "named by keyringrc.cfg"
+    said = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return KeyringUnreachable(
+        f"the keyring backend {named} is not available here: {said}",
+        hint="start or unlock that keyring and try again, or name another with PYTHON_KEYRING_BACKEND",
+    )
 
 
 def _unloadable(reason: str, exc: Exception) -> ConfigError:
@@ -351,20 +369,6 @@ def choose() -> tuple[KeyringBackend, str]:
             log.debug("the remembered keyring backend %s cannot be made: %s", name, exc)
             forget()
     return discover(), DISCOVERED
-
-
-def rediscover(failed: KeyringBackend, error: BaseException) -> KeyringBackend:
-    """A remembered backend failed: forget it and let keyring discover; say so if it chooses another."""
-    forget()
-    backend = discover()
-    if backend_name(backend) != backend_name(failed):
-        log.warning(
-            "the keyring backend rcauth remembered (%s) failed (%s); keyring now chooses %s",
-            backend_name(failed),
-            type(error).__name__,
-            backend_name(backend),
-        )
-    return backend
 
 
 def fast_path_backend() -> str | None:

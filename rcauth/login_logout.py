@@ -41,7 +41,6 @@ from rcauth.store import (
     FileStore,
     SessionStore,
     check_login_dirs,
-    not_signed_in,
     refresh_lock,
     session_file_not_read,
 )
@@ -206,7 +205,21 @@ def _take_from_file(path: Path, warn: Callable[[str], object] | None) -> Session
 
 
 def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
-    """Revoke the stored session at RingCentral (every token of it) and remove it from `store`.
+    """Revoke the stored session at RingCentral (every token of it) and remove it from `store`; and
+    the session an earlier `--insecure-storage` sign-in left in the 0600 file, which `store` does not
+    read without that consent (`store.session_file_not_read`): signing out ends the profile's
+    sessions wherever rcauth kept them. What is said is the keyring's session's outcome, or the
+    file's when the keyring held none or the file's had to be kept."""
+    left = session_file_not_read(store)
+    result = _logout(store, forget=forget)
+    if left is None or result.kept:
+        return result
+    in_file = _logout(FileStore(left.name.removesuffix(SESSION_FILE_SUFFIX), left.parent), forget=forget)
+    return in_file if in_file.kept or not result.removed else result
+
+
+def _logout(store: SessionStore, *, forget: bool) -> LoggedOut:
+    """`logout` for one store.
 
     When RingCentral cannot be told (unreachable, a proxy answering in its place, a 5xx), the session
     is kept (`kept`): removed, it would stay valid at RingCentral for up to a week with nothing left
@@ -230,8 +243,6 @@ def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
         revoked = recovered is not None and error is None
         return LoggedOut(server=server, revoked=revoked, revoke_error=error, damaged=True)
     if session is None:
-        if session_file_not_read(store) is not None:
-            raise not_signed_in(store)  # nothing was done, but there is something to do
         return LoggedOut()
     unchecked = getattr(store, "keyring_error", None)
     # A second session both stores held (the keyring's, left there by a sign-in made while it was

@@ -132,15 +132,34 @@ class MemoryStore:
         return existed
 
 
-def _timed_out(what: str, timeout: float) -> KeyringUnreachable:
+def _timed_out(what: str, timeout: float, *, still_waiting: bool = False) -> KeyringUnreachable:
+    if still_waiting:
+        return KeyringUnreachable(
+            f"the system keyring has not answered an earlier call, given up on after {timeout:g} s, so "
+            f"rcauth did not ask it to {what} (is it locked?)",
+            hint=INSECURE_HINT,
+        )
     return KeyringUnreachable(
         f"the system keyring did not answer within {timeout:g} s while trying to {what} (is it locked?)",
         hint=INSECURE_HINT,
     )
 
 
+# Keyring calls given up on that are still waiting for their answer. While one is, a new call would
+# wait on the same hung backend (a listing of N profiles N times the timeout): it fails at once,
+# saying so. Once the stuck call returns, its thread ends and the next call asks the keyring again.
+_stuck: set[threading.Thread] = set()
+# The same for the Secret Service fast read, which has no thread left waiting: when it last gave up
+# (time.monotonic()); for as long as its timeout again, a read fails at once.
+_fast_read_gave_up: list[float] = []
+
+
 def _bounded(call: Callable[[], T], what: str, timeout: float) -> T:
     """Run a keyring call on a daemon thread and give up after `timeout` seconds."""
+    for waiting in list(_stuck):
+        if waiting.is_alive():
+            raise _timed_out(what, timeout, still_waiting=True)
+        _stuck.discard(waiting)
     outcome: dict[str, object] = {}
 
     def run() -> None:
@@ -153,6 +172,7 @@ def _bounded(call: Callable[[], T], what: str, timeout: float) -> T:
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
+        _stuck.add(thread)
         raise _timed_out(what, timeout)
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
@@ -301,26 +321,16 @@ class KeyringStore:
 
     def _use(self, op: Callable[[KeyringBackend], T], *, write: bool = False) -> T:
         """Run `op` with the chosen backend (on the keyring thread), once `_check_backend` allows it
-        (`write`: `op` writes). A remembered backend that fails is forgotten and keyring discovers
-        again (`keyring_choice`); one keyring chose is remembered once it has worked. A locked
-        keyring is the keyring's state, not a wrong choice."""
-        import keyring.errors
+        (`write`: `op` writes); one keyring's discovery chose is remembered once it has worked.
 
+        A remembered backend that fails (a Secret Service whose bus is gone over SSH, a daemon down)
+        is reported as the keyring failing (`_call`: exit 6), and stays remembered: the sessions
+        rcauth stored are there, so another backend's "no such entry" would say nothing about them,
+        and with consent to a file, "not signed in" would be a guess. A backend that can no longer
+        be made at all is discovered again (`keyring_choice.choose`)."""
         backend, reason = self._backend()
-        try:
-            self._check_backend(backend, reason, write=write)
-            result = op(backend)
-        except Exception as exc:
-            if not reason.startswith(keyring_choice.REMEMBERED_PREFIX) or isinstance(
-                exc, (RcauthError, keyring.errors.KeyringLocked, keyring.errors.PasswordDeleteError)
-            ):
-                raise
-            log.debug("the remembered keyring backend failed: %s", type(exc).__name__)
-            backend = keyring_choice.rediscover(backend, exc)
-            self._choice = (backend, keyring_choice.DISCOVERED)
-            reason = keyring_choice.DISCOVERED
-            self._check_backend(backend, reason, write=write)
-            result = op(backend)
+        self._check_backend(backend, reason, write=write)
+        result = op(backend)
         if reason == keyring_choice.DISCOVERED:
             keyring_choice.remember(backend)
             self._choice = (backend, keyring_choice.REMEMBERED_PREFIX)
@@ -399,6 +409,8 @@ class KeyringStore:
             return None
         from rcauth.secret_service import NotHere, SecretServiceReader, TimedOut
 
+        if _fast_read_gave_up and time.monotonic() - _fast_read_gave_up[-1] < self.timeout:
+            raise _timed_out("read the session", self.timeout, still_waiting=True)
         try:
             with SecretServiceReader(self.timeout) as reader:
                 return (reader.get(KEYRING_SERVICE, self.profile),)
@@ -408,6 +420,7 @@ class KeyringStore:
             log.debug("reading the Secret Service through keyring: %s", exc)
             return None
         except TimedOut:
+            _fast_read_gave_up[:] = [time.monotonic()]
             raise _timed_out("read the session", self.timeout) from None
 
     def load(self) -> Session | None:
@@ -601,7 +614,8 @@ class FileStore:
     def stored_profiles(directory: Path | None = None) -> set[str]:
         """The profiles that have a session file (a keyring cannot list its entries; a directory can)."""
         directory = directory if directory is not None else data_dir()
-        return {p.name.removesuffix(SESSION_FILE_SUFFIX) for p in directory.glob(f"*{SESSION_FILE_SUFFIX}")}
+        names = {p.name.removesuffix(SESSION_FILE_SUFFIX) for p in directory.glob(f"*{SESSION_FILE_SUFFIX}")}
+        return {name for name in names if _profile_name_ok(name)}  # not a stray file's name
 
     @property
     def location(self) -> str:
@@ -796,6 +810,14 @@ def open_store(
     return KeyringOrFile(KeyringStore(profile, plaintext_reads=True), FileStore(profile))
 
 
+def _profile_name_ok(name: str) -> bool:
+    try:
+        check_profile_name(name)
+    except RcauthError:
+        return False
+    return True
+
+
 def session_file_not_read(store: SessionStore) -> Path | None:
     """The profile's 0600 session file when `store` does not read it: a sign-in made with
     `--insecure-storage` left it, and a command run without that consent reads the keyring only. Such
@@ -818,7 +840,7 @@ def not_signed_in(store: SessionStore) -> NotLoggedIn:
         f"no session in the keyring; the session in {path} is kept in plain text and read only with "
         "consent to insecure storage",
         hint="pass --insecure-storage (or set RCAUTH_INSECURE_STORAGE=1; insecure_storage=True in Python) "
-        "to use it, or run `rcauth --insecure-storage logout` to end it",
+        "to use it; `rcauth login` replaces it with a session kept in the keyring, `rcauth logout` ends it",
     )
 
 

@@ -51,6 +51,17 @@ def memory_keyring(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.fixture(autouse=True)
+def _no_keyring_call_left_waiting() -> Iterator[None]:
+    """A test's hung keyring (its calls given up on, still waiting) must not make the next test's
+    keyring fail at once (`rcauth.store._bounded`): each test starts as a new process would."""
+    yield
+    from rcauth import store
+
+    store._stuck.clear()
+    store._fast_read_gave_up.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_redaction_registry() -> Iterator[None]:
     """Secrets registered by one test must not mask text in the next."""
     yield

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import json
-import logging
 from pathlib import Path
 from typing import ClassVar
 
@@ -160,28 +159,29 @@ def test_a_changed_key_means_discovering_again(no_user_choice, field: str) -> No
     assert record()["backend"] == name(SharedKeyring) and record()["keyring"] != "0.0.1"
 
 
-def test_a_failing_remembered_backend_is_forgotten_and_discovery_says_it_chose_another(
-    no_user_choice, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("consent", [False, True])
+def test_a_failing_remembered_backend_is_the_keyring_failing_not_a_reason_to_look_elsewhere(
+    no_user_choice, consent: bool
 ) -> None:
+    """A record from a day the Secret Service worked; today its bus is gone (over SSH) and keyring's
+    discovery would find another backend, or none. The sessions rcauth stored are in the remembered
+    one: exit 6 naming the failure, the record kept, never "not signed in" from another backend nor,
+    with consent, from an empty file."""
     no_user_choice["choice"]["backend"] = GoneKeyring
-    with pytest.raises(Exception):  # noqa: B017, PT011 - GoneKeyring cannot be read: nothing remembered
+    with pytest.raises(KeyringUnreachable):  # discovered, never worked: nothing remembered
         KeyringStore("default").load()
     assert not keyring_choice._record_path().exists()
 
-    # A record from a day the Secret Service worked; today it is gone and keyring finds OtherKeyring.
     path = keyring_choice._record_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**keyring_choice._key(), "backend": name(GoneKeyring)}), encoding="utf-8")
-    OtherKeyring.entries[("rcauth", "default")] = SESSION.to_json()
-    no_user_choice["choice"]["backend"] = OtherKeyring
-    with caplog.at_level(logging.WARNING):
-        assert KeyringStore("default").load() == SESSION
-    warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warning == [
-        f"the keyring backend rcauth remembered ({name(GoneKeyring)}) failed (KeyringError); "
-        f"keyring now chooses {name(OtherKeyring)}"
-    ]
-    assert record()["backend"] == name(OtherKeyring)
+    no_user_choice["choice"]["backend"] = OtherKeyring  # what discovery would choose today
+    with pytest.raises(KeyringUnreachable) as caught:
+        open_store("default", insecure_storage=consent).load()
+    assert "ServiceUnknown" in caught.value.message
+    assert "whether it holds this profile's session is unknown" in caught.value.message or not consent
+    assert record()["backend"] == name(GoneKeyring)
+    assert no_user_choice["discoveries"] == 1  # only the first store's
 
 
 def test_a_locked_remembered_backend_is_not_forgotten(no_user_choice) -> None:
@@ -378,3 +378,24 @@ def test_a_backend_the_user_named_that_does_not_load_is_their_setting_to_fix_not
         assert said in caught.value.message
         assert "fix or unset PYTHON_KEYRING_BACKEND" in (caught.value.hint or "")
         assert not FileStore("default").path.exists()
+
+
+class NotViableHere(SharedKeyring):
+    """A backend that exists but is not viable now: keyring asks its priority before making it."""
+
+    @keyring.backend.properties.classproperty
+    def priority(cls) -> float:  # noqa: N805 - keyring's classproperty
+        raise RuntimeError("Unable to initialize SecretService: DBUS_SESSION_BUS_ADDRESS is unset")
+
+
+def test_a_backend_the_user_named_that_is_not_viable_here_is_the_keyring_unreachable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not a typo to fix (exit 3): the keyring is out of reach (exit 6), keyring's reason said, and
+    with consent the empty file is no answer about the session either."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", name(NotViableHere))
+    for consent in (False, True):
+        with pytest.raises(KeyringUnreachable) as caught:
+            open_store("default", insecure_storage=consent).load()
+        assert f"{name(NotViableHere)} is not available here" in caught.value.message
+        assert "DBUS_SESSION_BUS_ADDRESS is unset" in caught.value.message

@@ -19,9 +19,9 @@ from rcauth import profiles
 from rcauth.config import Settings
 from rcauth.errors import StorageUnavailable
 from rcauth.flow import Jwt
-from rcauth.login_logout import login
+from rcauth.login_logout import login, logout
 from rcauth.session import Session
-from rcauth.store import KeyringStore, open_store
+from rcauth.store import FileStore, KeyringStore, open_store
 
 SERVER = "https://platform.ringcentral.com"
 TOKEN_URL = SERVER + "/restapi/oauth/token"
@@ -95,6 +95,50 @@ def test_with_consent_and_no_keyring_the_sign_in_goes_to_the_file(
         logged_in = login(SETTINGS, JWT, store)
     stored = json.loads((isolated / "data" / "default.session.json").read_text(encoding="utf-8"))
     assert stored["access_token"] == logged_in.session.access_token and store.kind == "file"
+
+
+def stored(number: int) -> Session:
+    return Session.from_token_response(answer(number), server=SERVER, client_id="cid", client_secret="sec")
+
+
+def revoked(m: requests_mock.Mocker) -> list[str]:
+    return [parse_qs(r.text)["token"][0] for r in m.request_history if r.url == REVOKE_URL]
+
+
+def test_a_sign_in_without_consent_ends_the_session_an_earlier_one_left_in_the_file() -> None:
+    FileStore("default").save(stored(0))  # a sign-in made with --insecure-storage
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=answer(1))
+        m.post(REVOKE_URL, status_code=200)
+        m.get(EXT_URL, json=EXT)
+        logged_in = login(SETTINGS, JWT, open_store())
+    assert KeyringStore().load() == logged_in.session
+    assert not FileStore("default").path.exists() and revoked(m) == ["RT-sign-in-0"]
+
+
+@pytest.mark.parametrize("in_keyring", [True, False])
+def test_logout_without_consent_ends_the_session_left_in_the_file_too(in_keyring: bool) -> None:
+    """Signing out ends the profile's sessions wherever rcauth kept them; reading the file to end
+    and remove its session keeps nothing in plain text."""
+    FileStore("default").save(stored(0))
+    if in_keyring:
+        KeyringStore().save(stored(1))
+    with requests_mock.Mocker() as m:
+        m.post(REVOKE_URL, status_code=200)
+        result = logout(open_store())
+    assert result.removed and result.revoked and not result.kept
+    assert sorted(revoked(m)) == (["RT-sign-in-0", "RT-sign-in-1"] if in_keyring else ["RT-sign-in-0"])
+    assert not FileStore("default").path.exists() and KeyringStore().load() is None
+
+
+def test_logout_keeps_the_files_session_when_ringcentral_cannot_be_told() -> None:
+    FileStore("default").save(stored(0))
+    KeyringStore().save(stored(1))
+    with requests_mock.Mocker() as m:
+        m.post(REVOKE_URL, [{"status_code": 200}, {"status_code": 503, "text": "busy"}])
+        result = logout(open_store())
+    assert result.kept and revoked(m) == ["RT-sign-in-1", "RT-sign-in-0"]
+    assert KeyringStore().load() is None and FileStore("default").load().refresh_token == "RT-sign-in-0"
 
 
 RCAUTH = Path(__file__).resolve().parent.parent / "rcauth"

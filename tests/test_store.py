@@ -105,6 +105,40 @@ def test_hanging_keyring_is_bounded(memory_keyring, monkeypatch: pytest.MonkeyPa
         release.set()
 
 
+def test_while_a_keyring_call_given_up_on_still_waits_the_next_fails_at_once(
+    memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing of N profiles over a hung keyring waits its timeout once, not N times: the calls
+    after the first are not made while it still waits. Once it returns, the keyring is asked again."""
+    release = threading.Event()
+    asked: list[str] = []
+    memory_keyring.entries[("rcauth", "dev")] = SESSION.to_json()
+    real_get = memory_keyring.get_password
+
+    def hung_get(service: str, username: str) -> str | None:
+        asked.append(username)
+        release.wait(10)
+        return real_get(service, username)
+
+    monkeypatch.setattr(memory_keyring, "get_password", hung_get)
+    with pytest.raises(KeyringUnreachable, match="did not answer within 0.3 s"):
+        KeyringStore("default", timeout=0.3).load()
+    for profile in ("dev", "work", "home"):
+        with pytest.raises(KeyringUnreachable, match="has not answered an earlier call, given up on after"):
+            KeyringStore(profile, timeout=0.3).load()
+    assert asked == ["default"]
+    monkeypatch.setattr(memory_keyring, "get_password", real_get)
+    release.set()
+    for _ in range(500):  # the stuck call's thread ends just after it returns
+        try:
+            assert KeyringStore("dev", timeout=0.3).load() == SESSION
+            break
+        except KeyringUnreachable:
+            threading.Event().wait(0.01)
+    else:
+        pytest.fail("the keyring was not asked again once the stuck call returned")
+
+
 def test_memory_store_round_trip() -> None:
     store = MemoryStore()
     assert store.load() is None
@@ -390,6 +424,8 @@ def test_the_file_store_names_the_profiles_it_holds(tmp_path: Path) -> None:
     for profile in ("dev", "prod"):
         FileStore(profile, tmp_path).save(_session_for_listing())
     (tmp_path / "notes.txt").write_text("not a session")
+    for stray in ('"bad name"', ".hidden", "x" * 65):  # no profile is named so: a stray file
+        (tmp_path / f"{stray}.session.json").write_text("{}")
     assert FileStore.stored_profiles(tmp_path) == {"dev", "prod"}
     assert FileStore.stored_profiles(tmp_path / "missing") == set()
 

@@ -218,8 +218,8 @@ def logout(forget: bool) -> None:
 
     If RingCentral cannot be reached, the session is kept (exit 5) so that a later `rcauth logout`
     can still end it; `--forget` removes it anyway. Logging out when not signed in does nothing; a
-    keyring that is locked or does not answer is an error (exit 6), never taken for "not signed in",
-    and so is a session kept in the --insecure-storage file when the flag is not given (exit 4).
+    keyring that is locked or does not answer is an error (exit 6), never taken for "not signed in".
+    A session an earlier --insecure-storage sign-in left in rcauth's 0600 file is ended too.
 
     \b
     Examples:

@@ -206,9 +206,10 @@ def damaged_naming_an_unreachable_server(ctx: Context) -> Any:
 
 
 def file_session_untouched_unless_replaced(after: After) -> None:
-    """Without consent the file is never read for use; a login replaces it (ended, removed)."""
+    """Without consent the file is never read for use; a login replaces it, a logout ends it (the
+    grant revoked, the file removed)."""
     (older,) = after.setup
-    if after.name == "login":
+    if after.name in ("login", "logout"):
         assert not FileStore("default").path.exists(), after.result
         assert older.refresh_token not in after.live, after.result
     else:
@@ -411,7 +412,7 @@ ROWS = [
         "a session in the 0600 file only, without consent to read it",
         (1, 2, 3, 5),
         # Never "not signed in": the file is named, with the flag that reads it; login replaces it.
-        codes(4, profiles=0, doctor=0, login=0),
+        codes(4, profiles=0, doctor=0, login=0, logout=0),
         says="is kept in plain text",
         setup=in_the_file_only,
         consent=True,  # given to the sign-in that wrote the file

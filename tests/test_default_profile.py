@@ -106,7 +106,11 @@ def test_the_choice_is_replaced_whole_and_a_failed_write_keeps_the_old_one(runne
         "set RCAUTH_STATE_DIR to a directory rcauth can write to"
     ]
     assert json.loads(record_path().read_text(encoding="utf-8")) == {"profile": "dev"}
-    assert sorted(p.name for p in record_path().parent.iterdir()) == ["default-profile.json", "profiles.json"]
+    assert sorted(p.name for p in record_path().parent.iterdir()) == [
+        "default-profile.json",
+        "profiles.json",
+        "profiles.json.lock",
+    ]
     assert profile_used(runner) == "dev"
 
 
@@ -115,7 +119,7 @@ def test_the_choice_survives_logins_and_logouts_that_rewrite_the_profile_index(r
     assert runner.invoke(cli, ["profiles", "use", "dev"]).exit_code == 0
     profiles.remember("ops", "Kim Poe")  # another profile's login
     profiles.forget("default")  # another profile's logout
-    (state_dir() / "profiles.json").write_text("{damaged", encoding="utf-8")  # the index is best effort
+    (state_dir() / "profiles.json").write_text("{damaged", encoding="utf-8")  # the index is not the choice
     assert profiles.chosen_default() == "dev"
     assert profile_used(runner) == "dev"
 

@@ -117,9 +117,11 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
         return
     app = state()
     default = configured_default()
-    index = profile_index.known()
-    # The profile in use is looked for even if the index lost it: a keyring cannot list its entries.
-    names = profile_index.names() | {app.profile}
+    read = profile_index.read()
+    index = read.entries
+    # The profile in use and the default are looked for even if the index lost them (damaged, or
+    # written before its lock): a keyring cannot list its entries.
+    names = profile_index.names() | {app.profile, default}
     rows: list[dict[str, Any]] = []
     unreadable: list[tuple[str, RcauthError]] = []
     for name in sorted(names):
@@ -151,14 +153,19 @@ def profiles(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
         )
     fmt = choose_format(fmt, as_json, piped_default="json")
     if fmt == "table":
-        if not rows:
+        if rows:
+            console().print(profiles_table(rows))
+        elif read.damage is None:  # with a damaged index, its error below says what is known
             click.echo(
                 "No profiles signed in. Run `rcauth login` (or `rcauth --profile NAME login`).", err=True
             )
-            return
-        console().print(profiles_table(rows))
     else:
         write_records(rows, fmt)
+    damaged = read.problem()  # after what could be read is listed: exit 6, damaged stored data
+    if damaged is not None and not unreadable:
+        raise damaged
+    if damaged is not None:
+        click.echo(f"warning: {damaged.message}", err=True)
     if unreadable:
         # Listed above, each with why; the exit code says the list may be missing sessions.
         which = ", ".join(repr(name) for name, _ in unreadable)
@@ -189,8 +196,11 @@ def use(name: str) -> None:
     except RcauthError as exc:
         raise click.BadParameter(exc.message, param_hint="NAME") from None
     known = profile_index.names()
-    if name not in known:
-        listed = ", ".join(sorted(known)) or "none yet"
+    if name not in known and not _signed_in(name):  # the index may have lost it: its store says
+        index = profile_index.read()
+        listed = ", ".join(sorted(known)) or ("none yet" if index.damage is None else "none readable")
+        if index.damage is not None:
+            listed += f"; the profile index {str(index.path)!r} is damaged ({index.damage})"
         raise click.BadParameter(
             f"no profile named {name!r} on this machine (profiles: {listed}); "
             f"sign in first with `rcauth --profile {name} login`",
@@ -210,3 +220,13 @@ def use(name: str) -> None:
             visible(f"Note: RCAUTH_PROFILE={os.environ['RCAUTH_PROFILE']} is set and wins over the default."),
             err=True,
         )
+
+
+def _signed_in(name: str) -> bool:
+    """Whether NAME's store holds a session: what makes it a profile, whatever the index says. A store
+    that cannot be read raises (a locked keyring is not "no such profile"). Not `state()`: it reads the
+    default record, which `profiles use` is how to mend."""
+    app = click.get_current_context().ensure_object(AppState)
+    found = AppState(profile=name, insecure_storage=app.insecure_storage, profile_named=True)
+    store = found.open_store()
+    return store.load() is not None or session_file_not_read(store) is not None

@@ -5,6 +5,8 @@ user's concurrent sessions, and on no machine."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from reliability_support import AUTHORIZE_URL, FileKeyring, wait_for_stderr, write_atomically
 
@@ -54,3 +56,19 @@ def test_a_login_over_a_damaged_entry_replaces_it_and_revokes_nothing(
     assert result.code == 0, result
     assert stored() is not None
     assert emu.counters()["revokes"] == 0 and live_sessions(emu) == 1
+
+
+def test_eight_profiles_signing_in_at_once_are_all_listed_and_can_be_made_the_default(emu, rcauth) -> None:
+    """`for p in p1 ... p8; do rcauth --profile $p login --jwt & done; wait`: each login adds its
+    profile to the index under the index's lock, so none replaces another's entry."""
+    names = [f"p{n}" for n in range(1, 9)]
+    logins = [rcauth.start("--profile", name, "login", "--jwt", env={"RC_JWT": DEMO_JWT}) for name in names]
+    results = [rcauth.finish(login, timeout=60) for login in logins]
+    assert [r.code for r in results] == [0] * len(names), results
+
+    listing = rcauth.run("profiles", "--json")
+
+    assert listing.code == 0, listing
+    assert sorted(p["profile"] for p in json.loads(listing.out)) == names
+    chosen = rcauth.run("profiles", "use", "p8")
+    assert chosen.code == 0, chosen

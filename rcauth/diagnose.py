@@ -516,6 +516,15 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
     return ok(name, detail)
 
 
+def check_profile_index() -> Check | None:
+    """A problem when the profile index is damaged (`rcauth.profiles.read`): the profiles `--all`
+    looks at, and `rcauth profiles` lists, may then miss some; nothing while it is whole."""
+    from rcauth import profiles
+
+    problem = profiles.read().problem()
+    return _failed("profile index", problem) if problem is not None else None
+
+
 def check_sessions(profiles: Iterable[str], *, insecure_storage: bool = False) -> list[Check]:
     return [check_session(p, insecure_storage=insecure_storage) for p in profiles]
 
@@ -557,6 +566,9 @@ def diagnose(
         checks.append(check_redirect_uri(settings.redirect_uri))
         checks += check_server(settings.server)
     checks += check_storage(profile, insecure_storage=insecure_storage)
+    damaged_index = check_profile_index()
+    if damaged_index is not None:
+        checks.append(damaged_index)
     checks += check_sessions(
         list(profiles) if profiles is not None else [profile], insecure_storage=insecure_storage
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from rcauth.cli import AppState, common_options, state
+from rcauth.cli import AppState, common_options, configured_default, state
 from rcauth.errors import RcauthError
 
 
@@ -54,7 +54,9 @@ def doctor(
         app = state()
     except RcauthError:  # a config file that cannot be read: reported by the configuration check
         app = click.get_current_context().ensure_object(AppState)
-    names = sorted(profile_index.names() | {app.profile}) if all_profiles else [app.profile]
+    names = [app.profile]
+    if all_profiles:  # the default too, even if the index lost it (as `rcauth profiles` looks for it)
+        names = sorted(profile_index.names() | {app.profile, configured_default()})
     checks = diagnose.diagnose(
         {"client_id": client_id, "server": server, "redirect_uri": redirect_uri},
         env_file=env_file,

@@ -347,3 +347,20 @@ def test_the_server_check_ends_at_its_deadline_when_even_the_headers_trickle(mon
     server = {check.name: check for check in found}["server"]
     assert server.status is diagnose.Status.PROBLEM
     assert server.detail == f"{stub.base_url} did not finish answering within 1 s"
+
+
+def test_doctor_all_says_the_profile_index_is_damaged_and_still_checks_the_default(
+    rcauth, sign_in
+) -> None:
+    """A damaged index may have lost profiles: a problem named with its file, never "all well";
+    the profile in use and the default are checked whatever the index says."""
+    sign_in()
+    index = Path(os.environ["RCAUTH_STATE_DIR"]) / "profiles.json"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text("garbage", encoding="utf-8")
+    result, checks, report = doctor(rcauth, "--all")
+    assert result.code == 1 and report["ok"] is False, result
+    assert checks["profile index"]["status"] == "problem"
+    detail = checks["profile index"]["detail"]
+    assert str(index) in detail and "is damaged" in detail
+    assert checks["session default"]["status"] == "ok"

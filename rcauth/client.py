@@ -25,6 +25,7 @@ from rcauth.errors import (
     OAuthError,
     RcauthError,
     SessionExpired,
+    TransportError,
     UnexpectedAnswer,
     parse_error_body,
 )
@@ -399,14 +400,24 @@ class ApiClient:
         if wait > 0:
             self._wait(wait, "pacing to stay under the rate limit")
         sent_at = self.monotonic()
+        unsendable: ValueError | None = None
         try:
             # The caller's headers go as given; the token is set last (an auth object, which also
             # keeps requests from reading ~/.netrc), so no header of the caller's can replace it.
             response = self.http.request(
                 method, url, auth=transport.BearerToken(access_token), timeout=self.timeout, **kwargs
             )
+        except requests.exceptions.InvalidHeader as exc:
+            unsendable = exc
         except requests.RequestException as exc:
             raise transport.failure(exc, url) from None
+        except ValueError as exc:  # http.client's check of a header: requests' skips what an auth sets
+            unsendable = exc
+        if unsendable is not None:
+            # Both say the header's value as a repr: masked here, in every spelling, and raised outside
+            # the `except` so the error does not keep the original (and its repr) as its context.
+            said = redact.redact(" ".join(str(unsendable).split()))
+            raise TransportError(f"could not send the request to {urlsplit(url).netloc}: {said}")
         log.debug("%s %s -> %s", method, redact.redact(url), response.status_code)
         self.rate_limiter.observe(response, sent_at, self.monotonic())
         if group := response.headers.get("X-Rate-Limit-Group"):

@@ -66,6 +66,20 @@ def _basic_credentials(client_id: str, client_secret: str) -> list[str]:
     return encoded
 
 
+def _spellings(secret: str) -> set[str]:
+    """`secret` as it is, and as a `repr` of a text or of bytes holding it shows it (escaped): an error
+    message made with `%r` (http.client's "Invalid header value b'Bearer ...\\n'") must not show a
+    secret that holds a character repr escapes."""
+    forms = {secret, repr(secret)[1:-1]}
+    for encoding in ("latin-1", "utf-8"):  # http.client encodes a header latin-1, most else utf-8
+        try:
+            forms.add(repr(secret.encode(encoding))[2:-1])
+        except UnicodeEncodeError:
+            continue
+    forms |= {form.replace("'", "\\'") for form in forms}  # a repr quoted with ' escapes the ones inside
+    return forms
+
+
 def redact(text: str) -> str:
     """Return text with every registered secret and every secret-carrying field masked."""
     with _lock:
@@ -74,7 +88,7 @@ def redact(text: str) -> str:
     for client_id, client_secret in clients:
         register(*_basic_credentials(client_id, client_secret))
     with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
+        known = sorted({form for secret in _secrets for form in _spellings(secret)}, key=len, reverse=True)
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)

@@ -1320,3 +1320,45 @@ def test_a_refresh_token_ended_on_the_clients_clock_ends_the_session_without_a_r
         with pytest.raises(SessionExpired, match="refresh token is no longer valid"):
             client.get_json(EXT)
     assert m.call_count == 0 and store.load() is None
+
+
+class _UncheckedStore(MemoryStore):
+    """Hands over a session as it was made, past `Session.from_json`'s checks: what a token no check
+    caught would do when sent (its secrets registered, as every store registers them)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def load(self) -> Session | None:
+        from rcauth import redact
+
+        redact.register(*self.session.secrets)
+        return self.session
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        # http.client refuses it: requests checks the caller's headers, not the one an auth object sets
+        ({}, "AT-unsendable-1\n"),
+        ({}, "AT-unsendable-1\r\nX-Injected: 1"),
+        ({"X-Trace": "AT-unsendable-1\n"}, "AT-unsendable-1"),  # a caller's header: requests' InvalidHeader
+    ],
+)
+def test_a_request_that_cannot_be_sent_is_a_transport_error_that_never_shows_the_token(
+    header: dict, token: str
+) -> None:
+    """Both requests and http.client say a header they refuse as a repr of it; what reaches the
+    caller is one `TransportError` with the token masked in that form too, and no original error
+    kept as its context (before, a raw ValueError showing `Bearer <token>\\n`)."""
+    from helpers import free_port
+
+    server = f"http://127.0.0.1:{free_port()}"
+    with ApiClient(_UncheckedStore(make_session(server=server, access_token=token))) as client:
+        with pytest.raises(TransportError) as caught:
+            client.get_json("/restapi/v1.0/account/~", headers=header)
+    said = str(caught.value)
+    assert said.startswith(f"could not send the request to 127.0.0.1:{server.rsplit(':', 1)[1]}: ")
+    assert "AT-unsendable" not in said and "***" in said
+    assert caught.value.__context__ is None and caught.value.__cause__ is None

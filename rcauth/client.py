@@ -480,9 +480,19 @@ class ApiClient:
 
         A listing that ends at page 1000 (the most RingCentral's paging model allows) while its totals
         say records remain raises `ListingIncomplete` after the last record it could reach.
+
+        `limit` is checked here, at the call, before anything is sent (`check_limit`); the first page is
+        asked for when iteration starts.
         """
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be 0 or more, or None for every record, not {limit}")
+        return self._pages(path, params, check_limit(limit), on_page)
+
+    def _pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        limit: int | None,
+        on_page: Callable[[dict[str, Any]], None] | None,
+    ) -> Iterator[dict[str, Any]]:
         if limit == 0:
             return  # nothing asked for: no request (perPage=0 would be refused, and 1000 too many)
         params = dict(params or {})
@@ -586,6 +596,20 @@ def _json_of(response: requests.Response) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError("RingCentral answered with JSON that is not an object", status=response.status_code)
     return data
+
+
+def check_limit(limit: object) -> int | None:
+    """`limit` as paging takes it: None (every record) or an int of 0 or more. Anything else would
+    be sent as `perPage` (True as "True", nan, 1.5: a server's 400 for the caller's mistake) or miscount
+    (2.5 listed 3 records), so it is refused before a request: `TypeError` for what is not an int (a
+    bool included), `ValueError` for a negative one."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"limit must be an int, or None for every record, not {type(limit).__name__}")
+    if limit < 0:
+        raise ValueError(f"limit must be 0 or more, or None for every record, not {limit}")
+    return limit
 
 
 def _retry_after(response: requests.Response) -> float:

@@ -499,6 +499,7 @@ class ApiClient:
         if "perPage" not in params:
             params["perPage"] = min(limit, MAX_PER_PAGE) if limit else MAX_PER_PAGE
         page = self.get_json(path, params=params)
+        where = path
         seen = 0
         # The pages followed, by link: RingCentral never links back to a page of the same listing nor
         # past page 1000, so a server that does (a loop, an endless chain) is stopped here, after the
@@ -507,7 +508,7 @@ class ApiClient:
         while True:
             if on_page is not None:
                 on_page(page)
-            records, next_url = _page_parts(page)
+            records, next_url = _page_parts(page, where)
             for record in records:
                 yield record
                 seen += 1
@@ -518,7 +519,7 @@ class ApiClient:
                 return
             url = self._next_page(next_url, followed, seen)
             followed.add(url)
-            page = _json_of(self._complete("GET", url, {}))
+            page, where = _json_of(self._complete("GET", url, {})), url
 
     def _next_page(self, next_url: str, followed: set[str], listed: int) -> str:
         """The absolute URL of the next page, or why it must not be fetched: a link back to a page
@@ -543,11 +544,18 @@ def _waiting_for_the_lock() -> None:
     log.debug("another rcauth holds the session's refresh lock: waiting for it")
 
 
-def _page_parts(page: dict[str, Any]) -> tuple[list[Any], str]:
-    """A page's records and its next page's link ("" for none). A page shaped otherwise (records that
-    are not a list, a `navigation.nextPage.uri` that is not text at any step) is an `ApiError`, raised
-    before any of its records: read as an empty or a last page, it would pass a listing off as complete."""
-    records = page.get("records")
+def _page_parts(page: dict[str, Any], where: str) -> tuple[list[Any], str]:
+    """A page's records and its next page's link ("" for none). A page shaped otherwise (no `records`
+    at all, records that are not a list, a `navigation.nextPage.uri` that is not text at any step) is an
+    `ApiError`, raised before any of its records: read as an empty or a last page, it would pass a
+    listing off as complete, or a resource that is no listing (`/restapi/v1.0/account/~`) as an empty
+    one. `records: null` is an empty page: every list answer of RingCentral's carries the key."""
+    if "records" not in page:
+        raise ApiError(
+            f"{urlsplit(where).path or where} does not answer with a listing: its answer has no records",
+            hint="only a list resource (one answering with `records`) can be paged: read this one whole",
+        )
+    records = page["records"]
     if records is None:
         records = []
     if not isinstance(records, list):

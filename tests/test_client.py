@@ -1121,6 +1121,34 @@ def test_a_page_shaped_otherwise_is_an_api_error_not_an_empty_or_last_page(
     assert caught.value.message == message
 
 
+ACCOUNT = SERVER + "/restapi/v1.0/account/~"
+NO_LISTING = "does not answer with a listing: its answer has no records"
+
+
+def test_a_resource_that_is_no_listing_is_an_api_error_not_an_empty_listing(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(ACCOUNT, json={"uri": ACCOUNT, "id": 37439510, "status": "Confirmed"})
+        with pytest.raises(ApiError) as caught:
+            list(client.paginate("/restapi/v1.0/account/~"))
+    assert caught.value.message == f"/restapi/v1.0/account/~ {NO_LISTING}"
+    assert caught.value.hint == (
+        "only a list resource (one answering with `records`) can be paged: read this one whole"
+    )
+
+
+def test_a_next_page_without_records_ends_the_listing_with_an_error_after_the_records_before_it(
+    store: MemoryStore,
+) -> None:
+    page1 = {"records": [{"id": "a"}], "navigation": {"nextPage": {"uri": CALLS + "?page=2"}}}
+    listed = []
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, [{"json": page1}, {"json": {"navigation": {}}}])
+        with pytest.raises(ApiError) as caught:
+            listed.extend(client.paginate(CALLS))
+    assert listed == [{"id": "a"}]
+    assert caught.value.message == f"/restapi/v1.0/account/~/extension/~/call-log {NO_LISTING}"
+
+
 def test_a_page_with_null_records_and_no_navigation_is_an_empty_last_page(store: MemoryStore) -> None:
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, json={"records": None, "navigation": {"nextPage": None}})

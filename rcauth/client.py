@@ -25,6 +25,7 @@ from rcauth.errors import (
     OAuthError,
     RcauthError,
     SessionExpired,
+    TransportError,
     UnexpectedAnswer,
     parse_error_body,
 )
@@ -399,14 +400,24 @@ class ApiClient:
         if wait > 0:
             self._wait(wait, "pacing to stay under the rate limit")
         sent_at = self.monotonic()
+        unsendable: ValueError | None = None
         try:
             # The caller's headers go as given; the token is set last (an auth object, which also
             # keeps requests from reading ~/.netrc), so no header of the caller's can replace it.
             response = self.http.request(
                 method, url, auth=transport.BearerToken(access_token), timeout=self.timeout, **kwargs
             )
+        except requests.exceptions.InvalidHeader as exc:
+            unsendable = exc
         except requests.RequestException as exc:
             raise transport.failure(exc, url) from None
+        except ValueError as exc:  # http.client's check of a header: requests' skips what an auth sets
+            unsendable = exc
+        if unsendable is not None:
+            # Both say the header's value as a repr: masked here, in every spelling, and raised outside
+            # the `except` so the error does not keep the original (and its repr) as its context.
+            said = redact.redact(" ".join(str(unsendable).split()))
+            raise TransportError(f"could not send the request to {urlsplit(url).netloc}: {said}")
         log.debug("%s %s -> %s", method, redact.redact(url), response.status_code)
         self.rate_limiter.observe(response, sent_at, self.monotonic())
         if group := response.headers.get("X-Rate-Limit-Group"):
@@ -469,15 +480,26 @@ class ApiClient:
 
         A listing that ends at page 1000 (the most RingCentral's paging model allows) while its totals
         say records remain raises `ListingIncomplete` after the last record it could reach.
+
+        `limit` is checked here, at the call, before anything is sent (`check_limit`); the first page is
+        asked for when iteration starts.
         """
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be 0 or more, or None for every record, not {limit}")
+        return self._pages(path, params, check_limit(limit), on_page)
+
+    def _pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        limit: int | None,
+        on_page: Callable[[dict[str, Any]], None] | None,
+    ) -> Iterator[dict[str, Any]]:
         if limit == 0:
             return  # nothing asked for: no request (perPage=0 would be refused, and 1000 too many)
         params = dict(params or {})
         if "perPage" not in params:
             params["perPage"] = min(limit, MAX_PER_PAGE) if limit else MAX_PER_PAGE
         page = self.get_json(path, params=params)
+        where = path
         seen = 0
         # The pages followed, by link: RingCentral never links back to a page of the same listing nor
         # past page 1000, so a server that does (a loop, an endless chain) is stopped here, after the
@@ -486,7 +508,7 @@ class ApiClient:
         while True:
             if on_page is not None:
                 on_page(page)
-            records, next_url = _page_parts(page)
+            records, next_url = _page_parts(page, where)
             for record in records:
                 yield record
                 seen += 1
@@ -497,7 +519,7 @@ class ApiClient:
                 return
             url = self._next_page(next_url, followed, seen)
             followed.add(url)
-            page = _json_of(self._complete("GET", url, {}))
+            page, where = _json_of(self._complete("GET", url, {})), url
 
     def _next_page(self, next_url: str, followed: set[str], listed: int) -> str:
         """The absolute URL of the next page, or why it must not be fetched: a link back to a page
@@ -522,11 +544,18 @@ def _waiting_for_the_lock() -> None:
     log.debug("another rcauth holds the session's refresh lock: waiting for it")
 
 
-def _page_parts(page: dict[str, Any]) -> tuple[list[Any], str]:
-    """A page's records and its next page's link ("" for none). A page shaped otherwise (records that
-    are not a list, a `navigation.nextPage.uri` that is not text at any step) is an `ApiError`, raised
-    before any of its records: read as an empty or a last page, it would pass a listing off as complete."""
-    records = page.get("records")
+def _page_parts(page: dict[str, Any], where: str) -> tuple[list[Any], str]:
+    """A page's records and its next page's link ("" for none). A page shaped otherwise (no `records`
+    at all, records that are not a list, a `navigation.nextPage.uri` that is not text at any step) is an
+    `ApiError`, raised before any of its records: read as an empty or a last page, it would pass a
+    listing off as complete, or a resource that is no listing (`/restapi/v1.0/account/~`) as an empty
+    one. `records: null` is an empty page: every list answer of RingCentral's carries the key."""
+    if "records" not in page:
+        raise ApiError(
+            f"{urlsplit(where).path or where} does not answer with a listing: its answer has no records",
+            hint="only a list resource (one answering with `records`) can be paged: read this one whole",
+        )
+    records = page["records"]
     if records is None:
         records = []
     if not isinstance(records, list):
@@ -575,6 +604,20 @@ def _json_of(response: requests.Response) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError("RingCentral answered with JSON that is not an object", status=response.status_code)
     return data
+
+
+def check_limit(limit: object) -> int | None:
+    """`limit` as paging takes it: None (every record) or an int of 0 or more. Anything else would
+    be sent as `perPage` (True as "True", nan, 1.5: a server's 400 for the caller's mistake) or miscount
+    (2.5 listed 3 records), so it is refused before a request: `TypeError` for what is not an int (a
+    bool included), `ValueError` for a negative one."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"limit must be an int, or None for every record, not {type(limit).__name__}")
+    if limit < 0:
+        raise ValueError(f"limit must be 0 or more, or None for every record, not {limit}")
+    return limit
 
 
 def _retry_after(response: requests.Response) -> float:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from rcauth import interrupts
 from rcauth.config import Settings
@@ -272,13 +272,23 @@ def _nobody(url: str) -> None:
     """No one to tell: a JWT sign-in has no URL, and a caller opening the browser may show none."""
 
 
+# What a copy wraps an address in: quotes (a chat, a shell), angle brackets (an e-mail: RFC 3986
+# Appendix C's delimiters), backticks (Markdown), typographic quotes (a word processor).
+_WRAPPERS = {'"': '"', "'": "'", "<": ">", "`": "`", "\u201c": "\u201d", "\u2018": "\u2019"}
+
+
 def parse_pasted_redirect(text: str, expected_state: str, redirect_uri: str) -> CallbackResult:
     """Read the URL the browser landed on (or just its query) as the loopback receiver would
-    (`loopback.parse_callback`), after checking it is the redirect URI's path.
+    (`loopback.parse_callback`), after taking off one pair of quotes or angle brackets around it and
+    checking it is the redirect URI's path.
 
-    Raises `LoginFailed` for another URL, an unreadable query, or another sign-in's `state`.
+    Raises `LoginFailed` for another URL, an unreadable query, another sign-in's `state`, or an
+    address of this sign-in with neither a code nor RingCentral's `error`: what was pasted is short of
+    the address, which is no error of RingCentral's.
     """
     text = text.strip()
+    if len(text) >= 2 and _WRAPPERS.get(text[0]) == text[-1]:
+        text = text[1:-1].strip()
     expected = urlsplit(redirect_uri)
     head = text.partition("?")[0]
     if "://" not in head and not head.startswith("/") and "/" in head:
@@ -291,13 +301,19 @@ def parse_pasted_redirect(text: str, expected_state: str, redirect_uri: str) -> 
             f"that URL is not the redirect URI {redirect_uri}; paste the URL your browser landed on"
         )
     try:
-        return parse_callback(query_text, expected_state)
+        result = parse_callback(query_text, expected_state)
     except ForeignCallback:
         raise LoginFailed(
             "the pasted URL does not belong to this sign-in (state mismatch); start again"
         ) from None
     except LoginFailed:
         raise LoginFailed("that is not a redirect URL (its query could not be read)") from None
+    if not result.code and "error" not in parse_qs(query_text, keep_blank_values=True):
+        raise LoginFailed(
+            "the pasted address carried no code; start again and paste the whole address the browser "
+            "landed on"
+        )
+    return result
 
 
 def login(

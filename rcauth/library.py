@@ -222,9 +222,12 @@ class Client:
         Args:
             path: the list's path, e.g. `/restapi/v1.0/account/~/extension`.
             params: its query parameters (`perPage` defaults to RingCentral's maximum, 1000).
-            limit: stop after this many records; None for every page.
+            limit: stop after this many records (an int, 0 or more); None for every page.
 
         Raises:
+            TypeError: a `limit` that is not an int (a bool, a float, a string): raised here, at once,
+                before any request.
+            ValueError: a negative `limit`, likewise.
             As `get_json`, while iterating.
         """
         return self._api.paginate(path, params, limit=limit)
@@ -261,14 +264,17 @@ class Client:
             directions: "Inbound" and/or "Outbound" (any case).
             view: "Simple" (default) or "Detailed" (adds call legs).
             account: the whole account's log (needs the FullCompanyCallLog permission, else 403).
-            limit: stop after this many records; None (the default) follows every page.
+            limit: stop after this many records (an int, 0 or more); None (the default) follows
+                every page.
 
         Returns:
             An iterator of call records; the request is sent when iteration starts.
 
         Raises:
+            TypeError: a `limit` that is not an int (a bool, a float, a string): raised here, at once.
             ValueError: a filter RingCentral does not know, a string that is not a time, a naive
-                datetime, or `date_from` later than `date_to` (or than now): raised here, at once.
+                datetime, `date_from` later than `date_to` (or than now), or a negative `limit`:
+                raised here, at once.
             ApiError, TransportError, SessionExpired: while iterating, as `request`.
         """
         now = datetime.now(timezone.utc)

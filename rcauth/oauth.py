@@ -136,8 +136,7 @@ def _token_answer(response: requests.Response, issued_out: list[str] | None = No
             f"the token endpoint answered {what_answered(response)}, which is not a token",
             status=response.status_code,
         ) from None
-    fields = body if isinstance(body, dict) else {}
-    redact.register(*(v for k, v in fields.items() if k.endswith("_token") and isinstance(v, str)))
+    fields = body if isinstance(body, dict) else {}  # its tokens registered as it came (`_register_tokens`)
     # What revokes the grant if it cannot be used. Either token ends the whole session at RingCentral:
     # the first that looks like a token (a refresh token refused for its shape must not take the place
     # of a good access token in the revocation).
@@ -165,6 +164,19 @@ def _token_answer(response: requests.Response, issued_out: list[str] | None = No
     except UnexpectedAnswer as exc:
         raise unusable(exc.message.removeprefix(UNUSABLE_TOKEN_ANSWER)) from None
     return _answer_with(response, json.dumps(token, default=float))
+
+
+def _register_tokens(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    """A requests response hook on every token request: the tokens an answer carries are registered
+    for masking as it arrives, before requests-oauthlib logs its text (at DEBUG, ahead of the
+    compliance hooks such as `_token_answer`)."""
+    try:
+        body = json.loads(response.text)
+    except (ValueError, RecursionError):
+        return response
+    if isinstance(body, dict):
+        redact.register(*(v for k, v in body.items() if k.endswith("_token") and isinstance(v, str)))
+    return response
 
 
 def _answer_with(response: requests.Response, text: str) -> requests.Response:
@@ -297,10 +309,12 @@ class RingCentralOAuth:
     def _oauth_session(self, redirect_uri: str | None = None, client: Any = None) -> OAuth2Session:
         from requests_oauthlib import OAuth2Session
 
+        redact.guard_token_loggers()
         # Redirects stay on the server: a 307/308 would re-send the grant (refresh token, code and
         # verifier) in the body to wherever it points, whatever happens to the Basic header.
         session_class = transport.staying_on_origin(OAuth2Session)
         session = session_class(client_id=self.client_id, client=client, redirect_uri=redirect_uri)
+        session.hooks["response"].append(_register_tokens)
         transport.mount(session, _token_retry(self.monotonic, self.sleep), prefix=self.server + "/")
         return session
 

@@ -66,18 +66,42 @@ def _basic_credentials(client_id: str, client_secret: str) -> list[str]:
     return encoded
 
 
-def redact(text: str) -> str:
-    """Return text with every registered secret and every secret-carrying field masked."""
+def _spellings(secret: str) -> set[str]:
+    """`secret` as it is, as a `repr` of a text or of bytes holding it shows it (escaped), and as a form
+    body carries it: an error message made with `%r` (http.client's "Invalid header value
+    b'Bearer ...\\n'") or a logged request body (`refresh_token=...` with `+`, `/`, `=` percent-encoded)
+    must not show a secret that holds a character they escape."""
+    from urllib.parse import quote_plus
+
+    forms = {secret, repr(secret)[1:-1], quote_plus(secret)}
+    for encoding in ("latin-1", "utf-8"):  # http.client encodes a header latin-1, most else utf-8
+        try:
+            forms.add(repr(secret.encode(encoding))[2:-1])
+        except UnicodeEncodeError:
+            continue
+    forms |= {form.replace("'", "\\'") for form in forms}  # a repr quoted with ' escapes the ones inside
+    return forms
+
+
+def mask_registered(text: str) -> str:
+    """Return text with every registered secret masked, in every spelling `_spellings` knows; nothing
+    else in it changes."""
     with _lock:
         clients = list(_clients)
         _clients.clear()
     for client_id, client_secret in clients:
         register(*_basic_credentials(client_id, client_secret))
     with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
+        known = sorted({form for secret in _secrets for form in _spellings(secret)}, key=len, reverse=True)
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
+    return text
+
+
+def redact(text: str) -> str:
+    """Return text with every registered secret and every secret-carrying field masked."""
+    text = mask_registered(text)
     for pattern in _PATTERNS:
         text = re.sub(pattern, lambda m: m.group(1) + MASK, text)
     return text
@@ -96,6 +120,39 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(formatter.formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+class _RegisteredSecretsFilter(logging.Filter):
+    """Masks rcauth's registered secrets in a record of another library's logger, its arguments
+    included (the message is formatted once and kept); a record that holds none is left as it is,
+    so a program's own use of that library logs what it always did."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is the handler's to report, as without us
+            return True
+        masked = mask_registered(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+_FOREIGN_FILTER = _RegisteredSecretsFilter()
+# requests-oauthlib's loggers that log token material, at DEBUG: `OAuth2Session.fetch_token` and
+# `refresh_token` log the request's headers (the Basic credential) and body (code, PKCE verifier, JWT
+# assertion, refresh token), the answer's text and the token obtained (requests-oauthlib 2.0). oauthlib's
+# client side, which builds the bodies and reads the answers, logs nothing.
+TOKEN_LOGGERS = ("requests_oauthlib.oauth2_session",)
+
+
+def guard_token_loggers() -> None:
+    """Attach the filter to `TOKEN_LOGGERS`, once (`addFilter` keeps one copy), before rcauth's first
+    token request: a program that logs at DEBUG (`logging.basicConfig(level=logging.DEBUG)`) would
+    otherwise write rcauth's secrets in its own logs. The one change rcauth makes to another library's
+    state (SECURITY.md): the program's handlers, levels and every other logger stay as they are."""
+    for name in TOKEN_LOGGERS:
+        logging.getLogger(name).addFilter(_FOREIGN_FILTER)
 
 
 # Whatever stands before the last "@" of a URL (a user name, a password), the scheme kept, in every

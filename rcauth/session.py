@@ -25,6 +25,8 @@ REFRESH_ENDING_NOTICE = 86_400.0
 NO_REFRESH_TOKEN = "this app issues no refresh token"  # noqa: S105 - a sentence, not a password
 # RFC 6749 Appendix A.12/A.17 (VSCHAR), less the space RFC 6750's b64token forbids in a Bearer header.
 _TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
+# RFC 6749 Appendix A.1/A.2: a client id and secret are VSCHARs (printable ASCII, the space included).
+_CLIENT_TEXT = re.compile(r"[\x20-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class Session:
             if isinstance(token.get("scope"), list)
             else str(token.get("scope") or ""),
             owner_id=str(token.get("owner_id") or (previous.owner_id if previous else "")),
-            token_type=str(token.get("token_type") or "bearer"),
+            token_type=token.get("token_type") or "bearer",
             created_at=previous.created_at if previous else now,
             refreshed_at=now if previous else None,
         )
@@ -154,7 +156,7 @@ def _recovered(data: Mapping[str, Any]) -> Session | None:
         for name in ("refresh_token", "access_token")
         if isinstance(value := data.get(name), str) and looks_like_token(value)
     }
-    app_ok = _text(client_id) and (secret is None or isinstance(secret, str))
+    app_ok = _FIELD_CHECKS["client_id"](client_id) and _FIELD_CHECKS["client_secret"](secret)
     if not (tokens and app_ok and _text(server) and _server_url(str(server))):
         return None
     from rcauth import redact
@@ -208,6 +210,11 @@ def validated_token(token: object) -> dict[str, Any]:
         checked["refresh_token_expires_in"] = _lifetime(
             token, "refresh_token_expires_in", REFRESH_TOKEN_MAX_LIFETIME, unusable
         )
+    # RFC 6749 §5.1 and §7.1: the token's type, which a hand-off (`rcauth.token_data`, an SDK) puts in
+    # the Authorization header before the token; what could not go there is not stored.
+    token_type = token.get("token_type")
+    if token_type not in (None, "") and not (isinstance(token_type, str) and looks_like_token(token_type)):
+        raise unusable("its token_type is not a token type")
     # RFC 6749 §3.3: a space-separated string (oauthlib hands it on as a list of them). oauthlib splits
     # whatever else it is given as one: a number or an object there crashed it.
     scope = token.get("scope")
@@ -261,19 +268,30 @@ def _server_url(url: str) -> bool:
         return False
 
 
+def _token(value: object) -> bool:
+    return isinstance(value, str) and looks_like_token(value)
+
+
+def _client_text(value: object) -> bool:
+    return isinstance(value, str) and _CLIENT_TEXT.fullmatch(value) is not None
+
+
 # What each field must hold for the session to be usable: anything else in a stored session (edited
-# by hand, written by another program) is reported as damage, never a crash later on.
+# by hand, written by another program) is reported as damage, never a crash later on. What goes into a
+# header or a URL (the tokens and their type, the app's id and secret, the server) is held to the rule
+# a token endpoint's answer or `rcauth login` is held to: a token ending in a line break would pass as
+# text, then fail every request with an error that shows it.
 _FIELD_CHECKS: dict[str, Callable[[object], bool]] = {
     "server": lambda v: _text(v) and _server_url(str(v)),
-    "client_id": _text,
-    "client_secret": lambda v: v is None or isinstance(v, str),
-    "access_token": _text,
+    "client_id": _client_text,
+    "client_secret": lambda v: v is None or v == "" or _client_text(v),
+    "access_token": _token,
     "access_expires_at": _number,
-    "refresh_token": lambda v: v is None or _text(v),
+    "refresh_token": lambda v: v is None or _token(v),
     "refresh_expires_at": lambda v: v is None or _number(v),
     "scope": lambda v: isinstance(v, str),
     "owner_id": lambda v: isinstance(v, str),
-    "token_type": lambda v: isinstance(v, str),
+    "token_type": _token,
     "created_at": _number,
     "refreshed_at": lambda v: v is None or _number(v),
 }

@@ -174,6 +174,13 @@ def test_api_paginate_streams_every_record(run, signed_in) -> None:
     assert len(ids) == 3000 and len(set(ids)) == 3000
 
 
+def test_api_paginate_of_a_resource_that_is_no_listing_is_an_error_not_an_empty_one(run, signed_in) -> None:
+    """Before, the account (an object without `records`) was listed as `[]` with exit 0."""
+    result = run("api", "GET", "/restapi/v1.0/account/~", "--paginate", code=5)
+    said = "/restapi/v1.0/account/~ does not answer with a listing: its answer has no records"
+    assert said in result.stderr
+
+
 def test_api_error_shows_error_code_and_exits_5(run, signed_in) -> None:
     result = run("api", "GET", "/restapi/v1.0/account/~/no-such-thing", code=5)
     assert "CMN-102" in result.stderr or "404" in result.stderr

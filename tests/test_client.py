@@ -1121,6 +1121,34 @@ def test_a_page_shaped_otherwise_is_an_api_error_not_an_empty_or_last_page(
     assert caught.value.message == message
 
 
+ACCOUNT = SERVER + "/restapi/v1.0/account/~"
+NO_LISTING = "does not answer with a listing: its answer has no records"
+
+
+def test_a_resource_that_is_no_listing_is_an_api_error_not_an_empty_listing(store: MemoryStore) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(ACCOUNT, json={"uri": ACCOUNT, "id": 37439510, "status": "Confirmed"})
+        with pytest.raises(ApiError) as caught:
+            list(client.paginate("/restapi/v1.0/account/~"))
+    assert caught.value.message == f"/restapi/v1.0/account/~ {NO_LISTING}"
+    assert caught.value.hint == (
+        "only a list resource (one answering with `records`) can be paged: read this one whole"
+    )
+
+
+def test_a_next_page_without_records_ends_the_listing_with_an_error_after_the_records_before_it(
+    store: MemoryStore,
+) -> None:
+    page1 = {"records": [{"id": "a"}], "navigation": {"nextPage": {"uri": CALLS + "?page=2"}}}
+    listed = []
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CALLS, [{"json": page1}, {"json": {"navigation": {}}}])
+        with pytest.raises(ApiError) as caught:
+            listed.extend(client.paginate(CALLS))
+    assert listed == [{"id": "a"}]
+    assert caught.value.message == f"/restapi/v1.0/account/~/extension/~/call-log {NO_LISTING}"
+
+
 def test_a_page_with_null_records_and_no_navigation_is_an_empty_last_page(store: MemoryStore) -> None:
     with requests_mock.Mocker() as m, ApiClient(store) as client:
         m.get(CALLS, json={"records": None, "navigation": {"nextPage": None}})
@@ -1320,3 +1348,45 @@ def test_a_refresh_token_ended_on_the_clients_clock_ends_the_session_without_a_r
         with pytest.raises(SessionExpired, match="refresh token is no longer valid"):
             client.get_json(EXT)
     assert m.call_count == 0 and store.load() is None
+
+
+class _UncheckedStore(MemoryStore):
+    """Hands over a session as it was made, past `Session.from_json`'s checks: what a token no check
+    caught would do when sent (its secrets registered, as every store registers them)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def load(self) -> Session | None:
+        from rcauth import redact
+
+        redact.register(*self.session.secrets)
+        return self.session
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        # http.client refuses it: requests checks the caller's headers, not the one an auth object sets
+        ({}, "AT-unsendable-1\n"),
+        ({}, "AT-unsendable-1\r\nX-Injected: 1"),
+        ({"X-Trace": "AT-unsendable-1\n"}, "AT-unsendable-1"),  # a caller's header: requests' InvalidHeader
+    ],
+)
+def test_a_request_that_cannot_be_sent_is_a_transport_error_that_never_shows_the_token(
+    header: dict, token: str
+) -> None:
+    """Both requests and http.client say a header they refuse as a repr of it; what reaches the
+    caller is one `TransportError` with the token masked in that form too, and no original error
+    kept as its context (before, a raw ValueError showing `Bearer <token>\\n`)."""
+    from helpers import free_port
+
+    server = f"http://127.0.0.1:{free_port()}"
+    with ApiClient(_UncheckedStore(make_session(server=server, access_token=token))) as client:
+        with pytest.raises(TransportError) as caught:
+            client.get_json("/restapi/v1.0/account/~", headers=header)
+    said = str(caught.value)
+    assert said.startswith(f"could not send the request to 127.0.0.1:{server.rsplit(':', 1)[1]}: ")
+    assert "AT-unsendable" not in said and "***" in said
+    assert caught.value.__context__ is None and caught.value.__cause__ is None

@@ -101,14 +101,27 @@ def test_an_error_wins_over_a_code_in_the_same_redirect() -> None:
     assert result == CallbackResult(error="server_error")
 
 
-NO_CODE = CallbackResult(error="invalid_request", error_description="the redirect carried no code")
+NO_CODE = "the pasted address carried no code; start again and paste the whole address the browser landed on"
 
 
-@pytest.mark.parametrize("pasted", ["state={state}", "code=&state={state}"])
-def test_a_pasted_redirect_without_a_code_ends_the_sign_in_and_exchanges_nothing(pasted: str) -> None:
-    """`loopback.parse_callback` (the one reading of a callback) makes a redirect with no code, or an
-    empty one, an `invalid_request` refusal: the sign-in fails at once and no empty code is sent."""
-    assert parse_pasted_redirect(pasted.format(state=STATE), STATE, PASTE_REDIRECT) == NO_CODE
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "state={state}",
+        "code=&state={state}",
+        "http://localhost:5000/oauth2callback?state={state}",
+        "http://localhost:5000/oauth2callback?state={state}&cod",  # cut short
+        "<http://localhost:5000/oauth2callback?state={state}>",
+    ],
+)
+def test_a_pasted_address_without_a_code_is_said_as_ours_not_ringcentrals_and_exchanges_nothing(
+    pasted: str,
+) -> None:
+    """An address of this sign-in (its state) with neither a code nor RingCentral's `error` is short of
+    what the browser landed on: said so, not as "RingCentral returned an error: invalid_request"."""
+    with pytest.raises(LoginFailed) as caught:
+        parse_pasted_redirect(pasted.format(state=STATE), STATE, PASTE_REDIRECT)
+    assert str(caught.value) == NO_CODE
     announced: list[str] = []
 
     def read_redirect() -> str:
@@ -116,10 +129,64 @@ def test_a_pasted_redirect_without_a_code_ends_the_sign_in_and_exchanges_nothing
 
     with requests_mock.Mocker() as m, pytest.raises(LoginFailed) as caught:
         login(settings(PASTE_REDIRECT), Paste(read_redirect), save=pytest.fail, announce=announced.append)
-    assert str(caught.value) == (
-        "RingCentral returned an error: invalid_request (the redirect carried no code)"
-    )
+    assert str(caught.value) == NO_CODE
     assert m.call_count == 0
+
+
+def test_a_pasted_address_with_ringcentrals_own_error_is_still_ringcentrals() -> None:
+    pasted = f"http://localhost:5000/oauth2callback?error=invalid_request&state={STATE}"
+    assert parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT) == CallbackResult(error="invalid_request")
+
+
+WRAPPED = f"http://localhost:5000/oauth2callback?code=C0DE-1&state={STATE}"
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        f'"{WRAPPED}"',
+        f"'{WRAPPED}'",
+        f"<{WRAPPED}>",
+        f"`{WRAPPED}`",
+        f"\u201c{WRAPPED}\u201d",
+        f"\u2018{WRAPPED}\u2019",
+        f'  "{WRAPPED}"\n',
+        f"< {WRAPPED} >",
+        f'"code=C0DE-1&state={STATE}"',
+        f"<localhost:5000/oauth2callback?code=C0DE-1&state={STATE}>",
+    ],
+)
+def test_a_pasted_address_in_quotes_or_angle_brackets_is_read_as_the_address(pasted: str) -> None:
+    """Copy artefacts (a chat's or a shell's quotes, an e-mail's angle brackets, Markdown's backticks):
+    one pair around the address is taken off. Before, the last one stuck to the state or the code, and
+    the sign-in ended in "RingCentral returned an error: invalid_request"."""
+    assert parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT) == CallbackResult(code="C0DE-1")
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [f'"{WRAPPED}>', f"<{WRAPPED}'", f'""{WRAPPED}""'],
+)
+def test_only_one_matching_pair_around_a_pasted_address_is_taken_off(pasted: str) -> None:
+    with pytest.raises(LoginFailed):
+        parse_pasted_redirect(pasted, STATE, PASTE_REDIRECT)
+
+
+def test_login_by_paste_of_a_quoted_address_exchanges_its_code() -> None:
+    announced: list[str] = []
+
+    def read_redirect() -> str:
+        state = parse_qs(urlsplit(announced[0]).query)["state"][0]
+        return f'"http://localhost:5000/oauth2callback?code=C0DE-Q&state={state}"'
+
+    saved: list[Session] = []
+    with requests_mock.Mocker() as m:
+        m.post(TOKEN_URL, json=TOKEN)
+        session = login(
+            settings(PASTE_REDIRECT), Paste(read_redirect), save=saved.append, announce=announced.append
+        )
+    assert saved == [session] and session.access_token == "AT-flow-123"
+    assert parse_qs(m.request_history[0].text)["code"] == ["C0DE-Q"]
 
 
 def test_a_pasted_query_too_long_to_read_is_refused() -> None:

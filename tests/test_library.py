@@ -182,6 +182,46 @@ def test_client_call_log_follows_pages(signed_in: Emulator) -> None:
     assert signed_in.counters()["api_calls"] - calls_before == 3  # 5 + 5 + 2 of a page of 5
 
 
+CALL_LOG_PATH = "/restapi/v1.0/account/~/extension/~/call-log"
+
+
+@pytest.mark.parametrize(
+    ("limit", "error", "message"),
+    [
+        ("5", TypeError, "limit must be an int, or None for every record, not str"),
+        (True, TypeError, "limit must be an int, or None for every record, not bool"),
+        (False, TypeError, "limit must be an int, or None for every record, not bool"),
+        (1.5, TypeError, "limit must be an int, or None for every record, not float"),
+        (2.0, TypeError, "limit must be an int, or None for every record, not float"),
+        (float("nan"), TypeError, "limit must be an int, or None for every record, not float"),
+        (-1, ValueError, "limit must be 0 or more, or None for every record, not -1"),
+    ],
+)
+@pytest.mark.parametrize("listing", ["paginate", "call_log"])
+def test_a_limit_that_is_not_a_count_is_refused_at_the_call_before_any_request(
+    signed_in: Emulator, listing: str, limit: object, error: type[Exception], message: str
+) -> None:
+    """Before, `limit=True`, 1.5 or nan were sent as `perPage` and came back as a 400, 2.5 listed 3
+    records, "5" failed with a TypeError of its own: each is the caller's mistake, said at the call."""
+    requests_before = signed_in.counters()["requests"]
+    with rcauth.Client() as rc:
+        with pytest.raises(error) as caught:
+            if listing == "paginate":
+                rc.paginate(CALL_LOG_PATH, limit=limit)  # type: ignore[arg-type]
+            else:
+                rc.call_log(limit=limit)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+    assert signed_in.counters()["requests"] == requests_before
+
+
+def test_a_float_limit_never_lists_more_records_than_asked(signed_in: Emulator) -> None:
+    with rcauth.Client() as rc, pytest.raises(TypeError):
+        list(rc.paginate(CALL_LOG_PATH, {"perPage": 5}, limit=2.5))  # type: ignore[arg-type]
+    with rcauth.Client() as rc:
+        assert len(list(rc.paginate(CALL_LOG_PATH, {"perPage": 5}, limit=2))) == 2
+        assert list(rc.call_log(limit=0)) == []
+
+
 def test_client_call_log_takes_datetimes_and_the_clis_strings_alike(signed_in: Emulator) -> None:
     end = datetime.now(timezone.utc)
     with rcauth.Client() as rc:

@@ -204,3 +204,33 @@ def test_a_bearer_or_basic_credential_quoted_without_its_header_is_masked() -> N
 def test_an_app_without_a_secret_registers_nothing() -> None:
     register_client("public-client-id-only", None)
     assert redact("public-client-id-only") == "public-client-id-only"
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["AT-line-1\n", "AT-carriage-1\r\n", "AT-tab\t-1", "AT-quote'd-1", "AT-\u00e9t\u00e9-1", "AT-\x00-1"],
+)
+def test_a_secret_is_masked_also_as_a_repr_shows_it_escaped(secret: str) -> None:
+    """http.client says a header it refuses as a repr of its bytes ("Invalid header value
+    b'Bearer ...\\n'"), requests as a repr of the text: a secret holding a character repr escapes is
+    not in either as it is, and must be masked there too."""
+    register(secret)
+    header = "Bearer " + secret
+    for shown in (
+        "Invalid header value " + repr(header.encode("latin-1", "replace")),
+        "Invalid header value " + repr(header.encode()),
+        "in header value: " + repr(header),
+        "quoted " + repr('"' + secret),  # a text holding both quotes: repr escapes its ' ones
+    ):
+        assert redact(shown).count(MASK) == 1, shown
+        assert "AT-" not in redact(shown), shown
+
+
+def test_a_registered_secret_is_masked_also_as_a_form_body_carries_it() -> None:
+    """requests-oauthlib logs a token request's body: `+`, `/` and `=` of a base64 token percent-encoded.
+    (Masked as registered, not by the field's name: another library's log is masked that way only.)"""
+    from rcauth.redact import mask_registered
+
+    register("RT+base64/token==")
+    body = "grant_type=refresh_token&rt=RT%2Bbase64%2Ftoken%3D%3D"
+    assert mask_registered(f"body {body}") == f"body grant_type=refresh_token&rt={MASK}"

@@ -407,3 +407,97 @@ def test_a_recovered_grant_is_masked_in_any_later_output_with_its_apps_basic_cre
     basic = base64.b64encode(b"recovery-cid:recovery-secret-1").decode()
     said = f"{STORED.access_token} {STORED.refresh_token} {STORED.client_secret} echoed {basic}"
     assert redact.redact(said) == "*** *** *** echoed ***"
+
+
+# -- what goes into a header or a URL is held on load to the rule a token answer is held to ------------
+HEADER_OR_URL_DAMAGE = [
+    ("access_token", "AT-stored-1\n"),
+    ("access_token", "AT-stored-1\r\nX-Injected: 1"),
+    ("access_token", "AT stored 1"),
+    ("access_token", "AT-\x00-stored-1"),
+    ("access_token", "AT-\u00e9-stored-1"),
+    ("refresh_token", "RT-stored-1\n"),
+    ("refresh_token", "RT\tstored-1"),
+    ("token_type", "bearer\n"),
+    ("token_type", "bear er"),
+    ("token_type", ""),
+    ("client_id", "cid\n"),
+    ("client_id", "cid\x7f"),
+    ("client_secret", "sec\r\n"),
+    ("client_secret", "s\u00e9c"),
+    ("server", "https://platform.ringcentral.com\n"),
+    ("server", "https://platform.ringcentral.com/\x00"),
+    ("server", "https://platform.ring\tcentral.com"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), HEADER_OR_URL_DAMAGE)
+def test_a_stored_value_that_could_not_go_into_a_header_or_url_is_damage(field: str, value: str) -> None:
+    data = json.loads(make().to_json())
+    data[field] = value
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(json.dumps(data))
+    assert str(caught.value) == f"the stored session has malformed fields: {field}"
+    assert caught.value.exit_code == 6
+
+
+@pytest.mark.parametrize("token_type", ["bearer\n", "bear er", 5, ["bearer"]])
+def test_a_token_type_that_could_not_go_into_a_header_is_an_unusable_answer(token_type: object) -> None:
+    from rcauth.errors import UnexpectedAnswer
+
+    with pytest.raises(UnexpectedAnswer) as caught:
+        make(token_type=token_type)
+    said = "the token endpoint's answer is not usable: its token_type is not a token type"
+    assert str(caught.value) == said
+
+
+@pytest.mark.parametrize("token_type", ["bearer", "Bearer", "", None])
+@pytest.mark.parametrize("client_secret", [None, "sec", "a secret with spaces ~!"])
+def test_a_session_made_from_a_usable_answer_always_reads_back(
+    token_type: object, client_secret: str | None
+) -> None:
+    """What `validated_token` lets through is what `from_json` accepts: never a session stored by a
+    sign-in that its next load calls damaged."""
+    session = Session.from_token_response(
+        {**TOKEN, "token_type": token_type},
+        server="https://s.example.com",
+        client_id="an app id",
+        client_secret=client_secret,
+        now=1000.0,
+    )
+    assert Session.from_json(session.to_json()) == session
+
+
+def test_a_stored_token_with_a_line_break_is_damage_to_every_command_and_never_shown() -> None:
+    """A keyring entry whose access token gained a trailing line break: every command says the entry
+    is damaged (exit 6), `rcauth token` prints nothing, `doctor` calls it a problem; before, `token`
+    printed it and every API command failed with 'unexpected error: ValueError' showing it."""
+    from cli_runner import cli_runner
+    from helpers import save_session
+
+    from rcauth import diagnose
+    from rcauth.cli import cli
+    from rcauth.diagnose import Status
+
+    save_session(access_token="AT-stored-line-1\n")
+    runner = cli_runner()
+    for command in (["token"], ["token", "--json"], ["whoami"], ["status"], ["api", "GET", "/restapi/v1.0"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 6, (command, result.stderr)
+        assert "the stored session has malformed fields: access_token" in result.stderr, command
+        assert "AT-stored-line-1" not in result.stdout + result.stderr, command
+    check = diagnose.check_session("default")
+    assert check.status == Status.PROBLEM
+    assert check.detail == "the stored session has malformed fields: access_token"
+
+
+def test_the_library_refuses_a_stored_token_with_a_line_break_without_showing_it() -> None:
+    from helpers import save_session
+
+    import rcauth
+
+    save_session(access_token="AT-stored-line-2\n")
+    for call in (lambda: rcauth.Client().get("/restapi/v1.0/account/~"), rcauth.token):
+        with pytest.raises(StoredSessionDamaged) as caught:
+            call()
+        assert "AT-stored-line-2" not in str(caught.value) + repr(caught.value)

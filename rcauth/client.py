@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import random
 import time
 from collections import deque
@@ -613,11 +614,17 @@ def check_limit(limit: object) -> int | None:
     bool included), `ValueError` for a negative one."""
     if limit is None:
         return None
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"limit must be an int, or None for every record, not {type(limit).__name__}")
-    if limit < 0:
-        raise ValueError(f"limit must be 0 or more, or None for every record, not {limit}")
-    return limit
+    try:  # an int, or what stands for one exactly (numpy's integers): `operator.index`
+        if isinstance(limit, bool):
+            raise TypeError
+        count = operator.index(limit)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"limit must be an int, or None for every record, not {type(limit).__name__}"
+        ) from None
+    if count < 0:
+        raise ValueError(f"limit must be 0 or more, or None for every record, not {count}")
+    return count
 
 
 def _retry_after(response: requests.Response) -> float:

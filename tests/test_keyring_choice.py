@@ -137,7 +137,11 @@ def test_a_remembered_chain_missing_a_backend_it_chained_is_no_answer_about_the_
     viable.remove(SharedKeyring)  # gone from the chain, as a Secret Service without its bus
     with pytest.raises(KeyringUnreachable) as caught:
         KeyringStore("default", plaintext_reads=True).load()
-    assert name(SharedKeyring) in caught.value.message and "not available now" in caught.value.message
+    assert caught.value.message == (
+        f"the keyring backend {name(SharedKeyring)}, one of keyring's chainer's when rcauth began using "
+        "it, is not available now"
+    )
+    assert caught.value.hint == "unlock the keyring (or wait until it answers) and try again"
     OtherKeyring.entries[("rcauth", "default")] = SESSION.to_json()
     assert KeyringStore("default").load() == SESSION
     viable.insert(0, SharedKeyring)

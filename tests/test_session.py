@@ -501,3 +501,13 @@ def test_the_library_refuses_a_stored_token_with_a_line_break_without_showing_it
         with pytest.raises(StoredSessionDamaged) as caught:
             call()
         assert "AT-stored-line-2" not in str(caught.value) + repr(caught.value)
+
+
+def test_expiry_questions_asked_without_a_time_are_answered_for_now() -> None:
+    """`now` defaults to the wall clock: what a caller of the library asks without passing one."""
+    import time
+
+    session = dataclasses.replace(STORED, access_expires_at=time.time() + 3600, refresh_expires_at=None)
+    assert not session.access_expires_within(60) and session.access_expires_within(7200)
+    assert not session.refresh_expired()
+    assert dataclasses.replace(session, refresh_expires_at=time.time() - 1).refresh_expired()

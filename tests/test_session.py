@@ -182,14 +182,20 @@ DAMAGED_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize(("field", "value"), DAMAGED_FIELDS)
-def test_a_malformed_stored_field_is_damage_with_the_login_hint(field: str, value: object) -> None:
+def _malformed(field: str, value: object) -> StoredSessionDamaged:
+    """The error for a stored session whose `field` holds `value`, after checking it names the field."""
     data = json.loads(make().to_json())
     data[field] = value
     with pytest.raises(StoredSessionDamaged) as caught:
         Session.from_json(json.dumps(data))
     assert str(caught.value) == f"the stored session has malformed fields: {field}"
-    assert caught.value.hint == "run `rcauth login` to sign in again (it overwrites the damaged entry)"
+    return caught.value
+
+
+@pytest.mark.parametrize(("field", "value"), DAMAGED_FIELDS)
+def test_a_malformed_stored_field_is_damage_with_the_login_hint(field: str, value: object) -> None:
+    caught = _malformed(field, value)
+    assert caught.hint == "run `rcauth login` to sign in again (it overwrites the damaged entry)"
 
 
 def test_missing_stored_fields_are_named() -> None:
@@ -433,12 +439,7 @@ HEADER_OR_URL_DAMAGE = [
 
 @pytest.mark.parametrize(("field", "value"), HEADER_OR_URL_DAMAGE)
 def test_a_stored_value_that_could_not_go_into_a_header_or_url_is_damage(field: str, value: str) -> None:
-    data = json.loads(make().to_json())
-    data[field] = value
-    with pytest.raises(StoredSessionDamaged) as caught:
-        Session.from_json(json.dumps(data))
-    assert str(caught.value) == f"the stored session has malformed fields: {field}"
-    assert caught.value.exit_code == 6
+    assert _malformed(field, value).exit_code == 6
 
 
 @pytest.mark.parametrize("token_type", ["bearer\n", "bear er", 5, ["bearer"]])

@@ -105,6 +105,17 @@ def test_hanging_keyring_is_bounded(memory_keyring, monkeypatch: pytest.MonkeyPa
         release.set()
 
 
+def _fails_at_once(profile: str) -> None:
+    """`profile`'s read is refused without asking the keyring, an earlier call given up on still waiting."""
+    with pytest.raises(KeyringUnreachable) as caught:
+        KeyringStore(profile, timeout=0.3).load()
+    assert caught.value.message == (
+        "the system keyring has not answered an earlier call, given up on after 0.3 s, so rcauth "
+        "did not ask it to read the session (is it locked?)"
+    )
+    assert caught.value.hint == INSECURE_HINT
+
+
 def test_while_a_keyring_call_given_up_on_still_waits_the_next_fails_at_once(
     memory_keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,13 +135,7 @@ def test_while_a_keyring_call_given_up_on_still_waits_the_next_fails_at_once(
     with pytest.raises(KeyringUnreachable, match="did not answer within 0.3 s"):
         KeyringStore("default", timeout=0.3).load()
     for profile in ("dev", "work", "home"):
-        with pytest.raises(KeyringUnreachable) as caught:
-            KeyringStore(profile, timeout=0.3).load()
-        assert caught.value.message == (
-            "the system keyring has not answered an earlier call, given up on after 0.3 s, so rcauth "
-            "did not ask it to read the session (is it locked?)"
-        )
-        assert caught.value.hint == INSECURE_HINT
+        _fails_at_once(profile)
     assert asked == ["default"]
     monkeypatch.setattr(memory_keyring, "get_password", real_get)
     release.set()
@@ -1679,13 +1684,7 @@ def test_after_a_hung_secret_service_read_the_next_fails_at_once_until_its_timeo
     with pytest.raises(KeyringUnreachable, match="did not answer within 0.3 s"):
         KeyringStore("default", timeout=0.3).load()
     for profile in ("dev", "work"):
-        with pytest.raises(KeyringUnreachable) as caught:
-            KeyringStore(profile, timeout=0.3).load()
-        assert caught.value.message == (
-            "the system keyring has not answered an earlier call, given up on after 0.3 s, so rcauth "
-            "did not ask it to read the session (is it locked?)"
-        )
-        assert caught.value.hint == INSECURE_HINT
+        _fails_at_once(profile)
     assert secret_service.timeouts == [0.3]  # asked once
     secret_service.fails = None
     secret_service.entries[("rcauth", "dev")] = SESSION.to_json()

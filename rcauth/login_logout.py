@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from rcauth import flow, interrupts, profiles, resources
 from rcauth.client import ApiClient, WaitCallback
@@ -37,7 +36,6 @@ from rcauth.errors import (
 from rcauth.oauth import RingCentralOAuth, grant_of, revoke_session
 from rcauth.session import Session
 from rcauth.store import (
-    SESSION_FILE_SUFFIX,
     FileStore,
     SessionStore,
     check_login_dirs,
@@ -188,10 +186,9 @@ def _take_shadowed(store: SessionStore, warn: Callable[[str], object] | None) ->
         return None
 
 
-def _take_from_file(path: Path, warn: Callable[[str], object] | None) -> Session | None:
-    """Remove the session file at `path` once the profile's new session is stored elsewhere; the
-    session it held (the grant a damaged one still names), for the caller to revoke."""
-    file = FileStore(path.name.removesuffix(SESSION_FILE_SUFFIX), path.parent)
+def _take_from_file(file: FileStore, warn: Callable[[str], object] | None) -> Session | None:
+    """Remove the session file once the profile's new session is stored elsewhere; the session it
+    held (the grant a damaged one still names), for the caller to revoke."""
     try:
         try:
             earlier = file.load()
@@ -199,7 +196,7 @@ def _take_from_file(path: Path, warn: Callable[[str], object] | None) -> Session
             earlier = exc.recovered
         file.delete()
     except StorageUnavailable as exc:
-        (warn or log.warning)(f"{exc}; the session in {path} was left there")
+        (warn or log.warning)(f"{exc}; the session in {file.path} was left there")
         return None
     return earlier
 
@@ -214,7 +211,7 @@ def logout(store: SessionStore, *, forget: bool = False) -> LoggedOut:
     result = _logout(store, forget=forget)
     if left is None or result.kept:
         return result
-    in_file = _logout(FileStore(left.name.removesuffix(SESSION_FILE_SUFFIX), left.parent), forget=forget)
+    in_file = _logout(left, forget=forget)
     return in_file if in_file.kept or not result.removed else result
 
 

@@ -818,26 +818,26 @@ def _profile_name_ok(name: str) -> bool:
     return True
 
 
-def session_file_not_read(store: SessionStore) -> Path | None:
+def session_file_not_read(store: SessionStore) -> FileStore | None:
     """The profile's 0600 session file when `store` does not read it: a sign-in made with
     `--insecure-storage` left it, and a command run without that consent reads the keyring only. Such
     a session is live: it is never reported as if nothing were stored."""
     if not isinstance(store, KeyringStore):
         return None
-    path = FileStore(store.profile).path
+    file = FileStore(store.profile)
     try:
-        return path if path.is_file() else None
+        return file if file.path.is_file() else None
     except OSError:
         return None
 
 
 def not_signed_in(store: SessionStore) -> NotLoggedIn:
     """The error for a store with no session: naming the session file it does not read, if there is one."""
-    path = session_file_not_read(store)
-    if path is None:
+    file = session_file_not_read(store)
+    if file is None:
         return NotLoggedIn("not signed in", hint="run `rcauth login` first")
     return NotLoggedIn(
-        f"no session in the keyring; the session in {path} is kept in plain text and read only with "
+        f"no session in the keyring; the session in {file.path} is kept in plain text and read only with "
         "consent to insecure storage",
         hint="pass --insecure-storage (or set RCAUTH_INSECURE_STORAGE=1; insecure_storage=True in Python) "
         "to use it; `rcauth login` replaces it with a session kept in the keyring, `rcauth logout` ends it",

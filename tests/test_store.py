@@ -1634,7 +1634,7 @@ def test_a_session_file_a_consented_sign_in_left_is_named_when_the_keyring_has_n
     FileStore("default").save(SESSION)
     assert store.load() is None  # the keyring is empty, and the file is not read without consent
     path = FileStore("default").path
-    assert session_file_not_read(store) == path
+    assert session_file_not_read(store).path == path
     error = not_signed_in(store)
     assert error.message == (
         f"no session in the keyring; the session in {path} is kept in plain text and read only with "

@@ -422,29 +422,35 @@ def token(profile: str | None = None, *, insecure_storage: bool = False) -> str:
 
 
 def token_data_of(session: Session, now: float | None = None) -> dict[str, Any]:
-    """`session`'s token data (`token_data`, for a session in hand): its access token as RingCentral's
-    Python SDK keeps it (`platform.auth().data()`), for `platform.auth().set_data(...)`; what
+    """`session`'s token data (`token_data`, for a session in hand), in the one shape every RingCentral
+    SDK takes as it is: the Python SDK's `platform.auth().set_data(...)`, the JavaScript SDK's
+    `platform.auth().setData(...)` and ringcentral-extensible's `rc.token = ...`; what
     `rcauth token --json` prints.
 
-    The refresh token is left out, on purpose: a refresh by the SDK would rotate the pair behind
-    rcauth's back (RingCentral's refresh tokens are single-use), and the session rcauth keeps would
-    end at its next refresh. Without one, the SDK cannot refresh: ask rcauth for a new token when
-    `expire_time` nears.
+    `expire_time` is left out on purpose: the Python SDK keeps it in epoch seconds and the JavaScript
+    SDK in epoch milliseconds, and each takes a supplied one as it is (a value in the other's unit reads
+    as expired in 1970, or valid for ever). Without it, each computes the expiry from `expires_in` in its
+    own unit when the data is handed over, so hand it over at once.
+
+    The refresh token is left out too: a refresh by the SDK would rotate the pair behind rcauth's back
+    (RingCentral's refresh tokens are single-use), and the session rcauth keeps would end at its next
+    refresh. Without one, the SDK cannot refresh: ask rcauth for a new token before `expires_in` runs
+    out.
     """
     now = time.time() if now is None else now
     return {
         "token_type": session.token_type,
         "access_token": session.access_token,
         "expires_in": max(0, int(session.access_expires_at - now)),
-        "expire_time": session.access_expires_at,  # epoch seconds, as the SDK's `time()` compares it
         "scope": session.scope,
         "owner_id": session.owner_id,
     }
 
 
 def token_data(profile: str | None = None, *, insecure_storage: bool = False) -> dict[str, Any]:
-    """A valid access token (refreshed if due) as RingCentral's SDK reads it, without the refresh
-    token: `platform.auth().set_data(rcauth.token_data())`. See `token_data_of`.
+    """A valid access token (refreshed if due) as RingCentral's SDKs read it, without the refresh
+    token: `platform.auth().set_data(rcauth.token_data())` in Python, `setData` in JavaScript. See
+    `token_data_of`.
 
     Raises:
         As `token`.

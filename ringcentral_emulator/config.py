@@ -30,7 +30,8 @@ DEFAULT_RATE_LIMITS: Mapping[str, int] = {"Light": 50, "Medium": 40, "Heavy": 10
 FAULT_KINDS = ("503", "drop", "slow")
 FAULT_SCOPES = ("api", "all")
 
-# RingCentral: access_token_ttl may be asked for in 600-3600 s, refresh_token_ttl up to 30 days.
+# RingCentral: access_token_ttl may be asked for in 600-3600 s, refresh_token_ttl up to 30 days (the spec's
+# TokenRequest); a value out of range is clamped (oauth._granted_ttls).
 REQUESTED_ACCESS_TTL_RANGE = (600, 3600)
 MAX_REFRESH_TOKEN_TTL = 2_592_000
 
@@ -199,6 +200,9 @@ class EmulatorConfig:
             raise ValueError("user must be a User")
         for name in ("access_token_ttl", "refresh_token_ttl", "code_ttl", "rate_window", "slow_seconds"):
             _require(_is_number(getattr(self, name)) and getattr(self, name) > 0, f"{name} must be > 0")
+        # An app's lifetimes are the ceilings a token request is clamped to: never above the spec's maxima.
+        _require(self.access_token_ttl <= REQUESTED_ACCESS_TTL_RANGE[1], "access_token_ttl must be <= 3600")
+        _require(self.refresh_token_ttl <= MAX_REFRESH_TOKEN_TTL, "refresh_token_ttl must be <= 2592000")
         for name in (
             "rotation_grace_after_use",
             "rotation_grace_max",

@@ -34,7 +34,6 @@ from ringcentral_emulator.config import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_JWT_BEARER,
     GRANT_REFRESH_TOKEN,
-    MAX_REFRESH_TOKEN_TTL,
     REQUESTED_ACCESS_TTL_RANGE,
     SUPPORTED_GRANTS,
     App,
@@ -55,6 +54,7 @@ if TYPE_CHECKING:
     from ringcentral_emulator.app import EmulatorApp
 
 # RFC 7636 §4.1 / §4.2: verifier and S256 challenge are 43-128 characters of [A-Z a-z 0-9 - . _ ~].
+_INTEGER = re.compile(r"[+-]?[0-9]{1,10}")
 _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 LOGIN_PATH = "/login/consent"  # the emulated sign-in/consent page (RingCentral's live on its login host)
 _SINGLE_VALUED = (
@@ -259,13 +259,11 @@ class OAuthEndpoints:
             )
         if grant_type not in client.grant_types:
             return oauth_error(403, "unauthorized_client", "Unauthorized for this grant type", "OAU-112")
-        ttls = _requested_ttls(req)
-        if isinstance(ttls, Response):
-            return ttls
-        access_ttl, refresh_ttl = ttls
+        requested = _requested_ttls(req)
+        if isinstance(requested, Response):
+            return requested
         cfg = self.app.config
-        access_ttl = min(access_ttl or cfg.access_token_ttl, cfg.access_token_ttl)
-        refresh_ttl = refresh_ttl or cfg.refresh_token_ttl
+        access_ttl, refresh_ttl = _granted_ttls(requested, cfg.access_token_ttl, cfg.refresh_token_ttl)
         if grant_type == GRANT_AUTHORIZATION_CODE:
             return self._code_grant(req, client, access_ttl, refresh_ttl)
         if grant_type == GRANT_REFRESH_TOKEN:
@@ -301,7 +299,9 @@ class OAuthEndpoints:
             )
         return app
 
-    def _code_grant(self, req: Request, client: App, access_ttl: float, refresh_ttl: float) -> Response:
+    def _code_grant(
+        self, req: Request, client: App, access_ttl: float, refresh_ttl: float | None
+    ) -> Response:
         code = req.form_value("code")
         if not code:
             return _invalid_request("code is required", "code")
@@ -342,7 +342,9 @@ class OAuthEndpoints:
         self.app.counters.incr("grants", GRANT_AUTHORIZATION_CODE)
         return _token_response(issued)
 
-    def _refresh_grant(self, req: Request, client: App, access_ttl: float, refresh_ttl: float) -> Response:
+    def _refresh_grant(
+        self, req: Request, client: App, access_ttl: float, refresh_ttl: float | None
+    ) -> Response:
         token = req.form_value("refresh_token")
         if not token:
             return _invalid_request("refresh_token is required", "refresh_token")
@@ -369,7 +371,9 @@ class OAuthEndpoints:
             counters.incr("grants", GRANT_REFRESH_TOKEN)
         return _token_response(result)
 
-    def _jwt_grant(self, req: Request, client: App, access_ttl: float, refresh_ttl: float) -> Response:
+    def _jwt_grant(
+        self, req: Request, client: App, access_ttl: float, refresh_ttl: float | None
+    ) -> Response:
         assertion = req.form_value("assertion")
         if not assertion:
             return _invalid_request("assertion is required", "assertion")
@@ -379,7 +383,7 @@ class OAuthEndpoints:
         self.app.counters.incr("grants", GRANT_JWT_BEARER)
         return _token_response(issued)
 
-    def _new_session(self, client: App, access_ttl: float, refresh_ttl: float) -> IssuedTokens:
+    def _new_session(self, client: App, access_ttl: float, refresh_ttl: float | None) -> IssuedTokens:
         cfg = self.app.config
         return self.app.auth.create_session(
             client_id=client.client_id,
@@ -444,21 +448,41 @@ def _pkce_matches(verifier: str, challenge: str, method: str) -> bool:
     return hmac.compare_digest(expected, challenge)
 
 
-def _requested_ttls(req: Request) -> tuple[float | None, float | None] | Response:
-    """The optional access_token_ttl (600-3600) and refresh_token_ttl (<= 30 days) parameters."""
-    values: list[float | None] = []
-    for name, low, high in (
-        ("access_token_ttl", *REQUESTED_ACCESS_TTL_RANGE),
-        ("refresh_token_ttl", 1, MAX_REFRESH_TOKEN_TTL),
-    ):
+def _requested_ttls(req: Request) -> tuple[int | None, int | None] | Response:
+    """The optional access_token_ttl and refresh_token_ttl parameters, as integers (None: not sent).
+
+    Only a value that is not an integer is refused: RingCentral clamps one out of range (`_granted_ttls`)."""
+    values: list[int | None] = []
+    for name in ("access_token_ttl", "refresh_token_ttl"):
         raw = req.form_value(name)
         if raw is None or raw == "":
             values.append(None)
             continue
-        if not raw.isdigit() or not low <= int(raw) <= high:
-            return _invalid_request(f"{name} must be an integer in {low}..{high}", name)
+        if _INTEGER.fullmatch(raw) is None:
+            return _invalid_request(f"{name} must be an integer", name)
         values.append(int(raw))
     return values[0], values[1]
+
+
+def _granted_ttls(
+    requested: tuple[int | None, int | None], access_default: float, refresh_default: float
+) -> tuple[float, float | None]:
+    """The lifetimes a token request gets: (access, refresh), refresh None for "issue no refresh token".
+
+    RingCentral's guide, on both parameters: a value above the default gives the default (the app's
+    lifetime: 1 hour and 7 days unless RingCentral set it otherwise); an access_token_ttl below 600 s
+    gives 600 s. Clamped, not refused: the JavaScript SDK sends its stored expires_in back on every
+    refresh, -1 after a 401. A configured default below 600 s (a test's short TTL) stays the ceiling.
+    refresh_token_ttl=0 asks for no refresh token (RingCentral's developer community article
+    "Disabling refresh_token from being generated for /oauth/token requests"), and so does a negative
+    one ("If client specifies refresh_token_ttl<=0, refresh token is not returned": the parameter's
+    description in the community client zengfenfei/ringcentral-ts)."""
+    access, refresh = requested
+    floor = REQUESTED_ACCESS_TTL_RANGE[0]
+    access_ttl = access_default if access is None else min(max(access, floor), access_default)
+    if refresh is None:
+        return access_ttl, refresh_default
+    return access_ttl, (None if refresh <= 0 else min(refresh, refresh_default))
 
 
 def _check_form(req: Request) -> Response | None:

@@ -304,7 +304,7 @@ class AuthState:
         *,
         client_id: str,
         access_ttl: float,
-        refresh_ttl: float,
+        refresh_ttl: float | None,
         strict: bool,
         grace_after_use: float,
         grace_max: float,

@@ -106,8 +106,8 @@ def login(emu: Emulator, http: requests.Session) -> dict[str, Any]:
     return response.json()
 
 
-def refresh(emu: Emulator, http: requests.Session, refresh_token: str) -> requests.Response:
-    return token(emu, http, grant_type="refresh_token", refresh_token=refresh_token)
+def refresh(emu: Emulator, http: requests.Session, refresh_token: str, **form: str) -> requests.Response:
+    return token(emu, http, grant_type="refresh_token", refresh_token=refresh_token, **form)
 
 
 def api(
@@ -457,13 +457,73 @@ def test_requested_token_lifetimes_are_honoured_within_ringcentral_ranges(emu_ht
     lifetimes = {"access_token_ttl": "600", "refresh_token_ttl": "86400"}
     body = token(emu, http, grant_type=JWT_GRANT, assertion=DEMO_JWT, **lifetimes).json()
     assert body["expires_in"] == 600 and body["refresh_token_expires_in"] == 86400
-    for name, value in (
-        ("access_token_ttl", "599"),
-        ("access_token_ttl", "3601"),
-        ("refresh_token_ttl", "2592001"),
-    ):
-        response = token(emu, http, grant_type=JWT_GRANT, assertion=DEMO_JWT, **{name: value})
-        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("asked", "expires_in", "refresh_expires_in"),
+    [
+        ({"access_token_ttl": "599"}, 600, 604_800),
+        ({"access_token_ttl": "-1"}, 600, 604_800),  # what the JavaScript SDK sends after a 401
+        ({"access_token_ttl": "0"}, 600, 604_800),
+        ({"access_token_ttl": "3601"}, 3600, 604_800),
+        ({"access_token_ttl": "999999999"}, 3600, 604_800),
+        ({"refresh_token_ttl": "604801"}, 3600, 604_800),
+        ({"refresh_token_ttl": "2592000"}, 3600, 604_800),
+    ],
+)
+def test_token_lifetimes_out_of_range_are_clamped_as_ringcentral_documents(
+    emu_http, asked, expires_in, refresh_expires_in
+):
+    emu, http = emu_http
+    response = token(emu, http, grant_type=JWT_GRANT, assertion=DEMO_JWT, **asked)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["expires_in"] == expires_in and body["refresh_token_expires_in"] == refresh_expires_in
+
+
+def test_the_access_lifetime_asked_for_is_clamped_to_a_short_configured_default():
+    # A TTL configured below 600 s (tests) stays the ceiling: the clamp never lengthens it to 600.
+    with running(access_token_ttl=5) as (emu, http):
+        body = token(emu, http, grant_type=JWT_GRANT, assertion=DEMO_JWT, access_token_ttl="-1").json()
+        assert body["expires_in"] == 5
+        renewed = refresh(emu, http, body["refresh_token"], access_token_ttl="3600")
+        assert renewed.status_code == 200 and renewed.json()["expires_in"] == 5
+
+
+@pytest.mark.parametrize("switch", [{"access_token_ttl": 3601}, {"refresh_token_ttl": 2_592_001}])
+def test_an_app_lifetime_above_ringcentrals_maximum_is_refused_as_configuration(switch):
+    with pytest.raises(ValueError, match="must be <="):
+        EmulatorConfig(**switch)
+
+
+def test_refresh_token_ttl_zero_or_less_issues_no_refresh_token_on_any_grant(emu_http):
+    emu, http = emu_http
+    first = token(emu, http, grant_type=JWT_GRANT, assertion=DEMO_JWT).json()
+    renewed = refresh(emu, http, first["refresh_token"], refresh_token_ttl="0")
+    assert renewed.status_code == 200
+    body = renewed.json()
+    assert "refresh_token" not in body and "refresh_token_expires_in" not in body
+    assert api(emu, http, body["access_token"], "/account/~/extension/~").status_code == 200
+    for asked in ("0", "-1"):  # "refresh_token_ttl<=0": no refresh token
+        without = token(emu, http, grant_type=JWT_GRANT, assertion=DEMO_JWT, refresh_token_ttl=asked).json()
+        assert "refresh_token" not in without and without["expires_in"] == 3600
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("access_token_ttl", "ten"),
+        ("access_token_ttl", "600.5"),
+        ("access_token_ttl", "NaN"),
+        ("refresh_token_ttl", "1e6"),
+        ("access_token_ttl", "1" * 40),
+    ],
+)
+def test_token_lifetimes_that_are_not_integers_are_refused(emu_http, name, value):
+    emu, http = emu_http
+    response = token(emu, http, grant_type=JWT_GRANT, assertion=DEMO_JWT, **{name: value})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert response.json()["errors"][0]["parameterName"] == name
 
 
 def test_token_endpoint_refuses_json_bodies_and_repeated_parameters(emu_http):

@@ -523,8 +523,9 @@ def api(
     "--json",
     "as_json",
     is_flag=True,
-    help="Print the token as RingCentral's Python SDK keeps it, for platform.auth().set_data(): "
-    "access_token, token_type, expires_in, expire_time, scope, owner_id. Never the refresh token.",
+    help="Print the token as RingCentral's SDKs take it (Python set_data(), JavaScript setData(), "
+    "ringcentral-extensible's rc.token): access_token, token_type, expires_in, scope, owner_id. "
+    "Never the refresh token.",
 )
 @common_options
 def token(as_json: bool) -> None:
@@ -532,17 +533,20 @@ def token(as_json: bool) -> None:
 
     For scripts: the token goes to stdout with a newline, everything else to stderr.
 
-    With --json, a JSON object that RingCentral's SDK accepts as it is
-    (`platform.auth().set_data(json.loads(...))`). It never holds the refresh token: a refresh
-    made by the SDK would rotate the pair behind rcauth's back (RingCentral's refresh tokens are
-    single-use) and end the session rcauth keeps. The SDK cannot refresh it, so ask again when
-    expire_time nears.
+    With --json, a JSON object that RingCentral's SDKs accept as it is, in any language: Python
+    `platform.auth().set_data(json.loads(...))`, JavaScript
+    `await platform.auth().setData(JSON.parse(...))`, ringcentral-extensible `rc.token = ...`. It
+    has no expire_time (the Python SDK counts it in seconds, the JavaScript SDK in milliseconds):
+    each SDK works it out from expires_in when it is handed the object, so hand it over at once. It
+    never holds the refresh token: a refresh made by the SDK would rotate the pair behind rcauth's
+    back (RingCentral's refresh tokens are single-use) and end the session rcauth keeps. The SDK
+    cannot refresh it, so ask again before expires_in runs out.
 
     \b
     Examples:
       curl -H "Authorization: Bearer $(rcauth token)" \\
         https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~
-      rcauth token --json > token.json   # for the SDK: platform.auth().set_data(...)
+      rcauth token --json > token.json   # for an SDK: platform.auth().set_data(...)
 
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.

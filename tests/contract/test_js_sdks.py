@@ -18,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from tests.contract import contract
 from tests.e2e.support import unavailable
 
 JS = Path(__file__).with_name("js")
+README = Path(__file__).parents[2] / "README.md"
 NODE_MAJOR = 20  # the oldest Node the scripts were run on
 NPM_TIMEOUT = 300.0  # seconds for `npm ci` (46 packages: about 10 s when the registry answers)
 NODE_TIMEOUT = 60.0  # seconds for one script (about 1 s)
@@ -228,6 +231,32 @@ def test_rc_extensible_signs_in_pages_refreshes_and_revokes(js_sdks, subtests) -
         check_session_ended(revoke)
 
 
+def run_readme_example(
+    js_sdks: Path, env: dict[str, str], directory: Path
+) -> subprocess.CompletedProcess[str]:
+    """The README's one ```javascript block, saved as whoami.mjs beside a node_modules that holds the
+    pinned packages and run with an `rcauth` on the PATH that is this checkout's."""
+    readme = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"^```javascript\n(.*?)^```$", readme, re.DOTALL | re.MULTILINE)
+    assert len(blocks) == 1, "the README's JavaScript example was removed or another added: update this test"
+    directory.mkdir()
+    (directory / "node_modules").symlink_to(js_sdks / "node_modules", target_is_directory=True)
+    (directory / "whoami.mjs").write_text(blocks[0], encoding="utf-8")
+    bin_dir = directory / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "rcauth"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m rcauth "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    return subprocess.run(
+        ["node", "whoami.mjs"],
+        cwd=directory,
+        env={**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}"},
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT,
+    )
+
+
 def rcauth_env(home: Path, emu: Emulator, redirect_uri: str) -> dict[str, str]:
     """`python -m rcauth`'s environment as tests/reliability's `file_store_env` makes it: the dirs
     tests/conftest.py isolates, the emulator and its app, no keyring and consent to rcauth's 0600
@@ -263,10 +292,21 @@ def test_a_token_from_rcauth_works_in_both_sdks(js_sdks, isolated, tmp_path, sub
             token = rcauth.run("token", "--json")
             assert token.code == 0, token
             steps = run_node("handoff.mjs", js_sdks, emu, stdin=token.out)
+            readme = run_readme_example(js_sdks, rcauth.env, tmp_path / "readme")
             whoami = rcauth.run("whoami")
         finally:
             rcauth.kill_all()
     assert list(steps) == ["ringcentral-sdk", "rc-extensible"]
+
+    with subtests.test("readme-javascript-example"):
+        # The README's JavaScript block, as written, run by node with `rcauth` on the PATH.
+        assert readme.returncode == 0, readme.stderr
+        name = f"{emu.config.user.first_name} {emu.config.user.last_name}"
+        assert readme.stdout.splitlines() == [
+            f"the JavaScript SDK calls RingCentral as {name}",
+            f"ringcentral-extensible calls RingCentral as {name}",
+        ]
+        assert not [s for s in emu.secrets_seen() if s in readme.stdout + readme.stderr]
 
     with subtests.test("ringcentral-sdk"):
         # platform.auth().setData(...): the SDK keeps expire_time in epoch milliseconds; one in

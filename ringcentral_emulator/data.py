@@ -13,6 +13,11 @@ plus lazily built filter indexes), not gigabytes.
   `call_records` records, about 190 of them in the last 24 hours, spanning about two weeks by default.
 - Type and direction come from a per-record category byte (about 6 % Fax, 62 % Inbound); filters by them
   use a cached `array` of matching positions built with C-speed bytes operations.
+- Results: about 9 calls in 10 are answered (a fax received or sent), missed or not answered, sent to
+  voicemail or find the line busy (weighted by type and direction, from the record's hash). One record in
+  every `RARE_EVERY` is a rare call instead, the next of `RARE_CALLS` in turn (its category byte set to
+  match), so each of the spec's other result, reason, action and leg-type values turns up about once in
+  4,600 records, and all of them in any log that long.
 - Deleted records (`deleted: true`, listed only with `showDeleted=true`): in every block of 32 account
   records, one of the user's and one of a colleague's (positions chosen by the seed) is followed by a
   deleted record, older than it and newer than the next one. They are extra: the visible records, their
@@ -38,7 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import chain, compress
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ringcentral_emulator.config import User
 
@@ -99,33 +104,34 @@ _AREAS = (
 )
 _COLLEAGUES = 11
 
-# (result, reason, reasonDescription, weight out of 256)
+# (result, reason, reasonDescription, weight out of 256): most calls are answered, missed, sent to voicemail
+# or find the line busy; the other results of the spec are the rare calls below.
 _OUTCOMES: dict[tuple[str, str], tuple[tuple[str, str, str, int], ...]] = {
     ("Voice", "Inbound"): (
-        ("Accepted", "Accepted", "The call connected to and was accepted by this number.", 150),
-        ("Missed", "Not Answered", "The call was not answered before it stopped ringing.", 44),
+        ("Accepted", "Accepted", "The call connected to and was accepted by this number.", 154),
+        ("Missed", "Not Answered", "The call was not answered before it stopped ringing.", 48),
         ("Voicemail", "Not Answered", "The caller was sent to voicemail and left a message.", 40),
-        ("Rejected", "Calls Not Accepted", "The call was declined.", 8),
-        ("Hang Up", "Hang Up", "The caller hung up before the call was answered.", 10),
+        ("Rejected", "Calls Not Accepted", "The call was declined.", 4),
+        ("Hang Up", "Hang Up", "The caller hung up before the call was answered.", 6),
         ("Blocked", "Number Blocked", "The caller's number is blocked.", 4),
     ),
     ("Voice", "Outbound"): (
-        ("Call connected", "Connected", "The call was answered.", 172),
-        ("No Answer", "Not Answered", "The called party did not answer.", 34),
-        ("Busy", "Line Busy", "The called line was busy.", 20),
-        ("Hang Up", "Hang Up", "The call was ended before it was answered.", 16),
-        ("Wrong Number", "Bad Number", "The number dialed is not in service.", 8),
-        ("Stopped", "Stopped", "The call was stopped while it was being placed.", 6),
+        ("Call connected", "Connected", "The call was answered.", 176),
+        ("No Answer", "Not Answered", "The called party did not answer.", 38),
+        ("Busy", "Line Busy", "The called line was busy.", 22),
+        ("Hang Up", "Hang Up", "The call was ended before it was answered.", 10),
+        ("Wrong Number", "Bad Number", "The number dialed is not in service.", 6),
+        ("Stopped", "Stopped", "The call was stopped while it was being placed.", 4),
     ),
     ("Fax", "Inbound"): (
-        ("Received", "Accepted", "The fax was received.", 218),
-        ("Partial Receive", "Fax Not Received", "Only part of the fax was received.", 16),
-        ("Receive Error", "Fax Not Received", "The fax could not be received.", 22),
+        ("Received", "Accepted", "The fax was received.", 232),
+        ("Partial Receive", "Fax Not Received", "Only part of the fax was received.", 8),
+        ("Receive Error", "Fax Not Received", "The fax could not be received.", 16),
     ),
     ("Fax", "Outbound"): (
-        ("Sent", "Connected", "The fax was sent.", 214),
-        ("Fax Partially Sent", "Fax Partially Sent", "Only part of the fax was sent.", 18),
-        ("Send Error", "Fax Send Error", "The fax could not be sent.", 24),
+        ("Sent", "Connected", "The fax was sent.", 228),
+        ("Fax Partially Sent", "Fax Partially Sent", "Only part of the fax was sent.", 10),
+        ("Send Error", "Fax Send Error", "The fax could not be sent.", 18),
     ),
 }
 _ACTIONS = {
@@ -136,81 +142,81 @@ _ACTIONS = {
 }
 _CONNECTED = frozenset({"Accepted", "Call connected"})
 
-# The long tail: about 1 record in 8 ends with one of these (result, reason) pairs instead, and about 1
-# in 8 voice records has one of the rarer actions, so every value of the spec's CallResultEnum,
-# CallResultReasonEnum and CallActionEnum turns up in a log of a few thousand records, as in production.
-_RARE_VOICE_OUTCOMES = (
-    ("911", "Connected"),
-    ("933", "Connected"),
-    ("Abandoned", "Hang Up"),
-    ("Answered Not Accepted", "Calls Not Accepted"),
-    ("Call Failed", "Failed Try Again"),
-    ("Call Failed", "Call Loop"),
-    ("Call Failed", "Emergency Address not defined"),
-    ("Call Failure", "Internal Call Error"),
-    ("Call Failure", "Resource Error"),
-    ("Carrier is not active", "Carrier is not active"),
-    ("Declined", "Calls Not Accepted"),
-    ("EDGE trunk misconfigured", "EDGE trunk misconfigured"),
-    ("IP Phone Offline", "No Digital Line"),
-    ("In Progress", "Connected"),
-    ("Internal Error", "Internal Error"),
-    ("International Disabled", "International Disabled"),
-    ("International Restricted", "International Restricted"),
-    ("No Calling Credit", "No Credit"),
-    ("Not Allowed", "Number Not Allowed"),
-    ("Phone Login", "Accepted"),
-    ("Reply", "Accepted"),
-    ("Restricted Number", "Restricted Number"),
-    ("Restricted Number", "Customer 611 Restricted"),
-    ("Restricted Number", "Info 411 Restricted"),
-    ("Sent to Voicemail", "Not Answered"),
-    ("Suspended account", "Number Disabled"),
-    ("Unknown", "Unknown"),
-    ("Answered Elsewhere", "Accepted"),
-    ("Callback requested", "No Answer"),
-    ("Busy", "Too Many Calls"),
-    ("Busy", "Max Call Limit"),
-    ("Wrong Number", "Wrong Number"),
-    ("Missed", "No Answer"),
-)
-_RARE_FAX_OUTCOMES = (
-    ("Fax Not Sent", "Fax Not Sent"),
-    ("Fax Poor Line", "Fax Poor Line"),
-    ("Fax Receipt Error", "Receive Error"),
-    ("Fax on Demand", "Accepted"),
-    ("Send Error", "Fax Prepare Error"),
-    ("Receive Error", "Fax Save Error"),
-)
-_RARE_ACTIONS = (
-    "Accept Call",
-    "Barge In Call",
-    "Call Park",
-    "Call Return",
-    "CallOut-CallMe",
-    "Calling Card",
-    "Conference Call",
-    "E911 Update",
-    "Emergency",
-    "External Application",
-    "FollowMe",
-    "FreeSPDL",
-    "Hunting",
-    "Monitoring",
-    "Move",
-    "Paging",
-    "Park Location",
-    "Phone Login",
-    "Pickup",
-    "RC Meetings",
-    "Ring Directly",
-    "RingOut Mobile",
-    "RingOut PC",
-    "Sip Forwarding",
-    "Support",
-    "Text Relay",
-    "Unknown",
-    "VoiceChat Call",
+
+class RareCall(NamedTuple):
+    """A call that ends in a way few do (a 911 call, a number the account may not dial, a queue caller
+    who asked to be called back...), or that only a few features make (paging, monitoring, a parked call):
+    its type and direction, its result, reason and action, and a leg it adds (None: only its action's)."""
+
+    type: str
+    direction: str
+    result: str
+    reason: str
+    action: str
+    leg: str | None = None
+
+
+# One account record in every RARE_EVERY is the next of RARE_CALLS, in turn (the record's position in its
+# block and where the turn starts come from the seed), so rare values stay rare (each once in about 4,600
+# records) and are sure to appear in a log that long. With the ordinary mix, which makes each of its own
+# values dozens of times in such a log (the fax failures it makes too seldom are rare calls as well), every
+# value of the spec's CallResultEnum, CallResultReasonEnum, CallActionEnum and CallLegTypeEnum appears
+# in any log of RARE_EVERY * len(RARE_CALLS) records or more, as in production.
+RARE_EVERY = 101
+RARE_CALLS = (
+    RareCall("Voice", "Outbound", "911", "Connected", "Emergency"),
+    RareCall("Voice", "Outbound", "933", "Connected", "E911 Update"),
+    RareCall("Voice", "Outbound", "Call Failed", "Failed Try Again", "RingOut PC"),
+    RareCall("Voice", "Outbound", "Call Failed", "Emergency Address not defined", "Emergency"),
+    RareCall("Voice", "Outbound", "Call Failure", "Internal Call Error", "External Application"),
+    RareCall("Voice", "Outbound", "Call Failure", "Resource Error", "Conference Call"),
+    RareCall(
+        "Voice",
+        "Outbound",
+        "Carrier is not active",
+        "Carrier is not active",
+        "RingOut Mobile",
+        "RingOutOneLegToCaller",
+    ),
+    RareCall("Voice", "Outbound", "EDGE trunk misconfigured", "EDGE trunk misconfigured", "FreeSPDL"),
+    RareCall("Voice", "Outbound", "Internal Error", "Internal Error", "VoiceChat Call"),
+    RareCall("Voice", "Outbound", "International Disabled", "International Disabled", "RC Meetings"),
+    RareCall("Voice", "Outbound", "International Restricted", "International Restricted", "CallOut-CallMe"),
+    RareCall("Voice", "Outbound", "No Calling Credit", "No Credit", "Calling Card"),
+    RareCall("Voice", "Outbound", "Not Allowed", "Number Not Allowed", "Ring Directly"),
+    RareCall("Voice", "Outbound", "Restricted Number", "Restricted Number", "Call Return"),
+    RareCall("Voice", "Outbound", "Restricted Number", "Customer 611 Restricted", "Support"),
+    RareCall("Voice", "Outbound", "Restricted Number", "Info 411 Restricted", "Phone Call"),
+    RareCall("Voice", "Outbound", "Suspended account", "Number Disabled", "VoIP Call"),
+    RareCall("Voice", "Outbound", "Wrong Number", "Wrong Number", "Phone Call", "ImsCall"),
+    RareCall("Voice", "Outbound", "Busy", "Max Call Limit", "VoIP Call"),
+    RareCall("Voice", "Outbound", "Call connected", "Connected", "Paging"),
+    RareCall("Voice", "Outbound", "Call connected", "Connected", "Monitoring"),
+    RareCall("Voice", "Outbound", "Call connected", "Connected", "Barge In Call"),
+    RareCall("Voice", "Inbound", "In Progress", "Connected", "Move"),
+    RareCall("Voice", "Inbound", "Abandoned", "Hang Up", "Hunting"),
+    RareCall("Voice", "Inbound", "Answered Not Accepted", "Calls Not Accepted", "Accept Call"),
+    RareCall("Voice", "Inbound", "Declined", "Calls Not Accepted", "Phone Call"),
+    RareCall("Voice", "Inbound", "IP Phone Offline", "No Digital Line", "Phone Call", "PstnToSip"),
+    RareCall("Voice", "Inbound", "Phone Login", "Accepted", "Phone Login"),
+    RareCall("Voice", "Inbound", "Reply", "Accepted", "Text Relay"),
+    RareCall("Voice", "Inbound", "Sent to Voicemail", "Not Answered", "Call Park"),
+    RareCall("Voice", "Inbound", "Accepted", "Accepted", "Park Location"),
+    RareCall("Voice", "Inbound", "Unknown", "Unknown", "Unknown"),
+    RareCall("Voice", "Inbound", "Answered Elsewhere", "Accepted", "Pickup"),
+    RareCall("Voice", "Inbound", "Callback requested", "No Answer", "Hunting"),
+    RareCall("Voice", "Inbound", "Busy", "Too Many Calls", "Phone Call"),
+    RareCall("Voice", "Inbound", "Missed", "No Answer", "FollowMe", "MobileApp"),
+    RareCall("Voice", "Inbound", "Call Failed", "Call Loop", "Sip Forwarding"),
+    RareCall("Fax", "Outbound", "Fax Not Sent", "Fax Not Sent", "Outgoing Fax"),
+    RareCall("Fax", "Outbound", "Fax Poor Line", "Fax Poor Line", "Outgoing Fax"),
+    RareCall("Fax", "Outbound", "Send Error", "Fax Prepare Error", "Outgoing Fax"),
+    RareCall("Fax", "Outbound", "Send Error", "Fax Send Error", "Outgoing Fax"),
+    RareCall("Fax", "Outbound", "Fax Partially Sent", "Fax Partially Sent", "Outgoing Fax"),
+    RareCall("Fax", "Inbound", "Partial Receive", "Fax Not Received", "Incoming Fax"),
+    RareCall("Fax", "Inbound", "Fax Receipt Error", "Receive Error", "Incoming Fax"),
+    RareCall("Fax", "Inbound", "Fax on Demand", "Accepted", "Incoming Fax"),
+    RareCall("Fax", "Inbound", "Receive Error", "Fax Save Error", "Incoming Fax"),
 )
 # The legs (CallLegTypeEnum) an action's call is made of, after the first (Accept inbound, PSTN outbound).
 _ACTION_LEGS = {
@@ -252,52 +258,9 @@ _FIRST_LEG = {
     "Accept Call": "JoinCall",
     "Unknown": "Unknown",
 }
-# The spec's CallLegTypeEnum, for the occasional extra leg (a forward to a mobile app, an IMS hop...).
-LEG_TYPES = (
-    "SipForwarding",
-    "ServiceMinus2",
-    "ServiceMinus3",
-    "PstnToSip",
-    "Accept",
-    "FindMe",
-    "FollowMe",
-    "TestCall",
-    "FaxSent",
-    "CallBack",
-    "CallingCard",
-    "RingDirectly",
-    "RingOutWebToSubscriber",
-    "RingOutWebToCaller",
-    "SipToPstnMetered",
-    "RingOutClientToSubscriber",
-    "RingOutClientToCaller",
-    "RingMe",
-    "TransferCall",
-    "SipToPstnUnmetered",
-    "RingOutDeviceToSubscriber",
-    "RingOutDeviceToCaller",
-    "RingOutOneLegToCaller",
-    "ExtensionToExtension",
-    "CallPark",
-    "PagingServer",
-    "Hunting",
-    "OutgoingFreeSpDl",
-    "ParkLocation",
-    "CallMeCallOut",
-    "ConferenceCall",
-    "MobileApp",
-    "MoveToConference",
-    "Unknown",
-    "MeetingsCall",
-    "SilentMonitoring",
-    "Monitoring",
-    "Pickup",
-    "ImsCall",
-    "JoinCall",
-    "TextRelay",
-    "IvaCall",
-    "VoiceChat",
-)
+# The occasional extra leg of an ordinary call: the user's mobile app rang too, or the call crossed from
+# the phone network to SIP or through an IMS core on its way.
+_EXTRA_LEGS = ("MobileApp", "PstnToSip", "ImsCall")
 END_MARGIN_MS = 12_000  # every call ends, and its record was last modified, before the log's anchor
 
 
@@ -687,6 +650,10 @@ class CallLog:
         self._categories: dict[str, bytes] = {}
         self._indexes: dict[tuple[Any, ...], array] = {}
         self._matches: OrderedDict[tuple[Any, ...], array] = OrderedDict()
+        # Where the rare calls are: their position in each block of RARE_EVERY, and the turn they start at.
+        rare = random.Random(f"{seed}:rare")  # noqa: S311 - seeded fake data
+        self._rare_position = rare.randrange(RARE_EVERY)
+        self._rare_turn = rare.randrange(len(RARE_CALLS))
         # The two account positions, in each block of DELETED_BLOCK, followed by a deleted record: one of
         # the user's, one of a colleague's; in the user's own stream, the user's one, every 16 records.
         rng = random.Random(f"{seed}:deleted")  # noqa: S311 - seeded fake data
@@ -722,7 +689,14 @@ class CallLog:
                 return cached
             if "account" not in self._categories:
                 rng = random.Random(f"{self.seed}:categories")  # noqa: S311 - seeded fake data
-                self._categories["account"] = rng.randbytes(self.account_count)
+                drawn = bytearray(rng.randbytes(self.account_count))
+                # Each rare call's record takes the rare call's type and direction (a slice per rare call).
+                period = RARE_EVERY * len(RARE_CALLS)
+                for turn, rare in enumerate(RARE_CALLS):
+                    first = RARE_EVERY * ((turn - self._rare_turn) % len(RARE_CALLS)) + self._rare_position
+                    count = len(range(first, self.account_count, period))
+                    drawn[first::period] = bytes([_category_byte(rare.type, rare.direction)]) * count
+                self._categories["account"] = bytes(drawn)
             account = self._categories["account"]
             if scope == "extension":
                 mine = bytearray(self.user_count)
@@ -749,6 +723,15 @@ class CallLog:
                 mine = account[hosts.residues.index(self._user_host) :: len(hosts.residues)]
                 self._categories[key] = mine[: self._hosts["extension"].below(self.user_count)]
             return self._categories[key]
+
+    def rare_call(self, j: int) -> RareCall | None:
+        """The rare call account record `j` is, if it is one (never a deleted record)."""
+        if j >= DELETED:
+            return None
+        block, position = divmod(j, RARE_EVERY)
+        if position != self._rare_position:
+            return None
+        return RARE_CALLS[(block + self._rare_turn) % len(RARE_CALLS)]
 
     def category(self, j: int) -> tuple[str, str]:
         if j >= DELETED:
@@ -918,9 +901,10 @@ class CallLog:
             struct.pack(">QQ", self.seed & _M64, j), digest_size=32, person=b"rcauth-call"
         ).digest()
         call_type, direction = self.category(j)
+        rare = self.rare_call(j)
         d = self.directory
         owner = d.me if self.owned_by_user(j) else d.colleagues[h[0] % len(d.colleagues)]
-        internal = call_type == "Voice" and h[1] < 64
+        internal = rare is None and call_type == "Voice" and h[1] < 64
         if internal:
             others = [e for e in d.extensions if e is not owner]
             other = _internal_party(others[h[2] % len(others)])
@@ -929,14 +913,12 @@ class CallLog:
             if self.caller_names:
                 other["name"] = self.caller_names[j % len(self.caller_names)]
         me = _owner_party(owner, with_number=not internal)
-        result, reason, reason_text, _ = _pick(_OUTCOMES[(call_type, direction)], h[3])
-        if h[24] < 32:
-            rare = _RARE_FAX_OUTCOMES if call_type == "Fax" else _RARE_VOICE_OUTCOMES
-            result, reason = rare[h[25] % len(rare)]
+        if rare is None:
+            result, reason, reason_text, _ = _pick(_OUTCOMES[(call_type, direction)], h[3])
+            action = "VoIP Call" if internal else _pick(_ACTIONS[(call_type, direction)], h[4])[0]
+        else:
+            result, reason, action = rare.result, rare.reason, rare.action
             reason_text = f"{result}: {reason}."
-        action = "VoIP Call" if internal else _pick(_ACTIONS[(call_type, direction)], h[4])[0]
-        if call_type == "Voice" and h[26] < 32:
-            action = _RARE_ACTIONS[h[27] % len(_RARE_ACTIONS)]
         duration_ms = _duration_ms(call_type, result, int.from_bytes(h[5:7], "big"), h[7])
         start_ms = self.start_ms(j)
         # No call ends (and no record changes) after the log's anchor, the emulator's "now" at start-up:
@@ -988,7 +970,7 @@ class CallLog:
             }
         if detailed:
             record["lastModifiedTime"] = iso_ms(start_ms + duration_ms + 1000 + h[12] * 37)
-            record["legs"] = _legs(record, owner, acc, result, internal, h)
+            record["legs"] = _legs(record, owner, acc, result, internal, h, rare.leg if rare else None)
         return record
 
 
@@ -998,6 +980,11 @@ def _category_table(types: frozenset[str], directions: frozenset[str]) -> bytes:
         1 if (not types or _type_of(c) in types) and (not directions or _direction_of(c) in directions) else 0
         for c in range(256)
     )
+
+
+def _category_byte(call_type: str, direction: str) -> int:
+    """A category byte of that type and direction (the inverse of `_type_of` and `_direction_of`)."""
+    return (0x00 if direction == "Inbound" else 0xA0) | (0x00 if call_type == "Fax" else 0x01)
 
 
 def _type_of(c: int) -> str:
@@ -1047,10 +1034,17 @@ def _duration_ms(call_type: str, result: str, wide: int, small: int) -> int:
 
 
 def _legs(
-    record: dict[str, Any], owner: Extension, acc: str, result: str, internal: bool, h: bytes
+    record: dict[str, Any],
+    owner: Extension,
+    acc: str,
+    result: str,
+    internal: bool,
+    h: bytes,
+    extra_leg: str | None,
 ) -> list[dict[str, Any]]:
     """A Detailed record's legs: the master leg, then the legs its action adds (a FindMe or transfer
-    leg, the second half of a RingOut), a voicemail leg, and now and then an extra leg of any type."""
+    leg, the second half of a RingOut), a voicemail leg, and `extra_leg` (a rare call's) or now and then
+    an ordinary extra hop."""
     keys = (
         "startTime",
         "duration",
@@ -1103,6 +1097,8 @@ def _legs(
     if result == "Voicemail":
         # The leg that reached the user's voicemail (RingCentral shows it as accepted by the mailbox).
         follow("Accept", action="Phone Call", result="Voicemail", reason="Not Answered")
-    if h[28] < 24:
-        follow(LEG_TYPES[h[29] % len(LEG_TYPES)])
+    if extra_leg is not None:
+        follow(extra_leg)
+    elif h[28] < 24:
+        follow(_EXTRA_LEGS[h[29] % len(_EXTRA_LEGS)])
     return legs

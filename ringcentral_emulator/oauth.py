@@ -181,11 +181,11 @@ class OAuthEndpoints:
         return html_response(200, pages.consent_page(app, self.app.config.user, request, nonce))
 
     def _decide(self, req: Request) -> Response:
+        # Not counted in the Auth group: RingCentral's sign-in and consent pages are its login host's, no
+        # operation of the API; its spec gives `x-throttling-group: Auth` to the OAuth operations
+        # (authorize, token, revoke), the page the authorize 302 leads to has none (docs/ringcentral.md,
+        # "Rate limits").
         nonce = req.form_value("nonce") or ""
-        verdict = self.app.limit(("client", req.form_value("client_id") or req.client_ip), "Auth")
-        if verdict is not None and not verdict.allowed:
-            return self.app.too_many(verdict)
-        extra = tuple(verdict.headers()) if verdict else ()
         request = self.app.auth.take_consent(nonce)
         if request is None:
             return html_response(
@@ -194,17 +194,16 @@ class OAuthEndpoints:
                     "Sign-in expired",
                     "This sign-in page was already used or has expired. Start again from the application.",
                 ),
-                extra,
             )
         action = req.form_value("action")
         if action == "approve":
-            return self._approve(request).with_headers(list(extra))
+            return self._approve(request)
         self.app.counters.incr("authorize_denied")
         return _redirect_with(
             request.redirect_uri,
             [("error", "access_denied"), ("error_description", "The user denied the authorization request")],
             request.state,
-        ).with_headers(list(extra))
+        )
 
     def _approve(self, request: AuthorizeRequest) -> Response:
         ttl = self.app.config.code_ttl

@@ -1020,6 +1020,61 @@ def test_auth_group_allows_five_requests_a_minute_by_default():
         assert refused.json()["errorCode"] == "CMN-301"
 
 
+def _auth_remaining(response: requests.Response) -> str | None:
+    """What the Auth group has left after `response`, None when it was not counted in that group."""
+    if response.headers.get("X-Rate-Limit-Group") != "Auth":
+        assert "X-Rate-Limit-Remaining" not in response.headers
+        return None
+    return response.headers["X-Rate-Limit-Remaining"]
+
+
+def test_a_browser_sign_in_a_refresh_and_a_logout_fit_in_one_minute_of_the_auth_group():
+    # RingCentral's spec gives `x-throttling-group: Auth` to authorize, token and revoke; the sign-in and
+    # consent pages the authorize 302 leads to are its login host's and count in no group.
+    with running(rate_limits_enabled=True) as (emu, http):
+        verifier, challenge = pkce()
+        query = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT}
+        query |= {"code_challenge": challenge, "code_challenge_method": "S256"}
+        url = f"{emu.base_url}/restapi/oauth/authorize"
+        sent = http.get(url, params=query, allow_redirects=False, timeout=5)
+        page = http.get(sent.headers["Location"], allow_redirects=False, timeout=5)
+        approved = submit(emu, http, page, "approve")
+        code = callback_params(approved)["code"]
+        exchange = {"code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+        signed_in = token(emu, http, grant_type="authorization_code", **exchange)
+        refresh = signed_in.json()["refresh_token"]
+        refreshed = token(emu, http, grant_type="refresh_token", refresh_token=refresh)
+        revoked = http.post(
+            f"{emu.base_url}/restapi/oauth/revoke",
+            data={"token": refreshed.json()["refresh_token"]},
+            auth=BASIC,
+            timeout=5,
+        )
+        answers = [sent, page, approved, signed_in, refreshed, revoked]
+        assert [a.status_code for a in answers] == [302, 200, 302, 200, 200, 200]
+        assert [_auth_remaining(a) for a in answers] == ["4", None, None, "3", "2", "1"]
+        assert emu.counters()["rate_limited"] == 0
+
+
+def test_the_authorize_request_counts_in_the_auth_group_and_the_consent_page_is_never_refused():
+    with running(rate_limits_enabled=True) as (emu, http):
+        page = authorize(emu, http, state="s")  # authorize: 1 of the 5
+        for _ in range(4):
+            assert token(emu, http, grant_type=JWT_GRANT, assertion=DEMO_JWT).status_code == 200
+        approved = submit(emu, http, page, "approve")  # the group is spent; the page still answers
+        assert approved.status_code == 302 and "code" in callback_params(approved)
+        assert _auth_remaining(approved) is None
+        url = f"{emu.base_url}/restapi/oauth/authorize"
+        fields = {"client_id": CLIENT_ID, "response_type": "code"}
+        # The spec gives the Auth group to both forms of the authorize request, GET and POST.
+        for refused in (
+            http.get(url, params=fields, allow_redirects=False, timeout=5),
+            http.post(url, data=fields, allow_redirects=False, timeout=5),
+        ):
+            assert refused.status_code == 429 and error_code(refused) == "CMN-301"
+            assert refused.headers["X-Rate-Limit-Group"] == "Auth"
+
+
 # -- faults -------------------------------------------------------------------------------------------
 
 

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from helpers import FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ringcentral_emulator import EmulatorConfig
 from ringcentral_emulator.config import User
-from ringcentral_emulator.data import DAY_MS, DELETED, CallLog, Directory, RecordFilter
+from ringcentral_emulator.data import (
+    DAY_MS,
+    DELETED,
+    RARE_CALLS,
+    RARE_EVERY,
+    CallLog,
+    Directory,
+    RecordFilter,
+)
 from ringcentral_emulator.ratelimit import RateLimiter
 from ringcentral_emulator.state import AuthState, Counters, RefreshProblem
+from tests.contract import contract
 
 ANCHOR_MS = 1_750_000_000_000
 
@@ -169,6 +180,93 @@ def test_records_agree_with_their_category_and_owner():
         assert mine == log.owned_by_user(j)
         assert record["duration"] == (record["durationMs"] + 500) // 1000
         assert record["legs"][0]["startTime"] == record["startTime"]
+
+
+# -- what the calls are: a realistic mix, every value of the spec in a long log ---------------------------
+
+# The results most calls end with: answered, missed or not answered, voicemail, busy (for a fax: received
+# or sent), and the ordinary failures beside them; every other result of the spec is a rare call.
+EVERYDAY = frozenset(
+    {"Accepted", "Call connected", "Missed", "No Answer", "Voicemail", "Busy"} | {"Received", "Sent"}
+)
+ORDINARY_FAILURES = frozenset(
+    {"Hang Up", "Rejected", "Blocked", "Wrong Number", "Stopped"}
+    | {"Partial Receive", "Receive Error", "Fax Partially Sent", "Send Error"}
+)
+# A record's fields, and in a Detailed record its legs' `legType`, with the spec's enum for each.
+RECORD_ENUMS = {
+    "type": "CallTypeEnum",
+    "direction": "CallDirectionEnum",
+    "result": "CallResultEnum",
+    "reason": "CallResultReasonEnum",
+    "action": "CallActionEnum",
+    "transport": "CallTransportEnum",
+}
+
+
+def _spec_enum(name: str) -> set[str]:
+    return set(contract.spec()["components"]["schemas"][name]["enum"])
+
+
+def _users_calls(log: CallLog, days: int) -> list[dict]:
+    """The user's own call log over the last `days` days, as `rcauth call-log --from {days}d` lists it."""
+    chosen = log.select("extension", date_from_ms=ANCHOR_MS - days * DAY_MS, date_to_ms=ANCHOR_MS)
+    return [
+        log.record("extension", log.to_account("extension", chosen.stream_index(p)), base="", detailed=False)
+        for p in range(chosen.lo, chosen.hi)
+    ]
+
+
+def test_most_calls_of_the_default_log_over_30_days_are_answered_missed_voicemail_or_busy():
+    config = EmulatorConfig()  # the demo's and `rcauth emulator`'s log
+    calls = _users_calls(make_log(config.call_records, seed=config.seed), days=30)
+    assert len(calls) == config.call_records  # the whole default log lies in the last 30 days
+    results = Counter(call["result"] for call in calls)
+    assert sum(results[r] for r in EVERYDAY) >= 0.85 * len(calls)
+    # Rare values are rare: none of the other results more than twice, all of them together under 2 %.
+    rare = {r: n for r, n in results.items() if r not in EVERYDAY | ORDINARY_FAILURES}
+    assert all(n <= 2 for n in rare.values()), rare
+    assert sum(rare.values()) < 0.02 * len(calls)
+    # Results that belong to one direction stay there.
+    by_direction = {d: {c["result"] for c in calls if c["direction"] == d} for d in ("Inbound", "Outbound")}
+    assert {"Accepted", "Missed", "Voicemail"} <= by_direction["Inbound"]
+    assert {"Call connected", "No Answer", "Busy"} <= by_direction["Outbound"]
+    assert not by_direction["Inbound"] & {"Call connected", "No Answer", "Sent"}
+    assert not by_direction["Outbound"] & {"Accepted", "Missed", "Voicemail", "Received"}
+
+
+@pytest.mark.parametrize("seed", [1, 7, 2024])
+def test_every_value_of_the_spec_appears_in_a_log_of_a_few_thousand_records(seed):
+    log = make_log(RARE_EVERY * len(RARE_CALLS) // 2 + 1, seed=seed)  # an account log that long
+    records = [log.record("account", j, base="", detailed=True) for j in range(log.account_count)]
+    for field, enum in RECORD_ENUMS.items():
+        assert {r[field] for r in records} == _spec_enum(enum), field
+    assert {leg["legType"] for r in records for leg in r["legs"]} == _spec_enum("CallLegTypeEnum")
+    assert all((r["type"], r["direction"]) == log.category(j) for j, r in enumerate(records))
+
+
+def test_every_rare_call_reaches_the_users_own_log_when_it_is_long_enough():
+    # A rare call's record is the user's or a colleague's by its position, which moves from round to round
+    # of RARE_CALLS: within 8 rounds each rare call has been one of the user's.
+    log = make_log(4 * RARE_EVERY * len(RARE_CALLS))
+    calls = _users_calls(log, days=10_000)
+    assert len(calls) == log.user_count
+    for field in ("result", "reason", "action"):
+        assert {c[field] for c in calls} == _spec_enum(RECORD_ENUMS[field]), field
+
+
+def test_the_log_is_the_same_for_a_seed_and_another_for_another_seed():
+    def log_of(seed: int) -> list[dict]:
+        log = make_log(1000, seed=seed)
+        return [log.record("account", j, base="http://h", detailed=True) for j in range(log.account_count)]
+
+    def rare_positions(records: list[dict]) -> set[int]:
+        return {j for j, r in enumerate(records) if r["result"] not in EVERYDAY | ORDINARY_FAILURES}
+
+    first, again, other = log_of(7), log_of(7), log_of(8)
+    assert first == again
+    assert [r["result"] for r in first] != [r["result"] for r in other]
+    assert rare_positions(first) and rare_positions(first) != rare_positions(other)
 
 
 def test_sliding_window_admits_limit_requests_in_any_window_then_penalises():

@@ -260,16 +260,17 @@ class ApiClient:
             sleep=self.sleep,
         )
 
-    def fresh_session(self) -> Session:
-        """The session with an access token valid for at least the refresh margin."""
+    def fresh_session(self, valid_for: float = 0.0) -> Session:
+        """The session with an access token valid for at least the refresh margin, or `valid_for`
+        seconds if that is longer (a token handed to an SDK outlives rcauth's own next refresh)."""
         session = self.load_session()
         # Without a refresh token nothing can be renewed ahead: the access token is used to its end.
-        margin = self.refresh_margin if session.refresh_token else 0.0
+        margin = max(self.refresh_margin, valid_for) if session.refresh_token else 0.0
         if session.access_expires_within(margin, self.clock()):
-            session = self.refresh(stale_access_token=session.access_token)
+            session = self.refresh(stale_access_token=session.access_token, valid_for=margin)
         return session
 
-    def refresh(self, *, stale_access_token: str | None = None) -> Session:
+    def refresh(self, *, stale_access_token: str | None = None, valid_for: float = 0.0) -> Session:
         """Rotate the token pair under the cross-process lock and store the new pair at once.
 
         Inside the lock the stored session is read again: if another process already rotated it
@@ -282,7 +283,7 @@ class ApiClient:
                 raise SessionExpired("the session was removed by another rcauth", hint=LOGIN_HINT)
             now = self.clock()
             if current.access_token != stale_access_token and not current.access_expires_within(
-                self.refresh_margin, now
+                max(self.refresh_margin, valid_for), now
             ):
                 self._session = current
                 return current

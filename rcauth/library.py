@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,6 +29,7 @@ from rcauth.client import ApiClient
 from rcauth.config import DEFAULT_PROFILE, check_profile_name
 from rcauth.errors import ForeignOrigin
 from rcauth.origin import origin_of, same_origin
+from rcauth.session import SDK_HANDOFF_VALID_FOR, sdk_token_data
 from rcauth.store import open_store
 
 if TYPE_CHECKING:
@@ -299,7 +299,8 @@ class Auth(AuthBase):
         requests.get(f"{server}/restapi/v1.0/account/~", auth=rcauth.Auth())
 
     Each request gets an access token valid for at least a minute, refreshed ahead under the
-    cross-process lock when due. The token is attached only to the session's own origin (scheme,
+    cross-process lock when due (a session whose app issues no refresh token uses its token until it
+    expires). The token is attached only to the session's own origin (scheme,
     host and port); a request anywhere else raises `ForeignOrigin` before anything is sent, and
     requests itself drops the header when a redirect leaves the host.
 
@@ -405,7 +406,8 @@ def _body_start(body: object) -> int | None:
 
 
 def token(profile: str | None = None, *, insecure_storage: bool = False) -> str:
-    """An access token of the profile's session, valid for at least a minute (refreshed if due).
+    """An access token of the profile's session, valid for at least a minute (refreshed if due; a
+    session whose app issues no refresh token gives its token until it expires).
 
     For code that wants a bearer token itself; prefer `Auth` or `Client`, which also refresh and
     retry on a 401 for long-running work.
@@ -434,17 +436,11 @@ def token_data_of(session: Session, now: float | None = None) -> dict[str, Any]:
 
     The refresh token is left out too: a refresh by the SDK would rotate the pair behind rcauth's back
     (RingCentral's refresh tokens are single-use), and the session rcauth keeps would end at its next
-    refresh. Without one, the SDK cannot refresh: ask rcauth for a new token before `expires_in` runs
-    out.
+    refresh. Without one, the SDK cannot refresh: ask rcauth for a new token before the last minute
+    of `expires_in`, when any rcauth command may refresh the session and so end this token (and the
+    JavaScript SDK stops using a token a minute before it expires anyway).
     """
-    now = time.time() if now is None else now
-    return {
-        "token_type": session.token_type,
-        "access_token": session.access_token,
-        "expires_in": max(0, int(session.access_expires_at - now)),
-        "scope": session.scope,
-        "owner_id": session.owner_id,
-    }
+    return sdk_token_data(session, now)
 
 
 def token_data(profile: str | None = None, *, insecure_storage: bool = False) -> dict[str, Any]:
@@ -456,7 +452,8 @@ def token_data(profile: str | None = None, *, insecure_storage: bool = False) ->
         As `token`.
     """
     with _api_client(_profile(profile), insecure_storage) as api:
-        return token_data_of(api.fresh_session())
+        # Refreshed first unless it has SDK_HANDOFF_VALID_FOR left (see there).
+        return token_data_of(api.fresh_session(valid_for=SDK_HANDOFF_VALID_FOR))
 
 
 def login(

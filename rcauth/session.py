@@ -23,6 +23,11 @@ UNUSABLE_TOKEN_ANSWER = "the token endpoint's answer is not usable: "  # noqa: S
 # RingCentral's refresh tokens last 7 days from the last refresh: commands warn a day before one ends.
 REFRESH_ENDING_NOTICE = 86_400.0
 NO_REFRESH_TOKEN = "this app issues no refresh token"  # noqa: S105 - a sentence, not a password
+# A token handed to one of RingCentral's SDKs (`rcauth token --json`, `rcauth.token_data()`) is refreshed
+# first unless it has this long left: the JavaScript SDK stops using a token a minute before it expires
+# (its `refreshHandicapMs`), and any rcauth command refreshes the session in the token's last minute,
+# which ends the token the SDK holds. So a handed-over token is usable for at least 3 minutes.
+SDK_HANDOFF_VALID_FOR = 300.0
 # RFC 6749 Appendix A.12/A.17 (VSCHAR), less the space RFC 6750's b64token forbids in a Bearer header.
 _TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
 # RFC 6749 Appendix A.1/A.2: a client id and secret are VSCHARs (printable ASCII, the space included).
@@ -177,6 +182,20 @@ def _recovered(data: Mapping[str, Any]) -> Session | None:
 def looks_like_token(text: str) -> bool:
     """Printable ASCII without spaces: what an OAuth token is made of (RFC 6750 §2.1's b64token)."""
     return _TOKEN_TEXT.fullmatch(text) is not None
+
+
+def sdk_token_data(session: Session, now: float | None = None) -> dict[str, Any]:
+    """The access token in the one shape RingCentral's SDKs take as it is (`rcauth.token_data_of`
+    says why it has no `expire_time` and no refresh token). Pure and cheap: `rcauth token --json`
+    works out `expires_in` the moment before it prints, with no HTTP stack loaded in between."""
+    now = time.time() if now is None else now
+    return {
+        "token_type": session.token_type,
+        "access_token": session.access_token,
+        "expires_in": max(0, int(session.access_expires_at - now)),
+        "scope": session.scope,
+        "owner_id": session.owner_id,
+    }
 
 
 def validated_token(token: object) -> dict[str, Any]:

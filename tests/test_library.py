@@ -574,6 +574,52 @@ def test_token_json_command_prints_the_sdk_data_and_plain_token_stays_plain(sign
     assert plain.stdout == f"{session.access_token}\n"
 
 
+def _expiring_in(seconds: float, *, refresh_token: bool = True) -> Session:
+    session = dataclasses.replace(stored(), access_expires_at=time.time() + seconds)
+    if not refresh_token:
+        session = dataclasses.replace(session, refresh_token=None, refresh_expires_at=None)
+    KeyringStore("default").save(session)
+    return session
+
+
+def test_a_token_handed_to_an_sdk_is_refreshed_first_unless_it_has_five_minutes_left(
+    signed_in: Emulator,
+) -> None:
+    # The JavaScript SDK refuses a token in its last minute, and any rcauth command refreshes (so ends)
+    # the token in its last minute: 4 minutes left is too little to hand over, enough for `token`.
+    old = _expiring_in(240)
+    plain = cli_runner().invoke(cli, ["token"], catch_exceptions=False)
+    assert plain.exit_code == 0 and plain.stdout == f"{old.access_token}\n"
+    assert signed_in.counters()["refreshes"] == 0
+    result = cli_runner().invoke(cli, ["token", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["access_token"] != old.access_token and data["expires_in"] >= 3590
+    assert signed_in.counters()["refreshes"] == 1
+    _expiring_in(240)
+    assert rcauth.token_data()["expires_in"] >= 3590
+    assert signed_in.counters()["refreshes"] == 2
+    _expiring_in(400)
+    assert 390 <= rcauth.token_data()["expires_in"] <= 400  # enough left: no refresh spent
+    assert signed_in.counters()["refreshes"] == 2
+
+
+def test_a_token_without_a_refresh_token_is_handed_over_with_a_warning_when_it_is_nearly_over(
+    signed_in: Emulator,
+) -> None:
+    old = _expiring_in(100, refresh_token=False)
+    result = cli_runner().invoke(cli, ["token", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["access_token"] == old.access_token and 95 <= data["expires_in"] <= 100
+    warning = " ".join(result.stderr.split())
+    assert warning.startswith("warning: this token expires in ")
+    assert "this app issues no refresh token" in warning and "rcauth login" in warning
+    _expiring_in(1000, refresh_token=False)
+    quiet = cli_runner().invoke(cli, ["token", "--json"], catch_exceptions=False)
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
 def test_token_help_says_the_refresh_token_is_never_printed() -> None:
     result = cli_runner().invoke(cli, ["token", "--help"], terminal_width=200)
     assert "Never the refresh token" in " ".join(result.stdout.split())

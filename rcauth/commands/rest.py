@@ -31,6 +31,7 @@ from rcauth.output import (
     write_object,
     write_records,
 )
+from rcauth.session import NO_REFRESH_TOKEN, SDK_HANDOFF_VALID_FOR, sdk_token_data
 
 if TYPE_CHECKING:
     from rcauth.call_log_query import CallLogQuery
@@ -537,25 +538,33 @@ def token(as_json: bool) -> None:
     `platform.auth().set_data(json.loads(...))`, JavaScript
     `await platform.auth().setData(JSON.parse(...))`, ringcentral-extensible `rc.token = ...`. It
     has no expire_time (the Python SDK counts it in seconds, the JavaScript SDK in milliseconds):
-    each SDK works it out from expires_in when it is handed the object, so hand it over at once. It
-    never holds the refresh token: a refresh made by the SDK would rotate the pair behind rcauth's
-    back (RingCentral's refresh tokens are single-use) and end the session rcauth keeps. The SDK
-    cannot refresh it, so ask again before expires_in runs out.
+    each SDK works it out from expires_in when it is handed the object, so hand it over at once
+    (never save it to a file). The token has at least 5 minutes left (refreshed first if not,
+    unless the app issues no refresh token). It never holds the refresh token: a refresh made by
+    the SDK would rotate the pair behind rcauth's back (RingCentral's refresh tokens are
+    single-use) and end the session rcauth keeps. So the SDK cannot refresh it: ask again before the
+    last minute of expires_in, when any rcauth command may refresh the session and so end it.
+    Beware that the SDKs' error messages may quote the token.
 
     \b
     Examples:
       curl -H "Authorization: Bearer $(rcauth token)" \\
         https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~
-      rcauth token --json > token.json   # for an SDK: platform.auth().set_data(...)
+      rcauth token --json | node whoami.mjs   # a script that hands it to an SDK at once
 
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
     with api_client() as client:  # a fresh token needs no request, so no HTTP stack is loaded
-        session = client.fresh_session()
-    if as_json:
-        from rcauth.library import token_data_of
-
-        write_json(token_data_of(session))
-        return
-    click.echo(session.access_token)
+        if not as_json:
+            click.echo(client.fresh_session().access_token)
+            return
+        session = client.fresh_session(valid_for=SDK_HANDOFF_VALID_FOR)
+        data = sdk_token_data(session)
+    if session.refresh_token is None and data["expires_in"] < SDK_HANDOFF_VALID_FOR:
+        click.echo(
+            f"warning: this token expires in {data['expires_in']} s and {NO_REFRESH_TOKEN} (RingCentral's "
+            "JavaScript SDK stops using a token a minute before it expires); `rcauth login` for a new one",
+            err=True,
+        )
+    write_json(data)

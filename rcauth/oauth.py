@@ -43,6 +43,9 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TIMEOUT = (10.0, 30.0)  # connect, read: no request may hang forever
 # Long enough to honour one Retry-After of RingCentral's 60 s Auth-group penalty, no longer.
 TOKEN_RETRY_BUDGET = 90.0
+# An authorization code lives 60 s at RingCentral and the user has spent some of it: retries of its
+# exchange stop within this many seconds.
+CODE_RETRY_BUDGET = 20.0
 KEPT_HINT = "the session is kept: run the command again once RingCentral can be reached"
 
 
@@ -81,6 +84,14 @@ def error_from_response(
     parsed = parse_error_body(response)
     message = parsed.message or response.reason or "request failed"
     error_code = parsed.error_code
+    if response.status_code == 429:
+        return UnexpectedAnswer(
+            "RingCentral's rate limit for sign-in and token requests was reached "
+            f"({endpoint} answered HTTP 429; its Auth group allows a few a minute): "
+            f"try again {_after(response)}",
+            status=429,
+            error_code=error_code,
+        )
     if parsed.oauth_error is None or not 400 <= response.status_code < 500:
         said = f": {error_code}: {message}" if parsed.fields and error_code else ""
         if not parsed.fields:
@@ -97,6 +108,15 @@ def error_from_response(
         error_code=error_code,
         details=parsed.details,
     )
+
+
+def _after(response: requests.Response) -> str:
+    """`in 60 s` from a Retry-After in seconds; `in a minute` without a usable one (RingCentral's
+    Auth-group penalty is 60 s)."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit() and 0 < int(value) <= 3600:
+        return f"in {int(value)} s"
+    return "in a minute"
 
 
 def what_answered(response: requests.Response) -> str:
@@ -217,7 +237,10 @@ def _jwt_bearer_client(client_id: str) -> OAuthlibClient:
 
 
 def _token_retry(
-    monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = interrupts.sleep
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = interrupts.sleep,
+    *,
+    short_lived_grant: bool = False,
 ) -> BoundedRetry:
     """RingCentral's token endpoint policy: 429/503 wait for Retry-After, 408/500 retry with a pause.
 
@@ -225,6 +248,11 @@ def _token_retry(
     the statuses above (the server refused before acting). A read error after sending is not retried:
     the grant may have been spent. 400 means "log in again" and is never retried. Bounded: at most 4
     tries, and none starts more than `TOKEN_RETRY_BUDGET` seconds after the first failure.
+
+    A `short_lived_grant` (an authorization code: RingCentral's live 60 s) cannot outwait a 429,
+    whose Retry-After is the Auth group's 60 s penalty: the code would be dead by then, and the
+    user told "code expired" a minute later. So a 429 is not retried but said at once
+    (`error_from_response`), and other waits stay short (`CODE_RETRY_BUDGET`).
     """
     return BoundedRetry(
         total=3,
@@ -233,14 +261,14 @@ def _token_retry(
         status=3,
         other=0,
         allowed_methods=frozenset({"POST"}),
-        status_forcelist=frozenset({408, 429, 500, 503}),
+        status_forcelist=frozenset({408, 500, 503} if short_lived_grant else {408, 429, 500, 503}),
         backoff_factor=0.5,
         backoff_jitter=0.25,
         backoff_max=10,
         respect_retry_after_header=True,
-        retry_after_max=60,
+        retry_after_max=10 if short_lived_grant else 60,
         raise_on_status=False,
-        budget=TOKEN_RETRY_BUDGET,
+        budget=CODE_RETRY_BUDGET if short_lived_grant else TOKEN_RETRY_BUDGET,
         monotonic=monotonic,
         sleep=sleep,
     )
@@ -306,7 +334,9 @@ class RingCentralOAuth:
         # Public (client-side) apps have no secret: they send client_id in the body and rely on PKCE.
         return HTTPBasicAuth(self.client_id, self.client_secret) if self.client_secret else None
 
-    def _oauth_session(self, redirect_uri: str | None = None, client: Any = None) -> OAuth2Session:
+    def _oauth_session(
+        self, redirect_uri: str | None = None, client: Any = None, *, short_lived_grant: bool = False
+    ) -> OAuth2Session:
         from requests_oauthlib import OAuth2Session
 
         redact.guard_token_loggers()
@@ -315,7 +345,8 @@ class RingCentralOAuth:
         session_class = transport.staying_on_origin(OAuth2Session)
         session = session_class(client_id=self.client_id, client=client, redirect_uri=redirect_uri)
         session.hooks["response"].append(_register_tokens)
-        transport.mount(session, _token_retry(self.monotonic, self.sleep), prefix=self.server + "/")
+        retry = _token_retry(self.monotonic, self.sleep, short_lived_grant=short_lived_grant)
+        transport.mount(session, retry, prefix=self.server + "/")
         return session
 
     def authorization_url(self, *, redirect_uri: str, state: str, pkce: Pkce) -> str:
@@ -386,7 +417,8 @@ class RingCentralOAuth:
         Raises `OAuthError` when RingCentral refuses, `TransportError` when it cannot be reached.
         """
         redact.register(code, code_verifier)
-        return self._fetch(self._oauth_session(redirect_uri), code=code, code_verifier=code_verifier)
+        session = self._oauth_session(redirect_uri, short_lived_grant=True)
+        return self._fetch(session, code=code, code_verifier=code_verifier)
 
     def jwt_bearer(self, assertion: str) -> dict[str, Any]:
         """Trade a JWT credential from the developer console for tokens (RingCentral's login for scripts)."""

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.server
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import requests_mock
-from helpers import make_session, token_answer
+from helpers import make_session, serving, token_answer
 
 from rcauth.errors import ForeignOrigin, OAuthError, TransportError, UnexpectedAnswer
 from rcauth.oauth import KEPT_HINT, RingCentralOAuth, new_pkce, new_state, pkce_challenge
@@ -424,6 +426,56 @@ def test_the_token_endpoint_retries_only_what_did_not_spend_the_grant() -> None:
     assert (policy.backoff_factor, policy.backoff_jitter, policy.backoff_max) == (0.5, 0.25, 10)
     assert (policy.respect_retry_after_header, policy.retry_after_max) == (True, 60)
     assert policy.raise_on_status is False and policy.budget == 90.0
+
+
+def test_a_code_exchange_does_not_outwait_a_429_that_would_outlive_the_code() -> None:
+    from rcauth.oauth import _token_retry
+
+    policy = _token_retry(short_lived_grant=True)
+    assert not policy.is_retry("POST", 429) and policy.is_retry("POST", 503)
+    assert policy.retry_after_max == 10 and policy.budget == 20.0
+
+
+def _rate_limited_token_endpoint(answers: list[int]) -> type[http.server.BaseHTTPRequestHandler]:
+    """A token endpoint over a real socket: 429 (RingCentral's CMN-301, Retry-After 60) for each 429 in
+    `answers`, then a token."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status = answers.pop(0) if answers else 200
+            body = TOKEN if status == 200 else {"errorCode": "CMN-301", "message": "Request rate exceeded"}
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            if status == 429:
+                self.send_header("Retry-After", "60")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+def test_a_rate_limited_code_exchange_says_so_at_once_and_a_refresh_waits_it_out() -> None:
+    # A code lives 60 s: waiting out the Auth group's 60 s penalty would only end in "code expired"
+    # a minute later. A refresh token lives for days: its exchange waits (here on a fake clock).
+    waits: list[float] = []
+    answers = [429, 429]
+    with serving(_rate_limited_token_endpoint(answers)) as url:
+        oauth = RingCentralOAuth(url, "cid", "s", sleep=waits.append)
+        with pytest.raises(UnexpectedAnswer) as caught:
+            oauth.exchange_code("code-12345", redirect_uri=REDIRECT, code_verifier="v-12345")
+        assert answers == [429] and waits == []  # one request, no wait
+        assert str(caught.value) == (
+            "RingCentral's rate limit for sign-in and token requests was reached (the token endpoint "
+            "answered HTTP 429; its Auth group allows a few a minute): try again in 60 s"
+        )
+        assert oauth.refresh("RT-1234567")["access_token"] == TOKEN["access_token"]
+        assert answers == [] and waits == [60]
 
 
 def test_every_secret_of_a_grant_is_registered_for_redaction_as_soon_as_it_is_known() -> None:

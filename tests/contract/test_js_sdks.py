@@ -51,12 +51,13 @@ AUTHORIZE_URL = r"(http://\S+/restapi/oauth/authorize\?\S+)"
 # ------------------------------------------------------------------------------------- the packages
 @pytest.fixture(scope="session")
 def js_sdks() -> Path:
-    """The directory whose node_modules holds the pinned packages: `<temp>/rcauth-js-sdk-<hash>`,
+    """The directory whose node_modules holds the pinned packages: `<temp>/rcauth-js-sdk-<uid>-<hash>`,
     the hash (12 hex digits of SHA-256) of js/package-lock.json, so new pins get a new directory.
 
-    Installed only when missing, under a file lock (xdist workers, parallel runs): `npm ci` in a
-    scratch directory beside it, renamed into place when it succeeded, so a killed install never
-    leaves a directory that looks done; scratch directories left by one are removed first."""
+    Installed when missing or not whole (`_not_whole`: a temp cleaner may have aged out files), under
+    a file lock (xdist workers, parallel runs): `npm ci` in a scratch directory beside it, renamed
+    into place when it succeeded, so a killed install never leaves a directory that looks done;
+    scratch directories left by one are removed first. One another user owns is never used."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         unavailable("node and npm are needed on the PATH for RingCentral's JavaScript SDKs")
@@ -64,17 +65,42 @@ def js_sdks() -> Path:
     if int(version.lstrip("v").split(".")[0] or 0) < NODE_MAJOR:
         unavailable(f"Node {NODE_MAJOR} or newer is needed, found {version.strip()}")
     lockfile = JS / "package-lock.json"
-    name = f"rcauth-js-sdk-{hashlib.sha256(lockfile.read_bytes()).hexdigest()[:12]}"
+    # The user's id in the name: a directory in a shared temp dir that another user made is never used.
+    name = f"rcauth-js-sdk-{os.getuid()}-{hashlib.sha256(lockfile.read_bytes()).hexdigest()[:12]}"
     temp = Path(tempfile.gettempdir())
     installed = temp / name
     with FileLock(temp / f"{name}.lock", timeout=NPM_TIMEOUT + 60):
-        if not installed.is_dir():
+        problem = _not_whole(installed, lockfile)
+        if problem is not None:
+            if installed.is_symlink() or (installed.exists() and installed.lstat().st_uid != os.getuid()):
+                unavailable(f"{installed} is not this user's own directory ({problem}): remove it")
+            shutil.rmtree(installed, ignore_errors=True)  # a damaged install (a temp cleaner) is redone
             for left in temp.glob(f"{name}.partial-*"):
                 shutil.rmtree(left, ignore_errors=True)
             problem = _install(npm, lockfile, installed)
             if problem is not None:
                 unavailable(problem)
     return installed
+
+
+def _not_whole(installed: Path, lockfile: Path) -> str | None:
+    """Why `installed` is not a whole install of the lockfile's pins, owned by this user and writable
+    by no one else; None when it is."""
+    if installed.is_symlink() or not installed.is_dir():
+        return "no install"
+    info = installed.lstat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return "owned by another user or writable by others"
+    pins = json.loads(lockfile.read_text(encoding="utf-8"))["packages"]
+    for package in ("@ringcentral/sdk", "@rc-ex/core"):
+        manifest = installed / "node_modules" / package / "package.json"
+        try:
+            version = json.loads(manifest.read_text(encoding="utf-8"))["version"]
+        except (OSError, ValueError, KeyError):
+            return f"{package} is missing or damaged"
+        if version != pins[f"node_modules/{package}"]["version"]:
+            return f"{package} is {version}, not the pinned version"
+    return None
 
 
 def _install(npm: str, lockfile: Path, installed: Path) -> str | None:

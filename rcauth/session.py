@@ -80,9 +80,10 @@ class Session:
             access_expires_at=now + token["expires_in"],
             refresh_token=refresh_token,
             refresh_expires_at=now + refresh_expires_in if refresh_token and refresh_expires_in else None,
+            # RFC 6749 §5.1: a refresh answer may leave out `scope` when it is unchanged.
             scope=" ".join(token["scope"])
             if isinstance(token.get("scope"), list)
-            else str(token.get("scope") or ""),
+            else str(token.get("scope") or (previous.scope if previous else "")),
             owner_id=str(token.get("owner_id") or (previous.owner_id if previous else "")),
             token_type=token.get("token_type") or "bearer",
             created_at=previous.created_at if previous else now,

@@ -54,7 +54,8 @@ if TYPE_CHECKING:
     from ringcentral_emulator.app import EmulatorApp
 
 # RFC 7636 §4.1 / §4.2: verifier and S256 challenge are 43-128 characters of [A-Z a-z 0-9 - . _ ~].
-_INTEGER = re.compile(r"[+-]?[0-9]{1,10}")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_INT32 = range(-(2**31), 2**31)  # the spec types both lifetimes as int32
 _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 LOGIN_PATH = "/login/consent"  # the emulated sign-in/consent page (RingCentral's live on its login host)
 _SINGLE_VALUED = (
@@ -457,8 +458,8 @@ def _requested_ttls(req: Request) -> tuple[int | None, int | None] | Response:
         if raw is None or raw == "":
             values.append(None)
             continue
-        if _INTEGER.fullmatch(raw) is None:
-            return _invalid_request(f"{name} must be an integer", name)
+        if _INTEGER.fullmatch(raw) is None or len(raw) > 40 or int(raw) not in _INT32:
+            return _invalid_request(f"{name} must be a 32-bit integer", name)
         values.append(int(raw))
     return values[0], values[1]
 

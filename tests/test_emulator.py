@@ -467,6 +467,8 @@ def test_requested_token_lifetimes_are_honoured_within_ringcentral_ranges(emu_ht
         ({"access_token_ttl": "0"}, 600, 604_800),
         ({"access_token_ttl": "3601"}, 3600, 604_800),
         ({"access_token_ttl": "999999999"}, 3600, 604_800),
+        ({"access_token_ttl": "2147483647"}, 3600, 604_800),
+        ({"access_token_ttl": "00000000000700"}, 700, 604_800),  # leading zeros: still 700
         ({"refresh_token_ttl": "604801"}, 3600, 604_800),
         ({"refresh_token_ttl": "2592000"}, 3600, 604_800),
     ],
@@ -517,6 +519,8 @@ def test_refresh_token_ttl_zero_or_less_issues_no_refresh_token_on_any_grant(emu
         ("access_token_ttl", "NaN"),
         ("refresh_token_ttl", "1e6"),
         ("access_token_ttl", "1" * 40),
+        ("access_token_ttl", "2147483648"),  # one past int32, the spec's type
+        ("refresh_token_ttl", "-2147483649"),
     ],
 )
 def test_token_lifetimes_that_are_not_integers_are_refused(emu_http, name, value):

@@ -154,6 +154,17 @@ def test_a_scope_list_and_a_missing_token_type_are_normalised() -> None:
     assert make(scope=None).scope == ""
 
 
+def test_a_refresh_answer_without_a_scope_keeps_the_sessions_scope() -> None:
+    # RFC 6749 §5.1: `scope` may be left out when it is what was granted before.
+    before = make()
+    answer = {k: v for k, v in TOKEN.items() if k != "scope"}
+    after = Session.from_token_response(
+        answer, server=before.server, client_id="cid", client_secret="sec", now=2000.0, previous=before
+    )
+    assert after.scope == "ReadAccounts ReadCallLog"
+    assert make(scope=None).scope == ""  # a first grant without one has none
+
+
 def test_a_token_answer_keeps_the_apps_secret_and_its_own_token_type() -> None:
     session = make(token_type="Bearer")
     assert (session.client_id, session.client_secret, session.token_type) == ("cid", "sec", "Bearer")

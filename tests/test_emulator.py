@@ -298,7 +298,7 @@ def test_code_exchange_with_basic_auth_and_s256_verifier_returns_a_token_pair(em
     assert body["token_type"] == "bearer"  # noqa: S105
     assert body["expires_in"] == 3600
     assert body["refresh_token_expires_in"] == 604800
-    assert body["scope"] == "ReadAccounts ReadCallLog"
+    assert body["scope"] == "ReadAccounts ReadCallLog ReadCallRecording"
     assert body["owner_id"] == "2071360004"
     assert body["endpoint_id"] and body["session_id"]
     assert len(body["access_token"]) > 100 and body["access_token"] != body["refresh_token"]

@@ -1268,6 +1268,8 @@ def test_python_m_ringcentral_emulator_prints_the_listening_line_serves_and_exit
         match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", line)
         assert match, line
         base = match.group(1)
+        media = re.fullmatch(r"media on (http://127\.0\.0\.1:\d+)\n", proc.stdout.readline())
+        assert media and media.group(1) != base
         response = requests.post(
             f"{base}/restapi/oauth/token",
             data={"grant_type": JWT_GRANT, "assertion": DEMO_JWT},

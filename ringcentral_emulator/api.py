@@ -1,5 +1,5 @@
-"""RingCentral's REST API (the part rcauth uses): account, extensions, call logs (docs/ringcentral.md,
-"REST resources").
+"""RingCentral's REST API (the part rcauth uses): account, extensions, call logs, a recording's metadata
+(docs/ringcentral.md, "REST resources"); its content is on the media origin (`media`).
 
 Every request is authenticated first (401 AGW-401 without an Authorization header, AGW-402 for a header that
 is not Bearer, OAU-129 for a token that is not one of ours, OAU-213 for one we never issued or forgot,
@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from ringcentral_emulator.audio import Audio, recording_audio
 from ringcentral_emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, RecordFilter, iso_ms
 from ringcentral_emulator.state import AccessProblem, SessionInfo
 from ringcentral_emulator.wire import Request, Response, json_response, rest_error
@@ -58,7 +59,7 @@ class _Route:
 
 def _route(path: str, group: str, permission: str, handler: str) -> _Route:
     regex = path.replace("{account}", "(?P<account>[^/]+)").replace("{extension}", "(?P<extension>[^/]+)")
-    regex = regex.replace("{record}", "(?P<record>[^/]+)")
+    regex = regex.replace("{record}", "(?P<record>[^/]+)").replace("{recording}", "(?P<recording>[^/]+)")
     return _Route(re.compile(f"{re.escape(API_PREFIX)}{regex}"), group, permission, handler)
 
 
@@ -72,7 +73,75 @@ _ROUTES = (
     ),
     _route("/account/{account}/call-log", "Heavy", "ReadCallLog", "call_log"),
     _route("/account/{account}/call-log/{record}", "Heavy", "ReadCallLog", "call_record"),
+    # The spec's readCallRecording (x-throttling-group Heavy, x-app-permission ReadCallRecording).
+    _route("/account/{account}/recording/{recording}", "Heavy", "ReadCallRecording", "recording"),
 )
+CONTENT_ROUTE = _route(
+    "/account/{account}/recording/{recording}/content", "Heavy", "ReadCallRecording", "recording_content"
+)
+
+
+def authenticate(app: EmulatorApp, req: Request, *, query_token: bool = False) -> SessionInfo | Response:
+    """Who the request's bearer token speaks for, or the 401 answer. With `query_token`, a request with no
+    Authorization header may name its token in an `access_token` query parameter, as the spec's
+    CallLogRecordingInfo.contentUri allows for content ("access token must be passed via `Authorization`
+    header or query parameter")."""
+    header = req.headers.get("Authorization")
+    if header is None and query_token and req.param("access_token"):
+        header = f"Bearer {req.param('access_token')}"
+    if header is None:
+        return _unauthorized(app, "AGW-401", "Authorization header is not specified")
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return _unauthorized(app, "AGW-402", "Invalid Authorization header")
+    result = app.auth.authenticate(token)
+    if isinstance(result, AccessProblem):
+        return _unauthorized(app, *_ACCESS_ERRORS[result])
+    return result
+
+
+def _unauthorized(app: EmulatorApp, code: str, message: str) -> Response:
+    app.counters.incr("unauthorized")
+    return rest_error(401, code, message)
+
+
+def check_access(
+    app: EmulatorApp, ids: dict[str, str], permission: str, session: SessionInfo
+) -> Response | None:
+    """The account's 404 or the app's missing permission's 403 (InsufficientPermissions, CMN-401, with the
+    permission's name), or None when the request may go on."""
+    if ids["account"] not in ("~", app.directory.account_id):
+        return not_found("Resource for parameter [accountId] is not found", "accountId")
+    if permission not in session.scope.split():
+        return rest_error(
+            403,
+            "CMN-401",
+            f"In order to call this API endpoint, application needs to have [{permission}] permission",
+            top="InsufficientPermissions",
+            permissionName=permission,
+        )
+    return None
+
+
+def find_recording(app: EmulatorApp, recording_id: str) -> Audio | None:
+    """The audio of a recording of the account's call log, or None (no such recording): as long as its
+    call, or `recording_seconds` when that switch is set."""
+    log = app.call_log
+    j = log.find_recording(recording_id)
+    if j is None:
+        return None
+    seconds = app.config.recording_seconds
+    duration_ms = (
+        int(seconds * 1000)
+        if seconds is not None
+        else log.record("account", j, base="", detailed=False)["durationMs"]
+    )
+    return recording_audio(f"{log.seed}:{recording_id}", duration_ms)
+
+
+def recording_not_found() -> Response:
+    return not_found("Resource for parameter [recordingId] is not found", "recordingId")
 
 
 class ApiEndpoints:
@@ -80,7 +149,7 @@ class ApiEndpoints:
         self.app = app
 
     def handle(self, req: Request) -> Response:
-        session = self._authenticate(req)
+        session = authenticate(self.app, req)
         if isinstance(session, Response):
             return session
         match = None
@@ -99,44 +168,19 @@ class ApiEndpoints:
         headers = verdict.headers() if verdict else []
         return self._serve(req, route, match.groupdict(), session).with_headers(headers)
 
-    def _authenticate(self, req: Request) -> SessionInfo | Response:
-        header = req.headers.get("Authorization")
-        if header is None:
-            return self._unauthorized("AGW-401", "Authorization header is not specified")
-        scheme, _, token = header.strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return self._unauthorized("AGW-402", "Invalid Authorization header")
-        result = self.app.auth.authenticate(token)
-        if isinstance(result, AccessProblem):
-            return self._unauthorized(*_ACCESS_ERRORS[result])
-        return result
-
-    def _unauthorized(self, code: str, message: str) -> Response:
-        self.app.counters.incr("unauthorized")
-        return rest_error(401, code, message)
-
     def _serve(self, req: Request, route: _Route, ids: dict[str, str], session: SessionInfo) -> Response:
         directory = self.app.directory
-        if ids["account"] not in ("~", directory.account_id):
-            return _not_found("Resource for parameter [accountId] is not found", "accountId")
-        if route.permission not in session.scope.split():
-            return rest_error(
-                403,
-                "CMN-401",
-                f"In order to call this API endpoint, application needs to have "
-                f"[{route.permission}] permission",
-                top="InsufficientPermissions",
-                permissionName=route.permission,
-            )
+        refused = check_access(self.app, ids, route.permission, session)
+        if refused is not None:
+            return refused
         extension_id = ids.get("extension")
         if extension_id is not None and directory.extension(extension_id) is None:
-            return _not_found("Resource for parameter [extensionId] is not found", "extensionId")
+            return not_found("Resource for parameter [extensionId] is not found", "extensionId")
         scope = "extension" if extension_id is not None else "account"
         if route.handler.startswith("call_"):
             if extension_id is not None and directory.extension(extension_id) is not directory.me:
                 # Reading a colleague's log needs admin rights this emulator does not model.
-                return _not_found("Resource for parameter [extensionId] is not found", "extensionId")
+                return not_found("Resource for parameter [extensionId] is not found", "extensionId")
             if scope == "account" and not self.app.config.admin:
                 return rest_error(
                     403,
@@ -169,7 +213,7 @@ class ApiEndpoints:
         directory = self.app.directory
         ext = directory.extension(ids["extension"])
         if ext is None:
-            return _not_found("Resource for parameter [extensionId] is not found", "extensionId")
+            return not_found("Resource for parameter [extensionId] is not found", "extensionId")
         return json_response(200, directory.extension_resource(ext, req.base_url, self.app.config.admin))
 
     def _extension_list(self, req: Request, ids: dict[str, str], scope: str) -> Response:
@@ -197,15 +241,31 @@ class ApiEndpoints:
         body = _page_body(path, fixed, records, page, per_page, start, len(everyone))
         return json_response(200, body)
 
+    def _recording(self, req: Request, ids: dict[str, str], scope: str) -> Response:
+        """The spec's GetCallRecordingResponse: the content's URI (on the media origin), type, seconds."""
+        audio = find_recording(self.app, ids["recording"])
+        if audio is None:
+            return recording_not_found()
+        media = self.app.media_url or req.base_url
+        content = self._canonical_path(ids, f"/recording/{ids['recording']}/content")
+        body = {
+            "id": ids["recording"],
+            "contentUri": f"{media}{content}",
+            "contentType": audio.media_type,
+            "duration": (audio.duration_ms + 500) // 1000,
+        }
+        return json_response(200, body)
+
     def _call_record(self, req: Request, ids: dict[str, str], scope: str) -> Response:
         log = self.app.call_log
         j = log.find(ids["record"])
         # A deleted record is listed (with `deleted: true`) only by showDeleted=true; by its id it is gone,
         # as any deleted resource (the spec's readUserCallRecord/readCompanyCallRecord take no showDeleted).
         if j is None or log.is_deleted(j) or (scope == "extension" and not log.owned_by_user(j)):
-            return _not_found("Resource for parameter [callRecordId] is not found", "callRecordId")
+            return not_found("Resource for parameter [callRecordId] is not found", "callRecordId")
         detailed = req.param("view") == "Detailed"
-        return json_response(200, log.record(scope, j, base=req.base_url, detailed=detailed))
+        record = log.record(scope, j, base=req.base_url, detailed=detailed, media_base=self.app.media_url)
+        return json_response(200, record)
 
     def _call_log(self, req: Request, ids: dict[str, str], scope: str) -> Response:
         query = _call_log_query(req, self.app.clock_ms(), scope)
@@ -229,6 +289,7 @@ class ApiEndpoints:
                 log.entry_index(scope, selection.entry(p)),
                 base=req.base_url,
                 detailed=query.detailed,
+                media_base=self.app.media_url,
             )
             for p in range(start, stop)
         ]
@@ -473,6 +534,6 @@ def _invalid_parameter(name: str, value: str) -> Response:
     )
 
 
-def _not_found(message: str, parameter: str | None = None) -> Response:
+def not_found(message: str, parameter: str | None = None) -> Response:
     extra = {"parameterName": parameter} if parameter else {}
     return rest_error(404, "CMN-102", message, **extra)

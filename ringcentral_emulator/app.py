@@ -7,8 +7,10 @@ Control endpoints (only on the emulator, for tests that run it as a subprocess):
 - `POST /__emulator/config`                a JSON object of switches, as `Emulator.set(**switches)`
 - `POST /__emulator/expire-access-tokens`  every live access token expires now
 - `POST /__emulator/revoke-all`            every session ends
+- `GET  /__emulator/origins`               `{"base_url": ..., "media_url": ...}`, the two origins
 
-They are never rate-limited, faulted or counted in `requests`.
+They are on the API origin only, and never rate-limited, faulted or counted in `requests`. The media origin
+serves recordings' content and nothing else (`media`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ringcentral_emulator import pages
 from ringcentral_emulator.api import API_PREFIX, ApiEndpoints
 from ringcentral_emulator.config import EmulatorConfig
 from ringcentral_emulator.data import CallLog, Directory
+from ringcentral_emulator.media import MediaEndpoints
 from ringcentral_emulator.oauth import LOGIN_PATH, OAuthEndpoints
 from ringcentral_emulator.ratelimit import RateLimiter, Verdict
 from ringcentral_emulator.state import AuthState, Counters
@@ -51,7 +54,11 @@ class EmulatorApp:
         self._build_data(config)
         self.oauth = OAuthEndpoints(self)
         self.api = ApiEndpoints(self)
+        self.media = MediaEndpoints(self)
         self.slow_sleep = time.sleep
+        # The two origins, once the servers are bound (`set_origins`).
+        self.base_url: str | None = None
+        self.media_url: str | None = None
 
     @property
     def config(self) -> EmulatorConfig:
@@ -83,6 +90,10 @@ class EmulatorApp:
             self._switched.notify_all()
         return new
 
+    def set_origins(self, base_url: str, media_url: str) -> None:
+        """Where the API and the media origin listen: records' `contentUri` point at the media origin."""
+        self.base_url, self.media_url = base_url, media_url
+
     @staticmethod
     def clock_ms() -> int:
         return int(time.time() * 1000)
@@ -107,10 +118,13 @@ class EmulatorApp:
 
     # -- dispatch ----------------------------------------------------------------------------------------
 
-    def dispatch(self, req: Request) -> Response | Drop:
-        if req.path.startswith(CONTROL_PREFIX):
+    def dispatch(self, req: Request, *, media: bool = False) -> Response | Drop:
+        """Answer a request to the API origin, or with `media` to the media origin."""
+        if req.path.startswith(CONTROL_PREFIX) and not media:
             return self._control(req)
         self.counters.incr("requests")
+        if media:
+            self.counters.incr("media_requests")
         fault = self._draw_fault(req.path)
         if fault == "drop":
             return DROP  # before any work: the request has no effect
@@ -118,12 +132,18 @@ class EmulatorApp:
             return self._unavailable()
         if fault == "slow":
             self.slow_sleep(self._config.slow_seconds)
-        if req.path == "/restapi/oauth/revoke":
+        if req.path == "/restapi/oauth/revoke" and not media:
             self._hold("revoke_delay", "revoke")  # before the work: the session is live meanwhile
-        response = self._route(req)
-        if req.path == "/restapi/oauth/token":
+        response = self.media.handle(req) if media else self._route(req)
+        if req.path == "/restapi/oauth/token" and not media:
             self._hold("token_delay", "token")  # after the work: a refresh has rotated the pair
         self.counters.incr("responses", str(response.status))
+        if fault == "cut":
+            # Part of the body, then the connection is lost: a drawn point strictly inside the body.
+            with self._fault_lock:
+                response.cut_after = self._fault_rng.randrange(response.length) if response.length else 0
+        elif fault == "trickle":
+            response.trickle_rate = self._config.trickle_rate
         return response
 
     def _hold(self, switch: str, endpoint: str) -> None:
@@ -196,6 +216,8 @@ class EmulatorApp:
             return json_response(200, new.to_json())
         if name == "expire-access-tokens" and req.method == "POST":
             return json_response(200, {"expired": self.auth.expire_access_tokens()})
+        if name == "origins" and req.method in ("GET", "HEAD"):
+            return json_response(200, {"base_url": self.base_url, "media_url": self.media_url})
         if name == "revoke-all" and req.method == "POST":
             return json_response(200, {"ended": self.auth.revoke_all()})
         return json_response(

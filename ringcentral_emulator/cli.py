@@ -1,7 +1,9 @@
 """`rcauth emulator` and `python -m ringcentral_emulator`: run the RingCentral emulator in the foreground.
 
-stdout carries exactly one line, `listening on http://HOST:PORT`, so scripts and tests can read the address;
-everything else (the credentials to use, verbose request logs) goes to stderr.
+stdout carries two lines, `listening on http://HOST:PORT` (the API origin, first, so a script that reads
+one line has the server URL) and `media on http://HOST:PORT` (the media origin, where recordings' content
+is), so scripts and tests can read the addresses; everything else (the credentials to use, verbose request
+logs) goes to stderr.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ from ringcentral_emulator.server import Emulator
     default=0,
     show_default=True,
     help="Port to listen on; 0 picks a free one (printed on stdout).",
+)
+@click.option(
+    "--media-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port of the media origin (recordings' content); 0 picks a free one (printed on stdout).",
 )
 @click.option("--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="The app's client id.")
 @click.option(
@@ -97,6 +106,7 @@ from ringcentral_emulator.server import Emulator
 def emulator_command(
     host: str,
     port: int,
+    media_port: int,
     client_id: str,
     client_secret: str,
     redirect_uris: tuple[str, ...],
@@ -113,7 +123,9 @@ def emulator_command(
     """Run a RingCentral emulator on loopback until Ctrl-C.
 
     It speaks RingCentral's OAuth (authorize page, token, revoke) and the account, extension and call-log
-    APIs, with fake tokens and seeded data. Point a client's server URL at the printed address.
+    APIs, with fake tokens and seeded data, and serves call recordings on a second origin (RingCentral's
+    media server). Point a client's server URL at the first printed address, its media server at the
+    second.
 
     Example (`python -m ringcentral_emulator` takes the same options):
 
@@ -141,9 +153,11 @@ def emulator_command(
         raise click.UsageError(str(exc)) from exc
 
     try:
-        emulator = Emulator(config, host=host, port=port, verbose=verbose).start()
+        emulator = Emulator(config, host=host, port=port, media_port=media_port, verbose=verbose).start()
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} and {host}:{media_port}: {exc.strerror or exc}"
+        ) from exc
 
     stop = threading.Event()
 
@@ -157,6 +171,7 @@ def emulator_command(
         if threading.current_thread() is threading.main_thread():
             previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         click.echo(f"RingCentral emulator at {emulator.base_url} (fake tokens and data)", err=True)
+        click.echo(f"  media server:  {emulator.media_url} (recordings' content)", err=True)
         click.echo(f"  client id:     {app.client_id}", err=True)
         click.echo(f"  client secret: {app.client_secret}", err=True)
         for uri in app.redirect_uris:
@@ -164,6 +179,7 @@ def emulator_command(
         click.echo(f"  JWT:           {app.jwt_credentials[0]}", err=True)
         click.echo("Press Ctrl-C to stop.", err=True)
         click.echo(f"listening on {emulator.base_url}")  # click.echo flushes
+        click.echo(f"media on {emulator.media_url}")
         while not stop.wait(0.5):
             pass
     finally:

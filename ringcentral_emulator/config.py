@@ -27,7 +27,9 @@ SUPPORTED_GRANTS = (GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_JWT_BEA
 
 RATE_GROUPS = ("Light", "Medium", "Heavy", "Auth")
 DEFAULT_RATE_LIMITS: Mapping[str, int] = {"Light": 50, "Medium": 40, "Heavy": 10, "Auth": 5}
-FAULT_KINDS = ("503", "drop", "slow")
+# "503", "drop" (hang up before answering) and "slow" (answer late) hit before the work; "cut" (hang up
+# part-way through the body) and "trickle" (send the body at `trickle_rate` bytes a second) after it.
+FAULT_KINDS = ("503", "drop", "slow", "cut", "trickle")
 FAULT_SCOPES = ("api", "all")
 
 # RingCentral: access_token_ttl may be asked for in 600-3600 s, refresh_token_ttl up to 30 days (the spec's
@@ -41,6 +43,9 @@ MAX_TOKEN_LENGTH = 16_384
 
 # The array-backed filter indexes hold 32-bit positions and the account log is twice the user's.
 MAX_CALL_RECORDS = 50_000_000
+
+# `recording_seconds` at most a day: a day of 8 kHz 16-bit WAV is 1.4 GB, inside RIFF's 4 GiB.
+MAX_RECORDING_SECONDS = 86_400
 
 
 def _b64url(data: bytes) -> str:
@@ -100,7 +105,10 @@ class App:
     issue_refresh_tokens: bool = True
     public: bool = False
     name: str = "rcauth"
-    scopes: tuple[str, ...] = ("ReadAccounts", "ReadCallLog")
+    # The quick start's app has ReadAccounts and ReadCallLog; the emulator's also reads call recordings
+    # (the media origin's content needs ReadCallRecording), so the demo can fetch one. Tests that need an
+    # app without it register one.
+    scopes: tuple[str, ...] = ("ReadAccounts", "ReadCallLog", "ReadCallRecording")
 
     def __post_init__(self) -> None:
         for name in ("redirect_uris", "jwt_credentials", "grant_types", "scopes"):
@@ -165,6 +173,8 @@ class EmulatorConfig:
     fault_kinds: tuple[str, ...] = ("503", "drop")
     fault_scope: str = "api"
     slow_seconds: float = 2.0
+    # The "trickle" fault's pace: bytes of the body a second.
+    trickle_rate: float = 16_384.0
     # RingCentral's token endpoint can be slow: each token answer is held this many seconds after the
     # work is done (a refresh has rotated the pair by then). Lowering it releases answers being held.
     token_delay: float = 0.0
@@ -176,6 +186,9 @@ class EmulatorConfig:
     token_length: int | None = None
     seed: int = 1
     call_records: int = 1000
+    # Seconds every recording lasts, whatever its call's duration (None: the call's). For the bench's big
+    # downloads: 3,277 s of WAV (8 kHz 16-bit, 16,000 bytes a second) is about 50 MB.
+    recording_seconds: float | None = None
     admin: bool = True
     # Approve every authorize request without showing the page (headless demos and e2e tests).
     auto_approve: bool = False
@@ -198,7 +211,14 @@ class EmulatorConfig:
         object.__setattr__(self, "apps", apps)
         if not isinstance(self.user, User):
             raise ValueError("user must be a User")
-        for name in ("access_token_ttl", "refresh_token_ttl", "code_ttl", "rate_window", "slow_seconds"):
+        for name in (
+            "access_token_ttl",
+            "refresh_token_ttl",
+            "code_ttl",
+            "rate_window",
+            "slow_seconds",
+            "trickle_rate",
+        ):
             _require(_is_number(getattr(self, name)) and getattr(self, name) > 0, f"{name} must be > 0")
         # An app's lifetimes are the ceilings a token request is clamped to: never above the spec's maxima.
         _require(self.access_token_ttl <= REQUESTED_ACCESS_TTL_RANGE[1], "access_token_ttl must be <= 3600")
@@ -241,6 +261,11 @@ class EmulatorConfig:
         )
         _require(
             self.anchor_time is None or _is_number(self.anchor_time), "anchor_time must be None or a number"
+        )
+        _require(
+            self.recording_seconds is None
+            or (_is_number(self.recording_seconds) and 0 < self.recording_seconds <= MAX_RECORDING_SECONDS),
+            f"recording_seconds must be None or in (0, {MAX_RECORDING_SECONDS}]",
         )
         names = self.caller_names
         _require(

@@ -68,6 +68,16 @@ DIRECTIONS = ("Inbound", "Outbound")
 _M64 = (1 << 64) - 1
 _ID_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so multiplication mod 2**64 is a bijection
 _ID_INVERSE = pow(_ID_MULTIPLIER, -1, 1 << 64)
+# Recording ids are numbers, as RingCentral's are (the spec's example "625387632786"): a bijection of the
+# record's index mod 2**41 (bit 40 marks a deleted record), so the media origin finds the record of an id.
+_REC_BITS = 41
+_REC_MASK = (1 << _REC_BITS) - 1
+_REC_DELETED = 1 << (_REC_BITS - 1)
+_REC_MULTIPLIER = 0x0B5AD4ECEDA1CE2B & _REC_MASK  # odd
+_REC_INVERSE = pow(_REC_MULTIPLIER, -1, 1 << _REC_BITS)
+_REC_OFFSET = 10**12
+# The guide's call-recordings page: RingCentral does not retain recordings shorter than 30 seconds.
+MIN_RECORDING_MS = 30_000
 
 _FIRST_NAMES = tuple(
     (
@@ -894,9 +904,29 @@ class CallLog:
     def record_id_from_bytes(raw: bytes) -> str:
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
-    def record(self, scope: str, j: int, *, base: str, detailed: bool) -> dict[str, Any]:
+    def recording_id(self, j: int) -> str:
+        """The id of account record `j`'s recording (whether or not the call was recorded)."""
+        k = _REC_DELETED | (j - DELETED) if j >= DELETED else j
+        return str(_REC_OFFSET + (((k ^ self._key) & _REC_MASK) * _REC_MULTIPLIER & _REC_MASK))
+
+    def find_recording(self, recording_id: str) -> int | None:
+        """The account index of the visible record whose recording has this id, or None (no such id, a
+        deleted record's, or a call that was not recorded)."""
+        if not (recording_id.isascii() and recording_id.isdigit()) or len(recording_id) > 16:
+            return None
+        mixed = int(recording_id) - _REC_OFFSET
+        if not 0 <= mixed <= _REC_MASK:
+            return None
+        k = ((mixed * _REC_INVERSE) & _REC_MASK) ^ (self._key & _REC_MASK)
+        if k & _REC_DELETED or k >= self.account_count or self.recording_id(k) != recording_id:
+            return None
+        return k if "recording" in self.record("account", k, base="", detailed=False) else None
+
+    def record(
+        self, scope: str, j: int, *, base: str, detailed: bool, media_base: str | None = None
+    ) -> dict[str, Any]:
         """Account record `j` (or the deleted record DELETED + host) as RingCentral's call-log API shows it
-        in `scope`."""
+        in `scope`; a recording's `contentUri` is on `media_base` (the media origin), else on `base`."""
         h = hashlib.blake2b(
             struct.pack(">QQ", self.seed & _M64, j), digest_size=32, person=b"rcauth-call"
         ).digest()
@@ -953,13 +983,14 @@ class CallLog:
         }
         if scope == "account":
             record["extension"] = {"uri": f"{acc}/extension/{owner.id}", "id": owner.id}
-        if call_type == "Voice" and result in _CONNECTED and h[10] < 40:
-            rec_id = str(3_000_000_000 + _mix64(self._key ^ (j << 1)) % 10**9)
+        if call_type == "Voice" and result in _CONNECTED and h[10] < 40 and duration_ms >= MIN_RECORDING_MS:
+            rec_id = self.recording_id(j)
+            media = base if media_base is None else media_base
             record["recording"] = {
                 "id": rec_id,
                 "uri": f"{acc}/recording/{rec_id}",
                 "type": "Automatic" if h[11] < 160 else "OnDemand",
-                "contentUri": f"{base}/restapi/v1.0/account/{d.account_id}/recording/{rec_id}/content",
+                "contentUri": f"{media}/restapi/v1.0/account/{d.account_id}/recording/{rec_id}/content",
             }
         if call_type == "Fax" or result == "Voicemail":
             message_id = str(4_000_000_000 + _mix64(self._key ^ (j << 2)) % 10**9)

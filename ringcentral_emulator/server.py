@@ -57,7 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
             client_ip=self.client_address[0],
             base_url=f"http://{host}",
         )
-        result = self.server.app.dispatch(request)
+        result = self.server.app.dispatch(request, media=self.server.media)
         if isinstance(result, Drop):
             # Hang up without a byte of answer; the server closes the socket when we return.
             self.close_connection = True
@@ -106,10 +106,40 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if response.content_type:
             self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Content-Length", str(response.length))
         self.end_headers()
-        if self.command != "HEAD" and response.body:
-            self.wfile.write(response.body)
+        if self.command == "HEAD":
+            return
+        sent = 0
+        try:
+            sent = self._write_body(response)
+        finally:
+            if self.server.media:
+                self.server.app.counters.incr("media_bytes", by=sent)
+        if sent < response.length:
+            # The "cut" fault: the client has fewer bytes than the Content-Length promised; hang up.
+            self.close_connection = True
+
+    def _write_body(self, response: Response) -> int:
+        """Send the body (big ones as memoryviews of precomputed blocks: no copy per byte), honouring the
+        body faults; returns the bytes sent."""
+        limit = response.length if response.cut_after is None else min(response.cut_after, response.length)
+        rate = response.trickle_rate
+        sent = 0
+        for chunk in response.chunks():
+            if sent >= limit:
+                break
+            view = memoryview(chunk)[: limit - sent]
+            if rate is None:
+                self.wfile.write(view)
+                sent += len(view)
+                continue
+            step = max(1, int(rate / 10))  # ten pieces a second
+            for at in range(0, len(view), step):
+                self.wfile.write(view[at : at + step])
+                sent += len(view[at : at + step])
+                self.server.app.slow_sleep(0.1)
+        return sent
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # Method, path and status only: query strings carry state and PKCE challenges, bodies carry tokens.
@@ -127,9 +157,12 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], app: EmulatorApp, verbose: bool, family: int) -> None:
+    def __init__(
+        self, address: tuple[str, int], app: EmulatorApp, verbose: bool, family: int, *, media: bool = False
+    ) -> None:
         self.address_family = family
         self.app = app
+        self.media = media  # the media origin: recordings' content only
         self.verbose = verbose
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -165,10 +198,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class Emulator:
-    """A RingCentral emulator serving on loopback in a background thread.
+    """A RingCentral emulator serving on loopback in background threads.
 
+    Two origins, as RingCentral has (the spec's servers: the API entry point and the media entry point):
+    the API on `base_url`, recordings' content on `media_url`, each on its own port of the same host.
     Use it as a context manager (`with Emulator(config) as emu:`) or call `start()` and `stop()`.
-    `port=0` picks a free port; read it back from `port` or `base_url`.
+    `port=0` (and `media_port=0`) picks a free port; read it back from `port` or `base_url`.
     """
 
     def __init__(
@@ -177,44 +212,57 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
+        media_port: int = 0,
         verbose: bool = False,
     ) -> None:
         if not is_loopback_host(host):
             raise ValueError(f"the emulator only binds loopback addresses, not {host!r}")
         self._app = EmulatorApp(config or EmulatorConfig())
         self._host = host
-        self._requested_port = port
+        self._requested_ports = (port, media_port)
         self._verbose = verbose
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._media: _Server | None = None
+        self._threads: list[threading.Thread] = []
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     def start(self) -> Emulator:
-        """Bind and start serving; returns self. Raises OSError if the port cannot be bound."""
+        """Bind both origins and start serving; returns self. Raises OSError if a port cannot be bound."""
         if self._server is not None:
             return self
         host = self._host.strip("[]")
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        server = _Server((host, self._requested_port), self._app, self._verbose, family)
-        server.authority = _authority(self._host, server.server_address[1])
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="rcauth-emulator", daemon=True
-        )
-        self._thread.start()
+        server = _Server((host, self._requested_ports[0]), self._app, self._verbose, family)
+        try:
+            media = _Server((host, self._requested_ports[1]), self._app, self._verbose, family, media=True)
+        except OSError:
+            server.server_close()
+            raise
+        for each in (server, media):
+            each.authority = _authority(self._host, each.server_address[1])
+        self._app.set_origins(f"http://{server.authority}", f"http://{media.authority}")
+        self._server, self._media = server, media
+        self._threads = [
+            threading.Thread(
+                target=each.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+            )
+            for each, name in ((server, "rcauth-emulator"), (media, "rcauth-emulator-media"))
+        ]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving, hang up on open connections and free the port. Safe to call twice."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._server = self._thread = None
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if thread is not None:
+        """Stop serving, hang up on open connections and free the ports. Safe to call twice."""
+        servers = [s for s in (self._server, self._media) if s is not None]
+        threads, self._threads = self._threads, []
+        self._server = self._media = None
+        for server in servers:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
+        for thread in threads:
             thread.join(timeout=5)
 
     def __enter__(self) -> Emulator:
@@ -237,6 +285,14 @@ class Emulator:
         if self._server is None:
             raise RuntimeError("the emulator is not running")
         return f"http://{self._server.authority}"
+
+    @property
+    def media_url(self) -> str:
+        """ "http://127.0.0.1:MEDIA_PORT", the media origin (RingCentral's media.ringcentral.com): where
+        records' `recording.contentUri` point."""
+        if self._media is None:
+            raise RuntimeError("the emulator is not running")
+        return f"http://{self._media.authority}"
 
     # -- control -----------------------------------------------------------------------------------------
 

@@ -69,6 +69,9 @@ class Counters:
             "faults": 0,
             "faults_by_kind": {},
             "api_calls": 0,
+            # The media origin: requests to it, and the body bytes it sent (what reached the socket).
+            "media_requests": 0,
+            "media_bytes": 0,
             "unauthorized": 0,
             "responses": {},
         }

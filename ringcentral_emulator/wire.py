@@ -10,10 +10,11 @@ Two error shapes, as RingCentral answers them (docs/ringcentral.md, "Errors"):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import Message
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -60,12 +61,36 @@ class Request:
         return values[0] if values else None
 
 
+class Stream(Protocol):
+    """A body too large to hold in memory (a recording's content): its length, then its bytes in pieces."""
+
+    @property
+    def length(self) -> int: ...
+
+    def chunks(self) -> Iterable[bytes | memoryview]: ...
+
+
 @dataclass
 class Response:
+    """An answer. `stream`, when set, is the body in place of `body`. The body faults: `cut_after` sends
+    that many bytes of the body and hangs up (a connection lost mid-body); `trickle_rate` sends it at that
+    many bytes a second (a slow body)."""
+
     status: int
     body: bytes = b""
     content_type: str | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
+    stream: Stream | None = None
+    cut_after: int | None = None
+    trickle_rate: float | None = None
+
+    @property
+    def length(self) -> int:
+        """The Content-Length: the whole body's, whatever a fault lets through."""
+        return self.stream.length if self.stream is not None else len(self.body)
+
+    def chunks(self) -> Iterable[bytes | memoryview]:
+        return self.stream.chunks() if self.stream is not None else (self.body,)
 
     def with_headers(self, headers: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> Response:
         self.headers.extend(headers)

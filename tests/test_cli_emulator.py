@@ -101,7 +101,7 @@ def test_status_reports_session_and_check(run, signed_in, emulator: Emulator) ->
     info = json.loads(run("status", "--check", "--json").stdout)
     assert info["server"] == emulator.base_url and info["client_id"] == CLIENT_ID
     assert info["check"] == "ok" and info["user"]["email"] == "alex.morgan@example.com"
-    assert info["scopes"] == ["ReadAccounts", "ReadCallLog"]
+    assert info["scopes"] == ["ReadAccounts", "ReadCallLog", "ReadCallRecording"]
     assert 3500 < info["access_token_expires_at"] - time.time() <= 3600
     text = run("status", "--format", "table").stdout
     assert "in 60 min" in text and "in 7 days" in text and "system keyring" in text

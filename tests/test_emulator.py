@@ -298,7 +298,7 @@ def test_code_exchange_with_basic_auth_and_s256_verifier_returns_a_token_pair(em
     assert body["token_type"] == "bearer"  # noqa: S105
     assert body["expires_in"] == 3600
     assert body["refresh_token_expires_in"] == 604800
-    assert body["scope"] == "ReadAccounts ReadCallLog"
+    assert body["scope"] == "ReadAccounts ReadCallLog ReadCallRecording"
     assert body["owner_id"] == "2071360004"
     assert body["endpoint_id"] and body["session_id"]
     assert len(body["access_token"]) > 100 and body["access_token"] != body["refresh_token"]
@@ -1272,6 +1272,8 @@ def test_python_m_ringcentral_emulator_prints_the_listening_line_serves_and_exit
         match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", line)
         assert match, line
         base = match.group(1)
+        media = re.fullmatch(r"media on (http://127\.0\.0\.1:\d+)\n", proc.stdout.readline())
+        assert media and media.group(1) != base
         response = requests.post(
             f"{base}/restapi/oauth/token",
             data={"grant_type": JWT_GRANT, "assertion": DEMO_JWT},

@@ -84,18 +84,15 @@ def error_from_response(
     parsed = parse_error_body(response)
     message = parsed.message or response.reason or "request failed"
     error_code = parsed.error_code
-    if response.status_code == 429:
-        return UnexpectedAnswer(
-            "RingCentral's rate limit for sign-in and token requests was reached "
-            f"({endpoint} answered HTTP 429; its Auth group allows a few a minute): "
-            f"try again {_after(response)}",
-            status=429,
-            error_code=error_code,
-        )
     if parsed.oauth_error is None or not 400 <= response.status_code < 500:
         said = f": {error_code}: {message}" if parsed.fields and error_code else ""
         if not parsed.fields:
             said = ", not with RingCentral's JSON (a proxy, captive portal or web filter may be in the way)"
+        elif response.status_code == 429:
+            said += (
+                "; RingCentral allows a few sign-in and token requests a minute (its Auth rate-limit "
+                f"group): try again {_after(response)}"
+            )
         return UnexpectedAnswer(
             redact.redact(f"{endpoint} answered {what_answered(response)}{said}"),
             status=response.status_code,

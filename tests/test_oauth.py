@@ -471,8 +471,9 @@ def test_a_rate_limited_code_exchange_says_so_at_once_and_a_refresh_waits_it_out
             oauth.exchange_code("code-12345", redirect_uri=REDIRECT, code_verifier="v-12345")
         assert answers == [429] and waits == []  # one request, no wait
         assert str(caught.value) == (
-            "RingCentral's rate limit for sign-in and token requests was reached (the token endpoint "
-            "answered HTTP 429; its Auth group allows a few a minute): try again in 60 s"
+            "the token endpoint answered HTTP 429 (application/json): CMN-301: Request rate exceeded; "
+            "RingCentral allows a few sign-in and token requests a minute (its Auth rate-limit group): "
+            "try again in 60 s"
         )
         assert oauth.refresh("RT-1234567")["access_token"] == TOKEN["access_token"]
         assert answers == [] and waits == [60]

@@ -274,7 +274,9 @@ def test_a_persistent_token_endpoint_429_is_tried_four_times_then_reported(
     assert not isinstance(error, OAuthError) and error.exit_code == ExitCode.API
     assert (error.status, error.error_code) == (429, "CMN-301")
     assert str(error) == (
-        "the token endpoint answered HTTP 429 (application/json): CMN-301: Request rate exceeded"
+        "the token endpoint answered HTTP 429 (application/json): CMN-301: Request rate exceeded; "
+        "RingCentral allows a few sign-in and token requests a minute (its Auth rate-limit group): "
+        "try again in 20 s"
     )
     assert error.hint == KEPT_HINT
 

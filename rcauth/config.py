@@ -146,9 +146,7 @@ def normalize_server(url: str, what: str = "server URL") -> str:
     if not _host_name_ok(parts.hostname):
         raise ConfigError(f"{what} {url!r} has an invalid host or port")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ConfigError(
-            f"{what} {url!r} must use https (plain http is allowed only on a loopback address)"
-        )
+        raise ConfigError(f"{what} {url!r} must use https (plain http is allowed only on a loopback address)")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(f"{what} {url!r} must be just scheme://host[:port]")
     return f"{parts.scheme}://{parts.netloc}"
@@ -162,13 +160,14 @@ def media_server_for(server: str, configured: str | None) -> str | None:
     host and no other."""
     from rcauth.origin import media_mismatch, paired_media, same_origin
 
+    paired = paired_media(server)
     if not configured:
-        return paired_media(server)
+        return paired
     media = normalize_server(configured, "media server URL")
     if (why := media_mismatch(server, media)) is not None:
         raise ConfigError(why, hint="leave the media server unset for this server: rcauth knows its pair")
-    # The server's own origin as its media server adds nothing (and must not hide production's pair).
-    return paired_media(server) if same_origin(media, server) else media
+    # The pair as RingCentral spells it; the server's own origin as its media server adds nothing.
+    return paired if paired is not None or same_origin(media, server) else media
 
 
 def _host_name_ok(host: str) -> bool:

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rcauth import resources
-from rcauth.cli import common_options
+from rcauth.cli import CliError, common_options
 from rcauth.cli_common import api_client, format_option
-from rcauth.errors import ForeignOrigin, ListingIncomplete, OutputFailed, RcauthError, Terminated
+from rcauth.errors import ExitCode, ForeignOrigin, ListingIncomplete, OutputFailed, RcauthError, Terminated
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
     call_log_table,
@@ -551,7 +551,8 @@ def _write_not_json(response: Any) -> None:
         from rcauth.terminal_text import visible_lines
 
         if _binary(response):
-            raise click.UsageError(_binary_refused(response))
+            # One line, as curl's warning is (click's UsageError would print the usage first).
+            raise CliError(_binary_refused(response), int(ExitCode.USAGE))
         sys.stdout.write(visible_lines(response.text))
     elif (raw := getattr(sys.stdout, "buffer", None)) is not None:
         sys.stdout.flush()

@@ -610,9 +610,12 @@ def _textual(response: Any) -> bool:
 
 
 def _binary(response: Any) -> bool:
-    """Content no terminal should be sent: a media type that is not text (audio/mpeg, a PDF fax), or
-    a NUL among the first bytes whatever the type says (curl's own test)."""
-    return not _textual(response) or b"\0" in response.content[:8192]
+    """Content no terminal should be sent: a media type that is not text (audio/mpeg, a PDF fax), or,
+    with no type named, a NUL among the first bytes (curl's own test). Text whatever it holds is shown
+    with its controls escaped (`visible_lines`), a NUL too."""
+    if _media_type(response):
+        return not _textual(response)
+    return b"\0" in response.content[:8192]
 
 
 def _binary_refused(response: Any) -> str:

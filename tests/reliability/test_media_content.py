@@ -39,7 +39,8 @@ def media() -> Iterator[tuple[str, _Media]]:
         def do_GET(self) -> None:
             state.authorizations.append(self.headers.get("Authorization"))
             self.send_response(200)
-            self.send_header("Content-Type", "audio/mpeg")
+            if not self.path.endswith("/untyped"):
+                self.send_header("Content-Type", "audio/mpeg")
             self.send_header("Content-Length", str(len(AUDIO)))
             self.end_headers()
             half = len(AUDIO) // 2
@@ -70,11 +71,15 @@ def test_binary_content_is_never_written_to_a_terminal(
     url, state = media
     shown = run_on_terminal("api", "GET", url + CONTENT, env=env)
     assert shown.code == 2, str(shown)
-    assert shown.raw.strip() == (
+    refusal = (
         f"Error: the answer is audio/mpeg ({len(AUDIO)} bytes), not text: not written to the terminal; "
         "use --output FILE (or --output - to write it here anyway)"
-    ).encode(), str(shown)
+    )
+    assert shown.raw.strip() == refusal.encode(), str(shown)
     assert state.authorizations == [f"Bearer {signed_in.access_token}"]
+    untyped = run_on_terminal("api", "GET", url + "/untyped", env=env)  # no type: its NULs say binary
+    assert untyped.code == 2, str(untyped)
+    assert untyped.raw.startswith(b"Error: the answer is binary content ("), str(untyped)
 
 
 def test_binary_content_goes_to_a_pipe_and_to_output_byte_for_byte(

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import operator
+import os
 import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -30,7 +32,7 @@ from rcauth.errors import (
     UnexpectedAnswer,
     parse_error_body,
 )
-from rcauth.origin import resolve_url
+from rcauth.origin import TokenOrigins
 from rcauth.session import NO_REFRESH_TOKEN, Session
 from rcauth.store import SessionStore, not_signed_in, refresh_lock
 
@@ -375,11 +377,18 @@ class ApiClient:
         raise SessionExpired(message, hint=hint)
 
     # -- requests ------------------------------------------------------------------------------
+    @property
+    def origins(self) -> TokenOrigins:
+        """Where the session's token may go: its server, and the media origin paired with it."""
+        session = self.load_session()
+        return TokenOrigins.of(session.server, session.media_server)
+
     def url_for(self, path_or_url: str) -> str:
-        """An absolute URL on the session's server; `ForeignOrigin` for any other origin, so the bearer
-        token never goes anywhere but RingCentral (paging links are absolute and come from the server).
+        """An absolute URL on the session's server (a path, or a URL on it) or its media origin (a
+        content URL an answer gave); `ForeignOrigin` for any other origin, so the bearer token never
+        goes anywhere but RingCentral (paging links are absolute and come from the server).
         `rcauth.origin` decides, for every request this client sends."""
-        return resolve_url(path_or_url, self.load_session().server)
+        return self.origins.resolve(path_or_url)
 
     def request(self, method: str, path_or_url: str, **kwargs: Any) -> requests.Response:
         """Send an authenticated request; refresh and retry once on 401, wait out 429s (bounded).
@@ -388,6 +397,43 @@ class ApiClient:
         errorCode) otherwise, `SessionExpired` when the session cannot be renewed.
         """
         return self._complete(method, self.url_for(path_or_url), kwargs)
+
+    @contextlib.contextmanager
+    def streamed(self, method: str, path_or_url: str, **kwargs: Any) -> Iterator[requests.Response]:
+        """`request`, with the answer's body left unread for the caller to read in chunks
+        (`iter_content`): content such as a call recording is too large to hold, and has no answer
+        deadline but requests' per-read timeout. An error answer (400 and up) is read whole, within
+        the answer budget and size cap, and raised as `request` raises it. The answer is closed when
+        the block ends. Failures while reading the body are `requests` exceptions (`transport.failure`
+        names them)."""
+        response = self._complete(method, self.url_for(path_or_url), {**kwargs, "stream": True})
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def download(
+        self,
+        path_or_url: str,
+        destination: Path,
+        *,
+        replace: bool = False,
+        method: str = "GET",
+        **kwargs: Any,
+    ) -> int:
+        """Send `method path_or_url` (a content URL on the media origin, typically; `kwargs` as
+        `request` takes them) and write the answer's body to the file `destination` in chunks, never
+        holding it whole; returns the bytes written. The body goes to a temp file beside
+        `destination`, renamed to it once whole (`files.write_chunks_atomically`), so a body cut off
+        part-way (a `TransportError`) leaves no file under that name. An existing `destination` is
+        replaced only with `replace`, else `FileExistsError`, checked before the request (nothing is
+        sent) and again before the rename."""
+        from rcauth.files import write_chunks_atomically
+
+        if not replace and os.path.lexists(destination):
+            raise FileExistsError(f"{destination} exists")
+        with self.streamed(method, path_or_url, **kwargs) as response:
+            return write_chunks_atomically(destination, body_chunks(response), replace=replace)
 
     def _send(self, method: str, url: str, access_token: str, **kwargs: Any) -> requests.Response:
         """One try: pace for the rate limit, send, and note what the answer says about the limit."""
@@ -421,6 +467,9 @@ class ApiClient:
             said = redact.redact(" ".join(str(unsendable).split()))
             raise TransportError(f"could not send the request to {urlsplit(url).netloc}: {said}")
         log.debug("%s %s -> %s", method, redact.redact(url), response.status_code)
+        if kwargs.get("stream") and response.status_code >= 400:
+            # Read by `api_error` or thrown away: within the budget and cap every answer read whole has.
+            transport.read_within(response, self.answer_within, url)
         self.rate_limiter.observe(response, sent_at, self.monotonic())
         if group := response.headers.get("X-Rate-Limit-Group"):
             self._group_of_path[path] = group
@@ -437,6 +486,7 @@ class ApiClient:
                 # RingCentral may end an access token early (refresh elsewhere, session limits):
                 # refresh once and retry once.
                 refreshed = True
+                response.close()
                 self.refresh(stale_access_token=access_token)
                 continue
             if response.status_code == 429 and limited < MAX_429_RETRIES:
@@ -448,6 +498,7 @@ class ApiClient:
                         response, hint=f"RingCentral asks to wait {retry_after:.0f} s before the next request"
                     )
                 limited += 1
+                response.close()
                 # A little jitter so processes that were limited together do not come back together.
                 jitter = random.uniform(0, 0.25)  # noqa: S311 - jitter, not a secret
                 self._wait(retry_after + jitter, "rate limit reached (HTTP 429)")
@@ -540,6 +591,24 @@ class ApiClient:
         if len(followed) + 1 >= LAST_PAGE:
             raise ListingIncomplete(listed, None, LAST_PAGE)
         return url
+
+
+# A chunk of a streamed body: large enough to keep the system calls few, small enough to stay flat.
+CHUNK_BYTES = 64 * 1024
+
+
+def body_chunks(response: requests.Response) -> Iterator[bytes]:
+    """A streamed answer's body in chunks, as sent (decompressed if it was compressed in transit); a
+    connection dropped or a body cut short of its Content-Length is a `TransportError`."""
+    import requests
+
+    try:
+        yield from response.iter_content(CHUNK_BYTES)
+        return
+    except requests.RequestException as exc:
+        cause = type(exc).__name__
+    # Raised outside the `except`: the chain would only repeat urllib3's wording.
+    raise TransportError(f"the answer from {urlsplit(response.url).netloc} was cut off part-way ({cause})")
 
 
 def _waiting_for_the_lock() -> None:

@@ -32,6 +32,9 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "client_secret": ("RC_APP_CLIENT_SECRET", "RC_CLIENT_SECRET"),
     "server": ("RC_SERVER_URL",),
     "redirect_uri": ("RC_REDIRECT_URL",),
+    # rcauth's own: RingCentral's `.env` template has no media server (its SDKs take content URLs as
+    # answers give them). Named in the template's style.
+    "media_server": ("RC_MEDIA_URL",),
 }
 FIELDS = tuple(ENV_NAMES)
 
@@ -103,6 +106,9 @@ class Settings:
     server: str
     redirect_uri: str
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # The media origin the session's token may also go to (`rcauth.origin.TokenOrigins`): as
+    # configured, else the one RingCentral pairs with the server, else None.
+    media_server: str | None = None
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -117,34 +123,51 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def normalize_server(url: str) -> str:
-    """Validate a server URL: https, except on a loopback address (the emulator)."""
+def normalize_server(url: str, what: str = "server URL") -> str:
+    """Validate a server URL: https, except on a loopback address (the emulator). `what` names it in
+    the error (the media server's URL is held to the same rule)."""
     url = url.strip().rstrip("/")
     if has_credentials(url):
         # requests would send it as Basic credentials, and every message naming the server would show
         # the password; RingCentral's server URLs never carry one.
         raise ConfigError(
-            f"server URL {mask_credentials(url)!r} carries a user name or password: give just scheme://host[:port]"
+            f"{what} {mask_credentials(url)!r} carries a user name or password: give just scheme://host[:port]"
         )
     try:
         parts = urlsplit(url)
         if parts.port == 0:  # urlsplit checks the port only when asked; 0 is no port to connect to
             raise ValueError("port 0")
     except ValueError:
-        raise ConfigError(f"server URL {url!r} has an invalid host or port") from None
+        raise ConfigError(f"{what} {url!r} has an invalid host or port") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(
-            f"server URL {url!r} is not an http(s) URL", hint="e.g. --server https://platform.ringcentral.com"
+            f"{what} {url!r} is not an http(s) URL", hint="e.g. --server https://platform.ringcentral.com"
         )
     if not _host_name_ok(parts.hostname):
-        raise ConfigError(f"server URL {url!r} has an invalid host or port")
+        raise ConfigError(f"{what} {url!r} has an invalid host or port")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ConfigError(
-            f"server URL {url!r} must use https (plain http is allowed only on a loopback address)"
-        )
+        raise ConfigError(f"{what} {url!r} must use https (plain http is allowed only on a loopback address)")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ConfigError(f"server URL {url!r} must be just scheme://host[:port]")
+        raise ConfigError(f"{what} {url!r} must be just scheme://host[:port]")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def media_server_for(server: str, configured: str | None) -> str | None:
+    """The media origin a session on `server` (already normalised) may send its token to: `configured`
+    (validated as a server URL is) or, without one (or where it is the server itself), the one
+    RingCentral pairs with the server (`rcauth.origin.PAIRED_MEDIA`), else None. A configured one
+    that contradicts the pairing is a `ConfigError`: production's token goes to production's media
+    host and no other."""
+    from rcauth.origin import media_mismatch, paired_media, same_origin
+
+    paired = paired_media(server)
+    if not configured:
+        return paired
+    media = normalize_server(configured, "media server URL")
+    if (why := media_mismatch(server, media)) is not None:
+        raise ConfigError(why, hint="leave the media server unset for this server: rcauth knows its pair")
+    # The pair as RingCentral spells it; the server's own origin as its media server adds nothing.
+    return paired if paired is not None or same_origin(media, server) else media
 
 
 def _host_name_ok(host: str) -> bool:
@@ -358,12 +381,16 @@ def resolve(
         )
     server = normalize_server(values.get("server") or DEFAULT_SERVER)
     redirect_uri = validate_redirect_uri(values.get("redirect_uri") or DEFAULT_REDIRECT_URI)
+    media_server = media_server_for(server, values.get("media_server"))
     sources.setdefault("server", "default")
     sources.setdefault("redirect_uri", "default")
+    if media_server is not None:
+        sources.setdefault("media_server", "paired with the server")
     return Settings(
         client_id=values["client_id"],
         client_secret=values.get("client_secret") or None,
         server=server,
         redirect_uri=redirect_uri,
         sources=sources,
+        media_server=media_server,
     )

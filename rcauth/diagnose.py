@@ -112,7 +112,7 @@ def check_configuration(
         if name in SECRETS:
             value = "set" if getattr(settings, name) else "unset (a public app: PKCE only)"
         else:
-            value = getattr(settings, name)
+            value = getattr(settings, name) or "none"
         parts.append(f"{name}={value} (from {source})" if source != "unset" else f"{name}={value}")
     return [ok("configuration", "\n".join(parts))], settings
 

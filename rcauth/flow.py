@@ -260,6 +260,7 @@ class LoginFlow:
                 server=settings.server,
                 client_id=settings.client_id,
                 client_secret=settings.client_secret,
+                media_server=settings.media_server,
             )
             self.save(session)
         except BaseException:

@@ -28,7 +28,7 @@ from rcauth.call_log_query import CallLogQuery, as_tuple, call_log
 from rcauth.client import ApiClient
 from rcauth.config import DEFAULT_PROFILE, check_profile_name
 from rcauth.errors import ForeignOrigin
-from rcauth.origin import origin_of, same_origin
+from rcauth.origin import TokenOrigins
 from rcauth.session import SDK_HANDOFF_VALID_FOR, sdk_token_data
 from rcauth.store import open_store
 
@@ -91,6 +91,8 @@ class SessionInfo:
     access_expires_at: datetime
     refresh_expires_at: datetime | None  # None: no refresh token, or RingCentral gave no expiry
     storage: str  # where it is kept: the keyring entry or the file
+    # The media origin the token may also go to (recordings' content URLs), None: none.
+    media_server: str | None = None
 
     @classmethod
     def of(cls, session: Session, profile: str, storage: str) -> SessionInfo:
@@ -103,6 +105,7 @@ class SessionInfo:
             access_expires_at=datetime.fromtimestamp(session.access_expires_at, timezone.utc),
             refresh_expires_at=_utc(session.refresh_expires_at if session.refresh_token else None),
             storage=storage,
+            media_server=TokenOrigins.of(session.server, session.media_server).media,
         )
 
 
@@ -168,7 +171,8 @@ class Client:
 
         Args:
             method: an HTTP method ("GET", "POST", ...).
-            path: a path on the session's server (`/restapi/v1.0/account/~`) or a full URL on it.
+            path: a path on the session's server (`/restapi/v1.0/account/~`), a full URL on it, or a
+                URL on its media server (a recording's `contentUri`).
             **kwargs: passed to `requests` (`params`, `json`, `data`, `headers`, `files`...).
 
         Returns:
@@ -300,9 +304,11 @@ class Auth(AuthBase):
 
     Each request gets an access token valid for at least a minute, refreshed ahead under the
     cross-process lock when due (a session whose app issues no refresh token uses its token until it
-    expires). The token is attached only to the session's own origin (scheme,
-    host and port); a request anywhere else raises `ForeignOrigin` before anything is sent, and
-    requests itself drops the header when a redirect leaves the host.
+    expires). The token is attached only to the session's own origins (scheme,
+    host and port): its server's, and the media origin paired with it (`https://media.ringcentral.com`
+    for production, where recordings are served; elsewhere the one configured at login). A request
+    anywhere else raises `ForeignOrigin` before anything is sent, and requests itself drops the
+    header when a redirect leaves the host.
 
     A 401 answer is handled as the CLI handles it: RingCentral may end an access token before its
     stated expiry (a refresh elsewhere, session limits), so the session is refreshed once (or the pair
@@ -318,7 +324,7 @@ class Auth(AuthBase):
     Raises (when a request is prepared, from `requests.get(...)` and the like):
         NotLoggedIn: the profile has no stored session.
         SessionExpired: the session has ended and cannot be refreshed.
-        ForeignOrigin: the request is for another origin than the session's server.
+        ForeignOrigin: the request is for another origin than the session's server or media server.
         StorageUnavailable: no keyring works and no consent to the file was given.
     """
 
@@ -349,12 +355,9 @@ class Auth(AuthBase):
 
     def _attach(self, request: requests.PreparedRequest, session: Session) -> None:
         url = request.url or ""
-        if not same_origin(url, session.server):
-            try:
-                why = f"{origin_of(url)} is another server, not the session's {session.server}"
-            except ValueError as exc:
-                why = str(exc)
-            raise ForeignOrigin(url, session.server, why)
+        origins = TokenOrigins.of(session.server, session.media_server)
+        if not origins.allows(url):
+            raise ForeignOrigin(url, session.server, origins.refusal(url))
         request.headers["Authorization"] = f"Bearer {session.access_token}"
 
     def _on_response(
@@ -463,6 +466,7 @@ def login(
     client_secret: str | None = None,
     server: str | None = None,
     redirect_uri: str | None = None,
+    media_server: str | None = None,
     env_file: str | os.PathLike[str] | None = None,
     profile: str | None = None,
     open_browser: bool = True,
@@ -479,7 +483,8 @@ def login(
     browser landed on); otherwise the browser flow on the loopback redirect URI (PKCE).
 
     Settings not given are resolved as the CLI resolves them: the environment (`RC_APP_CLIENT_ID`,
-    `RC_APP_CLIENT_SECRET`, `RC_SERVER_URL`, `RC_REDIRECT_URL`), then `env_file`, then the config file.
+    `RC_APP_CLIENT_SECRET`, `RC_SERVER_URL`, `RC_REDIRECT_URL`, `RC_MEDIA_URL`), then `env_file`, then
+    the config file.
 
     Signals: called on the main thread, it holds SIGINT, SIGTERM and SIGHUP from the token request
     until the session is stored (or revoked) and the replaced session revoked, then delivers them
@@ -490,7 +495,9 @@ def login(
 
     Args:
         jwt: a JWT credential: sign in without a browser.
-        client_id, client_secret, server, redirect_uri: the app's settings, as the flags.
+        client_id, client_secret, server, redirect_uri, media_server: the app's settings, as the flags
+            (`media_server`: the server's media host, where recordings are served; known for
+            production, needed for any other server whose content you fetch).
         env_file: a RingCentral quick-start `.env` to read `RC_*` settings from.
         profile: the profile to store the session for; default `$RCAUTH_PROFILE`, else "default".
         open_browser: open the system browser at the sign-in page (browser flow).
@@ -528,6 +535,7 @@ def login(
             "client_secret": client_secret,
             "server": server,
             "redirect_uri": redirect_uri,
+            "media_server": media_server,
         },
         env_file=env_file,
         profile=name,

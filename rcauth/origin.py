@@ -1,15 +1,26 @@
 """The one place that decides whether a URL may carry the session's bearer token.
 
 A bearer token works for whoever holds it (RFC 6750 §5.3: "don't pass bearer tokens" to anyone but
-the resource server), so it goes to the session's own origin (RFC 6454: scheme, host and port) and
+the resource server), so it goes to the session's own origins (RFC 6454: scheme, host and port) and
 nowhere else: not to a URL the user typed by mistake, not to a `navigation.nextPage.uri` an answer
-carried, not to a redirect. Two questions, two functions:
+carried, not to a redirect. A session has two at most (`TokenOrigins`): its server's, and the one
+media origin paired with that server, where RingCentral serves recordings, voicemail and fax
+content (`recording.contentUri` is on `media.ringcentral.com`; the spec marks those operations
+`x-media-api`). The pair is a fact about the server (`PAIRED_MEDIA`, the one pairing RingCentral
+documents) or a setting made at login (`--media-server`, `RC_MEDIA_URL`, `media_server` in the
+config file); it is never learned from a URL in an answer, so an answer naming another host cannot
+widen where the token goes. The questions, and their functions:
 
-- `resolve_url(path_or_url, server)`: the absolute URL a request goes to. A path is put on the
-  server; a full URL is accepted only when its origin is the server's. The URL returned is always
-  built from the server's own text plus the path and query, so however a host was spelled (case,
-  IDNA, a trailing dot), the request goes to the host the session was made with.
-- `same_origin(url, server)`: a yes/no for a URL someone else resolved (a redirect's Location).
+- `TokenOrigins.of(server, media)`: the pair for a session: `media` as configured, else the one
+  RingCentral pairs with the server, else none (`paired_media`).
+- `resolve_url(path_or_url, server, media=None)` (`TokenOrigins.resolve`): the absolute URL a
+  request goes to. A path is put on the server; a full URL is accepted only when its origin is the
+  server's or the media origin's. The URL returned is always built from that origin's own text plus
+  the path and query, so however a host was spelled (case, IDNA, a trailing dot), the request goes
+  to the host the session was made with.
+- `same_origin(url, server)`: a yes/no for one origin and a URL someone else resolved (a redirect's
+  Location, checked against the hop before it: a redirect never moves between the two origins);
+  `TokenOrigins.allows(url)`: the same for either of a session's origins (`rcauth.Auth`).
 
 Both compare after the normalisation a browser or an HTTP library would apply, so a form that
 *looks* foreign but is the same origin is accepted, and a form that looks local but is not is
@@ -101,14 +112,84 @@ def same_origin(url: str, server: str) -> bool:
         return False
 
 
-def resolve_url(path_or_url: str, server: str) -> str:
-    """The absolute URL on `server` for a path (`/restapi/...`, or without its leading slash) or a
-    full URL on the server's origin; `ForeignOrigin` for anything else.
+# RingCentral's media entry point for each server where RingCentral documents one: the spec's servers
+# list and its media guide pair production's platform with `media.ringcentral.com`. No other pairing
+# (the sandbox `platform.devtest.ringcentral.com`, partner brands) is documented, so for any other
+# server the media origin is configured (`rcauth login --media-server`), never guessed.
+PAIRED_MEDIA: dict[Origin, str] = {
+    Origin("https", "platform.ringcentral.com", 443): "https://media.ringcentral.com",
+}
+
+
+def paired_media(server: str) -> str | None:
+    """The media origin RingCentral pairs with `server` (production's), or None where none is
+    documented."""
+    try:
+        return PAIRED_MEDIA.get(origin_of(server))
+    except ValueError:
+        return None
+
+
+def media_mismatch(server: str, media: str) -> str | None:
+    """Why `media` cannot be `server`'s media origin, or None when it can: a server RingCentral pairs
+    with a media origin takes that one only (a setting naming another host would send production's
+    token there)."""
+    paired = paired_media(server)
+    if paired is None or same_origin(media, paired) or same_origin(media, server):
+        return None
+    return f"the media server of {server} is {paired}, not {media}"
+
+
+class TokenOrigins(NamedTuple):
+    """Where a session's bearer token may go: its server's origin and at most one media origin.
+
+    `media` is None when the session has none (a server with no documented pairing and nothing
+    configured), or the server's own origin (then it adds nothing). Build it with `of`, which applies
+    the pairing, so a session stored before media origins existed gets production's too.
+    """
+
+    server: str
+    media: str | None = None
+
+    @classmethod
+    def of(cls, server: str, media: str | None = None) -> TokenOrigins:
+        """The origins of a session on `server` with `media` configured at login: a server RingCentral
+        pairs with a media origin gets that one whatever was stored (`config` and `session` refuse
+        any other), any other server `media` (None: none)."""
+        return cls(server, paired_media(server) or media)
+
+    def resolve(self, path_or_url: str) -> str:
+        """`resolve_url` for this pair."""
+        return resolve_url(path_or_url, self.server, self.media)
+
+    def allows(self, url: str) -> bool:
+        """True when the absolute `url` is on the server's origin or the media origin."""
+        return same_origin(url, self.server) or (self.media is not None and same_origin(url, self.media))
+
+    def refusal(self, url: str) -> str:
+        """Why `allows(url)` is False, naming the origins the token may go to."""
+        try:
+            return f"{origin_of(url)} is another server, not {self.named()}"
+        except ValueError as exc:
+            return str(exc)
+
+    def named(self) -> str:
+        """The origins as a message names them."""
+        if self.media is None or same_origin(self.media, self.server):
+            return f"the session's {self.server}"
+        return f"the session's {self.server} or its media server {self.media}"
+
+
+def resolve_url(path_or_url: str, server: str, media: str | None = None) -> str:
+    """The absolute URL on `server` for a path (`/restapi/...`, or without its leading slash), or a
+    full URL on the server's origin or on `media`'s (the session's media origin, as `TokenOrigins.of`
+    gives it; None: none); `ForeignOrigin` for anything else. No pairing is applied here: the caller
+    names the pair.
 
     A path whose first segment looks like a scheme (`/http://other/x`) is refused rather than sent
     as a path: it is a URL with a slash in front, and the user meant another host.
     """
-    base = server.rstrip("/")
+    origins = TokenOrigins(server, media)
     text = path_or_url.strip(_C0_OR_SPACE)
     if _CONTROL.search(text):
         raise ForeignOrigin(path_or_url, server, "it contains control characters")
@@ -119,20 +200,32 @@ def resolve_url(path_or_url: str, server: str) -> str:
         path = text if text.startswith("/") else "/" + text
         if _SCHEME.match(path.lstrip("/\\")):
             raise ForeignOrigin(path_or_url, server, "it is a URL behind a slash, not a path")
-        return _checked(base + path, path_or_url, server)
+        return _checked(server, path, path_or_url, server)
     try:
         target = origin_of(text)
     except ValueError as exc:
         raise ForeignOrigin(path_or_url, server, str(exc)) from None
-    if target != origin_of(server):
-        raise ForeignOrigin(path_or_url, server, f"{target} is another server, not the session's {server}")
+    if target == origin_of(server):
+        base = server
+    elif media is not None and _origin_or_none(media) == target:
+        base = media
+    else:
+        raise ForeignOrigin(path_or_url, server, f"{target} is another server, not {origins.named()}")
     parts = urlsplit(text)
     path = parts.path if parts.path.startswith("/") else "/" + parts.path
-    return _checked(base + path + (f"?{parts.query}" if parts.query else ""), path_or_url, server)
+    return _checked(base, path + (f"?{parts.query}" if parts.query else ""), path_or_url, server)
 
 
-def _checked(url: str, asked: str, server: str) -> str:
-    """The last word: whatever was built must parse back to the server's origin."""
-    if not same_origin(url, server):
-        raise ForeignOrigin(asked, server, f"it does not stay on the session's server {server}")
+def _origin_or_none(url: str) -> Origin | None:
+    try:
+        return origin_of(url)
+    except ValueError:
+        return None
+
+
+def _checked(base: str, path: str, asked: str, server: str) -> str:
+    """The last word: whatever was built on `base`'s own text must parse back to `base`'s origin."""
+    url = base.rstrip("/") + path
+    if not same_origin(url, base):
+        raise ForeignOrigin(asked, server, f"it does not stay on the session's server {base}")
     return url

@@ -210,6 +210,7 @@ def status_table(info: Mapping[str, Any]) -> Table:
     rows = [
         ("Profile", info.get("profile")),
         ("Server", info.get("server")),
+        ("Media server", info.get("media_server") or "-"),
         ("Client ID", info.get("client_id")),
         ("User", who),
         ("Scopes", " ".join(map(_text, scopes)) if isinstance(scopes, list) and scopes else "-"),

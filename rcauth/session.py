@@ -53,6 +53,10 @@ class Session:
     token_type: str = "bearer"  # noqa: S105 - a token type, not a password
     created_at: float = 0.0
     refreshed_at: float | None = None
+    # The media origin configured at login (`rcauth.origin.TokenOrigins`), where content (recordings)
+    # is served; None: the one RingCentral pairs with `server`, if any. Absent from sessions stored
+    # before it existed, which load as None.
+    media_server: str | None = None
     version: int = SESSION_VERSION
 
     @classmethod
@@ -63,11 +67,13 @@ class Session:
         server: str,
         client_id: str,
         client_secret: str | None,
+        media_server: str | None = None,
         now: float | None = None,
         previous: Session | None = None,
     ) -> Session:
         """Build a session from a token endpoint answer, trusting its `expires_in` (never a constant)
-        within RingCentral's maxima; an answer that holds no usable token raises `UnexpectedAnswer`."""
+        within RingCentral's maxima; an answer that holds no usable token raises `UnexpectedAnswer`.
+        A refreshed session (`previous`) keeps the media server of the one it replaces."""
         now = time.time() if now is None else now
         token = validated_token(token)
         refresh_token = token.get("refresh_token")
@@ -88,6 +94,7 @@ class Session:
             token_type=token.get("token_type") or "bearer",
             created_at=previous.created_at if previous else now,
             refreshed_at=now if previous else None,
+            media_server=previous.media_server if previous else media_server,
         )
 
     def access_expires_within(self, seconds: float, now: float | None = None) -> bool:
@@ -139,6 +146,8 @@ class Session:
                 recovered=_recovered(data),
             ) from exc
         bad = sorted(name for name, ok in _FIELD_CHECKS.items() if not ok(getattr(session, name)))
+        if "media_server" not in bad and not _media_pairs(session.server, session.media_server):
+            bad = sorted([*bad, "media_server"])
         if bad:
             raise StoredSessionDamaged(
                 f"the stored session has malformed fields: {', '.join(bad)}",
@@ -288,6 +297,14 @@ def _server_url(url: str) -> bool:
         return False
 
 
+def _media_pairs(server: str, media: str | None) -> bool:
+    """A stored media server the server's documented pairing contradicts is not used: the entry was
+    edited to send production's token to another host."""
+    from rcauth.origin import media_mismatch
+
+    return media is None or media_mismatch(server, media) is None
+
+
 def _token(value: object) -> bool:
     return isinstance(value, str) and looks_like_token(value)
 
@@ -314,4 +331,5 @@ _FIELD_CHECKS: dict[str, Callable[[object], bool]] = {
     "token_type": _token,
     "created_at": _number,
     "refreshed_at": lambda v: v is None or _number(v),
+    "media_server": lambda v: v is None or (_text(v) and _server_url(str(v))),
 }

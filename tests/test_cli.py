@@ -686,3 +686,125 @@ def test_login_timeout_is_a_number_of_seconds_up_to_a_day(runner, value: str) ->
     result = runner.invoke(cli, ["login", "--no-browser", "--client-id", "x", "--timeout", value])
     assert result.exit_code == 2
     assert "Invalid value for '--timeout'" in result.stderr and "unexpected" not in result.stderr
+
+
+# -- the media origin and `api --output` ----------------------------------------------------------------
+MEDIA = "https://media.ringcentral.com"
+CONTENT_URL = MEDIA + "/restapi/v1.0/account/37439510/recording/401/content"
+AUDIO = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 300
+
+
+def _audio(m: requests_mock.Mocker) -> None:
+    m.get(CONTENT_URL, content=AUDIO, headers={"Content-Type": "audio/mpeg"})
+
+
+def test_api_output_streams_a_recording_to_the_file_and_sends_the_token_to_the_media_host(
+    runner, tmp_path
+) -> None:
+    logged_in()
+    target = tmp_path / "call.mp3"
+    with requests_mock.Mocker() as m:
+        _audio(m)
+        result = runner.invoke(
+            cli, ["api", "GET", CONTENT_URL, "--output", str(target)], catch_exceptions=False
+        )
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert target.read_bytes() == AUDIO
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == ["call.mp3"]
+    (sent,) = m.request_history
+    assert sent.headers["Authorization"] == "Bearer AT-stored-access-1" and sent.headers["Accept"] == "*/*"
+
+
+def test_api_output_dash_writes_the_bytes_to_stdout_unchanged(runner) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        _audio(m)
+        result = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", "-"], catch_exceptions=False)
+    assert result.exit_code == 0 and result.stdout_bytes == AUDIO
+
+
+def test_api_without_output_pipes_binary_content_as_it_is(runner) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        _audio(m)
+        result = runner.invoke(cli, ["api", "GET", CONTENT_URL], catch_exceptions=False)
+    assert result.exit_code == 0 and result.stdout_bytes == AUDIO
+
+
+def test_api_output_keeps_an_existing_file_unless_forced_and_asks_nothing_of_the_server(
+    runner, tmp_path
+) -> None:
+    logged_in()
+    target = tmp_path / "call.mp3"
+    target.write_bytes(b"keep me")
+    with requests_mock.Mocker() as m:
+        _audio(m)
+        refused = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", str(target)])
+        assert m.request_history == []
+        forced = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", str(target), "--force"])
+    assert refused.exit_code == 2
+    assert f"{str(target)!r} exists: pass --force to replace it" in refused.stderr
+    assert forced.exit_code == 0 and target.read_bytes() == AUDIO
+
+
+def test_api_output_into_a_directory_that_is_missing_is_one_line_and_leaves_nothing(runner, tmp_path) -> None:
+    logged_in()
+    target = tmp_path / "no-such-dir" / "call.mp3"
+    with requests_mock.Mocker() as m:
+        _audio(m)
+        result = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", str(target)])
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == f"Error: cannot write {str(target)!r}: No such file or directory\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--paginate", "-o", "x.json"],
+            "--output writes one answer's body: it cannot be used with --paginate",
+        ),
+        (["--force"], "--force replaces the file --output names: give --output FILE"),
+    ],
+)
+def test_api_output_options_that_cannot_go_together_are_usage_errors(runner, args, message) -> None:
+    logged_in()
+    result = runner.invoke(cli, ["api", "GET", "/restapi/v1.0/account/~/extension", *args])
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_api_output_of_an_error_answer_writes_no_file(runner, tmp_path) -> None:
+    logged_in()
+    target = tmp_path / "call.mp3"
+    with requests_mock.Mocker() as m:
+        m.get(CONTENT_URL, status_code=404, json={"errorCode": "CMN-102", "message": "Resource not found"})
+        result = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", str(target)])
+    assert result.exit_code == 5 and "CMN-102" in result.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == []
+
+
+def test_api_refuses_a_look_alike_media_host_naming_both_origins(runner) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.register_uri(requests_mock.ANY, requests_mock.ANY, content=b"")
+        result = runner.invoke(cli, ["api", "GET", "https://media.ringcentral.com.evil.example/x"])
+    assert result.exit_code == 2 and m.request_history == []
+    assert f"a URL on the session's {SERVER} or its media server {MEDIA}" in result.stderr
+
+
+def test_api_json_answers_are_printed_as_before(runner) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.get(EXT_URL, json=EXT)
+        result = runner.invoke(
+            cli, ["api", "GET", "/restapi/v1.0/account/~/extension/~"], catch_exceptions=False
+        )
+    assert json.loads(result.stdout) == EXT
+
+
+def test_status_shows_the_media_server_the_token_may_go_to(runner) -> None:
+    logged_in()
+    info = json.loads(runner.invoke(cli, ["status", "--json"], catch_exceptions=False).stdout)
+    assert info["media_server"] == MEDIA
+    table = runner.invoke(cli, ["status", "--format", "table"], catch_exceptions=False).stdout
+    assert "Media server" in table and MEDIA in table

@@ -446,3 +446,23 @@ def test_a_jwt_file_that_cannot_be_a_jwt_is_one_line_before_any_request(
     result = run("login", "--jwt-file", str(credential), code=3)
     assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert emulator.counters()["grants"] == before
+
+
+def test_login_records_the_media_server_given_and_status_shows_it(run, memory_keyring, monkeypatch) -> None:
+    monkeypatch.setenv("RC_JWT", DEMO_JWT)
+    run("login", "--jwt", "--media-server", "http://127.0.0.1:9/")
+    stored = json.loads(memory_keyring.entries[("rcauth", "default")])
+    assert stored["media_server"] == "http://127.0.0.1:9"
+    assert json.loads(run("status", "--json").stdout)["media_server"] == "http://127.0.0.1:9"
+
+
+def test_a_media_server_login_would_send_the_token_to_in_clear_stops_it_before_any_grant(
+    run, emulator: Emulator, monkeypatch
+) -> None:
+    monkeypatch.setenv("RC_JWT", DEMO_JWT)
+    monkeypatch.setenv("RC_MEDIA_URL", "http://media.example.com")
+    grants = emulator.counters()["grants"]
+    result = run("login", "--jwt", code=3)
+    assert result.stderr.startswith("Error: media server URL 'http://media.example.com' must use https")
+    assert result.stderr.count("\n") == 1
+    assert emulator.counters()["grants"] == grants

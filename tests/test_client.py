@@ -7,16 +7,18 @@ import json
 import logging
 import threading
 import time
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 import requests_mock
-from helpers import FakeClock, make_session, token_answer
+from helpers import FakeClock, make_session, serving, token_answer
 
 from rcauth.client import LOGIN_HINT, MAX_429_RETRIES, MAX_RATE_LIMIT_WAIT, ApiClient, RateLimiter
 from rcauth.errors import (
     ApiError,
+    ForeignOrigin,
     ListingIncomplete,
     NotLoggedIn,
     RcauthError,
@@ -1390,3 +1392,173 @@ def test_a_request_that_cannot_be_sent_is_a_transport_error_that_never_shows_the
     assert said.startswith(f"could not send the request to 127.0.0.1:{server.rsplit(':', 1)[1]}: ")
     assert "AT-unsendable" not in said and "***" in said
     assert caught.value.__context__ is None and caught.value.__cause__ is None
+
+
+# -- the media origin: recordings' content URLs -----------------------------------------------------------
+MEDIA = "https://media.ringcentral.com"
+CONTENT = "/restapi/v1.0/account/37439510/recording/401/content"
+
+
+def test_a_content_url_on_productions_media_host_carries_the_token_for_a_session_stored_without_one(
+    store: MemoryStore,
+) -> None:
+    """Sessions stored before media servers existed have no `media_server`: production's pair is a
+    fact about the server, so theirs work too."""
+    assert store.load().media_server is None
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(MEDIA + CONTENT, content=b"ID3\x00audio", headers={"Content-Type": "audio/mpeg"})
+        answer = client.request("GET", "https://MEDIA.ringcentral.com." + CONTENT)
+    assert answer.content == b"ID3\x00audio"
+    (sent,) = m.request_history
+    assert sent.url == MEDIA + CONTENT and sent.headers["Authorization"] == "Bearer AT-old-1"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://media.ringcentral.com.evil.example" + CONTENT,
+        "https://media.ringcentral.com@evil.example" + CONTENT,
+        "http://media.ringcentral.com" + CONTENT,
+        "https://media.ringcentral.com:8443" + CONTENT,
+        "https://m\u0435dia.ringcentral.com" + CONTENT,  # a Cyrillic "е"
+        "https://media.devtest.ringcentral.com" + CONTENT,
+    ],
+)
+def test_look_alikes_of_the_media_host_get_nothing(store: MemoryStore, url: str) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.register_uri(requests_mock.ANY, requests_mock.ANY, json={})
+        with pytest.raises(ForeignOrigin) as caught:
+            client.request("GET", url)
+    assert m.request_history == []
+    assert (
+        f"{SERVER} or its media server {MEDIA}" in caught.value.why or "user information" in caught.value.why
+    )
+
+
+def test_another_servers_media_host_is_the_one_configured_at_login_and_no_other() -> None:
+    sandbox, media = "https://platform.devtest.ringcentral.com", "https://media.devtest.example"
+    store = MemoryStore()
+    store.save(make_session(server=sandbox, access_token="AT-old-1"))
+    with requests_mock.Mocker() as m, ApiClient(store) as client, pytest.raises(ForeignOrigin):
+        client.request("GET", media + CONTENT)  # not configured: never guessed
+    assert m.request_history == []
+    store.save(make_session(server=sandbox, media_server=media, access_token="AT-old-1"))
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(media + CONTENT, content=b"RIFF")
+        assert client.request("GET", media + CONTENT).content == b"RIFF"
+        with pytest.raises(ForeignOrigin):
+            client.request("GET", MEDIA + CONTENT)  # production's media host is not the sandbox's
+    assert [r.url for r in m.request_history] == [media + CONTENT]
+
+
+def test_a_redirect_from_the_media_host_to_another_origin_is_refused_before_it_is_sent(
+    store: MemoryStore,
+) -> None:
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(MEDIA + CONTENT, status_code=302, headers={"Location": "https://evil.example/steal"})
+        m.get("https://evil.example/steal", content=b"")
+        with pytest.raises(ForeignOrigin, match="redirected there"):
+            client.request("GET", MEDIA + CONTENT)
+    assert [r.netloc for r in m.request_history] == ["media.ringcentral.com"]
+
+
+def test_a_streamed_error_answer_is_read_and_raised_with_ringcentrals_code(store: MemoryStore) -> None:
+    body = {"errorCode": "CMN-102", "message": "Resource for parameter [recordingId] is not found"}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(MEDIA + CONTENT, status_code=404, json=body)
+        with pytest.raises(ApiError) as caught, client.streamed("GET", MEDIA + CONTENT):
+            pass
+    assert (caught.value.status, caught.value.error_code) == (404, "CMN-102")
+
+
+# -- downloads: streamed to a temp file beside the target, renamed once whole --------------------------------
+
+
+def _content_server(
+    body: bytes, *, send: int | None = None, pause: threading.Event | None = None, seen: list | None = None
+):
+    """A media host on loopback: `body` at any path (Content-Length: all of it); only its first `send`
+    bytes are sent when given (the connection then closes), and it waits for `pause` half-way. Each
+    request's Authorization header is added to `seen`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if seen is not None:
+                seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/mpeg")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            cut = body[: send if send is not None else len(body)]
+            half = len(cut) // 2
+            self.wfile.write(cut[:half])
+            self.wfile.flush()
+            if pause is not None:
+                pause.wait(10)
+            self.wfile.write(cut[half:])
+            self.wfile.flush()
+            self.close_connection = True
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+def _downloading_client(media: str) -> ApiClient:
+    store = MemoryStore()
+    store.save(make_session(server="http://127.0.0.1:9", media_server=media, access_token="AT-old-1"))
+    return ApiClient(store)
+
+
+def test_a_download_is_written_in_chunks_under_a_temp_name_and_renamed_once_whole(tmp_path) -> None:
+    body = bytes(range(256)) * 4096  # 1 MiB
+    halfway = threading.Event()
+    seen_halfway: list[list[str]] = []
+    target = tmp_path / "call.mp3"
+    seen: list[str] = []
+    handler = _content_server(body, pause=halfway, seen=seen)
+    with serving(handler) as media, _downloading_client(media) as client:
+
+        def look() -> None:  # while the server holds back the second half
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                names = sorted(p.name for p in tmp_path.iterdir())
+                if names and all(p.stat().st_size > 0 for p in tmp_path.iterdir()):
+                    break
+                time.sleep(0.02)
+            seen_halfway.append(names)
+            halfway.set()
+
+        watcher = threading.Thread(target=look)
+        watcher.start()
+        written = client.download(media + CONTENT, target)
+        watcher.join(10)
+    assert written == len(body) and target.read_bytes() == body
+    assert seen == ["Bearer AT-old-1"]
+    (names,) = seen_halfway
+    assert len(names) == 1 and names[0].startswith(".call.mp3.") and names[0].endswith(".tmp"), names
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["call.mp3"]
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_body_cut_off_part_way_leaves_no_file_at_all(tmp_path) -> None:
+    body = b"x" * 200_000
+    with serving(_content_server(body, send=120_000)) as media, _downloading_client(media) as client:
+        with pytest.raises(TransportError, match="cut off part-way"):
+            client.download(media + CONTENT, tmp_path / "call.mp3")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_download_never_replaces_a_file_unless_asked_and_sends_nothing_then(tmp_path) -> None:
+    target = tmp_path / "call.mp3"
+    target.write_bytes(b"mine")
+    seen: list[str] = []
+    handler = _content_server(b"new content", seen=seen)
+    with serving(handler) as media, _downloading_client(media) as client:
+        with pytest.raises(FileExistsError):
+            client.download(media + CONTENT, target)
+        assert target.read_bytes() == b"mine" and seen == []
+        assert client.download(media + CONTENT, target, replace=True) == len(b"new content")
+    assert target.read_bytes() == b"new content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["call.mp3"]

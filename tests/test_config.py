@@ -177,3 +177,98 @@ def test_an_env_file_with_a_byte_order_mark_gives_its_first_setting(tmp_path: Pa
     env_file.write_bytes(b"\xef\xbb\xbfRC_APP_CLIENT_ID=from-notepad\nRC_APP_CLIENT_SECRET=s\n")
     settings = resolve({}, environ={}, env_file=env_file, config_file=tmp_path / "none.toml")
     assert settings.client_id == "from-notepad"
+
+
+# -- the media server ----------------------------------------------------------------------------------
+
+SANDBOX = "https://platform.devtest.ringcentral.com"
+
+
+def test_production_gets_its_media_host_without_any_setting(tmp_path: Path) -> None:
+    settings = resolve({"client_id": "c"}, environ={}, config_file=tmp_path / "none.toml")
+    assert settings.media_server == "https://media.ringcentral.com"
+    assert settings.sources["media_server"] == "paired with the server"
+
+
+def test_another_server_has_no_media_host_unless_one_is_configured(tmp_path: Path) -> None:
+    settings = resolve({"client_id": "c", "server": SANDBOX}, environ={}, config_file=tmp_path / "none.toml")
+    assert settings.media_server is None and "media_server" not in settings.sources
+
+
+def test_the_media_server_comes_from_the_flag_the_environment_the_env_file_or_the_config_file(
+    tmp_path: Path,
+) -> None:
+    env_file = write(tmp_path / ".env", "RC_MEDIA_URL=https://dotenv-media.example.com\n")
+    toml = write(
+        tmp_path / "config.toml",
+        'media_server = "https://toml-media.example.com"\n'
+        '[profiles.dev]\nmedia_server = "http://127.0.0.1:9"\n',
+    )
+    flags = {"client_id": "c", "server": SANDBOX}
+
+    def media(flags: dict[str, str | None], environ: dict[str, str], **kw: object) -> tuple[str | None, str]:
+        settings = resolve(flags, environ=environ, config_file=toml, **kw)  # type: ignore[arg-type]
+        return settings.media_server, settings.sources["media_server"]
+
+    env = {"RC_MEDIA_URL": "https://env-media.example.com/"}
+    assert media({**flags, "media_server": "https://flag-media.example.com"}, env, env_file=env_file) == (
+        "https://flag-media.example.com",
+        "--media-server",
+    )
+    assert media(flags, env, env_file=env_file) == ("https://env-media.example.com", "$RC_MEDIA_URL")
+    assert media(flags, {}, env_file=env_file) == (
+        "https://dotenv-media.example.com",
+        f"{env_file}:RC_MEDIA_URL",
+    )
+    assert media(flags, {}) == ("https://toml-media.example.com", str(toml))
+    assert media(flags, {}, profile="dev") == ("http://127.0.0.1:9", str(toml))
+
+
+@pytest.mark.parametrize(
+    ("media", "message"),
+    [
+        ("http://media.example.com", "media server URL 'http://media.example.com' must use https"),
+        ("https://media.example.com/restapi", "must be just scheme://host[:port]"),
+        ("https://media.example.com?x=1", "must be just scheme://host[:port]"),
+        ("media.example.com", "is not an http(s) URL"),
+        ("https://me:pw@media.example.com", "carries a user name or password"),
+        ("https://media.example.com:0", "has an invalid host or port"),
+        ("https://media..example.com", "has an invalid host or port"),
+    ],
+)
+def test_a_media_server_is_held_to_the_servers_rules(media: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve(
+            {"client_id": "c", "server": SANDBOX, "media_server": media},
+            environ={},
+            config_file=tmp_path / "none.toml",
+        )
+    assert message in caught.value.message and caught.value.message.startswith("media server URL")
+    assert "pw" not in caught.value.message
+
+
+def test_production_with_another_media_host_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        environ = {"RC_MEDIA_URL": "https://media.evil.example"}
+        resolve({"client_id": "c"}, environ=environ, config_file=tmp_path / "x")
+    assert caught.value.message == (
+        "the media server of https://platform.ringcentral.com is https://media.ringcentral.com, "
+        "not https://media.evil.example"
+    )
+    assert caught.value.exit_code == 3
+
+
+def test_productions_own_media_host_or_the_server_itself_may_be_named(tmp_path: Path) -> None:
+    for media in ("https://MEDIA.ringcentral.com/", "https://platform.ringcentral.com"):
+        settings = resolve({"client_id": "c", "media_server": media}, environ={}, config_file=tmp_path / "x")
+        assert settings.media_server == "https://media.ringcentral.com"
+    emulator = "http://127.0.0.1:5123"
+    flags = {"client_id": "c", "server": emulator, "media_server": emulator}
+    settings = resolve(flags, environ={}, config_file=tmp_path / "x")
+    assert settings.media_server is None
+
+
+def test_a_media_server_in_the_config_file_must_be_a_string(tmp_path: Path) -> None:
+    toml = write(tmp_path / "config.toml", "media_server = 443\n")
+    with pytest.raises(ConfigError, match="media_server must be a string"):
+        resolve({"client_id": "c"}, environ={}, config_file=toml)

@@ -690,3 +690,58 @@ def test_client_uses_the_default_profile_the_cli_would_use(emu: Emulator, monkey
     monkeypatch.setenv("RCAUTH_PROFILE", "work")
     with rcauth.Client() as rc:
         assert rc.profile == "work"
+
+
+MEDIA_CONTENT = "https://media.ringcentral.com/restapi/v1.0/account/37439510/recording/401/content"
+
+
+def test_auth_and_client_send_the_token_to_productions_media_host(requests_mock: Any) -> None:
+    """`recording.contentUri` is on media.ringcentral.com: a script fetching it with `requests` and
+    `rcauth.Auth()` (or `Client.get`) gets the content, for a session stored without a media server."""
+    KeyringStore("default").save(_production_session())
+    requests_mock.get(MEDIA_CONTENT, content=b"ID3audio", headers={"Content-Type": "audio/mpeg"})
+    assert requests.get(MEDIA_CONTENT, auth=rcauth.Auth(), timeout=30).content == b"ID3audio"
+    with rcauth.Client() as rc:
+        assert rc.get(MEDIA_CONTENT).content == b"ID3audio"
+        assert rc.session.media_server == "https://media.ringcentral.com"
+    assert [r.headers["Authorization"] for r in requests_mock.request_history] == [
+        "Bearer U0pDMDFQMDFQQVMwMXxBQUE"
+    ] * 2
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://media.ringcentral.com.evil.example/x",
+        "https://media.ringcentral.com@evil.example/x",
+        "https://MEDIA.RINGCENTRAL.COM.:8443/x",
+        "http://media.ringcentral.com/x",
+        "https://m\u0435dia.ringcentral.com/x",  # a Cyrillic "е"
+    ],
+)
+def test_auth_refuses_look_alikes_of_the_media_host(requests_mock: Any, target: str) -> None:
+    KeyringStore("default").save(_production_session())
+    requests_mock.get(ANY_URL, text="{}")
+    with pytest.raises(rcauth.ForeignOrigin) as caught:
+        requests.get(target, auth=rcauth.Auth(), timeout=30)
+    assert requests_mock.call_count == 0
+    assert "user information" in caught.value.why or caught.value.why.endswith(
+        "not the session's https://platform.ringcentral.com or its media server https://media.ringcentral.com"
+    )
+
+
+def test_auth_sends_nothing_to_a_media_host_another_server_was_not_configured_with(
+    requests_mock: Any,
+) -> None:
+    sandbox = "https://platform.devtest.ringcentral.com"
+    KeyringStore("default").save(dataclasses.replace(_production_session(), server=sandbox))
+    requests_mock.get(ANY_URL, text="{}")
+    with pytest.raises(rcauth.ForeignOrigin):
+        requests.get(MEDIA_CONTENT, auth=rcauth.Auth(), timeout=30)
+    assert requests_mock.call_count == 0
+    media = "https://media.devtest.example"
+    KeyringStore("default").save(
+        dataclasses.replace(_production_session(), server=sandbox, media_server=media)
+    )
+    assert requests.get(media + "/x", auth=rcauth.Auth(), timeout=30).status_code == 200
+    assert requests_mock.call_count == 1

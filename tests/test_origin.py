@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from urllib3.util import parse_url
 
 from rcauth.errors import ApiError, ExitCode, ForeignOrigin
-from rcauth.origin import Origin, origin_of, resolve_url, same_origin
+from rcauth.origin import (
+    Origin,
+    TokenOrigins,
+    media_mismatch,
+    origin_of,
+    paired_media,
+    resolve_url,
+    same_origin,
+)
 
 SERVER = "https://platform.ringcentral.com"
 HOST = "platform.ringcentral.com"
@@ -334,3 +342,136 @@ def test_a_long_refused_url_is_cut_at_120_characters_in_the_message() -> None:
     with pytest.raises(ForeignOrigin) as caught:
         resolve_url(exact, SERVER)
     assert str(caught.value).startswith(f"{REFUSED} {exact!r}: ")
+
+
+# -- the media origin: one more origin, paired with the server, and nothing else ------------------------
+
+MEDIA = "https://media.ringcentral.com"
+CONTENT = "/restapi/v1.0/account/37439510/recording/401/content"
+SANDBOX = "https://platform.devtest.ringcentral.com"
+
+
+def test_production_is_paired_with_its_media_host_and_no_other_server_is_paired() -> None:
+    assert paired_media(SERVER) == MEDIA
+    assert paired_media("https://PLATFORM.ringcentral.com.:443/") == MEDIA
+    for server in (
+        SANDBOX,
+        EMULATOR,
+        "https://platform.example-brand.com",
+        "http://platform.ringcentral.com",
+    ):
+        assert paired_media(server) is None
+    assert TokenOrigins.of(SERVER) == TokenOrigins(SERVER, MEDIA)
+    assert TokenOrigins.of(SANDBOX) == TokenOrigins(SANDBOX, None)
+    assert TokenOrigins.of(SANDBOX, "https://media.devtest.ringcentral.com").media == (
+        "https://media.devtest.ringcentral.com"
+    )
+
+
+def test_a_sessions_stored_media_server_never_replaces_productions_pair() -> None:
+    assert TokenOrigins.of(SERVER, "https://evil.example").media == MEDIA
+
+
+def test_a_content_url_on_the_media_origin_is_rebuilt_on_the_media_origins_own_text() -> None:
+    for spelling in (
+        MEDIA + CONTENT,
+        "https://MEDIA.RINGCENTRAL.COM." + CONTENT,
+        "HTTPS://media.ringcentral.com:443" + CONTENT,
+        "  https://media.ringcentral.com" + CONTENT + "\n",
+        "//media.ringcentral.com" + CONTENT,
+    ):
+        assert resolve_url(spelling, SERVER, MEDIA) == MEDIA + CONTENT, spelling
+    assert resolve_url(MEDIA + CONTENT + "?contentDisposition=Inline#x", SERVER, MEDIA) == (
+        MEDIA + CONTENT + "?contentDisposition=Inline"
+    )
+    assert TokenOrigins.of(SERVER).resolve(MEDIA + CONTENT) == MEDIA + CONTENT
+
+
+def test_a_path_always_goes_to_the_server_never_to_the_media_origin() -> None:
+    assert resolve_url(CONTENT, SERVER, MEDIA) == SERVER + CONTENT
+    assert resolve_url(SERVER + CONTENT, SERVER, MEDIA) == SERVER + CONTENT
+
+
+def test_without_a_media_origin_a_media_url_is_refused_as_before() -> None:
+    with pytest.raises(ForeignOrigin) as caught:
+        resolve_url(MEDIA + CONTENT, SERVER)
+    assert caught.value.why == f"{MEDIA} is another server, not the session's {SERVER}"
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        (
+            "https://media.ringcentral.com.evil.example" + CONTENT,
+            "https://media.ringcentral.com.evil.example",
+        ),
+        ("https://media.ringcentral.com@evil.example" + CONTENT, "user information"),
+        ("https://evil.example@media.ringcentral.com" + CONTENT, "user information"),
+        ("http://media.ringcentral.com" + CONTENT, "http://media.ringcentral.com"),
+        ("https://media.ringcentral.com:8443" + CONTENT, "https://media.ringcentral.com:8443"),
+        ("https://xn--mdia-bpa.ringcentral.com" + CONTENT, "https://xn--mdia-bpa.ringcentral.com"),
+        # a Cyrillic "е" in place of the Latin "e"
+        ("https://m\u0435dia.ringcentral.com" + CONTENT, "https://xn--mdia-v4d.ringcentral.com"),
+        ("https://media.ringcentral.co" + CONTENT, "https://media.ringcentral.co"),
+        ("https://media-ringcentral.com" + CONTENT, "https://media-ringcentral.com"),
+        ("https://media.devtest.ringcentral.com" + CONTENT, "https://media.devtest.ringcentral.com"),
+        ("https://media.ringcentral.com\t.evil.example" + CONTENT, "control characters"),
+        ("/https://media.ringcentral.com" + CONTENT, "a URL behind a slash"),
+    ],
+)
+def test_hostile_spellings_of_the_media_host_are_refused_naming_both_allowed_origins(
+    url: str, why: str
+) -> None:
+    with pytest.raises(ForeignOrigin) as caught:
+        resolve_url(url, SERVER, MEDIA)
+    assert caught.value.exit_code == ExitCode.API and caught.value.server == SERVER
+    if why.startswith("http"):  # an origin: named as another server, with the two the token may go to
+        allowed = f"the session's {SERVER} or its media server {MEDIA}"
+        assert caught.value.why == f"{why} is another server, not {allowed}"
+    else:
+        assert why in caught.value.why
+    assert not TokenOrigins(SERVER, MEDIA).allows(url)
+
+
+@given(host=foreign_hosts, path=paths)
+def test_no_host_but_the_two_is_accepted_with_a_media_origin(host: str, path: str) -> None:
+    assume(host.rstrip(".") != "media.ringcentral.com")
+    url = f"https://{host}{path}"
+    with pytest.raises(ForeignOrigin):
+        resolve_url(url, SERVER, MEDIA)
+    assert not TokenOrigins(SERVER, MEDIA).allows(url)
+
+
+def test_allows_names_either_origin_however_spelled_and_nothing_else() -> None:
+    origins = TokenOrigins(SERVER, MEDIA)
+    assert origins.allows("https://MEDIA.ringcentral.com.:443/x") and origins.allows(SERVER + "/x")
+    assert not origins.allows("https://media.ringcentral.com.evil.example/x")
+    assert not origins.allows("not a url")
+    assert origins.refusal("https://evil.example/x") == (
+        f"https://evil.example is another server, not the session's {SERVER} or its media server {MEDIA}"
+    )
+    assert TokenOrigins(SANDBOX).refusal(MEDIA) == f"{MEDIA} is another server, not the session's {SANDBOX}"
+
+
+def test_a_media_origin_equal_to_the_server_adds_nothing() -> None:
+    assert resolve_url(EMULATOR + "/x", EMULATOR, EMULATOR) == EMULATOR + "/x"
+    assert TokenOrigins(EMULATOR, EMULATOR).named() == f"the session's {EMULATOR}"
+    with pytest.raises(ForeignOrigin):
+        resolve_url("http://127.0.0.1:5124/x", EMULATOR, EMULATOR)
+
+
+def test_a_loopback_media_origin_is_its_own_port() -> None:
+    media = "http://127.0.0.1:5124"
+    assert resolve_url(media + "/content?x=1", EMULATOR, media) == media + "/content?x=1"
+    with pytest.raises(ForeignOrigin):
+        resolve_url("http://127.0.0.1:5125/content", EMULATOR, media)
+
+
+def test_media_mismatch_is_said_only_where_the_server_has_a_pair() -> None:
+    assert media_mismatch(SERVER, MEDIA) is None
+    assert media_mismatch(SERVER, "https://MEDIA.ringcentral.com") is None
+    assert media_mismatch(SERVER, SERVER) is None
+    assert media_mismatch(SERVER, "https://evil.example") == (
+        f"the media server of {SERVER} is {MEDIA}, not https://evil.example"
+    )
+    assert media_mismatch(SANDBOX, "https://anything.example") is None

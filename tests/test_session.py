@@ -523,3 +523,58 @@ def test_expiry_questions_asked_without_a_time_are_answered_for_now() -> None:
     assert not session.access_expires_within(60) and session.access_expires_within(7200)
     assert not session.refresh_expired()
     assert dataclasses.replace(session, refresh_expires_at=time.time() - 1).refresh_expired()
+
+
+# -- the media server a session was signed in with ------------------------------------------------------
+
+MEDIA = "https://media.example.com"
+
+
+def test_a_session_stored_before_media_servers_existed_loads_with_none() -> None:
+    data = json.loads(make().to_json())
+    del data["media_server"]
+    session = Session.from_json(json.dumps(data))
+    assert session.media_server is None and session == make()
+
+
+def test_the_media_server_survives_storage_and_every_refresh() -> None:
+    signed_in = Session.from_token_response(
+        TOKEN, server="https://s.example.com", client_id="cid", client_secret="sec", media_server=MEDIA
+    )
+    stored = Session.from_json(signed_in.to_json())
+    assert stored.media_server == MEDIA and stored == signed_in
+    refreshed = Session.from_token_response(
+        {**TOKEN, "access_token": "AT-2"},
+        server=stored.server,
+        client_id="cid",
+        client_secret="sec",
+        previous=stored,
+    )
+    assert refreshed.media_server == MEDIA
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        7,
+        "",
+        "media.example.com",
+        "http://media.example.com",  # plain http off loopback
+        "https://user:pw@media.example.com",
+        "https://media.example.com/restapi",
+        "https://media.example.com\n",
+    ],
+)
+def test_a_stored_media_server_login_would_refuse_is_damage(value: object) -> None:
+    _malformed("media_server", value)
+
+
+def test_a_stored_media_server_contradicting_productions_pair_is_damage_not_a_new_destination() -> None:
+    data = json.loads(make().to_json())
+    data["server"] = "https://platform.ringcentral.com"
+    data["media_server"] = "https://evil.example"
+    with pytest.raises(StoredSessionDamaged) as caught:
+        Session.from_json(json.dumps(data))
+    assert str(caught.value) == "the stored session has malformed fields: media_server"
+    data["media_server"] = "https://media.ringcentral.com"
+    assert Session.from_json(json.dumps(data)).media_server == "https://media.ringcentral.com"

@@ -84,6 +84,12 @@ def _bounded_jwt(stream: TextIO, source: str) -> str:
     "--server", metavar="URL", help="RingCentral server.  [default: https://platform.ringcentral.com]"
 )
 @click.option(
+    "--media-server",
+    metavar="URL",
+    help="The server's media host, where recordings are served; the token may go there too. Known "
+    "for https://platform.ringcentral.com (https://media.ringcentral.com); give it for any other server.",
+)
+@click.option(
     "--redirect-uri",
     metavar="URI",
     help="Loopback redirect URI registered for the app.  [default: http://localhost:5000/oauth2callback]",
@@ -118,6 +124,7 @@ def login(
     client_id: str | None,
     client_secret: str | None,
     server: str | None,
+    media_server: str | None,
     redirect_uri: str | None,
     env_file: str | None,
     no_browser: bool,
@@ -141,8 +148,8 @@ def login(
 
     \b
     Environment: RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET (or RC_CLIENT_ID, RC_CLIENT_SECRET),
-    RC_SERVER_URL, RC_REDIRECT_URL, RC_JWT, RCAUTH_ENV_FILE, RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE,
-    BROWSER.
+    RC_SERVER_URL, RC_MEDIA_URL, RC_REDIRECT_URL, RC_JWT, RCAUTH_ENV_FILE, RCAUTH_PROFILE,
+    RCAUTH_INSECURE_STORAGE, BROWSER.
     """
     use_jwt = use_jwt or bool(jwt_file)
     if sum((use_jwt, paste, no_browser)) > 1:
@@ -153,6 +160,7 @@ def login(
             "client_id": client_id,
             "client_secret": client_secret,
             "server": server,
+            "media_server": media_server,
             "redirect_uri": redirect_uri,
         },
         env_file=env_file,

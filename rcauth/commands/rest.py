@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rcauth import resources
-from rcauth.cli import common_options
+from rcauth.cli import CliError, common_options
 from rcauth.cli_common import api_client, format_option
-from rcauth.errors import ForeignOrigin, ListingIncomplete, RcauthError, Terminated
+from rcauth.errors import ExitCode, ForeignOrigin, ListingIncomplete, OutputFailed, RcauthError, Terminated
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
     call_log_table,
@@ -449,15 +449,39 @@ def _read_json_body(input_file: Any) -> Any:
     type=click.Choice(["json", "ndjson", "csv"]),
     help="With --paginate: how records are written. Default: JSON array on a terminal, ndjson piped.",
 )
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the answer's body to FILE as it arrives (- for stdout, even a terminal): for "
+    "content such as a recording. FILE appears only once the body is whole; an existing FILE is "
+    "not replaced unless --force.",
+)
+@click.option("--force", is_flag=True, help="With --output: replace FILE if it exists.")
 @common_options
 def api(
-    method: str, path: str, fields: tuple[str, ...], input_file: Any, paginate: bool, fmt: str | None
+    method: str,
+    path: str,
+    fields: tuple[str, ...],
+    input_file: Any,
+    paginate: bool,
+    fmt: str | None,
+    output: str | None,
+    force: bool,
 ) -> None:
     """Call any RingCentral REST endpoint with the stored session (refreshed as needed).
 
     PATH is relative to the server (e.g. /restapi/v1.0/account/~), or a full URL on the session's
-    own server; the token is never sent anywhere else. The answer's JSON is printed: indented on a
-    terminal, compact when piped.
+    own server or its media server (a recording's contentUri); the token is never sent anywhere
+    else. The answer's JSON is printed: indented on a terminal, compact when piped. Other text is
+    printed as text; binary content (audio, a fax) goes to a pipe as it is, never to a terminal: use
+    --output FILE.
+
+    --output FILE streams the body to FILE (never held whole in memory), written beside it under a
+    temporary name and renamed when complete, so an answer cut off leaves no FILE; the file is
+    readable by you only. Unlike curl -o, an existing FILE is kept unless --force (curl's
+    --no-clobber is rcauth's default: a recording is not overwritten by mistake).
 
     \b
     Examples:
@@ -465,11 +489,16 @@ def api(
       rcauth api GET /restapi/v1.0/account/~/extension -F perPage=100 --paginate --format ndjson
       rcauth api POST /restapi/v1.0/account/~/extension/~/sms --input message.json
       rcauth api GET /restapi/v1.0/account/~/extension/~/call-log -F type=Voice -F type=Fax
+      rcauth api GET https://media.ringcentral.com/restapi/v1.0/account/~/recording/ID/content -o call.mp3
 
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.
     """
     method = method.upper()
+    if output is not None and paginate:
+        raise click.UsageError("--output writes one answer's body: it cannot be used with --paginate")
+    if force and output is None:
+        raise click.UsageError("--force replaces the file --output names: give --output FILE")
     values = _parse_fields(fields)
     query = values if method in ("GET", "DELETE") else None
     body: Any = None
@@ -484,10 +513,13 @@ def api(
             path = client.url_for(path)
         except ForeignOrigin as exc:
             raise click.BadParameter(
-                f"must be a path such as /restapi/v1.0/account/~ or a URL on the session's server "
-                f"{exc.server}; {exc.message}",
+                f"must be a path such as /restapi/v1.0/account/~ or a URL on "
+                f"{client.origins.named()}; {exc.message}",
                 param_hint="PATH",
             ) from None
+        if output is not None:
+            _save_body(client, method, path, query, body, output, replace=force)
+            return
         if paginate:
             if method != "GET":
                 raise click.UsageError("--paginate works with GET only")
@@ -502,21 +534,97 @@ def api(
         response = client.request(method, path, params=query, json=body)
     if not response.content:
         return
+    if not _textual(response):  # audio, a fax: not parsed (requests would guess a charset over it all)
+        _write_not_json(response)
+        return
     try:
         data = response.json()
     except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
-        # Not JSON: a terminal is shown text, never its control sequences; a pipe gets the exact bytes.
-        if sys.stdout.isatty():
-            from rcauth.terminal_text import visible_lines
-
-            sys.stdout.write(visible_lines(response.text))
-        elif (raw := getattr(sys.stdout, "buffer", None)) is not None:
-            sys.stdout.flush()
-            raw.write(response.content)
-        else:
-            sys.stdout.write(response.text)
+        _write_not_json(response)
         return
     write_json(data)
+
+
+def _write_not_json(response: Any) -> None:
+    """An answer that is not JSON: a terminal is shown text, never its control sequences, and no
+    binary at all (curl refuses it too: a usage error); a pipe gets the exact bytes."""
+    if sys.stdout.isatty():
+        from rcauth.terminal_text import visible_lines
+
+        if _binary(response):
+            # One line, as curl's warning is (click's UsageError would print the usage first).
+            raise CliError(_binary_refused(response), int(ExitCode.USAGE))
+        sys.stdout.write(visible_lines(response.text))
+    elif (raw := getattr(sys.stdout, "buffer", None)) is not None:
+        sys.stdout.flush()
+        raw.write(response.content)
+    else:
+        sys.stdout.write(response.text)
+
+
+def _save_body(
+    client: Any, method: str, url: str, query: Any, body: Any, output: str, *, replace: bool
+) -> None:
+    """`--output`: the answer's body, in chunks, to stdout (`-`) or to the file (`ApiClient.download`:
+    a temp file renamed once whole). A content URL answers in its own type (audio/mpeg, audio/wav):
+    `Accept: */*`, as curl sends."""
+    from pathlib import Path
+
+    from rcauth.client import body_chunks
+
+    sent: dict[str, Any] = {"params": query, "json": body, "headers": {"Accept": "*/*"}}
+    if output == "-":
+        with client.streamed(method, url, **sent) as response:
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+            for chunk in body_chunks(response):
+                out.write(chunk)
+            out.flush()
+        return
+    try:
+        client.download(url, Path(output), replace=replace, method=method, **sent)
+    except FileExistsError:
+        raise click.BadParameter(
+            f"{output!r} exists: pass --force to replace it", param_hint="--output"
+        ) from None
+    except OSError as exc:
+        raise OutputFailed(f"cannot write {output!r}: {exc.strerror or exc}") from None
+
+
+# Media types whose body is text a terminal can show (with its controls escaped): the rest is binary.
+_TEXT_TYPES = (
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-www-form-urlencoded",
+)
+
+
+def _media_type(response: Any) -> str:
+    return str(response.headers.get("Content-Type", "")).split(";")[0].strip().lower()
+
+
+def _textual(response: Any) -> bool:
+    """The answer's media type is text, JSON or XML (or it names none)."""
+    kind = _media_type(response)
+    return not kind or kind.startswith("text/") or kind.endswith(("+json", "+xml")) or kind in _TEXT_TYPES
+
+
+def _binary(response: Any) -> bool:
+    """Content no terminal should be sent: a media type that is not text (audio/mpeg, a PDF fax), or,
+    with no type named, a NUL among the first bytes (curl's own test). Text whatever it holds is shown
+    with its controls escaped (`visible_lines`), a NUL too."""
+    if _media_type(response):
+        return not _textual(response)
+    return b"\0" in response.content[:8192]
+
+
+def _binary_refused(response: Any) -> str:
+    kind = _media_type(response) or "binary content"
+    return (
+        f"the answer is {kind} ({len(response.content)} bytes), not text: not written to the terminal; "
+        "use --output FILE (or --output - to write it here anyway)"
+    )
 
 
 @click.command()

@@ -11,6 +11,7 @@ from rcauth import resources
 from rcauth.cli import AppState, common_options, configured_default, state
 from rcauth.cli_common import api_client, format_option, warn_if_refresh_ending
 from rcauth.errors import ConfigError, RcauthError
+from rcauth.origin import TokenOrigins
 from rcauth.output import (
     choose_format,
     console,
@@ -50,6 +51,8 @@ def status(check: bool, fmt: str | None, as_json: bool) -> None:
     info: dict[str, Any] = {
         "profile": app.profile,
         "server": session.server,
+        # Where the token may also go (recordings' content): configured at login, or the server's pair.
+        "media_server": TokenOrigins.of(session.server, session.media_server).media,
         "client_id": session.client_id,
         "owner_id": session.owner_id,
         "user": {"name": (profile_index.known().get(app.profile) or {}).get("user")},

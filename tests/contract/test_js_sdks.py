@@ -241,7 +241,7 @@ def test_ringcentral_sdk_signs_in_pages_refreshes_recovers_and_logs_out(js_sdks,
 def test_rc_extensible_signs_in_pages_refreshes_and_revokes(js_sdks, subtests) -> None:
     with sdk_emulator() as emu:
         steps = run_node("rc_extensible.mjs", js_sdks, emu, RC_JWT=DEMO_JWT)
-    assert list(steps) == ["jwt-login", "extension", "call-log", "refresh", "revoke"]
+    assert list(steps) == ["jwt-login", "extension", "call-log", "refresh", "refresh-after-401", "revoke"]
 
     with subtests.test("jwt-login"):
         check_token(passed(steps["jwt-login"])["token"])
@@ -251,6 +251,12 @@ def test_rc_extensible_signs_in_pages_refreshes_and_revokes(js_sdks, subtests) -
         check_call_log(passed(steps["call-log"]))
     with subtests.test("refresh"):
         check_refresh(passed(steps["refresh"]), emu)
+    with subtests.test("refresh-after-401"):
+        # A 401, then rc.refresh(): the refresh the app makes itself after a 401 works.
+        after = passed(steps["refresh-after-401"])
+        assert after["expired"] >= 1 and after["failedWith"] == 401
+        check_token(after["token"])
+        assert after["extensionId"] == emu.config.user.extension_id
     with subtests.test("revoke"):
         revoke = passed(steps["revoke"])
         assert revoke["tokenKept"] is False

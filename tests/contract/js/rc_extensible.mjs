@@ -1,10 +1,20 @@
 // @rc-ex/core (RingCentral's ringcentral-extensible) against the emulator, one JSON line per step:
-// jwt-login, extension, call-log, refresh, revoke.
+// jwt-login, extension, call-log, refresh, refresh-after-401, revoke.
 //
 // Inputs (environment): RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT, RC_CALL_LOG_PER_PAGE,
 // RCAUTH_JS_SDK_DIR.
 
-import { EXTENSION, bearerGet, pageThrough, refreshGrant, sdks, settings, step, tokenAnswer } from './common.mjs';
+import {
+  EXTENSION,
+  bearerGet,
+  control,
+  pageThrough,
+  refreshGrant,
+  sdks,
+  settings,
+  step,
+  tokenAnswer,
+} from './common.mjs';
 
 const { RingCentral } = sdks();
 const { server, clientId, clientSecret } = settings;
@@ -29,6 +39,21 @@ await step('refresh', async () => {
     oldAccessToken: await bearerGet(EXTENSION, before),
     extensionId: (await extension().get()).id,
   };
+});
+
+// ringcentral-extensible refreshes only when asked: every access token expires at the emulator, the
+// next call fails with 401 (a RestException, its message not reported: it quotes the request's
+// Authorization header), and rc.refresh() then renews the pair and the call works again.
+await step('refresh-after-401', async () => {
+  const { expired } = await control('expire-access-tokens');
+  let failedWith = null;
+  try {
+    await extension().get();
+  } catch (error) {
+    failedWith = error.response?.status ?? 'no status';
+  }
+  const token = tokenAnswer(await rc.refresh());
+  return { expired, failedWith, token, extensionId: (await extension().get()).id };
 });
 
 await step('revoke', async () => {

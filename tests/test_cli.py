@@ -732,6 +732,24 @@ def test_api_without_output_pipes_binary_content_as_it_is(runner) -> None:
     assert result.exit_code == 0 and result.stdout_bytes == AUDIO
 
 
+def test_api_without_output_streams_binary_to_a_pipe_past_the_cap_of_answers_read_whole(
+    runner, monkeypatch
+) -> None:
+    # A 70-minute WAV passes the 64 MiB cap an answer read whole has: declared binary content is
+    # streamed to the pipe instead (here the cap is made smaller than the recording).
+    from rcauth import transport
+
+    logged_in()
+    monkeypatch.setattr(transport, "ANSWER_MAX_BYTES", 4096)
+    with requests_mock.Mocker() as m:
+        _audio(m)
+        m.get(EXT_URL, json={"pad": "x" * 8192})
+        piped = runner.invoke(cli, ["api", "GET", CONTENT_URL], catch_exceptions=False)
+        too_big = runner.invoke(cli, ["api", "GET", "/restapi/v1.0/account/~/extension/~"])
+    assert piped.exit_code == 0 and piped.stdout_bytes == AUDIO and len(AUDIO) > 4096
+    assert too_big.exit_code == 5 and "larger than" in too_big.stderr  # JSON is still read whole, capped
+
+
 def test_api_output_keeps_an_existing_file_unless_forced_and_asks_nothing_of_the_server(
     runner, tmp_path
 ) -> None:

@@ -532,7 +532,15 @@ def api(
                 stopped="the listing stopped after {count} records",
             )
             return
-        response = client.request(method, path, params=query, json=body)
+        with client.streamed(method, path, params=query, json=body) as response:
+            if _media_type(response) and not _textual(response):
+                # Declared binary (a recording, a fax): streamed to a pipe as it arrives, never held
+                # whole (a long WAV passes the size cap of answers read whole); never to a terminal.
+                _stream_binary(response)
+                return
+            from rcauth import transport
+
+            transport.read_within(response, client.answer_within, path)
     if not response.content:
         return
     if not _textual(response):  # audio, a fax: not parsed (requests would guess a charset over it all)
@@ -544,6 +552,22 @@ def api(
         _write_not_json(response)
         return
     write_json(data)
+
+
+def _stream_binary(response: Any) -> None:
+    """A binary answer without --output: to a pipe byte for byte, in chunks; a terminal gets one line
+    instead, and the body is not read (its size is the answer's Content-Length)."""
+    from rcauth.client import body_chunks
+
+    if sys.stdout.isatty():
+        raise CliError(_binary_refused(response, read=False), int(ExitCode.USAGE))
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:
+        raise OutputFailed("cannot write the output: standard output is closed")
+    sys.stdout.flush()
+    for chunk in body_chunks(response):
+        out.write(chunk)
+    out.flush()
 
 
 def _write_not_json(response: Any) -> None:
@@ -644,10 +668,14 @@ def _binary(response: Any) -> bool:
     return b"\0" in response.content[:8192]
 
 
-def _binary_refused(response: Any) -> str:
+def _binary_refused(response: Any, read: bool = True) -> str:
+    """The one line for binary content a terminal is not sent; `read=False`: the body was left unread,
+    so its size is what Content-Length says."""
     kind = _media_type(response) or "binary content"
+    length = str(len(response.content)) if read else response.headers.get("Content-Length", "")
+    size = f"{int(length)} bytes" if length.isdigit() else "size unknown"
     return (
-        f"the answer is {kind} ({len(response.content)} bytes), not text: not written to the terminal; "
+        f"the answer is {kind} ({size}), not text: not written to the terminal; "
         "use --output FILE (or --output - to write it here anyway)"
     )
 

@@ -13,6 +13,11 @@ from rcauth.errors import RcauthError
 @click.option("--server", metavar="URL", help="Check this server instead of the configured one.")
 @click.option("--redirect-uri", metavar="URI", help="Check this redirect URI instead of the configured one.")
 @click.option(
+    "--media-server",
+    metavar="URL",
+    help="Check this media server (recordings) instead of the configured one.",
+)
+@click.option(
     "--env-file",
     type=click.Path(dir_okay=False),
     envvar="RCAUTH_ENV_FILE",
@@ -25,6 +30,7 @@ def doctor(
     client_id: str | None,
     server: str | None,
     redirect_uri: str | None,
+    media_server: str | None,
     env_file: str | None,
     all_profiles: bool,
     as_json: bool,
@@ -44,7 +50,7 @@ def doctor(
 
     \b
     Environment: RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET, RC_SERVER_URL, RC_REDIRECT_URL,
-    RCAUTH_ENV_FILE, RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, HTTPS_PROXY, BROWSER.
+    RC_MEDIA_URL, RCAUTH_ENV_FILE, RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, HTTPS_PROXY, BROWSER.
     """
     from rcauth import diagnose
     from rcauth import profiles as profile_index
@@ -58,7 +64,12 @@ def doctor(
     if all_profiles:  # the default too, even if the index lost it (as `rcauth profiles` looks for it)
         names = sorted(profile_index.names() | {app.profile, configured_default()})
     checks = diagnose.diagnose(
-        {"client_id": client_id, "server": server, "redirect_uri": redirect_uri},
+        {
+            "client_id": client_id,
+            "server": server,
+            "redirect_uri": redirect_uri,
+            "media_server": media_server,
+        },
         env_file=env_file,
         profile=app.profile,
         profiles=names,

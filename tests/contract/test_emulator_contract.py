@@ -41,13 +41,6 @@ def emu() -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="module")
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
-
-
-@pytest.fixture(scope="module")
 def access(emu: Emulator, http: requests.Session) -> str:
     return jwt_token(emu, http)["access_token"]
 

@@ -29,13 +29,6 @@ def emu() -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="module")
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
-
-
-@pytest.fixture(scope="module")
 def auth(emu: Emulator, http: requests.Session) -> dict[str, str]:
     return {"Authorization": f"Bearer {jwt_token(emu, http)['access_token']}"}
 

@@ -192,6 +192,16 @@ def check_session_ended(step: dict[str, Any]) -> None:
     assert (step["oldRefreshToken"]["status"], step["oldRefreshToken"]["error"]) == (400, "invalid_grant")
 
 
+def check_reading_and_refreshing(steps: dict[str, dict[str, Any]], emu: Emulator, subtests: Any) -> None:
+    """The steps both SDKs take alike: extension info, the call log to its end, a refresh."""
+    with subtests.test("extension"):
+        check_extension(passed(steps["extension"])["extension"], emu)
+    with subtests.test("call-log"):
+        check_call_log(passed(steps["call-log"]))
+    with subtests.test("refresh"):
+        check_refresh(passed(steps["refresh"]), emu)
+
+
 def sdk_emulator(**config: Any) -> Emulator:
     """No rate limits (a scenario makes more than the Auth group's 5 token requests a minute) and
     strict rotation (a spent refresh token refused at once, as after a logout)."""
@@ -219,12 +229,7 @@ def test_ringcentral_sdk_signs_in_pages_refreshes_recovers_and_logs_out(js_sdks,
         jwt = passed(steps["jwt-login"])
         check_token(jwt["token"])
         assert jwt["loggedIn"] is True
-    with subtests.test("extension"):
-        check_extension(passed(steps["extension"])["extension"], emu)
-    with subtests.test("call-log"):
-        check_call_log(passed(steps["call-log"]))
-    with subtests.test("refresh"):
-        check_refresh(passed(steps["refresh"]), emu)
+    check_reading_and_refreshing(steps, emu, subtests)
     with subtests.test("logout"):
         logout = passed(steps["logout"])
         assert logout["loggedIn"] is False
@@ -245,12 +250,7 @@ def test_rc_extensible_signs_in_pages_refreshes_and_revokes(js_sdks, subtests) -
 
     with subtests.test("jwt-login"):
         check_token(passed(steps["jwt-login"])["token"])
-    with subtests.test("extension"):
-        check_extension(passed(steps["extension"])["extension"], emu)
-    with subtests.test("call-log"):
-        check_call_log(passed(steps["call-log"]))
-    with subtests.test("refresh"):
-        check_refresh(passed(steps["refresh"]), emu)
+    check_reading_and_refreshing(steps, emu, subtests)
     with subtests.test("refresh-after-401"):
         # A 401, then rc.refresh(): the refresh the app makes itself after a 401 works.
         after = passed(steps["refresh-after-401"])

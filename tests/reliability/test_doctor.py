@@ -364,3 +364,17 @@ def test_doctor_all_says_the_profile_index_is_damaged_and_still_checks_the_defau
     detail = checks["profile index"]["detail"]
     assert str(index) in detail and "is damaged" in detail
     assert checks["session default"]["status"] == "ok"
+
+
+def test_doctor_checks_the_media_server_given_on_its_command_line(rcauth, emu) -> None:
+    # The media origin is where the token goes for recordings: doctor checks one given to it as login
+    # would take it (production's pairing, https off loopback), naming where the setting came from.
+    result, checks, _ = doctor(rcauth, "--media-server", "http://127.0.0.1:9")
+    assert "media_server=http://127.0.0.1:9 (from --media-server)" in checks["configuration"]["detail"]
+    paired = "--server", "https://platform.ringcentral.com"
+    result, checks, _ = doctor(rcauth, *paired, "--media-server", "https://media.example.com")
+    assert checks["configuration"]["status"] == "problem", checks["configuration"]
+    assert checks["configuration"]["detail"] == (
+        "the media server of https://platform.ringcentral.com is https://media.ringcentral.com, "
+        "not https://media.example.com"
+    )

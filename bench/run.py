@@ -752,7 +752,7 @@ def media(ctx: Context) -> list[Row]:
         }[client]
         name = {
             "rcauth": f"rcauth api GET <contentUri> --output FILE, {size} WAV",
-            "curl": f"curl -s -o FILE -H 'Authorization: Bearer ...', {size} WAV",
+            "curl": f"curl -s -f -o FILE -H @HEADER_FILE <contentUri>, {size} WAV",
         }[client]
         watch = watches.setdefault(name, CounterWatch(ctx.emulator))
 

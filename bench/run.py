@@ -1,5 +1,5 @@
-"""rcauth's benchmark suite: start-up, per-call overhead, refresh, streaming, rate limits and login,
-each against baselines measured in the same run, against the emulator on loopback.
+"""rcauth's benchmark suite: start-up, per-call overhead, refresh, streaming, rate limits, login and a
+recording's download, each against baselines measured in the same run, against the emulator on loopback.
 
     python3 bench/run.py            # everything (10 to 20 minutes: the 1,000,000-record listings dominate)
     python3 bench/run.py --quick    # a smoke run: fewer runs, smaller listings (about a minute)
@@ -751,8 +751,8 @@ def media(ctx: Context) -> list[Row]:
             "curl": ["curl", "-s", "-f", "-o", str(out), "-H", f"@{header}", uri],
         }[client]
         name = {
-            "rcauth": f"rcauth api GET <contentUri> --output FILE, {size} WAV",
-            "curl": f"curl -s -f -o FILE -H @HEADER_FILE <contentUri>, {size} WAV",
+            "rcauth": f"rcauth api GET CONTENT_URI --output FILE, {size} WAV",
+            "curl": f"curl -s -f -o FILE -H @HEADER_FILE CONTENT_URI, {size} WAV",
         }[client]
         watch = watches.setdefault(name, CounterWatch(ctx.emulator))
 

@@ -594,7 +594,7 @@ class ApiClient:
 
 
 # A chunk of a streamed body: large enough to keep the system calls few, small enough to stay flat.
-CHUNK_BYTES = 256 * 1024
+CHUNK_BYTES = 64 * 1024
 
 
 def body_chunks(response: requests.Response) -> Iterator[bytes]:

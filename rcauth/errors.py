@@ -201,8 +201,13 @@ class ForeignOrigin(ApiError):
 
 
 def _shown(text: str, limit: int = 120) -> str:
-    """`text` quoted for a one-line message: controls escaped by repr(), long values cut, and any
-    user:password before an '@' masked (it may be a credential)."""
+    """`text` quoted for a one-line message: controls escaped by repr(), long values cut, any
+    user:password before an '@' masked (it may be a credential), and a URL's query and fragment left
+    out: they say nothing about where the URL goes, and may carry a token (RingCentral's own
+    `?access_token=` links)."""
+    for mark in "?#":
+        head, found, _ = text.partition(mark)
+        text = head + (mark + "..." if found else "")
     cut = text if len(text) <= limit else text[:limit] + "..."
     return repr(re.sub(r"(//|\\\\|^|:)[^/\\@\s]*@", r"\1***@", cut))
 

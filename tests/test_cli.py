@@ -7,6 +7,7 @@ import base64
 import hashlib
 import http.client
 import json
+import os
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -790,6 +791,47 @@ def test_api_refuses_a_look_alike_media_host_naming_both_origins(runner) -> None
         result = runner.invoke(cli, ["api", "GET", "https://media.ringcentral.com.evil.example/x"])
     assert result.exit_code == 2 and m.request_history == []
     assert f"a URL on the session's {SERVER} or its media server {MEDIA}" in result.stderr
+
+
+def test_api_output_writes_into_a_fifo_or_device_and_never_renames_over_it(runner, tmp_path) -> None:
+    # curl writes into `-o /dev/null` or a FIFO; a temp file renamed over one would replace the node
+    # itself (as root, /dev/null or /dev/stdout), with or without --force. FIFOs stand in for devices
+    # here, one of them behind a symlink as /dev/stdout is, so a regression never touches /dev.
+    import stat
+    import threading
+
+    logged_in()
+    fifos = [tmp_path / "pipe", tmp_path / "pipe-behind-link"]
+    got: dict[str, bytes] = {}
+    readers = []
+    for fifo in fifos:
+        os.mkfifo(fifo)
+        reader = threading.Thread(target=lambda f=fifo: got.update({f.name: f.read_bytes()}), daemon=True)
+        reader.start()
+        readers.append(reader)
+    (tmp_path / "stdout").symlink_to(fifos[1])
+    with requests_mock.Mocker() as m:
+        _audio(m)
+        direct = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", str(fifos[0])], catch_exceptions=False)
+        link = ["-o", str(tmp_path / "stdout"), "--force"]
+        linked = runner.invoke(cli, ["api", "GET", CONTENT_URL, *link], catch_exceptions=False)
+    for reader in readers:
+        reader.join(10)
+    assert (direct.exit_code, linked.exit_code) == (0, 0), direct.stderr + linked.stderr
+    assert got == {"pipe": AUDIO, "pipe-behind-link": AUDIO}
+    assert all(stat.S_ISFIFO(f.stat().st_mode) for f in fifos) and (tmp_path / "stdout").is_symlink()
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != "home")
+    assert left == ["pipe", "pipe-behind-link", "stdout"]
+
+
+def test_a_refused_url_is_named_without_its_query_which_may_carry_a_token(runner) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        m.register_uri(requests_mock.ANY, requests_mock.ANY, content=b"")
+        result = runner.invoke(cli, ["api", "GET", "https://evil.example/x?access_token=AT-pasted-secret-1#f"])
+    assert result.exit_code == 2 and m.request_history == []
+    assert "AT-pasted-secret-1" not in result.stderr
+    assert "'https://evil.example/x?...'" in result.stderr
 
 
 def test_api_json_answers_are_printed_as_before(runner) -> None:

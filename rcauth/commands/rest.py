@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import re
 import signal
 import sys
@@ -574,12 +575,24 @@ def _save_body(
 
     sent: dict[str, Any] = {"params": query, "json": body, "headers": {"Accept": "*/*"}}
     if output == "-":
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:  # stdout closed (`>&-`): said as every command says it
+            raise OutputFailed("cannot write the output: standard output is closed")
         with client.streamed(method, url, **sent) as response:
             sys.stdout.flush()
-            out = sys.stdout.buffer
             for chunk in body_chunks(response):
                 out.write(chunk)
             out.flush()
+        return
+    if _special_file(output):
+        # A device, a FIFO, /dev/stdout: written into as it is, as curl does. Renaming a temp file
+        # over it would replace the device node itself (as root: /dev/null, /dev/stdout).
+        try:
+            with client.streamed(method, url, **sent) as response, open(output, "wb") as out:
+                for chunk in body_chunks(response):
+                    out.write(chunk)
+        except OSError as exc:
+            raise OutputFailed(f"cannot write {output!r}: {exc.strerror or exc}") from None
         return
     try:
         client.download(url, Path(output), replace=replace, method=method, **sent)
@@ -589,6 +602,18 @@ def _save_body(
         ) from None
     except OSError as exc:
         raise OutputFailed(f"cannot write {output!r}: {exc.strerror or exc}") from None
+
+
+def _special_file(path: str) -> bool:
+    """True when `path` names something that exists and is neither a regular file nor a directory (a
+    device, a FIFO, a socket), after symlinks: `/dev/stdout` is a symlink to the process's own stdout."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 # Media types whose body is text a terminal can show (with its controls escaped): the rest is binary.

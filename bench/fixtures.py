@@ -38,10 +38,14 @@ def grant(server: str) -> dict[str, Any]:
     return response.json()
 
 
-def store_session(data_dir: Path, profile: str, server: str) -> Session:
-    """Sign `profile` in, as `rcauth login --jwt --insecure-storage` would store it."""
+def store_session(data_dir: Path, profile: str, server: str, media_server: str | None = None) -> Session:
+    """Sign `profile` in, as `rcauth login --jwt --insecure-storage [--media-server URL]` would store it."""
     session = Session.from_token_response(
-        grant(server), server=server, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+        grant(server),
+        server=server,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        media_server=media_server,
     )
     FileStore(profile, data_dir).save(session)
     return session
@@ -64,6 +68,15 @@ def token_file(path: Path, server: str) -> Path:
     token["refresh_token_expire_time"] = now + float(token.get("refresh_token_expires_in") or 0)
     path.write_text(json.dumps(token), encoding="utf-8")
     path.chmod(0o600)
+    return path
+
+
+def bearer_header_file(path: Path, access_token: str) -> Path:
+    """The `Authorization` header in a 0600 file, for `curl -H @FILE`: the token stays out of every
+    command line (which any local user can read in `/proc`) and out of a failed child's error message."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(f"Authorization: Bearer {access_token}\n")
     return path
 
 

@@ -225,6 +225,11 @@ class EmulatorProcess:
     def set(self, **switches: Any) -> None:
         self._control("POST", "/__emulator/config", switches)
 
+    @property
+    def media_url(self) -> str:
+        """The media origin (recordings' content), on a port of its own."""
+        return str(self._control("GET", "/__emulator/origins")["media_url"])
+
 
 def delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """after - before for every counter (nested dicts by key)."""

@@ -852,6 +852,19 @@ def test_a_refused_url_is_named_without_its_query_which_may_carry_a_token(runner
     assert "'https://evil.example/x?...'" in result.stderr
 
 
+def test_a_recording_url_on_a_session_without_a_media_server_says_how_to_add_one(runner) -> None:
+    sandbox = "https://platform.devtest.ringcentral.com"
+    save_session(server=sandbox, access_token="AT-stored-access-1", refresh_token="RT-stored-refresh-1")
+    url = "https://media.devtest.ringcentral.com/restapi/v1.0/account/1/recording/2/content"
+    with requests_mock.Mocker() as m:
+        m.register_uri(requests_mock.ANY, requests_mock.ANY, content=b"")
+        result = runner.invoke(cli, ["api", "GET", url])
+    assert result.exit_code == 2 and m.request_history == []
+    assert "sign in again with `rcauth login --media-server URL` (or RC_MEDIA_URL)" in " ".join(
+        result.stderr.split()
+    )
+
+
 def test_api_json_answers_are_printed_as_before(runner) -> None:
     logged_in()
     with requests_mock.Mocker() as m:

@@ -513,9 +513,17 @@ def api(
         try:
             path = client.url_for(path)
         except ForeignOrigin as exc:
+            no_media = ""
+            if client.origins.media is None and "/recording/" in path:
+                # A recording's contentUri on a server with no media server known (the sandbox, a
+                # partner brand): the fix is at sign-in, never a guess from the URL.
+                no_media = (
+                    "; this session has no media server for recordings: sign in again with "
+                    "`rcauth login --media-server URL` (or RC_MEDIA_URL)"
+                )
             raise click.BadParameter(
                 f"must be a path such as /restapi/v1.0/account/~ or a URL on "
-                f"{client.origins.named()}; {exc.message}",
+                f"{client.origins.named()}; {exc.message}{no_media}",
                 param_hint="PATH",
             ) from None
         if output is not None:

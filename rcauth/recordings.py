@@ -72,6 +72,9 @@ class Saved:
         return asdict(self)
 
 
+RecordingSaved = Saved  # its name in `rcauth`, where `Saved` alone would say little
+
+
 def download_recordings(
     client: ApiClient,
     records: Iterable[dict[str, Any]],

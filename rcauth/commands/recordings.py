@@ -41,6 +41,9 @@ def recordings() -> None:
       rcauth recordings list --from 7d
       rcauth recordings download --from 7d --dir ~/calls
       rcauth recordings download --from 2026-11-01 --to 2026-12-01 --json > manifest.json
+
+    \b
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
 
 
@@ -82,6 +85,9 @@ def list_recordings(
       rcauth recordings list
       rcauth recordings list --from 30d --direction inbound
       rcauth recordings list --all --from 2026-01-01 --format csv > recordings.csv
+
+    \b
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
     from rcauth.output import RECORDINGS_CSV_FIELDS, choose_format, console, recordings_table, write_records
     from rcauth.recordings import recordings as recorded_calls
@@ -173,6 +179,9 @@ def download(
       rcauth recordings download --from 7d --dir ~/calls
       rcauth recordings download --from 2026-11-01 --direction inbound --manifest ~/calls/manifest.json
       rcauth recordings download --from 24h --limit 5 --json | jq -r '.[].file'
+
+    \b
+    Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
     from rcauth.recordings import download_recordings
     from rcauth.recordings import recordings as recorded_calls

@@ -29,6 +29,7 @@ _EXPORTS = {
     "token": "rcauth.library",
     "token_data": "rcauth.library",
     "login": "rcauth.library",
+    "RecordingSaved": "rcauth.recordings",
     "RcauthError": "rcauth.errors",
     "ConfigError": "rcauth.errors",
     "NotLoggedIn": "rcauth.errors",
@@ -76,6 +77,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time `__getattr__` 
     from rcauth.library import login as login
     from rcauth.library import token as token
     from rcauth.library import token_data as token_data
+    from rcauth.recordings import RecordingSaved as RecordingSaved
 
 
 def __getattr__(name: str) -> Any:

@@ -58,6 +58,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rcauth.commands.status:profiles",
         "List profiles: who is signed in to each, and when its refresh token expires.",
     ),
+    "recordings": ("rcauth.commands.recordings:recordings", "List and download call recordings."),
     "status": (
         "rcauth.commands.status:status",
         "Show the stored session: server, app, user, scopes, expiry, and where it is stored.",

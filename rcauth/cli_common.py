@@ -1,20 +1,26 @@
 """What the commands share, one layer below them (a command never imports another): the API client
-for the current profile, the `--format`/`--json` options, and what they say on stderr about a session
-(a rate-limit wait, a refresh token about to end, a sign-out).
+for the current profile, the `--format`/`--json` options, the call log's period and filter options
+(`call-log` and `recordings`), how a listing ends (`Listing`), and what they say on stderr about a
+session (a rate-limit wait, a refresh token about to end, a sign-out).
 
 Not the root: `rcauth.cli` never imports this module, so `rcauth --help` does not load it.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from rcauth.cli import AppState, state
 from rcauth.config import DEFAULT_PROFILE
+from rcauth.errors import ListingIncomplete, RcauthError, Terminated
 
 if TYPE_CHECKING:
     from rcauth.client import ApiClient
@@ -136,3 +142,197 @@ def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Choice(["table", "json", "ndjson", "csv"]),
         help="Output format. Default: table on a terminal, JSON when piped.",
     )(func)
+
+
+def call_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The call log's period and filters, as `call-log` and `recordings` both take them: --from, --to
+    (read by `call_log_period`), --direction, --account."""
+    options = [
+        click.option(
+            "--from",
+            "date_from",
+            metavar="WHEN",
+            help="Oldest call: ISO date/time or relative (7d, 12h, 30m); not later than --to (or now). "
+            "RingCentral's default: 24 h before --to.",
+        ),
+        click.option(
+            "--to", "date_to", metavar="WHEN", help="Newest call: ISO date/time or relative. Default: now."
+        ),
+        click.option(
+            "--direction",
+            "directions",
+            type=click.Choice(["inbound", "outbound"], case_sensitive=False),
+            multiple=True,
+            help="Only this direction (repeatable).",
+        ),
+        click.option(
+            "--account", is_flag=True, help="The whole account's calls, not only yours (needs admin rights)."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _parse_when(value: str | None, param: str, now: datetime) -> datetime | None:
+    from rcauth.timeparse import parse_instant
+
+    if value is None:
+        return None
+    try:
+        return parse_instant(value, now)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=param) from None
+
+
+def call_log_period(date_from: str | None, date_to: str | None) -> tuple[datetime | None, datetime | None]:
+    """--from/--to read against one "now"; a period no call can match is a usage error, not an empty
+    list (`call_log_query.check_period`, the check `rcauth.Client().call_log()` makes too)."""
+    from rcauth.call_log_query import check_period
+
+    now = datetime.now(timezone.utc)
+    start, end = _parse_when(date_from, "--from", now), _parse_when(date_to, "--to", now)
+    try:
+        check_period(start, end, now, names=(repr(date_from), f"--to {date_to!r}"))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--from") from None
+    return start, end
+
+
+def with_progress(records: Any, pages: list[dict[str, Any]], label: str = "call log") -> Any:
+    """Wrap a record stream with a progress bar on stderr (a terminal only): records, not pages;
+    `label` names them."""
+    if not sys.stderr.isatty():
+        yield from records
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from rcauth.output import console
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("fetch", total=None)
+        count = 0
+        for record in records:
+            count += 1
+            if pages and progress.tasks[0].total is None:
+                paging = pages[-1].get("paging")
+                total = paging.get("totalElements") if isinstance(paging, dict) else None
+                if isinstance(total, int) and not isinstance(total, bool):
+                    progress.update(task, total=total)
+            if count % 100 == 0:
+                progress.update(task, completed=count)
+            yield record
+        progress.update(task, completed=count)
+
+
+NARROW_PERIOD = "use --from/--to to narrow the period"
+# The signals a listing stops for: Ctrl-C, a service manager's stop, a closed terminal.
+_STOP_SIGNALS: tuple[int, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _stop(signum: int) -> BaseException:
+    """What a signal that stops a listing raises: KeyboardInterrupt for Ctrl-C (exit 130), `Terminated`
+    for SIGTERM and SIGHUP (exit 128 + its number), as everywhere else in rcauth."""
+    if signum == signal.SIGINT:
+        return KeyboardInterrupt()
+    return Terminated(signum, signal.Signals(signum).name)
+
+
+class Listing:
+    """One listing's records as a command writes them, ended the same way whatever ends it.
+
+    A page that fails, a next-page link elsewhere, RingCentral's 1000-page cap, Ctrl-C, SIGTERM or
+    SIGHUP: once a record was listed, the error ends the records as their last page would, and is kept
+    (`error`) instead of raised, so what was fetched is written in full first (a closed JSON array,
+    whole NDJSON lines and CSV rows, the table, the summary). `raise_error` then raises it: one line on
+    stderr, and an exit code that tells a script the output is incomplete (5 for RingCentral or the
+    network, 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). An error before the first record is
+    raised as it comes: nothing was listed, so nothing is written (not an empty array or a CSV header
+    that would pass for an empty period).
+
+    Inside the `with`, those signals stop the listing only where it waits for its next record (a page
+    in flight, a rate-limit wait), never in the middle of writing one: a signal that arrives while a
+    record is being written is held until the record is out, then stops the listing; one that arrives
+    after the last record (while a table is drawn) is raised when the `with` ends. A signal the process
+    ignores (`nohup`) stays ignored. A token refresh inside the listing still holds them until the new
+    pair is stored (`rcauth.interrupts.deferred`, which hands a held signal back to this handler).
+    """
+
+    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
+        self._records = records
+        self.count = 0
+        self.error: BaseException | None = None
+        self._waiting = False  # the next record is awaited: a signal stops the listing at once
+        self._signal: int | None = None  # a signal that came while it was not
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Listing:
+        if threading.current_thread() is threading.main_thread():
+            for signum in _STOP_SIGNALS:
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._previous[signum] = signal.signal(signum, self._on_signal)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        self._previous.clear()
+        held, self._signal = self._signal, None
+        if held is not None and exc is None:
+            raise _stop(held)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self._waiting:
+            raise _stop(signum)
+        if self._signal is None:
+            self._signal = signum
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        try:
+            records = iter(self._records)
+            while True:
+                self._waiting = True  # from here a signal raises; one that came before is looked at here
+                try:
+                    if self._signal is not None:  # held while the last record was being written
+                        held, self._signal = self._signal, None
+                        raise _stop(held)
+                    record = next(records)
+                except StopIteration:
+                    return
+                finally:
+                    self._waiting = False
+                self.count += 1
+                yield record
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            if not self.count:  # nothing was listed: there is nothing to show, only the error
+                raise
+            self.error = exc  # raised by `raise_error`, once what was listed is written
+
+    def raise_error(self, *, narrow: str, stopped: str) -> None:
+        """Raise what ended the listing, if anything did. RingCentral's page cap is told `narrow`
+        (how to ask for less); any other error, once records were written, is told `stopped` (what was
+        written: formatted with `count`), so the line says the output is incomplete."""
+        error = self.error
+        if error is None:
+            return
+        if isinstance(error, ListingIncomplete):
+            raise error.restated(hint=narrow) from error
+        if isinstance(error, RcauthError) and self.count:
+            note = stopped.format(count=self.count)
+            raise error.restated(hint=f"{error.hint}; {note}" if error.hint else note) from error
+        raise error
+
+

@@ -13,11 +13,12 @@ import logging
 import operator
 import os
 import random
+import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from rcauth import interrupts, redact
@@ -399,14 +400,16 @@ class ApiClient:
         return self._complete(method, self.url_for(path_or_url), kwargs)
 
     @contextlib.contextmanager
-    def streamed(self, method: str, path_or_url: str, **kwargs: Any) -> Iterator[requests.Response]:
+    def streamed(
+        self, method: str, path_or_url: str, *, accept: Collection[int] = (), **kwargs: Any
+    ) -> Iterator[requests.Response]:
         """`request`, with the answer's body left unread for the caller to read in chunks
         (`iter_content`): content such as a call recording is too large to hold, and has no answer
         deadline but requests' per-read timeout. An error answer (400 and up) is read whole, within
         the answer budget and size cap, and raised as `request` raises it. The answer is closed when
         the block ends. Failures while reading the body are `requests` exceptions (`transport.failure`
-        names them)."""
-        response = self._complete(method, self.url_for(path_or_url), {**kwargs, "stream": True})
+        names them). A status in `accept` (416 for a resumed download) is returned, not raised."""
+        response = self._complete(method, self.url_for(path_or_url), {**kwargs, "stream": True}, accept)
         try:
             yield response
         finally:
@@ -418,6 +421,7 @@ class ApiClient:
         destination: Path,
         *,
         replace: bool = False,
+        resume: bool = False,
         method: str = "GET",
         **kwargs: Any,
     ) -> int:
@@ -427,13 +431,98 @@ class ApiClient:
         `destination`, renamed to it once whole (`files.write_chunks_atomically`), so a body cut off
         part-way (a `TransportError`) leaves no file under that name. An existing `destination` is
         replaced only with `replace`, else `FileExistsError`, checked before the request (nothing is
-        sent) and again before the rename."""
-        from rcauth.files import write_chunks_atomically
+        sent) and again before the rename.
+
+        With `resume` (GET only), the body goes to `destination` + `.part`, which is kept when the
+        answer is cut off and continued by the next call (`fetch_part`: `Range`, verified against the
+        answer's lengths); it is renamed to `destination` once whole."""
+        from rcauth.files import place, write_chunks_atomically
 
         if not replace and os.path.lexists(destination):
             raise FileExistsError(f"{destination} exists")
-        with self.streamed(method, path_or_url, **kwargs) as response:
-            return write_chunks_atomically(destination, body_chunks(response), replace=replace)
+        if not resume:
+            with self.streamed(method, path_or_url, **kwargs) as response:
+                return write_chunks_atomically(destination, body_chunks(response), replace=replace)
+        if method.upper() != "GET":
+            raise ValueError("only a GET download can be resumed")
+        part = destination.with_name(destination.name + PART_SUFFIX)
+        fetched = self.fetch_part(
+            path_or_url, part if os.path.lexists(part) else None, lambda content_type: part, **kwargs
+        )
+        if replace and os.path.lexists(destination):
+            os.replace(fetched.part, destination)
+        else:
+            place(fetched.part, destination)
+        return fetched.size
+
+    def fetch_part(
+        self,
+        path_or_url: str,
+        part: Path | None,
+        part_for: Callable[[str], Path],
+        *,
+        on_chunk: Callable[[int], object] | None = None,
+        **kwargs: Any,
+    ) -> Fetched:
+        """Bring a partial download to the whole of `path_or_url`'s content, and say where it is.
+
+        `part` is what an earlier try left (None: nothing); it is continued with `Range: bytes=N-`
+        (RFC 9110 §14): a 206 whose `Content-Range` starts at N is appended, and the file must then
+        hold the range's total; a 200 (the server ignored the range) is written from the start; a 416
+        means the part is whole if its length is the `Content-Range` total (`bytes */TOTAL`), else it
+        is no prefix of this content and is removed, and the content asked for whole. A fresh body goes
+        to `part_for(content_type)` (the answer's type may decide the name). A 200's body must be
+        `Content-Length` long. Compression is refused (`Accept-Encoding: identity`), so the lengths
+        are the file's.
+
+        A body cut off part-way is a `TransportError`, and what arrived stays in the part for the next
+        call; a length that does not add up is an `ApiError` (the part is removed: it cannot be
+        trusted). `content_type` is the answer's (empty after a 416, which has none). `on_chunk` is
+        told the length of each piece of body written (a progress bar)."""
+        from rcauth.files import write_part
+
+        headers = {**dict(kwargs.pop("headers", None) or {}), "Accept": "*/*", "Accept-Encoding": "identity"}
+        for _ in range(2):  # twice at most: once more after a part the server says is no prefix
+            offset = part.stat().st_size if part is not None else 0
+            sent = {**headers, "Range": f"bytes={offset}-"} if part is not None and offset else headers
+            with self.streamed("GET", path_or_url, accept=(416,), headers=sent, **kwargs) as response:
+                status = response.status_code
+                content_type = str(response.headers.get("Content-Type", ""))
+                if status == 416:
+                    total = _range_total(response.headers.get("Content-Range"))
+                    if part is not None and offset and total == offset:
+                        return Fetched(part, offset, "", offset)
+                    if part is not None:
+                        os.unlink(part)
+                    part = None
+                    continue
+                if status == 206:
+                    if part is None or not offset:
+                        raise ApiError("the server answered part of the content unasked (HTTP 206)")
+                    start, total = _content_range(response.headers.get("Content-Range"))
+                    if start != offset or total is None:
+                        raise ApiError(
+                            f"the server answered another range than the one asked for "
+                            f"({response.headers.get('Content-Range')!r}, asked from byte {offset})",
+                            status=206,
+                        )
+                    if part_for(content_type) != part:  # the content changed type: not this part's
+                        os.unlink(part)
+                        part = None
+                        continue
+                    write_part(part, _counted(body_chunks(response), on_chunk), append=True)
+                    _check_length(part, total)
+                    return Fetched(part, total, content_type, offset)
+                target = part_for(content_type)
+                if part is not None and part != target:
+                    os.unlink(part)
+                part = target
+                expected = _content_length(response)
+                write_part(target, _counted(body_chunks(response), on_chunk), append=False)
+                if expected is not None:
+                    _check_length(target, expected)
+                return Fetched(target, target.stat().st_size, content_type, 0)
+        raise ApiError("the server refused every range asked of it (HTTP 416)", status=416)
 
     def _send(self, method: str, url: str, access_token: str, **kwargs: Any) -> requests.Response:
         """One try: pace for the rate limit, send, and note what the answer says about the limit."""
@@ -442,7 +531,7 @@ class ApiClient:
         from rcauth import transport
 
         url = self.url_for(url)  # the last check before the token is attached: every send passes here
-        path = urlsplit(url).path
+        path = _route_key(urlsplit(url).path)
         # The group of the next request is known from the last answer for the same path.
         wait = self.rate_limiter.delay(self._group_of_path.get(path), self.monotonic())
         if wait > 0:
@@ -475,8 +564,11 @@ class ApiClient:
             self._group_of_path[path] = group
         return response
 
-    def _complete(self, method: str, url: str, kwargs: Mapping[str, Any]) -> requests.Response:
-        """Send `method url` until it has a final answer, and return it (raise for 400 and up)."""
+    def _complete(
+        self, method: str, url: str, kwargs: Mapping[str, Any], accept: Collection[int] = ()
+    ) -> requests.Response:
+        """Send `method url` until it has a final answer, and return it (raise for 400 and up, but for
+        a status in `accept`)."""
         refreshed = False
         limited = 0
         while True:
@@ -503,7 +595,7 @@ class ApiClient:
                 jitter = random.uniform(0, 0.25)  # noqa: S311 - jitter, not a secret
                 self._wait(retry_after + jitter, "rate limit reached (HTTP 429)")
                 continue
-            if response.status_code >= 400:
+            if response.status_code >= 400 and response.status_code not in accept:
                 raise api_error(response)
             return response
 
@@ -729,3 +821,67 @@ def _user_agent() -> str:
     from rcauth import __version__
 
     return f"rcauth/{__version__} python-requests/{requests.__version__}"
+
+
+PART_SUFFIX = ".part"
+
+
+class Fetched(NamedTuple):
+    """A partial download made whole (`ApiClient.fetch_part`): where it is, its length, the answer's
+    content type (empty when a 416 said it was whole already) and how many bytes an earlier try had
+    fetched (0: the whole body came in this one)."""
+
+    part: Path
+    size: int
+    content_type: str
+    resumed_from: int
+
+
+def _route_key(path: str) -> str:
+    """The path with its ids (segments of digits) as `{}`: RingCentral throttles by operation
+    (`X-Rate-Limit-Group`), so one recording's group is every recording's, and the pacing learnt from
+    one content answer holds for the next, whose id was never asked for before."""
+    return "/".join("{}" if part.isdigit() else part for part in path.split("/"))
+
+
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
+_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)", re.IGNORECASE)
+
+
+def _content_range(header: str | None) -> tuple[int | None, int | None]:
+    """A 206's `Content-Range: bytes FIRST-LAST/TOTAL` as (FIRST, TOTAL); None where it says none, or
+    where LAST is not TOTAL - 1 (less than the rest was sent: not the range asked for)."""
+    match = _CONTENT_RANGE.fullmatch((header or "").strip())
+    if match is None:
+        return None, None
+    first, last, total = match.groups()
+    if total == "*" or int(last) + 1 != int(total) or int(first) > int(last):
+        return int(first), None
+    return int(first), int(total)
+
+
+def _range_total(header: str | None) -> int | None:
+    """A 416's `Content-Range: bytes */TOTAL` (RFC 9110 §15.5.17) as TOTAL, or None."""
+    match = _UNSATISFIED_RANGE.fullmatch((header or "").strip())
+    return int(match.group(1)) if match else None
+
+
+def _content_length(response: requests.Response) -> int | None:
+    value = str(response.headers.get("Content-Length", "")).strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _check_length(part: Path, expected: int) -> None:
+    """An `ApiError` (and the part removed) when the part is not `expected` bytes long: a body longer or
+    shorter than the server said cannot be trusted to be the content."""
+    size = part.stat().st_size
+    if size != expected:
+        os.unlink(part)
+        raise ApiError(f"the content is {size} bytes where the server said {expected}; not kept")
+
+
+def _counted(chunks: Iterator[bytes], on_chunk: Callable[[int], object] | None) -> Iterator[bytes]:
+    for chunk in chunks:
+        if on_chunk is not None:
+            on_chunk(len(chunk))
+        yield chunk

@@ -4,13 +4,16 @@ A session file, the profile index, the chosen default profile and the remembered
 something a half-written file would lose or garble, and a crash, a full disk or a second rcauth process
 can come at any moment: so each is written beside itself and renamed over, never edited in place. A
 download (`rcauth api --output`) is written the same way, so a body cut off part-way leaves no half
-file under the name asked for.
+file under the name asked for. A resumable download (`rcauth recordings download`) keeps its bytes in
+a `.part` file instead (`write_part`), given its final name once verified whole (`place`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -46,3 +49,54 @@ def write_chunks_atomically(path: Path, chunks: Iterable[bytes], *, replace: boo
             os.unlink(tmp)
         raise
     return written
+
+
+# Flags that make `open` refuse a symbolic link at the path itself (POSIX; Windows has no such flag,
+# and making a symlink there needs a privilege ordinary users lack).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def write_part(path: Path, chunks: Iterable[bytes], *, append: bool) -> int:
+    """Write `chunks` to the partial download `path`: appended to what it holds (`append`, a download
+    resumed) or in place of it, created 0600; returns the bytes written. Never through a symbolic link
+    at `path` (O_NOFOLLOW), never into anything but a regular file. What was written before an error
+    stays (flushed to disk): it is what the next try resumes."""
+    flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    written = 0
+    with os.fdopen(fd, "ab" if append else "wb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        try:
+            for chunk in chunks:
+                fh.write(chunk)
+                written += len(chunk)
+        finally:
+            fh.flush()
+            os.fsync(fh.fileno())
+    return written
+
+
+def place(part: Path, final: Path) -> None:
+    """Give the finished `part` its final name, never replacing a file there (`FileExistsError`, even
+    for a file made a moment before): a hard link (which fails on any existing name, a symbolic link
+    included) then the part removed; where the file system has no hard links, a check and a rename."""
+    try:
+        os.link(part, final, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except (OSError, NotImplementedError):
+        if os.path.lexists(final):
+            raise FileExistsError(f"{final} exists") from None
+        os.replace(part, final)
+        return
+    os.unlink(part)
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's content, read in chunks (a recording is not held whole)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

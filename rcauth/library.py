@@ -33,6 +33,7 @@ from rcauth.session import SDK_HANDOFF_VALID_FOR, sdk_token_data
 from rcauth.store import open_store
 
 if TYPE_CHECKING:
+    from rcauth.recordings import Saved as RecordingSaved
     from rcauth.session import Session
 
 PROFILE_ENV = "RCAUTH_PROFILE"
@@ -281,18 +282,92 @@ class Client:
                 raised here, at once.
             ApiError, TransportError, SessionExpired: while iterating, as `request`.
         """
-        now = datetime.now(timezone.utc)
-        start = _moment(date_from, "date_from", now)
-        end = _moment(date_to, "date_to", now)
-        query = CallLogQuery(
-            start,
-            end,
-            types=as_tuple(types),
-            directions=as_tuple(directions),
-            view=view,
-            account=account,
-        )
+        query = _query(date_from, date_to, as_tuple(types), as_tuple(directions), view, account)
         return call_log(self._api, query, limit=limit)
+
+    def recordings(
+        self,
+        *,
+        date_from: datetime | str | None = None,
+        date_to: datetime | str | None = None,
+        directions: Iterable[str] | str = (),
+        account: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The call-log records that have a recording (`withRecording=true`), newest first, as
+        `rcauth recordings list` lists them; each has `recording{id, uri, type, contentUri}`.
+
+        Args:
+            date_from, date_to, directions, account, limit: as `call_log`.
+
+        Raises:
+            As `call_log`.
+        """
+        from rcauth.recordings import recordings
+
+        query = _query(date_from, date_to, ("Voice",), as_tuple(directions), None, account)
+        return recordings(self._api, query, limit=limit)
+
+    def download(self, url: str, path: str | os.PathLike[str], *, replace: bool = False) -> int:
+        """Save the content at `url` (a recording's `contentUri`, or a path on the server) to the file
+        `path`, never holding it whole; returns its length in bytes.
+
+        Resumable and atomic: the body is streamed to `path` + `.part`, which a download cut off keeps
+        and the next call continues with a byte range (`Range`; checked against the answer's
+        `Content-Length` and `Content-Range`); `path` itself appears only once the content is whole.
+
+        Raises:
+            FileExistsError: `path` exists and `replace` is false (nothing was sent).
+            ForeignOrigin: `url` is not on the session's server or media server; nothing was sent.
+            TransportError: the answer was cut off (the `.part` is kept for the next call).
+            ApiError: an error answer, or lengths that do not add up (the `.part` is removed).
+        """
+        from pathlib import Path
+
+        return self._api.download(url, Path(path), replace=replace, resume=True)
+
+    def download_recordings(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        date_from: datetime | str | None = None,
+        date_to: datetime | str | None = None,
+        directions: Iterable[str] | str = (),
+        account: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[RecordingSaved]:
+        """Save the recordings of a period's calls in `directory` (an existing directory) as
+        `rcauth recordings download` does, yielding each one's outcome as it is done: `status` is
+        "saved", "exists" (saved before: skipped without a request) or "failed" (`reason` says why;
+        the others go on), with `file`, `bytes`, `content_type` and `sha256`. File names are made safe
+        from the call's data; an existing file is never replaced; a run cut off is resumed by the next.
+
+        Raises:
+            ApiError: the app lacks ReadCallRecording (its `hint` says what to do); a listing page
+                failed. And as `call_log`.
+        """
+        from pathlib import Path
+
+        from rcauth.recordings import download_recordings
+
+        records = self.recordings(
+            date_from=date_from, date_to=date_to, directions=directions, account=account, limit=limit
+        )
+        return download_recordings(self._api, records, Path(directory))
+
+
+def _query(
+    date_from: datetime | str | None,
+    date_to: datetime | str | None,
+    types: tuple[str, ...],
+    directions: tuple[str, ...],
+    view: str | None,
+    account: bool,
+) -> CallLogQuery:
+    now = datetime.now(timezone.utc)
+    start = _moment(date_from, "date_from", now)
+    end = _moment(date_to, "date_to", now)
+    return CallLogQuery(start, end, types=types, directions=directions, view=view, account=account)
 
 
 class Auth(AuthBase):

@@ -282,6 +282,36 @@ def _result(record: Mapping[str, Any]) -> Any:
     return cell
 
 
+RECORDINGS_COLUMNS = ("Start time", "Direction", "From", "To", "Duration", "Recording", "Type")
+
+
+def recordings_table(records: Iterable[Mapping[str, Any]], caption: str | None = None) -> Table:
+    """recordings list: one row a recorded call, local time, its recording's id and type (Automatic or
+    OnDemand; the content type is known only once the content is asked for)."""
+    from rich.table import Table
+
+    table = Table(caption=caption, header_style="bold")
+    for column in RECORDINGS_COLUMNS:
+        table.add_column(
+            column, justify="right" if column == "Duration" else "left", no_wrap=column == "Start time"
+        )
+    for record in records:
+        if not isinstance(record, Mapping):
+            record = {}
+        recording = record.get("recording")
+        recording = recording if isinstance(recording, Mapping) else {}
+        table.add_row(
+            _cell(_time(record.get("startTime"))),
+            _cell(record.get("direction") or ""),
+            _cell(_party(record.get("from"))),
+            _cell(_party(record.get("to"))),
+            _duration(record.get("duration")),
+            _cell(recording.get("id") or ""),
+            _cell(recording.get("type") or ""),
+        )
+    return table
+
+
 # -- machine formats -----------------------------------------------------------------------------
 CALL_LOG_CSV_FIELDS = (
     "id",
@@ -304,6 +334,23 @@ CALL_LOG_CSV_FIELDS = (
     "recording.id",
     "transport",
     "telephonySessionId",
+)
+
+
+RECORDINGS_CSV_FIELDS = (
+    "id",
+    "startTime",
+    "duration",
+    "direction",
+    "from.phoneNumber",
+    "from.extensionNumber",
+    "from.name",
+    "to.phoneNumber",
+    "to.extensionNumber",
+    "to.name",
+    "recording.id",
+    "recording.type",
+    "recording.contentUri",
 )
 
 

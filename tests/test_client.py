@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -1562,3 +1563,110 @@ def test_a_download_never_replaces_a_file_unless_asked_and_sends_nothing_then(tm
         assert client.download(media + CONTENT, target, replace=True) == len(b"new content")
     assert target.read_bytes() == b"new content"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["call.mp3"]
+
+
+# -- resuming a download: `fetch_part` ---------------------------------------------------------------------
+BODY = b"0123456789"
+
+
+def _fetch(
+    store: MemoryStore, tmp_path: Path, kept: bytes | None, *answers: dict
+) -> tuple[object, list, Path]:
+    part = tmp_path / "call.mp3.part"
+    if kept is not None:
+        part.write_bytes(kept)
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(MEDIA + CONTENT, list(answers))
+        fetched = client.fetch_part(MEDIA + CONTENT, part if kept is not None else None, lambda kind: part)
+    return fetched, m.request_history, part
+
+
+def test_a_part_is_continued_from_its_length_with_a_range_and_the_206_appended(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    answer = {"status_code": 206, "content": BODY[4:], "headers": {"Content-Range": "bytes 4-9/10"}}
+    fetched, sent, part = _fetch(store, tmp_path, BODY[:4], answer)
+    assert part.read_bytes() == BODY and (fetched.size, fetched.resumed_from) == (10, 4)
+    assert [r.headers.get("Range") for r in sent] == ["bytes=4-"]
+    assert sent[0].headers["Accept-Encoding"] == "identity"  # the lengths are the file's
+
+
+def test_a_server_ignoring_the_range_answers_200_and_the_part_is_written_again_from_the_start(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    answer = {"status_code": 200, "content": BODY, "headers": {"Content-Length": "10"}}
+    fetched, sent, part = _fetch(store, tmp_path, b"XXXX", answer)
+    assert part.read_bytes() == BODY and (fetched.size, fetched.resumed_from) == (10, 0)
+
+
+def test_a_416_naming_the_parts_own_length_means_it_is_whole_already(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    answer = {"status_code": 416, "headers": {"Content-Range": "bytes */10"}}
+    fetched, sent, part = _fetch(store, tmp_path, BODY, answer)
+    assert part.read_bytes() == BODY and (fetched.size, fetched.resumed_from) == (10, 10) and len(sent) == 1
+
+
+def test_a_416_naming_another_length_removes_the_part_and_asks_for_the_whole(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    refused = {"status_code": 416, "headers": {"Content-Range": "bytes */10"}}
+    whole = {"status_code": 200, "content": BODY, "headers": {"Content-Length": "10"}}
+    fetched, sent, part = _fetch(store, tmp_path, BODY + b"??", refused, whole)
+    assert part.read_bytes() == BODY and fetched.resumed_from == 0
+    assert [r.headers.get("Range") for r in sent] == ["bytes=12-", None]
+
+
+def test_a_206_for_another_range_than_asked_is_an_error_not_appended(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    answer = {"status_code": 206, "content": BODY[2:], "headers": {"Content-Range": "bytes 2-9/10"}}
+    with pytest.raises(ApiError, match="another range than the one asked for"):
+        _fetch(store, tmp_path, BODY[:4], answer)
+    assert (tmp_path / "call.mp3.part").read_bytes() == BODY[:4]
+
+
+def test_a_body_shorter_than_its_content_length_is_not_kept(store: MemoryStore, tmp_path: Path) -> None:
+    answer = {"status_code": 200, "content": BODY[:7], "headers": {"Content-Length": "10"}}
+    with pytest.raises(ApiError, match="the content is 7 bytes where the server said 10; not kept"):
+        _fetch(store, tmp_path, None, answer)
+    assert not (tmp_path / "call.mp3.part").exists()
+
+
+def test_a_resumable_download_keeps_its_part_when_cut_off_and_never_names_it_final(tmp_path) -> None:
+    body = b"x" * 200_000
+    target = tmp_path / "call.mp3"
+    with serving(_content_server(body, send=120_000)) as media, _downloading_client(media) as client:
+        with pytest.raises(TransportError, match="cut off part-way"):
+            client.download(media + CONTENT, target, resume=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["call.mp3.part"]
+    assert 0 < (tmp_path / "call.mp3.part").stat().st_size <= 120_000
+
+
+def test_a_part_that_is_a_symbolic_link_is_never_written_through(store: MemoryStore, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"keep")
+    (tmp_path / "call.mp3.part").symlink_to(elsewhere)
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(MEDIA + CONTENT, status_code=200, content=BODY, headers={"Content-Length": "10"})
+        with pytest.raises(OSError):
+            client.fetch_part(MEDIA + CONTENT, None, lambda kind: tmp_path / "call.mp3.part")
+    assert elsewhere.read_bytes() == b"keep"
+
+
+def test_content_urls_of_different_recordings_share_one_rate_limit_pacing(store: MemoryStore) -> None:
+    """RingCentral throttles by operation: what one recording's answer said about the Heavy group holds
+    for the next recording, asked for the first time."""
+    limits = {
+        "X-Rate-Limit-Group": "heavy",
+        "X-Rate-Limit-Limit": "10",
+        "X-Rate-Limit-Remaining": "0",
+        "X-Rate-Limit-Window": "60",
+    }
+    waits: list[float] = []
+    with requests_mock.Mocker() as m, ApiClient(store, on_wait=lambda s, r: waits.append(s)) as client:
+        m.get(MEDIA + "/restapi/v1.0/account/1/recording/401/content", content=b"a", headers=limits)
+        m.get(MEDIA + "/restapi/v1.0/account/1/recording/402/content", content=b"b", headers=limits)
+        client.request("GET", MEDIA + "/restapi/v1.0/account/1/recording/401/content")
+        client.request("GET", MEDIA + "/restapi/v1.0/account/1/recording/402/content")
+    assert len(waits) == 1 and waits[0] > 50

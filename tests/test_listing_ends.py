@@ -1,4 +1,4 @@
-"""How a listing ends (`rcauth.commands.rest._Listing`): an error or a signal part-way ends the records
+"""How a listing ends (`rcauth.cli_common.Listing`): an error or a signal part-way ends the records
 as a last page would and is raised once what was listed is written; a signal never lands in the middle
 of writing a record; an error before the first record is raised as it comes."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rcauth.commands.rest import _Listing
+from rcauth.cli_common import Listing as _Listing
 from rcauth.errors import ApiError, ListingIncomplete, Terminated
 
 

@@ -8,20 +8,23 @@ import json
 import math
 import os
 import re
-import signal
 import sys
-import threading
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from rcauth import resources
 from rcauth.cli import CliError, common_options
-from rcauth.cli_common import api_client, format_option
-from rcauth.errors import ExitCode, ForeignOrigin, ListingIncomplete, OutputFailed, RcauthError, Terminated
+from rcauth.cli_common import (
+    NARROW_PERIOD,
+    Listing,
+    api_client,
+    call_filter_options,
+    call_log_period,
+    format_option,
+    with_progress,
+)
+from rcauth.errors import ExitCode, ForeignOrigin, OutputFailed
 from rcauth.output import (
     CALL_LOG_CSV_FIELDS,
     call_log_table,
@@ -65,178 +68,12 @@ def whoami(fmt: str | None, as_json: bool) -> None:
         write_object(ext, fmt)
 
 
-def _parse_when(value: str | None, param: str, now: datetime) -> datetime | None:
-    from rcauth.timeparse import parse_instant
-
-    if value is None:
-        return None
-    try:
-        return parse_instant(value, now)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=param) from None
-
-
-def _call_log_period(date_from: str | None, date_to: str | None) -> tuple[datetime | None, datetime | None]:
-    """--from/--to read against one "now"; a period no call can match is a usage error, not an empty
-    list (`call_log_query.check_period`, the check `rcauth.Client().call_log()` makes too)."""
-    from rcauth.call_log_query import check_period
-
-    now = datetime.now(timezone.utc)
-    start, end = _parse_when(date_from, "--from", now), _parse_when(date_to, "--to", now)
-    try:
-        check_period(start, end, now, names=(repr(date_from), f"--to {date_to!r}"))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--from") from None
-    return start, end
-
-
-def _with_progress(records: Any, pages: list[dict[str, Any]]) -> Any:
-    """Wrap a record stream with a progress bar on stderr (a terminal only): records, not pages."""
-    if not sys.stderr.isatty():
-        yield from records
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("call log"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task("fetch", total=None)
-        count = 0
-        for record in records:
-            count += 1
-            if pages and progress.tasks[0].total is None:
-                paging = pages[-1].get("paging")
-                total = paging.get("totalElements") if isinstance(paging, dict) else None
-                if isinstance(total, int) and not isinstance(total, bool):
-                    progress.update(task, total=total)
-            if count % 100 == 0:
-                progress.update(task, completed=count)
-            yield record
-        progress.update(task, completed=count)
-
-
-NARROW_PERIOD = "use --from/--to to narrow the period"
-# The signals a listing stops for: Ctrl-C, a service manager's stop, a closed terminal.
-_STOP_SIGNALS: tuple[int, ...] = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-
-
-def _stop(signum: int) -> BaseException:
-    """What a signal that stops a listing raises: KeyboardInterrupt for Ctrl-C (exit 130), `Terminated`
-    for SIGTERM and SIGHUP (exit 128 + its number), as everywhere else in rcauth."""
-    if signum == signal.SIGINT:
-        return KeyboardInterrupt()
-    return Terminated(signum, signal.Signals(signum).name)
-
-
-class _Listing:
-    """One listing's records as a command writes them, ended the same way whatever ends it.
-
-    A page that fails, a next-page link elsewhere, RingCentral's 1000-page cap, Ctrl-C, SIGTERM or
-    SIGHUP: once a record was listed, the error ends the records as their last page would, and is kept
-    (`error`) instead of raised, so what was fetched is written in full first (a closed JSON array,
-    whole NDJSON lines and CSV rows, the table, the summary). `raise_error` then raises it: one line on
-    stderr, and an exit code that tells a script the output is incomplete (5 for RingCentral or the
-    network, 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). An error before the first record is
-    raised as it comes: nothing was listed, so nothing is written (not an empty array or a CSV header
-    that would pass for an empty period).
-
-    Inside the `with`, those signals stop the listing only where it waits for its next record (a page
-    in flight, a rate-limit wait), never in the middle of writing one: a signal that arrives while a
-    record is being written is held until the record is out, then stops the listing; one that arrives
-    after the last record (while a table is drawn) is raised when the `with` ends. A signal the process
-    ignores (`nohup`) stays ignored. A token refresh inside the listing still holds them until the new
-    pair is stored (`rcauth.interrupts.deferred`, which hands a held signal back to this handler).
-    """
-
-    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
-        self._records = records
-        self.count = 0
-        self.error: BaseException | None = None
-        self._waiting = False  # the next record is awaited: a signal stops the listing at once
-        self._signal: int | None = None  # a signal that came while it was not
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _Listing:
-        if threading.current_thread() is threading.main_thread():
-            for signum in _STOP_SIGNALS:
-                if signal.getsignal(signum) is not signal.SIG_IGN:
-                    self._previous[signum] = signal.signal(signum, self._on_signal)
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        self._previous.clear()
-        held, self._signal = self._signal, None
-        if held is not None and exc is None:
-            raise _stop(held)
-
-    def _on_signal(self, signum: int, frame: Any) -> None:
-        if self._waiting:
-            raise _stop(signum)
-        if self._signal is None:
-            self._signal = signum
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        try:
-            records = iter(self._records)
-            while True:
-                self._waiting = True  # from here a signal raises; one that came before is looked at here
-                try:
-                    if self._signal is not None:  # held while the last record was being written
-                        held, self._signal = self._signal, None
-                        raise _stop(held)
-                    record = next(records)
-                except StopIteration:
-                    return
-                finally:
-                    self._waiting = False
-                self.count += 1
-                yield record
-        except GeneratorExit:
-            raise
-        except BaseException as exc:
-            if not self.count:  # nothing was listed: there is nothing to show, only the error
-                raise
-            self.error = exc  # raised by `raise_error`, once what was listed is written
-
-    def raise_error(self, *, narrow: str, stopped: str) -> None:
-        """Raise what ended the listing, if anything did. RingCentral's page cap is told `narrow`
-        (how to ask for less); any other error, once records were written, is told `stopped` (what was
-        written: formatted with `count`), so the line says the output is incomplete."""
-        error = self.error
-        if error is None:
-            return
-        if isinstance(error, ListingIncomplete):
-            raise error.restated(hint=narrow) from error
-        if isinstance(error, RcauthError) and self.count:
-            note = stopped.format(count=self.count)
-            raise error.restated(hint=f"{error.hint}; {note}" if error.hint else note) from error
-        raise error
-
-
 @click.command("call-log")
 @click.option(
     "--limit", type=click.IntRange(min=1), default=25, show_default=True, help="How many calls to list."
 )
 @click.option("--all", "fetch_all", is_flag=True, help="Every call in the period (all pages), streamed.")
-@click.option(
-    "--from",
-    "date_from",
-    metavar="WHEN",
-    help="Oldest call: ISO date/time or relative (7d, 12h, 30m); not later than --to (or now). "
-    "RingCentral's default: 24 h before --to.",
-)
-@click.option("--to", "date_to", metavar="WHEN", help="Newest call: ISO date/time or relative. Default: now.")
+@call_filter_options
 @click.option(
     "--type",
     "types",
@@ -245,19 +82,11 @@ class _Listing:
     help="Only this type (repeatable).",
 )
 @click.option(
-    "--direction",
-    "directions",
-    type=click.Choice(["inbound", "outbound"], case_sensitive=False),
-    multiple=True,
-    help="Only this direction (repeatable).",
-)
-@click.option(
     "--view",
     type=click.Choice(["simple", "detailed"], case_sensitive=False),
     default=None,
     help="Detailed adds call legs.  [default: simple]",
 )
-@click.option("--account", is_flag=True, help="The whole account's call log (needs admin rights).")
 @click.option(
     "--summary",
     is_flag=True,
@@ -299,7 +128,7 @@ def call_log(
     """
     from rcauth.call_log_query import CallLogQuery, call_log
 
-    start, end = _call_log_period(date_from, date_to)
+    start, end = call_log_period(date_from, date_to)
     query = CallLogQuery(start, end, types=types, directions=directions, view=view, account=account)
     if summary:
         _summarize(query, fmt, as_json)
@@ -312,10 +141,10 @@ def call_log(
 
     with api_client() as client:
         listed = call_log(client, query, limit=None if fetch_all else limit, on_page=keep_latest)
-        with _Listing(listed) as listing:
+        with Listing(listed) as listing:
             records = iter(listing)
             if fetch_all:
-                records = _with_progress(records, pages)
+                records = with_progress(records, pages)
             if fmt != "table":
                 write_records(records, fmt, csv_fields=CALL_LOG_CSV_FIELDS)
             elif rows := list(records):
@@ -345,8 +174,8 @@ def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:
 
     with api_client() as client:
         listed = call_log(client, query, limit=None, on_page=keep_latest)
-        with _Listing(listed) as listing:
-            result = summarize(_with_progress(iter(listing), pages)).to_json()
+        with Listing(listed) as listing:
+            result = summarize(with_progress(iter(listing), pages)).to_json()
             result["complete"] = listing.error is None  # else it counts what was listed before the error
             if fmt == "json":
                 write_json(result)
@@ -533,7 +362,7 @@ def api(
             if method != "GET":
                 raise click.UsageError("--paginate works with GET only")
             fmt = fmt or ("json" if sys.stdout.isatty() else "ndjson")
-            with _Listing(client.paginate(path, query, limit=None)) as listing:
+            with Listing(client.paginate(path, query, limit=None)) as listing:
                 write_records(listing, fmt)
             listing.raise_error(
                 narrow="narrow the query (a call log's dateFrom/dateTo)",

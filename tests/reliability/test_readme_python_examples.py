@@ -41,6 +41,7 @@ def approving_browser(directory: Path) -> Path:
 # What each block shows when it works, in README order.
 EXPECTED = [
     "signed in as ",
+    "downloaded ",
     "not sent: refusing to send the session's token to 'https://example.com/'",
     "",
     "stored in ",
@@ -52,7 +53,8 @@ EXPECTED = [
 def test_every_python_example_of_the_readme_runs_as_written(emu, rcauth, stored, tmp_path) -> None:
     blocks = python_blocks((REPO / "README.md").read_text(encoding="utf-8"))
     assert len(blocks) == len(EXPECTED), "a block was added or removed: update EXPECTED"
-    env = {"RC_JWT": DEMO_JWT, "BROWSER": str(approving_browser(tmp_path))}
+    # The emulator's media origin, as `--media-server` names it: the recordings block fetches content.
+    env = {"RC_JWT": DEMO_JWT, "BROWSER": str(approving_browser(tmp_path)), "RC_MEDIA_URL": emu.media_url}
     login = rcauth.run("login", "--jwt", env=env)
     assert login.code == 0, login
 

@@ -442,6 +442,7 @@ class ApiClient:
             raise FileExistsError(f"{destination} exists")
         if not resume:
             with self.streamed(method, path_or_url, **kwargs) as response:
+                _check_whole_body(response, kwargs.get("headers"))
                 return write_chunks_atomically(destination, body_chunks(response), replace=replace)
         if method.upper() != "GET":
             raise ValueError("only a GET download can be resumed")
@@ -687,6 +688,18 @@ class ApiClient:
 
 # A chunk of a streamed body: large enough to keep the system calls few, small enough to stay flat.
 CHUNK_BYTES = 64 * 1024
+
+
+def _check_whole_body(response: requests.Response, headers: Mapping[str, str] | None) -> None:
+    """A body saved as a file must be the whole of what was asked for: not a redirect nobody followed
+    (a 3xx without a usable Location comes back as it is), nor a 206 part when no Range was sent."""
+    asked_range = any(name.lower() == "range" for name in (headers or {}))
+    status = response.status_code
+    if 300 <= status < 400 or (status == 206 and not asked_range):
+        raise UnexpectedAnswer(
+            f"{urlsplit(response.url).netloc} answered HTTP {status}, not the whole content: nothing saved",
+            status=status,
+        )
 
 
 def body_chunks(response: requests.Response) -> Iterator[bytes]:

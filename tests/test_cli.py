@@ -802,6 +802,25 @@ def test_api_output_of_an_error_answer_writes_no_file(runner, tmp_path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == []
 
 
+@pytest.mark.parametrize(
+    ("status", "headers"), [(302, {}), (206, {"Content-Range": "bytes 0-99/76810"}), (304, {})]
+)
+def test_api_output_saves_no_file_for_an_answer_that_is_not_the_whole_content(
+    runner, tmp_path, status, headers
+) -> None:
+    # A redirect nobody followed (no Location) or a part nobody asked for is not the recording.
+    logged_in()
+    target = tmp_path / "call.mp3"
+    with requests_mock.Mocker() as m:
+        m.get(CONTENT_URL, status_code=status, content=AUDIO[:100], headers=headers)
+        result = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", str(target)])
+    assert result.exit_code == 5, result.stderr
+    assert result.stderr == (
+        f"Error: media.ringcentral.com answered HTTP {status}, not the whole content: nothing saved\n"
+    )
+    assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == []
+
+
 def test_api_refuses_a_look_alike_media_host_naming_both_origins(runner) -> None:
     logged_in()
     with requests_mock.Mocker() as m:

@@ -436,10 +436,11 @@ class ApiClient:
         With `resume` (GET only), the body goes to `destination` + `.part`, which is kept when the
         answer is cut off and continued by the next call (`fetch_part`: `Range`, verified against the
         answer's lengths); it is renamed to `destination` once whole."""
-        from rcauth.files import place, write_chunks_atomically
+        from rcauth.files import check_writable_directory, place, write_chunks_atomically
 
         if not replace and os.path.lexists(destination):
             raise FileExistsError(f"{destination} exists")
+        check_writable_directory(destination)
         if not resume:
             with self.streamed(method, path_or_url, **kwargs) as response:
                 _check_whole_body(response, kwargs.get("headers"))

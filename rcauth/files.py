@@ -11,6 +11,7 @@ a `.part` file instead (`write_part`), given its final name once verified whole 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -26,13 +27,26 @@ def write_atomically(path: Path, text: str) -> None:
     write_chunks_atomically(path, [text.encode("utf-8")])
 
 
+def check_writable_directory(path: Path) -> None:
+    """Raise the `OSError` writing a file at `path` would meet in its directory (missing, not a
+    directory, not writable), before anything is asked of a server for it: a download refused only
+    after its body came would have spent a request of a rate-limited budget for nothing."""
+    parent = path.parent
+    if not parent.is_dir():
+        code = errno.ENOTDIR if parent.exists() else errno.ENOENT
+        raise OSError(code, os.strerror(code), str(parent))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(parent))
+
+
 def write_chunks_atomically(path: Path, chunks: Iterable[bytes], *, replace: bool = True) -> int:
     """Write `chunks` (consumed one at a time: a download is never held whole) to a 0600 sibling temp
     file, flush it to disk and rename it to `path`; returns the bytes written. Whatever stops the
     writing (an error while the chunks are produced, a full disk, Ctrl-C) removes the temp file and
     leaves `path` as it was. With `replace=False` an existing `path` is not replaced: `FileExistsError`
     (checked before the rename; a file made at that very moment can still be replaced)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The temp name is bounded (a 250-byte final name is valid; `.{name}.XXXXXXXX.tmp` would not be).
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
     written = 0
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -772,8 +772,12 @@ def test_api_output_into_a_directory_that_is_missing_is_one_line_and_leaves_noth
     with requests_mock.Mocker() as m:
         _audio(m)
         result = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", str(target)])
+        assert m.request_history == []  # refused before a request of the Heavy budget is spent
+        longest = tmp_path / ("a" * 250 + ".mp3")  # a valid name whose temp name must stay valid too
+        saved = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", str(longest)], catch_exceptions=False)
     assert result.exit_code == 1, result.stderr
     assert result.stderr == f"Error: cannot write {str(target)!r}: No such file or directory\n"
+    assert saved.exit_code == 0 and longest.read_bytes() == AUDIO
 
 
 @pytest.mark.parametrize(

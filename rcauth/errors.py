@@ -140,6 +140,11 @@ class OutputFailed(RcauthError):
     """
 
 
+class DownloadBusy(RcauthError):
+    """Another rcauth is downloading recordings into the same folder (it holds the folder's lock):
+    two at once would resume the same partial file together."""
+
+
 class ApiError(RcauthError):
     """RingCentral answered with an error; keeps its errorCode so callers branch on it, not on text."""
 

@@ -16,6 +16,8 @@ allowance for nothing.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from rcauth.errors import ApiError, ForeignOrigin, RcauthError, SessionExpired
+from rcauth.errors import ApiError, DownloadBusy, ForeignOrigin, OutputFailed, RcauthError, SessionExpired
 from rcauth.filenames import ALL_EXTENSIONS, extension_for, recording_stem
 
 if TYPE_CHECKING:
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
     from rcauth.client import ApiClient
 
 PERMISSION = "ReadCallRecording"
+# Write errors that are the folder's, not one recording's: the run stops at the first.
+_DIRECTORY_WIDE = frozenset(
+    {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR}
+)
+
 PERMISSION_HINT = (
     'add "Read Call Recording" to the app in RingCentral\'s developer console, then sign in again '
     "(`rcauth login`)"
@@ -87,11 +94,47 @@ def download_recordings(
     a body cut off, a file in the way) is a "failed" `Saved` and the rest go on; what stops them all is
     raised: the app lacking ReadCallRecording (an `ApiError` telling what to do), the session ending,
     Ctrl-C. `on_chunk` is told each piece of body written."""
-    from rcauth.files import sha256_of
-
     folder = directory.resolve(strict=True)
     if not folder.is_dir():
         raise NotADirectoryError(f"{directory} is not a directory")
+    with _only_download_into(folder, directory):
+        yield from _save_each(client, records, folder, directory, on_chunk)
+
+
+@contextlib.contextmanager
+def _only_download_into(folder: Path, directory: Path) -> Iterator[None]:
+    """One download at a time into a folder: two would resume the same `.part` at once, one appending
+    after the other has already given it its final name (a recording saved with its tail twice)."""
+    import hashlib
+
+    from filelock import FileLock, Timeout
+
+    from rcauth.config import state_dir
+
+    # In rcauth's state directory, not the user's folder: an OS lock (released if rcauth is killed)
+    # whose empty file would otherwise be left among the recordings.
+    locks = state_dir() / "downloads"
+    locks.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = hashlib.sha256(os.fsencode(folder)).hexdigest()[:32]
+    try:
+        with FileLock(str(locks / f"{name}.lock"), timeout=0):
+            yield
+    except Timeout:
+        raise DownloadBusy(
+            f"another rcauth is downloading recordings into {directory}",
+            hint="wait for it to finish, or give another --dir",
+        ) from None
+
+
+def _save_each(
+    client: ApiClient,
+    records: Iterable[dict[str, Any]],
+    folder: Path,
+    directory: Path,
+    on_chunk: Callable[[int], object] | None,
+) -> Iterator[Saved]:
+    from rcauth.files import sha256_of
+
     used: set[str] = set()
     for record in records:
         recording: dict[str, Any] = record["recording"] if isinstance(record.get("recording"), dict) else {}
@@ -117,6 +160,9 @@ def download_recordings(
             yield _failed(ids, None, reason)
             continue
         part = _existing(folder, stem, suffix=PART_SUFFIX)
+        if part is not None and (part.is_symlink() or not part.is_file()):
+            yield _failed(ids, part.name, f"{part.name} is in the way (not a regular file)")
+            continue
         try:
             fetched = client.fetch_part(
                 url,
@@ -129,13 +175,19 @@ def download_recordings(
         except ApiError as exc:
             if exc.status == 403 and _lacks_permission(exc):
                 raise exc.restated(hint=PERMISSION_HINT) from exc
-            if exc.status == 401:
+            if exc.status in (401, 429):
+                # 429: every request made during RingCentral's penalty starts it again, so the rest
+                # are not asked for; the run stops with what it saved, and a later run resumes.
                 raise
             left = _existing(folder, stem, suffix=PART_SUFFIX)
             yield _failed(ids, left.name if left else None, _one_line(exc))
             continue
         except OSError as exc:
-            yield _failed(ids, None, f"cannot write in {directory}: {exc.strerror or exc}")
+            if exc.errno in _DIRECTORY_WIDE:  # the next recordings would only fail the same way
+                raise OutputFailed(f"cannot write in {directory}: {exc.strerror or exc}") from None
+            left = _existing(folder, stem, suffix=PART_SUFFIX)
+            reason = f"cannot write in {directory}: {exc.strerror or exc}"
+            yield _failed(ids, left.name if left else None, reason)
             continue
         name = fetched.part.name[: -len(PART_SUFFIX)]
         kind = fetched.content_type or _type_of(name)
@@ -176,8 +228,10 @@ def _one_line(exc: RcauthError) -> str:
 def _lacks_permission(exc: ApiError) -> bool:
     """RingCentral's 403 for an app without the permission: `InsufficientPermissions` or CMN-401 with
     `permissionName: ReadCallRecording` in its `errors`."""
-    named = {d.get("permissionName") for d in exc.details if isinstance(d, dict)}
-    return PERMISSION in named or exc.error_code in ("InsufficientPermissions", "CMN-401")
+    named = {d.get("permissionName") for d in exc.details if isinstance(d, dict)} - {None}
+    if named:  # another permission missing (ReadCompanyCallRecordings...) is that recording's failure
+        return PERMISSION in named
+    return exc.error_code in ("InsufficientPermissions", "CMN-401")
 
 
 def _unique(stem: str, used: set[str]) -> str:

@@ -468,11 +468,14 @@ class ApiClient:
     ) -> Fetched:
         """Bring a partial download to the whole of `path_or_url`'s content, and say where it is.
 
-        `part` is what an earlier try left (None: nothing); it is continued with `Range: bytes=N-`
-        (RFC 9110 §14): a 206 whose `Content-Range` starts at N is appended, and the file must then
-        hold the range's total; a 200 (the server ignored the range) is written from the start; a 416
-        means the part is whole if its length is the `Content-Range` total (`bytes */TOTAL`), else it
-        is no prefix of this content and is removed, and the content asked for whole. A fresh body goes
+        `part` is what an earlier try left (None: nothing); it is continued with a `Range` (RFC 9110
+        §14) that starts `RESUME_OVERLAP` bytes before its end: the answer's first bytes must be the
+        part's last ones, so a part of another body (the content changed since, a file put there) is
+        found out without a validator RingCentral does not document, and removed, and the content
+        asked for whole. A 206 whose `Content-Range` starts where asked is appended after the overlap,
+        and the file must then hold the range's total (a whole part is confirmed the same way); a 200
+        (the server ignored the range) is written from the start; a 416 means the part is longer than
+        the content: no prefix of it, removed. A fresh body goes
         to `part_for(content_type)` (the answer's type may decide the name). A 200's body must be
         `Content-Length` long. Compression is refused (`Accept-Encoding: identity`), so the lengths
         are the file's.
@@ -484,16 +487,14 @@ class ApiClient:
         from rcauth.files import write_part
 
         headers = {**dict(kwargs.pop("headers", None) or {}), "Accept": "*/*", "Accept-Encoding": "identity"}
-        for _ in range(2):  # twice at most: once more after a part the server says is no prefix
+        for _ in range(2):  # twice at most: once more after a part that is no prefix of the content
             offset = part.stat().st_size if part is not None else 0
-            sent = {**headers, "Range": f"bytes={offset}-"} if part is not None and offset else headers
+            start = max(0, offset - RESUME_OVERLAP)
+            sent = {**headers, "Range": f"bytes={start}-"} if part is not None and offset else headers
             with self.streamed("GET", path_or_url, accept=(416,), headers=sent, **kwargs) as response:
                 status = response.status_code
                 content_type = str(response.headers.get("Content-Type", ""))
                 if status == 416:
-                    total = _range_total(response.headers.get("Content-Range"))
-                    if part is not None and offset and total == offset:
-                        return Fetched(part, offset, "", offset)
                     if part is not None:
                         os.unlink(part)
                     part = None
@@ -501,18 +502,24 @@ class ApiClient:
                 if status == 206:
                     if part is None or not offset:
                         raise ApiError("the server answered part of the content unasked (HTTP 206)")
-                    start, total = _content_range(response.headers.get("Content-Range"))
-                    if start != offset or total is None:
+                    answered, total = _content_range(response.headers.get("Content-Range"))
+                    if answered != start or total is None:
                         raise ApiError(
                             f"the server answered another range than the one asked for "
-                            f"({response.headers.get('Content-Range')!r}, asked from byte {offset})",
+                            f"({response.headers.get('Content-Range')!r}, asked from byte {start})",
                             status=206,
                         )
                     if part_for(content_type) != part:  # the content changed type: not this part's
                         os.unlink(part)
                         part = None
                         continue
-                    write_part(part, _counted(body_chunks(response), on_chunk), append=True)
+                    rest = _after_overlap(body_chunks(response), _tail(part, offset - start))
+                    try:
+                        write_part(part, _counted(rest, on_chunk), append=True)
+                    except _NotThisContent:
+                        os.unlink(part)
+                        part = None
+                        continue
                     _check_length(part, total)
                     return Fetched(part, total, content_type, offset)
                 target = part_for(content_type)
@@ -691,6 +698,43 @@ class ApiClient:
 CHUNK_BYTES = 64 * 1024
 
 
+# A resumed download asks again for this many bytes it already has and checks they are the same: the
+# part is then known to be a prefix of the content the server has now.
+RESUME_OVERLAP = 4096
+
+
+class _NotThisContent(Exception):
+    """The bytes a resumed download asked for again differ from the part's: another body."""
+
+
+def _tail(part: Path, size: int) -> bytes:
+    """The last `size` bytes of `part`, read without following a symlink put in its place."""
+    from rcauth.files import open_no_follow
+
+    with open_no_follow(part) as fh:
+        if not size:
+            return b""
+        fh.seek(-size, os.SEEK_END)
+        return fh.read(size)
+
+
+def _after_overlap(chunks: Iterator[bytes], expected: bytes) -> Iterator[bytes]:
+    """`chunks` less their first `len(expected)` bytes, which must be `expected` (else
+    `_NotThisContent`, raised before anything is yielded)."""
+    seen = b""
+    for chunk in chunks:
+        if len(seen) < len(expected):
+            need = len(expected) - len(seen)
+            seen += chunk[:need]
+            chunk = chunk[need:]
+            if len(seen) == len(expected) and seen != expected:
+                raise _NotThisContent
+        if chunk:
+            yield chunk
+    if seen != expected:  # the body ended inside the overlap
+        raise _NotThisContent
+
+
 def _check_whole_body(response: requests.Response, headers: Mapping[str, str] | None) -> None:
     """A body saved as a file must be the whole of what was asked for: not a redirect nobody followed
     (a 3xx without a usable Location comes back as it is), nor a 206 part when no Range was sent."""
@@ -859,7 +903,6 @@ def _route_key(path: str) -> str:
 
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
-_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)", re.IGNORECASE)
 
 
 def _content_range(header: str | None) -> tuple[int | None, int | None]:
@@ -872,12 +915,6 @@ def _content_range(header: str | None) -> tuple[int | None, int | None]:
     if total == "*" or int(last) + 1 != int(total) or int(first) > int(last):
         return int(first), None
     return int(first), int(total)
-
-
-def _range_total(header: str | None) -> int | None:
-    """A 416's `Content-Range: bytes */TOTAL` (RFC 9110 §15.5.17) as TOTAL, or None."""
-    match = _UNSATISFIED_RANGE.fullmatch((header or "").strip())
-    return int(match.group(1)) if match else None
 
 
 def _content_length(response: requests.Response) -> int | None:

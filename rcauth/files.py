@@ -18,6 +18,7 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -68,6 +69,16 @@ def write_chunks_atomically(path: Path, chunks: Iterable[bytes], *, replace: boo
 # Flags that make `open` refuse a symbolic link at the path itself (POSIX; Windows has no such flag,
 # and making a symlink there needs a privilege ordinary users lack).
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def open_no_follow(path: Path) -> BinaryIO:
+    """`path` opened for reading, never through a symbolic link put in its place (O_NOFOLLOW), and only
+    if it is a regular file."""
+    fh = os.fdopen(os.open(path, os.O_RDONLY | _NOFOLLOW), "rb")
+    if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        fh.close()
+        raise OSError(f"{path} is not a regular file")
+    return fh
 
 
 def write_part(path: Path, chunks: Iterable[bytes], *, append: bool) -> int:

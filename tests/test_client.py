@@ -1581,14 +1581,43 @@ def _fetch(
     return fetched, m.request_history, part
 
 
-def test_a_part_is_continued_from_its_length_with_a_range_and_the_206_appended(
+LONG = bytes(range(256)) * 40  # 10,240 bytes: longer than the overlap a resumed download asks for again
+
+
+def test_a_part_is_continued_with_a_range_that_overlaps_its_end_and_the_rest_appended(
     store: MemoryStore, tmp_path: Path
 ) -> None:
-    answer = {"status_code": 206, "content": BODY[4:], "headers": {"Content-Range": "bytes 4-9/10"}}
+    # The range starts RESUME_OVERLAP bytes before the part's end: those bytes must be the part's own.
+    tail = {"Content-Range": "bytes 1904-10239/10240"}
+    answer = {"status_code": 206, "content": LONG[6000 - 4096 :], "headers": tail}
+    fetched, sent, part = _fetch(store, tmp_path, LONG[:6000], answer)
+    assert part.read_bytes() == LONG and (fetched.size, fetched.resumed_from) == (10240, 6000)
+    assert [r.headers.get("Range") for r in sent] == ["bytes=1904-"]
+    assert sent[0].headers["Accept-Encoding"] == "identity"  # the lengths are the file's
+
+
+def test_a_part_of_another_body_is_found_out_by_the_overlap_and_the_content_fetched_whole(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    # The recording changed since the part was saved (or a file was put there): no validator needed.
+    changed = bytes(255 - b for b in LONG)
+    tail = {"Content-Range": "bytes 1904-10239/10240"}
+    overlap = {"status_code": 206, "content": changed[1904:], "headers": tail}
+    whole = {"status_code": 200, "content": changed, "headers": {"Content-Length": "10240"}}
+    fetched, sent, part = _fetch(store, tmp_path, LONG[:6000], overlap, whole)
+    assert part.read_bytes() == changed and fetched.resumed_from == 0
+    assert [r.headers.get("Range") for r in sent] == ["bytes=1904-", None]
+
+
+def test_a_short_part_is_checked_whole_from_byte_0_and_a_whole_part_confirmed_without_appending(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    answer = {"status_code": 206, "content": BODY, "headers": {"Content-Range": "bytes 0-9/10"}}
     fetched, sent, part = _fetch(store, tmp_path, BODY[:4], answer)
     assert part.read_bytes() == BODY and (fetched.size, fetched.resumed_from) == (10, 4)
-    assert [r.headers.get("Range") for r in sent] == ["bytes=4-"]
-    assert sent[0].headers["Accept-Encoding"] == "identity"  # the lengths are the file's
+    assert [r.headers.get("Range") for r in sent] == ["bytes=0-"]
+    fetched, sent, part = _fetch(store, tmp_path, BODY, answer)  # already whole: the same bytes again
+    assert part.read_bytes() == BODY and (fetched.size, fetched.resumed_from) == (10, 10)
 
 
 def test_a_server_ignoring_the_range_answers_200_and_the_part_is_written_again_from_the_start(
@@ -1599,12 +1628,14 @@ def test_a_server_ignoring_the_range_answers_200_and_the_part_is_written_again_f
     assert part.read_bytes() == BODY and (fetched.size, fetched.resumed_from) == (10, 0)
 
 
-def test_a_416_naming_the_parts_own_length_means_it_is_whole_already(
+def test_a_part_of_the_right_length_but_other_bytes_is_never_taken_for_the_recording(
     store: MemoryStore, tmp_path: Path
 ) -> None:
-    answer = {"status_code": 416, "headers": {"Content-Range": "bytes */10"}}
-    fetched, sent, part = _fetch(store, tmp_path, BODY, answer)
-    assert part.read_bytes() == BODY and (fetched.size, fetched.resumed_from) == (10, 10) and len(sent) == 1
+    # A 416 "bytes */10" once made any 10 bytes in the part "whole": random bytes saved as the recording.
+    confirm = {"status_code": 206, "content": BODY, "headers": {"Content-Range": "bytes 0-9/10"}}
+    whole = {"status_code": 200, "content": BODY, "headers": {"Content-Length": "10"}}
+    fetched, sent, part = _fetch(store, tmp_path, b"XXXXXXXXXX", confirm, whole)
+    assert part.read_bytes() == BODY and fetched.resumed_from == 0 and len(sent) == 2
 
 
 def test_a_416_naming_another_length_removes_the_part_and_asks_for_the_whole(
@@ -1614,7 +1645,7 @@ def test_a_416_naming_another_length_removes_the_part_and_asks_for_the_whole(
     whole = {"status_code": 200, "content": BODY, "headers": {"Content-Length": "10"}}
     fetched, sent, part = _fetch(store, tmp_path, BODY + b"??", refused, whole)
     assert part.read_bytes() == BODY and fetched.resumed_from == 0
-    assert [r.headers.get("Range") for r in sent] == ["bytes=12-", None]
+    assert [r.headers.get("Range") for r in sent] == ["bytes=0-", None]
 
 
 def test_a_206_for_another_range_than_asked_is_an_error_not_appended(
@@ -1622,7 +1653,7 @@ def test_a_206_for_another_range_than_asked_is_an_error_not_appended(
 ) -> None:
     answer = {"status_code": 206, "content": BODY[2:], "headers": {"Content-Range": "bytes 2-9/10"}}
     with pytest.raises(ApiError, match="another range than the one asked for"):
-        _fetch(store, tmp_path, BODY[:4], answer)
+        _fetch(store, tmp_path, BODY[:4], answer)  # asked from byte 0 (the whole part overlaps)
     assert (tmp_path / "call.mp3.part").read_bytes() == BODY[:4]
 
 

@@ -105,6 +105,9 @@ class Context:
     env: dict[str, str]
     script: Path | None
     results: dict[str, Any] = field(default_factory=dict)
+    # When a group last turned the emulator's rate limits off (monotonic): what it admitted stays in the
+    # emulator's window, and the penalty of a 429 after it, for a while (the same user and app).
+    limits_off_at: float | None = None
 
     @property
     def server(self) -> str:
@@ -667,6 +670,7 @@ def rate_limit(ctx: Context) -> list[Row]:
         )
     finally:
         ctx.emulator.set(rate_limits_enabled=False, call_records=plan.small)
+        ctx.limits_off_at = time.monotonic()
     s = series[name]
     limited = watch.per_run("rate_limited")
     ratio = s.wall / floor
@@ -842,18 +846,163 @@ def media(ctx: Context) -> list[Row]:
             note=f"{rc_small.rss_mib:.1f} -> {rc_big.rss_mib:.1f} MiB; curl {curl_small.rss_mib:.1f} -> "
             f"{curl_big.rss_mib:.1f} MiB",
         ),
-        # TODO(recordings): "N recordings under the default limits": `rcauth recordings download` of N
-        # recordings with the emulator's default rate limits on (Heavy: 10 requests a minute, the
-        # metadata and content requests counted together), wall time within 1.1x the least time the
-        # limit allows and no 429 (counted at the emulator, as in the rate-limit group). Waits for the
-        # command, which is being built on the branch `recordings`.
-        Row(
-            "media",
-            "N recordings under the default limits (rcauth recordings download)",
-            target="<= 1.10 x floor, no 429",
-            note="not measured yet: waits for `rcauth recordings download`",
-        ),
+        recordings_under_limits(ctx, session.access_token),
     ]
+
+
+# N recordings under RingCentral's default limits: one listing page (perPage N) and N content requests,
+# all in the Heavy group, short recordings so that waiting, not transfer, is what the run is made of.
+RECORDINGS = 12
+RECORDING_SECONDS = 45.0
+
+
+def recordings_under_limits(ctx: Context, access_token: str) -> Row:
+    """`rcauth recordings download --limit N` with the emulator's default rate limits on (Heavy: 10
+    requests a 60 s window, the call log's page and the content requests counted together): wall time
+    over the least time the limit allows, 429s and requests counted at the emulator, and every file
+    checked whole (its size the HEAD's Content-Length, its sha256 the manifest's and the unlimited
+    runs'). The floor comes from unlimited runs of the same command, as in the rate-limit group."""
+    from ringcentral_emulator.config import EmulatorConfig
+
+    defaults = EmulatorConfig()
+    limit, window, penalty = defaults.rate_limits["Heavy"], defaults.rate_window, defaults.rate_penalty
+    n = RECORDINGS
+    needed = n + 1  # the listing's one page and one content request a recording
+    ctx.emulator.set(recording_seconds=RECORDING_SECONDS)
+    try:
+        listed = subprocess.run(
+            [*RCAUTH, "--profile", "media", "recordings", "list", "--limit", str(n), "--from", DATE_FROM]
+            + ["--format", "ndjson"],
+            env=ctx.env,
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        lengths = {
+            str(r["recording"]["id"]): content_length(str(r["recording"]["contentUri"]), access_token)
+            for r in map(json.loads, listed.stdout.splitlines())
+        }
+        digests: dict[str, set[str]] = {}
+        wrong: list[str] = []
+
+        def command(name: str, count: int, watch: CounterWatch) -> Command:
+            folder = ctx.home / f"recordings-{count}"
+            manifest = ctx.home / f"recordings-{count}.json"
+            argv = [*RCAUTH, "--profile", "media", "recordings", "download", "--from", DATE_FROM]
+            argv += ["--limit", str(count), "--dir", str(folder), "--manifest", str(manifest)]
+
+            def before() -> None:
+                shutil.rmtree(folder, ignore_errors=True)
+                manifest.unlink(missing_ok=True)
+                watch.before()
+
+            def after(sample: Sample) -> None:
+                watch.after(sample)
+                problems = recordings_whole(folder, manifest, count, lengths, digests)
+                wrong.extend(f"{name}: {problem}" for problem in problems)
+
+            return Command(name, argv, ctx.env, before=before, after=after)
+
+        # Unlimited: one recording and N, for start-up and the time a recording takes.
+        one_watch, all_watch, limited_watch = (CounterWatch(ctx.emulator) for _ in range(3))
+        one = command("1 recording, no limits", 1, one_watch)
+        every = command(f"{n} recordings, no limits", n, all_watch)
+        timing = interleaved([one, every], runs=3, warmup=1)
+        unlimited = {1: timing[one.name].wall, n: timing[every.name].wall}
+        per_recording = (unlimited[n] - unlimited[1]) / (n - 1)
+        if ctx.limits_off_at is not None:
+            # The window must start empty: what an earlier group had admitted has left it, and the
+            # penalty of any 429 it got is over.
+            time.sleep(max(0.0, ctx.limits_off_at + max(window, penalty) + 0.3 - time.monotonic()))
+        ctx.emulator.set(
+            rate_limits_enabled=True, rate_limits={"Heavy": limit}, rate_window=window, rate_penalty=penalty
+        )
+        name = f"rcauth recordings download, {n} recordings at Heavy {limit}/{window:g} s (the default)"
+        loadavg = os.getloadavg()
+        try:
+            series = interleaved([command(name, n, limited_watch)], runs=1, warmup=0)
+        finally:
+            ctx.emulator.set(rate_limits_enabled=False)
+            ctx.limits_off_at = time.monotonic()
+    finally:
+        ctx.emulator.set(recording_seconds=None)
+    s = series[name]
+    # The emulator's window slides and counts a request when it arrives: request k * limit + i is
+    # admitted no earlier than a window after request (k - 1) * limit + i. So the last request, R =
+    # (bursts - 1) * limit + last, goes no earlier than (bursts - 1) windows after request `last`, and
+    # a client that sends the first burst back to back (as the unlimited run does) ends (bursts - 1)
+    # windows after the unlimited run would have ended without the requests of the later bursts.
+    bursts = math.ceil(needed / limit)
+    last = needed - (bursts - 1) * limit
+    waiting = needed - last  # requests after the first burst, each a recording
+    floor = (bursts - 1) * window + unlimited[n] - waiting * per_recording
+    ratio = s.wall / floor
+    run = limited_watch.runs[0]
+    heavy = run.get("api_calls", 0) + run.get("media_requests", 0)
+    limited = run.get("rate_limited", 0)
+    responses = dict(sorted((run.get("responses") or {}).items()))
+    whole = not wrong and all(len(d) == 1 for d in digests.values()) and len(digests) == n
+    size = sum(lengths.values())
+    ctx.results["media"]["recordings"] = {
+        "series": s.to_json(),
+        "floor_s": floor,
+        "unlimited_s": unlimited,
+        "per_recording_s": per_recording,
+        "limit": limit,
+        "window_s": window,
+        "heavy_requests": heavy,
+        "rate_limited": limited,
+        "responses": responses,
+        "unlimited_heavy_requests_per_run": {
+            "1": [r.get("api_calls", 0) + r.get("media_requests", 0) for r in one_watch.runs],
+            str(n): [r.get("api_calls", 0) + r.get("media_requests", 0) for r in all_watch.runs],
+        },
+        "content_length": lengths,
+        "wrong": wrong,
+        "loadavg_at_start": loadavg,
+    }
+    return row_from(
+        "media",
+        s,
+        ratio=f"{ratio:.3f}",
+        target="<= 1.10 x floor, no 429",
+        ok=ratio <= 1.1 and not limited and heavy == needed and whole,
+        note=f"floor {floor:.2f} s = {bursts - 1} window(s) of {window:g} s + the unlimited run "
+        f"{unlimited[n]:.2f} s less {waiting} recordings x {per_recording * 1000:.0f} ms (the "
+        f"one-recording run {unlimited[1]:.2f} s); {s.wall - floor:+.2f} s beyond it; Heavy requests "
+        f"{heavy} (the listing's page and {n} recordings: {needed} needed); 429s {limited}; responses by "
+        f"status {responses}; whole: {whole} ({n} files, {size / MB:.2f} MB, {RECORDING_SECONDS:g} s "
+        f"each: size = Content-Length, sha256 = the manifest's = the unlimited runs'); load "
+        f"{loadavg[0]:.1f}" + (f"; WRONG: {wrong[:3]}" if wrong else ""),
+    )
+
+
+def recordings_whole(
+    folder: Path, manifest: Path, count: int, lengths: Mapping[str, int], digests: dict[str, set[str]]
+) -> list[str]:
+    """What is wrong with one run's files (nothing: every recording saved, whole, nothing else left in
+    the directory), each file's sha256 added to `digests` by recording id."""
+    entries = json.loads(manifest.read_text(encoding="utf-8"))
+    problems = []
+    if len(entries) != count or {e["status"] for e in entries} != {"saved"}:
+        problems.append(f"statuses {sorted(e['status'] for e in entries)}, not {count} x saved")
+    files = sorted(p.name for p in folder.iterdir())
+    if files != sorted(str(e["file"]) for e in entries):
+        problems.append(f"files in the directory {files} are not the manifest's")
+    for entry in entries:
+        path = folder / str(entry["file"])
+        if not path.is_file():
+            continue
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        got, want = path.stat().st_size, lengths.get(str(entry["recording_id"]))
+        if got != want or entry["bytes"] != got or entry["sha256"] != digest:
+            problems.append(
+                f"{path.name}: {got} bytes (Content-Length {want}), sha256 as the manifest's: "
+                f"{entry['sha256'] == digest}"
+            )
+        digests.setdefault(str(entry["recording_id"]), set()).add(digest)
+    return problems
 
 
 def login(ctx: Context) -> list[Row]:

@@ -504,6 +504,7 @@ class ApiClient:
                         raise ApiError("the server answered part of the content unasked (HTTP 206)")
                     answered, total = _content_range(response.headers.get("Content-Range"))
                     if answered != start or total is None:
+                        os.unlink(part)  # asked again, it would be refused again: fetched whole next time
                         raise ApiError(
                             f"the server answered another range than the one asked for "
                             f"({response.headers.get('Content-Range')!r}, asked from byte {start})",

@@ -189,6 +189,12 @@ def _save_each(
             reason = f"cannot write in {directory}: {exc.strerror or exc}"
             yield _failed(ids, left.name if left else None, reason)
             continue
+        media_type = (fetched.content_type or "").split(";")[0].strip().lower()
+        if media_type.startswith("text/") or media_type.endswith(("json", "xml")):
+            # A page, not audio (a contentUri pointing at the API, a proxy's page): never kept as a recording.
+            os.unlink(fetched.part)
+            yield _failed(ids, None, f"the answer is {media_type[:60]}, not a recording: not kept")
+            continue
         name = fetched.part.name[: -len(PART_SUFFIX)]
         kind = fetched.content_type or _type_of(name)
         final = _inside(folder, name)

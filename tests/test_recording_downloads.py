@@ -149,3 +149,12 @@ def test_a_403_for_another_permission_fails_that_recording_not_the_run(tmp_path:
     [saved, asked] = _client_run(tmp_path, _records(2), status_code=403, json=other)
     assert [s.status for s in saved] == ["failed", "failed"] and asked == 2
     assert "Read Call Recording" not in saved[0].reason
+
+
+def test_a_page_answered_for_a_recording_is_not_kept_as_one(tmp_path: Path) -> None:
+    # A contentUri pointing at the API (or a proxy's page) answers JSON or HTML: not audio.
+    page = {"Content-Type": "application/json"}
+    [saved, asked] = _client_run(tmp_path, _records(1), json={"uri": "account"}, headers=page)
+    assert [s.status for s in saved] == ["failed"] and asked == 1
+    assert saved[0].reason == "the answer is application/json, not a recording: not kept"
+    assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == []

@@ -41,6 +41,7 @@ _EXPORTS = {
     "KeyringUnreachable": "rcauth.errors",
     "StoredSessionDamaged": "rcauth.errors",
     "OutputFailed": "rcauth.errors",
+    "DownloadBusy": "rcauth.errors",
     "ApiError": "rcauth.errors",
     "OAuthError": "rcauth.errors",
     "ForeignOrigin": "rcauth.errors",
@@ -55,6 +56,7 @@ __all__ = ["__version__", *_EXPORTS]
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time `__getattr__` loads them
     from rcauth.errors import ApiError as ApiError
     from rcauth.errors import ConfigError as ConfigError
+    from rcauth.errors import DownloadBusy as DownloadBusy
     from rcauth.errors import ForeignOrigin as ForeignOrigin
     from rcauth.errors import InvalidProfileName as InvalidProfileName
     from rcauth.errors import KeyringUnreachable as KeyringUnreachable

@@ -336,3 +336,40 @@ class Listing:
         raise error
 
 
+def print_listing(
+    fetch: Callable[[ApiClient, Callable[[dict[str, Any]], None]], Iterator[dict[str, Any]]],
+    *,
+    fmt: str,
+    fetch_all: bool,
+    period_given: bool,
+    table: Callable[..., Any],
+    csv_fields: Any,
+    empty: str,
+    counted: str,
+    progress_label: str,
+) -> None:
+    """The listing commands' one shape (`call-log`, `recordings list`): `fetch(client, on_page)`'s
+    records as a table or streamed JSON/NDJSON/CSV, a progress bar with --all, what was listed kept
+    when the listing breaks (`Listing`), then its error raised. `empty` names the records when there
+    are none ("No calls ..."), `counted` when the listing stopped, `progress_label` in the bar."""
+    from rcauth.output import console, write_records
+
+    pages: list[dict[str, Any]] = []  # the latest page, for the progress bar's total
+
+    def keep_latest(page: dict[str, Any]) -> None:
+        pages[:] = [page]
+
+    with api_client() as client, Listing(fetch(client, keep_latest)) as listing:
+        records: Any = iter(listing)
+        if fetch_all:
+            records = with_progress(records, pages, progress_label)
+        if fmt != "table":
+            write_records(records, fmt, csv_fields=csv_fields)
+        elif rows := list(records):
+            caption = f"incomplete: the listing stopped after {len(rows)} calls" if listing.error else None
+            console().print(table(rows, caption=caption))
+        else:
+            span = "in that period" if period_given else "in the last 24 hours (try --from 7d)"
+            click.echo(f"No {empty} {span}.", err=True)
+    listing.raise_error(narrow=NARROW_PERIOD, stopped=f"the listing stopped after {{count}} {counted}")
+

@@ -147,6 +147,7 @@ EXIT_CODES = {
     "KeyringUnreachable": ExitCode.STORAGE,
     "StoredSessionDamaged": ExitCode.STORAGE,
     "OutputFailed": ExitCode.GENERIC,
+    "DownloadBusy": ExitCode.GENERIC,
     "ApiError": ExitCode.API,
     "OAuthError": ExitCode.API,
     "ForeignOrigin": ExitCode.API,

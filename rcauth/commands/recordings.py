@@ -18,7 +18,7 @@ from rcauth.cli_common import (
     call_filter_options,
     call_log_period,
     format_option,
-    with_progress,
+    print_listing,
 )
 from rcauth.errors import ExitCode, OutputFailed
 
@@ -89,33 +89,23 @@ def list_recordings(
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
-    from rcauth.output import RECORDINGS_CSV_FIELDS, choose_format, console, recordings_table, write_records
+    from rcauth.output import RECORDINGS_CSV_FIELDS, choose_format, recordings_table
     from rcauth.recordings import recordings as recorded_calls
 
     query = _query(date_from, date_to, directions, account)
-    fmt = choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json")
-    pages: list[dict[str, Any]] = []
-
-    def keep_latest(page: dict[str, Any]) -> None:
-        pages[:] = [page]
-
-    with api_client() as client:
-        listed = recorded_calls(client, query, limit=None if fetch_all else limit, on_page=keep_latest)
-        with Listing(listed) as listing:
-            records = iter(listing)
-            if fetch_all:
-                records = with_progress(records, pages, "recordings")
-            if fmt != "table":
-                write_records(records, fmt, csv_fields=RECORDINGS_CSV_FIELDS)
-            elif rows := list(records):
-                caption = (
-                    f"incomplete: the listing stopped after {len(rows)} calls" if listing.error else None
-                )
-                console().print(recordings_table(rows, caption=caption))
-            else:
-                span = "in that period" if date_from or date_to else "in the last 24 hours (try --from 7d)"
-                click.echo(f"No recorded calls {span}.", err=True)
-    listing.raise_error(narrow=NARROW_PERIOD, stopped="the listing stopped after {count} recordings")
+    print_listing(
+        lambda client, on_page: recorded_calls(
+            client, query, limit=None if fetch_all else limit, on_page=on_page
+        ),
+        fmt=choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json"),
+        fetch_all=fetch_all,
+        period_given=bool(date_from or date_to),
+        table=recordings_table,
+        csv_fields=RECORDINGS_CSV_FIELDS,
+        empty="recorded calls",
+        counted="recordings",
+        progress_label="recordings",
+    )
 
 
 @recordings.command("download")

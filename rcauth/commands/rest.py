@@ -22,6 +22,7 @@ from rcauth.cli_common import (
     call_filter_options,
     call_log_period,
     format_option,
+    print_listing,
     with_progress,
 )
 from rcauth.errors import ExitCode, ForeignOrigin, OutputFailed
@@ -133,29 +134,17 @@ def call_log(
     if summary:
         _summarize(query, fmt, as_json)
         return
-    fmt = choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json")
-    pages: list[dict[str, Any]] = []  # the latest page, for the progress bar's total
-
-    def keep_latest(page: dict[str, Any]) -> None:
-        pages[:] = [page]
-
-    with api_client() as client:
-        listed = call_log(client, query, limit=None if fetch_all else limit, on_page=keep_latest)
-        with Listing(listed) as listing:
-            records = iter(listing)
-            if fetch_all:
-                records = with_progress(records, pages)
-            if fmt != "table":
-                write_records(records, fmt, csv_fields=CALL_LOG_CSV_FIELDS)
-            elif rows := list(records):
-                caption = (
-                    f"incomplete: the listing stopped after {len(rows)} calls" if listing.error else None
-                )
-                console().print(call_log_table(rows, caption=caption))
-            else:
-                span = "in that period" if date_from or date_to else "in the last 24 hours (try --from 7d)"
-                click.echo(f"No calls {span}.", err=True)
-    listing.raise_error(narrow=NARROW_PERIOD, stopped="the listing stopped after {count} calls")
+    print_listing(
+        lambda client, on_page: call_log(client, query, limit=None if fetch_all else limit, on_page=on_page),
+        fmt=choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json"),
+        fetch_all=fetch_all,
+        period_given=bool(date_from or date_to),
+        table=call_log_table,
+        csv_fields=CALL_LOG_CSV_FIELDS,
+        empty="calls",
+        counted="calls",
+        progress_label="call log",
+    )
 
 
 def _summarize(query: CallLogQuery, fmt: str | None, as_json: bool) -> None:

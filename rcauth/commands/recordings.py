@@ -20,7 +20,7 @@ from rcauth.cli_common import (
     format_option,
     print_listing,
 )
-from rcauth.errors import ExitCode, OutputFailed
+from rcauth.errors import ExitCode, OutputFailed, RcauthError
 
 if TYPE_CHECKING:
     from rcauth.call_log_query import CallLogQuery
@@ -185,6 +185,8 @@ def download(
         ) from None
     results: list[Saved] = []
     progress = _Progress()
+    stopped: RcauthError | None = None  # what ended the run early (a 429, a full disk, a busy DIR)
+    manifest_failed: OutputFailed | None = None
     with api_client() as client, progress:
         if progress.live:
             client.on_wait = progress.wait
@@ -199,10 +201,20 @@ def download(
             else:
                 for _ in stream:
                     pass
+        except RcauthError as exc:
+            stopped = exc
         finally:
             if manifest is not None:
-                _write_manifest(manifest, results)
-    _report(results, directory)
+                try:
+                    _write_manifest(manifest, results)
+                except OutputFailed as exc:  # said after what the run did, not instead of it
+                    manifest_failed = exc
+    if results or stopped is None:
+        _report(results, directory)
+    if stopped is not None:
+        raise stopped
+    if manifest_failed is not None:
+        raise manifest_failed
     listing.raise_error(
         narrow=NARROW_PERIOD, stopped="the listing stopped after {count} recordings (those are handled above)"
     )

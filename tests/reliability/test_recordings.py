@@ -259,3 +259,18 @@ def test_hostile_names_stay_in_dir_and_a_foreign_content_url_never_gets_the_toke
         assert name.split(".")[0].upper() not in ("CON", "NUL") and name[-1] not in ". "
     assert session.access_token not in result.out + result.err
     assert os.environ.get("RC_JWT", "\0") not in result.err
+
+
+def test_a_manifest_that_cannot_be_written_is_said_after_what_the_run_saved(
+    rcauth: Rcauth, signed_in: Session, tmp_path: Path
+) -> None:
+    # The manifest is the last thing written: its failure must not hide the summary (or the files).
+    folder = tmp_path / "calls"
+    nowhere = tmp_path / "missing" / "manifest.json"
+    args = ("--from", "30d", "--limit", "1", "--dir", str(folder), "--manifest", str(nowhere))
+    result = rcauth.run("recordings", "download", *args)
+    assert result.code == 1, str(result)
+    lines = result.err.splitlines()
+    assert lines[0].startswith("saved 1 recording (") and lines[0].endswith(f"to {folder}")
+    assert lines[1] == f"Error: cannot write the manifest {str(nowhere)!r}: No such file or directory"
+    assert len(lines) == 2 and len(list(folder.iterdir())) == 1

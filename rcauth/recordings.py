@@ -204,9 +204,10 @@ def _save_each(
             place(fetched.part, final)
         except FileExistsError:
             # Made while this one was fetched: kept, as is the download, unless the two are the same.
-            if final.is_file() and not final.is_symlink() and sha256_of(final) == sha256_of(fetched.part):
+            there = sha256_of(final) if final.is_file() and not final.is_symlink() else None
+            if there is not None and there == sha256_of(fetched.part):
                 os.unlink(fetched.part)
-                yield Saved(*ids, name, fetched.size, kind, sha256_of(final), "exists")
+                yield Saved(*ids, name, fetched.size, kind, there, "exists")
             else:
                 yield _failed(ids, fetched.part.name, f"{name} exists with other content: kept as it is")
             continue

@@ -383,14 +383,25 @@ def api(
 def _stream_binary(response: Any) -> None:
     """A binary answer without --output: to a pipe byte for byte, in chunks; a terminal gets one line
     instead, and the body is not read (its size is the answer's Content-Length)."""
-    from rcauth.client import body_chunks
-
     if sys.stdout.isatty():
         raise CliError(_binary_refused(response, read=False), int(ExitCode.USAGE))
+    _copy_body(response, _stdout_bytes())
+
+
+def _stdout_bytes() -> Any:
+    """stdout's byte stream, text written so far flushed ahead of it; `OutputFailed` when stdout was
+    closed at start (`>&-`), said as every command says it."""
     out = getattr(sys.stdout, "buffer", None)
     if out is None:
         raise OutputFailed("cannot write the output: standard output is closed")
     sys.stdout.flush()
+    return out
+
+
+def _copy_body(response: Any, out: Any) -> None:
+    """A streamed answer's body written to `out` as it arrives, never held whole."""
+    from rcauth.client import body_chunks
+
     for chunk in body_chunks(response):
         out.write(chunk)
     out.flush()
@@ -421,26 +432,18 @@ def _save_body(
     `Accept: */*`, as curl sends."""
     from pathlib import Path
 
-    from rcauth.client import body_chunks
-
     sent: dict[str, Any] = {"params": query, "json": body, "headers": {"Accept": "*/*"}}
     if output == "-":
-        out = getattr(sys.stdout, "buffer", None)
-        if out is None:  # stdout closed (`>&-`): said as every command says it
-            raise OutputFailed("cannot write the output: standard output is closed")
+        out = _stdout_bytes()  # before the request: a closed stdout spends none
         with client.streamed(method, url, **sent) as response:
-            sys.stdout.flush()
-            for chunk in body_chunks(response):
-                out.write(chunk)
-            out.flush()
+            _copy_body(response, out)
         return
     if _special_file(output):
         # A device, a FIFO, /dev/stdout: written into as it is, as curl does. Renaming a temp file
         # over it would replace the device node itself (as root: /dev/null, /dev/stdout).
         try:
-            with client.streamed(method, url, **sent) as response, open(output, "wb") as out:
-                for chunk in body_chunks(response):
-                    out.write(chunk)
+            with client.streamed(method, url, **sent) as response, open(output, "wb") as device:
+                _copy_body(response, device)
         except OSError as exc:
             raise OutputFailed(f"cannot write {output!r}: {exc.strerror or exc}") from None
         return

@@ -487,7 +487,8 @@ class ApiClient:
         from rcauth.files import write_part
 
         headers = {**dict(kwargs.pop("headers", None) or {}), "Accept": "*/*", "Accept-Encoding": "identity"}
-        for _ in range(2):  # twice at most: once more after a part that is no prefix of the content
+        unsized = False  # a 200 came with no length and no chunked framing: its end was not proved
+        for _ in range(3):  # a part that is no prefix of the content, a body whose end must be confirmed
             offset = part.stat().st_size if part is not None else 0
             start = max(0, offset - RESUME_OVERLAP)
             sent = {**headers, "Range": f"bytes={start}-"} if part is not None and offset else headers
@@ -516,21 +517,47 @@ class ApiClient:
                         continue
                     rest = _after_overlap(body_chunks(response), _tail(part, offset - start))
                     try:
-                        write_part(part, _counted(rest, on_chunk), append=True)
+                        write_part(part, _counted(_at_most(rest, total - offset), on_chunk), append=True)
                     except _NotThisContent:
                         os.unlink(part)
                         part = None
                         continue
+                    except _TooLong:
+                        os.unlink(part)
+                        said = f"the content is longer than the {total} bytes the server said; not kept"
+                        raise ApiError(said) from None
                     _check_length(part, total)
-                    return Fetched(part, total, content_type, offset)
+                    return Fetched(part, total, content_type, 0 if unsized else offset)
+                if unsized:  # asked for a range to learn the length, and the whole body came again
+                    if part is not None:
+                        os.unlink(part)
+                    raise ApiError(
+                        "the server says neither how long the content is nor answers a range: it cannot "
+                        "be checked whole; not kept"
+                    )
                 target = part_for(content_type)
                 if part is not None and part != target:
                     os.unlink(part)
                 part = target
                 expected = _content_length(response)
-                write_part(target, _counted(body_chunks(response), on_chunk), append=False)
+                body = body_chunks(response)  # http.client reads no byte past a Content-Length
+                if expected is None:
+                    body = _at_most(body, UNSIZED_BODY_MAX)
+                try:
+                    write_part(target, _counted(body, on_chunk), append=False)
+                except _TooLong:
+                    os.unlink(target)
+                    raise ApiError(
+                        f"the server sent more than {UNSIZED_BODY_MAX // 2**30} GiB without saying how long "
+                        "the content is; not kept"
+                    ) from None
                 if expected is not None:
                     _check_length(target, expected)
+                elif not _chunked(response):
+                    # Ended by closing the connection: a cut looks the same as the end. One range
+                    # request for the last bytes learns the length (its Content-Range) and checks them.
+                    unsized = True
+                    continue
                 return Fetched(target, target.stat().st_size, content_type, 0)
         raise ApiError("the server refused every range asked of it (HTTP 416)", status=416)
 
@@ -704,8 +731,32 @@ CHUNK_BYTES = 64 * 1024
 RESUME_OVERLAP = 4096
 
 
+# The most a body that does not say its length (no Content-Length) is let write: above any recording
+# RingCentral makes (a day of 8 kHz 16-bit WAV is 1.4 GB), far below a disk filled by an endless body.
+UNSIZED_BODY_MAX = 4 * 2**30
+
+
 class _NotThisContent(Exception):
     """The bytes a resumed download asked for again differ from the part's: another body."""
+
+
+class _TooLong(Exception):
+    """A body went past the length it was let have."""
+
+
+def _at_most(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    """`chunks`, raising `_TooLong` before the first byte past `limit` is yielded."""
+    left = limit
+    for chunk in chunks:
+        if len(chunk) > left:
+            raise _TooLong
+        left -= len(chunk)
+        yield chunk
+
+
+def _chunked(response: requests.Response) -> bool:
+    """The body came in chunked framing, whose last chunk proves its end (a cut one is an error)."""
+    return "chunked" in str(response.headers.get("Transfer-Encoding", "")).lower()
 
 
 def _tail(part: Path, size: int) -> bytes:
@@ -753,13 +804,15 @@ def body_chunks(response: requests.Response) -> Iterator[bytes]:
     connection dropped or a body cut short of its Content-Length is a `TransportError`."""
     import requests
 
+    from rcauth.transport import cut_off
+
     try:
         yield from response.iter_content(CHUNK_BYTES)
         return
     except requests.RequestException as exc:
-        cause = type(exc).__name__
+        error = cut_off(exc, response.url)
     # Raised outside the `except`: the chain would only repeat urllib3's wording.
-    raise TransportError(f"the answer from {urlsplit(response.url).netloc} was cut off part-way ({cause})")
+    raise error
 
 
 def _waiting_for_the_lock() -> None:

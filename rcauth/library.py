@@ -335,12 +335,15 @@ class Client:
         directions: Iterable[str] | str = (),
         account: bool = False,
         limit: int | None = None,
+        checksums: bool = True,
     ) -> Iterator[RecordingSaved]:
         """Save the recordings of a period's calls in `directory` (an existing directory) as
         `rcauth recordings download` does, yielding each one's outcome as it is done: `status` is
         "saved", "exists" (saved before: skipped without a request) or "failed" (`reason` says why;
         the others go on), with `file`, `bytes`, `content_type` and `sha256`. File names are made safe
         from the call's data; an existing file is never replaced; a run cut off is resumed by the next.
+        `checksums=False` leaves `sha256` None, and spares reading every file again (an archive saved
+        before is otherwise read whole on each run).
 
         Raises:
             ApiError: the app lacks ReadCallRecording (its `hint` says what to do); a listing page
@@ -353,7 +356,7 @@ class Client:
         records = self.recordings(
             date_from=date_from, date_to=date_to, directions=directions, account=account, limit=limit
         )
-        return download_recordings(self._api, records, Path(directory))
+        return download_recordings(self._api, records, Path(directory), checksums=checksums)
 
 
 def _query(

@@ -88,17 +88,22 @@ def download_recordings(
     directory: Path,
     *,
     on_chunk: Callable[[int], object] | None = None,
+    checksums: bool = True,
 ) -> Iterator[Saved]:
     """Save each record's recording in `directory` (which must exist), yielding what became of it as it
     is done. One recording failing (its content elsewhere than the session's origins, an error answer,
     a body cut off, a file in the way) is a "failed" `Saved` and the rest go on; what stops them all is
     raised: the app lacking ReadCallRecording (an `ApiError` telling what to do), the session ending,
-    Ctrl-C. `on_chunk` is told each piece of body written."""
+    a 429, Ctrl-C. `on_chunk` is told each piece of body written.
+
+    `checksums=False` leaves `Saved.sha256` None: a SHA-256 is a read of the whole file, and for an
+    archive saved before that is the whole archive read again on every run, for a manifest nobody
+    asked for."""
     folder = directory.resolve(strict=True)
     if not folder.is_dir():
         raise NotADirectoryError(f"{directory} is not a directory")
     with _only_download_into(folder, directory):
-        yield from _save_each(client, records, folder, directory, on_chunk)
+        yield from _save_each(client, records, folder, directory, on_chunk, checksums)
 
 
 @contextlib.contextmanager
@@ -132,8 +137,12 @@ def _save_each(
     folder: Path,
     directory: Path,
     on_chunk: Callable[[int], object] | None,
+    checksums: bool,
 ) -> Iterator[Saved]:
     from rcauth.files import sha256_of
+
+    def digest(path: Path) -> str | None:
+        return sha256_of(path) if checksums else None
 
     used: set[str] = set()
     for record in records:
@@ -146,7 +155,7 @@ def _save_each(
                 yield _failed(ids, existing.name, f"{existing.name} is in the way (not a regular file)")
                 continue
             kind = _type_of(existing.name)
-            yield Saved(*ids, existing.name, existing.stat().st_size, kind, sha256_of(existing), "exists")
+            yield Saved(*ids, existing.name, existing.stat().st_size, kind, digest(existing), "exists")
             continue
         uri = recording.get("contentUri")
         if not isinstance(uri, str) or not uri:
@@ -175,9 +184,11 @@ def _save_each(
         except ApiError as exc:
             if exc.status == 403 and _lacks_permission(exc):
                 raise exc.restated(hint=PERMISSION_HINT) from exc
-            if exc.status in (401, 429):
-                # 429: every request made during RingCentral's penalty starts it again, so the rest
-                # are not asked for; the run stops with what it saved, and a later run resumes.
+            if exc.status == 429:
+                # Every request made during RingCentral's penalty starts it again, so the rest are not
+                # asked for; the run stops with what it saved, and a later run resumes.
+                raise exc.restated(hint=_rate_limit_hint(exc)) from exc
+            if exc.status == 401:
                 raise
             left = _existing(folder, stem, suffix=PART_SUFFIX)
             yield _failed(ids, left.name if left else None, _one_line(exc))
@@ -211,12 +222,24 @@ def _save_each(
             else:
                 yield _failed(ids, fetched.part.name, f"{name} exists with other content: kept as it is")
             continue
-        yield Saved(*ids, name, fetched.size, kind, sha256_of(final), "saved", fetched.resumed_from)
+        yield Saved(*ids, name, fetched.size, kind, digest(final), "saved", fetched.resumed_from)
 
 
 def _part_namer(folder: Path, stem: str) -> Callable[[str], Path]:
     """Where a fresh body goes: the final name for the answer's type, and `.part`."""
     return lambda content_type: _inside(folder, f"{stem}.{extension_for(content_type)}{PART_SUFFIX}")
+
+
+def _rate_limit_hint(exc: ApiError) -> str:
+    """What a 429 that stopped the run means: the Heavy allowance is the app's for this user, shared by
+    every program signed in with it (a second `rcauth recordings download`, a script), which rcauth's
+    pacing cannot see coming; and what to do."""
+    waited = f"; {exc.hint}" if exc.hint else ""
+    return (
+        "RingCentral's limit on recording downloads (10 a minute) is spent, and it is shared by every "
+        f"program using this app as this user{waited}. Run the same command again later: saved "
+        "recordings are skipped and partial ones resumed"
+    )
 
 
 def _text(value: Any) -> str | None:

@@ -338,6 +338,14 @@ def failure(exc: requests.RequestException, url: str) -> TransportError:
     return TransportError(f"could not reach {host}: {_reason(exc)}")
 
 
+def cut_off(exc: BaseException, url: str) -> TransportError:
+    """One line for an answer whose headers came and whose body did not all come: the host was reached
+    ("could not reach" would send the user to check a network that worked), and the answer ended early."""
+    reason = _reason(exc)
+    how = "stalled" if reason == "timed out" else "was cut off"
+    return TransportError(f"the answer from {urlsplit(url).netloc} {how} part-way ({reason})")
+
+
 def read_within(
     response: requests.Response, seconds: float, url: str, *, budget: float | None = None
 ) -> None:
@@ -370,7 +378,7 @@ def read_within(
     except requests.RequestException as exc:
         if fired.is_set():
             raise too_slow(url, said) from None
-        raise failure(exc, url) from None
+        raise cut_off(exc, url) from None  # the headers came: the host was reached
     except _TooLarge:
         response.close()
         raise TransportError(

@@ -16,6 +16,7 @@ import requests
 import requests_mock
 from helpers import FakeClock, make_session, serving, token_answer
 
+import rcauth.client as client_module
 from rcauth.client import LOGIN_HINT, MAX_429_RETRIES, MAX_RATE_LIMIT_WAIT, ApiClient, RateLimiter
 from rcauth.errors import (
     ApiError,
@@ -1661,6 +1662,62 @@ def test_a_body_shorter_than_its_content_length_is_not_kept(store: MemoryStore, 
     answer = {"status_code": 200, "content": BODY[:7], "headers": {"Content-Length": "10"}}
     with pytest.raises(ApiError, match="the content is 7 bytes where the server said 10; not kept"):
         _fetch(store, tmp_path, None, answer)
+    assert not (tmp_path / "call.mp3.part").exists()
+
+
+def test_a_body_ended_by_closing_the_connection_is_confirmed_by_a_range_for_its_last_bytes(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    """No Content-Length and no chunked framing: a cut looks the same as the end. One range request for
+    the last bytes learns the length (Content-Range) and checks them; a body that was cut is finished."""
+    whole = {"status_code": 200, "content": LONG}  # requests-mock adds no Content-Length
+    last = {"Content-Range": "bytes 6144-10239/10240"}
+    confirm = {"status_code": 206, "content": LONG[6144:], "headers": last}
+    fetched, sent, part = _fetch(store, tmp_path, None, whole, confirm)
+    assert part.read_bytes() == LONG and (fetched.size, fetched.resumed_from) == (10240, 0)
+    assert [r.headers.get("Range") for r in sent] == [None, "bytes=6144-"]
+
+    cut = {"status_code": 200, "content": LONG[:6000]}
+    tail = {"Content-Range": "bytes 1904-10239/10240"}
+    rest = {"status_code": 206, "content": LONG[1904:], "headers": tail}
+    fetched, sent, part = _fetch(store, tmp_path, None, cut, rest)
+    assert part.read_bytes() == LONG and (fetched.size, fetched.resumed_from) == (10240, 0)
+
+
+def test_a_body_of_no_stated_length_from_a_server_without_ranges_is_not_kept(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    again = {"status_code": 200, "content": LONG}
+    with pytest.raises(ApiError, match="neither how long the content is nor answers a range"):
+        _fetch(store, tmp_path, None, again, again)
+    assert not (tmp_path / "call.mp3.part").exists()
+
+
+def test_a_chunked_body_is_whole_by_its_framing_and_needs_no_second_request(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    answer = {"status_code": 200, "content": LONG, "headers": {"Transfer-Encoding": "chunked"}}
+    fetched, sent, part = _fetch(store, tmp_path, None, answer)
+    assert part.read_bytes() == LONG and fetched.size == 10240 and len(sent) == 1
+
+
+def test_a_body_of_no_stated_length_is_cut_at_the_cap_and_not_kept(
+    store: MemoryStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An endless body (a proxy's stream, a hostile server) would fill the disk: past the cap it stops."""
+    monkeypatch.setattr(client_module, "UNSIZED_BODY_MAX", 5000)
+    answer = {"status_code": 200, "content": LONG, "headers": {"Transfer-Encoding": "chunked"}}
+    with pytest.raises(ApiError, match="without saying how long the content is; not kept"):
+        _fetch(store, tmp_path, None, answer)
+    assert not (tmp_path / "call.mp3.part").exists()
+
+
+def test_a_range_answer_longer_than_its_content_range_is_not_appended(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    answer = {"status_code": 206, "content": BODY + b"more", "headers": {"Content-Range": "bytes 0-9/10"}}
+    with pytest.raises(ApiError, match="longer than the 10 bytes the server said"):
+        _fetch(store, tmp_path, BODY[:4], answer)
     assert not (tmp_path / "call.mp3.part").exists()
 
 

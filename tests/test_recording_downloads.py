@@ -3,6 +3,7 @@ appears while its recording is fetched (never replaced), over the HTTP client la
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ RECORD = {
 }
 NAME = "20261207T101500Z_Inbound_+16505550123_to_ext101_r4012.mp3"
 AUDIO = b"ID3" + bytes(range(256)) * 8
+AUDIO_HEADERS = {"Content-Type": "audio/mpeg", "Content-Length": str(len(AUDIO))}
 
 
 def run(tmp_path: Path, appears: bytes | None = None) -> list:
@@ -38,9 +40,7 @@ def run(tmp_path: Path, appears: bytes | None = None) -> list:
         written.append(size)
 
     with requests_mock.Mocker() as m, ApiClient(store) as client:
-        m.get(
-            CONTENT, content=AUDIO, headers={"Content-Type": "audio/mpeg", "Content-Length": str(len(AUDIO))}
-        )
+        m.get(CONTENT, content=AUDIO, headers=AUDIO_HEADERS)
         return list(download_recordings(client, [RECORD], tmp_path, on_chunk=on_chunk))
 
 
@@ -93,7 +93,7 @@ def test_a_second_download_into_the_same_folder_at_once_is_refused_not_interleav
     store = MemoryStore()
     store.save(make_session())
     with requests_mock.Mocker() as m, ApiClient(store) as client:
-        m.get(CONTENT, content=AUDIO, headers={"Content-Type": "audio/mpeg"})
+        m.get(CONTENT, content=AUDIO, headers=AUDIO_HEADERS)
         first = download_recordings(client, [RECORD, RECORD], tmp_path)
         next(first)  # the first run is under way, holding the folder
         with pytest.raises(DownloadBusy, match="another rcauth is downloading recordings into"):
@@ -121,6 +121,11 @@ def test_a_rate_limit_stops_the_run_instead_of_asking_for_every_other_recording(
     )
     assert len(saved) == 1 and isinstance(saved[0], ApiError) and saved[0].status == 429
     assert asked == 1
+    # Another program spending the same allowance is why rcauth's own pacing did not avoid it: said so,
+    # with RingCentral's wait and what the next run will do.
+    hint = saved[0].hint or ""
+    assert "shared by every program using this app" in hint and "wait 3600 s" in hint
+    assert "saved recordings are skipped and partial ones resumed" in hint
 
 
 def test_a_folder_that_cannot_be_written_stops_the_run_at_the_first_recording(
@@ -153,8 +158,32 @@ def test_a_403_for_another_permission_fails_that_recording_not_the_run(tmp_path:
 
 def test_a_page_answered_for_a_recording_is_not_kept_as_one(tmp_path: Path) -> None:
     # A contentUri pointing at the API (or a proxy's page) answers JSON or HTML: not audio.
-    page = {"Content-Type": "application/json"}
-    [saved, asked] = _client_run(tmp_path, _records(1), json={"uri": "account"}, headers=page)
+    body = '{"uri": "account"}'
+    page = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+    [saved, asked] = _client_run(tmp_path, _records(1), text=body, headers=page)
     assert [s.status for s in saved] == ["failed"] and asked == 1
     assert saved[0].reason == "the answer is application/json, not a recording: not kept"
     assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == []
+
+
+def test_without_checksums_files_saved_before_and_now_are_never_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SHA-256 reads the whole file: an archive saved before was read whole on every run, for a manifest
+    nobody had asked for."""
+    import rcauth.files
+
+    (tmp_path / NAME).write_bytes(AUDIO)  # saved by an earlier run
+    read: list[Path] = []
+    real = rcauth.files.sha256_of
+    monkeypatch.setattr(rcauth.files, "sha256_of", lambda path: read.append(path) or real(path))
+    store = MemoryStore()
+    store.save(make_session())
+    other = {**RECORD, "id": "rec-2", "recording": {"id": "4013", "contentUri": CONTENT}}
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CONTENT, content=AUDIO, headers=AUDIO_HEADERS)
+        quiet = list(download_recordings(client, [RECORD, other], tmp_path, checksums=False))
+        assert [(s.status, s.sha256) for s in quiet] == [("exists", None), ("saved", None)] and read == []
+        (tmp_path / quiet[1].file).unlink()
+        summed = list(download_recordings(client, [RECORD, other], tmp_path))
+    assert [s.sha256 for s in summed] == [hashlib.sha256(AUDIO).hexdigest()] * 2 and len(read) == 2

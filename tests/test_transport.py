@@ -604,7 +604,25 @@ def test_a_read_timing_out_before_the_deadline_is_named_as_the_failure_it_is_not
     response.raw = Broken()
     with pytest.raises(TransportError) as caught:
         transport.read_within(response, 60.0, SERVER + "/restapi")
-    assert caught.value.message == "could not reach platform.ringcentral.com: timed out"
+    assert caught.value.message == "the answer from platform.ringcentral.com stalled part-way (timed out)"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"],
+    ids=["content-length", "chunked"],
+)
+def test_an_answer_cut_off_after_its_headers_says_so_not_that_the_host_could_not_be_reached(head) -> None:
+    """The headers came, so the host was reached: "could not reach" would send the user to check a
+    network that worked."""
+    body = [b"x" * 10] if b"Content-Length" in head else [b"a\r\n" + b"x" * 10 + b"\r\n"]
+    listener, url = _serving(head, body, 0.0)
+    with listener, transport.new_session() as http:
+        response = http.get(url, stream=True, timeout=10)
+        with pytest.raises(TransportError) as caught:
+            transport.read_within(response, 10.0, url)
+    assert caught.value.message.startswith(f"the answer from {urlsplit(url).netloc} was cut off part-way (")
+    assert caught.value.exit_code == 5
 
 
 def test_an_answer_whose_headers_used_up_the_budget_is_hung_up_on_at_once() -> None:

@@ -191,7 +191,11 @@ def download(
         if progress.live:
             client.on_wait = progress.wait
         listing = Listing(recorded_calls(client, query, limit=limit))  # signals: as anywhere, at once
-        saved = download_recordings(client, listing, directory, on_chunk=progress.advance)
+        # The SHA-256s are for the manifest: without one, saved files are not read again.
+        checksums = as_json or manifest is not None
+        saved = download_recordings(
+            client, listing, directory, on_chunk=progress.advance, checksums=checksums
+        )
         try:
             stream = _collected(saved, results, progress)
             if as_json:

@@ -127,7 +127,7 @@ SERVER_FAULTS: dict[str, tuple[str, Any, str]] = {
     "dropped mid-body": (
         "intercept",
         on_page_two(Answer(200, "application/json", '{"records": []}' * 50, cut=True)),
-        "Error: could not reach ",
+        "Error: the answer from 127.0.0.1:",
     ),
 }
 

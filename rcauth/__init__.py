@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-# A literal, not importlib.metadata: `rcauth --version` must not pay for a metadata scan at start-up.
-__version__ = "0.1.0"
-
-# Public name -> the module that defines it.
+# Public name -> the module that defines it. `__version__` too: `rcauth.version` holds it for the modules
+# that need it (they import that, never this module), and `import rcauth` still loads no submodule.
 _EXPORTS = {
+    "__version__": "rcauth.version",
     "Client": "rcauth.library",
     "Auth": "rcauth.library",
     "SessionInfo": "rcauth.library",
@@ -51,7 +50,7 @@ _EXPORTS = {
     "Terminated": "rcauth.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [*_EXPORTS]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time `__getattr__` loads them
     from rcauth.errors import ApiError as ApiError
@@ -80,6 +79,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time `__getattr__` 
     from rcauth.library import token as token
     from rcauth.library import token_data as token_data
     from rcauth.recordings import RecordingSaved as RecordingSaved
+    from rcauth.version import __version__ as __version__
 
 
 def __getattr__(name: str) -> Any:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rcauth import __version__
 from rcauth.config import DEFAULT_PROFILE, check_profile_name
 from rcauth.errors import ExitCode, RcauthError, Terminated
 from rcauth.stdio import guard_std_streams
+from rcauth.version import __version__
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem

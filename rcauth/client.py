@@ -953,7 +953,7 @@ def api_error(response: requests.Response, *, hint: str | None = None) -> ApiErr
 def _user_agent() -> str:
     import requests
 
-    from rcauth import __version__
+    from rcauth.version import __version__
 
     return f"rcauth/{__version__} python-requests/{requests.__version__}"
 

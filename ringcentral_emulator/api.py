@@ -13,16 +13,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
 from ringcentral_emulator.audio import Audio, recording_audio
 from ringcentral_emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, RecordFilter, iso_ms
+from ringcentral_emulator.ratelimit import too_many
 from ringcentral_emulator.state import AccessProblem, SessionInfo
 from ringcentral_emulator.wire import Request, Response, json_response, rest_error
 
 if TYPE_CHECKING:
-    from ringcentral_emulator.app import EmulatorApp
+    from ringcentral_emulator.config import EmulatorConfig
+    from ringcentral_emulator.data import CallLog, Directory
+    from ringcentral_emulator.ratelimit import Verdict
+    from ringcentral_emulator.state import AuthState, Counters
 
 API_PREFIX = "/restapi/v1.0"
 MAX_PER_PAGE = 1000
@@ -47,6 +51,38 @@ _ACCESS_ERRORS = {
     AccessProblem.EXPIRED: ("OAU-128", "Access token expired"),
     AccessProblem.REVOKED: ("OAU-211", "Token is revoked"),
 }
+
+
+class ApiContext(Protocol):
+    """What the REST resources, and the media origin that shares their checks, need of the emulator that
+    serves them: its switches, state and data, and a count against the rate limits. `app.EmulatorApp`
+    is one; this module does not import it (the app composes the endpoints, so it imports them)."""
+
+    @property
+    def config(self) -> EmulatorConfig: ...
+
+    @property
+    def auth(self) -> AuthState: ...
+
+    @property
+    def counters(self) -> Counters: ...
+
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def call_log(self) -> CallLog: ...
+
+    @property
+    def media_url(self) -> str | None:
+        """The media origin, once bound: where records' `contentUri` point (None: the API's own)."""
+        ...
+
+    def limit(self, who: object, group: str) -> Verdict | None:
+        """Count one request of `group` for `who`; None when that group is not limited."""
+        ...
+
+    def clock_ms(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -81,7 +117,7 @@ CONTENT_ROUTE = _route(
 )
 
 
-def authenticate(app: EmulatorApp, req: Request, *, query_token: bool = False) -> SessionInfo | Response:
+def authenticate(app: ApiContext, req: Request, *, query_token: bool = False) -> SessionInfo | Response:
     """Who the request's bearer token speaks for, or the 401 answer. With `query_token`, a request with no
     Authorization header may name its token in an `access_token` query parameter, as the spec's
     CallLogRecordingInfo.contentUri allows for content ("access token must be passed via `Authorization`
@@ -101,13 +137,13 @@ def authenticate(app: EmulatorApp, req: Request, *, query_token: bool = False) -
     return result
 
 
-def _unauthorized(app: EmulatorApp, code: str, message: str) -> Response:
+def _unauthorized(app: ApiContext, code: str, message: str) -> Response:
     app.counters.incr("unauthorized")
     return rest_error(401, code, message)
 
 
 def check_access(
-    app: EmulatorApp, ids: dict[str, str], permission: str, session: SessionInfo
+    app: ApiContext, ids: dict[str, str], permission: str, session: SessionInfo
 ) -> Response | None:
     """The account's 404 or the app's missing permission's 403 (InsufficientPermissions, CMN-401, with the
     permission's name), or None when the request may go on."""
@@ -124,7 +160,7 @@ def check_access(
     return None
 
 
-def find_recording(app: EmulatorApp, recording_id: str) -> Audio | None:
+def find_recording(app: ApiContext, recording_id: str) -> Audio | None:
     """The audio of a recording of the account's call log, or None (no such recording): as long as its
     call, or `recording_seconds` when that switch is set."""
     log = app.call_log
@@ -145,7 +181,7 @@ def recording_not_found() -> Response:
 
 
 class ApiEndpoints:
-    def __init__(self, app: EmulatorApp) -> None:
+    def __init__(self, app: ApiContext) -> None:
         self.app = app
 
     def handle(self, req: Request) -> Response:
@@ -164,7 +200,7 @@ class ApiEndpoints:
             return rest_error(404, "CMN-120", "Invalid URI")
         verdict = self.app.limit(("user", session.extension_id, session.client_id), route.group)
         if verdict is not None and not verdict.allowed:
-            return self.app.too_many(verdict)
+            return too_many(verdict)
         headers = verdict.headers() if verdict else []
         return self._serve(req, route, match.groupdict(), session).with_headers(headers)
 

@@ -1,4 +1,4 @@
-"""The emulator behind the socket: routing, fault injection, rate-limit answers and the control endpoints.
+"""The emulator behind the socket: routing, fault injection, the rate-limit count and the control endpoints.
 
 Control endpoints (only on the emulator, for tests that run it as a subprocess):
 
@@ -109,12 +109,6 @@ class EmulatorApp:
         if not verdict.allowed:
             self.counters.incr("rate_limited")
         return verdict
-
-    @staticmethod
-    def too_many(verdict: Verdict) -> Response:
-        return rest_error(429, "CMN-301", "Request rate exceeded").with_headers(
-            [*verdict.headers(), ("Retry-After", str(verdict.retry_after or 1))]
-        )
 
     # -- dispatch ----------------------------------------------------------------------------------------
 

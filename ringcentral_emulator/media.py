@@ -18,20 +18,19 @@ bytes`, one byte range honoured (RFC 9110 §14), `contentDisposition`/`contentDi
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import quote
 
 from ringcentral_emulator.api import (
     CONTENT_ROUTE,
+    ApiContext,
     authenticate,
     check_access,
     find_recording,
     recording_not_found,
 )
+from ringcentral_emulator.ratelimit import too_many
 from ringcentral_emulator.wire import Request, Response, rest_error
-
-if TYPE_CHECKING:
-    from ringcentral_emulator.app import EmulatorApp
 
 DISPOSITIONS = ("Inline", "Attachment")  # the spec's ContentDisposition
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -39,7 +38,7 @@ _FILENAME_MAX = 255
 
 
 class MediaEndpoints:
-    def __init__(self, app: EmulatorApp) -> None:
+    def __init__(self, app: ApiContext) -> None:
         self.app = app
 
     def handle(self, req: Request) -> Response:
@@ -51,7 +50,7 @@ class MediaEndpoints:
             return session
         verdict = self.app.limit(("user", session.extension_id, session.client_id), CONTENT_ROUTE.group)
         if verdict is not None and not verdict.allowed:
-            return self.app.too_many(verdict)
+            return too_many(verdict)
         limits = verdict.headers() if verdict else []
         ids = match.groupdict()
         refused = check_access(self.app, ids, CONTENT_ROUTE.permission, session)

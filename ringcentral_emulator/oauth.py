@@ -26,7 +26,7 @@ import hmac
 import math
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlencode
 
 from ringcentral_emulator import pages
@@ -38,6 +38,7 @@ from ringcentral_emulator.config import (
     SUPPORTED_GRANTS,
     App,
 )
+from ringcentral_emulator.ratelimit import too_many
 from ringcentral_emulator.state import AuthorizeRequest, CodeProblem, Grant, IssuedTokens, RefreshProblem
 from ringcentral_emulator.wire import (
     FORM_CONTENT_TYPE,
@@ -51,7 +52,9 @@ from ringcentral_emulator.wire import (
 )
 
 if TYPE_CHECKING:
-    from ringcentral_emulator.app import EmulatorApp
+    from ringcentral_emulator.config import EmulatorConfig
+    from ringcentral_emulator.ratelimit import Verdict
+    from ringcentral_emulator.state import AuthState, Counters
 
 # RFC 7636 §4.1 / §4.2: verifier and S256 challenge are 43-128 characters of [A-Z a-z 0-9 - . _ ~].
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -72,8 +75,27 @@ _SINGLE_VALUED = (
 )
 
 
+class OAuthContext(Protocol):
+    """What the OAuth endpoints need of the emulator that serves them: its switches (the apps, the user,
+    lifetimes), the authorization state, the counters and a count against the Auth group's limit.
+    `app.EmulatorApp` is one; this module does not import it (the app composes the endpoints)."""
+
+    @property
+    def config(self) -> EmulatorConfig: ...
+
+    @property
+    def auth(self) -> AuthState: ...
+
+    @property
+    def counters(self) -> Counters: ...
+
+    def limit(self, who: object, group: str) -> Verdict | None:
+        """Count one request of `group` for `who`; None when that group is not limited."""
+        ...
+
+
 class OAuthEndpoints:
-    def __init__(self, app: EmulatorApp) -> None:
+    def __init__(self, app: OAuthContext) -> None:
         self.app = app
 
     # -- authorize ---------------------------------------------------------------------------------------
@@ -90,7 +112,7 @@ class OAuthEndpoints:
         client_id = first("client_id")
         verdict = self.app.limit(("client", client_id or req.client_ip), "Auth")
         if verdict is not None and not verdict.allowed:
-            return self.app.too_many(verdict)
+            return too_many(verdict)
         extra = tuple(verdict.headers()) if verdict else ()
 
         cfg = self.app.config
@@ -238,7 +260,7 @@ class OAuthEndpoints:
             return _method_not_allowed("POST")
         verdict = self.app.limit(("client", _claimed_client(req) or req.client_ip), "Auth")
         if verdict is not None and not verdict.allowed:
-            return self.app.too_many(verdict)
+            return too_many(verdict)
         extra = list(verdict.headers()) if verdict else []
         problem = _check_form(req)
         if problem is not None:

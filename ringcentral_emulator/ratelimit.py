@@ -19,6 +19,8 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
+from ringcentral_emulator.wire import Response, rest_error
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -37,6 +39,14 @@ class Verdict:
             ("X-Rate-Limit-Remaining", str(self.remaining)),
             ("X-Rate-Limit-Window", _seconds(self.window)),
         ]
+
+
+def too_many(verdict: Verdict) -> Response:
+    """The 429 a refused request gets (CMN-301), with the group's headers and `Retry-After`: one answer for
+    the API, the media origin and the OAuth endpoints alike."""
+    return rest_error(429, "CMN-301", "Request rate exceeded").with_headers(
+        [*verdict.headers(), ("Retry-After", str(verdict.retry_after or 1))]
+    )
 
 
 @dataclass

@@ -609,7 +609,10 @@ def test_a_read_timing_out_before_the_deadline_is_named_as_the_failure_it_is_not
 
 @pytest.mark.parametrize(
     "head",
-    [b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"],
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ],
     ids=["content-length", "chunked"],
 )
 def test_an_answer_cut_off_after_its_headers_says_so_not_that_the_host_could_not_be_reached(head) -> None:

@@ -37,7 +37,7 @@ from tests.contract import contract
 from tests.e2e.support import unavailable
 
 JS = Path(__file__).with_name("js")
-README = Path(__file__).parents[2] / "README.md"
+GUIDE = Path(__file__).parents[2] / "docs" / "guides" / "python.md"
 NODE_MAJOR = 20  # the oldest Node the scripts were run on
 NPM_TIMEOUT = 300.0  # seconds for `npm ci` (46 packages: about 10 s when the registry answers)
 NODE_TIMEOUT = 60.0  # seconds for one script (about 1 s)
@@ -266,11 +266,12 @@ def test_rc_extensible_signs_in_pages_refreshes_and_revokes(js_sdks, subtests) -
 def run_readme_example(
     js_sdks: Path, env: dict[str, str], directory: Path
 ) -> subprocess.CompletedProcess[str]:
-    """The README's one ```javascript block, saved as whoami.mjs beside a node_modules that holds the
-    pinned packages and run with an `rcauth` on the PATH that is this checkout's."""
-    readme = README.read_text(encoding="utf-8")
+    """The Python guide's one ```javascript block (docs/guides/python.md, the SDK hand-off), saved as
+    whoami.mjs beside a node_modules that holds the pinned packages and run with an `rcauth` on the PATH
+    that is this checkout's."""
+    readme = GUIDE.read_text(encoding="utf-8")
     blocks = re.findall(r"^```javascript\n(.*?)^```$", readme, re.DOTALL | re.MULTILINE)
-    assert len(blocks) == 1, "the README's JavaScript example was removed or another added: update this test"
+    assert len(blocks) == 1, "the guide's JavaScript example was removed or another added: update this test"
     directory.mkdir()
     (directory / "node_modules").symlink_to(js_sdks / "node_modules", target_is_directory=True)
     (directory / "whoami.mjs").write_text(blocks[0], encoding="utf-8")
@@ -331,7 +332,7 @@ def test_a_token_from_rcauth_works_in_both_sdks(js_sdks, isolated, tmp_path, sub
     assert list(steps) == ["ringcentral-sdk", "rc-extensible"]
 
     with subtests.test("readme-javascript-example"):
-        # The README's JavaScript block, as written, run by node with `rcauth` on the PATH.
+        # The guide's JavaScript block, as written, run by node with `rcauth` on the PATH.
         assert readme.returncode == 0, readme.stderr
         name = f"{emu.config.user.first_name} {emu.config.user.last_name}"
         assert readme.stdout.splitlines() == [

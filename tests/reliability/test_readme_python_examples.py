@@ -1,5 +1,5 @@
-"""The README's "Use from Python" examples run as written (issue 11, part 1): each fenced python
-block of that section runs in its own process, in order, against the emulator, after `rcauth login`.
+"""The Python guide's examples (docs/guides/python.md) run as written: each fenced python block of the
+page runs in its own process, in order, against the emulator, after `rcauth login`.
 The browser sign-in block runs too: `$BROWSER` is a program that approves the consent page as a
 user would (`rcauth.demo.HeadlessApprover`) and follows the redirect to the loopback."""
 
@@ -14,14 +14,11 @@ from reliability_support import REPO
 
 from ringcentral_emulator import DEMO_JWT
 
-SECTION = "## Use from Python"
+GUIDE = REPO / "docs" / "guides" / "python.md"
 
 
-def python_blocks(readme: str) -> list[str]:
-    start = readme.index(f"\n{SECTION}\n")
-    end = readme.find("\n## ", start + 1)
-    section = readme[start : end if end != -1 else None]
-    return re.findall(r"^```python\n(.*?)^```$", section, flags=re.DOTALL | re.MULTILINE)
+def python_blocks(page: str) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```$", page, flags=re.DOTALL | re.MULTILINE)
 
 
 def approving_browser(directory: Path) -> Path:
@@ -38,7 +35,7 @@ def approving_browser(directory: Path) -> Path:
     return script
 
 
-# What each block shows when it works, in README order.
+# What each block shows when it works, in the page's order.
 EXPECTED = [
     "signed in as ",
     "downloaded ",
@@ -50,8 +47,8 @@ EXPECTED = [
 ]
 
 
-def test_every_python_example_of_the_readme_runs_as_written(emu, rcauth, stored, tmp_path) -> None:
-    blocks = python_blocks((REPO / "README.md").read_text(encoding="utf-8"))
+def test_every_python_example_of_the_python_guide_runs_as_written(emu, rcauth, stored, tmp_path) -> None:
+    blocks = python_blocks(GUIDE.read_text(encoding="utf-8"))
     assert len(blocks) == len(EXPECTED), "a block was added or removed: update EXPECTED"
     # The emulator's media origin, as `--media-server` names it: the recordings block fetches content.
     env = {"RC_JWT": DEMO_JWT, "BROWSER": str(approving_browser(tmp_path)), "RC_MEDIA_URL": emu.media_url}
@@ -60,8 +57,8 @@ def test_every_python_example_of_the_readme_runs_as_written(emu, rcauth, stored,
 
     for number, (block, shown) in enumerate(zip(blocks, EXPECTED, strict=True), start=1):
         result = rcauth.finish(rcauth.start(argv=[sys.executable, "-c", block], env=env), timeout=90)
-        assert result.code == 0, f"README python block {number}:\n{block}\n{result}"
-        assert shown in result.out, f"README python block {number}:\n{block}\n{result}"
+        assert result.code == 0, f"docs/guides/python.md python block {number}:\n{block}\n{result}"
+        assert shown in result.out, f"docs/guides/python.md python block {number}:\n{block}\n{result}"
         assert "Traceback" not in result.err, result
 
     counters = emu.counters()

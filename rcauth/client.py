@@ -9,6 +9,7 @@ request at all (`rcauth token` in a script's loop prints it and exits).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import operator
 import os
@@ -431,20 +432,43 @@ class ApiClient:
         `destination`, renamed to it once whole (`files.write_chunks_atomically`), so a body cut off
         part-way (a `TransportError`) leaves no file under that name. An existing `destination` is
         replaced only with `replace`, else `FileExistsError`, checked before the request (nothing is
-        sent) and again before the rename.
+        sent) and again before the rename. A `destination` that is a device, a FIFO or `/dev/stdout`
+        is written into as it is, never replaced; a symbolic link is kept and the file it leads to
+        written (`files.output_target`). A directory is an `IsADirectoryError`, before the request.
 
         With `resume` (GET only), the body goes to `destination` + `.part`, which is kept when the
         answer is cut off and continued by the next call (`fetch_part`: `Range`, verified against the
         answer's lengths); it is renamed to `destination` once whole."""
-        from rcauth.files import check_writable_directory, place, write_chunks_atomically
+        from rcauth.files import (
+            check_writable_directory,
+            output_target,
+            place,
+            write_chunks_atomically,
+            write_into,
+        )
 
+        if not isinstance(path_or_url, str):
+            raise TypeError(f"path_or_url must be a str, not {type(path_or_url).__name__}")
+        if not isinstance(replace, bool) or not isinstance(resume, bool):
+            raise TypeError("replace and resume must be True or False")
+        # The file holds the bytes as sent, whose length the answer states: never a body inflated from
+        # a compressed one, which nothing bounds (a few KB of gzip fill a disk).
+        headers = {"Accept-Encoding": "identity", **dict(kwargs.pop("headers", None) or {})}
+        kwargs["headers"] = headers
+        destination, into = output_target(Path(destination))
+        if into:  # a device, a FIFO, /dev/stdout: written into, never replaced by a file
+            with self.streamed(method, path_or_url, **kwargs) as response:
+                _check_whole_body(response, headers)
+                return write_into(destination, self._body(response))
+        if os.path.isdir(destination):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(destination))
         if not replace and os.path.lexists(destination):
             raise FileExistsError(f"{destination} exists")
         check_writable_directory(destination)
         if not resume:
             with self.streamed(method, path_or_url, **kwargs) as response:
-                _check_whole_body(response, kwargs.get("headers"))
-                return write_chunks_atomically(destination, body_chunks(response), replace=replace)
+                _check_whole_body(response, headers)
+                return write_chunks_atomically(destination, self._body(response), replace=replace)
         if method.upper() != "GET":
             raise ValueError("only a GET download can be resumed")
         part = destination.with_name(destination.name + PART_SUFFIX)
@@ -495,6 +519,7 @@ class ApiClient:
             with self.streamed("GET", path_or_url, accept=(416,), headers=sent, **kwargs) as response:
                 status = response.status_code
                 content_type = str(response.headers.get("Content-Type", ""))
+                _refuse_encoded(response)
                 if status == 416:
                     if part is not None:
                         os.unlink(part)
@@ -515,7 +540,7 @@ class ApiClient:
                         os.unlink(part)
                         part = None
                         continue
-                    rest = _after_overlap(body_chunks(response), _tail(part, offset - start))
+                    rest = _after_overlap(self._body(response), _tail(part, offset - start))
                     try:
                         write_part(part, _counted(_at_most(rest, total - offset), on_chunk), append=True)
                     except _NotThisContent:
@@ -540,7 +565,7 @@ class ApiClient:
                     os.unlink(part)
                 part = target
                 expected = _content_length(response)
-                body = body_chunks(response)  # http.client reads no byte past a Content-Length
+                body = self._body(response)  # http.client reads no byte past a Content-Length
                 if expected is None:
                     body = _at_most(body, UNSIZED_BODY_MAX)
                 try:
@@ -560,6 +585,10 @@ class ApiClient:
                     continue
                 return Fetched(target, target.stat().st_size, content_type, 0)
         raise ApiError("the server refused every range asked of it (HTTP 416)", status=416)
+
+    def _body(self, response: requests.Response) -> Iterator[bytes]:
+        """A streamed body, stalled past this client's answer budget (`body_chunks`)."""
+        return body_chunks(response, stall_after=self.answer_within)
 
     def _send(self, method: str, url: str, access_token: str, **kwargs: Any) -> requests.Response:
         """One try: pace for the rate limit, send, and note what the answer says about the limit."""
@@ -726,6 +755,9 @@ class ApiClient:
 CHUNK_BYTES = 64 * 1024
 # The most one read of a streamed body returns where reads return what has arrived (`body_chunks`).
 READ_BYTES = 1024 * 1024
+# A streamed body that brings less than this in `RCAUTH_TIMEOUT` seconds (120 by default: about half a
+# KB a second, far below any link a recording comes over) has stalled (`body_chunks`).
+STALL_BYTES = 64 * 1024
 
 
 # A resumed download asks again for this many bytes it already has and checks they are the same: the
@@ -789,9 +821,24 @@ def _after_overlap(chunks: Iterator[bytes], expected: bytes) -> Iterator[bytes]:
         raise _NotThisContent
 
 
+def _refuse_encoded(response: requests.Response) -> None:
+    """A download asks for the content as it is (`Accept-Encoding: identity`), so that what is written
+    is what `Content-Length` counts. A server or proxy that compresses it anyway would have requests
+    inflate it unbounded as it is read: refused before a byte is written."""
+    encoding = str(response.headers.get("Content-Encoding", "")).strip().lower()
+    if encoding not in ("", "identity"):
+        raise ApiError(
+            f"{urlsplit(response.url).netloc} sent the content compressed ({encoding[:40]}) though asked "
+            "not to: nothing saved",
+            status=response.status_code,
+        )
+
+
 def _check_whole_body(response: requests.Response, headers: Mapping[str, str] | None) -> None:
     """A body saved as a file must be the whole of what was asked for: not a redirect nobody followed
-    (a 3xx without a usable Location comes back as it is), nor a 206 part when no Range was sent."""
+    (a 3xx without a usable Location comes back as it is), nor a 206 part when no Range was sent, nor a
+    compressed body (`_refuse_encoded`)."""
+    _refuse_encoded(response)
     asked_range = any(name.lower() == "range" for name in (headers or {}))
     status = response.status_code
     if 300 <= status < 400 or (status == 206 and not asked_range):
@@ -801,15 +848,37 @@ def _check_whole_body(response: requests.Response, headers: Mapping[str, str] | 
         )
 
 
-def body_chunks(response: requests.Response) -> Iterator[bytes]:
+def body_chunks(response: requests.Response, *, stall_after: float | None = None) -> Iterator[bytes]:
     """A streamed answer's body in chunks, as sent (decompressed if it was compressed in transit); a
-    connection dropped or a body cut short of its Content-Length is a `TransportError`.
+    connection dropped or a body cut short of its Content-Length is a `TransportError`, and so is a body
+    that stalls: less than `STALL_BYTES` in `stall_after` seconds (default `RCAUTH_TIMEOUT`). A body as
+    long as a recording has no deadline as a whole (a slow link takes its time), but one a server or a
+    proxy sends a byte now and then would otherwise hold the command, and a download's folder, for ever.
 
     Read with urllib3's `read1` where it has one (urllib3 2.3 and later): each read returns what has
     arrived, up to `READ_BYTES`, where `iter_content` waits to fill a whole chunk. So the chunks can be
     large (a quarter of the system calls and Python-level work of 64 KiB ones) without a cut connection
     losing the chunk it was filling: what arrived before the cut is yielded, and a resumed download
     continues from there."""
+    from rcauth.config import answer_budget
+
+    window = answer_budget() if stall_after is None else stall_after
+    arrived, since = 0, time.monotonic()
+    for chunk in _raw_chunks(response):
+        arrived += len(chunk)
+        now = time.monotonic()
+        if now - since >= window:
+            if arrived < STALL_BYTES:
+                raise TransportError(
+                    f"the answer from {urlsplit(response.url).netloc} stalled part-way: less than "
+                    f"{STALL_BYTES // 1024} KiB in {window:.0f} s",
+                    hint="the server or a proxy on the way is sending it too slowly; try again later",
+                )
+            arrived, since = 0, now
+        yield chunk
+
+
+def _raw_chunks(response: requests.Response) -> Iterator[bytes]:
     import requests
 
     from rcauth.transport import cut_off

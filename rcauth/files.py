@@ -40,6 +40,35 @@ def check_writable_directory(path: Path) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(parent))
 
 
+def output_target(path: Path) -> tuple[Path, bool]:
+    """Where writing a file the user named goes, as `(target, into)`. `into` is True when `path` is
+    something other than a regular file or a directory (a device, a FIFO, a socket, `/dev/stdout` or a
+    link to it): it is written into as it is, as a shell's `>` or curl's `-o` would, never replaced (a
+    temp file renamed over it would replace the node itself: as root, `/dev/null`). Otherwise `target`
+    is the file to write whole and rename: `path`, or, for a symbolic link, the file it leads to (the
+    link is kept, and what it names is written; a link is never replaced by a file)."""
+    try:
+        mode = os.stat(path).st_mode  # follows links: /dev/stdout leads to the process's own stdout
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return path, True
+    if os.path.islink(path):
+        return Path(os.path.realpath(path)), False
+    return path, False
+
+
+def write_into(path: Path, chunks: Iterable[bytes]) -> int:
+    """Write `chunks` into `path` as it is (a device, a FIFO: `output_target`'s `into`), opened as a
+    shell's `>` opens it, never replaced; returns the bytes written."""
+    written = 0
+    with open(path, "wb") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+            written += len(chunk)
+    return written
+
+
 def write_chunks_atomically(path: Path, chunks: Iterable[bytes], *, replace: bool = True) -> int:
     """Write `chunks` (consumed one at a time: a download is never held whole) to a 0600 sibling temp
     file, flush it to disk and rename it to `path`; returns the bytes written. Whatever stops the

@@ -109,26 +109,59 @@ def download_recordings(
 @contextlib.contextmanager
 def _only_download_into(folder: Path, directory: Path) -> Iterator[None]:
     """One download at a time into a folder: two would resume the same `.part` at once, one appending
-    after the other has already given it its final name (a recording saved with its tail twice)."""
+    after the other has already given it its final name (a recording saved with its tail twice).
+
+    The lock is on the folder itself (`flock` on the directory, POSIX): it holds whatever path, bind
+    mount or state directory each run reached the folder by, leaves no file among the recordings, and
+    goes with the process if rcauth is killed. Where there is no `flock` (Windows), a lock file in
+    rcauth's state directory named by the folder's path stands in."""
+    try:
+        import fcntl
+    except ImportError:
+        with _lock_by_path(folder, directory):
+            yield
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _busy(directory) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _busy(directory: Path) -> DownloadBusy:
+    return DownloadBusy(
+        f"another rcauth is downloading recordings into {directory}",
+        hint="wait for it to finish, or give another --dir",
+    )
+
+
+@contextlib.contextmanager
+def _lock_by_path(folder: Path, directory: Path) -> Iterator[None]:
     import hashlib
 
     from filelock import FileLock, Timeout
 
     from rcauth.config import state_dir
+    from rcauth.errors import StorageUnavailable
 
-    # In rcauth's state directory, not the user's folder: an OS lock (released if rcauth is killed)
-    # whose empty file would otherwise be left among the recordings.
     locks = state_dir() / "downloads"
-    locks.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = hashlib.sha256(os.fsencode(folder)).hexdigest()[:32]
     try:
-        with FileLock(str(locks / f"{name}.lock"), timeout=0):
-            yield
+        locks.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock = FileLock(str(locks / f"{name}.lock"), timeout=0)
+        lock.acquire()
     except Timeout:
-        raise DownloadBusy(
-            f"another rcauth is downloading recordings into {directory}",
-            hint="wait for it to finish, or give another --dir",
-        ) from None
+        raise _busy(directory) from None
+    except OSError as exc:
+        raise StorageUnavailable(f"cannot use {locks}: {exc.strerror or exc}") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _save_each(
@@ -139,10 +172,15 @@ def _save_each(
     on_chunk: Callable[[int], object] | None,
     checksums: bool,
 ) -> Iterator[Saved]:
-    from rcauth.files import sha256_of
+    from rcauth.files import check_writable_directory, sha256_of
 
     def digest(path: Path) -> str | None:
         return sha256_of(path) if checksums else None
+
+    try:  # before the listing's first page: a folder nothing can be written in spends no request
+        check_writable_directory(folder / PART_SUFFIX)
+    except OSError as exc:
+        raise OutputFailed(f"cannot write in {directory}: {exc.strerror or exc}") from None
 
     used: set[str] = set()
     for record in records:
@@ -194,7 +232,9 @@ def _save_each(
             yield _failed(ids, left.name if left else None, _one_line(exc))
             continue
         except OSError as exc:
-            if exc.errno in _DIRECTORY_WIDE:  # the next recordings would only fail the same way
+            folder_gone = exc.errno in (errno.ENOENT, errno.ENOTDIR) and not folder.is_dir()
+            wide = exc.errno in _DIRECTORY_WIDE - {errno.ENOENT, errno.ENOTDIR} or folder_gone
+            if wide:  # the next recordings would only fail the same way (not a .part removed meanwhile)
                 raise OutputFailed(f"cannot write in {directory}: {exc.strerror or exc}") from None
             left = _existing(folder, stem, suffix=PART_SUFFIX)
             reason = f"cannot write in {directory}: {exc.strerror or exc}"
@@ -205,6 +245,10 @@ def _save_each(
             # A page, not audio (a contentUri pointing at the API, a proxy's page): never kept as a recording.
             os.unlink(fetched.part)
             yield _failed(ids, None, f"the answer is {media_type[:60]}, not a recording: not kept")
+            continue
+        if fetched.size == 0:  # kept, it would be skipped as saved by every later run
+            os.unlink(fetched.part)
+            yield _failed(ids, None, "the server sent an empty recording: not kept")
             continue
         name = fetched.part.name[: -len(PART_SUFFIX)]
         kind = fetched.content_type or _type_of(name)

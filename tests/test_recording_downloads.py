@@ -187,3 +187,68 @@ def test_without_checksums_files_saved_before_and_now_are_never_read_again(
         (tmp_path / quiet[1].file).unlink()
         summed = list(download_recordings(client, [RECORD, other], tmp_path))
     assert [s.sha256 for s in summed] == [hashlib.sha256(AUDIO).hexdigest()] * 2 and len(read) == 2
+
+
+def test_a_second_download_into_the_same_folder_by_another_path_or_state_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock is the folder's own (flock on the directory): a run that reaches it by a symbolic link,
+    or with another RCAUTH_STATE_DIR (another HOME), is refused as one by the same path is."""
+    from rcauth.errors import DownloadBusy
+
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    alias = tmp_path / "alias"
+    alias.symlink_to(folder)
+    store = MemoryStore()
+    store.save(make_session())
+    with requests_mock.Mocker() as m, ApiClient(store) as client:
+        m.get(CONTENT, content=AUDIO, headers=AUDIO_HEADERS)
+        monkeypatch.setenv("RCAUTH_STATE_DIR", str(tmp_path / "state-1"))
+        first = download_recordings(client, [RECORD, RECORD], folder)
+        next(first)
+        monkeypatch.setenv("RCAUTH_STATE_DIR", str(tmp_path / "state-2"))
+        with pytest.raises(DownloadBusy):
+            next(download_recordings(client, [RECORD], alias))
+        list(first)
+        assert [s.status for s in download_recordings(client, [RECORD], alias)] == ["exists"]
+
+
+def test_an_empty_recording_is_not_kept_for_later_runs_to_skip(tmp_path: Path) -> None:
+    [saved, asked] = _client_run(
+        tmp_path, _records(1), content=b"", headers={"Content-Type": "audio/mpeg", "Content-Length": "0"}
+    )
+    assert [(s.status, s.reason) for s in saved] == [
+        ("failed", "the server sent an empty recording: not kept")
+    ]
+    assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == []
+
+
+def test_a_part_removed_while_it_is_written_fails_that_recording_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    real = ApiClient.fetch_part
+    calls: list[int] = []
+
+    def vanishing(self: ApiClient, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", "x.part")
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ApiClient, "fetch_part", vanishing)
+    [saved, asked] = _client_run(tmp_path, _records(2), content=AUDIO, headers=AUDIO_HEADERS)
+    assert [s.status for s in saved] == ["failed", "saved"], saved
+
+
+def test_a_folder_nothing_can_be_written_in_spends_no_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rcauth.files
+    from rcauth.errors import OutputFailed
+
+    monkeypatch.setattr(rcauth.files.os, "access", lambda path, mode: False)  # a read-only file system
+    [saved, asked] = _client_run(tmp_path, _records(2), content=AUDIO, headers=AUDIO_HEADERS)
+    assert len(saved) == 1 and isinstance(saved[0], OutputFailed) and asked == 0

@@ -177,17 +177,18 @@ def download(
     from rcauth.recordings import recordings as recorded_calls
 
     query = _query(date_from, date_to, directions, account)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise click.BadParameter(
-            f"cannot make {str(directory)!r}: {exc.strerror or exc}", param_hint="--dir"
-        ) from None
     results: list[Saved] = []
     progress = _Progress()
     stopped: RcauthError | None = None  # what ended the run early (a 429, a full disk, a busy DIR)
     manifest_failed: OutputFailed | None = None
     with api_client() as client, progress:
+        client.load_session()  # not signed in: said before DIR is made
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot make {str(directory)!r}: {exc.strerror or exc}", param_hint="--dir"
+            ) from None
         if progress.live:
             client.on_wait = progress.wait
         listing = Listing(recorded_calls(client, query, limit=limit))  # signals: as anywhere, at once
@@ -208,7 +209,9 @@ def download(
         except RcauthError as exc:
             stopped = exc
         finally:
-            if manifest is not None:
+            # Nothing listed and the run stopped (the first page refused, a busy DIR): no manifest, as
+            # --json writes nothing then, rather than an empty one that would pass for an empty period.
+            if manifest is not None and (results or stopped is None):
                 try:
                     _write_manifest(manifest, results)
                 except OutputFailed as exc:  # said after what the run did, not instead of it
@@ -235,11 +238,19 @@ def _collected(saved: Iterator[Saved], results: list[Saved], progress: _Progress
 
 
 def _write_manifest(path: Path, results: list[Saved]) -> None:
-    from rcauth.files import write_atomically
+    """The manifest to FILE: written whole and renamed over it (a regular file is replaced: a daily run
+    keeps one manifest up to date), or written into a device, a FIFO or `/dev/stdout` as they are, and
+    through a symbolic link (`files.output_target`): never a node or a link replaced by a file."""
+    from rcauth.files import output_target, write_atomically, write_into
     from rcauth.output import json_text
 
+    text = json_text([r.to_json() for r in results], indent=2) + "\n"
     try:
-        write_atomically(path, json_text([r.to_json() for r in results], indent=2) + "\n")
+        target, into = output_target(path)
+        if into:
+            write_into(target, [text.encode("utf-8")])
+        else:
+            write_atomically(target, text)
     except OSError as exc:
         raise OutputFailed(f"cannot write the manifest {str(path)!r}: {exc.strerror or exc}") from None
 

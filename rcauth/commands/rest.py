@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import re
 import sys
 from typing import TYPE_CHECKING, Any
@@ -428,7 +427,8 @@ def _save_body(
     client: Any, method: str, url: str, query: Any, body: Any, output: str, *, replace: bool
 ) -> None:
     """`--output`: the answer's body, in chunks, to stdout (`-`) or to the file (`ApiClient.download`:
-    a temp file renamed once whole). A content URL answers in its own type (audio/mpeg, audio/wav):
+    a temp file renamed once whole; a device, a FIFO or `/dev/stdout` written into, a symbolic link
+    kept and its file written). A content URL answers in its own type (audio/mpeg, audio/wav):
     `Accept: */*`, as curl sends."""
     from pathlib import Path
 
@@ -438,35 +438,16 @@ def _save_body(
         with client.streamed(method, url, **sent) as response:
             _copy_body(response, out)
         return
-    if _special_file(output):
-        # A device, a FIFO, /dev/stdout: written into as it is, as curl does. Renaming a temp file
-        # over it would replace the device node itself (as root: /dev/null, /dev/stdout).
-        try:
-            with client.streamed(method, url, **sent) as response, open(output, "wb") as device:
-                _copy_body(response, device)
-        except OSError as exc:
-            raise OutputFailed(f"cannot write {output!r}: {exc.strerror or exc}") from None
-        return
     try:
         client.download(url, Path(output), replace=replace, method=method, **sent)
     except FileExistsError:
         raise click.BadParameter(
             f"{output!r} exists: pass --force to replace it", param_hint="--output"
         ) from None
+    except IsADirectoryError:
+        raise click.BadParameter(f"{output!r} is a directory: name a file", param_hint="--output") from None
     except OSError as exc:
         raise OutputFailed(f"cannot write {output!r}: {exc.strerror or exc}") from None
-
-
-def _special_file(path: str) -> bool:
-    """True when `path` names something that exists and is neither a regular file nor a directory (a
-    device, a FIFO, a socket), after symlinks: `/dev/stdout` is a symlink to the process's own stdout."""
-    import stat
-
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 # Media types whose body is text a terminal can show (with its controls escaped): the rest is binary.

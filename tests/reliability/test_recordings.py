@@ -274,3 +274,28 @@ def test_a_manifest_that_cannot_be_written_is_said_after_what_the_run_saved(
     assert lines[0].startswith("saved 1 recording (") and lines[0].endswith(f"to {folder}")
     assert lines[1] == f"Error: cannot write the manifest {str(nowhere)!r}: No such file or directory"
     assert len(lines) == 2 and len(list(folder.iterdir())) == 1
+
+
+def test_a_run_not_signed_in_makes_no_directory(rcauth: Rcauth, tmp_path: Path) -> None:
+    folder = tmp_path / "calls"
+    result = rcauth.run("recordings", "download", "--dir", str(folder))
+    assert result.code == 4 and not folder.exists(), str(result)
+
+
+def test_a_run_that_lists_nothing_because_it_stopped_writes_no_manifest(
+    rcauth: Rcauth, signed_in: Session, tmp_path: Path
+) -> None:
+    """As --json writes nothing then: an empty manifest would pass for an empty period."""
+    import fcntl
+
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    manifest = tmp_path / "manifest.json"
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another run holds the folder
+        result = rcauth.run("recordings", "download", "--dir", str(folder), "--manifest", str(manifest))
+    finally:
+        os.close(fd)
+    assert result.code == 1 and "another rcauth is downloading recordings into" in result.err, str(result)
+    assert not manifest.exists()

@@ -871,7 +871,7 @@ def body_chunks(response: requests.Response, *, stall_after: float | None = None
             if arrived < STALL_BYTES:
                 raise TransportError(
                     f"the answer from {urlsplit(response.url).netloc} stalled part-way: less than "
-                    f"{STALL_BYTES // 1024} KiB in {window:.0f} s",
+                    f"{STALL_BYTES // 1024} KiB in {window:g} s",
                     hint="the server or a proxy on the way is sending it too slowly; try again later",
                 )
             arrived, since = 0, now

@@ -1781,3 +1781,38 @@ def test_a_body_is_read_the_same_where_urllib3_has_no_read1(store: MemoryStore, 
         with client.streamed("GET", MEDIA + CONTENT) as response:
             response.raw = WithoutRead1(response.raw)
             assert b"".join(body_chunks(response)) == LONG * 20
+
+
+def test_a_body_that_stalls_is_hung_up_on_though_each_read_comes_in_time(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    """A byte every 50 ms keeps every read within its timeout; a recording's body has no deadline as a
+    whole, but one that brings less than STALL_BYTES in the window has stalled."""
+    import socket
+
+    from rcauth.client import body_chunks
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                for _ in range(200):
+                    connection.sendall(b"x")
+                    time.sleep(0.05)
+            except OSError:
+                return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/content"
+    started = time.monotonic()
+    with listener, requests.get(url, stream=True, timeout=10) as response:
+        with pytest.raises(TransportError, match=r"stalled part-way: less than 64 KiB in 0.4 s"):
+            for _ in body_chunks(response, stall_after=0.4):
+                pass
+    assert time.monotonic() - started < 3  # at the window's end, not when the body is done (10 s)

@@ -385,7 +385,7 @@ def resolve(
     sources.setdefault("server", "default")
     sources.setdefault("redirect_uri", "default")
     if media_server is not None:
-        sources.setdefault("media_server", "paired with the server")
+        sources.setdefault("media_server", "RingCentral's pairing with the server")
     return Settings(
         client_id=values["client_id"],
         client_secret=values.get("client_secret") or None,

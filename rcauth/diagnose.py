@@ -482,7 +482,8 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
     if session is None:
         if store.session_file_not_read(chosen) is not None:
             return _failed(name, store.not_signed_in(chosen), Status.WARNING)
-        return Check(name, Status.WARNING, "not signed in", f"run `rcauth --profile {profile} login`")
+        login = f"rcauth --profile {profile} login" if profile != DEFAULT_PROFILE else "rcauth login"
+        return Check(name, Status.WARNING, "not signed in", f"run `{login}`")
     scopes = set(session.scope.split())
     missing = [s for s in NEEDED_SCOPES if s not in scopes]
     account = "with" if ACCOUNT_SCOPE in scopes else "without"
@@ -545,8 +546,9 @@ def check_browser() -> Check:
         "browser",
         Status.WARNING,
         "none: no display and no $BROWSER on this Linux box",
-        "sign in with `rcauth login --no-browser` (open the URL on any device that reaches this one) "
-        "or `rcauth login --paste` (over SSH: paste back the address the browser landed on)",
+        "sign in with `rcauth login --paste` (open the URL in any browser, then paste back the address "
+        "it landed on), or forward the redirect's port (`ssh -L 5000:localhost:5000 HOST`) and open the "
+        "URL `rcauth login --no-browser` prints",
     )
 
 

@@ -187,7 +187,7 @@ SANDBOX = "https://platform.devtest.ringcentral.com"
 def test_production_gets_its_media_host_without_any_setting(tmp_path: Path) -> None:
     settings = resolve({"client_id": "c"}, environ={}, config_file=tmp_path / "none.toml")
     assert settings.media_server == "https://media.ringcentral.com"
-    assert settings.sources["media_server"] == "paired with the server"
+    assert settings.sources["media_server"] == "RingCentral's pairing with the server"
 
 
 def test_another_server_has_no_media_host_unless_one_is_configured(tmp_path: Path) -> None:

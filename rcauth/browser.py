@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from enum import Enum
 
+from rcauth.config import BROWSER_VAR, DISPLAY_VAR, WAYLAND_DISPLAY_VAR, WSL_DISTRO_NAME_VAR, WSL_INTEROP_VAR
+
 
 class BrowserOutcome(Enum):
     """What happened when rcauth tried to open the browser; the caller decides what to tell the user."""
@@ -31,12 +33,12 @@ def graphical_browser_likely() -> bool:
     back to a console browser (lynx, w3m) that takes over the terminal."""
     if not sys.platform.startswith("linux"):
         return True
-    return bool(os.environ.get("BROWSER") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return any(os.environ.get(var.name) for var in (BROWSER_VAR, DISPLAY_VAR, WAYLAND_DISPLAY_VAR))
 
 
 def is_wsl() -> bool:
     """Windows Subsystem for Linux: the browser lives on the Windows side."""
-    if os.environ.get("WSL_DISTRO_NAME") or os.environ.get("WSL_INTEROP"):
+    if os.environ.get(WSL_DISTRO_NAME_VAR.name) or os.environ.get(WSL_INTEROP_VAR.name):
         return True
     try:
         return "microsoft" in os.uname().release.lower()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rcauth.config import DEFAULT_PROFILE, check_profile_name
+from rcauth.config import DEFAULT_PROFILE, PROFILE_VAR, check_profile_name
 from rcauth.errors import ExitCode, RcauthError, Terminated
 from rcauth.stdio import guard_std_streams
 from rcauth.version import __version__
@@ -348,7 +348,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--profile",
             cls=_SourceRecordingOption,
             metavar="NAME",
-            envvar="RCAUTH_PROFILE",
+            envvar=PROFILE_VAR.name,
             expose_value=False,
             callback=_profile_callback,
             help="Keep an independent session under this name. Default: RCAUTH_PROFILE, else the "

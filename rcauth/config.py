@@ -26,30 +26,265 @@ DEFAULT_PROFILE = "default"
 # digits, `.`, `_` and `-`, no leading dot (no hidden file, no `..`), at most 64 characters.
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 
-# Environment names, first match wins: RingCentral's current `.env` template, then its older names.
-ENV_NAMES: dict[str, tuple[str, ...]] = {
-    "client_id": ("RC_APP_CLIENT_ID", "RC_CLIENT_ID"),
-    "client_secret": ("RC_APP_CLIENT_SECRET", "RC_CLIENT_SECRET"),
-    "server": ("RC_SERVER_URL",),
-    "redirect_uri": ("RC_REDIRECT_URL",),
-    # rcauth's own: RingCentral's `.env` template has no media server (its SDKs take content URLs as
-    # answers give them). Named in the template's style.
-    "media_server": ("RC_MEDIA_URL",),
-}
-FIELDS = tuple(ENV_NAMES)
-
-
 ANSWER_WITHIN = 120.0  # seconds for a whole HTTP answer, its body included (RCAUTH_TIMEOUT overrides)
 # The longest wait any setting may ask for: a day. Timers refuse more than the platform's time_t holds
 # (`threading.TIMEOUT_MAX`), and no answer or keyring call worth waiting for takes longer.
 LONGEST_WAIT = 86400.0
 
 
+class ConfigKey:
+    """A key of `config.toml`. `CONFIG_KEYS` lists every one rcauth reads; the file is checked against
+    it, and the documentation's table is generated from it (scripts/docs_reference.py).
+
+    A plain class with slots, as `EnvVar`: the tables are built at every start, `rcauth --help`'s too,
+    and a NamedTuple or dataclass would cost ten times as much to define."""
+
+    __slots__ = ("key", "meaning", "default", "setting")
+
+    def __init__(self, key: str, meaning: str, default: str | None = None, *, setting: bool = True) -> None:
+        self.key = key
+        self.meaning = meaning
+        self.default = default
+        # A setting: accepted at the top level and in a `[profiles.NAME]` table (which wins for that
+        # profile), and given by a flag and environment variables too. Not one: the top level only.
+        self.setting = setting
+
+
+class EnvVar:
+    """An environment variable that changes what rcauth does. `ENVIRONMENT` lists every one: the code
+    takes the names it reads from these entries, a test fails on a name read that is not listed, and
+    the documentation's table is generated from it (scripts/docs_reference.py)."""
+
+    __slots__ = ("name", "meaning", "setting", "defined_by")
+
+    def __init__(
+        self, name: str, meaning: str, setting: str | None = None, defined_by: str = "rcauth"
+    ) -> None:
+        self.name = name
+        self.meaning = meaning
+        # The `config.toml` key it gives a value for; the variables of one key are read in the order
+        # listed.
+        self.setting = setting
+        # Who named it, when not rcauth: the program or library that reads it too, or defined it first.
+        self.defined_by = defined_by
+
+    def __repr__(self) -> str:
+        return f"EnvVar({self.name!r})"
+
+
+CONFIG_KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey("client_id", "The RingCentral app's client id (required to sign in)."),
+    ConfigKey(
+        "client_secret",
+        'The app\'s client secret; left unset for a public ("Client-side") app, which signs in with '
+        "PKCE alone.",
+    ),
+    ConfigKey(
+        "server",
+        "The RingCentral server: `https://`, except on a loopback address (the emulator), and just "
+        "`scheme://host[:port]`.",
+        DEFAULT_SERVER,
+    ),
+    ConfigKey(
+        "redirect_uri",
+        "The loopback redirect URI registered for the app: `http://` on a loopback host, with an "
+        "explicit port and a path.",
+        DEFAULT_REDIRECT_URI,
+    ),
+    ConfigKey(
+        "media_server",
+        "The media host the session's token may also go to (call recordings). Production's is known "
+        "and needs none; for another server there is none unless given. Recorded in the session at "
+        "login.",
+    ),
+    ConfigKey(
+        "default_profile",
+        "The profile commands use when neither `--profile` nor `RCAUTH_PROFILE` names one; it wins "
+        "over the one `rcauth profiles use` chose.",
+        DEFAULT_PROFILE,
+        setting=False,
+    ),
+    ConfigKey(
+        "profiles",
+        "Tables `[profiles.NAME]`, each holding settings for the profile NAME, which win over the top "
+        "level's for it.",
+        setting=False,
+    ),
+)
+FIELDS = tuple(k.key for k in CONFIG_KEYS if k.setting)
+
+_TEMPLATE = "RingCentral's `.env` template"
+PROFILE_VAR = EnvVar(
+    "RCAUTH_PROFILE", "The profile to use when `--profile` is not given (as if given, for every command)."
+)
+ENV_FILE_VAR = EnvVar(
+    "RCAUTH_ENV_FILE",
+    "A `.env` file to read the `RC_*` settings from (`--env-file`), as RingCentral's quick start writes it.",
+)
+INSECURE_STORAGE_VAR = EnvVar(
+    "RCAUTH_INSECURE_STORAGE",
+    "`1` (or `true`, `yes`, `on`): where no keyring works, keep the session in a 0600 file in the user "
+    "data directory (`--insecure-storage`).",
+)
+TIMEOUT_VAR = EnvVar(
+    "RCAUTH_TIMEOUT",
+    f"Seconds an HTTP answer may take, from the request to its last byte (default {ANSWER_WITHIN:g}; "
+    f"at most {LONGEST_WAIT:g}).",
+)
+KEYRING_TIMEOUT_VAR = EnvVar(
+    "RCAUTH_KEYRING_TIMEOUT",
+    f"Seconds a keyring call may take before the keyring is reported as not answering (default 20; at "
+    f"most {LONGEST_WAIT:g}).",
+)
+CONFIG_DIR_VAR = EnvVar(
+    "RCAUTH_CONFIG_DIR", "The directory of `config.toml`, in place of the platform's user config directory."
+)
+STATE_DIR_VAR = EnvVar(
+    "RCAUTH_STATE_DIR",
+    "The directory of rcauth's state (lock files, the profile list, the default profile, the remembered "
+    "keyring backend; no secret), in place of the platform's user state directory.",
+)
+DATA_DIR_VAR = EnvVar(
+    "RCAUTH_DATA_DIR",
+    "The directory of the `--insecure-storage` session file, in place of the platform's user data directory.",
+)
+JWT_VAR = EnvVar(
+    "RC_JWT",
+    "The JWT credential for `rcauth login --jwt` when no `--jwt-file` is given; read from the `--env-file` "
+    "too.",
+    defined_by=_TEMPLATE,
+)
+SSL_CERT_FILE_VAR = EnvVar(
+    "SSL_CERT_FILE",
+    "A CA bundle to verify servers with, in place of the operating system's trust store (checked after "
+    "`REQUESTS_CA_BUNDLE` and `CURL_CA_BUNDLE`), on every operating system.",
+    defined_by="OpenSSL",
+)
+REQUESTS_CA_BUNDLE_VAR = EnvVar(
+    "REQUESTS_CA_BUNDLE",
+    "A CA bundle to verify servers with, in place of the operating system's trust store.",
+    defined_by="requests",
+)
+CURL_CA_BUNDLE_VAR = EnvVar(
+    "CURL_CA_BUNDLE", "As `REQUESTS_CA_BUNDLE`, when that is not set.", defined_by="requests"
+)
+BROWSER_VAR = EnvVar(
+    "BROWSER",
+    "The browser `rcauth login` opens the sign-in page with; on Linux, set, a browser is tried even "
+    "without a display.",
+    defined_by="Python's webbrowser",
+)
+DISPLAY_VAR = EnvVar(
+    "DISPLAY",
+    "On Linux, an X display: a browser is tried. With none of `BROWSER`, `DISPLAY` and "
+    "`WAYLAND_DISPLAY` set (and not under WSL), `login` opens none and prints the URL to open elsewhere.",
+    defined_by="X11",
+)
+WAYLAND_DISPLAY_VAR = EnvVar("WAYLAND_DISPLAY", "As `DISPLAY`, for Wayland.", defined_by="Wayland")
+WSL_DISTRO_NAME_VAR = EnvVar(
+    "WSL_DISTRO_NAME",
+    "Set: running under the Windows Subsystem for Linux, where the browser is opened on the Windows side.",
+    defined_by="WSL",
+)
+WSL_INTEROP_VAR = EnvVar("WSL_INTEROP", "As `WSL_DISTRO_NAME`.", defined_by="WSL")
+PYTHON_KEYRING_BACKEND_VAR = EnvVar(
+    "PYTHON_KEYRING_BACKEND",
+    "The keyring backend to keep sessions in (a class, e.g. `keyring.backends.SecretService.Keyring`), "
+    "in place of the one keyring's discovery would choose and rcauth remembers.",
+    defined_by="keyring",
+)
+
+ENVIRONMENT: tuple[EnvVar, ...] = (
+    # The settings, first match wins for each: RingCentral's current `.env` template, then its older
+    # names; RC_MEDIA_URL is rcauth's own (the template has no media server), named in its style.
+    EnvVar("RC_APP_CLIENT_ID", "The app's client id.", "client_id", _TEMPLATE),
+    EnvVar("RC_CLIENT_ID", "The older name of `RC_APP_CLIENT_ID`, read after it.", "client_id", _TEMPLATE),
+    EnvVar("RC_APP_CLIENT_SECRET", "The app's client secret.", "client_secret", _TEMPLATE),
+    EnvVar(
+        "RC_CLIENT_SECRET",
+        "The older name of `RC_APP_CLIENT_SECRET`, read after it.",
+        "client_secret",
+        _TEMPLATE,
+    ),
+    EnvVar("RC_SERVER_URL", "The RingCentral server.", "server", _TEMPLATE),
+    EnvVar("RC_REDIRECT_URL", "The loopback redirect URI registered for the app.", "redirect_uri", _TEMPLATE),
+    EnvVar("RC_MEDIA_URL", "The media host the session's token may also go to.", "media_server"),
+    JWT_VAR,
+    PROFILE_VAR,
+    ENV_FILE_VAR,
+    INSECURE_STORAGE_VAR,
+    TIMEOUT_VAR,
+    KEYRING_TIMEOUT_VAR,
+    CONFIG_DIR_VAR,
+    STATE_DIR_VAR,
+    DATA_DIR_VAR,
+    REQUESTS_CA_BUNDLE_VAR,
+    CURL_CA_BUNDLE_VAR,
+    SSL_CERT_FILE_VAR,
+    EnvVar(
+        "HTTPS_PROXY",
+        "The proxy for https URLs, e.g. `http://proxy.example:3128` (`https_proxy` too).",
+        defined_by="requests",
+    ),
+    EnvVar("HTTP_PROXY", "The proxy for http URLs (`http_proxy` too).", defined_by="requests"),
+    EnvVar(
+        "ALL_PROXY",
+        "The proxy for URLs no scheme-specific variable covers (`all_proxy` too).",
+        defined_by="requests",
+    ),
+    EnvVar(
+        "NO_PROXY", "Hosts to reach directly, not through a proxy (`no_proxy` too).", defined_by="requests"
+    ),
+    PYTHON_KEYRING_BACKEND_VAR,
+    EnvVar(
+        "KEYRING_PROPERTY_*",
+        "Properties of the keyring backend, set by keyring from these names; with any set, rcauth leaves "
+        "every read to keyring (no direct Secret Service read).",
+        defined_by="keyring",
+    ),
+    EnvVar(
+        "XDG_CONFIG_HOME",
+        "On Linux, the user config directory: rcauth's (`rcauth/config.toml` in it) and keyring's "
+        "(`python_keyring/keyringrc.cfg`).",
+        defined_by="XDG (platformdirs, keyring)",
+    ),
+    EnvVar(
+        "XDG_STATE_HOME",
+        "On Linux, the user state directory (`rcauth/` in it).",
+        defined_by="XDG (platformdirs)",
+    ),
+    EnvVar(
+        "XDG_DATA_HOME",
+        "On Linux, the user data directory (`rcauth/` in it).",
+        defined_by="XDG (platformdirs)",
+    ),
+    EnvVar(
+        "LOCALAPPDATA",
+        "On Windows, where keyring's config file `keyringrc.cfg` is looked for (`Python Keyring` in it).",
+        defined_by="Windows (keyring)",
+    ),
+    EnvVar(
+        "ProgramData", "On Windows, as `LOCALAPPDATA`, when that is not set.", defined_by="Windows (keyring)"
+    ),
+    BROWSER_VAR,
+    DISPLAY_VAR,
+    WAYLAND_DISPLAY_VAR,
+    WSL_DISTRO_NAME_VAR,
+    WSL_INTEROP_VAR,
+    EnvVar("NO_COLOR", "Set: no colour in tables and listings.", defined_by="rich (no-color.org)"),
+)
+
+# The environment's names for each setting, first match wins.
+ENV_NAMES: dict[str, tuple[str, ...]] = {
+    key: tuple(var.name for var in ENVIRONMENT if var.setting == key) for key in FIELDS
+}
+
+
 def answer_budget(default: float = ANSWER_WITHIN) -> float:
     """`RCAUTH_TIMEOUT` seconds if it is a positive number, else `default`: the most one answer may take
     from its send to its last byte (at most `LONGEST_WAIT`). Read when it is needed, not at import: a
     script may set it later."""
-    return seconds_from_env("RCAUTH_TIMEOUT", default)
+    return seconds_from_env(TIMEOUT_VAR.name, default)
 
 
 def seconds_from_env(name: str, default: float) -> float:
@@ -84,17 +319,17 @@ def _platform_dir(kind: str, override_env: str) -> Path:
 
 def config_dir() -> Path:
     """The directory of `config.toml`: `$RCAUTH_CONFIG_DIR`, else the platform's user config dir."""
-    return _platform_dir("config", "RCAUTH_CONFIG_DIR")
+    return _platform_dir("config", CONFIG_DIR_VAR.name)
 
 
 def state_dir() -> Path:
     """Lock files live here (never a secret): `$RCAUTH_STATE_DIR`, else the platform's user state dir."""
-    return _platform_dir("state", "RCAUTH_STATE_DIR")
+    return _platform_dir("state", STATE_DIR_VAR.name)
 
 
 def data_dir() -> Path:
     """The opt-in session file lives here: `$RCAUTH_DATA_DIR`, else the platform's user data dir."""
-    return _platform_dir("data", "RCAUTH_DATA_DIR")
+    return _platform_dir("data", DATA_DIR_VAR.name)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from rcauth.config import DEFAULT_PROFILE, FIELDS, Settings
+from rcauth.config import BROWSER_VAR, DEFAULT_PROFILE, FIELDS, Settings
 from rcauth.errors import RcauthError
 
 if TYPE_CHECKING:
@@ -536,8 +536,8 @@ def check_browser() -> Check:
     nothing (a Linux box without a display, where rcauth prints the URL instead: rcauth.browser)."""
     from rcauth import browser
 
-    if os.environ.get("BROWSER"):
-        return ok("browser", f"$BROWSER: {os.environ['BROWSER']}")
+    if chosen := os.environ.get(BROWSER_VAR.name):
+        return ok("browser", f"${BROWSER_VAR.name}: {chosen}")
     if browser.is_wsl():
         return ok("browser", "WSL: Windows' default browser (through wslview or PowerShell)")
     if browser.graphical_browser_likely():

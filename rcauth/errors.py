@@ -14,18 +14,74 @@ from typing import Any, NamedTuple, TypeVar
 
 
 class ExitCode(IntEnum):
-    """Process exit codes; documented in the README, stable for scripts."""
+    """Process exit codes, stable for scripts. Each one's `meaning` is where what it means is written:
+    the documentation's table of exit codes is generated from it (scripts/docs_reference.py)."""
 
-    OK = 0
-    GENERIC = 1
-    USAGE = 2  # click's own code for bad usage
-    CONFIG = 3
-    NOT_LOGGED_IN = 4  # also: the session ended (refresh token expired or revoked)
-    API = 5
-    STORAGE = 6
-    HANGUP = 129  # 128 + SIGHUP, as a shell reports it (see `Terminated`)
-    INTERRUPTED = 130
-    TERMINATED = 143  # 128 + SIGTERM
+    meaning: str
+
+    def __new__(cls, value: int, meaning: str) -> ExitCode:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    OK = 0, "success"
+    GENERIC = (
+        1,
+        "failure: login denied, timed out or refused; an unexpected error; the output could not be "
+        "written (stdout closed, disk full, I/O error: one line names it); another `recordings download` "
+        "is already saving into the same DIR; stdout closed early by its reader (`| head`: no message)",
+    )
+    USAGE = (
+        2,
+        "usage error, click's own code for it: a bad option or value (a date out of range, `--from` later "
+        "than `--to`, an invalid profile name, a URL off the session's server and its media server, "
+        "binary content `rcauth api` would write to a terminal, an `--output` file that exists without "
+        "`--force`)",
+    )
+    CONFIG = (
+        3,
+        "configuration error: a missing client id; a bad server, media server or redirect URI; a media "
+        "server production is not paired with; a `config.toml` value that is not a string; a keyring "
+        "backend named by `PYTHON_KEYRING_BACKEND` or `keyringrc.cfg` that cannot be loaded; the redirect "
+        "URI's port in use",
+    )
+    NOT_LOGGED_IN = (
+        4,
+        "not signed in, or the session has ended (refresh token expired or revoked): run `rcauth login` "
+        "(or, when the message names the `--insecure-storage` file, pass that flag)",
+    )
+    API = (
+        5,
+        "RingCentral API error (its `errorCode` is shown), RingCentral unreachable, or something else "
+        "answering in its place (a proxy's page; the session is kept); an answer that is not the JSON "
+        "object asked for; a listing that is incomplete (stopped part-way, or cut at RingCentral's 1000 "
+        "pages): what was listed is written whole first",
+    )
+    STORAGE = (
+        6,
+        "storage problem: no usable keyring (see `--insecure-storage`; a plain-text backend keyring chose "
+        "for you counts as none); a keyring that is locked, does not answer or fails (never taken for "
+        '"not signed in"); damaged stored data; a config, state or data directory rcauth cannot use '
+        "(`login` checks before signing in; a refresh or logout says the same)",
+    )
+    HANGUP = (
+        129,
+        "ended by SIGHUP (128 + its number, as a shell reports it): `Error: terminated (SIGHUP)`. While a "
+        "grant is being made and stored (login), a pair rotated and stored (refresh) or a session "
+        "revoked and removed (logout), the signal, like Ctrl-C, is held until that is done, then honoured "
+        "with this code. During a listing it stops the listing with what was listed written whole. "
+        "Inherited as ignored (`nohup`), it stays ignored",
+    )
+    INTERRUPTED = (
+        130,
+        "interrupted (Ctrl-C): `Error: interrupted`; during a listing, after what was listed is written "
+        "whole",
+    )
+    TERMINATED = (
+        143,
+        "ended by SIGTERM (128 + its number), held and honoured as SIGHUP is: `Error: terminated (SIGTERM)`",
+    )
 
 
 class Terminated(BaseException):
@@ -180,7 +236,7 @@ class OAuthError(ApiError):
 
     @property
     def session_is_dead(self) -> bool:
-        """True when the refresh token or client can no longer be used: log in again, do not retry.
+        """True when the refresh token or client can no longer be used (log in again, do not retry).
 
         Only RingCentral's verdict counts (`SESSION_ENDING_ERRORS` in an OAuth error body): a 400 or
         401 page from a proxy or captive portal says nothing about the session, and must not end it.

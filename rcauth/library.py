@@ -26,7 +26,7 @@ from requests.auth import AuthBase
 from rcauth import resources
 from rcauth.call_log_query import CallLogQuery, as_tuple, call_log
 from rcauth.client import ApiClient
-from rcauth.config import DEFAULT_PROFILE, check_profile_name
+from rcauth.config import DEFAULT_PROFILE, PROFILE_VAR, check_profile_name
 from rcauth.errors import ForeignOrigin
 from rcauth.origin import TokenOrigins
 from rcauth.session import SDK_HANDOFF_VALID_FOR, sdk_token_data
@@ -35,8 +35,6 @@ from rcauth.store import open_store
 if TYPE_CHECKING:
     from rcauth.recordings import Saved as RecordingSaved
     from rcauth.session import Session
-
-PROFILE_ENV = "RCAUTH_PROFILE"
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +46,7 @@ def _profile(profile: str | None) -> str:
 
     As for the commands, a config file that cannot be parsed does not stop a script that needs nothing
     else of it: the default is read from what can be read, and the problem logged."""
-    named = profile or os.environ.get(PROFILE_ENV)
+    named = profile or os.environ.get(PROFILE_VAR.name)
     if named:
         return check_profile_name(named)
     from rcauth import config, profiles
@@ -233,7 +231,8 @@ class Client:
             TypeError: a `limit` that is not an int (a bool, a float, a string): raised here, at once,
                 before any request.
             ValueError: a negative `limit`, likewise.
-            As `get_json`, while iterating.
+
+        While iterating, it raises what `get_json` raises.
         """
         return self._api.paginate(path, params, limit=limit)
 
@@ -242,8 +241,7 @@ class Client:
         """The signed-in user's extension (`GET /restapi/v1.0/account/~/extension/~`), as
         `rcauth whoami --json` prints it: `id`, `extensionNumber`, `name`, `contact`...
 
-        Raises:
-            As `get_json`.
+        Raises what `get_json` raises.
         """
         return resources.extension_info(self._api)
 
@@ -300,8 +298,7 @@ class Client:
         Args:
             date_from, date_to, directions, account, limit: as `call_log`.
 
-        Raises:
-            As `call_log`.
+        Raises what `call_log` raises.
         """
         from rcauth.recordings import recordings
 
@@ -529,8 +526,7 @@ def token_data(profile: str | None = None, *, insecure_storage: bool = False) ->
     token: `platform.auth().set_data(rcauth.token_data())` in Python, `setData` in JavaScript. See
     `token_data_of`.
 
-    Raises:
-        As `token`.
+    Raises what `token` raises.
     """
     with _api_client(_profile(profile), insecure_storage) as api:
         # Refreshed first unless it has SDK_HANDOFF_VALID_FOR left (see there).

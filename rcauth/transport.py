@@ -38,7 +38,7 @@ from requests.models import PreparedRequest
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from rcauth.config import answer_budget
+from rcauth.config import CURL_CA_BUNDLE_VAR, REQUESTS_CA_BUNDLE_VAR, SSL_CERT_FILE_VAR, answer_budget
 from rcauth.errors import ConfigError, ForeignOrigin, TransportError
 from rcauth.origin import same_origin
 from rcauth.redact import mask_credentials
@@ -52,8 +52,8 @@ _S = TypeVar("_S", bound=requests.Session)
 # Checked after requests' own REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE (which reach the adapter as
 # `verify=<path>`): OpenSSL's variable. truststore would honour it on Linux only (OpenSSL's default
 # paths); naming the file explicitly makes it win on every OS.
-CA_FILE_ENV = "SSL_CERT_FILE"
-CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+CA_FILE_ENV = SSL_CERT_FILE_VAR.name
+CA_BUNDLE_ENV = (REQUESTS_CA_BUNDLE_VAR.name, CURL_CA_BUNDLE_VAR.name)
 
 
 @cache

@@ -42,7 +42,9 @@ ENVIRONMENTS = [
         "extra": extra,
     }
     for version, platform, extra in itertools.product(
-        ["3.10", "3.11", "3.12", "3.13", "3.14"], ["linux", "darwin", "win32"], ["", "test", "mutation"]
+        ["3.10", "3.11", "3.12", "3.13", "3.14"],
+        ["linux", "darwin", "win32"],
+        ["", *PYPROJECT["project"]["optional-dependencies"]],
     )
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from rcauth.cli import AppState, common_options, configured_default, state
+from rcauth.config import ENV_FILE_VAR
 from rcauth.errors import RcauthError
 
 
@@ -20,7 +21,7 @@ from rcauth.errors import RcauthError
 @click.option(
     "--env-file",
     type=click.Path(dir_okay=False),
-    envvar="RCAUTH_ENV_FILE",
+    envvar=ENV_FILE_VAR.name,
     help="Read RC_* settings from this .env file, as login would.",
 )
 @click.option("--all", "all_profiles", is_flag=True, help="Check the stored session of every profile.")

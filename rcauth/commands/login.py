@@ -54,10 +54,10 @@ def _read_jwt(jwt_file: str | None, env_file: str | None) -> str:
                 return _bounded_jwt(fh, f"the JWT file {jwt_file!r}")
         except OSError as exc:
             raise ConfigError(f"cannot read the JWT file {jwt_file!r}: {exc.strerror}") from None
-    if os.environ.get("RC_JWT"):
-        return os.environ["RC_JWT"]
+    if os.environ.get(config.JWT_VAR.name):
+        return os.environ[config.JWT_VAR.name]
     if env_file:
-        if value := config.read_env_file(env_file).get("RC_JWT"):
+        if value := config.read_env_file(env_file).get(config.JWT_VAR.name):
             return value
     if not sys.stdin.isatty():
         return _bounded_jwt(sys.stdin, "standard input")
@@ -97,7 +97,7 @@ def _bounded_jwt(stream: TextIO, source: str) -> str:
 @click.option(
     "--env-file",
     type=click.Path(dir_okay=False),
-    envvar="RCAUTH_ENV_FILE",
+    envvar=config.ENV_FILE_VAR.name,
     help="Read RC_* settings from this .env file (as RingCentral's quick start writes it).",
 )
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; print the URL and wait.")

@@ -191,7 +191,7 @@ def use(name: str) -> None:
     """
     import os
 
-    from rcauth.config import check_profile_name, config_file_path, read_default_profile
+    from rcauth.config import PROFILE_VAR, check_profile_name, config_file_path, read_default_profile
     from rcauth.terminal_text import visible
 
     try:
@@ -218,9 +218,9 @@ def use(name: str) -> None:
         )
     path = profile_index.choose_default(name)
     click.echo(f"Default profile is now {name!r} (kept in {path}).", err=True)
-    if os.environ.get("RCAUTH_PROFILE"):
+    if named := os.environ.get(PROFILE_VAR.name):
         click.echo(
-            visible(f"Note: RCAUTH_PROFILE={os.environ['RCAUTH_PROFILE']} is set and wins over the default."),
+            visible(f"Note: {PROFILE_VAR.name}={named} is set and wins over the default."),
             err=True,
         )
 

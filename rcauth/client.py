@@ -750,11 +750,15 @@ def _check_whole_body(response: requests.Response, headers: Mapping[str, str] | 
 
 def body_chunks(response: requests.Response) -> Iterator[bytes]:
     """A streamed answer's body in chunks, as sent (decompressed if it was compressed in transit); a
-    connection dropped or a body cut short of its Content-Length is a `TransportError`."""
+    connection dropped, a body cut short of its Content-Length, or a chunk slower than `RCAUTH_TIMEOUT`
+    (`transport.steady_chunks`) is a `TransportError`."""
     import requests
 
+    from rcauth import transport
+    from rcauth.config import answer_budget
+
     try:
-        yield from response.iter_content(CHUNK_BYTES)
+        yield from transport.steady_chunks(response, CHUNK_BYTES, answer_budget())
         return
     except requests.RequestException as exc:
         cause = type(exc).__name__

@@ -14,7 +14,8 @@ redirects may go, and what a network failure is called.
   before anything is sent, for the API client and the token endpoint alike.
 - Deadlines: every answer is read whole within `RCAUTH_TIMEOUT` seconds of its send, its headers
   (`_Watch`, through urllib3's `ConnectionCls` hook) and its body (`read_within`): requests' read
-  timeout bounds each read only, and a server sending a byte at a time never lets one time out.
+  timeout bounds each read only, and a server sending a byte at a time never lets one time out. A
+  download's body has no deadline as a whole, but each chunk of it has (`steady_chunks`).
 - Failures: one line naming what failed (the host and the certificate problem, or the proxy and
   the environment variable that set it, credentials masked).
 """
@@ -384,6 +385,86 @@ def read_within(
             timer.cancel()
     if fired.is_set() and not response.content:
         raise too_slow(url, said)
+
+
+def steady_chunks(response: requests.Response, size: int, seconds: float) -> Iterator[bytes]:
+    """A streamed answer's body in chunks of `size` bytes, each read within `seconds` (`RCAUTH_TIMEOUT`).
+
+    A download has no deadline as a whole (a long recording on a slow link takes what it takes), and
+    requests' read timeout bounds each read only: a body sent a few bytes at a time would hold the
+    download forever. So each chunk must come within the deadline, counted while rcauth waits for it
+    (not while the caller writes the one before); past it the connection's socket is shut down, which
+    ends the blocked read at once, and the body is a `TransportError`. Without a socket to watch
+    (another transport adapter), the per-read bound only."""
+    chunks = response.iter_content(size)
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if not isinstance(sock, socket.socket):
+        yield from chunks
+        return
+    stall = _Stall(sock, seconds)
+    try:
+        while True:
+            stall.arm()
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except requests.RequestException:
+                if not stall.fired.is_set():
+                    raise
+                break
+            finally:
+                stall.disarm()
+            if stall.fired.is_set():
+                break
+            yield chunk
+    finally:
+        stall.stop()
+    if stall.fired.is_set():  # also when the shut socket read as the body's end (no Content-Length)
+        raise TransportError(
+            f"{urlsplit(response.url).netloc} sent less than {size // 1024} KiB of the body in "
+            f"{seconds:g} s: the download was hung up on",
+            hint="the server or a proxy on the way is sending it too slowly; try again later",
+        )
+
+
+class _Stall:
+    """Shuts `sock` down when a read started by `arm()` is not over (`disarm()`) within `seconds`; one
+    thread for the whole body, not one a chunk."""
+
+    def __init__(self, sock: socket.socket, seconds: float) -> None:
+        self.fired = threading.Event()
+        self._sock, self._seconds = sock, max(seconds, 0.0)
+        self._changed = threading.Condition()
+        self._deadline: float | None = None
+        self._stopped = False
+        threading.Thread(target=self._watch, daemon=True, name="rcauth-steady-body").start()
+
+    def arm(self) -> None:
+        with self._changed:
+            self._deadline = time.monotonic() + self._seconds
+            self._changed.notify()
+
+    def disarm(self) -> None:
+        with self._changed:
+            self._deadline = None
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+
+    def _watch(self) -> None:
+        with self._changed:
+            while not self._stopped:
+                if self._deadline is None:
+                    self._changed.wait()
+                elif (left := self._deadline - time.monotonic()) > 0:
+                    self._changed.wait(left)
+                else:
+                    self.fired.set()
+                    _shut(self._sock)
+                    return
 
 
 # The most an answer read whole may hold, decompressed: RingCentral's largest (a page of 1000 detailed

@@ -110,20 +110,27 @@ def _only_download_into(folder: Path, directory: Path) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
     from rcauth.config import state_dir
+    from rcauth.store import state_lock_problem
 
     # In rcauth's state directory, not the user's folder: an OS lock (released if rcauth is killed)
     # whose empty file would otherwise be left among the recordings.
     locks = state_dir() / "downloads"
-    locks.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = hashlib.sha256(os.fsencode(folder)).hexdigest()[:32]
+    lock = FileLock(str(locks / f"{name}.lock"), timeout=0)
     try:
-        with FileLock(str(locks / f"{name}.lock"), timeout=0):
-            yield
+        locks.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock.acquire()
     except Timeout:
         raise DownloadBusy(
             f"another rcauth is downloading recordings into {directory}",
             hint="wait for it to finish, or give another --dir",
         ) from None
+    except OSError as exc:  # a state directory that is a file, or not writable: as a refresh says it
+        raise state_lock_problem(locks / f"{name}.lock", exc) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _save_each(

@@ -158,3 +158,20 @@ def test_a_page_answered_for_a_recording_is_not_kept_as_one(tmp_path: Path) -> N
     assert [s.status for s in saved] == ["failed"] and asked == 1
     assert saved[0].reason == "the answer is application/json, not a recording: not kept"
     assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == []
+
+
+def test_a_state_directory_that_is_a_file_is_a_storage_error_naming_it_before_any_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The folder's lock lives in the state directory: a file there was an "unexpected error" (exit 1).
+    from rcauth.errors import ExitCode, StorageUnavailable
+
+    state = tmp_path / "state"
+    state.write_text("a file where the state directory should be\n", encoding="utf-8")
+    monkeypatch.setenv("RCAUTH_STATE_DIR", str(state))
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    [[stopped], asked] = _client_run(folder, [RECORD], content=AUDIO, headers={"Content-Type": "audio/mpeg"})
+    assert isinstance(stopped, StorageUnavailable) and stopped.exit_code == ExitCode.STORAGE
+    assert str(stopped) == f"cannot use the state directory {state}: {state} is not a directory"
+    assert asked == 0 and list(folder.iterdir()) == []

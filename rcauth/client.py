@@ -851,7 +851,8 @@ def _check_whole_body(response: requests.Response, headers: Mapping[str, str] | 
 def body_chunks(response: requests.Response, *, stall_after: float | None = None) -> Iterator[bytes]:
     """A streamed answer's body in chunks, as sent (decompressed if it was compressed in transit); a
     connection dropped or a body cut short of its Content-Length is a `TransportError`, and so is a body
-    that stalls: less than `STALL_BYTES` in `stall_after` seconds (default `RCAUTH_TIMEOUT`). A body as
+    that stalls: less than `STALL_BYTES` in `stall_after` seconds (default `RCAUTH_TIMEOUT`) of waiting
+    for it (`transport.steady`: the socket is shut at that moment, even if nothing comes at all). A body as
     long as a recording has no deadline as a whole (a slow link takes its time), but one a server or a
     proxy sends a byte now and then would otherwise hold the command, and a download's folder, for ever.
 
@@ -860,22 +861,11 @@ def body_chunks(response: requests.Response, *, stall_after: float | None = None
     large (a quarter of the system calls and Python-level work of 64 KiB ones) without a cut connection
     losing the chunk it was filling: what arrived before the cut is yielded, and a resumed download
     continues from there."""
+    from rcauth import transport
     from rcauth.config import answer_budget
 
     window = answer_budget() if stall_after is None else stall_after
-    arrived, since = 0, time.monotonic()
-    for chunk in _raw_chunks(response):
-        arrived += len(chunk)
-        now = time.monotonic()
-        if now - since >= window:
-            if arrived < STALL_BYTES:
-                raise TransportError(
-                    f"the answer from {urlsplit(response.url).netloc} stalled part-way: less than "
-                    f"{STALL_BYTES // 1024} KiB in {window:g} s",
-                    hint="the server or a proxy on the way is sending it too slowly; try again later",
-                )
-            arrived, since = 0, now
-        yield chunk
+    return transport.steady(_raw_chunks(response), response, window, STALL_BYTES)
 
 
 def _raw_chunks(response: requests.Response) -> Iterator[bytes]:

@@ -146,7 +146,7 @@ def _lock_by_path(folder: Path, directory: Path) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
     from rcauth.config import state_dir
-    from rcauth.errors import StorageUnavailable
+    from rcauth.store import state_lock_problem
 
     locks = state_dir() / "downloads"
     name = hashlib.sha256(os.fsencode(folder)).hexdigest()[:32]
@@ -157,7 +157,7 @@ def _lock_by_path(folder: Path, directory: Path) -> Iterator[None]:
     except Timeout:
         raise _busy(directory) from None
     except OSError as exc:
-        raise StorageUnavailable(f"cannot use {locks}: {exc.strerror or exc}") from None
+        raise state_lock_problem(locks / f"{name}.lock", exc) from None
     try:
         yield
     finally:

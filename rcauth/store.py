@@ -929,14 +929,22 @@ def refresh_lock(
             f"another rcauth has been refreshing the session for over {timeout:g} s; try again"
         ) from exc
     except OSError as exc:
-        # A state directory that is a file, or that this user cannot write (left root-owned by a
-        # `sudo rcauth ...`): said as `login` says it, naming the directory where that is the cause.
-        _check_dir(directory, "state", "RCAUTH_STATE_DIR", write=True)
-        raise _lock_problem(lock_path, exc) from None
+        raise state_lock_problem(lock_path, exc) from None
     try:
         yield
     finally:
         lock.release()
+
+
+def state_lock_problem(lock_path: Path, exc: OSError) -> StorageUnavailable:
+    """The error for a lock file in the state directory that cannot be made or locked (exit 6): a state
+    directory that is a file, or that this user cannot write (left root-owned by a `sudo rcauth ...`),
+    said as `login` says it, naming the directory where that is the cause; else the lock file."""
+    try:
+        _check_dir(state_dir(), "state", "RCAUTH_STATE_DIR", write=True)
+    except StorageUnavailable as named:
+        return named
+    return _lock_problem(lock_path, exc)
 
 
 PROBE_ENTRY = "rcauth-doctor-probe"

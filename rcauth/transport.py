@@ -14,7 +14,8 @@ redirects may go, and what a network failure is called.
   before anything is sent, for the API client and the token endpoint alike.
 - Deadlines: every answer is read whole within `RCAUTH_TIMEOUT` seconds of its send, its headers
   (`_Watch`, through urllib3's `ConnectionCls` hook) and its body (`read_within`): requests' read
-  timeout bounds each read only, and a server sending a byte at a time never lets one time out.
+  timeout bounds each read only, and a server sending a byte at a time never lets one time out. A
+  download's body has no deadline as a whole, but must keep coming (`steady`).
 - Failures: one line naming what failed (the host and the certificate problem, or the proxy and
   the environment variable that set it, credentials masked).
 """
@@ -392,6 +393,101 @@ def read_within(
             timer.cancel()
     if fired.is_set() and not response.content:
         raise too_slow(url, said)
+
+
+def steady(
+    chunks: Iterator[bytes], response: requests.Response, seconds: float, need: int
+) -> Iterator[bytes]:
+    """`chunks`, a streamed answer's body, as long as it keeps coming: at least `need` bytes within
+    `seconds` (`RCAUTH_TIMEOUT`), time counted only while rcauth waits for the body, not while the
+    caller writes what came (a slow disk is not a slow server).
+
+    A download has no deadline as a whole (a long recording on a slow link takes what it takes), and
+    requests' read timeout bounds each read only: a body sent a few bytes at a time would hold the
+    download for ever. Past the allowance the connection's socket is shut down, which ends the blocked
+    read at once, and the body is a `TransportError`. Without a socket to watch (another transport
+    adapter), the per-read bound only."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if not isinstance(sock, socket.socket):
+        yield from chunks
+        return
+    watch = _Stall(sock, seconds)
+    got = 0
+    try:
+        while True:
+            watch.arm()
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except TransportError:
+                if not watch.fired.is_set():
+                    raise
+                break
+            finally:
+                watch.pause()
+            if watch.fired.is_set():
+                break
+            got += len(chunk)
+            if got >= need:  # the allowance is met: a new one starts
+                watch.reset()
+                got = 0
+            yield chunk
+    finally:
+        watch.stop()
+    if watch.fired.is_set():  # also when the shut socket read as the body's end (no Content-Length)
+        amount = f"{need // 1024} KiB" if need % 1024 == 0 else f"{need} bytes"
+        raise TransportError(
+            f"the answer from {urlsplit(response.url).netloc} stalled part-way: less than {amount} "
+            f"in {seconds:g} s",
+            hint="the server or a proxy on the way is sending it too slowly; try again later",
+        )
+
+
+class _Stall:
+    """Shuts `sock` down once the time spent waiting (between `arm()` and `pause()`) passes `seconds`
+    since the last `reset()`; one thread for the whole body, not one a chunk."""
+
+    def __init__(self, sock: socket.socket, seconds: float) -> None:
+        self.fired = threading.Event()
+        self._sock, self._seconds = sock, max(seconds, 0.0)
+        self._left = self._seconds
+        self._changed = threading.Condition()
+        self._deadline: float | None = None
+        self._stopped = False
+        threading.Thread(target=self._watch, daemon=True, name="rcauth-steady-body").start()
+
+    def arm(self) -> None:
+        with self._changed:
+            self._deadline = time.monotonic() + self._left
+            self._changed.notify()
+
+    def pause(self) -> None:
+        with self._changed:
+            if self._deadline is not None:
+                self._left = max(0.0, self._deadline - time.monotonic())
+            self._deadline = None
+
+    def reset(self) -> None:
+        with self._changed:
+            self._left = self._seconds
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+
+    def _watch(self) -> None:
+        with self._changed:
+            while not self._stopped:
+                if self._deadline is None:
+                    self._changed.wait()
+                elif (left := self._deadline - time.monotonic()) > 0:
+                    self._changed.wait(left)
+                else:
+                    self.fired.set()
+                    _shut(self._sock)
+                    return
 
 
 # The most an answer read whole may hold, decompressed: RingCentral's largest (a page of 1000 detailed

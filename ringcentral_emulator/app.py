@@ -119,7 +119,7 @@ class EmulatorApp:
         self.counters.incr("requests")
         if media:
             self.counters.incr("media_requests")
-        fault = self._draw_fault(req.path)
+        fault = self._draw_fault(req.path, media=media)
         if fault == "drop":
             return DROP  # before any work: the request has no effect
         if fault == "503":
@@ -168,9 +168,9 @@ class EmulatorApp:
             return html_response(200, pages.index_page(req.base_url))
         return rest_error(404, "CMN-120", "Invalid URI")
 
-    def _draw_fault(self, path: str) -> str | None:
+    def _draw_fault(self, path: str, *, media: bool) -> str | None:
         cfg = self._config
-        if cfg.fault_rate <= 0:
+        if cfg.fault_rate <= 0 or (cfg.fault_scope == "media" and not media):
             return None
         if cfg.fault_scope == "api" and not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
             return None

@@ -30,7 +30,10 @@ DEFAULT_RATE_LIMITS: Mapping[str, int] = {"Light": 50, "Medium": 40, "Heavy": 10
 # "503", "drop" (hang up before answering) and "slow" (answer late) hit before the work; "cut" (hang up
 # part-way through the body) and "trickle" (send the body at `trickle_rate` bytes a second) after it.
 FAULT_KINDS = ("503", "drop", "slow", "cut", "trickle")
-FAULT_SCOPES = ("api", "all")
+# Where faults are drawn: "api" (REST paths on either origin: the API's and the recordings' content),
+# "all" (the token endpoint too), "media" (the media origin only: a recording's answer fails while the
+# call log that lists it works).
+FAULT_SCOPES = ("api", "all", "media")
 
 # RingCentral: access_token_ttl may be asked for in 600-3600 s, refresh_token_ttl up to 30 days (the spec's
 # TokenRequest); a value out of range is clamped (oauth._granted_ttls).

@@ -325,6 +325,14 @@ class Emulator:
         token), for tests that check every grant issued is either kept or revoked."""
         return self._app.auth.live_grants()
 
+    def recording_content(self, recording_id: str) -> bytes | None:
+        """Test-only: a recording's whole content as the media origin serves it now (None: no such
+        recording), for tests that check a saved file is byte for byte what was served."""
+        from ringcentral_emulator.api import find_recording
+
+        audio = find_recording(self._app, recording_id)
+        return None if audio is None else audio.read(0, audio.length)
+
     def secrets_seen(self) -> list[str]:
         """Test-only: the codes and tokens issued and PKCE verifiers presented (newest 10,000), for
         tests that check no secret leaks into a client's output."""

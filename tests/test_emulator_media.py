@@ -454,6 +454,23 @@ def test_503_and_drop_faults_reach_the_media_origin_too():
             http.head(url, headers=auth, timeout=10)
 
 
+def test_faults_scoped_to_media_fail_the_content_and_leave_the_call_log_and_tokens_alone():
+    with running() as (emu, http, auth):
+        url = recorded_calls(emu, http, auth)[0]["recording"]["contentUri"]
+        emu.set(fault_rate=1.0, fault_kinds=("503",), fault_scope="media")
+        assert http.head(url, headers=auth, timeout=10).status_code == 503
+        assert recorded_calls(emu, http, auth)  # the listing that names the recording still answers
+        assert jwt_token(emu, http)["access_token"]  # and so does the token endpoint
+
+
+def test_recording_content_is_what_the_media_origin_serves(media):
+    emu, http, auth = media
+    record = recorded_calls(emu, http, auth)[0]
+    served = content(http, auth, record).content
+    assert emu.recording_content(record["recording"]["id"]) == served
+    assert emu.recording_content("999999999999") is None
+
+
 def test_counters_count_media_requests_and_the_body_bytes_sent():
     with running() as (emu, http, auth):
         record = recorded_calls(emu, http, auth)[0]

@@ -420,6 +420,39 @@ def test_a_streamed_answer_is_left_to_its_reader(trickling: str, monkeypatch) ->
         assert next(response.iter_content(10)) == b" " * 10
 
 
+def test_a_download_whose_body_trickles_is_hung_up_on_when_a_chunk_takes_past_the_budget(
+    trickling: str, monkeypatch
+) -> None:
+    """A download (`body_chunks`, what `rcauth recordings download` and `api --output` read with) has no
+    deadline as a whole, but each 64 KiB must come within RCAUTH_TIMEOUT: this body, a byte every
+    0.05 s, would take 5 s (a real trickle forever), and is hung up on after 1."""
+    from rcauth.client import body_chunks
+
+    monkeypatch.setenv("RCAUTH_TIMEOUT", "1")
+    started = time.monotonic()
+    with transport.new_session() as http, http.get(f"{trickling}?pause=0.05", stream=True) as got:
+        with pytest.raises(TransportError) as caught:
+            list(body_chunks(got))
+    assert time.monotonic() - started < 3
+    assert str(caught.value) == (
+        f"the answer from {urlsplit(trickling).netloc} stalled part-way: less than 64 KiB in 1 s"
+    )
+
+
+def test_a_download_that_keeps_coming_is_read_whole_however_long_it_takes(trickling: str) -> None:
+    """10 bytes within each 1 s allowed, 2 s in all; and the time the reader spends on a chunk (writing
+    it to disk) is not the server's."""
+    from rcauth.client import _raw_chunks
+
+    with transport.new_session() as http, http.get(f"{trickling}?pause=0.02", stream=True) as got:
+        body = b""
+        for chunk in transport.steady(_raw_chunks(got), got, 1.0, 10):
+            body += chunk
+            if len(body) == 50:
+                time.sleep(1.5)
+    assert body == b" " * 100
+
+
 @pytest.mark.parametrize(("value", "budget"), [("7.5", 7.5), ("0", 120.0), ("-3", 120.0), ("inf", 120.0),
                                                ("nan", 120.0), ("soon", 120.0), ("", 120.0),
                                                ("1e10", 86400.0), ("1e308", 86400.0)])  # fmt: skip

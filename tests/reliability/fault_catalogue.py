@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hostile_ringcentral import Listing, call, extension
+from hostile_ringcentral import CONTENT, HostileMedia, Listing, extension, recorded, recording
+
+from ringcentral_emulator import App
 
 if TYPE_CHECKING:
     from test_fault_catalogue import Scene
@@ -32,6 +34,10 @@ class Inv(enum.Enum):
     HONEST = "5: never 'not signed in' or 'nothing to do' when the store could not be read"
     WELL_FORMED = "6: output that started is well-formed (JSON closed, NDJSON/CSV whole, no NaN)"
     BOUNDED = "7: every wait bounded in total"
+    FILES = (
+        "8: a download leaves under a final name only whole content, byte for byte what was served; "
+        "no temp file but a .part; nothing outside its directory or file"
+    )
 
 
 ALL = frozenset(Inv)
@@ -59,18 +65,66 @@ except rcauth.RcauthError as exc:
 """
 
 
+# Recordings through the library: each outcome as an NDJSON line; a recording not saved fails the
+# script as one does `rcauth recordings download` (exit 5).
+LIBRARY_DOWNLOAD_RECORDINGS = """
+import json, os, sys, rcauth
+os.makedirs(os.environ["ROW_DIR"], exist_ok=True)
+failed = 0
+try:
+    with rcauth.Client() as rc:
+        for saved in rc.download_recordings(os.environ["ROW_DIR"], date_from="30d", limit=3):
+            print(json.dumps(saved.to_json(), allow_nan=False), flush=True)
+            failed += saved.status == "failed"
+except rcauth.RcauthError as exc:
+    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+    sys.exit(exc.exit_code)
+if failed:
+    print(f"{failed} recordings not saved", file=sys.stderr)
+    sys.exit(5)
+"""
+
+LIBRARY_DOWNLOAD = """
+import os, sys, rcauth
+try:
+    with rcauth.Client() as rc:
+        print("saved", rc.download(os.environ["ROW_URL"], os.environ["ROW_FILE"]), "bytes")
+except rcauth.RcauthError as exc:
+    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+    sys.exit(exc.exit_code)
+"""
+
+# Placeholders a command's arguments may hold, made for each row by the runner (`Scene`): a directory
+# that does not exist yet, a file in an empty directory, and a recording's content URL on the media
+# origin the row's session knows (the emulator's, or a hostile server's).
+DIR, FILE, CONTENT_URL = "{dir}", "{file}", "{content_url}"
+# What `recordings download` writes on stderr besides its one error line: a line for each recording
+# not saved, and the run's summary (README, "recordings download").
+DOWNLOAD_REPORT = r"failed: .+|saved \d+ recordings? \(.+\) to .+|No recorded calls in that period\."
+
+
 @dataclass(frozen=True)
 class Command:
-    """One way a user meets rcauth: `args` for the CLI, or `script` for a Python program using the library.
+    """One way a user meets rcauth: `args` for the CLI, or `script` for a Python program using the library
+    (which finds the row's directory, file and content URL in ROW_DIR, ROW_FILE and ROW_URL).
 
-    `output` says how stdout must parse ("json", "ndjson", "csv", or "text" for a person's output);
-    `prints_token` marks the commands whose purpose is to print a secret (`rcauth token`)."""
+    `output` says how stdout must parse ("json", "ndjson", "csv", "binary" for content as it was
+    served, or "text" for a person's output); `prints_token` marks the commands whose purpose is to
+    print a secret (`rcauth token`); `report` matches the lines a command writes on stderr besides its
+    one error line; `saves` says where a download goes: "dir" (DIR), "file" (FILE), "stdout"."""
 
     name: str
     args: tuple[str, ...] = ()
     output: str = "text"
     script: str | None = None
     prints_token: bool = False
+    report: str | None = None
+    saves: str = ""
+
+
+RECORDINGS_LIST = ("recordings", "list", "--from", "30d")
+# --limit 3: a listing page of two recordings and a next page is read to its end (the listing rows).
+DOWNLOAD = ("recordings", "download", "--from", "30d", "--limit", "3", "--dir", DIR)
 
 
 CMD = {
@@ -114,16 +168,39 @@ CMD = {
         Command("doctor-json", ("doctor", "--json"), "json"),
         Command("library-client", script=LIBRARY_CLIENT, output="json"),
         Command("library-token", script=LIBRARY_TOKEN),
+        Command("recordings", (*RECORDINGS_LIST, "--limit", "5", "--format", "table")),
+        Command("recordings-json", (*RECORDINGS_LIST, "--limit", "5", "--format", "json"), "json"),
+        Command("recordings-ndjson", (*RECORDINGS_LIST, "--all", "--format", "ndjson"), "ndjson"),
+        Command("recordings-csv", (*RECORDINGS_LIST, "--limit", "5", "--format", "csv"), "csv"),
+        Command("recordings-download", DOWNLOAD, report=DOWNLOAD_REPORT, saves="dir"),
+        Command(
+            "recordings-download-json", (*DOWNLOAD, "--json"), "json", report=DOWNLOAD_REPORT, saves="dir"
+        ),
+        Command("api-media", ("api", "GET", CONTENT_URL, "--output", FILE), saves="file"),
+        Command("api-media-stdout", ("api", "GET", CONTENT_URL, "-o", "-"), "binary", saves="stdout"),
+        Command(
+            "library-download-recordings", script=LIBRARY_DOWNLOAD_RECORDINGS, output="ndjson", saves="dir"
+        ),
+        Command("library-download", script=LIBRARY_DOWNLOAD, saves="file"),
     )
 }
 
 # The commands that meet a boundary, by what they do there.
 RENDERERS = ("whoami", "whoami-json", "whoami-csv", "api",
              "call-log", "call-log-json", "call-log-ndjson", "call-log-csv",
-             "summary", "summary-json", "api-paginate", "api-paginate-ndjson")  # fmt: skip
+             "summary", "summary-json", "api-paginate", "api-paginate-ndjson",
+             "recordings", "recordings-json", "recordings-ndjson", "recordings-csv",
+             "recordings-download-json")  # fmt: skip
 LISTERS = ("call-log", "call-log-json", "call-log-ndjson", "call-log-csv", "summary", "summary-json",
-           "api-paginate", "api-paginate-ndjson")  # fmt: skip
-REFRESHERS = ("whoami", "api", "token", "token-json", "library-client", "library-token")
+           "api-paginate", "api-paginate-ndjson",
+           "recordings-json", "recordings-ndjson", "recordings-csv", "recordings-download",
+           "recordings-download-json", "library-download-recordings")  # fmt: skip
+REFRESHERS = ("whoami", "api", "token", "token-json", "library-client", "library-token", "recordings-json",
+              "recordings-download", "api-media", "library-download-recordings")  # fmt: skip
+# The commands that fetch a recording's content from the media origin.
+DOWNLOADERS = ("recordings-download", "recordings-download-json", "api-media", "api-media-stdout",
+               "library-download-recordings", "library-download")  # fmt: skip
+SAVERS = ("recordings-download", "recordings-download-json", "library-download-recordings")
 
 
 # -- faults ---------------------------------------------------------------------------------------------
@@ -155,6 +232,108 @@ def hostile(**kwargs: Any) -> Callable[[Scene], None]:
         scene.env["RCAUTH_TIMEOUT"] = "3"  # a trickling answer is hung up on after 3 s, not 120
 
     return arrange
+
+
+def media_answers(answer: str) -> Callable[[Scene], None]:
+    """Two recorded calls (no more pages), their content on a media host answering as `answer` says."""
+
+    def arrange(scene: Scene) -> None:
+        scene.use_hostile_server(listing=TWO_RECORDINGS, media=HostileMedia(answer))
+        scene.env["RCAUTH_TIMEOUT"] = "3"
+
+    return arrange
+
+
+def emulator_media(**switches: Any) -> Callable[[Scene], None]:
+    """The emulator's own faults, at its media origin only: the call log lists the recordings."""
+
+    def arrange(scene: Scene) -> None:
+        scene.emu.set(fault_rate=1.0, fault_scope="media", **switches)
+        scene.env["RCAUTH_TIMEOUT"] = "3"
+
+    return arrange
+
+
+def media_down(scene: Scene) -> None:
+    # As server_down: a refused connection is retried until the answer's deadline (3 s here).
+    scene.use_hostile_server(listing=TWO_RECORDINGS, media_origin="http://127.0.0.1:9")
+    scene.env["RCAUTH_TIMEOUT"] = "3"
+
+
+def without_recording_permission(scene: Scene) -> None:
+    """An app without ReadCallRecording (a session of it: the token carries the app's permissions)."""
+    app = scene.emu.config.apps[0]
+    scene.emu.set(
+        apps=[
+            App(
+                client_id=app.client_id,
+                client_secret=app.client_secret,
+                redirect_uris=app.redirect_uris,
+                scopes=("ReadAccounts", "ReadCallLog"),
+            )
+        ]
+    )
+    scene.sign_in_now()
+
+
+def content_on_a_foreign_host(scene: Scene) -> None:
+    """The first recording's contentUri on another host (which serves audio too, and notes what it is
+    sent); the second on the session's media origin."""
+    foreign = scene.stack.enter_context(HostileMedia())
+    scene.foreign.append(foreign)
+    scene.content_url = foreign.url("800")
+    elsewhere = recorded(0, recording=recording(0, contentUri=foreign.url("800")))
+    scene.use_hostile_server(listing=Listing(pages=[[elsewhere, recorded(1)]]))
+
+
+def another_download_into_dir(scene: Scene) -> None:
+    """Another `rcauth recordings download` saving into DIR (its recording coming slowly)."""
+    from reliability_support import wait_for
+
+    scene.emu.set(fault_rate=1.0, fault_kinds=("trickle",), fault_scope="media", trickle_rate=2000.0)
+    args = ("recordings", "download", "--from", "30d", "--limit", "1", "--dir", str(scene.dir))
+    other = scene.runner.start(*args)
+    wait_for(lambda: any(scene.dir.glob("*.part")), "the other download's part", proc=other)
+
+
+def dir_is_a_file(scene: Scene) -> None:
+    scene.dir.parent.mkdir(parents=True, exist_ok=True)
+    scene.dir.write_text("a file where the recordings' directory should be\n", encoding="utf-8")
+
+
+# File names are made of these (the parties, the direction, the recording's id): three records, so
+# `--limit 3` saves them all.
+HOSTILE_NAMES = Listing(
+    pages=[
+        [
+            recorded(
+                0,
+                **{
+                    "from": {"phoneNumber": "../../escape"},
+                    "to": {"extensionNumber": "CON", "name": "CON"},
+                    "direction": "\x1b]0;owned\x07\x00\r\n",
+                },
+            ),
+            recorded(
+                1,
+                **{
+                    "from": {"name": "\u202egpj.exe"},
+                    "to": {"phoneNumber": "A" * 500},
+                    "direction": 'a/b\\c:d*e?f"g<h>i|',
+                },
+            ),
+            recorded(
+                2,
+                **{
+                    "from": {"phoneNumber": "../../../escape"},
+                    "to": {"name": "nul.txt ."},
+                    "direction": "ｃｏｎ",
+                    "recording": recording(2, id="../../x\x00"),  # its content at .../recording/802/content
+                },
+            ),
+        ]
+    ]
+)
 
 
 def token_endpoint(**switches: Any) -> Callable[[Scene], None]:
@@ -198,6 +377,12 @@ def server_down(scene: Scene) -> None:
 NOT_SIGNED_IN = codes(4)
 INCOMPLETE = codes(5)
 HUGE = 10**400
+TWO_RECORDINGS = Listing(pages=[[recorded(0), recorded(1)]])
+# Page 1 of a listing that breaks at page 2: two recorded calls, fewer than any command's --limit, so
+# each goes on to page 2.
+BREAKS_AT_PAGE_2 = [recorded(0), recorded(1)]
+# A recording's content as a path on the media origin, for the records written as raw JSON.
+RAW_RECORDING = b'"recording": {"id": "801", "contentUri": "' + CONTENT.format("801").encode() + b'"}'
 
 FAULTS: tuple[Fault, ...] = (
     # -- the token endpoint (a due session refreshes) ----------------------------------------------------
@@ -242,7 +427,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "network",
         "server refuses connections",
-        ("whoami", "call-log-json", "logout", "status-json", "doctor", "library-client"),
+        ("whoami", "call-log-json", "logout", "status-json", "doctor", "library-client", "recordings-json",
+         "recordings-download-json", "api-media"),  # fmt: skip
         server_down,
         exits={"logout": codes(5)},  # RingCentral could not be told: the session is kept
     ),
@@ -250,7 +436,7 @@ FAULTS: tuple[Fault, ...] = (
         "network",
         "proxy URL with a password and no scheme",
         ("login", "logout", "whoami", "doctor", "doctor-json", "status", "profiles", "token-json",
-         "library-token"),  # fmt: skip
+         "library-token", "recordings-download", "api-media", "library-download"),  # fmt: skip
         proxy_with_password,
     ),
     Fault(
@@ -290,7 +476,7 @@ FAULTS: tuple[Fault, ...] = (
         hostile(
             listing=Listing(
                 raw_records=b'[{"id": "r1", "startTime": "2026-11-02T10:00:00Z", '
-                b'"duration": 1e400, "direction": "Inbound", "result": "Accepted"}]'
+                b'"duration": 1e400, "direction": "Inbound", "result": "Accepted", ' + RAW_RECORDING + b"}]"
             )
         ),
         invariants=ALL - {Inv.GRANTS},
@@ -302,8 +488,10 @@ FAULTS: tuple[Fault, ...] = (
         hostile(
             listing=Listing(
                 raw_records=b'[{"id": "r1", "startTime": "2026-11-02T10:00:00Z", '
-                b'"duration": NaN, "direction": "Inbound"}, {"id": "r2", "startTime": '
-                b'"2026-11-02T11:00:00Z", "duration": -Infinity, "direction": "Outbound"}]'
+                b'"duration": NaN, "direction": "Inbound", ' + RAW_RECORDING + b'}, {"id": "r2", '
+                b'"startTime": "2026-11-02T11:00:00Z", "duration": -Infinity, "direction": "Outbound", '
+                + RAW_RECORDING.replace(b"801", b"802")
+                + b"}]"
             ),
             extension_body=extension(id=float("nan")),
         ),
@@ -314,7 +502,7 @@ FAULTS: tuple[Fault, ...] = (
         "a negative and a huge integer duration",
         RENDERERS,
         hostile(
-            listing=Listing(pages=[[call(1, duration=-5), call(2, duration=HUGE)]]),
+            listing=Listing(pages=[[recorded(1, duration=-5), recorded(2, duration=HUGE)]]),
             extension_body=extension(id=HUGE),
         ),
         invariants=ALL - {Inv.GRANTS},
@@ -327,9 +515,9 @@ FAULTS: tuple[Fault, ...] = (
             listing=Listing(
                 pages=[
                     [
-                        call(1, startTime="0001-01-01T00:00:00Z"),
-                        call(2, startTime="9999-12-31T23:59:59Z"),
-                        call(3, startTime="9999-12-31T23:59:59.999+14:00"),
+                        recorded(1, startTime="0001-01-01T00:00:00Z"),
+                        recorded(2, startTime="9999-12-31T23:59:59Z"),
+                        recorded(3, startTime="9999-12-31T23:59:59.999+14:00"),
                     ]
                 ]
             )
@@ -343,7 +531,13 @@ FAULTS: tuple[Fault, ...] = (
         RENDERERS,
         hostile(
             listing=Listing(
-                pages=[[call(1, startTime="yesterday"), call(2, startTime=None), call(3, startTime=17)]]
+                pages=[
+                    [
+                        recorded(1, startTime="yesterday"),
+                        recorded(2, startTime=None),
+                        recorded(3, startTime=17),
+                    ]
+                ]
             )
         ),
         invariants=ALL - {Inv.GRANTS},
@@ -356,8 +550,10 @@ FAULTS: tuple[Fault, ...] = (
             listing=Listing(
                 pages=[
                     [
-                        call(1, direction=["Inbound"], duration="60", **{"from": "x"}),
+                        recorded(1, direction=["Inbound"], duration="60", **{"from": "x"}),
                         {"id": 5},
+                        {"id": 6, "recording": {"id": ["x"], "contentUri": 17}},
+                        {"id": 7, "recording": recording(7, id={"x": 1}, type=None)},
                         "not a record",
                     ]
                 ]
@@ -374,7 +570,7 @@ FAULTS: tuple[Fault, ...] = (
             listing=Listing(
                 pages=[
                     [
-                        call(
+                        recorded(
                             1,
                             **{
                                 "from": {
@@ -395,7 +591,7 @@ FAULTS: tuple[Fault, ...] = (
         "listing",
         "page 2 answers 500",
         LISTERS,
-        hostile(listing=Listing(pages=[[call(n) for n in range(3)]], fail_at=2, failure="500")),
+        hostile(listing=Listing(pages=[BREAKS_AT_PAGE_2], fail_at=2, failure="500")),
         invariants=ALL - {Inv.GRANTS},
         exits={"*": INCOMPLETE},
     ),
@@ -403,7 +599,7 @@ FAULTS: tuple[Fault, ...] = (
         "listing",
         "page 2 linked on another origin",
         LISTERS,
-        hostile(listing=Listing(pages=[[call(n) for n in range(3)]], fail_at=2, failure="foreign")),
+        hostile(listing=Listing(pages=[BREAKS_AT_PAGE_2], fail_at=2, failure="foreign")),
         invariants=ALL - {Inv.GRANTS},
         exits={"*": INCOMPLETE},
     ),
@@ -411,7 +607,7 @@ FAULTS: tuple[Fault, ...] = (
         "listing",
         "page 2 dropped mid-body",
         LISTERS,
-        hostile(listing=Listing(pages=[[call(n) for n in range(3)]], fail_at=2, failure="drop")),
+        hostile(listing=Listing(pages=[BREAKS_AT_PAGE_2], fail_at=2, failure="drop")),
         invariants=ALL - {Inv.GRANTS},
         exits={"*": INCOMPLETE},
     ),
@@ -419,9 +615,99 @@ FAULTS: tuple[Fault, ...] = (
         "listing",
         "page 2 is a captive portal's HTML",
         LISTERS,
-        hostile(listing=Listing(pages=[[call(n) for n in range(3)]], fail_at=2, failure="html")),
+        hostile(listing=Listing(pages=[BREAKS_AT_PAGE_2], fail_at=2, failure="html")),
         invariants=ALL - {Inv.GRANTS},
         exits={"*": INCOMPLETE},
+    ),
+    # -- the media origin (a recording's content) ---------------------------------------------------------
+    Fault(
+        "media",
+        "the media origin refuses connections",
+        DOWNLOADERS,
+        media_down,
+        exits={"*": codes(5)},
+    ),
+    Fault(
+        "media",
+        "a recording body that trickles forever",
+        DOWNLOADERS,
+        # 200 bytes every 0.1 s: a recording of a 30 s call would take a minute, a longer one hours.
+        emulator_media(fault_kinds=("trickle",), trickle_rate=2000.0),
+        exits={"*": codes(5)},
+    ),
+    Fault(
+        "media",
+        "a recording whose headers never end",
+        DOWNLOADERS,
+        media_answers("headers"),
+        exits={"*": codes(5)},
+    ),
+    Fault(
+        "media",
+        "a recording body dropped mid-way",
+        DOWNLOADERS,
+        emulator_media(fault_kinds=("cut",)),
+        exits={"*": codes(5)},
+    ),
+    Fault(
+        "media",
+        "429 with a Retry-After longer than rcauth waits",
+        DOWNLOADERS,
+        media_answers("429"),
+        exits={"*": codes(5)},
+    ),
+    Fault(
+        "media",
+        "403: the app lacks ReadCallRecording",
+        DOWNLOADERS,
+        without_recording_permission,
+        exits={"*": codes(5)},
+        signed_in=False,
+    ),
+    Fault(
+        "media",
+        "a contentUri on a foreign host (it must never see the token)",
+        DOWNLOADERS,
+        content_on_a_foreign_host,
+        # `rcauth api` refuses the URL as a usage error; a download fails that recording alone.
+        exits={"api-media": codes(2), "api-media-stdout": codes(2), "*": codes(5)},
+    ),
+    Fault(
+        "media",
+        "a recording answered by a captive portal's HTML page",
+        DOWNLOADERS,
+        media_answers("html"),
+        # Never kept as a recording; `rcauth api` and `Client.download` save what they were sent.
+        exits={name: codes(5) for name in SAVERS},
+    ),
+    Fault(
+        "media",
+        "a Content-Length larger than the body sent",
+        DOWNLOADERS,
+        media_answers("short"),
+        exits={"*": codes(5)},
+    ),
+    Fault(
+        "media",
+        "record fields that become file names: traversal, controls, device names, 500 characters",
+        SAVERS,
+        hostile(listing=HOSTILE_NAMES),
+        exits={"*": codes(0)},
+    ),
+    # -- the directory recordings are saved in ------------------------------------------------------
+    Fault(
+        "download directory",
+        "another rcauth is downloading into it",
+        SAVERS,
+        another_download_into_dir,
+        exits={"*": codes(1)},  # DownloadBusy (README: exit codes)
+    ),
+    Fault(
+        "download directory",
+        "it is a file",
+        ("recordings-download", "recordings-download-json"),
+        dir_is_a_file,
+        exits={"*": codes(2)},  # a usage error: --dir names no directory
     ),
 )
 

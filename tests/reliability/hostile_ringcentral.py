@@ -2,6 +2,10 @@
 wants it not to: hostile values inside well-formed answers, a listing that fails at page 2 in each way
 a network or a server can fail, a body that trickles forever.
 
+Recordings' content comes from a media host of its own (`HostileMedia`, on another port): whole audio,
+or each way a media answer can go wrong that the emulator's switches do not make (a captive portal's
+page, a length that disagrees with the body, a 429 with a long Retry-After, headers that never end).
+
 It lives beside the reliability suite, not in the emulator: the emulator stays true to RingCentral,
 and these are answers RingCentral never gives (or gives only when something is broken). A session
 pointed at it (`sign_in(server=hostile.base_url)`) is never refreshed by the rows that use it: it
@@ -10,7 +14,9 @@ knows no token endpoint beyond a revocation that always succeeds.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +25,10 @@ from urllib.parse import parse_qs, urlsplit
 
 EXTENSION = "/restapi/v1.0/account/~/extension/~"
 CALL_LOG = "/restapi/v1.0/account/~/extension/~/call-log"
+# A recording's content on the media host; a record's `contentUri` as a path (no origin) gets the
+# server's media origin in front as the page is answered (its port is known only then).
+CONTENT = "/restapi/v1.0/account/37439510/recording/{}/content"
+_CONTENT_PATH = re.compile(r"/restapi/v1\.0/account/[^/]+/recording/([^/]+)/content")
 
 
 def extension(**changes: Any) -> dict[str, Any]:
@@ -56,6 +66,125 @@ def call(number: int, **changes: Any) -> dict[str, Any]:
     return record
 
 
+def recording(number: int, **changes: Any) -> dict[str, Any]:
+    """A record's `recording` object, its content on the server's media origin (`CONTENT`)."""
+    recording_id = str(800 + number)
+    value: dict[str, Any] = {
+        "id": recording_id,
+        "uri": f"https://platform.ringcentral.com/restapi/v1.0/account/37439510/recording/{recording_id}",
+        "type": "Automatic",
+        "contentUri": CONTENT.format(recording_id),
+    }
+    value.update(changes)
+    return value
+
+
+def recorded(number: int, **changes: Any) -> dict[str, Any]:
+    """A call-log record with a recording (`call` and `recording` of the same number)."""
+    return call(number, **{"recording": recording(number), **changes})
+
+
+def audio(recording_id: str) -> bytes:
+    """What `HostileMedia` serves for a recording: 40 KiB looking like an MP3, unique to the recording
+    (NULs, ESCs and every other byte included)."""
+    seed = hashlib.sha256(recording_id.encode("utf-8", "surrogatepass")).digest()
+    return b"ID3\x04\x00\x00\x00\x00\x00\x00" + (seed + bytes(range(256))) * 143
+
+
+MEDIA_ANSWERS = ("audio", "html", "short", "429", "headers")
+
+
+class HostileMedia:
+    """A media host on its own loopback port answering every recording's content (`GET CONTENT`) as
+    `answer` says: "audio" (`audio(id)`, whole), "html" (a captive portal's 200 page), "short" (a
+    Content-Length larger than the body, then the connection closed), "429" (RingCentral's rate-limit
+    error with `Retry-After: 3600`, longer than rcauth waits), "headers" (a status line whose headers
+    never end). `whole[id]` is each body it sent whole; `seen` every request's path and headers."""
+
+    def __init__(self, answer: str = "audio") -> None:
+        if answer not in MEDIA_ANSWERS:
+            raise ValueError(f"answer must be one of {MEDIA_ANSWERS}")
+        self.answer = answer
+        self.whole: dict[str, bytes] = {}
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        self._stop = threading.Event()
+        media = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                media.seen.append((self.path, dict(self.headers.items())))
+                media._answer(self)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that hung up on headers that never end: expected
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HostileMedia:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, recording_id: str) -> str:
+        return self.base_url + CONTENT.format(recording_id)
+
+    @property
+    def authorizations(self) -> list[str]:
+        """The Authorization headers it was sent (any spelling of the name)."""
+        return [v for _, headers in self.seen for k, v in headers.items() if k.lower() == "authorization"]
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        match = _CONTENT_PATH.fullmatch(urlsplit(handler.path).path)
+        if match is None:
+            return HostileRingCentral._send(handler, 404, b'{"errorCode":"CMN-120","message":"Invalid URI"}')
+        recording_id = match.group(1)
+        body = audio(recording_id)
+        if self.answer == "headers":
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            try:
+                while not self._stop.wait(1.0):
+                    handler.wfile.write(b" ")
+                    handler.wfile.flush()
+            except OSError:
+                pass
+            handler.close_connection = True
+            return None
+        if self.answer == "429":
+            handler.send_response(429)
+            handler.send_header("Retry-After", "3600")
+            handler.send_header("Content-Type", "application/json")
+            error = b'{"errorCode":"CMN-301","message":"Request rate exceeded"}'
+            handler.send_header("Content-Length", str(len(error)))
+            handler.end_headers()
+            handler.wfile.write(error)
+            return None
+        if self.answer == "short":
+            return HostileRingCentral._send(
+                handler, 200, body[: len(body) // 2], "audio/mpeg", length=len(body)
+            )
+        if self.answer == "html":
+            body = b"<html><body>Sign in to the Wi-Fi to continue</body></html>"
+            HostileRingCentral._send(handler, 200, body, "text/html; charset=utf-8")
+        else:
+            HostileRingCentral._send(handler, 200, body, "audio/mpeg")
+        self.whole[recording_id] = body
+        return None
+
+
 @dataclass
 class Listing:
     """What the call log answers: `pages[n]` is page n+1's records; `fail_at` (1-based) names the page that
@@ -82,7 +211,13 @@ class HostileRingCentral:
         trickle_token: bool = False,
         trickle_revoke: bool = False,
         trickle: str = "body",
+        media: HostileMedia | None = None,
+        media_origin: str | None = None,
     ) -> None:
+        # Where records' content is: `media` (a well-behaved one unless given), or `media_origin` (a
+        # host that is not there, say) instead.
+        self.media = media if media is not None or media_origin is not None else HostileMedia()
+        self.media_origin = media_origin or (self.media.base_url if self.media else "")
         self.trickle_extension = trickle_extension
         self.trickle_token = trickle_token
         self.trickle_revoke = trickle_revoke
@@ -127,6 +262,8 @@ class HostileRingCentral:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> HostileRingCentral:
+        if self.media is not None and not self.media._thread.is_alive():
+            self.media.__enter__()
         self._thread.start()
         return self
 
@@ -134,6 +271,8 @@ class HostileRingCentral:
         self._stop.set()
         self._server.shutdown()
         self._server.server_close()
+        if self.media is not None:
+            self.media.__exit__(*exc_info)
 
     # -- answers -------------------------------------------------------------------------------------
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
@@ -178,7 +317,7 @@ class HostileRingCentral:
             listing.raw_records
             if page == 1 and listing.raw_records is not None
             else json.dumps(records).encode()
-        )
+        ).replace(b'"contentUri": "/', b'"contentUri": "' + self.media_origin.encode() + b"/")
         body = (
             b'{"uri": "'
             + f"{self.base_url}{CALL_LOG}?page={page}".encode()

@@ -2,7 +2,8 @@
 and SIGHUP (a closed terminal or SSH connection) sent to a real `rcauth` process at each step of a
 login (waiting for the browser; exchanging the code from the browser, from a pasted address, or the
 JWT; storing the new session; revoking the session it replaced), a refresh (the token request in
-flight; storing the rotated pair), a logout (revoking; removing) and a listing.
+flight; storing the rotated pair), a logout (revoking; removing), a listing (the call log's, the
+recordings') and a recording's download.
 
 Each step is reached, not guessed at: the emulator holds the token answer after it has made the grant
 (`token_delay`) or the revocation before it takes effect (`revoke_delay`) and counts what it holds;
@@ -17,7 +18,8 @@ Every row checks the invariants that apply:
      revoked before the process ended (`grants_accounted`);
 and which session is stored afterwards: the one before (nothing was granted yet, or a refresh kept
 what it had), a new one (the sign-in completed before the signal took effect, the old one revoked),
-or none (the logout completed).
+or none (the logout completed). A download stopped part-way leaves its `.part`, and nothing under a
+final name.
 """
 
 from __future__ import annotations
@@ -56,10 +58,11 @@ PAUSING = {"PYTHON_KEYRING_BACKEND": "reliability_support.PausingKeyring"}
 
 @dataclass
 class Held:
-    """A process held at one step, and how to let the step go on."""
+    """A process held at one step, how to let the step go on, and what else must hold once it ended."""
 
     proc: subprocess.Popen[str]
     release: Callable[[], None]
+    then: Callable[[], None] = lambda: None
 
 
 class _Landing(http.server.BaseHTTPRequestHandler):
@@ -173,6 +176,29 @@ def listing_a_page(emu, rcauth, keyring_dir) -> Held:
     return Held(proc, lambda: emu.set(fault_rate=0.0))
 
 
+def listing_recordings(emu, rcauth, keyring_dir) -> Held:
+    # About one call in fourteen is recorded: 15000 calls give two pages of recordings.
+    emu.set(call_records=15000, fault_rate=1.0, fault_kinds=("slow",), fault_scope="api", slow_seconds=2.0)
+    proc = rcauth.start("recordings", "list", "--all", "--from", "400d", "--format", "ndjson")
+    wait_for(lambda: emu.counters()["faults"] >= 2, "the second page to be requested", proc=proc)
+    wait_for(lambda: stdout_of(proc), "the first records to be written", proc=proc)
+    return Held(proc, lambda: emu.set(fault_rate=0.0))
+
+
+def downloading_a_recording(emu, rcauth, keyring_dir) -> Held:
+    """A recording's body coming slowly (20 kB a second: a minute or more each), part of it saved."""
+    folder = keyring_dir.parent / "calls"
+    emu.set(fault_rate=1.0, fault_kinds=("trickle",), fault_scope="media", trickle_rate=20_000)
+    proc = rcauth.start("recordings", "download", "--from", "30d", "--limit", "2", "--dir", str(folder))
+    wait_for(lambda: any(p.stat().st_size for p in folder.glob("*.part")), "a part to be written", proc=proc)
+
+    def only_parts_left() -> None:
+        left = [p.name for p in folder.iterdir()]
+        assert left and all(name.endswith(".part") for name in left), left
+
+    return Held(proc, lambda: emu.set(fault_rate=0.0), only_parts_left)
+
+
 @dataclass(frozen=True)
 class Step:
     reach: Callable[..., Held]
@@ -195,6 +221,8 @@ STEPS = {
     "logout: revoking": Step(logout_revoking, False, "none"),
     "logout: removing": Step(logout_removing, False, "none"),
     "listing: a page in flight": Step(listing_a_page, False, "before"),
+    "listing: a page of recordings in flight": Step(listing_recordings, False, "before"),
+    "recordings download: a recording in flight": Step(downloading_a_recording, False, "before"),
 }
 
 
@@ -217,12 +245,14 @@ def test_a_signal_at_any_step_ends_in_one_line_with_its_code_and_every_grant_sto
     for name in step.fixtures:
         request.getfixturevalue(name)
     code, line = SIGNALS[signal_name]
-    before = sign_in(access_expires_at=time.time() - 5) if step.due else sign_in()
+    due = {"access_expires_at": time.time() - 5} if step.due else {}
+    before = sign_in(media_server=emu.media_url, **due)  # the recordings are at its media origin
 
     held = step.reach(emu, rcauth, keyring_dir)
     held.proc.send_signal(getattr(signal, signal_name))
     held.release()
     result = rcauth.finish(held.proc)
+    held.then()
 
     # 1: the signal's code, and one line for it (a login's own lines, the URL, come before it)
     assert result.code == code, result

@@ -99,13 +99,15 @@ class HostileMedia:
     `answer` says: "audio" (`audio(id)`, whole), "html" (a captive portal's 200 page), "short" (a
     Content-Length larger than the body, then the connection closed), "429" (RingCentral's rate-limit
     error with `Retry-After: 3600`, longer than rcauth waits), "headers" (a status line whose headers
-    never end). `whole[id]` is each body it sent whole; `seen` every request's path and headers."""
+    never end). `whole[id]` is each body it sent whole; `cut[id]` the content a body it cut short is the
+start of; `seen` every request's path and headers."""
 
     def __init__(self, answer: str = "audio") -> None:
         if answer not in MEDIA_ANSWERS:
             raise ValueError(f"answer must be one of {MEDIA_ANSWERS}")
         self.answer = answer
         self.whole: dict[str, bytes] = {}
+        self.cut: dict[str, bytes] = {}
         self.seen: list[tuple[str, dict[str, str]]] = []
         self._stop = threading.Event()
         media = self
@@ -173,6 +175,7 @@ class HostileMedia:
             handler.wfile.write(error)
             return None
         if self.answer == "short":
+            self.cut[recording_id] = body
             return HostileRingCentral._send(
                 handler, 200, body[: len(body) // 2], "audio/mpeg", length=len(body)
             )

@@ -326,7 +326,8 @@ def check_files(
     elif command.saves == "file":
         check_saved_file(scene, resumable=command.script is not None)
     elif command.saves == "stdout":
-        whole = served_at(scene, scene.content_url_of_a_recording()) or b""
+        url = scene.content_url_of_a_recording()
+        whole = served_at(scene, url) or cut_at(scene, url) or b""
         assert whole.startswith(out), f"stdout's {len(out)} bytes are not the start of the recording"
 
 
@@ -364,6 +365,13 @@ def served_at(scene: Scene, url: str) -> bytes | None:
     if match is None or any(url.startswith(host.base_url) for host in scene.foreign):
         return None
     return scene.served(match.group(1))
+
+
+def cut_at(scene: Scene, url: str) -> bytes | None:
+    """The content a hostile media host cut short at `url`: what arrived of it is its start, no more."""
+    match = CONTENT_ID.search(url)
+    media = scene.hostile.media if scene.hostile is not None else None
+    return media.cut.get(match.group(1)) if match is not None and media is not None else None
 
 
 def strict_json(text: str) -> Any:

@@ -19,14 +19,11 @@ from urllib.parse import urlencode
 from ringcentral_emulator.audio import Audio, recording_audio
 from ringcentral_emulator.data import CALL_TYPES, DAY_MS, DIRECTIONS, RecordFilter, iso_ms
 from ringcentral_emulator.ratelimit import too_many
-from ringcentral_emulator.state import AccessProblem, SessionInfo
+from ringcentral_emulator.state import AccessProblem, EmulatorCore, SessionInfo
 from ringcentral_emulator.wire import Request, Response, json_response, rest_error
 
 if TYPE_CHECKING:
-    from ringcentral_emulator.config import EmulatorConfig
     from ringcentral_emulator.data import CallLog, Directory
-    from ringcentral_emulator.ratelimit import Verdict
-    from ringcentral_emulator.state import AuthState, Counters
 
 API_PREFIX = "/restapi/v1.0"
 MAX_PER_PAGE = 1000
@@ -53,19 +50,10 @@ _ACCESS_ERRORS = {
 }
 
 
-class ApiContext(Protocol):
+class ApiContext(EmulatorCore, Protocol):
     """What the REST resources, and the media origin that shares their checks, need of the emulator that
-    serves them: its switches, state and data, and a count against the rate limits. `app.EmulatorApp`
-    is one; this module does not import it (the app composes the endpoints, so it imports them)."""
-
-    @property
-    def config(self) -> EmulatorConfig: ...
-
-    @property
-    def auth(self) -> AuthState: ...
-
-    @property
-    def counters(self) -> Counters: ...
+    serves them beyond `EmulatorCore`: its data, its media origin, its clock. `app.EmulatorApp` is one;
+    this module does not import it (the app composes the endpoints, so it imports them)."""
 
     @property
     def directory(self) -> Directory: ...
@@ -76,10 +64,6 @@ class ApiContext(Protocol):
     @property
     def media_url(self) -> str | None:
         """The media origin, once bound: where records' `contentUri` point (None: the API's own)."""
-        ...
-
-    def limit(self, who: object, group: str) -> Verdict | None:
-        """Count one request of `group` for `who`; None when that group is not limited."""
         ...
 
     def clock_ms(self) -> int: ...

@@ -26,7 +26,6 @@ import hmac
 import math
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlencode
 
 from ringcentral_emulator import pages
@@ -39,7 +38,14 @@ from ringcentral_emulator.config import (
     App,
 )
 from ringcentral_emulator.ratelimit import too_many
-from ringcentral_emulator.state import AuthorizeRequest, CodeProblem, Grant, IssuedTokens, RefreshProblem
+from ringcentral_emulator.state import (
+    AuthorizeRequest,
+    CodeProblem,
+    EmulatorCore,
+    Grant,
+    IssuedTokens,
+    RefreshProblem,
+)
 from ringcentral_emulator.wire import (
     FORM_CONTENT_TYPE,
     NO_STORE,
@@ -50,11 +56,6 @@ from ringcentral_emulator.wire import (
     oauth_error,
     redirect,
 )
-
-if TYPE_CHECKING:
-    from ringcentral_emulator.config import EmulatorConfig
-    from ringcentral_emulator.ratelimit import Verdict
-    from ringcentral_emulator.state import AuthState, Counters
 
 # RFC 7636 §4.1 / §4.2: verifier and S256 challenge are 43-128 characters of [A-Z a-z 0-9 - . _ ~].
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -75,23 +76,10 @@ _SINGLE_VALUED = (
 )
 
 
-class OAuthContext(Protocol):
-    """What the OAuth endpoints need of the emulator that serves them: its switches (the apps, the user,
-    lifetimes), the authorization state, the counters and a count against the Auth group's limit.
-    `app.EmulatorApp` is one; this module does not import it (the app composes the endpoints)."""
-
-    @property
-    def config(self) -> EmulatorConfig: ...
-
-    @property
-    def auth(self) -> AuthState: ...
-
-    @property
-    def counters(self) -> Counters: ...
-
-    def limit(self, who: object, group: str) -> Verdict | None:
-        """Count one request of `group` for `who`; None when that group is not limited."""
-        ...
+# What the OAuth endpoints need of the emulator that serves them is what every endpoint needs: its
+# switches (the apps, the user, lifetimes), the authorization state, the counters and a count against
+# the Auth group's limit. `app.EmulatorApp` is one; this module does not import it.
+OAuthContext = EmulatorCore
 
 
 class OAuthEndpoints:

@@ -21,7 +21,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ringcentral_emulator.config import EmulatorConfig
+    from ringcentral_emulator.ratelimit import Verdict
 
 _ACCESS_PREFIX = b"EMU11P01PAS00|"
 _REFRESH_PREFIX = b"EMU11P01PRF00|"
@@ -509,3 +513,22 @@ class AuthState:
 
 def _seconds_left(expires: float, now: float) -> int:
     return max(0, math.ceil(expires - now - 1e-6))
+
+
+class EmulatorCore(Protocol):
+    """What every endpoint needs of the emulator that serves it: its switches, its authorization state,
+    its counters, and a count against the rate limits. `app.EmulatorApp` is one; the endpoints' modules
+    type against this (and their own additions), never the app that composes them."""
+
+    @property
+    def config(self) -> EmulatorConfig: ...
+
+    @property
+    def auth(self) -> AuthState: ...
+
+    @property
+    def counters(self) -> Counters: ...
+
+    def limit(self, who: object, group: str) -> Verdict | None:
+        """Count one request of `group` for `who`; None when that group is not limited."""
+        ...

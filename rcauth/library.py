@@ -121,10 +121,11 @@ class Client:
     Calls refresh the session ahead of its expiry (under the cross-process lock, so a concurrent
     `rcauth` command never spends the same refresh token), retry transient faults on idempotent
     requests, wait out RingCentral's rate limits (without output: a wait may last up to two minutes),
-    and send the token only to the session's own server.
+    and send the token only to the session's own server and its media server.
 
     Args:
-        profile: the profile to use; default `$RCAUTH_PROFILE`, else "default".
+        profile: the profile to use; default: the one a command would use (`$RCAUTH_PROFILE`,
+            `default_profile` in config.toml, the one `rcauth profiles use` chose, else "default").
         insecure_storage: allow the 0600 session file when no keyring works (as
             `--insecure-storage`; `RCAUTH_INSECURE_STORAGE=1` does the same).
 
@@ -393,7 +394,8 @@ class Auth(AuthBase):
     rewound is not sent again: its 401 is returned as it is.
 
     Args:
-        profile: the profile to use; default `$RCAUTH_PROFILE`, else "default".
+        profile: the profile to use; default: the one a command would use (`$RCAUTH_PROFILE`,
+            `default_profile` in config.toml, the one `rcauth profiles use` chose, else "default").
         insecure_storage: allow the 0600 session file when no keyring works.
 
     Raises (when a request is prepared, from `requests.get(...)` and the like):
@@ -573,7 +575,9 @@ def login(
             (`media_server`: the server's media host, where recordings are served; known for
             production, needed for any other server whose content you fetch).
         env_file: a RingCentral quick-start `.env` to read `RC_*` settings from.
-        profile: the profile to store the session for; default `$RCAUTH_PROFILE`, else "default".
+        profile: the profile to store the session for; default: the one a command would use
+            (`$RCAUTH_PROFILE`, `default_profile` in config.toml, the one `rcauth profiles use`
+            chose, else "default").
         open_browser: open the system browser at the sign-in page (browser flow).
         announce: called with the sign-in URL (browser and paste flows), e.g. `print`; the library
             itself never prints. Required when no browser is opened.

@@ -835,7 +835,9 @@ def not_signed_in(store: SessionStore) -> NotLoggedIn:
     """The error for a store with no session: naming the session file it does not read, if there is one."""
     file = session_file_not_read(store)
     if file is None:
-        return NotLoggedIn("not signed in", hint="run `rcauth login` first")
+        named = "" if store.profile == DEFAULT_PROFILE else f" --profile {store.profile}"
+        login = f"rcauth{named} login"
+        return NotLoggedIn("not signed in", hint=f"run `{login}` first")
     return NotLoggedIn(
         f"no session in the keyring; the session in {file.path} is kept in plain text and read only with "
         "consent to insecure storage",

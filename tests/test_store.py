@@ -1747,3 +1747,10 @@ def test_with_consent_each_profile_reads_its_own_keyring_entry(memory_keyring) -
     memory_keyring.entries[("rcauth", "dev")] = dev.to_json()
     assert open_store("dev", insecure_storage=True).load() == dev
     assert open_store("work", insecure_storage=True).load() is None
+
+
+def test_not_signed_in_to_another_profile_says_how_to_sign_in_to_that_one() -> None:
+    from rcauth.store import not_signed_in
+
+    assert not_signed_in(MemoryStore()).hint == "run `rcauth login` first"
+    assert not_signed_in(MemoryStore("work")).hint == "run `rcauth --profile work login` first"

@@ -521,7 +521,7 @@ def token(as_json: bool) -> None:
     Examples:
       curl -H "Authorization: Bearer $(rcauth token)" \\
         https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~
-      rcauth token --json | node whoami.mjs   # a script that hands it to an SDK at once
+      rcauth token --json | jq -r .expires_in   # the SDK hand-off's shape (see the Python guide)
 
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE.

@@ -385,6 +385,7 @@ class PageRun:
             for name, table in tomllib.loads(block.code).get("profiles", {}).items():
                 if name in profiles:
                     values = {key: ours.get(key, value) for key, value in table.items()}
+                    values.setdefault("server", self.emu.base_url)  # production's, by default: the emulator
                     text += f"[profiles.{name}]\n" + "".join(
                         f"{k} = {json.dumps(v)}\n" for k, v in values.items()
                     )

@@ -472,6 +472,10 @@ class ApiClient:
         if method.upper() != "GET":
             raise ValueError("only a GET download can be resumed")
         part = destination.with_name(destination.name + PART_SUFFIX)
+        if os.path.lexists(part) and (os.path.islink(part) or not os.path.isfile(part)):
+            # A FIFO, a link, a directory at the part's name (anyone who can write in /tmp can put
+            # one there): in the way, said before the request.
+            raise OSError(errno.EEXIST, "in the way: not a regular file", str(part))
         fetched = self.fetch_part(
             path_or_url, part if os.path.lexists(part) else None, lambda content_type: part, **kwargs
         )
@@ -519,7 +523,7 @@ class ApiClient:
             with self.streamed("GET", path_or_url, accept=(416,), headers=sent, **kwargs) as response:
                 status = response.status_code
                 content_type = str(response.headers.get("Content-Type", ""))
-                _refuse_encoded(response)
+                refuse_encoded(response)
                 if status == 416:
                     if part is not None:
                         os.unlink(part)
@@ -821,7 +825,7 @@ def _after_overlap(chunks: Iterator[bytes], expected: bytes) -> Iterator[bytes]:
         raise _NotThisContent
 
 
-def _refuse_encoded(response: requests.Response) -> None:
+def refuse_encoded(response: requests.Response) -> None:
     """A download asks for the content as it is (`Accept-Encoding: identity`), so that what is written
     is what `Content-Length` counts. A server or proxy that compresses it anyway would have requests
     inflate it unbounded as it is read: refused before a byte is written."""
@@ -837,8 +841,8 @@ def _refuse_encoded(response: requests.Response) -> None:
 def _check_whole_body(response: requests.Response, headers: Mapping[str, str] | None) -> None:
     """A body saved as a file must be the whole of what was asked for: not a redirect nobody followed
     (a 3xx without a usable Location comes back as it is), nor a 206 part when no Range was sent, nor a
-    compressed body (`_refuse_encoded`)."""
-    _refuse_encoded(response)
+    compressed body (`refuse_encoded`)."""
+    refuse_encoded(response)
     asked_range = any(name.lower() == "range" for name in (headers or {}))
     status = response.status_code
     if 300 <= status < 400 or (status == 206 and not asked_range):

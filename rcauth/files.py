@@ -30,12 +30,16 @@ def write_atomically(path: Path, text: str) -> None:
 
 def check_writable_directory(path: Path) -> None:
     """Raise the `OSError` writing a file at `path` would meet in its directory (missing, not a
-    directory, not writable), before anything is asked of a server for it: a download refused only
-    after its body came would have spent a request of a rate-limited budget for nothing."""
+    directory, on a read-only file system, not writable), before anything is asked of a server for it:
+    a download refused only after its body came would have spent a request of a rate-limited budget
+    for nothing."""
     parent = path.parent
     if not parent.is_dir():
         code = errno.ENOTDIR if parent.exists() else errno.ENOENT
         raise OSError(code, os.strerror(code), str(parent))
+    read_only = getattr(os, "ST_RDONLY", 0)
+    if read_only and hasattr(os, "statvfs") and os.statvfs(parent).f_flag & read_only:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(parent))
     if not os.access(parent, os.W_OK | os.X_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(parent))
 
@@ -48,21 +52,41 @@ def output_target(path: Path) -> tuple[Path, bool]:
     is the file to write whole and rename: `path`, or, for a symbolic link, the file it leads to (the
     link is kept, and what it names is written; a link is never replaced by a file)."""
     try:
-        mode = os.stat(path).st_mode  # follows links: /dev/stdout leads to the process's own stdout
+        info = os.stat(path)  # follows links: /dev/stdout leads to the process's own stdout
     except FileNotFoundError:
-        mode = None
-    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        info = None
+    if info is not None and stat.S_ISSOCK(info.st_mode):
+        raise OSError(errno.ENXIO, "a socket cannot be written as a file", str(path))
+    if info is not None and not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
         return path, True
+    if info is not None and _standard_stream(info) is not None:
+        return path, True  # /dev/stdout when stdout is a file (`> file`, `>> log`): that file, as opened
     if os.path.islink(path):
         return Path(os.path.realpath(path)), False
     return path, False
 
 
+def _standard_stream(info: os.stat_result) -> int | None:
+    """1 or 2 when `info` is the file this process's stdout or stderr is (`/dev/stdout` redirected to a
+    file): written through that descriptor, which the shell opened (appending, for `>>`)."""
+    for fd in (1, 2):
+        try:
+            mine = os.fstat(fd)
+        except OSError:
+            continue
+        if (mine.st_dev, mine.st_ino) == (info.st_dev, info.st_ino):
+            return fd
+    return None
+
+
 def write_into(path: Path, chunks: Iterable[bytes]) -> int:
-    """Write `chunks` into `path` as it is (a device, a FIFO: `output_target`'s `into`), opened as a
-    shell's `>` opens it, never replaced; returns the bytes written."""
+    """Write `chunks` into `path` as it is (a device, a FIFO, this process's own stdout or stderr:
+    `output_target`'s `into`), never replaced; returns the bytes written. The process's own stream is
+    written through its descriptor, as the shell opened it (`>>` appends); anything else is opened as
+    a shell's `>` opens it."""
+    fd = _standard_stream(os.stat(path))
     written = 0
-    with open(path, "wb") as fh:
+    with os.fdopen(os.dup(fd), "wb") if fd is not None else open(path, "wb") as fh:
         for chunk in chunks:
             fh.write(chunk)
             written += len(chunk)
@@ -98,15 +122,16 @@ def write_chunks_atomically(path: Path, chunks: Iterable[bytes], *, replace: boo
 # Flags that make `open` refuse a symbolic link at the path itself (POSIX; Windows has no such flag,
 # and making a symlink there needs a privilege ordinary users lack).
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 def open_no_follow(path: Path) -> BinaryIO:
     """`path` opened for reading, never through a symbolic link put in its place (O_NOFOLLOW), and only
     if it is a regular file."""
-    fh = os.fdopen(os.open(path, os.O_RDONLY | _NOFOLLOW), "rb")
+    fh = os.fdopen(os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK), "rb")
     if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
         fh.close()
-        raise OSError(f"{path} is not a regular file")
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
     return fh
 
 
@@ -115,12 +140,21 @@ def write_part(path: Path, chunks: Iterable[bytes], *, append: bool) -> int:
     resumed) or in place of it, created 0600; returns the bytes written. Never through a symbolic link
     at `path` (O_NOFOLLOW), never into anything but a regular file. What was written before an error
     stays (flushed to disk): it is what the next try resumes."""
-    flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
+    # O_NONBLOCK: a FIFO put at the part's name fails to open (no reader) instead of waiting for one;
+    # on a regular file it changes nothing. O_TRUNC waits until the file is known to be regular.
+    flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | _NONBLOCK | (os.O_APPEND if append else 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO with no reader
+            raise OSError(errno.EINVAL, "not a regular file", str(path)) from None
+        raise
     written = 0
     with os.fdopen(fd, "ab" if append else "wb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise OSError(f"{path} is not a regular file")
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if not append:
+            fh.truncate(0)
         try:
             for chunk in chunks:
                 fh.write(chunk)

@@ -237,7 +237,10 @@ def _save_each(
             if wide:  # the next recordings would only fail the same way (not a .part removed meanwhile)
                 raise OutputFailed(f"cannot write in {directory}: {exc.strerror or exc}") from None
             left = _existing(folder, stem, suffix=PART_SUFFIX)
-            reason = f"cannot write in {directory}: {exc.strerror or exc}"
+            if exc.errno == errno.ENOENT:  # the folder is there (`wide` above): its part is not
+                reason = "its partial file was removed while it was written: the next run fetches it"
+            else:
+                reason = f"cannot write in {directory}: {exc.strerror or exc}"
             yield _failed(ids, left.name if left else None, reason)
             continue
         media_type = (fetched.content_type or "").split(";")[0].strip().lower()

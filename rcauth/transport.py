@@ -22,6 +22,7 @@ redirects may go, and what a network failure is called.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -118,6 +119,29 @@ class _Watch:
 class _Overdue(Exception):
     """A try about to start after its answer's deadline. Of no class urllib3 retries or requests wraps,
     so it ends the whole send at once, retries and all (urllib3 closes the connection on its way out)."""
+
+
+@contextlib.contextmanager
+def _answer_socket(response: requests.Response) -> Iterator[socket.socket | None]:
+    """The socket an answer's body is read from, to shut down at a deadline; None where there is none
+    to find (another transport adapter). The connection's own while it holds it; else (`Connection:
+    close`, HTTP/1.0, a body ended by closing: http.client hands the socket to the response and the
+    connection lets go of it) a duplicate of the response's file descriptor (urllib3's public
+    `fileno()`), which shuts the same connection down and is closed when the block ends."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if isinstance(sock, socket.socket):
+        yield sock
+        return
+    fileno = getattr(response.raw, "fileno", None)
+    try:
+        duplicate = socket.socket(fileno=os.dup(fileno())) if callable(fileno) else None
+    except (OSError, ValueError):  # no descriptor, or not a socket's
+        duplicate = None
+    try:
+        yield duplicate
+    finally:
+        if duplicate is not None:
+            duplicate.close()
 
 
 def _shut(sock: object) -> None:
@@ -358,9 +382,13 @@ def read_within(
     socket cannot be found (another transport adapter), the body is read with the per-read bound only.
     `budget` is the whole answer's allowance the error names (default `seconds`).
     """
-    said = seconds if budget is None else budget
-    connection = getattr(response.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
+    with _answer_socket(response) as sock:
+        _read_within(response, seconds, url, sock, seconds if budget is None else budget)
+
+
+def _read_within(
+    response: requests.Response, seconds: float, url: str, sock: socket.socket | None, said: float
+) -> None:
     fired = threading.Event()
 
     def hang_up() -> None:
@@ -407,10 +435,16 @@ def steady(
     download for ever. Past the allowance the connection's socket is shut down, which ends the blocked
     read at once, and the body is a `TransportError`. Without a socket to watch (another transport
     adapter), the per-read bound only."""
-    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
-    if not isinstance(sock, socket.socket):
-        yield from chunks
-        return
+    with _answer_socket(response) as sock:
+        if sock is None:
+            yield from chunks
+            return
+        yield from _steady(chunks, response, seconds, need, sock)
+
+
+def _steady(
+    chunks: Iterator[bytes], response: requests.Response, seconds: float, need: int, sock: socket.socket
+) -> Iterator[bytes]:
     watch = _Stall(sock, seconds)
     got = 0
     try:

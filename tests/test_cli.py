@@ -724,6 +724,36 @@ def test_api_output_dash_writes_the_bytes_to_stdout_unchanged(runner) -> None:
     assert result.exit_code == 0 and result.stdout_bytes == AUDIO
 
 
+@pytest.mark.parametrize("to", ["-", "FILE"])
+def test_api_output_refuses_a_body_compressed_though_asked_as_it_is(runner, tmp_path, to) -> None:
+    """Inflated as it is read, a few KB of gzip fill a disk or a pipe's reader: what --output writes
+    is the body as sent (`Accept-Encoding: identity`), or nothing."""
+    import gzip
+
+    logged_in()
+    target = tmp_path / "call.mp3"
+    bomb = gzip.compress(b"\0" * 2**20)
+    with requests_mock.Mocker() as m:
+        headers = {"Content-Type": "audio/mpeg", "Content-Encoding": "gzip", "Content-Length": str(len(bomb))}
+        m.get(CONTENT_URL, content=bomb, headers=headers)
+        output = "-" if to == "-" else str(target)
+        result = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", output], catch_exceptions=False)
+    assert result.exit_code == 5 and result.stdout_bytes == b"" and not target.exists()
+    assert "sent the content compressed (gzip) though asked not to" in result.stderr
+    assert m.request_history[0].headers["Accept-Encoding"] == "identity"
+
+
+def test_api_output_to_a_name_ending_in_a_slash_that_is_no_directory_is_a_usage_error(
+    runner, tmp_path
+) -> None:
+    logged_in()
+    with requests_mock.Mocker() as m:
+        _audio(m)
+        result = runner.invoke(cli, ["api", "GET", CONTENT_URL, "-o", f"{tmp_path}/calls/"])
+    assert result.exit_code == 2 and "is not a directory" in result.stderr and not m.called
+    assert not (tmp_path / "calls").exists()
+
+
 def test_api_without_output_pipes_binary_content_as_it_is(runner) -> None:
     logged_in()
     with requests_mock.Mocker() as m:

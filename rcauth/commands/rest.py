@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import re
 import sys
 from typing import TYPE_CHECKING, Any
@@ -434,10 +435,17 @@ def _save_body(
 
     sent: dict[str, Any] = {"params": query, "json": body, "headers": {"Accept": "*/*"}}
     if output == "-":
+        from rcauth.client import refuse_encoded
+
         out = _stdout_bytes()  # before the request: a closed stdout spends none
+        # As sent, as a file would get it: never a compressed body inflated without bound.
+        sent["headers"]["Accept-Encoding"] = "identity"
         with client.streamed(method, url, **sent) as response:
+            refuse_encoded(response)
             _copy_body(response, out)
         return
+    if output.endswith(("/", os.sep)) and not os.path.isdir(output):
+        raise click.BadParameter(f"{output!r} is not a directory", param_hint="--output")
     try:
         client.download(url, Path(output), replace=replace, method=method, **sent)
     except FileExistsError:

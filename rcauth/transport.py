@@ -489,12 +489,17 @@ class _Stall:
         self._changed = threading.Condition()
         self._deadline: float | None = None
         self._stopped = False
+        self._idle = False  # the watcher waits with no deadline: only a notify wakes it
         threading.Thread(target=self._watch, daemon=True, name="rcauth-steady-body").start()
 
     def arm(self) -> None:
         with self._changed:
             self._deadline = time.monotonic() + self._left
-            self._changed.notify()
+            # A deadline only ever moves later (what is left shrinks by the time spent waiting, no
+            # more), so a watcher asleep until an earlier one wakes in time and looks again: woken
+            # only from its idle wait, not for every chunk of a fast body.
+            if self._idle:
+                self._changed.notify()
 
     def pause(self) -> None:
         with self._changed:
@@ -515,7 +520,9 @@ class _Stall:
         with self._changed:
             while not self._stopped:
                 if self._deadline is None:
+                    self._idle = True
                     self._changed.wait()
+                    self._idle = False
                 elif (left := self._deadline - time.monotonic()) > 0:
                     self._changed.wait(left)
                 else:

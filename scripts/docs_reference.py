@@ -81,10 +81,21 @@ def cli_page() -> str:
         " prints the same. What the exit codes mean: [Exit codes](exit-codes.md); the environment variables"
         " and config keys: [Environment variables and config keys](environment.md).",
     ]
-    for depth, path, text in _commands():
+    commands = list(_commands())
+    # An index first: the page is long, and on GitHub (no sidebar) it is the way to a command.
+    index = [f"{'  ' * (depth - 1)}- [`{path}`](#{_anchor(path)})" for depth, path, _ in commands if depth]
+    parts.append("\n".join(index))
+    for depth, path, text in commands:
         parts.append(f"{'#' * min(depth + 2, 4)} {path}")
         parts.append(_fence(text))
     return "\n\n".join(parts) + "\n"
+
+
+def _anchor(heading: str) -> str:
+    """The heading's anchor as GitHub and MyST make it: lower case, punctuation dropped, spaces as -."""
+    import re
+
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
 def exit_codes_page() -> str:

@@ -414,8 +414,11 @@ def _where_sessions_go(profile: str, insecure_storage: bool, consent: bool) -> t
     try:
         seconds = store.probe_keyring()  # bounded as every keyring call is (RCAUTH_KEYRING_TIMEOUT)
     except RcauthError as exc:
-        # With consent, a keyring that refuses a write sends the session to the file (KeyringOrFile.save).
-        return _failed("keyring probe", exc, Status.WARNING if consent else Status.PROBLEM), consent
+        if not consent:
+            return _failed("keyring probe", exc), False
+        # With consent, a keyring that refuses a write sends the session to the file (KeyringOrFile.save):
+        # the error's own advice (pass --insecure-storage) is what the user has done already.
+        return Check("keyring probe", Status.WARNING, " ".join(exc.message.split()), moved), True
     return ok("keyring probe", f"wrote, read and deleted a test entry in {seconds * 1000:.0f} ms"), False
 
 
@@ -492,19 +495,20 @@ def check_session(profile: str, *, insecure_storage: bool = False, now: float | 
         f"({account} {ACCOUNT_SCOPE}, which call-log --account needs)"
     )
     access = expiry(session.access_expires_at, now)
+    login = f"run `rcauth --profile {profile} login`" if profile != DEFAULT_PROFILE else "run `rcauth login`"
+    turn_on = "turn on 'Issue refresh tokens' for the app in the Developer Console"
     if session.refresh_token is None:
         detail = f"access token {access}; {NO_REFRESH_TOKEN}; {scope_text}"
-        return Check(
-            name,
-            Status.WARNING,
-            detail,
-            "turn on 'Issue refresh tokens' for the app in the Developer Console, or sign in every hour",
-        )
-    refresh_left = (session.refresh_expires_at or float("inf")) - now
-    detail = f"access token {access}; refresh token {expiry(session.refresh_expires_at, now)}; {scope_text}"
-    login = f"run `rcauth --profile {profile} login`" if profile != DEFAULT_PROFILE else "run `rcauth login`"
-    if refresh_left <= 0:
-        return Check(name, Status.PROBLEM, detail, f"the session has ended: {login}")
+        if session.access_expires_at <= now:  # what `whoami` meets: exit 4, the session has ended
+            return Check(name, Status.PROBLEM, detail, f"the session has ended: {login} (or {turn_on})")
+        if not missing:
+            return Check(name, Status.WARNING, detail, f"{turn_on}, or sign in every hour")
+    else:
+        refresh_left = (session.refresh_expires_at or float("inf")) - now
+        refresh = expiry(session.refresh_expires_at, now)
+        detail = f"access token {access}; refresh token {refresh}; {scope_text}"
+        if refresh_left <= 0:
+            return Check(name, Status.PROBLEM, detail, f"the session has ended: {login}")
     if missing:
         return Check(
             name,

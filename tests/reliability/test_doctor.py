@@ -97,6 +97,22 @@ def test_doctor_reports_a_locked_keyring(rcauth) -> None:
     assert "LockedKeyring (user's choice (PYTHON_KEYRING_BACKEND))" in checks["keyring backend"]["detail"]
 
 
+def test_with_consent_a_keyring_refusing_the_test_entry_is_a_warning_whose_advice_is_not_the_flag_given(
+    rcauth,
+) -> None:
+    """The commands keep the session in the file then: advising --insecure-storage to a user who passed
+    it says nothing."""
+    refusing = {
+        "PYTHON_KEYRING_BACKEND": "refusing_keyring.WriteRefusingKeyring",
+        "RCAUTH_INSECURE_STORAGE": "1",
+    }
+    result, checks, _ = doctor(rcauth, env=refusing)
+    probe = checks["keyring probe"]
+    assert probe["status"] == "warning", result
+    assert "--insecure-storage" not in probe["advice"].replace("without --insecure-storage", "")
+    assert probe["advice"].startswith("once a keyring works, `rcauth login` without --insecure-storage")
+
+
 def test_doctor_finishes_when_the_keyring_never_answers(rcauth) -> None:
     hanging = {"PYTHON_KEYRING_BACKEND": "reliability_support.HangingKeyring", "RCAUTH_KEYRING_TIMEOUT": "1"}
     result, checks, _ = doctor(rcauth, env=hanging)
@@ -148,6 +164,19 @@ def test_doctor_warns_of_an_app_that_issues_no_refresh_token(rcauth, sign_in) ->
     assert check["status"] == "warning"
     assert "this app issues no refresh token" in check["detail"]
     assert "'Issue refresh tokens'" in check["advice"]
+
+
+def test_an_app_without_refresh_tokens_whose_access_token_expired_is_a_problem_as_whoami_says(
+    rcauth, sign_in
+) -> None:
+    """doctor and the command it is about reach the same verdict: `whoami` exits 4 for this session."""
+    sign_in(refresh_token=None, refresh_expires_at=None, access_expires_at=time.time() - 60)
+    result, checks, _ = doctor(rcauth)
+    assert result.code == 1, result
+    check = checks["session default"]
+    assert check["status"] == "problem" and "this app issues no refresh token" in check["detail"]
+    assert check["advice"].startswith("the session has ended: run `rcauth login`")
+    assert rcauth.run("whoami").code == 4
 
 
 def test_doctor_warns_of_a_refresh_token_ending_within_a_day(rcauth, sign_in) -> None:

@@ -139,6 +139,16 @@ def check_redirect_uri(uri: str) -> Check:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((bind_host, port or 0))
     except OSError as exc:
+        from rcauth.loopback import privileged_port
+
+        if privileged_port(exc):  # as `login` meets it (rcauth.loopback), not "in use"
+            return Check(
+                "redirect URI",
+                Status.PROBLEM,
+                f"{form}; port {port} is one only a privileged program may listen on here (below 1024)",
+                "register a redirect URI with a port from 1024 up for the app and pass "
+                "--redirect-uri http://localhost:PORT/oauth2callback",
+            )
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
             return Check(
                 "redirect URI", Status.PROBLEM, f"{form}; cannot listen on it: {exc.strerror or exc}"

@@ -44,7 +44,7 @@ class ExitCode(IntEnum):
         "configuration error: a missing client id; a bad server, media server or redirect URI; a media "
         "server production is not paired with; a `config.toml` value that is not a string; a keyring "
         "backend named by `PYTHON_KEYRING_BACKEND` or `keyringrc.cfg` that cannot be loaded; the redirect "
-        "URI's port in use",
+        "URI's port in use or below 1024",
     )
     NOT_LOGGED_IN = (
         4,

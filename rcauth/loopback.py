@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from rcauth.errors import LoginFailed, PortInUse
+from rcauth.errors import ConfigError, LoginFailed, PortInUse
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +262,8 @@ class CallbackReceiver:
         try:
             server = server_cls((host, port), handler)
         except OSError as exc:
+            if privileged_port(exc):
+                raise ConfigError(privileged_port_message(shown_host, port)) from None
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 raise PortInUse(_port_in_use_message(shown_host, port)) from None
             raise LoginFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
@@ -343,6 +345,20 @@ class CallbackReceiver:
             handler._send(status, title, detail, ok=ok)
         finally:
             self._answered.set()
+
+
+def privileged_port(exc: OSError) -> bool:
+    """A bind refused for want of privilege: EACCES on POSIX, a port below 1024 (Linux without
+    CAP_NET_BIND_SERVICE). Windows answers EACCES for a port another program holds: in use, there."""
+    return exc.errno == errno.EACCES and sys.platform != "win32"
+
+
+def privileged_port_message(host: str, port: int | None) -> str:
+    return (
+        f"port {port} on {host} is one only a privileged program may listen on here (below 1024), so "
+        "rcauth cannot receive the sign-in redirect; register a redirect URI with a port from 1024 up "
+        "for your RingCentral app and use it with --redirect-uri http://localhost:PORT/oauth2callback"
+    )
 
 
 def _port_in_use_message(host: str, port: int | None) -> str:

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import struct
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -693,3 +694,26 @@ def test_every_name_of_the_loopback_is_an_accepted_host_on_an_ipv6_literal_redir
             assert r.wait(WAIT) is not None, host
             r.finish(True, "ok", "ok")
             assert answer.result(WAIT)[0] == 200
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows says EACCES for a port in use")
+def test_a_port_only_a_privileged_program_may_use_is_said_so_in_login_and_doctor(monkeypatch) -> None:
+    """As an ordinary user on Linux, port 80 answers EACCES: that is no other program holding it, and
+    `stop that program` would send the user looking for one that is not there."""
+    import errno as errnos
+
+    from rcauth.diagnose import check_redirect_uri
+    from rcauth.errors import ConfigError
+
+    def refused(self: socket.socket, address: object) -> None:
+        raise PermissionError(errnos.EACCES, "Permission denied")
+
+    monkeypatch.setattr(socket.socket, "bind", refused)
+    with pytest.raises(ConfigError) as caught:
+        with CallbackReceiver("http://localhost:80/oauth2callback", expected_state=STATE):
+            pass
+    assert "only a privileged program may listen on here (below 1024)" in caught.value.message
+    assert not isinstance(caught.value, PortInUse) and "in use" not in caught.value.message
+    check = check_redirect_uri("http://localhost:80/oauth2callback")
+    assert check.status.value == "problem" and "only a privileged program may listen on" in check.detail
+    assert "in use" not in check.detail and "port from 1024 up" in check.hint

@@ -273,6 +273,35 @@ def check_server(server: str, *, now: Callable[[], float] = time.time) -> list[C
     return checks
 
 
+def check_media_server(media_server: str, source: str) -> Check:
+    """Whether the media host answers, over TLS verified as the server's is: recordings come from it,
+    and a proxy or firewall that lets the server through may not let it through (a warning: every
+    command but the downloads works without it)."""
+    import requests
+
+    from rcauth import transport
+
+    url = f"{media_server}/restapi/v1.0"
+    advice = (
+        "recordings are fetched from it: check the media server (--media-server, RC_MEDIA_URL) and "
+        "whether a proxy or firewall on the way lets this machine reach it"
+    )
+    session = transport.new_session()
+    try:
+        response = _status_and_headers(session, url)
+    except requests.RequestException as exc:
+        return Check("media server", Status.WARNING, transport.failure(exc, url).message, advice)
+    except RcauthError as exc:  # a CA bundle that is named and missing
+        return _failed("media server", exc, Status.WARNING)
+    finally:
+        session.close()
+    if response is None:
+        detail = f"{media_server} did not finish answering within {SERVER_DEADLINE:g} s"
+        return Check("media server", Status.WARNING, detail, advice)
+    detail = f"{media_server} ({source}) answers (HTTP {response.status_code}); {trust_store(media_server)}"
+    return ok("media server", detail)
+
+
 def _status_and_headers(session: requests.Session, url: str) -> requests.Response | None:
     """GET `url` and read its status and headers only (the body is left unread and the connection
     closed), within `SERVER_DEADLINE` in total; None when that passes first. On a daemon thread: the
@@ -581,6 +610,10 @@ def diagnose(
     if settings is not None:
         checks.append(check_redirect_uri(settings.redirect_uri))
         checks += check_server(settings.server)
+        if settings.media_server:
+            checks.append(
+                check_media_server(settings.media_server, settings.sources.get("media_server", "set"))
+            )
     checks += check_storage(profile, insecure_storage=insecure_storage)
     damaged_index = check_profile_index()
     if damaged_index is not None:

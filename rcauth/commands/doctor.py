@@ -16,7 +16,7 @@ from rcauth.errors import RcauthError
 @click.option(
     "--media-server",
     metavar="URL",
-    help="Check this media server (recordings) instead of the configured one.",
+    help="Check this media server (where recordings come from) instead of the configured one.",
 )
 @click.option(
     "--env-file",

@@ -407,3 +407,27 @@ def test_doctor_checks_the_media_server_given_on_its_command_line(rcauth, emu) -
         "the media server of https://platform.ringcentral.com is https://media.ringcentral.com, "
         "not https://media.example.com"
     )
+
+
+def test_doctor_reaches_the_media_server_recordings_come_from(rcauth, emu) -> None:
+    """A proxy or firewall that lets the server through may stop the media host: downloads fail then,
+    and nothing else does, so doctor says so as a warning (exit 0)."""
+    result, checks, _ = doctor(rcauth, env={"RC_MEDIA_URL": emu.media_url})
+    check = checks["media server"]
+    assert check["status"] == "ok", result
+    assert check["detail"].startswith(f"{emu.media_url} ($RC_MEDIA_URL) answers (HTTP ")
+    assert "plain http on loopback" in check["detail"]
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, never listening: refused
+        result, checks, _ = doctor(rcauth, "--media-server", nobody)
+    assert result.code == 0, result
+    check = checks["media server"]
+    assert check["status"] == "warning" and "connection refused" in check["detail"], check
+    assert check["advice"].startswith("recordings are fetched from it")
+
+
+def test_doctor_checks_no_media_server_where_none_is_set(rcauth) -> None:
+    result, checks, _ = doctor(rcauth)
+    assert "media server" not in checks, result

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import TextIO
 
 import click
@@ -12,7 +16,7 @@ from rcauth import config, login_logout, profiles
 from rcauth.browser import BrowserOutcome, open_in_background
 from rcauth.cli import common_options, state
 from rcauth.cli_common import countdown, report_logged_out, warn_if_refresh_ending
-from rcauth.errors import ConfigError
+from rcauth.errors import ConfigError, LoginFailed
 from rcauth.flow import Browser, Jwt, Paste, WayIn
 from rcauth.store import refresh_lock
 from rcauth.terminal_text import visible
@@ -117,7 +121,7 @@ def _bounded_jwt(stream: TextIO, source: str) -> str:
     callback=lambda ctx, param, value: _a_number(value, param),
     default=300,
     show_default=True,
-    help="Seconds to wait for the browser sign-in.",
+    help="Seconds to wait for the browser sign-in, or for the address --paste asks for.",
 )
 @common_options
 def login(
@@ -182,13 +186,14 @@ def login(
             "The browser then tries to load the redirect URI (it may say it cannot connect: that is fine).",
             err=True,
         )
-        if not sys.stdin.isatty():  # piped in by a script or a test: one line
-            click.echo("Paste the full address from the browser's address bar:", err=True)
-            return sys.stdin.readline()
-        # Hidden: the pasted address carries the authorization code.
-        return click.prompt(
-            "Paste the full address from the browser's address bar", hide_input=True, err=True
-        )
+        with _paste_within(timeout):
+            if not sys.stdin.isatty():  # piped in by a script or a test: one line
+                click.echo("Paste the full address from the browser's address bar:", err=True)
+                return sys.stdin.readline()
+            # Hidden: the pasted address carries the authorization code.
+            return click.prompt(
+                "Paste the full address from the browser's address bar", hide_input=True, err=True
+            )
 
     way: WayIn
     if use_jwt:
@@ -253,3 +258,35 @@ def logout(forget: bool) -> None:
         report_logged_out(result)
     if result.unchecked is not None:
         raise result.unchecked  # the file's session is gone; the keyring's, if any, could not be reached
+
+
+class _NothingPasted(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _paste_within(seconds: float) -> Iterator[None]:
+    """`--timeout` bounds the wait for the pasted address as it bounds the browser's: a script that
+    pipes nothing (or a terminal left alone) ends with one line, not never. An interval timer's
+    SIGALRM ends the read (the hidden prompt restores the terminal as it unwinds); POSIX, on the main
+    thread only: elsewhere the wait is the reader's."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise _NothingPasted
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _NothingPasted:
+        raise LoginFailed(
+            f"no address was pasted within {seconds:g} s",
+            hint="run `rcauth login --paste` again, and paste the address soon: RingCentral's code in it "
+            "is good for a minute",
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -258,6 +258,13 @@ def state_dir_is_a_file(ctx: Context) -> None:
     path.write_text("a file where rcauth's state directory should be\n", encoding="utf-8")
 
 
+def profile_index_damaged(ctx: Context) -> None:
+    signed_in_due(ctx)  # a refresh writes the index's display name: it meets the damage too
+    index = Path(ctx.env["RCAUTH_STATE_DIR"]) / "profiles.json"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text('{"profiles": [', encoding="utf-8")  # cut off as a crash mid-write would leave it
+
+
 def state_dir_under_a_file(ctx: Context) -> None:
     signed_in_due(ctx)
     blocker = Path(ctx.env["RCAUTH_STATE_DIR"]).parent
@@ -508,6 +515,16 @@ ROWS = [
             ),
             ("refresh lock is a directory", with_env(), lock_is_a_directory, "cannot use the lock file"),
         )
+    ),
+    Row(
+        "disk",
+        "profile index (profiles.json) damaged",
+        (1, 2, 3, 5),
+        # The index lists names only: every command works on the session; `profiles` lists what it
+        # can find and says the index is damaged (6), doctor names it (1); never "no profiles".
+        codes(0, profiles=6, doctor=1),
+        says="is damaged",
+        setup=profile_index_damaged,
     ),
     Row(
         "disk",

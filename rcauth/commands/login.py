@@ -282,6 +282,8 @@ def _paste_within(seconds: float) -> Iterator[None]:
     try:
         yield
     except _NothingPasted:
+        if sys.stdin.isatty():
+            click.echo(err=True)  # the hidden prompt left the line open: the error gets its own
         raise LoginFailed(
             f"no address was pasted within {seconds:g} s",
             hint="run `rcauth login --paste` again, and paste the address soon: RingCentral's code in it "

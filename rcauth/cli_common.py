@@ -337,9 +337,11 @@ class Listing:
 
 
 def print_listing(
-    fetch: Callable[[ApiClient, Callable[[dict[str, Any]], None]], Iterator[dict[str, Any]]],
+    fetch: Callable[[ApiClient, int | None, Callable[[dict[str, Any]], None]], Iterator[dict[str, Any]]],
     *,
-    fmt: str,
+    fmt: str | None,
+    as_json: bool,
+    limit: int | None,
     fetch_all: bool,
     period_given: bool,
     table: Callable[..., Any],
@@ -348,18 +350,21 @@ def print_listing(
     counted: str,
     progress_label: str,
 ) -> None:
-    """The listing commands' one shape (`call-log`, `recordings list`): `fetch(client, on_page)`'s
-    records as a table or streamed JSON/NDJSON/CSV, a progress bar with --all, what was listed kept
-    when the listing breaks (`Listing`), then its error raised. `empty` names the records when there
-    are none ("No calls ..."), `counted` when the listing stopped, `progress_label` in the bar."""
-    from rcauth.output import console, write_records
+    """The listing commands' one shape (`call-log`, `recordings list`): `fetch(client, limit, on_page)`'s
+    records (`limit` None with --all) as a table or streamed JSON/NDJSON/CSV (piped: NDJSON with --all,
+    else JSON), a progress bar with --all, what was listed kept when the listing breaks (`Listing`),
+    then its error raised. `empty` names the records when there are none ("No calls ..."), `counted`
+    when the listing stopped, `progress_label` in the bar."""
+    from rcauth.output import choose_format, console, write_records
+
+    fmt = choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json")
 
     pages: list[dict[str, Any]] = []  # the latest page, for the progress bar's total
 
     def keep_latest(page: dict[str, Any]) -> None:
         pages[:] = [page]
 
-    with api_client() as client, Listing(fetch(client, keep_latest)) as listing:
+    with api_client() as client, Listing(fetch(client, None if fetch_all else limit, keep_latest)) as listing:
         records: Any = iter(listing)
         if fetch_all:
             records = with_progress(records, pages, progress_label)

@@ -89,15 +89,15 @@ def list_recordings(
     \b
     Environment: RCAUTH_PROFILE, RCAUTH_INSECURE_STORAGE, NO_COLOR.
     """
-    from rcauth.output import RECORDINGS_CSV_FIELDS, choose_format, recordings_table
+    from rcauth.output import RECORDINGS_CSV_FIELDS, recordings_table
     from rcauth.recordings import recordings as recorded_calls
 
     query = _query(date_from, date_to, directions, account)
     print_listing(
-        lambda client, on_page: recorded_calls(
-            client, query, limit=None if fetch_all else limit, on_page=on_page
-        ),
-        fmt=choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json"),
+        lambda client, limit, on_page: recorded_calls(client, query, limit=limit, on_page=on_page),
+        fmt=fmt,
+        as_json=as_json,
+        limit=limit,
         fetch_all=fetch_all,
         period_given=bool(date_from or date_to),
         table=recordings_table,

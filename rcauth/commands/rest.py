@@ -135,8 +135,10 @@ def call_log(
         _summarize(query, fmt, as_json)
         return
     print_listing(
-        lambda client, on_page: call_log(client, query, limit=None if fetch_all else limit, on_page=on_page),
-        fmt=choose_format(fmt, as_json, piped_default="ndjson" if fetch_all else "json"),
+        lambda client, limit, on_page: call_log(client, query, limit=limit, on_page=on_page),
+        fmt=fmt,
+        as_json=as_json,
+        limit=limit,
         fetch_all=fetch_all,
         period_given=bool(date_from or date_to),
         table=call_log_table,

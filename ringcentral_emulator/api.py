@@ -355,13 +355,13 @@ def _call_log_query(req: Request, now_ms: int, scope: str) -> _CallLogQuery | Re
         return date_from
     types = frozenset(req.params("type"))
     if not types <= set(CALL_TYPES):
-        return _invalid_parameter("type", ",".join(sorted(types - set(CALL_TYPES))))
+        return invalid_parameter("type", ",".join(sorted(types - set(CALL_TYPES))))
     directions = frozenset(req.params("direction"))
     if not directions <= set(DIRECTIONS):
-        return _invalid_parameter("direction", ",".join(sorted(directions - set(DIRECTIONS))))
+        return invalid_parameter("direction", ",".join(sorted(directions - set(DIRECTIONS))))
     view = req.param("view") or "Simple"
     if view not in ("Simple", "Detailed"):
-        return _invalid_parameter("view", view)
+        return invalid_parameter("view", view)
     paging = _paging_params(req)
     if isinstance(paging, Response):
         return paging
@@ -396,7 +396,7 @@ def _record_filter(req: Request, scope: str) -> RecordFilter | Response:
     if phone is not None:
         phone = phone.removeprefix("+")  # the spec says without "+"; "%2B" is forgiven, a raw "+" is a space
         if not re.fullmatch(r"[0-9]{1,15}", phone):
-            return _invalid_parameter("phoneNumber", req.param("phoneNumber") or "")
+            return invalid_parameter("phoneNumber", req.param("phoneNumber") or "")
     extension_number = req.param("extensionNumber")
     if phone is not None and extension_number is not None:
         # The spec: extensionNumber "cannot be combined with phoneNumber filter".
@@ -412,7 +412,7 @@ def _record_filter(req: Request, scope: str) -> RecordFilter | Response:
         return with_recording
     recording_type = req.param("recordingType")
     if recording_type is not None and recording_type not in RECORDING_TYPES:
-        return _invalid_parameter("recordingType", recording_type)
+        return invalid_parameter("recordingType", recording_type)
     recordings: frozenset[str] | None = None
     any_recording = frozenset(RECORDING_TYPES) - {"All"}
     if recording_type is not None:  # the spec: with both, withRecording is ignored
@@ -428,7 +428,7 @@ def _record_filter(req: Request, scope: str) -> RecordFilter | Response:
         hide_blocked = not show_blocked
         transports = frozenset(req.params("transport"))
         if not transports <= set(TRANSPORTS):
-            return _invalid_parameter("transport", ",".join(sorted(transports - set(TRANSPORTS))))
+            return invalid_parameter("transport", ",".join(sorted(transports - set(TRANSPORTS))))
     return RecordFilter(
         phone_number=phone,
         extension_number=extension_number,
@@ -445,17 +445,17 @@ def _extension_filter(req: Request) -> Callable[[dict[str, Any]], bool] | Respon
     (each repeatable, any of the values); `status` may be empty (allowEmptyValue), which filters nothing."""
     number = req.param("extensionNumber")
     if number is not None and len(number) > 8:
-        return _invalid_parameter("extensionNumber", number)
+        return invalid_parameter("extensionNumber", number)
     for address in req.params("email"):
         if len(address) > 254:
-            return _invalid_parameter("email", address)
+            return invalid_parameter("email", address)
     emails = {e.casefold() for e in req.params("email")}  # addresses compare without regard to case
     statuses = {s for s in req.params("status") if s}
     if not statuses <= set(EXTENSION_STATUSES):
-        return _invalid_parameter("status", ",".join(sorted(statuses - set(EXTENSION_STATUSES))))
+        return invalid_parameter("status", ",".join(sorted(statuses - set(EXTENSION_STATUSES))))
     types = set(req.params("type"))
     if not types <= set(EXTENSION_TYPES):
-        return _invalid_parameter("type", ",".join(sorted(types - set(EXTENSION_TYPES))))
+        return invalid_parameter("type", ",".join(sorted(types - set(EXTENSION_TYPES))))
 
     def wanted(item: dict[str, Any]) -> bool:
         return (
@@ -479,7 +479,7 @@ def _boolean(req: Request, name: str, default: bool) -> bool | Response:
     if raw is None:
         return default
     if raw.lower() not in ("true", "false"):
-        return _invalid_parameter(name, raw)
+        return invalid_parameter(name, raw)
     return raw.lower() == "true"
 
 
@@ -496,7 +496,7 @@ def _paging_params(req: Request) -> tuple[int, int] | Response:
             values.append(MAX_PER_PAGE)
             continue
         if not raw.isdigit() or int(raw) < 1 or (name == "page" and int(raw) > MAX_PAGE):
-            return _invalid_parameter(name, raw)
+            return invalid_parameter(name, raw)
         values.append(min(int(raw), MAX_PER_PAGE) if name == "perPage" else int(raw))
     return values[0], values[1]
 
@@ -510,7 +510,7 @@ def _parse_time(req: Request, name: str, default_ms: int) -> int | Response:
         # Python 3.10's fromisoformat does not read the "Z" suffix RingCentral's timestamps use.
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     except ValueError:
-        return _invalid_parameter(name, raw)
+        return invalid_parameter(name, raw)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp() * 1000)
@@ -548,7 +548,7 @@ def _page_body(
     return {"uri": uri(page)["uri"], "records": records, "paging": paging, "navigation": navigation}
 
 
-def _invalid_parameter(name: str, value: str) -> Response:
+def invalid_parameter(name: str, value: str) -> Response:
     return rest_error(
         400, "CMN-101", f"Parameter [{name}] value is invalid", parameterName=name, parameterValue=value
     )

@@ -27,6 +27,7 @@ from ringcentral_emulator.api import (
     authenticate,
     check_access,
     find_recording,
+    invalid_parameter,
     recording_not_found,
 )
 from ringcentral_emulator.ratelimit import too_many
@@ -114,13 +115,7 @@ def content_disposition(disposition: str | None, filename: str | None) -> str | 
     (UTF-8, percent-encoded), so no CR, LF or quote can end the header or start another. A filename
     without a disposition is a download (attachment): what RingCentral does then is undocumented."""
     if disposition is not None and disposition not in DISPOSITIONS:
-        return rest_error(
-            400,
-            "CMN-101",
-            "Parameter [contentDisposition] value is invalid",
-            parameterName="contentDisposition",
-            parameterValue=disposition,
-        )
+        return invalid_parameter("contentDisposition", disposition)
     if disposition is None and not filename:
         return None
     value = (disposition or "Attachment").lower()
